@@ -1,0 +1,72 @@
+// The solver layer's shared vocabulary: the right-hand side, the stepper interface every method
+// implements (shaped like scipy's OdeSolver), and the counters reported in a result.
+
+/** Right-hand side dy/dt = f(t, y), written into `dydt`; must not allocate. */
+export type Rhs = (t: number, y: Float64Array, dydt: Float64Array) => void;
+
+/** Jacobian df/dy at (t, y), written row-major into `J` (J[i*n + j] = d f_i / d y_j). */
+export type JacobianFn = (t: number, y: Float64Array, J: Float64Array) => void;
+
+/** Counters a method keeps; the orchestrator adds them up over segments. */
+export interface SolverCounters {
+  steps: number; // accepted steps
+  rejected: number; // rejected steps
+  rhsEvaluations: number;
+  jacobianEvaluations: number;
+  luDecompositions: number;
+}
+
+export function zeroCounters(): SolverCounters {
+  return { steps: 0, rejected: 0, rhsEvaluations: 0, jacobianEvaluations: 0, luDecompositions: 0 };
+}
+
+export function addCounters(into: SolverCounters, from: SolverCounters): void {
+  into.steps += from.steps;
+  into.rejected += from.rejected;
+  into.rhsEvaluations += from.rhsEvaluations;
+  into.jacobianEvaluations += from.jacobianEvaluations;
+  into.luDecompositions += from.luDecompositions;
+}
+
+/** Options common to every method. Tolerances are per component (length n). */
+export interface StepperOptions {
+  rtol: Float64Array;
+  atol: Float64Array;
+  /** Largest step allowed (default: the whole span). */
+  maxStep?: number;
+  /** First step to try; chosen automatically when absent. */
+  firstStep?: number;
+  /** Analytic Jacobian, when the model has one (stiff methods fall back to finite differences). */
+  jac?: JacobianFn;
+  /** Components that must stay >= 0 (cells, amounts). */
+  nonNegative?: Uint8Array;
+}
+
+export type StepStatus = 'running' | 'finished' | 'failed';
+
+/**
+ * One integration method over one smooth segment [t0, tBound], as scipy's OdeSolver:
+ * `step()` advances one accepted step (retrying internally on rejection) and never passes tBound;
+ * `interpolate(t, out)` evaluates the dense output of the last accepted step, tOld <= t <= t.
+ */
+export interface Stepper {
+  readonly name: string;
+  readonly n: number;
+  /** Time and state after the last accepted step. `y` is owned by the stepper: copy it to keep it. */
+  readonly t: number;
+  readonly y: Float64Array;
+  /** Start of the last accepted step. */
+  readonly tOld: number;
+  status: StepStatus;
+  /** Why the method failed (step size underflow, non-finite state, ...) when status is 'failed'. */
+  message: string;
+  readonly counters: SolverCounters;
+  step(): StepStatus;
+  interpolate(t: number, out: Float64Array): void;
+}
+
+/** A method's factory: make a stepper for f from (t0, y0) toward tBound. */
+export type StepperFactory = (f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) => Stepper;
+
+/** The methods a scenario may ask for. */
+export type MethodName = 'auto' | 'nonstiff' | 'stiff' | 'odex' | 'dopri5' | 'rodas';
