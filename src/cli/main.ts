@@ -1,0 +1,102 @@
+// The `immunopd` command line: simulate a scenario, list and validate models. Other commands (serve,
+// therapies, fit, optimize, population) live in their own modules under src/cli/ and are loaded on demand.
+// Bad input prints one line naming the field and exits with 2; a scenario that cannot be solved exits with 3.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError, SolveError, formatPath } from '../model/errors.ts';
+
+export class UsageError extends Error {}
+
+export interface CliIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+const stdio: CliIo = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+const USAGE = `usage: immunopd <command> [options]
+
+commands:
+  simulate SCENARIO.json [--format json|csv] [--out FILE]   solve a scenario (- reads standard input)
+  models                                                     list the model library
+  validate MODEL.json                                        check a model file
+  therapies                                                  list the therapy presets
+  serve [--port N]                                           start the HTTP API and web client (default 3000)
+  fit FIT.json [DATA.csv] [--out FILE]                       fit parameters to data
+  optimize OPT.json [--out FILE]                             optimize a dosing schedule
+`;
+
+/** Read a JSON file (or standard input for "-"), with errors naming the file. */
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export function writeOutput(text: string, outFile: string | undefined, io: CliIo) {
+  if (outFile) writeFileSync(outFile, text);
+  else io.out(text);
+}
+
+type Command = (args: string[], io: CliIo) => Promise<number> | number;
+
+// command → [module under src/cli/, exported function]; modules load on demand.
+const commands: Record<string, [string, string]> = {
+  simulate: ['simulate', 'simulateCommand'],
+  models: ['simulate', 'modelsCommand'],
+  validate: ['simulate', 'validateCommand'],
+  therapies: ['therapies', 'therapiesCommand'],
+  serve: ['serve', 'serveCommand'],
+  fit: ['fit', 'fitCommand'],
+  optimize: ['optimize', 'optimizeCommand'],
+};
+
+export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    io.out('immunopd 0.1.0\n');
+    return 0;
+  }
+  const entry = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+  if (!entry) {
+    io.err(`error: unknown command '${name}'\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const mod = (await import(`./${entry[0]}.ts`)) as Record<string, Command>;
+    const cmd = mod[entry[1]];
+    return await cmd(rest, io);
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.err(`error: ${e.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}\n`);
+      return 2;
+    }
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`error: ${(e as Error).message}\n`);
+      return 2;
+    }
+    if (e instanceof SolveError) {
+      io.err(`error: could not solve: ${e.message} (reached t = ${e.timeReached})\n`);
+      return 3;
+    }
+    io.err(`error: ${(e as Error).message ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+export function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals: { min: number; max: number; usage: string }) {
+  const r = parseArgs({ args, options, allowPositionals: true, strict: true });
+  if (r.positionals.length < positionals.min || r.positionals.length > positionals.max) throw new UsageError(`usage: ${positionals.usage}`);
+  return r;
+}

@@ -1,0 +1,298 @@
+// The orchestrator (scipy's solve_ivp, with doses): integrates segment by segment between discontinuities
+// (bolus jumps, infusion starts and stops) without ever stepping across one, fills the output times from
+// dense output, locates state events by root finding on the interpolant, and restarts after each.
+import type { JacobianFn, MethodName, Rhs, SolverCounters, StepperOptions } from './types.ts';
+import { addCounters, zeroCounters } from './types.ts';
+import { stepperDriver, type SegmentDriver, type StepView } from './driver.ts';
+import { odexDriver } from './odex.ts';
+import { stepperFactories } from './methods.ts';
+import { SolveError } from '../model/errors.ts';
+
+/** Something that happens at a fixed time: state jumps (bolus) and changes of input rates (infusions). */
+export interface Discontinuity {
+  t: number;
+  jumps: { index: number; amount: number }[];
+  rateChanges: { index: number; delta: number }[];
+}
+
+/** A state event: fires when g goes from <= 0 to > 0; `apply` changes y in place. */
+export interface StateEvent {
+  name: string;
+  g: (t: number, y: Float64Array) => number;
+  apply: (t: number, y: Float64Array) => void;
+}
+
+export interface IvpProblem {
+  rhs: Rhs;
+  t0: number;
+  tEnd: number;
+  y0: Float64Array;
+  /** Increasing, within [t0, tEnd]. */
+  outputTimes: Float64Array;
+  /** Increasing in t; entries outside (t0, tEnd] other than at t0 are ignored. */
+  discontinuities?: Discontinuity[];
+  events?: StateEvent[];
+  method?: MethodName;
+  rtol: Float64Array;
+  atol: Float64Array;
+  jac?: JacobianFn;
+  nonNegative?: Uint8Array;
+  maxStep?: number;
+  maxSteps?: number;
+  /** Wall-clock deadline (Date.now() value) after which the solve is stopped. */
+  deadline?: number;
+}
+
+export interface IvpSolution {
+  /** Row-major: y[k*n + i] is state i at outputTimes[k]. */
+  y: Float64Array;
+  events: { name: string; t: number }[];
+  counters: SolverCounters;
+  method: string;
+  switches: { t: number; method: string }[];
+  segments: number;
+}
+
+/** Which driver a method name means. `nonstiff` picks odex at tight tolerances, where extrapolation wins. */
+export function pickDriver(method: MethodName, rtol: number): { driver: SegmentDriver; name: string } {
+  switch (method) {
+    case 'odex':
+      return { driver: odexDriver, name: 'odex' };
+    case 'nonstiff':
+      return rtol < 1e-10 ? { driver: odexDriver, name: 'odex' } : { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
+    case 'dopri5':
+      return { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
+    case 'stiff':
+    case 'rodas':
+      return { driver: stepperDriver(stepperFactories.rodas), name: 'rodas' };
+    case 'auto':
+    default:
+      return { driver: stepperDriver(stepperFactories.auto), name: 'auto' };
+  }
+}
+
+/** Illinois-modified regula falsi for g on [a, b] with g(a) <= 0 < g(b); returns the first t with g > 0 within tolerance. */
+function locateRoot(g: (t: number) => number, a: number, ga: number, b: number, gb: number): number {
+  const tol = 8 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), 1e-300) + 1e-13 * (b - a);
+  let side = 0;
+  for (let it = 0; it < 200 && b - a > tol; it++) {
+    let c = (a * gb - b * ga) / (gb - ga);
+    if (!(c > a && c < b)) c = 0.5 * (a + b);
+    const gc = g(c);
+    if (gc > 0) {
+      b = c;
+      gb = gc;
+      if (side === -1) ga /= 2;
+      side = -1;
+    } else {
+      a = c;
+      ga = gc;
+      if (side === 1) gb /= 2;
+      side = 1;
+    }
+  }
+  return b;
+}
+
+export function solveIvp(prob: IvpProblem): IvpSolution {
+  const n = prob.y0.length;
+  const { t0, tEnd, outputTimes } = prob;
+  const nOut = outputTimes.length;
+  const out = new Float64Array(nOut * n);
+  const counters = zeroCounters();
+  const events = prob.events ?? [];
+  const firedEvents: { name: string; t: number }[] = [];
+  const nonNeg = prob.nonNegative;
+  const hasNonNeg = !!nonNeg && nonNeg.some((v) => v === 1);
+  const maxSteps = prob.maxSteps ?? 500_000;
+  const deadline = prob.deadline ?? Infinity;
+  const { driver, name } = pickDriver(prob.method ?? 'auto', prob.rtol[0]);
+  const switches: { t: number; method: string }[] = [];
+
+  // Input rates of running infusions, added to the model's right-hand side.
+  const rates = new Float64Array(n);
+  let active: number[] = [];
+  const baseRhs = prob.rhs;
+  const rhsWithRates: Rhs = (t, y, dydt) => {
+    baseRhs(t, y, dydt);
+    for (let k = 0; k < active.length; k++) dydt[active[k]] += rates[active[k]];
+  };
+  // odex knows nothing of non-negative states: keep their derivative from pushing them below zero.
+  const yClip = new Float64Array(n);
+  const rhsNonNeg: Rhs = (t, y, dydt) => {
+    let neg = false;
+    for (let i = 0; i < n; i++) {
+      const v = y[i];
+      if (nonNeg![i] && v < 0) {
+        yClip[i] = 0;
+        neg = true;
+      } else yClip[i] = v;
+    }
+    rhsWithRates(t, neg ? yClip : y, dydt);
+    for (let i = 0; i < n; i++) if (nonNeg![i] && yClip[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
+  };
+  const f = hasNonNeg && driver === odexDriver ? rhsNonNeg : rhsWithRates;
+  const opts: StepperOptions = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep };
+
+  const clamp = (y: Float64Array) => {
+    if (hasNonNeg) for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] < 0) y[i] = 0;
+  };
+
+  const y = Float64Array.from(prob.y0);
+  clamp(y);
+  let t = t0;
+  let iOut = 0;
+  const record = (k: number, src: Float64Array) => {
+    const base = k * n;
+    for (let i = 0; i < n; i++) out[base + i] = src[i];
+    if (hasNonNeg) for (let i = 0; i < n; i++) if (nonNeg![i] && out[base + i] < 0) out[base + i] = 0;
+  };
+
+  // Before t0 only infusion rates matter (an infusion may be running at the start); jumps there are past.
+  const discs = (prob.discontinuities ?? []).filter((d) => d.t <= tEnd);
+  let iDisc = 0;
+  const applyDisc = (d: Discontinuity) => {
+    if (d.t >= t0) for (const j of d.jumps) y[j.index] += j.amount;
+    for (const r of d.rateChanges) {
+      rates[r.index] += r.delta;
+      // Rounding leaves tiny residues when infusions end: treat them as zero.
+      if (Math.abs(rates[r.index]) < 1e-12 * Math.abs(r.delta)) rates[r.index] = 0;
+    }
+    active = [];
+    for (let i = 0; i < n; i++) if (rates[i] !== 0) active.push(i);
+    clamp(y);
+  };
+
+  // Event bookkeeping: an event is armed while its condition is false (g <= 0).
+  const gVal = new Float64Array(events.length);
+  const armed = new Uint8Array(events.length);
+  const fireDue = (at: number) => {
+    // Fire events whose condition became true at a restart point (start, after a dose or another event).
+    for (let pass = 0; pass < 10; pass++) {
+      let any = false;
+      for (let k = 0; k < events.length; k++) {
+        const g = events[k].g(at, y);
+        if (g > 0 && armed[k]) {
+          events[k].apply(at, y);
+          clamp(y);
+          firedEvents.push({ name: events[k].name, t: at });
+          armed[k] = 0;
+          any = true;
+        }
+      }
+      if (!any) break;
+    }
+    for (let k = 0; k < events.length; k++) {
+      gVal[k] = events[k].g(at, y);
+      armed[k] = gVal[k] <= 0 ? 1 : 0;
+    }
+  };
+
+  // Doses at t0 come first; then events already true at the start fire once.
+  while (iDisc < discs.length && discs[iDisc].t <= t0) applyDisc(discs[iDisc++]);
+  armed.fill(1);
+  fireDue(t0);
+  while (iOut < nOut && outputTimes[iOut] <= t0) record(iOut++, y);
+
+  const tmp = new Float64Array(n);
+  let segments = 0;
+  let stepsTotal = 0;
+  while (t < tEnd) {
+    const tb = iDisc < discs.length ? Math.min(discs[iDisc].t, tEnd) : tEnd;
+    if (tb <= t) {
+      applyDisc(discs[iDisc++]);
+      fireDue(t);
+      continue;
+    }
+    segments++;
+    let eventAt = NaN;
+    let eventK = -1;
+    let failure: SolveError | null = null;
+    let lastView: StepView | null = null;
+    const onStep = (v: StepView): boolean => {
+      lastView = v;
+      stepsTotal++;
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(v.y[i])) {
+          failure = new SolveError(`the solution became non-finite (state ${i}) near t = ${v.tOld}`, 'non-finite', v.tOld);
+          return false;
+        }
+      }
+      if ((stepsTotal & 255) === 0 && Date.now() > deadline) {
+        failure = new SolveError(`time budget exceeded at t = ${v.t}`, 'time-budget', v.t);
+        return false;
+      }
+      // Earliest event in this step.
+      let tStop = v.t;
+      for (let k = 0; k < events.length; k++) {
+        tmp.set(v.y);
+        clamp(tmp);
+        const g1 = events[k].g(v.t, tmp);
+        if (armed[k] && g1 > 0) {
+          const gk = (tt: number) => {
+            v.interpolate(tt, tmp);
+            clamp(tmp);
+            return events[k].g(tt, tmp);
+          };
+          const te = locateRoot(gk, v.tOld, Math.min(gVal[k], 0), v.t, g1);
+          if (te < tStop || eventK < 0) {
+            tStop = te;
+            eventK = k;
+          }
+        } else if (!armed[k] && g1 <= 0) {
+          armed[k] = 1; // re-armed within the step; a crossing back up is caught from the next step on
+        }
+        gVal[k] = g1;
+      }
+      const last = eventK >= 0 ? tStop : v.t;
+      // Output times inside the step; one at the segment's end waits for the dose (post-dose values).
+      while (iOut < nOut && (outputTimes[iOut] < last || (outputTimes[iOut] === last && last < tb && eventK < 0))) {
+        const to = outputTimes[iOut];
+        if (to === v.t) record(iOut++, v.y);
+        else {
+          v.interpolate(to, tmp);
+          record(iOut++, tmp);
+        }
+      }
+      if (eventK >= 0) {
+        eventAt = tStop;
+        return false;
+      }
+      return true;
+    };
+    const res = driver(f, t, y, tb, opts, onStep, Math.max(1, maxSteps - counters.steps));
+    addCounters(counters, res.counters);
+    if (res.switches) for (const s of res.switches) switches.push(s);
+    if (failure) throw failure;
+    if (res.status === 'failed') {
+      throw new SolveError(`${res.message}`, res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size', t);
+    }
+    if (res.status === 'stopped') {
+      // An event: restart from the located time with the interpolated state.
+      const te = eventAt;
+      // The driver's last view still describes the step that contains te.
+      (lastView as StepView | null)!.interpolate(te, y);
+      clamp(y);
+      t = te;
+      const k = eventK;
+      events[k].apply(t, y);
+      clamp(y);
+      firedEvents.push({ name: events[k].name, t });
+      armed[k] = 0;
+      fireDue(t);
+      while (iOut < nOut && outputTimes[iOut] <= t) record(iOut++, y);
+      continue;
+    }
+    // Reached tb.
+    t = tb;
+    if (lastView) y.set((lastView as StepView).y);
+    clamp(y);
+    if (iDisc < discs.length && discs[iDisc].t === tb) {
+      while (iDisc < discs.length && discs[iDisc].t === tb) applyDisc(discs[iDisc++]);
+      fireDue(t);
+    }
+    while (iOut < nOut && outputTimes[iOut] <= t) record(iOut++, y);
+  }
+  while (iOut < nOut) record(iOut++, y);
+  return { y: out, events: firedEvents, counters, method: name, switches, segments };
+}
