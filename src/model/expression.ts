@@ -33,6 +33,13 @@ const FUNCTIONS: Record<string, { js: string; minArgs: number; maxArgs: number }
   tanh: { js: 'Math.tanh', minArgs: 1, maxArgs: 1 },
   floor: { js: 'Math.floor', minArgs: 1, maxArgs: 1 },
   ceil: { js: 'Math.ceil', minArgs: 1, maxArgs: 1 },
+  // Produced by symbolic differentiation (d tanh = sech^2, ...); usable in models too.
+  sech: { js: '$sech', minArgs: 1, maxArgs: 1 },
+  csch: { js: '$csch', minArgs: 1, maxArgs: 1 },
+  coth: { js: '$coth', minArgs: 1, maxArgs: 1 },
+  sec: { js: '$sec', minArgs: 1, maxArgs: 1 },
+  csc: { js: '$csc', minArgs: 1, maxArgs: 1 },
+  cot: { js: '$cot', minArgs: 1, maxArgs: 1 },
   /** Unit step: 1 for x > 0, else 0 (0 at 0, so that max(x,0)/x style guards are not needed). */
   step: { js: '$step', minArgs: 1, maxArgs: 1 },
 };
@@ -41,6 +48,12 @@ const FUNCTIONS: Record<string, { js: string; minArgs: number; maxArgs: number }
 export const RUNTIME_HELPERS = {
   $log: (x: number, b?: number) => (b === undefined ? Math.log(x) : Math.log(x) / Math.log(b)),
   $step: (x: number) => (x > 0 ? 1 : 0),
+  $sech: (x: number) => 1 / Math.cosh(x),
+  $csch: (x: number) => 1 / Math.sinh(x),
+  $coth: (x: number) => 1 / Math.tanh(x),
+  $sec: (x: number) => 1 / Math.cos(x),
+  $csc: (x: number) => 1 / Math.sin(x),
+  $cot: (x: number) => 1 / Math.tan(x),
 };
 export const RUNTIME_HELPER_NAMES = Object.keys(RUNTIME_HELPERS);
 export const RUNTIME_HELPER_VALUES = Object.values(RUNTIME_HELPERS);
