@@ -1,12 +1,14 @@
 // odex (Hairer's GBS extrapolation, the npm package) behind the orchestrator's segment-driver interface.
 // odex runs a whole span and reports each accepted step to a callback with its dense output, so it is
 // driven push-style rather than through Stepper.step(); the observer sees the same StepView either way.
-import odexPkg from 'odex';
+import { createRequire } from 'node:module';
+import type { OdexModule } from '../types/odex.ts';
 import type { Rhs, StepperOptions, SolverCounters } from './types.ts';
 import { zeroCounters } from './types.ts';
 import type { SegmentDriver, StepView } from './driver.ts';
 
-const { Solver, Outcome } = odexPkg;
+// Loaded through require with local types: the package ships TypeScript sources that fail strict checks.
+const { Solver, Outcome } = createRequire(import.meta.url)('odex') as OdexModule;
 
 export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions, onStep, maxSteps) => {
   const n = y0.length;
