@@ -117,19 +117,12 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     baseRhs(t, y, dydt);
     for (let k = 0; k < active.length; k++) dydt[active[k]] += rates[active[k]];
   };
-  // odex knows nothing of non-negative states: keep their derivative from pushing them below zero.
-  const yClip = new Float64Array(n);
+  // odex knows nothing of non-negative states: a component at or below zero may not decrease further.
+  // (The state itself is not clipped inside the RHS: that would perturb stages whose tiny negative values
+  // are only noise within atol, and with them the solution of the positive components.)
   const rhsNonNeg: Rhs = (t, y, dydt) => {
-    let neg = false;
-    for (let i = 0; i < n; i++) {
-      const v = y[i];
-      if (nonNeg![i] && v < 0) {
-        yClip[i] = 0;
-        neg = true;
-      } else yClip[i] = v;
-    }
-    rhsWithRates(t, neg ? yClip : y, dydt);
-    for (let i = 0; i < n; i++) if (nonNeg![i] && yClip[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
+    rhsWithRates(t, y, dydt);
+    for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
   };
   const f = hasNonNeg && driver === odexDriver ? rhsNonNeg : rhsWithRates;
   const opts: StepperOptions = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep };
