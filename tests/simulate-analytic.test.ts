@@ -61,8 +61,8 @@ describe.each(METHODS)('closed forms with %s', (method) => {
 describe('tolerances are honoured', () => {
   it('error falls as rtol falls', () => {
     const errs = [1e-4, 1e-6, 1e-8].map((rtol) => {
-      const r = simulate({ model: gompertz, times: [0, 50], solver: { rtol, atol: 1e-12 * 1e9 * rtol } });
-      return relErr(r.states.V[1], 9.545225e8 * Math.exp(0)) + relErr(r.states.V[1], 1e9 * Math.exp(Math.log(1e-3) * Math.exp(-5)));
+      const r = simulate({ model: gompertz, times: [0, 50], solver: { method: process.env.ONLY_METHOD ?? 'auto', rtol, atol: 1e-3 * rtol } });
+      return relErr(r.states.V[1], 1e9 * Math.exp(Math.log(1e-3) * Math.exp(-5)));
     });
     expect(errs[1]).toBeLessThan(errs[0]);
     expect(errs[2]).toBeLessThan(errs[1]);
