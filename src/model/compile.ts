@@ -250,10 +250,25 @@ export function compileModel(input: unknown): CompiledModel {
     };
   });
 
-  const jac = generatePartials(stateNames, assignNames, assignParsed as ParsedExpression[], odeParsed as ParsedExpression[], full, stateNames, (name) => stateIndex.get(name));
-  const pjac = paramNames.length
-    ? generatePartials(stateNames, assignNames, assignParsed as ParsedExpression[], odeParsed as ParsedExpression[], full, paramNames, (name) => paramIndex.get(name))
-    : null;
+  // Jacobians are generated on first use: symbolic differentiation of a large model costs tens of ms,
+  // and only stiff methods, sensitivities and fits need them.
+  const partialsOf = (wrt: string[], index: Map<string, number>) => () =>
+    wrt.length ? generatePartials(stateNames, assignNames, assignParsed as ParsedExpression[], odeParsed as ParsedExpression[], full, wrt, (name) => index.get(name)) : null;
+  const lazyMatrix = (make: () => string | null) => {
+    let done = false;
+    let src: string | null = null;
+    let fn: MatrixFn | null = null;
+    return () => {
+      if (!done) {
+        src = make();
+        fn = src ? makeFunction<MatrixFn>(['t', 'y', 'p', 'M'], src) : null;
+        done = true;
+      }
+      return { src, fn };
+    };
+  };
+  const jac = lazyMatrix(partialsOf(stateNames, stateIndex));
+  const pjac = lazyMatrix(partialsOf(paramNames, paramIndex));
 
   const defaultParams = Float64Array.from(paramNames.map((n) => spec.parameters[n].value));
   const nonNegative = Uint8Array.from(stateNames.map((n) => {
@@ -278,12 +293,25 @@ export function compileModel(input: unknown): CompiledModel {
     },
     rhs,
     outputs,
-    jacobian: jac ? makeFunction<MatrixFn>(['t', 'y', 'p', 'M'], jac) : null,
-    paramJacobian: pjac ? makeFunction<MatrixFn>(['t', 'y', 'p', 'M'], pjac) : null,
+    get jacobian() {
+      return jac().fn;
+    },
+    get paramJacobian() {
+      return pjac().fn;
+    },
     events,
     nonNegative,
     stateAtol,
-    source: { rhs: rhsSrc, outputs: outSrc, jacobian: jac, paramJacobian: pjac },
+    source: {
+      rhs: rhsSrc,
+      outputs: outSrc,
+      get jacobian() {
+        return jac().src;
+      },
+      get paramJacobian() {
+        return pjac().src;
+      },
+    },
   };
 }
 
