@@ -1,0 +1,358 @@
+// Dormand–Prince 5(4) after Hairer's DOPRI5 (Hairer, Nørsett & Wanner, Solving ODEs I, sect. II.5 and
+// the Fortran code dopri5.f): FSAL, the order-4 continuous extension of dopri5's CONTD5, PI step-size
+// control with beta = 0.04, Hairer's automatic initial step (HINIT, as scipy's select_initial_step) and
+// Hairer's stiffness test (the HLAMB estimate h*|lambda| > 3.25 on the stage pair k6/k7 at x + h).
+//
+// Non-negative components (opts.nonNegative) are handled as MATLAB's ode45 NonNegative option: the
+// derivative of a component at or below zero may not point further down, a step whose non-negative
+// components end more than atol below zero is rejected, and accepted values are clipped at zero (and
+// the FSAL derivative recomputed there). Positive values, however tiny, are never touched.
+//
+// step() allocates nothing: every work array is made in the constructor.
+import type { Rhs, Stepper, StepperOptions, StepStatus, SolverCounters } from './types.ts';
+import { zeroCounters } from './types.ts';
+
+const C2 = 0.2, C3 = 0.3, C4 = 0.8, C5 = 8 / 9;
+const A21 = 0.2;
+const A31 = 3 / 40, A32 = 9 / 40;
+const A41 = 44 / 45, A42 = -56 / 15, A43 = 32 / 9;
+const A51 = 19372 / 6561, A52 = -25360 / 2187, A53 = 64448 / 6561, A54 = -212 / 729;
+const A61 = 9017 / 3168, A62 = -355 / 33, A63 = 46732 / 5247, A64 = 49 / 176, A65 = -5103 / 18656;
+const A71 = 35 / 384, A73 = 500 / 1113, A74 = 125 / 192, A75 = -2187 / 6784, A76 = 11 / 84;
+const E1 = 71 / 57600, E3 = -71 / 16695, E4 = 71 / 1920, E5 = -17253 / 339200, E6 = 22 / 525, E7 = -1 / 40;
+const D1 = -12715105075 / 11282082432, D3 = 87487479700 / 32700410799, D4 = -10690763975 / 1880347072;
+const D5 = 701980252875 / 199316789632, D6 = -1453857185 / 822651844, D7 = 69997945 / 29380423;
+
+// Step-size control (Hairer's defaults for DOPRI5).
+const SAFE = 0.9;
+const BETA = 0.04;
+const EXPO1 = 0.2 - BETA * 0.75;
+const FACC1 = 1 / 0.2; // largest decrease: h/5
+const FACC2 = 1 / 10; // largest increase: 10h
+/** h*|lambda| above this (the stability boundary of DOPRI5 on the negative axis) counts as a stiff indication. */
+export const DOPRI5_STABILITY_BOUNDARY = 3.25;
+/** Stiff indications (not interrupted by 6 nonstiff ones) before the problem is declared stiff. */
+const STIFF_COUNT = 15;
+
+export interface Dopri5Extras {
+  /** Step size to try next. */
+  h: number;
+  /** Last estimate of h*|lambda| from the stiffness test. */
+  hlamb: number;
+  /** Hairer's stiffness test fired (15 stiff indications without 6 nonstiff ones in between). */
+  stiff: boolean;
+  /** Hairer's IASTI: consecutive-ish stiff indications. */
+  stiffIndications: number;
+}
+
+export class Dopri5 implements Stepper, Dopri5Extras {
+  readonly name = 'dopri5';
+  readonly n: number;
+  t: number;
+  tOld: number;
+  readonly y: Float64Array;
+  status: StepStatus = 'running';
+  message = '';
+  readonly counters: SolverCounters = zeroCounters();
+  h = 0;
+  hlamb = 0;
+  stiff = false;
+  stiffIndications = 0;
+  private nonStiffIndications = 0;
+  tBound: number;
+
+  private readonly f: Rhs;
+  private readonly rtol: Float64Array;
+  private readonly atol: Float64Array;
+  private readonly hMaxOpt: number;
+  private readonly nonNeg: Uint8Array | null;
+  private readonly nnIdx: Int32Array;
+  private facOld = 1e-4;
+  private lastRejected = false;
+  private hOld = 0; // size of the last accepted step (for dense output)
+
+  private readonly k1: Float64Array;
+  private readonly k2: Float64Array;
+  private readonly k3: Float64Array;
+  private readonly k4: Float64Array;
+  private readonly k5: Float64Array;
+  private readonly k6: Float64Array;
+  private readonly k7: Float64Array;
+  private readonly yNew: Float64Array;
+  private readonly ySti: Float64Array; // the stage-6 argument (at x + h), for the stiffness test
+  private readonly err: Float64Array;
+  private readonly r1: Float64Array;
+  private readonly r2: Float64Array;
+  private readonly r3: Float64Array;
+  private readonly r4: Float64Array;
+  private readonly r5: Float64Array;
+
+  constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
+    const n = y0.length;
+    this.n = n;
+    this.f = f;
+    this.rtol = opts.rtol;
+    this.atol = opts.atol;
+    this.hMaxOpt = opts.maxStep !== undefined && opts.maxStep > 0 ? opts.maxStep : Infinity;
+    let nn = 0;
+    if (opts.nonNegative) for (let i = 0; i < n; i++) if (opts.nonNegative[i]) nn++;
+    this.nonNeg = nn > 0 ? opts.nonNegative! : null;
+    this.nnIdx = new Int32Array(nn);
+    if (nn > 0) for (let i = 0, k = 0; i < n; i++) if (opts.nonNegative![i]) this.nnIdx[k++] = i;
+    this.y = new Float64Array(n);
+    this.k1 = new Float64Array(n);
+    this.k2 = new Float64Array(n);
+    this.k3 = new Float64Array(n);
+    this.k4 = new Float64Array(n);
+    this.k5 = new Float64Array(n);
+    this.k6 = new Float64Array(n);
+    this.k7 = new Float64Array(n);
+    this.yNew = new Float64Array(n);
+    this.ySti = new Float64Array(n);
+    this.err = new Float64Array(n);
+    this.r1 = new Float64Array(n);
+    this.r2 = new Float64Array(n);
+    this.r3 = new Float64Array(n);
+    this.r4 = new Float64Array(n);
+    this.r5 = new Float64Array(n);
+    this.t = t0;
+    this.tOld = t0;
+    this.tBound = tBound;
+    this.restart(t0, y0, tBound, opts.firstStep);
+  }
+
+  /**
+   * Start afresh from (t, y) toward tBound (used by the auto method when it hands a problem over):
+   * forgets the step history, keeps the counters. `h` is the first step to try (automatic when absent).
+   */
+  restart(t: number, y: Float64Array, tBound: number, h?: number): void {
+    const n = this.n;
+    this.t = t;
+    this.tOld = t;
+    this.tBound = tBound;
+    this.y.set(y);
+    this.clipNonNeg(this.y);
+    this.hOld = 0;
+    this.r1.set(this.y);
+    this.r2.fill(0);
+    this.r3.fill(0);
+    this.r4.fill(0);
+    this.r5.fill(0);
+    this.facOld = 1e-4;
+    this.lastRejected = false;
+    this.stiff = false;
+    this.stiffIndications = 0;
+    this.nonStiffIndications = 0;
+    this.hlamb = 0;
+    this.status = 'running';
+    this.message = '';
+    if (!(tBound > t)) {
+      this.status = 'finished';
+      this.h = 0;
+      return;
+    }
+    this.rhs(t, this.y, this.k1);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(this.k1[i])) {
+        this.fail(`dopri5: the right-hand side is not finite at t = ${t} (state ${i})`);
+        return;
+      }
+    }
+    const hMax = Math.min(this.hMaxOpt, tBound - t);
+    this.h = h !== undefined && h > 0 ? Math.min(h, hMax) : this.initialStep(hMax);
+  }
+
+  private fail(msg: string): StepStatus {
+    this.status = 'failed';
+    this.message = msg;
+    return 'failed';
+  }
+
+  /** f with MATLAB's NonNegative rule: a component at or below zero may not decrease. */
+  private rhs(t: number, y: Float64Array, dydt: Float64Array): void {
+    this.f(t, y, dydt);
+    this.counters.rhsEvaluations++;
+    const idx = this.nnIdx;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k];
+      if (y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
+    }
+  }
+
+  private clipNonNeg(y: Float64Array): boolean {
+    const idx = this.nnIdx;
+    let clipped = false;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k];
+      if (y[i] < 0) {
+        y[i] = 0;
+        clipped = true;
+      }
+    }
+    return clipped;
+  }
+
+  /** Hairer's HINIT (scipy's select_initial_step) with order 5. Uses k2, k3 as scratch. */
+  private initialStep(hMax: number): number {
+    const n = this.n, y = this.y, f0 = this.k1, y1 = this.k2, f1 = this.k3;
+    let d0 = 0, d1 = 0;
+    for (let i = 0; i < n; i++) {
+      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
+      d0 += (y[i] / sk) ** 2;
+      d1 += (f0[i] / sk) ** 2;
+    }
+    d0 = Math.sqrt(d0 / n);
+    d1 = Math.sqrt(d1 / n);
+    let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * (d0 / d1);
+    h0 = Math.min(h0, hMax);
+    for (let i = 0; i < n; i++) y1[i] = y[i] + h0 * f0[i];
+    this.rhs(this.t + h0, y1, f1);
+    let d2 = 0;
+    for (let i = 0; i < n; i++) {
+      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
+      d2 += ((f1[i] - f0[i]) / sk) ** 2;
+    }
+    d2 = Math.sqrt(d2 / n) / h0;
+    const dm = Math.max(d1, d2);
+    const h1 = dm <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / dm) ** (1 / 5);
+    const h = Math.min(100 * h0, h1, hMax);
+    return Number.isFinite(h) && h > 0 ? h : Math.min(1e-6, hMax);
+  }
+
+  step(): StepStatus {
+    if (this.status !== 'running') return this.status;
+    const n = this.n;
+    const y = this.y, yNew = this.yNew, ySti = this.ySti;
+    const k1 = this.k1, k2 = this.k2, k3 = this.k3, k4 = this.k4, k5 = this.k5, k6 = this.k6, k7 = this.k7;
+    const rtol = this.rtol, atol = this.atol;
+    const t = this.t;
+    const tBound = this.tBound;
+    const hMax = Math.min(this.hMaxOpt, tBound - t);
+    let h = Math.min(this.h, hMax);
+    let nonFinite = false;
+    for (;;) {
+      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
+      if (!(h >= hMin)) {
+        return this.fail(nonFinite
+          ? `dopri5: non-finite values in the solution near t = ${t} (step size fell to ${h})`
+          : `dopri5: step size underflow at t = ${t} (h = ${h})`);
+      }
+      // Land on tBound exactly rather than leave a sliver (Hairer: 1.01*h).
+      let last = false;
+      if (t + 1.01 * h >= tBound) {
+        h = tBound - t;
+        last = true;
+      }
+      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * A21 * k1[i];
+      this.rhs(t + C2 * h, ySti, k2);
+      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+      this.rhs(t + C3 * h, ySti, k3);
+      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+      this.rhs(t + C4 * h, ySti, k4);
+      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+      this.rhs(t + C5 * h, ySti, k5);
+      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+      const tNew = last ? tBound : t + h;
+      this.rhs(tNew, ySti, k6);
+      for (let i = 0; i < n; i++) yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+      this.rhs(tNew, yNew, k7);
+      // Error estimate (RMS norm, Hairer's scaling with max(|y|, |yNew|)).
+      let e = 0;
+      for (let i = 0; i < n; i++) {
+        const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yNew[i]));
+        const d = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sk;
+        e += d * d;
+      }
+      let err = Math.sqrt(e / n);
+      // ode45's NonNegative test: non-negative components ending more than atol below zero fail the step.
+      const idx = this.nnIdx;
+      for (let k = 0; k < idx.length; k++) {
+        const i = idx[k];
+        if (yNew[i] < 0) {
+          const eNN = -yNew[i] / atol[i];
+          if (eNN > err) err = eNN;
+        }
+      }
+      if (!Number.isFinite(err)) {
+        nonFinite = true;
+        this.counters.rejected++;
+        this.lastRejected = true;
+        h *= 0.1;
+        continue;
+      }
+      const fac11 = err ** EXPO1;
+      if (err <= 1) {
+        // Accepted.
+        let fac = fac11 / this.facOld ** BETA;
+        fac = Math.max(FACC2, Math.min(FACC1, fac / SAFE));
+        let hNew = h / fac;
+        this.facOld = Math.max(err, 1e-4);
+        this.counters.steps++;
+        // Stiffness test on the two evaluations at x + h.
+        let stNum = 0, stDen = 0;
+        for (let i = 0; i < n; i++) {
+          const a = k7[i] - k6[i];
+          const b = yNew[i] - ySti[i];
+          stNum += a * a;
+          stDen += b * b;
+        }
+        if (stDen > 0) this.hlamb = h * Math.sqrt(stNum / stDen);
+        if (this.hlamb > DOPRI5_STABILITY_BOUNDARY) {
+          this.nonStiffIndications = 0;
+          this.stiffIndications++;
+          if (this.stiffIndications >= STIFF_COUNT) this.stiff = true;
+        } else {
+          this.nonStiffIndications++;
+          if (this.nonStiffIndications >= 6) {
+            this.stiffIndications = 0;
+            this.stiff = false;
+          }
+        }
+        // Dense output (CONTD5).
+        const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
+        for (let i = 0; i < n; i++) {
+          const yd = yNew[i] - y[i];
+          const bspl = h * k1[i] - yd;
+          r1[i] = y[i];
+          r2[i] = yd;
+          r3[i] = bspl;
+          r4[i] = yd - h * k7[i] - bspl;
+          r5[i] = h * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i]);
+        }
+        if (this.lastRejected) hNew = Math.min(hNew, h);
+        this.lastRejected = false;
+        this.hOld = h;
+        this.tOld = t;
+        this.t = tNew;
+        y.set(yNew);
+        if (idx.length > 0 && this.clipNonNeg(y)) this.rhs(tNew, y, k1);
+        else k1.set(k7);
+        this.h = hNew;
+        if (last) this.status = 'finished';
+        return this.status;
+      }
+      // Rejected.
+      h = h / Math.min(FACC1, fac11 / SAFE);
+      this.lastRejected = true;
+      this.counters.rejected++;
+    }
+  }
+
+  /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */
+  interpolate(t: number, out: Float64Array): void {
+    const n = this.n;
+    if (this.hOld === 0 || t === this.t) {
+      out.set(this.y);
+      return;
+    }
+    const th = (t - this.tOld) / this.hOld;
+    const th1 = 1 - th;
+    const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
+    for (let i = 0; i < n; i++) out[i] = r1[i] + th * (r2[i] + th1 * (r3[i] + th * (r4[i] + th1 * r5[i])));
+    if (this.nonNeg) this.clipNonNeg(out);
+  }
+}
+
+export function dopri5(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): Dopri5 {
+  return new Dopri5(f, t0, y0, tBound, opts);
+}
