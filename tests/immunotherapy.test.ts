@@ -5,6 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { simulate } from '../src/simulate.ts';
 import { THERAPIES } from '../src/dosing/therapies.ts';
 import { InputError } from '../src/model/errors.ts';
+import { getModel } from '../src/model/library.ts';
 import type { ScenarioInput, SimulationResult } from '../src/scenario/schema.ts';
 
 const METHOD = 'odex' as const;
@@ -170,6 +171,37 @@ describe('6. CAR-T: expansion, contraction, persistence, deep response of antige
 });
 
 describe('antibody pharmacokinetics (models.md §9.6)', () => {
+  it('P1, P5, P8, P10: distribution and elimination rate constants alpha, beta from the compiled Jacobian (rel 1e-4)', () => {
+    const m = getModel('immunotherapy');
+    const n = m.stateNames.length;
+    const J = new Float64Array(n * n);
+    m.jacobian!(0, m.initial(m.defaultParams), m.defaultParams, J);
+    const cases: [string, number, number, number][] = [
+      ['PEM', 0.46060, 0.026876, 25.791], // pembrolizumab: t1/2 beta 25.791 d
+      ['NIV', 0.51827, 0.033231, 20.858], // nivolumab at baseline clearance (t = 0)
+      ['ATZ', 0.35178, 0.026072, 26.586], // atezolizumab
+      ['IPI', 0.59539, 0.046211, 15.000], // ipilimumab
+    ];
+    for (const [s, alpha, beta, thalf] of cases) {
+      const i = m.stateIndex.get(`${s}c`)!;
+      const j = m.stateIndex.get(`${s}p`)!;
+      const a = J[i * n + i], b = J[i * n + j], c = J[j * n + i], d = J[j * n + j];
+      const tr = a + d;
+      const det = a * d - b * c;
+      const disc = Math.sqrt((tr * tr) / 4 - det);
+      const [fast, slow] = [-(tr / 2 - disc), -(tr / 2 + disc)].sort((x, y) => y - x);
+      expect(Math.abs(fast / alpha - 1), s).toBeLessThan(1e-4);
+      expect(Math.abs(slow / beta - 1), s).toBeLessThan(1e-4);
+      expect(Math.abs(Math.LN2 / slow / thalf - 1), s).toBeLessThan(1e-4);
+    }
+  });
+
+  it('P14: IL-2 first-order loss matches the 85-min terminal half-life (k = 11.743 /day)', () => {
+    const m = getModel('immunotherapy');
+    const k = m.defaultParams[m.paramIndex.get('kIL2')!];
+    expect(Math.abs((Math.LN2 / k) * 1440 - 85)).toBeLessThan(0.01);
+  });
+
   it('P2: pembrolizumab 200 mg IV bolus, C at days 1, 7, 21, 42 (rel 1e-6)', () => {
     const r = simulate({ model: 'immunotherapy', times: [0, 1, 7, 21, 42], doses: [{ target: 'PEMc', amount: 200 }], solver: { method: METHOD, rtol: 1e-10, atol: 1e-9 } });
     [43.927438, 19.942166, 12.732804, 7.240007].forEach((v, k) => {
