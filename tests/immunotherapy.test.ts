@@ -8,7 +8,8 @@ import { InputError } from '../src/model/errors.ts';
 import { getModel } from '../src/model/library.ts';
 import type { ScenarioInput, SimulationResult } from '../src/scenario/schema.ts';
 
-const METHOD = 'odex' as const;
+// The default solver (auto), as a user gets it.
+const METHOD = 'auto' as const;
 const YEAR = { start: 0, end: 365, step: 1 };
 const TWO_YEARS = { start: 0, end: 730, step: 1 };
 
