@@ -27,7 +27,8 @@
 //   Ctrough = concentration just before the last administration (needs two or more in the window),
 //   CtroughCycle1 = just before the second; mean occupancy = time average of `RO_<drug>` from the first
 //   administration to the end. "Just before" an infusion is its value at the start time; before a bolus,
-//   the last output time before it.
+//   the last output time before it. All of these are read on the output grid: for short-lived drugs
+//   (aldesleukin t1/2 85 min, interferon 1.7 h) use a fine grid (e.g. step 0.01 day) to see their peaks.
 import type { CompiledModel } from '../model/compile.ts';
 import type { SimulationResult } from '../scenario/schema.ts';
 import { parseExpression } from '../model/expression.ts';
