@@ -20,6 +20,8 @@ export interface SegmentOutcome {
   switches?: { t: number; method: string }[];
   /** The step size the method would take next, to start the following segment with. */
   nextStep?: number;
+  /** How far the method got (for failures). */
+  tReached?: number;
 }
 
 /** onStep returns false to stop the segment (an event was found, or a budget ran out). */
@@ -35,12 +37,12 @@ export function stepperDriver(factory: StepperFactory): SegmentDriver {
     let steps = 0;
     while (s.status === 'running') {
       if (steps >= maxSteps) {
-        return { status: 'failed', counters: s.counters, message: `${s.name}: maximum number of steps exceeded at t = ${s.t}`, reason: 'max-steps', switches: s.switches };
+        return { status: 'failed', counters: s.counters, message: `${s.name}: maximum number of steps exceeded at t = ${s.t}`, reason: 'max-steps', switches: s.switches, tReached: s.t };
       }
       const st = s.step();
       if (st === 'failed') {
         const reason = /finite|nan/i.test(s.message) ? 'non-finite' : /step/i.test(s.message) ? 'step-size' : 'other';
-        return { status: 'failed', counters: s.counters, message: s.message || `${s.name} failed at t = ${s.t}`, reason, switches: s.switches };
+        return { status: 'failed', counters: s.counters, message: s.message || `${s.name} failed at t = ${s.t}`, reason, switches: s.switches, tReached: s.t };
       }
       steps++;
       if (!onStep(s)) return { status: 'stopped', counters: s.counters, message: '', switches: s.switches, nextStep: s.h };

@@ -58,6 +58,8 @@ export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, 
   });
   counters.rejected += result.nReject;
   if (stopped) return { status: 'stopped', counters, message: '' };
-  if (result.outcome === Outcome.MaxStepsExceeded) return { status: 'failed', counters, message: 'odex: maximum number of steps exceeded', reason: 'max-steps' };
+  if (result.outcome === Outcome.MaxStepsExceeded) {
+    return { status: 'failed', counters, message: `odex: maximum number of steps exceeded at t = ${view.t}`, reason: 'max-steps', tReached: view.t };
+  }
   return { status: 'finished', counters, message: '' };
 };

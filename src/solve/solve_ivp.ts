@@ -156,7 +156,18 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     clamp(y);
   };
 
-  // Event bookkeeping: an event is armed while its condition is false (g <= 0).
+  // Event bookkeeping: an event is armed while its condition is false (g <= 0). An event whose change
+  // leaves the state as it was (a clone already at zero when 'T < 1' sets it to 0) is not reported.
+  const before = new Float64Array(n);
+  const fire = (k: number, at: number) => {
+    before.set(y);
+    events[k].apply(at, y);
+    clamp(y);
+    let changed = false;
+    for (let i = 0; i < n; i++) if (y[i] !== before[i]) changed = true;
+    if (changed) firedEvents.push({ name: events[k].name, t: at });
+    armed[k] = 0;
+  };
   const gVal = new Float64Array(events.length);
   const armed = new Uint8Array(events.length);
   const fireDue = (at: number) => {
@@ -166,10 +177,7 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
       for (let k = 0; k < events.length; k++) {
         const g = events[k].g(at, y);
         if (g > 0 && armed[k]) {
-          events[k].apply(at, y);
-          clamp(y);
-          firedEvents.push({ name: events[k].name, t: at });
-          armed[k] = 0;
+          fire(k, at);
           any = true;
         }
       }
@@ -258,7 +266,8 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     if (res.switches) for (const s of res.switches) switches.push(s);
     if (failure) throw failure;
     if (res.status === 'failed') {
-      throw new SolveError(`${res.message}`, res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size', t);
+      const reached = res.tReached ?? (lastView as StepView | null)?.t ?? t;
+      throw new SolveError(`${res.message}`, res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size', reached);
     }
     if (res.status === 'stopped') {
       // An event: restart from the located time with the interpolated state.
@@ -267,11 +276,7 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
       (lastView as StepView | null)!.interpolate(te, y);
       clamp(y);
       t = te;
-      const k = eventK;
-      events[k].apply(t, y);
-      clamp(y);
-      firedEvents.push({ name: events[k].name, t });
-      armed[k] = 0;
+      fire(eventK, t);
       fireDue(t);
       while (iOut < nOut && outputTimes[iOut] <= t) record(iOut++, y);
       continue;
