@@ -40,6 +40,8 @@ export interface StepperOptions {
   jac?: JacobianFn;
   /** Components that must stay >= 0 (cells, amounts). */
   nonNegative?: Uint8Array;
+  /** f does not depend on t within the segment: stiff methods then skip the df/dt estimate (one RHS call a step). */
+  autonomous?: boolean;
 }
 
 export type StepStatus = 'running' | 'finished' | 'failed';

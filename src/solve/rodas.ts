@@ -1,0 +1,429 @@
+// Rodas5P: an L-stable, stiffly accurate Rosenbrock method of order 5 with an embedded order-4 error
+// estimate and an order-4 dense output (Steinebach, "Construction of Rosenbrock-Wanner method Rodas5P
+// and numerical benchmarks within the Julia Differential Equations package", BIT 63, 2023). The
+// coefficients are those of DifferentialEquations.jl's Rodas5PTableau, in the W-transformed form of
+// Hairer's RODAS code: each stage solves
+//     (1/(h*gamma) I - J) k_s = f(t + c_s h, y + sum_j a_sj k_j) + h d_s df/dt + sum_j (C_sj / h) k_j,
+// y1 = y + sum of the last stage arguments (stiffly accurate), and the error estimate is k_8.
+//
+// Step control and Jacobian handling follow Hairer's RODAS: Gustafsson's predictive controller, the
+// Jacobian (analytic opts.jac, else forward differences with scipy's num_jac increments) evaluated
+// once per step point and kept through rejections (same point, only h changes), a new LU whenever h
+// changes. A Rosenbrock method needs the exact Jacobian at the step's start for its order: J is not
+// carried over accepted steps (that would take a W-method). The df/dt term is a forward difference in t
+// (skipped when opts.autonomous).
+//
+// Non-negative components are handled as in dopri5.ts (MATLAB ode45's NonNegative rule). step()
+// allocates nothing.
+import type { JacobianFn, Rhs, Stepper, StepperOptions, StepStatus, SolverCounters } from './types.ts';
+import { zeroCounters } from './types.ts';
+import { luFactor, luSolve } from './lu.ts';
+import { FdJacobian } from './jacobian.ts';
+
+const S = 8;
+const GAMMA = 0.21193756319429014;
+// a_ij (stage arguments), row-major S x S, only i > j used; rows 7 and 8 are "previous argument + k".
+const A = new Float64Array(S * S);
+// C_ij (W-transformed coupling), row-major S x S.
+const C = new Float64Array(S * S);
+const CT = new Float64Array([0, 0.6358126895828704, 0.4095798393397535, 0.9769306725060716, 0.4288403609558664, 1, 1, 1]);
+const D = new Float64Array([0.21193756319429014, -0.42387512638858027, -0.3384627126235924, 1.8046452872882734, 2.325825639765069, 0, 0, 0]);
+// Dense output: y(θ) = (1-θ) y0 + θ (y1 + (1-θ) (K1 + θ (K2 + θ K3))), K_r = sum_j H[r][j] k_j.
+const H = new Float64Array(3 * S);
+{
+  const a = (i: number, j: number, v: number) => (A[(i - 1) * S + (j - 1)] = v);
+  a(2, 1, 3.0);
+  a(3, 1, 2.849394379747939); a(3, 2, 0.45842242204463923);
+  a(4, 1, -6.954028509809101); a(4, 2, 2.489845061869568); a(4, 3, -10.358996098473584);
+  a(5, 1, 2.8029986275628964); a(5, 2, 0.5072464736228206); a(5, 3, -0.3988312541770524); a(5, 4, -0.04721187230404641);
+  a(6, 1, -7.502846399306121); a(6, 2, 2.561846144803919); a(6, 3, -11.627539656261098); a(6, 4, -0.18268767659942256); a(6, 5, 0.030198172008377946);
+  const c = (i: number, j: number, v: number) => (C[(i - 1) * S + (j - 1)] = v);
+  c(2, 1, -14.155112264123755);
+  c(3, 1, -17.97296035885952); c(3, 2, -2.859693295451294);
+  c(4, 1, 147.12150275711716); c(4, 2, -1.41221402718213); c(4, 3, 71.68940251302358);
+  c(5, 1, 165.43517024871676); c(5, 2, -0.4592823456491126); c(5, 3, 42.90938336958603); c(5, 4, -5.961986721573306);
+  c(6, 1, 24.854864614690072); c(6, 2, -3.0009227002832186); c(6, 3, 47.4931110020768); c(6, 4, 5.5814197821558125); c(6, 5, -0.6610691825249471);
+  c(7, 1, 30.91273214028599); c(7, 2, -3.1208243349937974); c(7, 3, 77.79954646070892); c(7, 4, 34.28646028294783); c(7, 5, -19.097331116725623); c(7, 6, -28.087943162872662);
+  c(8, 1, 37.80277123390563); c(8, 2, -3.2571969029072276); c(8, 3, 112.26918849496327); c(8, 4, 66.9347231244047); c(8, 5, -40.06618937091002); c(8, 6, -54.66780262877968); c(8, 7, -9.48861652309627);
+  H.set([25.948786856663858, -2.5579724845846235, 10.433815404888879, -2.3679251022685204, 0.524948541321073, 1.1241088310450404, 0.4272876194431874, -0.17202221070155493], 0);
+  H.set([-9.91568850695171, -0.9689944594115154, 3.0438037242978453, -24.495224566215796, 20.176138334709044, 15.98066361424651, -6.789040303419874, -6.710236069923372], S);
+  H.set([11.419903575922262, 2.8879645146136994, 72.92137995996029, 80.12511834622643, -52.072871366152654, -59.78993625266729, -0.15582684282751913, 4.883087185713722], 2 * S);
+}
+
+// Step-size control (Hairer's RODAS defaults; exponent 1/5 for the order-4 embedded estimate).
+const SAFE = 0.9;
+const FAC1 = 5; // largest decrease: h/5
+const FAC2 = 1 / 6; // largest increase: 6h
+const EXPO = 1 / 5;
+/** h*rho(J) below this on an accepted step counts as a nonstiff indication (DOPRI5's real-axis stability boundary is ~3.3). */
+export const NONSTIFF_HRHO = 3;
+
+export class Rodas implements Stepper {
+  readonly name = 'rodas';
+  readonly n: number;
+  t: number;
+  tOld: number;
+  readonly y: Float64Array;
+  status: StepStatus = 'running';
+  message = '';
+  readonly counters: SolverCounters = zeroCounters();
+  /** Step size to try next. */
+  h = 0;
+  tBound: number;
+  /** Weighted norm bound of the spectral radius of J at the start of the last accepted step (similarity-invariant scaling by the error weights). */
+  rho = 0;
+  /** Consecutive accepted steps with h*rho below NONSTIFF_HRHO (an explicit method would be stable at this step size). */
+  nonStiffSteps = 0;
+
+  private readonly f: Rhs;
+  private readonly jac: JacobianFn | undefined;
+  private readonly fd: FdJacobian;
+  private readonly rtol: Float64Array;
+  private readonly atol: Float64Array;
+  private readonly hMaxOpt: number;
+  private readonly autonomous: boolean;
+  private readonly nonNeg: Uint8Array | null;
+  private readonly nnIdx: Int32Array;
+  private readonly rhsBound: Rhs;
+
+  private readonly J: Float64Array;
+  private readonly E: Float64Array;
+  private readonly piv: Int32Array;
+  private readonly f0: Float64Array;
+  private readonly dT: Float64Array;
+  private readonly k: Float64Array; // S stages, k[s*n + i]
+  private readonly u: Float64Array;
+  private readonly du: Float64Array;
+  private readonly yNew: Float64Array;
+  private readonly w: Float64Array; // error weights at the step start
+  private readonly d0: Float64Array; // dense output: y0, y1 (unclipped), K1, K2, K3
+  private readonly d1: Float64Array;
+  private readonly K1: Float64Array;
+  private readonly K2: Float64Array;
+  private readonly K3: Float64Array;
+  private f0Current = false;
+  private jacCurrent = false;
+  private hOld = 0;
+  private hAcc = 0;
+  private errAcc = 0;
+  private accepted = 0;
+  private lastRejected = false;
+  private firstAttempt = true;
+
+  constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
+    const n = y0.length;
+    this.n = n;
+    this.f = f;
+    this.jac = opts.jac;
+    this.fd = new FdJacobian(n);
+    this.rtol = opts.rtol;
+    this.atol = opts.atol;
+    this.hMaxOpt = opts.maxStep !== undefined && opts.maxStep > 0 ? opts.maxStep : Infinity;
+    this.autonomous = opts.autonomous === true;
+    let nn = 0;
+    if (opts.nonNegative) for (let i = 0; i < n; i++) if (opts.nonNegative[i]) nn++;
+    this.nonNeg = nn > 0 ? opts.nonNegative! : null;
+    this.nnIdx = new Int32Array(nn);
+    if (nn > 0) for (let i = 0, m = 0; i < n; i++) if (opts.nonNegative![i]) this.nnIdx[m++] = i;
+    this.rhsBound = (t, y, dydt) => this.rhs(t, y, dydt);
+    this.y = new Float64Array(n);
+    this.J = new Float64Array(n * n);
+    this.E = new Float64Array(n * n);
+    this.piv = new Int32Array(n);
+    this.f0 = new Float64Array(n);
+    this.dT = new Float64Array(n);
+    this.k = new Float64Array(S * n);
+    this.u = new Float64Array(n);
+    this.du = new Float64Array(n);
+    this.yNew = new Float64Array(n);
+    this.w = new Float64Array(n);
+    this.d0 = new Float64Array(n);
+    this.d1 = new Float64Array(n);
+    this.K1 = new Float64Array(n);
+    this.K2 = new Float64Array(n);
+    this.K3 = new Float64Array(n);
+    this.t = t0;
+    this.tOld = t0;
+    this.tBound = tBound;
+    this.restart(t0, y0, tBound, opts.firstStep);
+  }
+
+  /** Start afresh from (t, y) toward tBound, forgetting the step history (counters are kept). */
+  restart(t: number, y: Float64Array, tBound: number, h?: number): void {
+    this.t = t;
+    this.tOld = t;
+    this.tBound = tBound;
+    this.y.set(y);
+    this.clipNonNeg(this.y);
+    this.hOld = 0;
+    this.hAcc = 0;
+    this.errAcc = 0;
+    this.accepted = 0;
+    this.lastRejected = false;
+    this.firstAttempt = true;
+    this.f0Current = false;
+    this.jacCurrent = false;
+    this.nonStiffSteps = 0;
+    this.rho = 0;
+    this.status = 'running';
+    this.message = '';
+    if (!(tBound > t)) {
+      this.status = 'finished';
+      this.h = 0;
+      return;
+    }
+    this.rhs(t, this.y, this.f0);
+    this.f0Current = true;
+    for (let i = 0; i < this.n; i++) {
+      if (!Number.isFinite(this.f0[i])) {
+        this.fail(`rodas: the right-hand side is not finite at t = ${t} (state ${i})`);
+        return;
+      }
+    }
+    const hMax = Math.min(this.hMaxOpt, tBound - t);
+    this.h = h !== undefined && h > 0 ? Math.min(h, hMax) : this.initialStep(hMax);
+  }
+
+  private fail(msg: string): StepStatus {
+    this.status = 'failed';
+    this.message = msg;
+    return 'failed';
+  }
+
+  private rhs(t: number, y: Float64Array, dydt: Float64Array): void {
+    this.f(t, y, dydt);
+    this.counters.rhsEvaluations++;
+    const idx = this.nnIdx;
+    for (let m = 0; m < idx.length; m++) {
+      const i = idx[m];
+      if (y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
+    }
+  }
+
+  private clipNonNeg(y: Float64Array): void {
+    const idx = this.nnIdx;
+    for (let m = 0; m < idx.length; m++) if (y[idx[m]] < 0) y[idx[m]] = 0;
+  }
+
+  /** Hairer's HINIT / scipy's select_initial_step for an order-5 method with an order-4 estimate. */
+  private initialStep(hMax: number): number {
+    const n = this.n, y = this.y, f0 = this.f0, y1 = this.u, f1 = this.du;
+    let d0 = 0, d1 = 0;
+    for (let i = 0; i < n; i++) {
+      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
+      d0 += (y[i] / sk) ** 2;
+      d1 += (f0[i] / sk) ** 2;
+    }
+    d0 = Math.sqrt(d0 / n);
+    d1 = Math.sqrt(d1 / n);
+    let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * (d0 / d1);
+    h0 = Math.min(h0, hMax);
+    for (let i = 0; i < n; i++) y1[i] = y[i] + h0 * f0[i];
+    this.rhs(this.t + h0, y1, f1);
+    let d2 = 0;
+    for (let i = 0; i < n; i++) {
+      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
+      d2 += ((f1[i] - f0[i]) / sk) ** 2;
+    }
+    d2 = Math.sqrt(d2 / n) / h0;
+    const dm = Math.max(d1, d2);
+    const h1 = dm <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / dm) ** (1 / 5);
+    const h = Math.min(100 * h0, h1, hMax);
+    return Number.isFinite(h) && h > 0 ? h : Math.min(1e-6, hMax);
+  }
+
+  /** J and df/dt at the current point (f0 must be current). */
+  private evaluateJacobian(): void {
+    const n = this.n, t = this.t, y = this.y, J = this.J;
+    if (this.jac) this.jac(t, y, J);
+    else this.fd.evaluate(this.rhsBound, t, y, this.f0, this.atol, J, this.nonNeg);
+    this.counters.jacobianEvaluations++;
+    if (this.autonomous) this.dT.fill(0);
+    else {
+      const delt = Math.sqrt(Number.EPSILON * Math.max(1e-5, Math.abs(t)));
+      this.rhs(t + delt, y, this.dT);
+      for (let i = 0; i < n; i++) this.dT[i] = (this.dT[i] - this.f0[i]) / delt;
+    }
+    // rho >= spectral radius of J: the infinity norm of W^-1 J W with W = diag(error weights).
+    const w = this.w;
+    for (let i = 0; i < n; i++) w[i] = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
+    let rho = 0;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const ri = i * n;
+      for (let j = 0; j < n; j++) s += Math.abs(J[ri + j]) * w[j];
+      s /= w[i];
+      if (s > rho) rho = s;
+    }
+    this.rho = rho;
+    this.jacCurrent = true;
+  }
+
+  step(): StepStatus {
+    if (this.status !== 'running') return this.status;
+    const n = this.n;
+    const y = this.y, f0 = this.f0, dT = this.dT, k = this.k, u = this.u, du = this.du, yNew = this.yNew;
+    const J = this.J, E = this.E, piv = this.piv;
+    const rtol = this.rtol, atol = this.atol;
+    const t = this.t;
+    const tBound = this.tBound;
+    if (!this.f0Current) {
+      this.rhs(t, y, f0);
+      this.f0Current = true;
+    }
+    if (!this.jacCurrent) this.evaluateJacobian();
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(f0[i]) || !Number.isFinite(dT[i])) return this.fail(`rodas: non-finite right-hand side at t = ${t} (state ${i})`);
+    }
+    const hMax = Math.min(this.hMaxOpt, tBound - t);
+    let h = Math.min(this.h, hMax);
+    let nonFinite = false;
+    let singular = 0;
+    for (;;) {
+      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
+      if (!(h >= hMin)) {
+        return this.fail(nonFinite
+          ? `rodas: non-finite values in the solution near t = ${t} (step size fell to ${h})`
+          : `rodas: step size underflow at t = ${t} (h = ${h})`);
+      }
+      let last = false;
+      if (t + 1.01 * h >= tBound) {
+        h = tBound - t;
+        last = true;
+      }
+      const tNew = last ? tBound : t + h;
+      // E = 1/(h gamma) I - J, factored.
+      const diag = 1 / (h * GAMMA);
+      for (let i = 0, nn = n * n; i < nn; i++) E[i] = -J[i];
+      for (let i = 0; i < n; i++) E[i * n + i] += diag;
+      this.counters.luDecompositions++;
+      if (!luFactor(E, n, piv)) {
+        singular++;
+        if (singular >= 5) return this.fail(`rodas: the iteration matrix is singular at t = ${t} (h = ${h}), repeatedly`);
+        h *= 0.5;
+        continue;
+      }
+      const invH = 1 / h;
+      // Stage 1.
+      for (let i = 0; i < n; i++) k[i] = f0[i] + h * D[0] * dT[i];
+      luSolve(E, n, piv, k);
+      for (let s = 1; s < S; s++) {
+        // Stage argument: y + sum a_sj k_j for s <= 5 (0-based), then the previous argument + k_{s-1}.
+        if (s <= 5) {
+          const ra = s * S;
+          for (let i = 0; i < n; i++) {
+            let v = y[i];
+            for (let j = 0; j < s; j++) v += A[ra + j] * k[j * n + i];
+            u[i] = v;
+          }
+        } else {
+          const off = (s - 1) * n;
+          for (let i = 0; i < n; i++) u[i] += k[off + i];
+        }
+        this.rhs(s >= 5 ? tNew : t + CT[s] * h, u, du);
+        const ks = s * n, rc = s * S, ds = h * D[s];
+        for (let i = 0; i < n; i++) {
+          let c = 0;
+          for (let j = 0; j < s; j++) c += C[rc + j] * k[j * n + i];
+          k[ks + i] = du[i] + ds * dT[i] + c * invH;
+        }
+        luSolve(E, n, piv, k, ks);
+      }
+      // y1 = last argument + k8; the error estimate is k8.
+      const k8 = (S - 1) * n;
+      let e = 0;
+      for (let i = 0; i < n; i++) {
+        const yn = u[i] + k[k8 + i];
+        yNew[i] = yn;
+        const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yn));
+        const d = k[k8 + i] / sk;
+        e += d * d;
+      }
+      let err = Math.sqrt(e / n);
+      const idx = this.nnIdx;
+      for (let m = 0; m < idx.length; m++) {
+        const i = idx[m];
+        if (yNew[i] < 0) {
+          const eNN = -yNew[i] / atol[i];
+          if (eNN > err) err = eNN;
+        }
+      }
+      if (!Number.isFinite(err)) {
+        nonFinite = true;
+        this.counters.rejected++;
+        this.lastRejected = true;
+        h *= 0.1;
+        continue;
+      }
+      let fac = Math.max(FAC2, Math.min(FAC1, err ** EXPO / SAFE));
+      let hNew = h / fac;
+      if (err <= 1) {
+        // Accepted; Gustafsson's predictive correction.
+        if (this.accepted > 0) {
+          let facGus = (this.hAcc / h) * (err * err / this.errAcc) ** EXPO / SAFE;
+          facGus = Math.max(FAC2, Math.min(FAC1, facGus));
+          fac = Math.max(fac, facGus);
+          hNew = h / fac;
+        }
+        this.hAcc = h;
+        this.errAcc = Math.max(1e-2, err);
+        this.accepted++;
+        this.counters.steps++;
+        if (this.lastRejected) hNew = Math.min(hNew, h);
+        this.lastRejected = false;
+        this.firstAttempt = false;
+        if (h * this.rho < NONSTIFF_HRHO) this.nonStiffSteps++;
+        else this.nonStiffSteps = 0;
+        // Dense output.
+        const K1 = this.K1, K2 = this.K2, K3 = this.K3;
+        for (let i = 0; i < n; i++) {
+          let a = 0, b = 0, c = 0;
+          for (let j = 0; j < S; j++) {
+            const kj = k[j * n + i];
+            a += H[j] * kj;
+            b += H[S + j] * kj;
+            c += H[2 * S + j] * kj;
+          }
+          K1[i] = a;
+          K2[i] = b;
+          K3[i] = c;
+        }
+        this.d0.set(y);
+        this.d1.set(yNew);
+        this.hOld = h;
+        this.tOld = t;
+        this.t = tNew;
+        y.set(yNew);
+        this.clipNonNeg(y);
+        this.f0Current = false;
+        this.jacCurrent = false;
+        this.h = hNew;
+        if (last) this.status = 'finished';
+        return this.status;
+      }
+      // Rejected: same point, same J, smaller h.
+      this.counters.rejected++;
+      if (this.firstAttempt) hNew = h * 0.1;
+      this.lastRejected = true;
+      h = hNew;
+    }
+  }
+
+  /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */
+  interpolate(t: number, out: Float64Array): void {
+    const n = this.n;
+    if (this.hOld === 0 || t === this.t) {
+      out.set(this.y);
+      return;
+    }
+    const th = (t - this.tOld) / this.hOld;
+    const th1 = 1 - th;
+    const y0 = this.d0, y1 = this.d1, K1 = this.K1, K2 = this.K2, K3 = this.K3;
+    for (let i = 0; i < n; i++) out[i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
+    if (this.nonNeg) this.clipNonNeg(out);
+  }
+}
+
+export function rodas(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): Rodas {
+  return new Rodas(f, t0, y0, tBound, opts);
+}
