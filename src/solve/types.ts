@@ -42,6 +42,8 @@ export interface StepperOptions {
   nonNegative?: Uint8Array;
   /** f does not depend on t within the segment: stiff methods then skip the df/dt estimate (one RHS call a step). */
   autonomous?: boolean;
+  /** For the auto method: the method to start the segment with (the one in charge at the end of the previous segment). */
+  startWith?: 'dopri5' | 'rodas';
 }
 
 export type StepStatus = 'running' | 'finished' | 'failed';
