@@ -75,12 +75,16 @@ export function initialState(model: CompiledModel, p: Float64Array, values: Reco
   return y;
 }
 
-/** Per-state tolerances: a per-state scenario atol, else the model's state atol, else the scalar. */
-export function tolerances(model: CompiledModel, rtol: number, atol: number | Record<string, number>, path: Path = ['solver', 'atol']) {
+/** Default absolute tolerance of a state that neither the scenario nor the model file sets. */
+export const DEFAULT_ATOL = 1e-9;
+
+/** Per-state tolerances: a scenario number for all; else per state from the scenario, the model file, the default. */
+export function tolerances(model: CompiledModel, rtol: number, atol: number | Record<string, number> | undefined, path: Path = ['solver', 'atol']) {
   const n = model.stateNames.length;
   const a = new Float64Array(n);
-  const scalar = typeof atol === 'number' ? atol : 1e-9;
-  for (let i = 0; i < n; i++) a[i] = Number.isNaN(model.stateAtol[i]) ? scalar : model.stateAtol[i];
+  for (let i = 0; i < n; i++) {
+    a[i] = typeof atol === 'number' ? atol : Number.isNaN(model.stateAtol[i]) ? DEFAULT_ATOL : model.stateAtol[i];
+  }
   if (typeof atol === 'object') {
     for (const [k, v] of Object.entries(atol)) {
       const i = model.stateIndex.get(k);
@@ -132,9 +136,34 @@ export function prepareScenario(input: unknown, path: Path = []): PreparedScenar
   return { scenario, model, params, y0, t0, times, doses };
 }
 
-/** Solve a prepared scenario with (optionally) other parameters; returns the raw solution. */
-export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0) {
-  const { model, scenario, times, t0, doses } = prep;
+/**
+ * Times at which metrics are evaluated: the output grid refined with a uniform grid, every dose time, the
+ * instant before each dose and each infusion's end, so that Cmax, troughs, the nadir and AUC do not depend
+ * on how coarse the requested output grid is.
+ */
+export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Array {
+  const first = times[0];
+  const last = times[times.length - 1];
+  const pts: number[] = Array.from(times);
+  const N = 2000;
+  if (last > first) for (let k = 0; k <= N; k++) pts.push(first + ((last - first) * k) / N);
+  for (const d of doses) {
+    if (d.time >= first && d.time <= last) {
+      pts.push(d.time);
+      const before = d.time - 1e-9 * Math.max(1, Math.abs(d.time));
+      if (before > first) pts.push(before);
+    }
+    if (d.duration !== undefined && d.time + d.duration > first && d.time + d.duration <= last) pts.push(d.time + d.duration);
+  }
+  pts.sort((a, b) => a - b);
+  const out: number[] = [];
+  for (const v of pts) if (!out.length || v > out[out.length - 1]) out.push(v);
+  return Float64Array.from(out);
+}
+
+/** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
+export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times) {
+  const { model, scenario, t0, doses } = prep;
   const tEnd = times[times.length - 1];
   const p = params;
   const rhs = model.rhs;
@@ -170,24 +199,22 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   });
 }
 
-/** Turn a raw solution into the result object (states and outputs by name, metrics, stats). */
-export function buildResult(prep: PreparedScenario, sol: ReturnType<typeof solvePrepared>, ms: number, params: Float64Array = prep.params): SimulationResult {
-  const { model, times, scenario } = prep;
+/** States and outputs by name at the given times, from a row-major solution. */
+function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, warnings: string[]) {
   const n = model.stateNames.length;
   const nOut = times.length;
   const states: Record<string, number[]> = {};
   model.stateNames.forEach((name, i) => {
     const col = new Array<number>(nOut);
-    for (let k = 0; k < nOut; k++) col[k] = sol.y[k * n + i];
+    for (let k = 0; k < nOut; k++) col[k] = y[k * n + i];
     states[name] = col;
   });
   const outputs: Record<string, number[]> = {};
-  const warnings: string[] = [];
   if (model.outputNames.length) {
     const cols = model.outputNames.map(() => new Array<number>(nOut));
     const o = new Float64Array(model.outputNames.length);
     for (let k = 0; k < nOut; k++) {
-      model.outputs(times[k], sol.y.subarray(k * n, (k + 1) * n), params, o);
+      model.outputs(times[k], y.subarray(k * n, (k + 1) * n), params, o);
       for (let j = 0; j < o.length; j++) cols[j][k] = o[j];
     }
     model.outputNames.forEach((name, j) => {
@@ -196,7 +223,32 @@ export function buildResult(prep: PreparedScenario, sol: ReturnType<typeof solve
       if (bad >= 0) warnings.push(`output '${name}' is not finite at t = ${times[bad]} (reported as null)`);
     });
   }
-  const tEnd = times[nOut - 1];
+  return { states, outputs };
+}
+
+/**
+ * Turn a raw solution into the result object (states and outputs by name, metrics, stats). When the
+ * solution was computed on a refined metrics grid (`solTimes`), the result keeps the requested rows and the
+ * metrics use them all.
+ */
+export function buildResult(
+  prep: PreparedScenario, sol: ReturnType<typeof solvePrepared>, ms: number, params: Float64Array = prep.params, solTimes: Float64Array = prep.times,
+): SimulationResult {
+  const { model, times, scenario } = prep;
+  const n = model.stateNames.length;
+  let y = sol.y;
+  if (solTimes !== times) {
+    // Pick the requested rows out of the refined grid (both increasing; times is a subset).
+    y = new Float64Array(times.length * n);
+    let j = 0;
+    for (let k = 0; k < times.length; k++) {
+      while (solTimes[j] < times[k]) j++;
+      y.set(sol.y.subarray(j * n, (j + 1) * n), k * n);
+    }
+  }
+  const warnings: string[] = [];
+  const { states, outputs } = seriesOf(model, times, y, params, warnings);
+  const tEnd = times[times.length - 1];
   const base = {
     model: model.id,
     times: Array.from(times),
@@ -219,7 +271,11 @@ export function buildResult(prep: PreparedScenario, sol: ReturnType<typeof solve
       rtol: scenario.solver.rtol,
     },
   };
-  const metrics = scenario.metrics ? computeMetrics(base as Omit<SimulationResult, 'metrics'>, model) : {};
+  let metrics: Record<string, unknown> = {};
+  if (scenario.metrics) {
+    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, []) };
+    metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model);
+  }
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;
 }
 
@@ -227,6 +283,7 @@ export function buildResult(prep: PreparedScenario, sol: ReturnType<typeof solve
 export function simulate(input: ScenarioInput | unknown): SimulationResult {
   const started = performance.now();
   const prep = prepareScenario(input);
-  const sol = solvePrepared(prep);
-  return buildResult(prep, sol, performance.now() - started);
+  const grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
+  const sol = solvePrepared(prep, prep.params, prep.y0, grid);
+  return buildResult(prep, sol, performance.now() - started, prep.params, grid);
 }

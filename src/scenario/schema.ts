@@ -57,11 +57,14 @@ export const TimeGrid = z.union([
 export const SolverOptions = z.strictObject({
   method: z.enum(['auto', 'nonstiff', 'stiff', 'odex', 'dopri5', 'rodas']).default('auto'),
   rtol: num('rtol').refine((v) => v >= 1e-14 && v <= 0.1, 'rtol must be in [1e-14, 0.1]').default(1e-6),
-  /** One value for all states, or per state name (states not listed use the model's atol or the default). */
+  /**
+   * One value for all states, or per state name. Absent: each state's `atol` from the model file, else
+   * 1e-9. A number overrides the model file's values; states missing from a per-state object keep them.
+   */
   atol: z.union([
     num('atol').refine((v) => v > 0 && v <= 1e6, 'atol must be in (0, 1e6]'),
-    z.record(z.string(), num('atol').refine((v) => v > 0, 'atol must be > 0')),
-  ]).default(1e-9),
+    z.record(z.string(), num('atol').refine((v) => v > 0 && v <= 1e6, 'atol must be in (0, 1e6]')),
+  ]).optional(),
   maxSteps: z.number().int().min(1).max(LIMITS.maxSteps).default(500_000),
   maxStep: num('maxStep').refine((v) => v > 0, 'maxStep must be > 0').optional(),
   timeBudgetMs: z.number().int().min(1).max(LIMITS.timeBudgetMs).default(LIMITS.timeBudgetMs),
@@ -84,7 +87,7 @@ export const Scenario = z.strictObject({
   therapies: z.array(z.string().max(100)).max(50).default([]),
   /** Body weight in kg, for amountPerKg doses. */
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
-  solver: SolverOptions.default({ method: 'auto', rtol: 1e-6, atol: 1e-9, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
+  solver: SolverOptions.default({ method: 'auto', rtol: 1e-6, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
   /** Compute response metrics (default true). */
   metrics: z.boolean().default(true),
 });
