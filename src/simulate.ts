@@ -193,6 +193,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
     rtol,
     atol,
     nonNegative: model.nonNegative,
+    autonomous: model.autonomous,
     maxStep: scenario.solver.maxStep,
     maxSteps: scenario.solver.maxSteps,
     deadline: Date.now() + scenario.solver.timeBudgetMs,

@@ -48,6 +48,12 @@ describe.each(METHODS)('closed forms with %s', (method) => {
     expect(relErr(r.states.V[1], 2.713619e6)).toBeLessThan(1e-6);
   });
 
+  it('time-dependent forcing (non-autonomous, stiff relaxation onto cos t)', () => {
+    const m = { id: 'pr', parameters: { lam: { value: -1e4 } }, states: { y: { initial: 1 } }, odes: { y: 'lam*(y - cos(t)) - sin(t)' } };
+    const r = simulate({ model: m, times: { start: 0, end: 10, step: 0.5 }, solver: tight(method) });
+    r.times.forEach((t, i) => expect(Math.abs(r.states.y[i] - Math.cos(t))).toBeLessThan(1e-7));
+  });
+
   it('Gompertz growth', () => {
     const r = simulate({ model: gompertz, times: [0, 10, 50], solver: tight(method) });
     const exact = (t: number) => 1e9 * Math.exp(Math.log(1e6 / 1e9) * Math.exp(-0.1 * t));

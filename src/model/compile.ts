@@ -44,6 +44,8 @@ export interface CompiledModel {
   nonNegative: Uint8Array;
   /** Per-state absolute tolerance from the model file (NaN where none is given). */
   stateAtol: Float64Array;
+  /** The right-hand side does not read t. */
+  autonomous: boolean;
   /** The generated source, for inspection and tests. */
   source: { rhs: string; outputs: string; jacobian: string | null; paramJacobian: string | null };
 }
@@ -302,6 +304,7 @@ export function compileModel(input: unknown): CompiledModel {
     events,
     nonNegative,
     stateAtol,
+    autonomous: !needed(allOdeSymbols).some((k) => assignParsed[k]!.symbols.has('t')) && !allOdeSymbols.includes('t'),
     source: {
       rhs: rhsSrc,
       outputs: outSrc,

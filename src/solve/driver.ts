@@ -22,6 +22,8 @@ export interface SegmentOutcome {
   nextStep?: number;
   /** How far the method got (for failures). */
   tReached?: number;
+  /** For auto switching: the method in charge at the end of the segment. */
+  endMethod?: string;
 }
 
 /** onStep returns false to stop the segment (an event was found, or a budget ran out). */
@@ -33,7 +35,7 @@ export type SegmentDriver = (
 /** Wrap a pull-style StepperFactory as a SegmentDriver. */
 export function stepperDriver(factory: StepperFactory): SegmentDriver {
   return (f, t0, y0, tBound, opts, onStep, maxSteps) => {
-    const s: Stepper & { switches?: { t: number; method: string }[]; h?: number } = factory(f, t0, y0, tBound, opts);
+    const s: Stepper & { switches?: { t: number; method: string }[]; h?: number; method?: string } = factory(f, t0, y0, tBound, opts);
     let steps = 0;
     while (s.status === 'running') {
       if (steps >= maxSteps) {
@@ -45,8 +47,8 @@ export function stepperDriver(factory: StepperFactory): SegmentDriver {
         return { status: 'failed', counters: s.counters, message: s.message || `${s.name} failed at t = ${s.t}`, reason, switches: s.switches, tReached: s.t };
       }
       steps++;
-      if (!onStep(s)) return { status: 'stopped', counters: s.counters, message: '', switches: s.switches, nextStep: s.h };
+      if (!onStep(s)) return { status: 'stopped', counters: s.counters, message: '', switches: s.switches, nextStep: s.h, endMethod: s.method };
     }
-    return { status: 'finished', counters: s.counters, message: '', switches: s.switches, nextStep: s.h };
+    return { status: 'finished', counters: s.counters, message: '', switches: s.switches, nextStep: s.h, endMethod: s.method };
   };
 }

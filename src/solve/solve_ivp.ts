@@ -39,6 +39,8 @@ export interface IvpProblem {
   nonNegative?: Uint8Array;
   maxStep?: number;
   maxSteps?: number;
+  /** The right-hand side does not depend on t (stiff methods skip the df/dt estimate). */
+  autonomous?: boolean;
   /** Wall-clock deadline (Date.now() value) after which the solve is stopped. */
   deadline?: number;
 }
@@ -125,7 +127,8 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
   };
   const f = hasNonNeg && driver === odexDriver ? rhsNonNeg : rhsWithRates;
-  const opts: StepperOptions = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep };
+  // Infusion rates are constant within a segment, so they do not make the problem non-autonomous.
+  const opts: StepperOptions = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep, autonomous: prob.autonomous };
 
   const clamp = (y: Float64Array) => {
     if (hasNonNeg) for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] < 0) y[i] = 0;
@@ -263,7 +266,13 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     };
     const res = driver(f, t, y, tb, opts, onStep, Math.max(1, maxSteps - counters.steps));
     addCounters(counters, res.counters);
-    if (res.switches) for (const s of res.switches) switches.push(s);
+    if (res.switches) {
+      for (const sw of res.switches) {
+        if (!switches.length || switches[switches.length - 1].method !== sw.method) switches.push(sw);
+      }
+    }
+    // The next segment starts with the method in charge now (a stiff problem stays with the stiff method).
+    opts.startWith = res.endMethod === 'rodas' ? 'rodas' : undefined;
     if (failure) throw failure;
     if (res.status === 'failed') {
       const reached = res.tReached ?? (lastView as StepView | null)?.t ?? t;
