@@ -58,6 +58,14 @@ describe('hostile expressions are rejected, never executed', () => {
     });
   }
 
+  it('deeply nested or very long expressions are refused, not a stack overflow', () => {
+    for (const text of ['('.repeat(1999) + 'T' + ')'.repeat(1999), '-'.repeat(3999) + 'T', 'T' + '+T'.repeat(1999), 'exp('.repeat(700) + 'T' + ')'.repeat(700)]) {
+      const [issue] = issuesOf(withOde(text));
+      expect(issue.path).toBe('odes.T');
+      expect(issue.message).toMatch(/nested too deeply|longer than|syntax error/);
+    }
+  });
+
   it('reports the position of the offending text', () => {
     const [issue] = issuesOf(withOde('k*T + T.constructor'));
     expect(issue.message).toMatch(/at character 7/);

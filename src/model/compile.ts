@@ -254,8 +254,14 @@ export function compileModel(input: unknown): CompiledModel {
 
   // Jacobians are generated on first use: symbolic differentiation of a large model costs tens of ms,
   // and only stiff methods, sensitivities and fits need them.
-  const partialsOf = (wrt: string[], index: Map<string, number>) => () =>
-    wrt.length ? generatePartials(stateNames, assignNames, assignParsed as ParsedExpression[], odeParsed as ParsedExpression[], full, wrt, (name) => index.get(name)) : null;
+  const partialsOf = (wrt: string[], index: Map<string, number>) => () => {
+    if (!wrt.length) return null;
+    try {
+      return generatePartials(stateNames, assignNames, assignParsed as ParsedExpression[], odeParsed as ParsedExpression[], full, wrt, (name) => index.get(name));
+    } catch {
+      return null; // e.g. a derivative too large to generate: finite differences then
+    }
+  };
   const lazyMatrix = (make: () => string | null) => {
     let done = false;
     let src: string | null = null;

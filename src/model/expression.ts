@@ -71,6 +71,9 @@ export const RESERVED_NAMES = new Set([
   'Infinity', 'NaN', 'undefined', 'null', 'constructor', 'prototype', '__proto__', 'import', 'evaluate',
 ]);
 
+/** Deepest syntax tree accepted: keeps the recursive compiler and differentiator far from the stack limit. */
+export const MAX_DEPTH = 300;
+
 export class ExpressionError extends Error {
   readonly position: number | undefined;
   constructor(message: string, position?: number) {
@@ -116,10 +119,19 @@ export function parseExpression(source: string): ParsedExpression {
     throw new ExpressionError(`syntax error: ${msg.replace(/\s*\(char \d+\)/, '')}`, m ? Number(m[1]) - 1 : undefined);
   }
   const symbols = new Set<string>();
+  let depth = 0;
   const check = (n: MathNode): void => {
     const reject = (why: string): never => {
       throw new ExpressionError(`${why}: '${describe(n)}'`, locate(source, n));
     };
+    if (++depth > MAX_DEPTH) throw new ExpressionError(`expression is nested too deeply (more than ${MAX_DEPTH} levels)`);
+    try {
+      checkNode(n, reject);
+    } finally {
+      depth--;
+    }
+  };
+  const checkNode = (n: MathNode, reject: (why: string) => never): void => {
     switch (n.type) {
       case 'ConstantNode': {
         const v = (n as unknown as { value: unknown }).value;
