@@ -1,0 +1,402 @@
+// `npm run bench`: immunopd's workloads in-process, then each installed peer (SUNDIALS CVODE in C, SciPy
+// solve_ivp, R deSolve lsoda) on the same workloads and tolerances, in one table with the ratio to immunopd.
+// Errors of every tool are computed here, the same way, against bench/reference/*.json (made by
+// tests/reference/make_references.py). No peer is required: a missing one is skipped with a note.
+//
+//   npm run bench                      # full run (repeats 5, immunopd W3 on 10,000 subjects)
+//   npm run bench -- --quick           # repeats 2, smaller populations (development)
+//   npm run bench -- --peers none      # immunopd only; --peers cvode,scipy,desolve to choose
+//   npm run bench -- --json out.json   # also write all rows as JSON
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
+import { compileModel } from '../src/model/compile.ts';
+import { solveIvp } from '../src/solve/solve_ivp.ts';
+import { simulatePopulation, defaultWorkers, type PopulationSubject } from '../src/analysis/population.ts';
+import { w1Scenario, w2Scenario, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method } from './workloads.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(HERE);
+const REF = path.join(HERE, 'reference');
+
+// ---------------------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const quick = flag('--quick');
+const repeats = Number(opt('--repeats', quick ? '2' : '5'));
+const peerRepeats = Number(opt('--peer-repeats', quick ? '1' : '3'));
+const w3Subjects = Number(opt('--w3-subjects', quick ? '1000' : '10000'));
+const peerW3 = {
+  cvode: Number(opt('--cvode-w3-subjects', quick ? '100' : '1000')),
+  scipy: Number(opt('--scipy-w3-subjects', quick ? '10' : '50')),
+  desolve: Number(opt('--desolve-w3-subjects', quick ? '10' : '50')),
+};
+const peers = opt('--peers', 'cvode,scipy,desolve').split(',').filter((s) => s && s !== 'none');
+const methods = opt('--methods', 'auto,dopri5,odex,rodas').split(',') as Method[];
+const jsonOut = opt('--json', '');
+
+// ---------------------------------------------------------------------------------------------------------
+// References and the error metric
+// ---------------------------------------------------------------------------------------------------------
+interface Ref {
+  times: number[];
+  states: Record<string, number[]>;
+  benchTolerance: { rtol: number; atol: number };
+}
+const refCache = new Map<string, unknown>();
+function loadRef<T = Ref>(name: string): T | undefined {
+  if (!refCache.has(name)) {
+    const f = path.join(REF, `${name}.json`);
+    refCache.set(name, existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined);
+  }
+  return refCache.get(name) as T | undefined;
+}
+const REF_OF: Record<string, string> = { kp98: 'w1', checkpoint: 'w2' };
+
+/** max over rows and states of |y - ref| / max(|ref|, atol), rows matched by time. */
+function maxError(times: number[], states: Record<string, ArrayLike<number>>, ref: { times: number[]; states: Record<string, number[]> }, atol: number): number {
+  const row = new Map(times.map((t, k) => [t, k]));
+  let e = 0;
+  for (const [name, rv] of Object.entries(ref.states)) {
+    const v = states[name];
+    if (!v) continue;
+    ref.times.forEach((t, k) => {
+      const j = row.get(t);
+      if (j === undefined) return;
+      const y = v[j];
+      const err = Number.isFinite(y) ? Math.abs(y - rv[k]) / Math.max(Math.abs(rv[k]), atol) : Infinity;
+      if (err > e) e = err;
+    });
+  }
+  return e;
+}
+
+interface W3Ref {
+  times: number[];
+  states: Record<string, number[]>[];
+  benchTolerance: { atol: number };
+}
+function w3Error(times: number[], subjects: Record<string, ArrayLike<number>>[]): number {
+  const ref = loadRef<W3Ref>('w3_reference');
+  if (!ref) return NaN;
+  let e = 0;
+  subjects.slice(0, ref.states.length).forEach((s, i) => {
+    e = Math.max(e, maxError(times, s, { times: ref.times, states: ref.states[i] }, ref.benchTolerance.atol));
+  });
+  return e;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Rows
+// ---------------------------------------------------------------------------------------------------------
+interface Row {
+  workload: string;
+  case: string;
+  tool: string;
+  method: string;
+  medianMs: number;
+  rhsEvaluations: number;
+  maxError: number;
+  subjects?: number;
+  note?: string;
+  failed?: string;
+}
+const rows: Row[] = [];
+const notes: string[] = [];
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/** 'auto' with the methods it used (switch sequence shortened). */
+function autoLabel(m: string, sol: { switches: { method: string }[] }): string {
+  if (m !== 'auto') return m;
+  const seq = sol.switches.map((s) => s.method);
+  if (!seq.length) return 'auto';
+  const uniq = [...new Set(seq)];
+  return seq.length <= 3 ? `auto (${seq.join('→')})` : `auto (${uniq.join('/')}, ${seq.length - 1} switches)`;
+}
+const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160);
+
+function timeIt<T>(fn: () => T, n: number): { ms: number; last: T; all: number[] } {
+  // warm-up (JIT, caches): at least 3 runs and 300 ms
+  let last = fn();
+  const w0 = performance.now();
+  for (let k = 1; k < 3 || performance.now() - w0 < 300; k++) {
+    last = fn();
+    if (k > 1000) break;
+  }
+  const all: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const t0 = performance.now();
+    last = fn();
+    all.push(performance.now() - t0);
+  }
+  return { ms: median(all), last, all };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// immunopd in-process
+// ---------------------------------------------------------------------------------------------------------
+function runScenarioWorkload(workload: string, kase: string, make: (m: Method) => unknown) {
+  const ref = loadRef(REF_OF[kase])!;
+  for (const m of methods) {
+    try {
+      const prep = prepareScenario(make(m));
+      const n = prep.model.stateNames.length;
+      const { ms, last } = timeIt(() => solvePrepared(prep), repeats);
+      const states: Record<string, number[]> = {};
+      prep.model.stateNames.forEach((s, i) => (states[s] = Array.from(prep.times, (_, k) => last.y[k * n + i])));
+      rows.push({ workload, case: kase, tool: 'immunopd', method: autoLabel(m, last),
+        medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: maxError(Array.from(prep.times), states, ref, ref.benchTolerance.atol) });
+    } catch (e) {
+      rows.push({ workload, case: kase, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, failed: errMsg(e) });
+    }
+  }
+}
+
+function runStiff() {
+  for (const c of STIFF_CASES) {
+    const ref = loadRef(c.id);
+    const model = compileModel(c.model);
+    const n = model.stateNames.length;
+    const p = model.defaultParams;
+    const out = Float64Array.from(c.times);
+    for (const m of methods) {
+      try {
+        const solve = () => solveIvp({
+          rhs: (t, y, d) => model.rhs(t, y, p, d),
+          jac: model.jacobian ? (t, y, J) => model.jacobian!(t, y, p, J) : undefined,
+          t0: c.times[0], tEnd: c.times[c.times.length - 1], y0: model.initial(p), outputTimes: out,
+          method: m, rtol: new Float64Array(n).fill(c.rtol), atol: new Float64Array(n).fill(c.atol),
+          maxSteps: 500_000, deadline: Date.now() + 20_000,
+        });
+        const { ms, last } = timeIt(solve, repeats);
+        const states: Record<string, number[]> = {};
+        model.stateNames.forEach((s, i) => (states[s] = c.times.map((_, k) => last.y[k * n + i])));
+        rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: autoLabel(m, last),
+          medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: ref ? maxError(c.times, states, ref, c.atol) : NaN });
+      } catch (e) {
+        rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, failed: errMsg(e) });
+      }
+    }
+  }
+}
+
+function w3SubjectList(n: number): PopulationSubject[] {
+  const E = loadRef<{ names: string[]; etas: number[][]; n: number }>('w3_etas');
+  if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
+  const typical = Object.fromEntries(Object.entries(CHECKPOINT.parameters).map(([k, v]) => [k, v.value]));
+  return E.etas.slice(0, n).map((eta) => ({
+    parameters: Object.fromEntries(E.names.map((k, j) => [k, typical[k] * Math.exp(eta[j])])),
+  }));
+}
+
+/** The method immunopd uses for a workload in the ratio column: auto when it works, else the fastest that worked. */
+function immunopdBaseline(kase: string): Row | undefined {
+  const mine = rows.filter((r) => r.case === kase && r.tool === 'immunopd' && !r.failed);
+  return mine.find((r) => r.method.startsWith('auto')) ?? mine.sort((a, b) => a.medianMs - b.medianMs)[0];
+}
+
+async function runW3() {
+  const base = immunopdBaseline('checkpoint');
+  const method = (base?.method.split(' ')[0] ?? 'odex') as Method;
+  const subjects = w3SubjectList(w3Subjects);
+  const ref = loadRef<W3Ref>('w3_reference');
+  const workers = defaultWorkers();
+  for (const [label, nw, n] of [[`pool of ${workers} workers`, workers, w3Subjects], ['1 thread', 1, Math.min(w3Subjects, quick ? 200 : 1000)]] as const) {
+    try {
+      const t0 = performance.now();
+      const pop = await simulatePopulation({ scenario: w2Scenario(method), subjects: subjects.slice(0, n), workers: nw, keepSubjects: 100 });
+      const ms = performance.now() - t0;
+      const err = ref ? w3Error(pop.times, pop.subjects.map((s) => s.states)) : NaN;
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: ms, rhsEvaluations: pop.stats.rhsEvaluations,
+        maxError: err, subjects: n, ...(pop.failures.length ? { note: `${pop.failures.length} subjects failed` } : {}) });
+    } catch (e) {
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, subjects: n, failed: errMsg(e) });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Peers
+// ---------------------------------------------------------------------------------------------------------
+interface PeerResult {
+  workload: string;
+  case: string;
+  method: string;
+  medianMs?: number;
+  rhsEvaluations?: number;
+  times?: number[];
+  states?: Record<string, number[]>;
+  subjects?: number;
+  subjectStates?: Record<string, number[]>[];
+  failed?: string;
+  failedSubjects?: number;
+}
+
+function have(cmd: string, args: string[]): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 60_000 });
+  return r.status === 0;
+}
+
+function runPeer(tool: string, cmd: string, args: string[]): void {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 1_800_000 });
+  if (r.status !== 0 || !r.stdout) {
+    notes.push(`${tool}: run failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').split('\n').slice(-3).join(' ')}`);
+    return;
+  }
+  let doc: { version: string; results: PeerResult[] };
+  try {
+    doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
+  } catch (e) {
+    notes.push(`${tool}: could not parse its output (${errMsg(e)})`);
+    return;
+  }
+  notes.push(`${tool}: ${doc.version} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  for (const res of doc.results) {
+    const base = { workload: res.workload, case: res.case, tool, method: res.method };
+    if (res.failed && res.workload !== 'W3') {
+      rows.push({ ...base, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, failed: res.failed });
+      continue;
+    }
+    let err = NaN;
+    if (res.workload === 'W3') err = w3Error(res.times ?? [], res.subjectStates ?? []);
+    else {
+      const ref = loadRef(REF_OF[res.case] ?? res.case);
+      if (ref && res.times && res.states) err = maxError(res.times, res.states, ref, ref.benchTolerance.atol);
+    }
+    const noteParts = [];
+    if (res.failedSubjects) noteParts.push(`${res.failedSubjects} subjects failed`);
+    if (res.failed && res.workload === 'W3') noteParts.push(`stopped: ${res.failed}`);
+    rows.push({ ...base, medianMs: res.medianMs ?? NaN, rhsEvaluations: res.rhsEvaluations ?? NaN, maxError: err, subjects: res.subjects,
+      ...(noteParts.length ? { note: noteParts.join('; ') } : {}) });
+  }
+}
+
+function python(): string {
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+function runPeers() {
+  if (peers.includes('cvode')) {
+    const src = path.join(HERE, 'peers', 'cvode_bench.c');
+    const exe = path.join(HERE, 'peers', 'build', 'cvode_bench');
+    if (!existsSync('/usr/include/cvode/cvode.h')) notes.push('cvode: skipped (no /usr/include/cvode/cvode.h; apt-get install libsundials-dev)');
+    else {
+      mkdirSync(path.dirname(exe), { recursive: true });
+      const libs = ['-lsundials_cvode', '-lsundials_nvecserial', '-lsundials_sunmatrixdense', '-lsundials_sunlinsoldense', '-lm'];
+      let ok = false;
+      for (const extra of [[], ['-lsundials_core']]) {
+        const r = spawnSync('cc', ['-O2', '-o', exe, src, ...libs, ...extra], { encoding: 'utf8' });
+        if (r.status === 0) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) notes.push('cvode: skipped (compiling bench/peers/cvode_bench.c failed)');
+      else runPeer('CVODE', exe, ['--repeats', String(peerRepeats), '--w3-subjects', String(peerW3.cvode), '--etas', path.join(REF, 'w3_etas.json')]);
+    }
+  }
+  if (peers.includes('scipy')) {
+    if (!have(python(), ['-c', 'import scipy'])) notes.push('scipy: skipped (python3 -c "import scipy" fails; apt-get install python3-scipy)');
+    else runPeer('SciPy', python(), [path.join(HERE, 'peers', 'scipy_bench.py'), '--repeats', String(peerRepeats), '--w3-subjects', String(peerW3.scipy)]);
+  }
+  if (peers.includes('desolve')) {
+    if (!have('Rscript', ['-e', 'suppressPackageStartupMessages(library(deSolve))'])) notes.push('deSolve: skipped (Rscript or deSolve missing; apt-get install r-cran-desolve)');
+    else runPeer('deSolve', 'Rscript', [path.join(HERE, 'peers', 'desolve_bench.R'), '--repeats', String(peerRepeats), '--w3-subjects', String(peerW3.desolve)]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Table
+// ---------------------------------------------------------------------------------------------------------
+const fmtMs = (v: number) => (!Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const fmtE = (v: number) => (Number.isNaN(v) ? '—' : !Number.isFinite(v) ? 'inf' : v.toExponential(1));
+const fmtN = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '—');
+
+function table(): string {
+  const order = ['W1', 'W2', 'W3', 'W4'];
+  const caseOrder = ['kp98', 'checkpoint', 'population', 'robertson_1e5', 'robertson_4e10', 'vanderpol'];
+  const sorted = [...rows].sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || caseOrder.indexOf(a.case) - caseOrder.indexOf(b.case));
+  const lines = [
+    '| workload | tool / method | median ms | RHS evals | max error | × immunopd time |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const r of sorted) {
+    const base = r.case === 'population' ? rows.find((x) => x.case === 'population' && x.tool === 'immunopd' && !x.failed) : immunopdBaseline(r.case);
+    let ms = r.medianMs;
+    let msText = fmtMs(ms);
+    let evals = r.rhsEvaluations;
+    if (r.case === 'population' && r.subjects) {
+      // per 10,000 subjects, scaled from the subjects actually run
+      const scale = 10_000 / r.subjects;
+      ms = r.medianMs * scale;
+      evals = r.rhsEvaluations * scale;
+      msText = `${fmtMs(ms)}${r.subjects !== 10_000 ? ` (${r.subjects} run, scaled)` : ''}`;
+    }
+    let baseMs = base?.medianMs ?? NaN;
+    if (r.case === 'population' && base?.subjects) baseMs = base.medianMs * (10_000 / base.subjects);
+    const ratio = r.failed || !Number.isFinite(baseMs) ? '—' : (ms / baseMs).toFixed(ms / baseMs >= 10 ? 0 : 2);
+    const what = `${r.tool} ${r.method}${r.failed ? ` — FAILED: ${r.failed}` : ''}${r.note ? ` (${r.note})` : ''}`;
+    lines.push(`| ${r.workload} ${r.case} | ${what} | ${r.failed ? '—' : msText} | ${r.failed ? '—' : fmtN(evals)} | ${r.failed ? '—' : fmtE(r.maxError)} | ${ratio} |`);
+  }
+  return lines.join('\n');
+}
+
+function baseline(): string {
+  const out = ['Issue-2 baseline (immunopd, compiled model reused; simulate() also validates and compiles each call):'];
+  for (const [kase, label, make] of [['kp98', 'KP98 1000 days daily', w1Scenario], ['checkpoint', '6-state 18-dose scenario', w2Scenario]] as const) {
+    for (const r of rows.filter((x) => x.case === kase && x.tool === 'immunopd' && !x.failed)) {
+      out.push(`  ${label.padEnd(26)} ${r.method.padEnd(24)} ${(1000 / r.medianMs).toFixed(0).padStart(7)} solves/s  ${fmtN(r.rhsEvaluations).padStart(7)} RHS evals`);
+    }
+    const b = immunopdBaseline(kase);
+    if (b) {
+      const m = b.method.split(' ')[0] as Method;
+      try {
+        const { ms } = timeIt(() => simulate(make(m)), repeats);
+        out.push(`  ${label.padEnd(26)} ${`simulate() ${m}`.padEnd(24)} ${(1000 / ms).toFixed(0).padStart(7)} solves/s  (incl. validation + model compilation)`);
+      } catch (e) {
+        out.push(`  ${label}: simulate() failed: ${errMsg(e)}`);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+async function main() {
+  const started = Date.now();
+  console.error(`immunopd bench: repeats ${repeats}, peers [${peers.join(', ') || 'none'}], methods [${methods.join(', ')}]`);
+  runScenarioWorkload('W1', 'kp98', w1Scenario);
+  runScenarioWorkload('W2', 'checkpoint', w2Scenario);
+  runStiff();
+  await runW3();
+  runPeers();
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  console.log(`\n## immunopd bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n`);
+  console.log(`Machine: ${machine}. Command: \`npm run bench -- ${argv.join(' ')}\`. immunopd repeats ${repeats}, peers ${peerRepeats} (median).`);
+  console.log('Tolerances as in bench-workloads.md. Max error = max over output rows and states of |y − ref| / max(|ref|, atol). ' +
+    'Ratio = row time / immunopd time (auto, else its fastest working method) on the same workload: > 1 means immunopd is faster. ' +
+    'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
+  console.log(table());
+  console.log('');
+  console.log(baseline());
+  if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+  console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
+}
+
+await main();
+void W2_DOSES;
