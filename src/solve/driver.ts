@@ -37,15 +37,18 @@ export function stepperDriver(factory: StepperFactory): SegmentDriver {
   return (f, t0, y0, tBound, opts, onStep, maxSteps) => {
     const s: Stepper & { switches?: { t: number; method: string }[]; h?: number; method?: string } = factory(f, t0, y0, tBound, opts);
     let steps = 0;
+    const failed = (): SegmentOutcome => {
+      const reason = /finite|nan/i.test(s.message) ? 'non-finite' : /step/i.test(s.message) ? 'step-size' : 'other';
+      return { status: 'failed', counters: s.counters, message: s.message || `${s.name} failed at t = ${s.t}`, reason, switches: s.switches, tReached: s.t };
+    };
+    // A method can fail while starting (a non-finite derivative at t0).
+    if (s.status === 'failed') return failed();
     while (s.status === 'running') {
       if (steps >= maxSteps) {
         return { status: 'failed', counters: s.counters, message: `${s.name}: maximum number of steps exceeded at t = ${s.t}`, reason: 'max-steps', switches: s.switches, tReached: s.t };
       }
       const st = s.step();
-      if (st === 'failed') {
-        const reason = /finite|nan/i.test(s.message) ? 'non-finite' : /step/i.test(s.message) ? 'step-size' : 'other';
-        return { status: 'failed', counters: s.counters, message: s.message || `${s.name} failed at t = ${s.t}`, reason, switches: s.switches, tReached: s.t };
-      }
+      if (st === 'failed') return failed();
       steps++;
       if (!onStep(s)) return { status: 'stopped', counters: s.counters, message: '', switches: s.switches, nextStep: s.h, endMethod: s.method };
     }

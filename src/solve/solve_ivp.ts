@@ -301,5 +301,12 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     while (iOut < nOut && outputTimes[iOut] <= t) record(iOut++, y);
   }
   while (iOut < nOut) record(iOut++, y);
+  // Last line of defence: a method that did not notice a NaN must not hand it on as a number.
+  for (let k = 0; k < out.length; k++) {
+    if (!Number.isFinite(out[k])) {
+      const row = Math.floor(k / n);
+      throw new SolveError(`the solution is not finite (state ${k % n}) at t = ${outputTimes[row]}`, 'non-finite', row > 0 ? outputTimes[row - 1] : t0);
+    }
+  }
   return { y: out, events: firedEvents, counters, method: name, switches, segments };
 }
