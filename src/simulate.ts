@@ -166,7 +166,6 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   const { model, scenario, t0, doses } = prep;
   const tEnd = times[times.length - 1];
   const p = params;
-  const rhs = model.rhs;
   const jac = model.jacobian;
   const events: StateEvent[] = model.events.map((ev) => {
     const vals = new Float64Array(ev.targets.length);
@@ -181,7 +180,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   });
   const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
   return solveIvp({
-    rhs: (t, y, dydt) => rhs(t, y, p, dydt),
+    rhs: model.bindRhs(p),
     jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
     t0,
     tEnd,

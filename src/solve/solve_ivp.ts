@@ -126,7 +126,9 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     rhsWithRates(t, y, dydt);
     for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
   };
-  const f = hasNonNeg && driver === odexDriver ? rhsNonNeg : rhsWithRates;
+  const guarded = hasNonNeg && driver === odexDriver;
+  // Without running infusions the model's own function goes to the method (one call level less).
+  const pickRhs = (): Rhs => (guarded ? rhsNonNeg : active.length ? rhsWithRates : baseRhs);
   // Infusion rates are constant within a segment, so they do not make the problem non-autonomous.
   const opts: StepperOptions = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep, autonomous: prob.autonomous };
 
@@ -264,7 +266,7 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
       }
       return true;
     };
-    const res = driver(f, t, y, tb, opts, onStep, Math.max(1, maxSteps - counters.steps));
+    const res = driver(pickRhs(), t, y, tb, opts, onStep, Math.max(1, maxSteps - counters.steps));
     addCounters(counters, res.counters);
     if (res.switches) {
       for (const sw of res.switches) {
