@@ -62,10 +62,17 @@ function loadRef<T = Ref>(name: string): T | undefined {
 }
 const REF_OF: Record<string, string> = { kp98: 'w1', checkpoint: 'w2' };
 
-/** max over rows and states of |y - ref| / max(|ref|, atol), rows matched by time. */
-function maxError(times: number[], states: Record<string, ArrayLike<number>>, ref: { times: number[]; states: Record<string, number[]> }, atol: number): number {
+interface Err {
+  /** max |y - ref| / |ref| over entries with |ref| >= atol (pure relative error where the value is resolved). */
+  rel: number;
+  /** max |y - ref| / (atol + rtol·|ref|): the error in units of the requested tolerance. */
+  tol: number;
+}
+
+/** Errors against a reference, rows matched by time; a non-finite value counts as an infinite error. */
+function maxError(times: number[], states: Record<string, ArrayLike<number>>, ref: { times: number[]; states: Record<string, number[]> }, tol: { rtol: number; atol: number }): Err {
   const row = new Map(times.map((t, k) => [t, k]));
-  let e = 0;
+  const e: Err = { rel: 0, tol: 0 };
   for (const [name, rv] of Object.entries(ref.states)) {
     const v = states[name];
     if (!v) continue;
@@ -73,8 +80,10 @@ function maxError(times: number[], states: Record<string, ArrayLike<number>>, re
       const j = row.get(t);
       if (j === undefined) return;
       const y = v[j];
-      const err = Number.isFinite(y) ? Math.abs(y - rv[k]) / Math.max(Math.abs(rv[k]), atol) : Infinity;
-      if (err > e) e = err;
+      const d = Number.isFinite(y) ? Math.abs(y - rv[k]) : Infinity;
+      const r = Math.abs(rv[k]);
+      if (r >= tol.atol) e.rel = Math.max(e.rel, d / r);
+      e.tol = Math.max(e.tol, d / (tol.atol + tol.rtol * r));
     });
   }
   return e;
@@ -83,14 +92,17 @@ function maxError(times: number[], states: Record<string, ArrayLike<number>>, re
 interface W3Ref {
   times: number[];
   states: Record<string, number[]>[];
-  benchTolerance: { atol: number };
+  benchTolerance: { rtol: number; atol: number };
 }
-function w3Error(times: number[], subjects: Record<string, ArrayLike<number>>[]): number {
+const NO_ERR: Err = { rel: NaN, tol: NaN };
+function w3Error(times: number[], subjects: Record<string, ArrayLike<number>>[]): Err {
   const ref = loadRef<W3Ref>('w3_reference');
-  if (!ref) return NaN;
-  let e = 0;
+  if (!ref) return NO_ERR;
+  const e: Err = { rel: 0, tol: 0 };
   subjects.slice(0, ref.states.length).forEach((s, i) => {
-    e = Math.max(e, maxError(times, s, { times: ref.times, states: ref.states[i] }, ref.benchTolerance.atol));
+    const x = maxError(times, s, { times: ref.times, states: ref.states[i] }, ref.benchTolerance);
+    e.rel = Math.max(e.rel, x.rel);
+    e.tol = Math.max(e.tol, x.tol);
   });
   return e;
 }
@@ -105,7 +117,7 @@ interface Row {
   method: string;
   medianMs: number;
   rhsEvaluations: number;
-  maxError: number;
+  maxError: Err;
   subjects?: number;
   note?: string;
   failed?: string;
@@ -158,9 +170,9 @@ function runScenarioWorkload(workload: string, kase: string, make: (m: Method) =
       const states: Record<string, number[]> = {};
       prep.model.stateNames.forEach((s, i) => (states[s] = Array.from(prep.times, (_, k) => last.y[k * n + i])));
       rows.push({ workload, case: kase, tool: 'immunopd', method: autoLabel(m, last),
-        medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: maxError(Array.from(prep.times), states, ref, ref.benchTolerance.atol) });
+        medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: maxError(Array.from(prep.times), states, ref, ref.benchTolerance) });
     } catch (e) {
-      rows.push({ workload, case: kase, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, failed: errMsg(e) });
+      rows.push({ workload, case: kase, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: errMsg(e) });
     }
   }
 }
@@ -185,9 +197,9 @@ function runStiff() {
         const states: Record<string, number[]> = {};
         model.stateNames.forEach((s, i) => (states[s] = c.times.map((_, k) => last.y[k * n + i])));
         rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: autoLabel(m, last),
-          medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: ref ? maxError(c.times, states, ref, c.atol) : NaN });
+          medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: ref ? maxError(c.times, states, ref, { rtol: c.rtol, atol: c.atol }) : NO_ERR });
       } catch (e) {
-        rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, failed: errMsg(e) });
+        rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: errMsg(e) });
       }
     }
   }
@@ -219,11 +231,11 @@ async function runW3() {
       const t0 = performance.now();
       const pop = await simulatePopulation({ scenario: w2Scenario(method), subjects: subjects.slice(0, n), workers: nw, keepSubjects: 100 });
       const ms = performance.now() - t0;
-      const err = ref ? w3Error(pop.times, pop.subjects.map((s) => s.states)) : NaN;
+      const err = ref ? w3Error(pop.times, pop.subjects.map((s) => s.states)) : NO_ERR;
       rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: ms, rhsEvaluations: pop.stats.rhsEvaluations,
-        maxError: err, subjects: n, ...(pop.failures.length ? { note: `${pop.failures.length} subjects failed` } : {}) });
+        maxError: err, subjects: n, note: `solving ${(pop.stats.solveMs / n).toFixed(2)} ms/subject/thread${pop.failures.length ? `; ${pop.failures.length} subjects failed` : ''}` });
     } catch (e) {
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, subjects: n, failed: errMsg(e) });
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n, failed: errMsg(e) });
     }
   }
 }
@@ -268,14 +280,14 @@ function runPeer(tool: string, cmd: string, args: string[]): void {
   for (const res of doc.results) {
     const base = { workload: res.workload, case: res.case, tool, method: res.method };
     if (res.failed && res.workload !== 'W3') {
-      rows.push({ ...base, medianMs: NaN, rhsEvaluations: NaN, maxError: NaN, failed: res.failed });
+      rows.push({ ...base, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: res.failed });
       continue;
     }
-    let err = NaN;
+    let err = NO_ERR;
     if (res.workload === 'W3') err = w3Error(res.times ?? [], res.subjectStates ?? []);
     else {
       const ref = loadRef(REF_OF[res.case] ?? res.case);
-      if (ref && res.times && res.states) err = maxError(res.times, res.states, ref, ref.benchTolerance.atol);
+      if (ref && res.times && res.states) err = maxError(res.times, res.states, ref, ref.benchTolerance);
     }
     const noteParts = [];
     if (res.failedSubjects) noteParts.push(`${res.failedSubjects} subjects failed`);
@@ -331,11 +343,14 @@ function table(): string {
   const caseOrder = ['kp98', 'checkpoint', 'population', 'robertson_1e5', 'robertson_4e10', 'vanderpol'];
   const sorted = [...rows].sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || caseOrder.indexOf(a.case) - caseOrder.indexOf(b.case));
   const lines = [
-    '| workload | tool / method | median ms | RHS evals | max error | × immunopd time |',
-    '|---|---|---:|---:|---:|---:|',
+    '| workload | tool / method | median ms | RHS evals | max rel. error | max error / tol | × immunopd time |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of sorted) {
-    const base = r.case === 'population' ? rows.find((x) => x.case === 'population' && x.tool === 'immunopd' && !x.failed) : immunopdBaseline(r.case);
+    const perTenK = (x: Row) => (x.subjects ? x.medianMs * (10_000 / x.subjects) : x.medianMs);
+    const base = r.case === 'population'
+      ? rows.filter((x) => x.case === 'population' && x.tool === 'immunopd' && !x.failed).sort((a, b) => perTenK(a) - perTenK(b))[0]
+      : immunopdBaseline(r.case);
     let ms = r.medianMs;
     let msText = fmtMs(ms);
     let evals = r.rhsEvaluations;
@@ -350,7 +365,7 @@ function table(): string {
     if (r.case === 'population' && base?.subjects) baseMs = base.medianMs * (10_000 / base.subjects);
     const ratio = r.failed || !Number.isFinite(baseMs) ? '—' : (ms / baseMs).toFixed(ms / baseMs >= 10 ? 0 : 2);
     const what = `${r.tool} ${r.method}${r.failed ? ` — FAILED: ${r.failed}` : ''}${r.note ? ` (${r.note})` : ''}`;
-    lines.push(`| ${r.workload} ${r.case} | ${what} | ${r.failed ? '—' : msText} | ${r.failed ? '—' : fmtN(evals)} | ${r.failed ? '—' : fmtE(r.maxError)} | ${ratio} |`);
+    lines.push(`| ${r.workload} ${r.case} | ${what} | ${r.failed ? '—' : msText} | ${r.failed ? '—' : fmtN(evals)} | ${r.failed ? '—' : fmtE(r.maxError.rel)} | ${r.failed ? '—' : fmtE(r.maxError.tol)} | ${ratio} |`);
   }
   return lines.join('\n');
 }
@@ -384,15 +399,18 @@ async function main() {
   runStiff();
   await runW3();
   runPeers();
-  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (the machine is shared)`;
   console.log(`\n## immunopd bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n`);
   console.log(`Machine: ${machine}. Command: \`npm run bench -- ${argv.join(' ')}\`. immunopd repeats ${repeats}, peers ${peerRepeats} (median).`);
-  console.log('Tolerances as in bench-workloads.md. Max error = max over output rows and states of |y − ref| / max(|ref|, atol). ' +
-    'Ratio = row time / immunopd time (auto, else its fastest working method) on the same workload: > 1 means immunopd is faster. ' +
+  console.log('Tolerances as in bench-workloads.md. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
+    'max rel. error = max |y − ref| / |ref| where |ref| ≥ atol; max error / tol = max |y − ref| / (atol + rtol·|ref|) (1 = at the requested tolerance). ' +
+    'Ratio = row time / immunopd time (auto, else its fastest working method; W3: the faster immunopd row) on the same workload: > 1 means immunopd is faster. ' +
     'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
   console.log(table());
   console.log('');
+  console.log('Issue-2 baseline:\n\n```');
   console.log(baseline());
+  console.log('```');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
