@@ -33,6 +33,8 @@ const FACC2 = 1 / 10; // largest increase: 10h
 export const DOPRI5_STABILITY_BOUNDARY = 3.25;
 /** Stiff indications (not interrupted by 6 nonstiff ones) before the problem is declared stiff. */
 const STIFF_COUNT = 15;
+/** While no stiff indication is pending, the stiffness test runs on every STIFF_CHECK_EVERY-th accepted step. */
+const STIFF_CHECK_EVERY = 8;
 
 export interface Dopri5Extras {
   /** Step size to try next. */
@@ -70,6 +72,7 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   private facOld = 1e-4;
   private lastRejected = false;
   private hOld = 0; // size of the last accepted step (for dense output)
+  private atZero = false; // a non-negative component of y is at zero
 
   private readonly k1: Float64Array;
   private readonly k2: Float64Array;
@@ -79,6 +82,10 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   private readonly k6: Float64Array;
   private readonly k7: Float64Array;
   private readonly yNew: Float64Array;
+  private readonly s2: Float64Array; // stage arguments 2-5
+  private readonly s3: Float64Array;
+  private readonly s4: Float64Array;
+  private readonly s5: Float64Array;
   private readonly ySti: Float64Array; // the stage-6 argument (at x + h), for the stiffness test
   private readonly err: Float64Array;
   private readonly r1: Float64Array;
@@ -109,6 +116,10 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.k7 = new Float64Array(n);
     this.yNew = new Float64Array(n);
     this.ySti = new Float64Array(n);
+    this.s2 = new Float64Array(n);
+    this.s3 = new Float64Array(n);
+    this.s4 = new Float64Array(n);
+    this.s5 = new Float64Array(n);
     this.err = new Float64Array(n);
     this.r1 = new Float64Array(n);
     this.r2 = new Float64Array(n);
@@ -132,6 +143,8 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.tBound = tBound;
     this.y.set(y);
     this.clipNonNeg(this.y);
+    this.atZero = false;
+    for (let m = 0; m < this.nnIdx.length; m++) if (this.y[this.nnIdx[m]] <= 0) this.atZero = true;
     this.hOld = 0;
     this.r1.set(this.y);
     this.r2.fill(0);
@@ -172,6 +185,10 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   private rhs(t: number, y: Float64Array, dydt: Float64Array): void {
     this.f(t, y, dydt);
     this.counters.rhsEvaluations++;
+    if (this.nnIdx.length > 0) this.clampDerivative(y, dydt);
+  }
+
+  private clampDerivative(y: Float64Array, dydt: Float64Array): void {
     const idx = this.nnIdx;
     for (let k = 0; k < idx.length; k++) {
       const i = idx[k];
@@ -230,6 +247,13 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     const hMax = Math.min(this.hMaxOpt, tBound - t);
     let h = Math.min(this.h, hMax);
     let nonFinite = false;
+    // The RHS is called directly in the stages (no wrapper, counted in one go).
+    const f = this.f;
+    const idx = this.nnIdx;
+    const nnLen = idx.length;
+    const s2 = this.s2, s3 = this.s3, s4 = this.s4, s5 = this.s5;
+    // A non-negative component at zero: its derivative may not point down, in any stage of this step.
+    const clampStages = this.atZero;
     for (;;) {
       const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
       if (!(h >= hMin)) {
@@ -243,19 +267,30 @@ export class Dopri5 implements Stepper, Dopri5Extras {
         h = tBound - t;
         last = true;
       }
-      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * A21 * k1[i];
-      this.rhs(t + C2 * h, ySti, k2);
-      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
-      this.rhs(t + C3 * h, ySti, k3);
-      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
-      this.rhs(t + C4 * h, ySti, k4);
-      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
-      this.rhs(t + C5 * h, ySti, k5);
+      // The NonNegative derivative rule applies in the stages when a non-negative component starts the step
+      // at zero. Stages that dip below zero from a positive start are left alone: for a state passing through
+      // 1e-15 cells those dips are noise well within atol, and bending the stage derivatives there would
+      // perturb the step (and cost a loop per stage); the end of the step is checked and clipped below.
+      for (let i = 0; i < n; i++) s2[i] = y[i] + h * A21 * k1[i];
+      f(t + C2 * h, s2, k2);
+      if (clampStages) this.clampDerivative(s2, k2);
+      for (let i = 0; i < n; i++) s3[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+      f(t + C3 * h, s3, k3);
+      if (clampStages) this.clampDerivative(s3, k3);
+      for (let i = 0; i < n; i++) s4[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+      f(t + C4 * h, s4, k4);
+      if (clampStages) this.clampDerivative(s4, k4);
+      for (let i = 0; i < n; i++) s5[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+      f(t + C5 * h, s5, k5);
+      if (clampStages) this.clampDerivative(s5, k5);
       for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
       const tNew = last ? tBound : t + h;
-      this.rhs(tNew, ySti, k6);
+      f(tNew, ySti, k6);
+      if (clampStages) this.clampDerivative(ySti, k6);
       for (let i = 0; i < n; i++) yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
-      this.rhs(tNew, yNew, k7);
+      f(tNew, yNew, k7);
+      if (clampStages) this.clampDerivative(yNew, k7);
+      this.counters.rhsEvaluations += 6;
       // Error estimate (RMS norm, Hairer's scaling with max(|y|, |yNew|)).
       let e = 0;
       for (let i = 0; i < n; i++) {
@@ -265,7 +300,6 @@ export class Dopri5 implements Stepper, Dopri5Extras {
       }
       let err = Math.sqrt(e / n);
       // ode45's NonNegative test: non-negative components ending more than atol below zero fail the step.
-      const idx = this.nnIdx;
       for (let k = 0; k < idx.length; k++) {
         const i = idx[k];
         if (yNew[i] < 0) {
@@ -288,24 +322,27 @@ export class Dopri5 implements Stepper, Dopri5Extras {
         let hNew = h / fac;
         this.facOld = Math.max(err, 1e-4);
         this.counters.steps++;
-        // Stiffness test on the two evaluations at x + h.
-        let stNum = 0, stDen = 0;
-        for (let i = 0; i < n; i++) {
-          const a = k7[i] - k6[i];
-          const b = yNew[i] - ySti[i];
-          stNum += a * a;
-          stDen += b * b;
-        }
-        if (stDen > 0) this.hlamb = h * Math.sqrt(stNum / stDen);
-        if (this.hlamb > DOPRI5_STABILITY_BOUNDARY) {
-          this.nonStiffIndications = 0;
-          this.stiffIndications++;
-          if (this.stiffIndications >= STIFF_COUNT) this.stiff = true;
-        } else {
-          this.nonStiffIndications++;
-          if (this.nonStiffIndications >= 6) {
-            this.stiffIndications = 0;
-            this.stiff = false;
+        // Stiffness test on the two evaluations at x + h: every STIFF_CHECK_EVERY accepted steps, and every
+        // step while stiff indications are being counted (Hairer tests every NSTIFF steps, then every step).
+        if (this.stiffIndications > 0 || this.counters.steps % STIFF_CHECK_EVERY === 0) {
+          let stNum = 0, stDen = 0;
+          for (let i = 0; i < n; i++) {
+            const a = k7[i] - k6[i];
+            const b = yNew[i] - ySti[i];
+            stNum += a * a;
+            stDen += b * b;
+          }
+          if (stDen > 0) this.hlamb = h * Math.sqrt(stNum / stDen);
+          if (this.hlamb > DOPRI5_STABILITY_BOUNDARY) {
+            this.nonStiffIndications = 0;
+            this.stiffIndications++;
+            if (this.stiffIndications >= STIFF_COUNT) this.stiff = true;
+          } else {
+            this.nonStiffIndications++;
+            if (this.nonStiffIndications >= 6) {
+              this.stiffIndications = 0;
+              this.stiff = false;
+            }
           }
         }
         // Dense output (CONTD5).
@@ -325,8 +362,24 @@ export class Dopri5 implements Stepper, Dopri5Extras {
         this.tOld = t;
         this.t = tNew;
         y.set(yNew);
-        if (idx.length > 0 && this.clipNonNeg(y)) this.rhs(tNew, y, k1);
-        else k1.set(k7);
+        // Clip non-negative components at zero (then f is evaluated afresh there) and note any at zero.
+        let clipped = false, atZero = false;
+        for (let m = 0; m < nnLen; m++) {
+          const i = idx[m];
+          if (y[i] <= 0) {
+            atZero = true;
+            if (y[i] < 0) {
+              y[i] = 0;
+              clipped = true;
+            }
+          }
+        }
+        this.atZero = atZero;
+        if (clipped) this.rhs(tNew, y, k1);
+        else {
+          k1.set(k7);
+          if (atZero) this.clampDerivative(y, k1);
+        }
         this.h = hNew;
         if (last) this.status = 'finished';
         return this.status;
