@@ -177,6 +177,30 @@ function runScenarioWorkload(workload: string, kase: string, make: (m: Method) =
   }
 }
 
+/** The hand-written Dormand-Prince yardstick (bench/handwritten-dopri5.ts), when present: same process, same tolerances. */
+async function runYardstick() {
+  let mod: { handW1: () => { y: Float64Array; nfev: number }; handW2: () => { y: Float64Array; nfev: number } };
+  try {
+    mod = await import('./handwritten-dopri5.ts');
+  } catch (e) {
+    notes.push(`hand-written dopri5 yardstick: not run (${errMsg(e)})`);
+    return;
+  }
+  for (const [kase, workload, fn, names] of [['kp98', 'W1', mod.handW1, ['E', 'T', 'IL']], ['checkpoint', 'W2', mod.handW2, ['E', 'X', 'T', 'IL', 'Ac', 'Ap']]] as const) {
+    const ref = loadRef(REF_OF[kase])!;
+    try {
+      const { ms, last } = timeIt(fn, repeats);
+      const n = names.length;
+      const states: Record<string, number[]> = {};
+      names.forEach((s, i) => (states[s] = ref.times.map((_, k) => last.y[k * n + i])));
+      rows.push({ workload, case: kase, tool: 'hand-written', method: 'dopri5 (plain JS yardstick)', medianMs: ms, rhsEvaluations: last.nfev,
+        maxError: maxError(ref.times, states, ref, ref.benchTolerance) });
+    } catch (e) {
+      rows.push({ workload, case: kase, tool: 'hand-written', method: 'dopri5 (plain JS yardstick)', medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: errMsg(e) });
+    }
+  }
+}
+
 function runStiff() {
   for (const c of STIFF_CASES) {
     const ref = loadRef(c.id);
@@ -396,6 +420,7 @@ async function main() {
   console.error(`immunopd bench: repeats ${repeats}, peers [${peers.join(', ') || 'none'}], methods [${methods.join(', ')}]`);
   runScenarioWorkload('W1', 'kp98', w1Scenario);
   runScenarioWorkload('W2', 'checkpoint', w2Scenario);
+  await runYardstick();
   runStiff();
   await runW3();
   runPeers();
