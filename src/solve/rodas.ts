@@ -246,17 +246,36 @@ export class Rodas implements Stepper {
       this.rhs(t + delt, y, this.dT);
       for (let i = 0; i < n; i++) this.dT[i] = (this.dT[i] - this.f0[i]) / delt;
     }
-    // rho >= spectral radius of J: the infinity norm of W^-1 J W with W = diag(error weights).
-    const w = this.w;
-    for (let i = 0; i < n; i++) w[i] = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
-    let rho = 0;
+    // rho >= spectral radius of J: the smallest of four induced norms, of J and of W^-1 J W with
+    // W = diag(error weights), each in the 1- and infinity-norms (every one bounds the spectral radius).
+    const w = this.w, cs = this.u, csw = this.du; // u, du are free here: column sums
     for (let i = 0; i < n; i++) {
-      let s = 0;
-      const ri = i * n;
-      for (let j = 0; j < n; j++) s += Math.abs(J[ri + j]) * w[j];
-      s /= w[i];
-      if (s > rho) rho = s;
+      w[i] = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
+      cs[i] = 0;
+      csw[i] = 0;
     }
+    let rowMax = 0, rowMaxW = 0;
+    for (let i = 0; i < n; i++) {
+      let s = 0, sw = 0;
+      const ri = i * n, wi = 1 / w[i];
+      for (let j = 0; j < n; j++) {
+        const a = Math.abs(J[ri + j]);
+        s += a;
+        sw += a * w[j];
+        cs[j] += a;
+        csw[j] += a * wi;
+      }
+      sw *= wi;
+      if (s > rowMax) rowMax = s;
+      if (sw > rowMaxW) rowMaxW = sw;
+    }
+    let colMax = 0, colMaxW = 0;
+    for (let j = 0; j < n; j++) {
+      if (cs[j] > colMax) colMax = cs[j];
+      const v = csw[j] * w[j];
+      if (v > colMaxW) colMaxW = v;
+    }
+    const rho = Math.min(rowMax, rowMaxW, colMax, colMaxW);
     this.rho = rho;
     this.jacCurrent = true;
   }
