@@ -395,7 +395,7 @@ function table(): string {
 }
 
 function baseline(): string {
-  const out = ['Issue-2 baseline (immunopd, compiled model reused; simulate() also validates and compiles each call):'];
+  const out = ['Issue-2 baseline (immunopd, compiled model reused; simulate() also validates and compiles each call):', '', '```'];
   for (const [kase, label, make] of [['kp98', 'KP98 1000 days daily', w1Scenario], ['checkpoint', '6-state 18-dose scenario', w2Scenario]] as const) {
     for (const r of rows.filter((x) => x.case === kase && x.tool === 'immunopd' && !x.failed)) {
       out.push(`  ${label.padEnd(26)} ${r.method.padEnd(24)} ${(1000 / r.medianMs).toFixed(0).padStart(7)} solves/s  ${fmtN(r.rhsEvaluations).padStart(7)} RHS evals`);
@@ -411,6 +411,7 @@ function baseline(): string {
       }
     }
   }
+  out.push('```');
   return out.join('\n');
 }
 
@@ -433,9 +434,7 @@ async function main() {
     'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
   console.log(table());
   console.log('');
-  console.log('Issue-2 baseline:\n\n```');
   console.log(baseline());
-  console.log('```');
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
