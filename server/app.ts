@@ -1,0 +1,372 @@
+// The HTTP API (DESIGN Contract 5) and the web client's static files. Routes are thin: zod validates the
+// request here, the library does the work in a solver worker (server/pool.ts), errors become
+// 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
+import express, { type Request, type Response, type NextFunction } from 'express';
+import helmet from 'helmet';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Scenario, LIMITS } from '../src/scenario/schema.ts';
+import { fromZodIssues, formatPath, type Issue } from '../src/model/errors.ts';
+import { listModels, modelJson } from '../src/model/library.ts';
+import { THERAPIES } from '../src/dosing/therapies.ts';
+import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
+import { WorkerPool, PoolBusyError } from './pool.ts';
+import type { Reply, JobError } from './worker-jobs.ts';
+
+const require = createRequire(import.meta.url);
+const VERSION: string = (require('../package.json') as { version: string }).version;
+const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
+const PLOTLY_FILE = require.resolve('plotly.js-dist-min');
+export const DEFAULT_MODEL = 'immunotherapy';
+
+export interface AppOptions {
+  /** Solver worker threads (default: cores, at most 4; IMMUNOPD_WORKERS overrides). */
+  workers?: number;
+  /** Wall-clock budget per request, ms. */
+  budgetMs?: number;
+  killGraceMs?: number;
+  /** Log one line per request to stdout. */
+  log?: boolean;
+  allowTestJobs?: boolean;
+}
+
+export interface App extends express.Express {
+  locals: { pool: WorkerPool } & Record<string, unknown>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string, readonly issues: Issue[] = [], readonly extra: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+function sendError(res: Response, status: number, message: string, issues: Issue[] = [], extra: Record<string, unknown> = {}) {
+  res.status(status).type('application/json').send(JSON.stringify({ error: { message, issues, ...extra } }));
+}
+
+function badRequest(issues: Issue[]): HttpError {
+  const message = issues.length === 1 ? `${formatPath(issues[0].path)}: ${issues[0].message}` : `${issues.length} problems in the request: ${issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}${issues.length > 5 ? '; ...' : ''}`;
+  return new HttpError(400, message, issues);
+}
+
+type ZodIssueLike = { code?: string; path: PropertyKey[]; message: string; errors?: ZodIssueLike[][] };
+
+/**
+ * zod issues → ours. A union that failed ("Invalid input") is replaced by the issues of the branch whose
+ * type matched the value (e.g. `times` given as an array: the array branch's "at most N output times").
+ */
+export function zodIssues(issues: readonly ZodIssueLike[], prefix: PropertyKey[] = []): Issue[] {
+  const out: Issue[] = [];
+  for (const i of issues) {
+    const path = [...prefix, ...i.path];
+    if (i.code === 'invalid_union' && i.errors?.length) {
+      const typed = i.errors.filter((branch) => !branch.some((b) => b.code === 'invalid_type' && b.path.length === 0));
+      if (typed.length === 1) {
+        out.push(...zodIssues(typed[0], path));
+        continue;
+      }
+    }
+    out.push(...fromZodIssues([{ path, message: i.message }]));
+  }
+  return out;
+}
+
+/** Deepest nesting of a parsed JSON value (iterative: a hostile body cannot overflow the stack here). */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const c of Array.isArray(v) ? v : Object.values(v)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return false;
+}
+
+/** `?format=csv` or `Accept: text/csv` → csv; json otherwise. */
+function wantedFormat(req: Request): 'json' | 'csv' {
+  const q = req.query.format;
+  if (q !== undefined) {
+    if (q === 'csv' || q === 'json') return q;
+    throw badRequest([{ path: ['query', 'format'], message: "format must be 'json' or 'csv'" }]);
+  }
+  return req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json';
+}
+
+/** A worker's error → HttpError (400 for input, 422 for solve/resources, 500 for a bug). */
+function jobError(e: JobError, arm?: { name: string; index: number }): HttpError {
+  const where = arm ? `arm '${arm.name}': ` : '';
+  switch (e.type) {
+    case 'input':
+      return badRequest(e.issues);
+    case 'solve': {
+      const at = e.timeReached === null || /at t = /.test(e.message) ? '' : ` (reached t = ${e.timeReached})`;
+      return new HttpError(422, `${where}could not solve: ${e.message}${at}`, arm ? [{ path: ['arms', arm.index], message: e.message }] : [], {
+        reason: e.reason, timeReached: e.timeReached, ...(arm ? { arm: arm.name } : {}),
+      });
+    }
+    case 'resources':
+      return new HttpError(422, `${where}could not solve: ${e.message}`, [], { reason: 'resources', timeReached: null, ...(arm ? { arm: arm.name } : {}) });
+    default:
+      return new HttpError(500, 'internal error');
+  }
+}
+
+/** Flatten an arm's metrics into one table row: scalars as they are, `drugs.<drug>.<metric>` for drugs. */
+function metricsRow(metrics: Record<string, unknown>): Record<string, number | string | boolean | null> {
+  const row: Record<string, number | string | boolean | null> = {};
+  const put = (k: string, v: unknown) => {
+    if (typeof v === 'number') row[k] = Number.isFinite(v) ? v : null;
+    else if (typeof v === 'string' || typeof v === 'boolean') row[k] = v;
+  };
+  for (const [k, v] of Object.entries(metrics)) {
+    if (k === 'drugs' && v && typeof v === 'object') {
+      for (const [drug, m] of Object.entries(v as Record<string, Record<string, unknown>>)) {
+        for (const [mk, mv] of Object.entries(m ?? {})) if (mk !== 'output' && mk !== 'unit') put(`drugs.${drug}.${mk}`, mv);
+      }
+    } else put(k, v);
+  }
+  return row;
+}
+
+export function createApp(options: AppOptions = {}): App {
+  const envWorkers = Number(process.env.IMMUNOPD_WORKERS);
+  const size = options.workers ?? (Number.isInteger(envWorkers) && envWorkers > 0 ? envWorkers : Math.max(1, Math.min(4, availableParallelism())));
+  const budgetMs = options.budgetMs ?? SERVER_LIMITS.requestBudgetMs;
+  const pool = new WorkerPool({ size, queueLength: SERVER_LIMITS.queueLength, killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs, allowTestJobs: options.allowTestJobs });
+  const app = express() as unknown as App;
+  app.locals.pool = pool;
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(helmet({
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+    strictTransportSecurity: false,
+  }));
+
+  if (options.log) {
+    app.use((req, res, next) => {
+      const t0 = performance.now();
+      res.on('finish', () => console.log(`${new Date().toISOString()} ${req.method} ${req.originalUrl.slice(0, 200)} ${res.statusCode} ${(performance.now() - t0).toFixed(0)}ms`));
+      next();
+    });
+  }
+
+  // Bodies: JSON only, size-limited, not too deeply nested.
+  app.use('/api', (req, _res, next) => {
+    if (req.method !== 'POST') return next();
+    if (!req.is('application/json')) {
+      const type = req.headers['content-type'];
+      return next(new HttpError(400, type ? `the request body must be JSON (Content-Type: application/json), not ${String(type).slice(0, 100)}` : 'the request needs a JSON body (Content-Type: application/json)', [{ path: [], message: 'expected a JSON body' }]));
+    }
+    next();
+  });
+  app.use('/api', express.json({ limit: SERVER_LIMITS.bodyBytes, strict: true, type: 'application/json' }));
+  app.use('/api', (req, _res, next) => {
+    if (req.method === 'POST' && depthExceeds(req.body, SERVER_LIMITS.bodyDepth)) {
+      return next(new HttpError(400, `the request body is nested more than ${SERVER_LIMITS.bodyDepth} levels deep`, [{ path: [], message: 'nested too deeply' }]));
+    }
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', version: VERSION, models: listModels().length, workers: pool.size });
+  });
+
+  app.get('/api/models', (_req, res) => {
+    const models = listModels().map((m) => ({ id: m.id, title: m.title, ...(m.reference !== undefined ? { reference: m.reference } : {}) }));
+    const def = models.some((m) => m.id === DEFAULT_MODEL) ? DEFAULT_MODEL : models[0]?.id ?? '';
+    res.json({ default: def, models });
+  });
+
+  app.get('/api/models/:id', (req, res) => {
+    const id = String(req.params.id);
+    const json = /^[a-z0-9][a-z0-9._-]{0,99}$/.test(id) ? modelJson(id) : undefined;
+    if (!json) {
+      throw new HttpError(404, `unknown model '${id.slice(0, 100)}' (available: ${listModels().map((m) => m.id).join(', ')})`, [{ path: ['id'], message: 'unknown model' }]);
+    }
+    res.json(json);
+  });
+
+  app.get('/api/therapies', (_req, res) => {
+    res.json({
+      model: DEFAULT_MODEL,
+      therapies: THERAPIES.map((t) => ({
+        id: t.id, title: t.title, drug: t.drug, source: t.source, ...(t.notes ? { notes: t.notes } : {}),
+        targets: [...new Set(t.doses.map((d) => d.target))],
+        doses: t.doses,
+      })),
+    });
+  });
+
+  let openapi: string | undefined;
+  app.get('/api/openapi.json', (_req, res) => {
+    openapi ??= JSON.stringify(openApiDocument(VERSION), null, 2);
+    res.type('application/json').send(openapi);
+  });
+
+  const run = async (job: Parameters<WorkerPool['run']>[0], deadline: number): Promise<Reply> => {
+    try {
+      return await pool.run(job, deadline);
+    } catch (e) {
+      if (e instanceof PoolBusyError) throw new HttpError(503, e.message);
+      throw e;
+    }
+  };
+
+  /** The budget left before `deadline`, for the solver's own stop. */
+  const budgetLeft = (requested: number, deadline: number) => Math.max(1, Math.min(requested, Math.floor(deadline - Date.now())));
+
+  app.post('/api/simulate', async (req, res) => {
+    const deadline = Date.now() + budgetMs;
+    const format = wantedFormat(req);
+    const parsed = Scenario.safeParse(req.body);
+    if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
+    // A copy: the parsed solver object may be the schema's shared default.
+    const scenario = { ...parsed.data, solver: { ...parsed.data.solver, timeBudgetMs: budgetLeft(parsed.data.solver.timeBudgetMs, deadline) } };
+    const reply = await run({ kind: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues }, deadline);
+    if (!reply.ok) throw jobError(reply.error);
+    res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(reply.body);
+  });
+
+  app.post('/api/compare', async (req, res) => {
+    const deadline = Date.now() + budgetMs;
+    const format = wantedFormat(req);
+    const parsed = CompareRequest.safeParse(req.body);
+    if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
+    const c = parsed.data;
+    const solverBudget = c.solver?.timeBudgetMs ?? LIMITS.timeBudgetMs;
+    const maxValues = Math.floor(SERVER_LIMITS.outputValues / c.arms.length);
+    const replies = await Promise.all(c.arms.map((arm) => {
+      const scenario = {
+        model: c.model,
+        parameters: { ...(c.parameters ?? {}), ...(arm.parameters ?? {}) },
+        initial: { ...(c.initial ?? {}), ...(arm.initial ?? {}) },
+        ...((arm.preset ?? c.preset) !== undefined ? { preset: arm.preset ?? c.preset } : {}),
+        times: c.times,
+        doses: arm.doses ?? [],
+        therapies: arm.therapies ?? [],
+        ...(c.weight !== undefined ? { weight: c.weight } : {}),
+        solver: { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) },
+        ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
+      };
+      return run({ kind: 'simulate', scenario, format, arm: arm.name, maxValues }, deadline);
+    }));
+    // Input problems of every arm, each under the field it came from (shared fields once).
+    const issues: Issue[] = [];
+    const seen = new Set<string>();
+    replies.forEach((r, i) => {
+      if (r.ok || r.error.type !== 'input') return;
+      const arm = c.arms[i];
+      for (const issue of r.error.issues) {
+        const [head, key] = issue.path;
+        const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
+          || ((head === 'parameters' || head === 'initial') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
+        const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
+        const k = JSON.stringify([path, issue.message]);
+        if (!seen.has(k)) {
+          seen.add(k);
+          issues.push({ path, message: issue.message });
+        }
+      }
+    });
+    if (issues.length) throw badRequest(issues);
+    const failed = replies.findIndex((r) => !r.ok);
+    if (failed >= 0) throw jobError((replies[failed] as Extract<Reply, { ok: false }>).error, { name: c.arms[failed].name, index: failed });
+    const ok = replies as Extract<Reply, { ok: true }>[];
+    if (format === 'csv') {
+      // One header (arms share the model, so the columns), then every arm's rows.
+      const parts = ok.map((r, i) => (i === 0 ? r.body : r.body.slice(r.body.indexOf('\n') + 1)));
+      res.type('text/csv; charset=utf-8').send(parts.join(''));
+      return;
+    }
+    const rows = ok.map((r, i) => ({ arm: c.arms[i].name, ...metricsRow(r.metrics) }));
+    const columns = ['arm'];
+    for (const row of rows) for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);
+    const body = `{"model":${JSON.stringify(ok[0].model)},"arms":[${ok.map((r, i) => `{"name":${JSON.stringify(c.arms[i].name)},"result":${r.body}}`).join(',')}],"metrics":${JSON.stringify({ columns, rows })}}`;
+    res.type('application/json').send(body);
+  });
+
+  app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path.slice(0, 200)} (see GET /api/openapi.json)`)));
+
+  // The web client and plotly (from node_modules: no CDN).
+  app.get('/vendor/plotly.min.js', (_req, res) => {
+    res.sendFile(PLOTLY_FILE, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
+  });
+  app.use(express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));
+
+  // Errors: body-parser's (bad JSON, too large, bad encoding), ours, and anything else as a bare 500.
+  app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err instanceof HttpError) return sendError(res, err.status, err.message, err.issues, err.extra);
+    const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
+    switch (e.type) {
+      case 'entity.parse.failed':
+        return sendError(res, 400, `the request body is not valid JSON: ${String(e.message ?? '').slice(0, 200)}`, [{ path: [], message: 'invalid JSON' }]);
+      case 'entity.too.large':
+        return sendError(res, 413, `the request body is larger than ${SERVER_LIMITS.bodyBytes} bytes`, [{ path: [], message: 'body too large' }]);
+      case 'encoding.unsupported':
+      case 'charset.unsupported':
+        return sendError(res, 400, 'the request body must be UTF-8 JSON', [{ path: [], message: String(e.message ?? '').slice(0, 200) }]);
+      case 'request.aborted':
+      case 'request.size.invalid':
+      case 'stream.encoding.set':
+        return sendError(res, 400, 'the request body could not be read', [{ path: [], message: String(e.message ?? '').slice(0, 200) }]);
+    }
+    const status = e.status ?? e.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(res, status, String(e.message ?? 'bad request').slice(0, 200));
+    console.error('immunopd server: internal error:', err);
+    sendError(res, 500, 'internal error');
+  });
+
+  return app;
+}
+
+export interface RunningServer {
+  server: Server;
+  app: App;
+  url: string;
+  port: number;
+  close: () => Promise<void>;
+}
+
+/** Create the app and listen (port 0 = ephemeral). */
+export function startServer(port: number, host = '127.0.0.1', options: AppOptions = {}): Promise<RunningServer> {
+  const app = createApp(options);
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host, (err?: Error) => {
+      if (err) return reject(err);
+      const addr = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+      resolve({
+        server, app, port: addr.port, url: `http://${shownHost}:${addr.port}`,
+        close: async () => {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeAllConnections();
+          await closed;
+          await app.locals.pool.close();
+        },
+      });
+    });
+    server.on('error', reject);
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 20_000;
+  });
+}

@@ -1,0 +1,18 @@
+// Start the API and web client: `node bin/run-ts.mjs server/main.ts` (or `npm start`, which goes through
+// the CLI's `serve`). PORT (default 3000) and HOST (default 127.0.0.1) from the environment.
+import { startServer } from './app.ts';
+
+export async function main(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
+  const s = await startServer(port, host, { log: process.env.IMMUNOPD_LOG !== '0' });
+  const stop = () => {
+    void s.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return s;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const s = await main();
+  console.log(`immunopd: serving the API and web client at ${s.url}/`);
+}

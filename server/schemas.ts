@@ -1,0 +1,202 @@
+// Request and response schemas of the HTTP API (DESIGN Contract 5). Requests reuse the scenario pieces of
+// src/scenario/schema.ts, so the API validates exactly what the library accepts; the OpenAPI document
+// (GET /api/openapi.json) is generated from these same zod schemas.
+import { z } from 'zod';
+import {
+  Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
+} from '../src/scenario/schema.ts';
+import { ModelSpec, MODEL_LIMITS, MAX_EXPRESSION_LENGTH } from '../src/model/schema.ts';
+
+/** Limits the server adds to the library's (LIMITS, MODEL_LIMITS). */
+export const SERVER_LIMITS = {
+  /** Largest request body, bytes (413 above). */
+  bodyBytes: 1_048_576,
+  /** Deepest nesting of objects/arrays in a request body. */
+  bodyDepth: 32,
+  /** Numbers in one response: output times x (states + outputs), summed over arms. */
+  outputValues: 4_000_000,
+  /** Wall-clock budget per request, ms, shared by the arms of a comparison (the solver stops itself). */
+  requestBudgetMs: LIMITS.timeBudgetMs,
+  /** Extra time after the budget before a worker that has not stopped is terminated. */
+  killGraceMs: 2_000,
+  /** Requests waiting for a solver worker before new ones get 503. */
+  queueLength: 64,
+} as const;
+
+const name = z.string().min(1, 'name is empty').max(100, 'name is longer than 100 characters');
+
+/** One arm of a comparison: its own parameter values, initial values, doses and therapy presets. */
+export const Arm = z.strictObject({
+  name,
+  /** Parameter values for this arm (over the comparison's `parameters`). */
+  parameters: ParameterValues.optional(),
+  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
+  /** A named parameter preset of the model (over the comparison's `preset`). */
+  preset: z.string().max(100).optional(),
+  doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).optional(),
+  /** Therapy presets (GET /api/therapies), expanded into doses. */
+  therapies: z.array(z.string().max(100)).max(50).optional(),
+});
+
+export const CompareRequest = z.strictObject({
+  model: ModelRef,
+  arms: z.array(Arm).min(1, 'give at least one arm').max(LIMITS.arms, `at most ${LIMITS.arms} arms`),
+  times: TimeGrid,
+  /** Parameter values shared by every arm (an arm's own values win). */
+  parameters: ParameterValues.optional(),
+  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
+  preset: z.string().max(100).optional(),
+  weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
+  solver: SolverOptions.optional(),
+  metrics: z.boolean().optional(),
+}).superRefine((r, ctx) => {
+  const seen = new Map<string, number>();
+  r.arms.forEach((a, i) => {
+    if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice (also arms[${seen.get(a.name)}])` });
+    else seen.set(a.name, i);
+  });
+});
+export type CompareRequest = z.infer<typeof CompareRequest>;
+
+export const Issue = z.object({
+  path: z.array(z.union([z.string(), z.number()])),
+  message: z.string(),
+});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    message: z.string(),
+    issues: z.array(Issue),
+    /** 422 only: why the solver stopped and the time it had reached (null when unknown). */
+    reason: z.enum(['non-finite', 'step-size', 'max-steps', 'time-budget', 'resources', 'other']).optional(),
+    timeReached: z.number().nullable().optional(),
+    /** 422 from /api/compare: the arm that could not be solved. */
+    arm: z.string().optional(),
+  }),
+});
+
+export const MetricsTable = z.object({
+  /** Column names: `arm`, then every scalar metric of any arm (per-drug metrics as `drugs.<drug>.<metric>`). */
+  columns: z.array(z.string()),
+  rows: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]))),
+});
+
+export const CompareResponse = z.object({
+  model: z.string(),
+  arms: z.array(z.object({ name: z.string(), result: SimulationResult })),
+  metrics: MetricsTable,
+});
+
+export const ModelSummary = z.object({
+  id: z.string(),
+  title: z.string(),
+  reference: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
+export const ModelList = z.object({
+  /** The model the web client opens with. */
+  default: z.string(),
+  models: z.array(ModelSummary),
+});
+
+export const TherapyList = z.object({
+  /** The model the presets are written for (their targets are its states). */
+  model: z.string(),
+  therapies: z.array(z.object({
+    id: z.string(), title: z.string(), drug: z.string(), source: z.string(), notes: z.string().optional(),
+    /** States the preset doses. */
+    targets: z.array(z.string()),
+    doses: z.array(Dose),
+  })),
+});
+
+export const Health = z.object({ status: z.literal('ok'), version: z.string(), models: z.number(), workers: z.number() });
+
+/** The limits as documented (README, OpenAPI description, GET /healthz is not the place). */
+export function limitsText(): string {
+  return [
+    `request body: at most ${SERVER_LIMITS.bodyBytes} bytes (413 above), JSON only (Content-Type: application/json), nesting depth at most ${SERVER_LIMITS.bodyDepth}`,
+    `output points: at most ${LIMITS.outputPoints} output times per simulation (per arm), and at most ${SERVER_LIMITS.outputValues} numbers per response (times x (states + outputs), summed over arms)`,
+    `arms: at most ${LIMITS.arms} per comparison`,
+    `doses: at most ${LIMITS.doses} dose entries per scenario or arm, ${LIMITS.doseEvents} administrations after expanding repeats; at most 50 therapy presets`,
+    `model size (inline models): at most ${MODEL_LIMITS.states} states, ${MODEL_LIMITS.parameters} parameters, ${MODEL_LIMITS.assignments} assignments, ${MODEL_LIMITS.outputs} outputs, ${MODEL_LIMITS.events} events, expressions of at most ${MAX_EXPRESSION_LENGTH} characters`,
+    `time: |t| at most ${LIMITS.maxTime}; solver steps at most ${LIMITS.maxSteps} (solver.maxSteps, default 500000)`,
+    `wall-clock budget: ${SERVER_LIMITS.requestBudgetMs} ms per request, shared by the arms of a comparison (solver.timeBudgetMs may lower it); the solver stops itself at the budget (422, reason time-budget) and a worker still busy ${SERVER_LIMITS.killGraceMs} ms later is terminated`,
+    `time to send a request: 30 s (the connection is closed after)`,
+    `concurrency: solves run in a pool of worker threads; at most ${SERVER_LIMITS.queueLength} requests wait for a worker (503 above)`,
+  ].join('\n');
+}
+
+/** The OpenAPI 3.1 document, generated from the zod schemas. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const reg = z.registry<{ id: string; description?: string }>();
+  reg.add(Scenario, { id: 'Scenario', description: 'A scenario (DESIGN Contract 2): model, parameters, initial values, output times, doses, therapy presets, solver options.' });
+  reg.add(SimulationResult, { id: 'SimulationResult', description: 'A result (Contract 3): output times, states and outputs by name, response metrics, solver statistics.' });
+  reg.add(CompareRequest, { id: 'CompareRequest', description: 'Arms that share a model, output times, weight and solver options; each arm has its own parameters, doses and therapies.' });
+  reg.add(CompareResponse, { id: 'CompareResponse' });
+  reg.add(ErrorResponse, { id: 'Error' });
+  reg.add(ModelList, { id: 'ModelList' });
+  reg.add(ModelSpec, { id: 'Model', description: 'A model file (Contract 1); also accepted inline as `model` in a scenario.' });
+  reg.add(TherapyList, { id: 'TherapyList' });
+  reg.add(Health, { id: 'Health' });
+  const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
+  const schemas: Record<string, unknown> = {};
+  for (const [id, s] of Object.entries(json.schemas)) {
+    const { $schema: _s, $id: _i, ...rest } = s;
+    schemas[id] = rest;
+  }
+  const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
+  const jsonBody = (id: string) => ({ required: true, content: { 'application/json': { schema: ref(id) } } });
+  const err = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+  const formatParam = { name: 'format', in: 'query', required: false, description: 'csv for text/csv (same as Accept: text/csv); json by default', schema: { type: 'string', enum: ['json', 'csv'] } };
+  const errors = {
+    400: err('Malformed request: bad JSON, not JSON, schema violation, unknown model or name, invalid expression (issues name each field)'),
+    413: err(`Body larger than ${SERVER_LIMITS.bodyBytes} bytes`),
+    422: err('Valid request that could not be solved: non-finite state, step size underflow, too many steps, time budget exceeded (reason, timeReached)'),
+    503: err('Too many requests waiting for a solver'),
+  };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'immunopd API',
+      version,
+      description: `Pharmacodynamics ODE models of cancer immunotherapy, solved server-side.\n\nLimits:\n- ${limitsText().split('\n').join('\n- ')}\n\nErrors: 400 {error: {message, issues: [{path, message}]}} for a malformed request; 422 when a valid request cannot be solved; never a 500 for user input.`,
+    },
+    paths: {
+      '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'ok', content: { 'application/json': { schema: ref('Health') } } } } } },
+      '/api/models': { get: { summary: 'The model library', responses: { 200: { description: 'models', content: { 'application/json': { schema: ref('ModelList') } } } } } },
+      '/api/models/{id}': {
+        get: {
+          summary: 'One model file, with parameters, units and references',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'the model', content: { 'application/json': { schema: ref('Model') } } }, 404: err('No such model') },
+        },
+      },
+      '/api/therapies': { get: { summary: 'Therapy presets (approved regimens) for the immunotherapy model', responses: { 200: { description: 'presets', content: { 'application/json': { schema: ref('TherapyList') } } } } } },
+      '/api/simulate': {
+        post: {
+          summary: 'Solve one scenario',
+          parameters: [formatParam],
+          requestBody: jsonBody('Scenario'),
+          responses: {
+            200: { description: 'the result (CSV: time,<states>,<outputs>)', content: { 'application/json': { schema: ref('SimulationResult') }, 'text/csv': { schema: { type: 'string' } } } },
+            ...errors,
+          },
+        },
+      },
+      '/api/compare': {
+        post: {
+          summary: 'Solve several arms of one model and tabulate their response metrics',
+          parameters: [formatParam],
+          requestBody: jsonBody('CompareRequest'),
+          responses: {
+            200: { description: 'one result per arm and a metrics table (CSV: arm,time,<states>,<outputs>)', content: { 'application/json': { schema: ref('CompareResponse') }, 'text/csv': { schema: { type: 'string' } } } },
+            ...errors,
+          },
+        },
+      },
+      '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+    },
+    components: { schemas },
+  };
+}

@@ -1,0 +1,192 @@
+// Which series to plot (chosen by name when the model has them) and the plotly figures: arms overlaid,
+// one color per arm, dose times marked under the tumor curve.
+import { fmt } from './util.js';
+
+export const ARM_COLORS = ['#4b5563', '#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#a16207', '#db2777', '#65a30d', '#4338ca', '#0f766e'];
+const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
+
+/** Every plottable series of a model: states and outputs, with a label and unit from the model file. */
+export function seriesCatalog(model) {
+  const out = [];
+  for (const [name, s] of Object.entries(model.states ?? {})) out.push({ name, kind: 'state', unit: s.unit ?? '', label: s.description ?? name });
+  for (const [name, o] of Object.entries(model.outputs ?? {})) {
+    const obj = typeof o === 'object' ? o : {};
+    out.push({ name, kind: 'output', unit: obj.unit ?? '', label: obj.description ?? name });
+  }
+  return out;
+}
+
+/** Text for plotly labels (which read a little HTML): no tags, no template braces. */
+const plain = (s) => String(s).replace(/[<>{}%]/g, '');
+const valuesOf = (result, s) => (s.kind === 'state' ? result.states[s.name] : result.outputs[s.name]);
+const nonZero = (results, s) => results.some((r) => (valuesOf(r, s) ?? []).some((v) => v !== 0 && v !== null));
+
+/** The panels for a model and its results; `extra` = names the user chose in "other states and outputs". */
+export function choosePanels(model, results, extra) {
+  const cat = seriesCatalog(model);
+  const find = (name, kind) => cat.find((s) => s.name === name && (!kind || s.kind === kind));
+  const used = new Set();
+  const panels = [];
+  const tumor = find('tumor', 'output') ?? find('tumorVolume_mm3', 'output') ?? find('T', 'state') ?? find('tumor', 'state');
+  if (tumor) {
+    panels.push({ id: 'tumor', title: 'Tumor burden', series: [tumor], tumor: true });
+    used.add(tumor.name);
+  }
+  const tcells = [find('effectors', 'output') ?? find('E', 'state'), find('exhausted', 'output') ?? find('X', 'state')].filter(Boolean);
+  if (tcells.length) {
+    panels.push({ id: 'tcells', title: tcells.length > 1 ? 'Effector vs exhausted T cells' : 'Effector cells', series: tcells, log: true });
+    tcells.forEach((s) => used.add(s.name));
+  }
+  const conc = cat.filter((s) => s.kind === 'output' && s.name.startsWith('C_') && nonZero(results, s));
+  if (conc.length) panels.push({ id: 'drugs', title: 'Drug concentrations', series: conc, seriesLabel: (s) => s.name.slice(2) });
+  let occ = cat.filter((s) => s.kind === 'output' && /^occupancy/.test(s.name) && nonZero(results, s));
+  if (!occ.length) occ = cat.filter((s) => s.kind === 'output' && s.name.startsWith('RO_') && nonZero(results, s));
+  if (occ.length) panels.push({ id: 'occupancy', title: 'Receptor occupancy', series: occ, range: [0, 1.02], seriesLabel: (s) => ({ PD1: 'PD-1', PDL1: 'PD-L1', CTLA4: 'CTLA-4' })[s.name.replace(/^occupancy/, '')] ?? s.name.replace(/^occupancy/, '').replace(/^RO_/, '') });
+  const chosen = (extra ?? []).map((n) => cat.find((s) => s.name === n)).filter(Boolean);
+  if (chosen.length) panels.push({ id: 'extra', title: 'Other series', series: chosen });
+  return panels;
+}
+
+/** Default "other series" for a model whose states have none of the names above. */
+export function defaultExtra(model) {
+  const cat = seriesCatalog(model);
+  const named = ['tumor', 'tumorVolume_mm3', 'T', 'effectors', 'exhausted', 'E', 'X'];
+  if (cat.some((s) => ['effectors', 'exhausted', 'E', 'X'].includes(s.name))) return [];
+  return cat.filter((s) => s.kind === 'state' && !named.includes(s.name)).slice(0, 4).map((s) => s.name);
+}
+
+function axisTitle(panel, timeUnit) {
+  const units = [...new Set(panel.series.map((s) => s.unit).filter(Boolean))];
+  return { x: `time (${timeUnit})`, y: units.length === 1 ? units[0] : '' };
+}
+
+/** Draw (or update) every panel in `container`. */
+export function drawPlots(container, model, response, opts) {
+  const results = response.arms.map((a) => a.result);
+  const panels = choosePanels(model, results, opts.extra);
+  const timeUnit = model.timeUnit ?? 'day';
+  // Keep the divs of panels that stay, so Plotly.react updates them in place.
+  const keep = new Set(panels.map((p) => `plot-${p.id}`));
+  for (const el of [...container.children]) if (!keep.has(el.id)) { window.Plotly?.purge(el); el.remove(); }
+  panels.forEach((panel, k) => {
+    let div = document.getElementById(`plot-${panel.id}`);
+    if (!div) {
+      div = document.createElement('div');
+      div.id = `plot-${panel.id}`;
+      div.className = 'plot';
+    }
+    if (container.children[k] !== div) container.insertBefore(div, container.children[k] ?? null);
+    const traces = [];
+    const multi = panel.series.length > 1;
+    const dosing = panel.tumor && response.arms.some((a) => a.result.doses?.length);
+    const armsWithDoses = response.arms.filter((a) => a.result.doses?.length).map((a) => a.name);
+    response.arms.forEach((arm, i) => {
+      const color = ARM_COLORS[i % ARM_COLORS.length];
+      const armName = plain(arm.name);
+      panel.series.forEach((s, j) => {
+        const y = valuesOf(arm.result, s);
+        if (!y || (multi && !y.some((v) => v !== 0 && v !== null))) return;
+        const label = plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label);
+        traces.push({
+          type: 'scatter', mode: 'lines', x: arm.result.times, y,
+          name: multi ? `${armName} · ${label}` : armName,
+          legendgroup: armName, showlegend: !multi,
+          line: { color, width: 2, dash: DASHES[j % DASHES.length] },
+          hovertemplate: `${armName}<br>${label}: %{y:.3g}<br>t = %{x:.4g}<extra></extra>`,
+          meta: { arm: arm.name, series: s.name },
+        });
+      });
+      if (dosing && arm.result.doses?.length) {
+        const byTime = new Map();
+        for (const d of arm.result.doses) byTime.set(d.time, [...(byTime.get(d.time) ?? []), d.label ?? d.target]);
+        const times = [...byTime.keys()];
+        const row = armsWithDoses.length - 1 - armsWithDoses.indexOf(arm.name);
+        traces.push({
+          type: 'scatter', mode: 'markers', x: times, y: times.map(() => row), yaxis: 'y2',
+          name: `${armName} doses`, legendgroup: armName, showlegend: false,
+          marker: { symbol: 'triangle-up', size: 7, color, line: { width: 0 } },
+          text: times.map((t) => plain([...new Set(byTime.get(t))].join(', '))),
+          hovertemplate: `${armName}: dose at t = %{x:.4g}<br>%{text}<extra></extra>`,
+          meta: { arm: arm.name, doses: true },
+        });
+      }
+    });
+    // Multi-series panels: arms are told apart by color (legend of the tumor panel), series by line style.
+    if (multi) {
+      panel.series.forEach((s, j) => {
+        if (!traces.some((tr) => tr.meta?.series === s.name)) return;
+        traces.push({ type: 'scatter', mode: 'lines', x: [null], y: [null], name: plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label), line: { color: '#6b7280', width: 2, dash: DASHES[j % DASHES.length] }, hoverinfo: 'skip', meta: { legendOnly: true } });
+      });
+    }
+    const t = axisTitle(panel, timeUnit);
+    const log = panel.tumor ? opts.tumorScale === 'log' : panel.log;
+    const layout = {
+      title: { text: panel.title, x: 0.015, xanchor: 'left', y: 0.97, yanchor: 'top', font: { size: 14 } },
+      margin: { l: 64, r: 14, t: 58, b: 44 },
+      height: 300,
+      paper_bgcolor: '#fff', plot_bgcolor: '#fff',
+      font: { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 11, color: '#1f2937' },
+      xaxis: { title: { text: t.x }, gridcolor: '#eef0f3', zeroline: false },
+      yaxis: { title: { text: t.y }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power', ...(panel.range ? { range: panel.range } : {}) },
+      legend: { orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom', font: { size: 11 }, bgcolor: 'rgba(255,255,255,0)' },
+      showlegend: true,
+      hovermode: 'closest',
+      uirevision: `${panel.id}-${opts.tumorScale}`,
+    };
+    if (dosing) {
+      // A strip under the tumor curve with one row of dose markers per treated arm.
+      const rows = armsWithDoses.length;
+      const strip = Math.min(0.3, 0.05 * rows + 0.04);
+      layout.yaxis.domain = [strip + 0.04, 1];
+      layout.yaxis2 = { domain: [0, strip], range: [-0.7, rows - 0.3], showticklabels: false, showgrid: false, zeroline: false, fixedrange: true, title: { text: 'doses', font: { size: 10 } } };
+      layout.xaxis.anchor = 'y2';
+    }
+    const entries = traces.filter((tr) => tr.showlegend !== false).length;
+    const perRow = multi ? 4 : 2;
+    layout.height = 310 + 18 * Math.max(0, Math.ceil(entries / perRow) - 1);
+    layout.margin.t = 42 + 18 * Math.ceil(entries / perRow);
+    window.Plotly.react(div, traces, layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] });
+  });
+}
+
+export function clearPlots(container) {
+  for (const el of [...container.children]) { window.Plotly?.purge(el); el.remove(); }
+}
+
+// Metrics shown first, with labels; the rest appear under "all metrics".
+const MAIN_METRICS = [
+  ['bestOverallResponse', 'Best response'],
+  ['confirmedBestOverallResponse', 'Confirmed'],
+  ['bestPercentChangeDiameter', 'Best change in diameter (%)'],
+  ['nadir', 'Nadir'],
+  ['timeOfNadir', 'Nadir at'],
+  ['timeToResponse', 'Time to response'],
+  ['timeToProgression', 'Time to progression'],
+  ['durationOfResponse', 'Duration of response'],
+  ['final', 'Final tumor'],
+];
+
+/** The metrics table (one row per arm) from /api/compare's `metrics`. */
+export function metricsTable(table, timeUnit, tumorUnit) {
+  const cols = table.columns.filter((c) => c !== 'arm');
+  const main = MAIN_METRICS.filter(([k]) => cols.includes(k));
+  const occ = cols.filter((c) => /^drugs\.[^.]+\.meanOccupancy$/.test(c));
+  const shown = [...main.map(([k, l]) => [k, l]), ...occ.map((c) => [c, `${c.split('.')[1]} mean occupancy`])];
+  const unitFor = (k) => (/^time|duration/i.test(k) ? ` (${timeUnit})` : ['nadir', 'final'].includes(k) && tumorUnit ? ` (${tumorUnit})` : '');
+  const cell = (v, k) => {
+    if (typeof v === 'string') return `<span class="badge badge-${v}">${v}</span>`;
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
+    if (k && /Occupancy$/.test(k) && typeof v === 'number') return `${fmt(100 * v)} %`;
+    if (v === null || v === undefined) return k === 'timeToProgression' ? 'not reached' : '–';
+    return fmt(v);
+  };
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+  const swatch = (i) => `<span class="swatch" style="background:${ARM_COLORS[i % ARM_COLORS.length]}"></span>`;
+  const head = `<tr><th>Arm</th>${shown.map(([k, l]) => `<th title="${esc(k)}">${esc(l + unitFor(k))}</th>`).join('')}</tr>`;
+  const rows = table.rows.map((r, i) => `<tr>${`<td class="arm-cell">${swatch(i)}${esc(r.arm)}</td>`}${shown.map(([k]) => `<td data-metric="${esc(k)}">${cell(r[k], k)}</td>`).join('')}</tr>`).join('');
+  const rest = cols.filter((c) => !shown.some(([k]) => k === c));
+  const allHead = `<tr><th>Metric</th>${table.rows.map((r, i) => `<th>${swatch(i)}${esc(r.arm)}</th>`).join('')}</tr>`;
+  const allRows = rest.map((c) => `<tr><td class="mono">${esc(c)}</td>${table.rows.map((r) => `<td>${cell(r[c])}</td>`).join('')}</tr>`).join('');
+  return `<table class="metrics" id="metrics-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`
+    + (rest.length ? `<details class="all-metrics"><summary>All metrics (${rest.length} more)</summary><table class="metrics">${allHead}${allRows}</table></details>` : '');
+}
