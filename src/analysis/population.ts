@@ -9,6 +9,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { availableParallelism, cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import type { ScenarioInput } from '../scenario/schema.ts';
 import { prepareScenario, solvePrepared, parameterVector, initialState, type PreparedScenario } from '../simulate.ts';
 import { InputError } from '../model/errors.ts';
@@ -171,7 +172,9 @@ function startWorker(data: unknown): Worker {
   let pre = '';
   if (self.endsWith('.ts')) {
     const require = createRequire(self);
-    const api = pathToFileURL(require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
+    const esm = require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs');
+    // tsx 4 layout; otherwise whatever its "tsx/esm/api" export resolves to (it also exports register)
+    const api = pathToFileURL(existsSync(esm) ? esm : require.resolve('tsx/esm/api')).href;
     pre = `const { register } = await import(${JSON.stringify(api)}); register();\n`;
   }
   const code = `${pre}await import(${JSON.stringify(self)});\n`;
