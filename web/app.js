@@ -278,7 +278,8 @@ function renderArms() {
     });
     const addDose = h('button', { type: 'button', class: 'link' }, '+ dose by hand');
     addDose.addEventListener('click', () => {
-      const target = Object.keys(spec.states).find((s) => /c$|^VAC|^IL2|^Cd$|^Ac$/.test(s)) ?? Object.keys(spec.states)[0];
+      const names = Object.keys(spec.states);
+      const target = names.find((s) => /c$/.test(s)) ?? names.find((s) => /^(Cd|Cp|A|IL|IL2|VAC|D)$/.test(s)) ?? names[0];
       arm.doses.push({ target, amount: 1, start: 0 });
       renderArms();
       changed();
@@ -346,11 +347,13 @@ function showError(e) {
   const kind = e instanceof ApiError
     ? e.status === 422 ? 'Could not solve' : e.status === 413 ? 'Request too large' : e.status >= 500 ? 'Server error' : e.status === 0 ? 'No connection' : 'Invalid input'
     : 'Error';
-  const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length || e.issues.length > 1) : [];
-  box.replaceChildren(
-    h('strong', {}, `${kind}${e.status ? ` (${e.status})` : ''}: `), h('span', { class: 'error-message' }, e.message),
+  // With issues that name fields, list them (path and message); otherwise the message alone.
+  const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
+  box.replaceChildren(...[
+    h('strong', {}, `${kind}${e.status ? ` (${e.status})` : ''}${issues.length ? '' : ':'} `),
+    issues.length ? null : h('span', { class: 'error-message' }, e.message),
     issues.length ? h('ul', {}, issues.map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : null,
-  );
+  ].filter(Boolean));
   box.hidden = false;
 }
 
@@ -365,6 +368,7 @@ async function run() {
   const t0 = performance.now();
   setStatus('Running…');
   document.body.classList.add('busy');
+  document.body.dataset.state = 'running';
   try {
     const res = await api('api/compare', { body, signal: ctl.signal });
     if (seq !== runSeq) return;
@@ -373,13 +377,16 @@ async function run() {
     showError(null);
     redraw();
     const solverMs = res.arms.reduce((s, a) => s + a.result.solver.ms, 0);
-    setStatus(`${res.arms.length} arm${res.arms.length > 1 ? 's' : ''} · ${res.arms[0].result.times.length} time points · solved in ${fmt(solverMs, 2)} ms, shown in ${Math.round(performance.now() - t0)} ms`);
+    setStatus(`${res.arms.length} arm${res.arms.length > 1 ? 's' : ''} · ${res.arms[0].result.times.length} points · solver ${fmt(solverMs, 2)} ms · total ${Math.round(performance.now() - t0)} ms`);
     $('plots').classList.remove('stale');
+    document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
+    document.body.dataset.state = 'ok';
   } catch (e) {
     if (e.name === 'AbortError' || seq !== runSeq) return;
     showError(e);
     setStatus('');
     $('plots').classList.add('stale');
+    document.body.dataset.state = 'error';
   } finally {
     if (seq === runSeq) document.body.classList.remove('busy');
   }

@@ -85,7 +85,7 @@ export function drawPlots(container, model, response, opts) {
       const armName = plain(arm.name);
       panel.series.forEach((s, j) => {
         const y = valuesOf(arm.result, s);
-        if (!y || (multi && !y.some((v) => v !== 0 && v !== null))) return;
+        if (!y || (!panel.tumor && !y.some((v) => v !== 0 && v !== null))) return;
         const label = plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label);
         traces.push({
           type: 'scatter', mode: 'lines', x: arm.result.times, y,
@@ -122,17 +122,24 @@ export function drawPlots(container, model, response, opts) {
     const log = panel.tumor ? opts.tumorScale === 'log' : panel.log;
     const layout = {
       title: { text: panel.title, x: 0.015, xanchor: 'left', y: 0.97, yanchor: 'top', font: { size: 14 } },
-      margin: { l: 64, r: 14, t: 58, b: 44 },
+      margin: { l: 64, r: 14, t: 58, b: 40 },
       height: 300,
       paper_bgcolor: '#fff', plot_bgcolor: '#fff',
       font: { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 11, color: '#1f2937' },
-      xaxis: { title: { text: t.x }, gridcolor: '#eef0f3', zeroline: false },
+      xaxis: { title: { text: t.x, standoff: 6 }, automargin: true, gridcolor: '#eef0f3', zeroline: false },
       yaxis: { title: { text: t.y }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power', ...(panel.range ? { range: panel.range } : {}) },
-      legend: { orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom', font: { size: 11 }, bgcolor: 'rgba(255,255,255,0)' },
+      legend: { traceorder: 'normal', orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom', font: { size: 11 }, bgcolor: 'rgba(255,255,255,0)' },
       showlegend: true,
       hovermode: 'closest',
       uirevision: `${panel.id}-${opts.tumorScale}`,
     };
+    if (log) {
+      // One tick per decade when the curves span two decades or more (no 2 and 5 minor labels).
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (const tr of traces) if (!tr.meta?.doses && !tr.meta?.legendOnly) for (const v of tr.y) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      if (hi / lo >= 100) layout.yaxis.dtick = 1;
+    }
     if (dosing) {
       // A strip under the tumor curve with one row of dose markers per treated arm.
       const rows = armsWithDoses.length;
@@ -159,7 +166,6 @@ const MAIN_METRICS = [
   ['confirmedBestOverallResponse', 'Confirmed'],
   ['bestPercentChangeDiameter', 'Best change in diameter (%)'],
   ['nadir', 'Nadir'],
-  ['timeOfNadir', 'Nadir at'],
   ['timeToResponse', 'Time to response'],
   ['timeToProgression', 'Time to progression'],
   ['durationOfResponse', 'Duration of response'],
