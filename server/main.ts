@@ -1,5 +1,7 @@
 // Start the API and web client: `node bin/run-ts.mjs server/main.ts` (or `npm start`, which goes through
 // the CLI's `serve`). PORT (default 3000) and HOST (default 127.0.0.1) from the environment.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startServer } from './app.ts';
 
 export async function main(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
@@ -12,7 +14,7 @@ export async function main(port = Number(process.env.PORT ?? 3000), host = proce
   return s;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const s = await main();
   console.log(`immunopd: serving the API and web client at ${s.url}/`);
 }

@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../server/app.ts';
 import { SERVER_LIMITS } from '../server/schemas.ts';
 import { simulate } from '../src/simulate.ts';
 import { LIMITS } from '../src/scenario/schema.ts';
+import { MODEL_LIMITS, MAX_EXPRESSION_LENGTH } from '../src/model/schema.ts';
 
 let srv: RunningServer;
 let base: string;
@@ -304,6 +305,16 @@ describe('errors and limits', () => {
     // A hostile name as a parameter key.
     const e = expectError(await post('/api/simulate', { model: { id: 'h', parameters: { constructor: { value: 1 } }, states: { x: { initial: 1 } }, odes: { x: '-constructor*x' } }, times: { end: 1 } }), 400);
     expect(e.issues[0].path[0]).toBe('model');
+  });
+
+  it('400: models over the size limits', async () => {
+    const states = Object.fromEntries(Array.from({ length: MODEL_LIMITS.states + 1 }, (_, i) => [`s${i}`, { initial: 1 }]));
+    const odes = Object.fromEntries(Object.keys(states).map((k) => [k, `-${k}`]));
+    const e = expectError(await post('/api/simulate', { model: { id: 'big', states, odes }, times: { end: 1 } }), 400);
+    expect(e.issues[0].path[0]).toBe('model');
+    expect(e.message).toContain(String(MODEL_LIMITS.states));
+    const long = expectError(await post('/api/simulate', { model: { id: 'long', states: { x: { initial: 1 } }, odes: { x: `-x${'+0'.repeat(MAX_EXPRESSION_LENGTH)}` } }, times: { end: 1 } }), 400);
+    expect(paths(long)).toEqual(['model.odes.x']);
   });
 
   it('400: negative, NaN and reversed times; a 1e-12 step; too many output times', async () => {

@@ -21,7 +21,7 @@ const pageErrors: string[] = [];
 
 /** Wait until the client has drawn more results than `before` (body[data-runs]) and is not running. */
 async function waitForRun(p: Page, before: number) {
-  await p.waitForFunction((n) => Number(document.body.dataset.runs ?? 0) > n && document.body.dataset.state === 'ok', before, { timeout: 20_000 });
+  await p.waitForFunction((n) => Number(document.body.dataset.runs ?? 0) > n && document.body.dataset.state === 'ok', before, { timeout: 50_000 });
 }
 const runs = (p: Page) => p.evaluate(() => Number(document.body.dataset.runs ?? 0));
 
@@ -31,7 +31,8 @@ const tumorCurves = (p: Page) => p.evaluate(() => {
   return div.data.filter((t) => !t.meta?.doses && !t.meta?.legendOnly).map((t) => ({ name: t.name, y: Array.from(t.y) }));
 });
 
-describe.skipIf(!hasChromium)('web client in chromium', () => {
+// Generous timeouts: CI runs every test file at once on two cores, and the first run starts the workers.
+describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     srv = await startServer(0, '127.0.0.1', { workers: 2 });
@@ -124,7 +125,7 @@ describe.skipIf(!hasChromium)('web client in chromium', () => {
 
   it('shows an API error inline with its path', async () => {
     await page.fill('#end', '-5');
-    await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 50_000 });
     const box = page.locator('#error');
     await expect.poll(() => box.isVisible()).toBe(true);
     const text = await box.innerText();
