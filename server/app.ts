@@ -28,6 +28,8 @@ export interface AppOptions {
   /** Wall-clock budget per request, ms. */
   budgetMs?: number;
   killGraceMs?: number;
+  /** Solves allowed to wait for a worker. */
+  queueLength?: number;
   /** Log one line per request to stdout. */
   log?: boolean;
   allowTestJobs?: boolean;
@@ -108,6 +110,8 @@ function jobError(e: JobError, arm?: { name: string; index: number }): HttpError
         reason: e.reason, timeReached: e.timeReached, ...(arm ? { arm: arm.name } : {}),
       });
     }
+    case 'busy':
+      return new HttpError(503, e.message);
     case 'resources':
       return new HttpError(422, `${where}could not solve: ${e.message}`, [], { reason: 'resources', timeReached: null, ...(arm ? { arm: arm.name } : {}) });
     default:
@@ -136,7 +140,7 @@ export function createApp(options: AppOptions = {}): App {
   const envWorkers = Number(process.env.IMMUNOPD_WORKERS);
   const size = options.workers ?? (Number.isInteger(envWorkers) && envWorkers > 0 ? envWorkers : Math.max(1, Math.min(4, availableParallelism())));
   const budgetMs = options.budgetMs ?? SERVER_LIMITS.requestBudgetMs;
-  const pool = new WorkerPool({ size, queueLength: SERVER_LIMITS.queueLength, killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs, allowTestJobs: options.allowTestJobs });
+  const pool = new WorkerPool({ size, queueLength: options.queueLength ?? SERVER_LIMITS.queueLength, killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs, allowTestJobs: options.allowTestJobs });
   const app = express() as unknown as App;
   app.locals.pool = pool;
   app.disable('x-powered-by');
@@ -222,9 +226,9 @@ export function createApp(options: AppOptions = {}): App {
     res.type('application/json').send(openapi);
   });
 
-  const run = async (job: Parameters<WorkerPool['run']>[0], deadline: number): Promise<Reply> => {
+  const runAll = async (jobs: Parameters<WorkerPool['runAll']>[0], deadline: number): Promise<Reply[]> => {
     try {
-      return await pool.run(job, deadline);
+      return await pool.runAll(jobs, deadline);
     } catch (e) {
       if (e instanceof PoolBusyError) throw new HttpError(503, e.message);
       throw e;
@@ -241,7 +245,7 @@ export function createApp(options: AppOptions = {}): App {
     if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
     // A copy: the parsed solver object may be the schema's shared default.
     const scenario = { ...parsed.data, solver: { ...parsed.data.solver, timeBudgetMs: budgetLeft(parsed.data.solver.timeBudgetMs, deadline) } };
-    const reply = await run({ kind: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues }, deadline);
+    const [reply] = await runAll([{ kind: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues }], deadline);
     if (!reply.ok) throw jobError(reply.error);
     res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(reply.body);
   });
@@ -254,7 +258,7 @@ export function createApp(options: AppOptions = {}): App {
     const c = parsed.data;
     const solverBudget = c.solver?.timeBudgetMs ?? LIMITS.timeBudgetMs;
     const maxValues = Math.floor(SERVER_LIMITS.outputValues / c.arms.length);
-    const replies = await Promise.all(c.arms.map((arm) => {
+    const replies = await runAll(c.arms.map((arm) => {
       const scenario = {
         model: c.model,
         parameters: { ...(c.parameters ?? {}), ...(arm.parameters ?? {}) },
@@ -267,8 +271,8 @@ export function createApp(options: AppOptions = {}): App {
         solver: { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) },
         ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
       };
-      return run({ kind: 'simulate', scenario, format, arm: arm.name, maxValues }, deadline);
-    }));
+      return { kind: 'simulate' as const, scenario, format, arm: arm.name, maxValues };
+    }), deadline);
     // Input problems of every arm, each under the field it came from (shared fields once).
     const issues: Issue[] = [];
     const seen = new Set<string>();
@@ -315,7 +319,10 @@ export function createApp(options: AppOptions = {}): App {
   // Errors: body-parser's (bad JSON, too large, bad encoding), ours, and anything else as a bare 500.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(err);
-    if (err instanceof HttpError) return sendError(res, err.status, err.message, err.issues, err.extra);
+    if (err instanceof HttpError) {
+      if (err.status === 503) res.set('Retry-After', '1');
+      return sendError(res, err.status, err.message, err.issues, err.extra);
+    }
     const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
     switch (e.type) {
       case 'entity.parse.failed':

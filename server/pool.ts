@@ -92,14 +92,23 @@ export class WorkerPool {
     }
   }
 
-  /** Run a job; resolves with the worker's reply (never rejects except PoolBusyError when the queue is full). */
-  run(job: Job, deadline: number): Promise<Reply> {
-    if (job.kind === 'spin' && !this.opts.allowTestJobs) return Promise.resolve({ ok: false, error: { type: 'internal', message: 'test jobs disabled' } });
-    if (this.queue.length >= this.opts.queueLength) return Promise.reject(new PoolBusyError('too many requests are waiting for a solver; try again shortly'));
-    return new Promise((resolve) => {
-      this.queue.push({ job, deadline, resolve });
-      this.pump();
-    });
+  /**
+   * Run jobs (the arms of one request) together: all are queued or, when the queue cannot take them all,
+   * none is (PoolBusyError). Resolves with the workers' replies, in order; never rejects otherwise.
+   */
+  runAll(jobs: Job[], deadline: number): Promise<Reply[]> {
+    if (this.queue.length + jobs.length > this.opts.queueLength) return Promise.reject(new PoolBusyError('the server is busy: too many solves are waiting; try again shortly'));
+    return Promise.all(jobs.map((job) => {
+      if (job.kind === 'spin' && !this.opts.allowTestJobs) return Promise.resolve<Reply>({ ok: false, error: { type: 'internal', message: 'test jobs disabled' } });
+      return new Promise<Reply>((resolve) => {
+        this.queue.push({ job, deadline, resolve });
+        this.pump();
+      });
+    }));
+  }
+
+  async run(job: Job, deadline: number): Promise<Reply> {
+    return (await this.runAll([job], deadline))[0];
   }
 
   private pump() {
@@ -109,7 +118,7 @@ export class WorkerPool {
       const p = this.queue.shift()!;
       const now = Date.now();
       if (p.deadline <= now) {
-        p.resolve({ ok: false, error: { type: 'solve', message: 'the time budget ran out before a solver was free', reason: 'time-budget', timeReached: null } });
+        p.resolve({ ok: false, error: { type: 'busy', message: 'the server is busy: the time budget ran out before a solver was free; try again shortly' } });
         continue;
       }
       const id = this.nextId++;

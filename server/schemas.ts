@@ -19,8 +19,8 @@ export const SERVER_LIMITS = {
   requestBudgetMs: LIMITS.timeBudgetMs,
   /** Extra time after the budget before a worker that has not stopped is terminated. */
   killGraceMs: 2_000,
-  /** Requests waiting for a solver worker before new ones get 503. */
-  queueLength: 64,
+  /** Solves (arms) waiting for a worker before new requests get 503. */
+  queueLength: 256,
 } as const;
 
 const name = z.string().min(1, 'name is empty').max(100, 'name is longer than 100 characters');
@@ -123,7 +123,7 @@ export function limitsText(): string {
     `time: |t| at most ${LIMITS.maxTime}; solver steps at most ${LIMITS.maxSteps} (solver.maxSteps, default 500000)`,
     `wall-clock budget: ${SERVER_LIMITS.requestBudgetMs} ms per request, shared by the arms of a comparison (solver.timeBudgetMs may lower it); the solver stops itself at the budget (422, reason time-budget) and a worker still busy ${SERVER_LIMITS.killGraceMs} ms later is terminated`,
     `time to send a request: 30 s (the connection is closed after)`,
-    `concurrency: solves run in a pool of worker threads; at most ${SERVER_LIMITS.queueLength} requests wait for a worker (503 above)`,
+    `concurrency: solves run in a pool of worker threads; at most ${SERVER_LIMITS.queueLength} solves (arms) wait for a worker (503 with Retry-After above, or when the budget runs out while waiting)`,
   ].join('\n');
 }
 
@@ -153,7 +153,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     400: err('Malformed request: bad JSON, not JSON, schema violation, unknown model or name, invalid expression (issues name each field)'),
     413: err(`Body larger than ${SERVER_LIMITS.bodyBytes} bytes`),
     422: err('Valid request that could not be solved: non-finite state, step size underflow, too many steps, time budget exceeded (reason, timeReached)'),
-    503: err('Too many requests waiting for a solver'),
+    503: err('Busy: too many solves waiting for a worker, or the budget ran out while waiting (Retry-After)'),
   };
   return {
     openapi: '3.1.0',

@@ -24,6 +24,7 @@ export type JobError =
   | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[] }
   | { type: 'solve'; message: string; reason: string; timeReached: number | null }
   | { type: 'resources'; message: string }
+  | { type: 'busy'; message: string }
   | { type: 'internal'; message: string };
 
 export type Reply =

@@ -395,6 +395,30 @@ describe('the worker pool enforces the budget', () => {
   });
 });
 
+describe('overload', () => {
+  it('503 with Retry-After when the solves cannot all wait; the request is refused whole', async () => {
+    const s = await startServer(0, '127.0.0.1', { workers: 1, queueLength: 1, killGraceMs: 0, allowTestJobs: true });
+    try {
+      const pool = s.app.locals.pool;
+      // Occupy the only worker until it is stopped.
+      const busy = pool.run({ kind: 'spin', ms: 120_000 }, Date.now() + 3_000);
+      const r = await fetch(`${s.url}/api/compare`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 }, arms: [{ name: 'a' }, { name: 'b' }] }),
+      });
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect((await r.json()).error.message).toMatch(/busy/);
+      expect(pool.stats().queued).toBe(0);
+      await busy;
+      const ok = await fetch(`${s.url}/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 } }) });
+      expect(ok.status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('immunopd serve', () => {
   it('starts the server on the given port and prints its URL', async () => {
     const bin = fileURLToPath(new URL('../bin/immunopd.mjs', import.meta.url));

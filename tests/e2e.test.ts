@@ -139,6 +139,55 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
     expect(await box.isVisible()).toBe(false);
   });
 
+  it('downloads the comparison as CSV and JSON', async () => {
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#dl-csv')]);
+    expect(csv.suggestedFilename()).toBe('immunopd-immunotherapy.csv');
+    const text = await new Promise<string>(async (resolve, reject) => {
+      const stream = await csv.createReadStream();
+      let s = '';
+      stream.on('data', (d) => (s += d));
+      stream.on('end', () => resolve(s));
+      stream.on('error', reject);
+    });
+    const lines = text.trim().split('\n');
+    expect(lines[0].startsWith('arm,time,')).toBe(true);
+    expect(lines.filter((l) => l.startsWith('pembrolizumab,'))).toHaveLength(366);
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('#dl-json')]);
+    expect(json.suggestedFilename()).toBe('immunopd-immunotherapy.json');
+  });
+
+  it('adds a dose by hand; the dose is marked on the plot', async () => {
+    const n = await runs(page);
+    await page.click('.arm[data-arm="0"] button.link');
+    const dose = page.locator('.arm[data-arm="0"] .dose').first();
+    await dose.locator('select.d-target').selectOption('ATZc');
+    await dose.locator('input.d-amount').fill('1200');
+    await dose.locator('input.d-every').fill('21');
+    await dose.locator('input.d-count').fill('4');
+    await waitForRun(page, n);
+    await expect.poll(async () => page.evaluate(() => (document.getElementById('plot-tumor') as unknown as { data: { name: string; meta?: { doses?: boolean }; x: number[] }[] }).data
+      .filter((t) => t.meta?.doses).map((t) => [t.name, t.x.length]))).toContainEqual(['Untreated doses', 4]);
+    expect(await page.locator('#plot-drugs').count()).toBe(1);
+    // Remove it again.
+    const m = await runs(page);
+    await dose.locator('button.icon').click();
+    await waitForRun(page, m);
+  });
+
+  it('switches to another model: its parameters, no therapy presets, plots by name', async () => {
+    const n = await runs(page);
+    await page.locator('#model').selectOption('kuznetsov-1994');
+    await waitForRun(page, n);
+    expect(await page.locator('#params .param').count()).toBeLessThan(20);
+    expect(await page.locator('.param[data-name="s"]').count()).toBe(1);
+    expect(await page.locator('.arm .add-therapy').first().isDisabled()).toBe(true);
+    expect((await tumorCurves(page)).length).toBe(2);
+    expect(await page.locator('#plot-tcells').count()).toBe(1); // the state E
+    const m = await runs(page);
+    await page.locator('#model').selectOption('immunotherapy');
+    await waitForRun(page, m);
+  });
+
   it('switches the tumor axis and saves a screenshot', async () => {
     await page.locator('#tumor-scale').selectOption('linear');
     await expect.poll(() => page.evaluate(() => (document.getElementById('plot-tumor') as unknown as { layout: { yaxis: { type: string } } }).layout.yaxis.type)).toBe('linear');
