@@ -308,13 +308,14 @@ export function createApp(options: AppOptions = {}): App {
     res.type('application/json').send(body);
   });
 
-  app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${req.path.slice(0, 200)} (see GET /api/openapi.json)`)));
+  app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 
   // The web client and plotly (from node_modules: no CDN).
   app.get('/vendor/plotly.min.js', (_req, res) => {
     res.sendFile(PLOTLY_FILE, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
   });
   app.use(express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));
+  app.use((req, _res, next) => next(new HttpError(404, `not found: ${req.method} ${req.path.slice(0, 200)}`)));
 
   // Errors: body-parser's (bad JSON, too large, bad encoding), ours, and anything else as a bare 500.
   app.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {

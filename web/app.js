@@ -220,6 +220,7 @@ function doseRow(arm, dose) {
     changed();
   });
   const unit = spec.states[dose.target]?.unit ?? '';
+  const tu = spec.timeUnit ?? 'day';
   const remove = h('button', { type: 'button', class: 'icon', title: 'Remove this dose', 'aria-label': 'Remove dose' }, '×');
   remove.addEventListener('click', () => {
     arm.doses.splice(arm.doses.indexOf(dose), 1);
@@ -229,10 +230,10 @@ function doseRow(arm, dose) {
   return h('div', { class: 'dose' },
     h('label', { class: 'dfield' }, h('span', {}, 'into'), target),
     field('amount', `amount (${unit || 'model units'})`, { short: `amount${unit && unit !== '1' ? ` (${unit})` : ''}` }),
-    field('start', 'first dose time', { short: 'start' }),
-    field('every', 'interval between doses', { short: 'every' }),
+    field('start', `first dose time (${tu})`, { short: `start (${tu})` }),
+    field('every', `interval between doses (${tu})`, { short: `every (${tu})` }),
     field('count', 'number of doses', { short: 'count', placeholder: '1' }),
-    field('duration', 'infusion duration (empty = bolus)', { short: 'infusion', placeholder: 'bolus' }),
+    field('duration', `infusion duration (${tu}; empty = bolus)`, { short: `infusion (${tu})`, placeholder: 'bolus' }),
     remove);
 }
 
