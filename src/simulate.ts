@@ -226,6 +226,20 @@ function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, pa
   return { states, outputs };
 }
 
+/** Keep only the named states and outputs, in the order given; an unknown name is an input error. */
+function selectSeries(all: { states: Record<string, number[]>; outputs: Record<string, number[]> }, names: string[]) {
+  const states: Record<string, number[]> = {};
+  const outputs: Record<string, number[]> = {};
+  const issues: Issue[] = [];
+  names.forEach((name, k) => {
+    if (Object.prototype.hasOwnProperty.call(all.states, name)) states[name] = all.states[name];
+    else if (Object.prototype.hasOwnProperty.call(all.outputs, name)) outputs[name] = all.outputs[name];
+    else issues.push({ path: ['select', k], message: `'${name}' is neither a state nor an output of the model` });
+  });
+  if (issues.length) throw new InputError(issues);
+  return { states, outputs };
+}
+
 /**
  * Turn a raw solution into the result object (states and outputs by name, metrics, stats). When the
  * solution was computed on a refined metrics grid (`solTimes`), the result keeps the requested rows and the
@@ -247,7 +261,8 @@ export function buildResult(
     }
   }
   const warnings: string[] = [];
-  const { states, outputs } = seriesOf(model, times, y, params, warnings);
+  const all = seriesOf(model, times, y, params, warnings);
+  const { states, outputs } = scenario.select ? selectSeries(all, scenario.select) : all;
   const tEnd = times[times.length - 1];
   const base = {
     model: model.id,

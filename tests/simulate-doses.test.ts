@@ -111,3 +111,12 @@ describe('non-negative states', () => {
     }
   });
 });
+
+describe('select', () => {
+  it('reports only the named states and outputs; unknown names are input errors', () => {
+    const r = simulate({ model: onecpt, times: [0, 1], doses: [{ target: 'A', amount: 10 }], select: ['C'] });
+    expect(Object.keys(r.states)).toEqual([]);
+    expect(Object.keys(r.outputs)).toEqual(['C']);
+    expect(() => simulate({ model: onecpt, times: [0, 1], select: ['C', 'nope'] })).toThrow(/select\.1|'nope' is neither/);
+  });
+});

@@ -90,6 +90,8 @@ export const Scenario = z.strictObject({
   solver: SolverOptions.default({ method: 'auto', rtol: 1e-6, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
   /** Compute response metrics (default true). */
   metrics: z.boolean().default(true),
+  /** Report only these states and outputs (default: all). */
+  select: z.array(z.string().max(64)).max(500).optional(),
 });
 
 export type Dose = z.infer<typeof Dose>;
