@@ -84,14 +84,25 @@ async function loadModel(id, saved) {
   const switching = state.model && state.model !== id;
   state.model = id;
   const unit = spec.timeUnit ?? 'day';
-  if (saved) restore(saved);
-  else {
+  if (saved || !switching) {
+    // Defaults first; a saved view (a link, possibly partial) goes over them.
+    state.preset = '';
+    state.params = {};
+    state.end = DEFAULT_END[unit] ?? 100;
+    state.step = niceStep(state.end);
+    state.weight = 70;
+    state.tumorScale = 'log';
+    state.extra = null;
+    state.arms = [{ name: 'Untreated', autoName: true, therapies: [], doses: [] }];
+    if (saved) restore(saved);
+  } else {
+    // Another model: its own parameters and time scale; the arms stay (what the model can take of them).
     state.preset = '';
     state.params = {};
     state.end = DEFAULT_END[unit] ?? 100;
     state.step = niceStep(state.end);
     state.extra = null;
-    if (!switching || !state.arms.length) state.arms = [{ name: 'Untreated', autoName: true, therapies: [], doses: [] }];
+    if (!state.arms.length) state.arms = [{ name: 'Untreated', autoName: true, therapies: [], doses: [] }];
   }
   // Keep only the therapies and doses this model can take.
   const states = new Set(Object.keys(spec.states));
