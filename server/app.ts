@@ -270,6 +270,7 @@ export function createApp(options: AppOptions = {}): App {
         ...(c.weight !== undefined ? { weight: c.weight } : {}),
         solver: { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) },
         ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
+        ...(c.select !== undefined ? { select: c.select } : {}),
       };
       return { kind: 'simulate' as const, scenario, format, arm: arm.name, maxValues };
     }), deadline);

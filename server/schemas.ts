@@ -49,6 +49,8 @@ export const CompareRequest = z.strictObject({
   weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
   solver: SolverOptions.optional(),
   metrics: z.boolean().optional(),
+  /** Report only these states and outputs in every arm (default: all). */
+  select: Scenario.shape.select,
 }).superRefine((r, ctx) => {
   const seen = new Map<string, number>();
   r.arms.forEach((a, i) => {

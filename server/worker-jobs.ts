@@ -2,7 +2,7 @@
 // reply is the serialized body (JSON or CSV, so the main thread never holds the numbers) and the metrics,
 // or the error as plain data: InputError issues (400), SolveError reason and time reached (422).
 import { parentPort } from 'node:worker_threads';
-import { prepareScenario, solvePrepared, buildResult } from '../src/simulate.ts';
+import { prepareScenario, simulate } from '../src/simulate.ts';
 import { InputError, SolveError } from '../src/model/errors.ts';
 import { resultToCsv, resultToJson } from '../src/results/csv.ts';
 import { getModel, listModels } from '../src/model/library.ts';
@@ -37,15 +37,16 @@ function run(job: Job): Reply {
     while (Date.now() < end);
     return { ok: true, body: '{}', metrics: {}, model: '' };
   }
-  const started = performance.now();
+  // Check the size of the answer before solving (preparing is cheap: compiled models are cached), then
+  // solve exactly as the library's simulate() does.
   const prep = prepareScenario(job.scenario);
-  const series = prep.model.stateNames.length + prep.model.outputNames.length;
+  const select = prep.scenario.select;
+  const series = select ? select.length : prep.model.stateNames.length + prep.model.outputNames.length;
   const values = prep.times.length * (series + 1);
   if (values > job.maxValues) {
-    throw new InputError(`output too large: ${prep.times.length} times x ${series + 1} columns = ${values} numbers (at most ${job.maxValues} in this response): use a larger step or fewer points`, ['times']);
+    throw new InputError(`output too large: ${prep.times.length} times x ${series + 1} columns = ${values} numbers (at most ${job.maxValues} in this response): use a larger step, fewer points or 'select'`, ['times']);
   }
-  const sol = solvePrepared(prep);
-  const result = buildResult(prep, sol, performance.now() - started);
+  const result = simulate(job.scenario);
   const body = job.format === 'csv'
     ? resultToCsv(result, job.arm !== undefined ? [{ name: 'arm', value: job.arm }] : [])
     : resultToJson(result);

@@ -217,6 +217,19 @@ describe('POST /api/compare', () => {
     expect(r.json.arms[1].result.outputs.tumor).toEqual(b.outputs.tumor);
   });
 
+  it('select reports only the named series in every arm', async () => {
+    const r = await post('/api/compare', { ...body, select: ['tumor', 'E'] });
+    expect(r.status).toBe(200);
+    for (const a of r.json.arms) {
+      expect(Object.keys(a.result.states)).toEqual(['E']);
+      expect(Object.keys(a.result.outputs)).toEqual(['tumor']);
+    }
+    const csv = await post('/api/compare?format=csv', { ...body, select: ['tumor'] });
+    expect(csv.text.split('\n')[0]).toBe('arm,time,tumor');
+    const bad = expectError(await post('/api/compare', { ...body, select: ['nope'] }), 400);
+    expect(paths(bad)).toEqual(['select.0']);
+  });
+
   it('CSV has an arm column first and one header', async () => {
     const r = await post('/api/compare?format=csv', body);
     expect(r.status).toBe(200);
