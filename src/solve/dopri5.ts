@@ -362,7 +362,8 @@ export class Dopri5 implements Stepper, Dopri5Extras {
         this.tOld = t;
         this.t = tNew;
         y.set(yNew);
-        // Clip non-negative components at zero (then f is evaluated afresh there) and note any at zero.
+        // ode45's NonNegative rule: accepted values below zero (by less than atol: more was rejected above)
+        // are clipped at zero, and f is then evaluated afresh there; positive values, however small, are kept.
         let clipped = false, atZero = false;
         for (let m = 0; m < nnLen; m++) {
           const i = idx[m];
@@ -402,7 +403,16 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     const th1 = 1 - th;
     const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
     for (let i = 0; i < n; i++) out[i] = r1[i] + th * (r2[i] + th1 * (r3[i] + th * (r4[i] + th1 * r5[i])));
-    if (this.nonNeg) this.clipNonNeg(out);
+    // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
+    // geometric path y0 (y1/y0)^theta instead (positive, and within the step's error there).
+    const idx = this.nnIdx;
+    for (let m = 0; m < idx.length; m++) {
+      const i = idx[m];
+      if (out[i] <= 0) {
+        const y0 = r1[i], y1 = r1[i] + r2[i];
+        out[i] = y0 > 0 && y1 > 0 ? y0 * (y1 / y0) ** th : 0;
+      }
+    }
   }
 }
 

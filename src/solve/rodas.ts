@@ -96,7 +96,7 @@ export class Rodas implements Stepper {
   private readonly du: Float64Array;
   private readonly yNew: Float64Array;
   private readonly w: Float64Array; // error weights at the step start
-  private readonly d0: Float64Array; // dense output: y0, y1 (unclipped), K1, K2, K3
+  private readonly d0: Float64Array; // dense output: y0, y1, K1, K2, K3
   private readonly d1: Float64Array;
   private readonly K1: Float64Array;
   private readonly K2: Float64Array;
@@ -435,12 +435,15 @@ export class Rodas implements Stepper {
         if (h * this.rho < NONSTIFF_HRHO) this.nonStiffSteps++;
         else this.nonStiffSteps = 0;
         this.d0.set(y);
+        // ode45's NonNegative rule: accepted values below zero (by less than atol: more was rejected above)
+        // are clipped at zero; positive values, however small, are kept.
+        const idx = this.nnIdx;
+        for (let m = 0; m < idx.length; m++) if (yNew[idx[m]] < 0) yNew[idx[m]] = 0;
         this.d1.set(yNew);
         this.hOld = h;
         this.tOld = t;
         this.t = tNew;
         y.set(yNew);
-        this.clipNonNeg(y);
         this.f0Current = false;
         this.jacCurrent = false;
         this.h = hNew;
@@ -466,7 +469,13 @@ export class Rodas implements Stepper {
     const th1 = 1 - th;
     const y0 = this.d0, y1 = this.d1, K1 = this.K1, K2 = this.K2, K3 = this.K3;
     for (let i = 0; i < n; i++) out[i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
-    if (this.nonNeg) this.clipNonNeg(out);
+    // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
+    // geometric mean path y0 (y1/y0)^theta instead (positive, and within the step's error there).
+    const idx = this.nnIdx;
+    for (let m = 0; m < idx.length; m++) {
+      const i = idx[m];
+      if (out[i] <= 0) out[i] = y0[i] > 0 && y1[i] > 0 ? y0[i] * (y1[i] / y0[i]) ** th : 0;
+    }
   }
 }
 
