@@ -107,6 +107,49 @@ describe('auto: stiff reference problems', () => {
   });
 });
 
+describe('auto: PK/PD model with fast IL-2 elimination (stiff Kirschner-Panetta)', () => {
+  // KP98 with IL-2 cleared 100x faster (mu3 = 1000/day, p2 = 500/day, same steady IL-2 level): stiff
+  // throughout. Reference: /usr/bin/python3, scipy 1.10.1, solve_ivp(method='Radau', rtol=1e-11, atol=1e-11)
+  // on the logarithms of (E, T, IL) from (1, 1e5, 1); LSODA agrees to 1e-6, our Rodas at rtol 1e-11 / atol
+  // 1e-30 to 1e-10. The tumor falls to 2.5e-15 cells by day 100 and regrows.
+  const q: Record<string, number> = { ...p, p2: 500, mu3: 1000 };
+  const kpFast: Rhs = (_t, y, d) => {
+    const E = y[0], T = y[1], IL = y[2];
+    d[0] = q.c * T - q.mu2 * E + (q.p1 * E * IL) / (q.g1 + IL) + q.s1;
+    d[1] = q.r2 * T * (1 - q.b * T) - (q.a * E * T) / (q.g2 + T);
+    d[2] = (q.p2 * E * T) / (q.g3 + T) - q.mu3 * IL + q.s2;
+  };
+  const times = [0, 100, 200, 250, 300, 350, 400, 500, 600, 700, 800, 900, 1000];
+  const REF = [
+    [1.0, 100000.00000000003, 1.0], [26682.338925050073, 2.543345975378825e-15, 3.393517435312355e-14],
+    [1328.435432275943, 3.567406963352024e-11, 2.3692109984649962e-11], [296.4140107704244, 2.049286079513247e-07, 3.036739020337147e-08],
+    [66.13905269259432, 0.0015378613694266537, 5.0848675184266344e-05], [15.92514984073401, 12.249014982634865, 0.09633775706322696],
+    [7681.371649100612, 69757.64016320466, 3785.8250256428173], [16221.495711632599, 7.70290149709859e-05, 0.000624770504472874],
+    [810.5824287898969, 29.682405554663095, 11.681623510921746], [63756.931557555545, 0.27020404604421866, 8.61556337755738],
+    [3174.2753545928963, 0.030112921932938706, 0.047786262996469854], [33355.76314286447, 229780.42058292977, 16603.81731783637],
+    [11391.018204313586, 0.00022939381070323462, 0.0013064670914564249],
+  ];
+
+  it('switches to Rodas at once and follows the tumor through 1e-15 cells (atol 1e-20 on T): log errors below 1e-3', () => {
+    const opts = { rtol: Float64Array.of(1e-6, 1e-6, 1e-6), atol: Float64Array.of(1e-6, 1e-20, 1e-6), nonNegative: Uint8Array.of(1, 1, 1) };
+    const { s, out } = integrate(auto, kpFast, 0, [1, 1e5, 1], 1000, opts, times);
+    const a = s as AutoStepper;
+    expect(s.status).toBe('finished');
+    expect(a.switches.length).toBe(1);
+    expect(a.switches[0].method).toBe('rodas');
+    expect(a.switches[0].t).toBeLessThan(1);
+    let worst = 0;
+    out.forEach((y, k) => {
+      for (let i = 0; i < 3; i++) {
+        expect(y[i]).toBeGreaterThan(0);
+        worst = Math.max(worst, Math.abs(Math.log(y[i] / REF[k][i])));
+      }
+    });
+    expect(worst).toBeLessThan(1e-3); // measured 8.5e-5
+    expect(s.counters.steps).toBeLessThan(5000); // measured 1167 steps, 15018 RHS calls
+  });
+});
+
 describe('auto: switching back, dense output across methods, options', () => {
   // Prothero-Robinson with a stiffness that fades, k(t) = 1e4 e^{-5t} (k < 3 after t ~ 1.6), beside an
   // oscillator that keeps the steps short: exact y0 = cos t, y1 = sin t.
