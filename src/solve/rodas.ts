@@ -103,6 +103,7 @@ export class Rodas implements Stepper {
   private readonly K3: Float64Array;
   private readonly res: Float64Array; // residual of the dense output at mid-step
   private f0Current = false;
+  private clampNow = false;
   private jacCurrent = false;
   private hOld = 0;
   private hAcc = 0;
@@ -174,6 +175,7 @@ export class Rodas implements Stepper {
       this.h = 0;
       return;
     }
+    this.updateClamp();
     this.rhs(t, this.y, this.f0);
     this.f0Current = true;
     for (let i = 0; i < this.n; i++) {
@@ -192,13 +194,32 @@ export class Rodas implements Stepper {
     return 'failed';
   }
 
+  /**
+   * f, with MATLAB's NonNegative derivative rule while a non-negative component of the step's starting
+   * state is at zero (`clampNow`, set at the start of each step). Stages that dip below zero from a positive
+   * start are left alone, as in dopri5.ts: those dips are noise within atol, and the analytic Jacobian knows
+   * nothing of the rule.
+   */
   private rhs(t: number, y: Float64Array, dydt: Float64Array): void {
     this.f(t, y, dydt);
     this.counters.rhsEvaluations++;
-    const idx = this.nnIdx;
-    for (let m = 0; m < idx.length; m++) {
-      const i = idx[m];
-      if (y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
+    if (this.clampNow) {
+      const idx = this.nnIdx;
+      for (let m = 0; m < idx.length; m++) {
+        const i = idx[m];
+        if (y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
+      }
+    }
+  }
+
+  private updateClamp(): void {
+    const idx = this.nnIdx, y = this.y;
+    let z = false;
+    for (let m = 0; m < idx.length; m++) if (y[idx[m]] <= 0) z = true;
+    if (z !== this.clampNow) {
+      this.clampNow = z;
+      this.f0Current = false; // f0 and J were evaluated under the other rule
+      this.jacCurrent = false;
     }
   }
 
@@ -288,6 +309,7 @@ export class Rodas implements Stepper {
     const rtol = this.rtol, atol = this.atol;
     const t = this.t;
     const tBound = this.tBound;
+    if (this.nnIdx.length > 0) this.updateClamp();
     if (!this.f0Current) {
       this.rhs(t, y, f0);
       this.f0Current = true;
