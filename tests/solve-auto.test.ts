@@ -7,7 +7,7 @@ import { AutoStepper } from '../src/solve/auto.ts';
 import { stepperFactories } from '../src/solve/methods.ts';
 import type { Rhs } from '../src/solve/types.ts';
 import {
-  HIRES_REF, HIRES_T, HIRES_Y0, ROBERTSON_REF, VDP_REF, VDP_REF_TIMES, hires, integrate, robertson, robertsonJac,
+  HIRES_REF, HIRES_T, HIRES_Y0, OREGO_REF, ROBERTSON_REF, orego, VDP_REF, VDP_REF_TIMES, hires, integrate, robertson, robertsonJac,
   scaledError, tol, vanDerPol,
 } from './helpers/stiff-problems.ts';
 
@@ -95,6 +95,13 @@ describe('auto: stiff reference problems', () => {
     expect(s.status).toBe('finished');
     expect(scaledError(s.y, HIRES_REF, 1e-6, 1e-10)).toBeLessThan(3); // measured 0.09
     expect((s as AutoStepper).switches[0].method).toBe('rodas');
+  });
+
+  it('OREGO at t = 360 against the Bari reference (rtol 1e-6, atol 1e-10)', () => {
+    const { s } = integrate(auto, orego, 0, [1, 2, 3], 360, tol(3, 1e-6, 1e-10));
+    expect(s.status).toBe('finished');
+    expect(scaledError(s.y, OREGO_REF, 1e-6, 1e-10)).toBeLessThan(5);
+    expect((s as AutoStepper).switches.length).toBeGreaterThan(0);
   });
 
   it('errors fall as rtol falls on Robertson (1e-4 / 1e-6 / 1e-8, atol = 1e-4 rtol)', () => {

@@ -8,7 +8,7 @@ import { FdJacobian } from '../src/solve/jacobian.ts';
 import { stepperFactories } from '../src/solve/methods.ts';
 import type { Rhs } from '../src/solve/types.ts';
 import {
-  HIRES_REF, HIRES_T, HIRES_Y0, ROBERTSON_REF, VDP_REF, VDP_REF_TIMES, hires, integrate, robertson, robertsonJac,
+  HIRES_REF, HIRES_T, HIRES_Y0, OREGO_REF, ROBERTSON_REF, orego, VDP_REF, VDP_REF_TIMES, hires, integrate, robertson, robertsonJac,
   scaledError, tol, vanDerPol, vanDerPolJac,
 } from './helpers/stiff-problems.ts';
 
@@ -155,6 +155,13 @@ describe('rodas: stiff reference problems', () => {
     expect(s.status).toBe('finished');
     expect(scaledError(s.y, HIRES_REF, 1e-6, 1e-10)).toBeLessThan(3);
     expect(s.counters.steps).toBeLessThan(1000); // measured 212
+  });
+
+  it('OREGO at t = 360 against the Bari reference (rtol 1e-6, atol 1e-10)', () => {
+    const { s } = integrate(rodas, orego, 0, [1, 2, 3], 360, tol(3, 1e-6, 1e-10));
+    expect(s.status).toBe('finished');
+    expect(scaledError(s.y, OREGO_REF, 1e-6, 1e-10)).toBeLessThan(5);
+    expect(s.counters.steps).toBeLessThan(3000);
   });
 
   it('errors fall as rtol falls (HIRES and Van der Pol, rtol 1e-4 / 1e-6 / 1e-8)', () => {

@@ -35,13 +35,24 @@ export const hires: Rhs = (_t, y, d) => {
   d[7] = -280 * y[5] * y[7] + 1.81 * y[6];
 };
 export const HIRES_Y0 = [1, 0, 0, 0, 0, 0, 0, 0.0057];
+
+/** OREGO (Field-Noyes Oregonator), Bari IVP test set: 3 states on [0, 360] from (1, 2, 3). */
+export const orego: Rhs = (_t, y, d) => {
+  d[0] = 77.27 * (y[1] + y[0] * (1 - 8.375e-6 * y[0] - y[1]));
+  d[1] = (y[2] - (1 + y[0]) * y[1]) / 77.27;
+  d[2] = 0.161 * (y[0] - y[2]);
+};
+/** Bari test set reference at t = 360 (scipy Radau at rtol 1e-12 reproduces it to 1e-13). */
+export const OREGO_REF = [0.1000814870318523e1, 0.1228178521549917e4, 0.1320554942846706e3];
 export const HIRES_T = 321.8122;
 
 // Reference values. Robertson and Van der Pol were computed once with
 //   /usr/bin/python3 (scipy 1.10.1): solve_ivp(..., method='Radau', rtol=1e-12, atol=1e-20 (Robertson) / 1e-12 (VdP),
 //   jac=analytic), y0 = (1, 0, 0) resp. (2, 0), t_eval at the listed times.
 // HIRES is the Bari test set's reference solution at t = 321.8122 (Mazzia & Magherini, "Test Set for IVP
-// Solvers", problem HIRES); scipy Radau at rtol 1e-13 reproduces it to 1e-13 relative.
+// Solvers", problem HIRES); scipy Radau at rtol 1e-13 reproduces it to 1e-13 relative. Cross-check of the
+// Van der Pol values: the Bari problem VDPOL (the same equation in scaled time, eps = 1/mu^2, y(2)) has
+// y1 = -0.1863646254808130e1, our Radau value at t = 1000 is -1.8636462548109065.
 export const ROBERTSON_REF: Record<string, number[]> = {
   '1e5': [0.017865921142100113, 7.274751468436605e-08, 0.9821340061103828],
   '4e10': [5.208345176793372e-08, 2.0833381779231487e-13, 0.9999999479163368],
