@@ -70,6 +70,15 @@ describe('dopri5: contract and counters', () => {
     expect(hs.length).toBeGreaterThanOrEqual(100);
   });
 
+  it('a segment shorter than the underflow limit (1e-14 |t|) is still stepped, by dopri5 and rodas', () => {
+    for (const m of ['dopri5', 'rodas'] as const) {
+      const s = stepperFactories[m](decay, 1000, Float64Array.of(1), 1000 + 1e-12, tol(1, 1e-6, 1e-9));
+      expect(s.step()).toBe('finished');
+      expect(s.t).toBe(1000 + 1e-12);
+      expect(Math.abs(s.y[0] - 1)).toBeLessThan(1e-12);
+    }
+  });
+
   it('a segment of zero length is finished at once', () => {
     const s = new Dopri5(decay, 3, Float64Array.of(1), 3, tol(1, 1e-6, 1e-9));
     expect(s.status).toBe('finished');

@@ -255,17 +255,18 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     // A non-negative component at zero: its derivative may not point down, in any stage of this step.
     const clampStages = this.atZero;
     for (;;) {
-      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
-      if (!(h >= hMin)) {
-        return this.fail(nonFinite
-          ? `dopri5: non-finite values in the solution near t = ${t} (step size fell to ${h})`
-          : `dopri5: step size underflow at t = ${t} (h = ${h})`);
-      }
       // Land on tBound exactly rather than leave a sliver (Hairer: 1.01*h).
       let last = false;
       if (t + 1.01 * h >= tBound) {
         h = tBound - t;
         last = true;
+      }
+      // Step size underflow; a last step shorter than that (a segment ending just after t) is still taken.
+      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
+      if (!(h >= hMin) && !(last && h > 0 && !nonFinite)) {
+        return this.fail(nonFinite
+          ? `dopri5: non-finite values in the solution near t = ${t} (step size fell to ${h})`
+          : `dopri5: step size underflow at t = ${t} (h = ${h})`);
       }
       // The NonNegative derivative rule applies in the stages when a non-negative component starts the step
       // at zero. Stages that dip below zero from a positive start are left alone: for a state passing through

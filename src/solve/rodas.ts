@@ -323,16 +323,18 @@ export class Rodas implements Stepper {
     let nonFinite = false;
     let singular = 0;
     for (;;) {
-      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
-      if (!(h >= hMin)) {
-        return this.fail(nonFinite
-          ? `rodas: non-finite values in the solution near t = ${t} (step size fell to ${h})`
-          : `rodas: step size underflow at t = ${t} (h = ${h})`);
-      }
+      // Land on tBound exactly rather than leave a sliver (Hairer: 1.01*h).
       let last = false;
       if (t + 1.01 * h >= tBound) {
         h = tBound - t;
         last = true;
+      }
+      // Step size underflow; a last step shorter than that (a segment ending just after t) is still taken.
+      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
+      if (!(h >= hMin) && !(last && h > 0 && !nonFinite)) {
+        return this.fail(nonFinite
+          ? `rodas: non-finite values in the solution near t = ${t} (step size fell to ${h})`
+          : `rodas: step size underflow at t = ${t} (h = ${h})`);
       }
       const tNew = last ? tBound : t + h;
       // E = 1/(h gamma) I - J, factored.
