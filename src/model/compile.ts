@@ -337,6 +337,10 @@ export function compileModel(input: unknown): CompiledModel {
  * through the assignments: da_k/dw = ∂a_k/∂w + Σ_m ∂a_k/∂a_m · da_m/dw, all differentiated symbolically
  * once here. Only structurally non-zero entries are emitted. Null if any needed derivative is unavailable.
  */
+/** Limits on symbolic partial derivatives (generated characters, chain-rule entries). */
+const PARTIALS_BUDGET_CHARS = 2_000_000;
+const PARTIALS_BUDGET_ENTRIES = 50_000;
+
 function generatePartials(
   stateNames: string[], assignNames: string[], assignParsed: ParsedExpression[], odeParsed: ParsedExpression[],
   resolve: (name: string) => string | undefined, wrt: string[], wrtIndex: (name: string) => number | undefined,
@@ -344,17 +348,24 @@ function generatePartials(
   const nW = wrt.length;
   const assignIdx = new Map(assignNames.map((n, i) => [n, i]));
   const lines: string[] = [];
+  // A budget on generated text: a huge model (or a hostile one) gets finite differences instead of
+  // exhausting memory on symbolic derivatives.
+  let budget = PARTIALS_BUDGET_CHARS;
   const emitD = (pe: ParsedExpression, name: string): string | null => {
+    if (budget <= 0) return null;
     const d = partialDerivative(pe.node, name);
     if (!d) return null;
     try {
-      return emit(d, resolve);
+      const js = emit(d, resolve);
+      budget -= js.length;
+      return budget > 0 ? js : null;
     } catch {
       return null;
     }
   };
   // Which w each assignment depends on (transitively): keeps the emitted code sparse.
   const depsOfAssign: Set<number>[] = [];
+  let entries = 0;
   const directW = (pe: ParsedExpression) => [...pe.symbols].map(wrtIndex).filter((j): j is number => j !== undefined);
   for (let k = 0; k < assignNames.length; k++) {
     const s = new Set(directW(assignParsed[k]));
@@ -363,11 +374,11 @@ function generatePartials(
       if (m !== undefined) depsOfAssign[m].forEach((j) => s.add(j));
     }
     depsOfAssign.push(s);
+    entries += s.size;
+    if (entries > PARTIALS_BUDGET_ENTRIES) return null;
   }
   // Assignments themselves (the derivative expressions reference them).
-  const allSyms = new Set(odeParsed.flatMap((pe) => [...pe.symbols]));
   for (let k = 0; k < assignNames.length; k++) lines.push(`const a${k} = ${emit(assignParsed[k].node, resolve)};`);
-  void allSyms;
   // da_k/dw_j as locals d{k}_{j}.
   for (let k = 0; k < assignNames.length; k++) {
     const pe = assignParsed[k];
