@@ -1,0 +1,360 @@
+// optimizeSchedule(): search dosing schedules for the best objective under constraints. A global phase
+// over the discrete choices (every combination when there are few enough, else a seeded sample, with
+// continuous choices on a Latin hypercube), then Nelder-Mead refinement of the continuous choices of the
+// best candidates inside their bounds (constraint violations penalized). Every simulation is a full
+// simulate() of the scenario with the candidate's doses, so metrics mean what they mean elsewhere.
+import { OptimizeRequest, type Choice, type DrugChoice } from './schema.ts';
+import { simulate } from '../../simulate.ts';
+import { InputError, SolveError, fromZodIssues, type Issue } from '../../model/errors.ts';
+import type { Dose, SimulationResult } from '../../scenario/schema.ts';
+import { mulberry32 } from '../population.ts';
+import { latinHypercube } from '../fit/fit.ts';
+import { resolveModel } from '../../model/library.ts';
+
+type Field = 'amount' | 'interval' | 'count' | 'start';
+
+interface Variable {
+  drug: number;
+  field: Field;
+  /** Discrete allowed values, or null for a continuous range [min, max]. */
+  values: number[] | null;
+  min: number;
+  max: number;
+}
+
+export interface ScheduleEntry {
+  drug: string;
+  target: string;
+  amount: number;
+  perKg: boolean;
+  interval?: number;
+  count: number;
+  start: number;
+  duration?: number;
+}
+
+export interface Evaluated {
+  schedule: ScheduleEntry[];
+  objective: number;
+  terms: { finalTumor: number; tumorAUC: number; timeToProgression: number };
+  feasible: boolean;
+  /** Relative excess over each violated limit. */
+  violations: Record<string, number>;
+  violation: number;
+  summary: { final?: number; baseline?: number; tumorAUC?: number; timeToProgression?: number | null; bestOverallResponse?: string; exposure: Record<string, { Cmax: number; AUC: number; cumulativeDose: number; doses: number }> };
+  phase: 'global' | 'refine' | 'baseline';
+  error?: string;
+}
+
+export interface OptimizeResult {
+  best: Evaluated & { doses: Dose[] };
+  curves: SimulationResult;
+  baselines: (Evaluated & { therapy: string })[];
+  table: (Evaluated & { rank: number })[];
+  evaluations: number;
+  candidates: number;
+  seed: number;
+  ms: number;
+}
+
+export function parseOptimizeRequest(input: unknown): OptimizeRequest {
+  const r = OptimizeRequest.safeParse(input);
+  if (!r.success) throw new InputError(fromZodIssues(r.error.issues));
+  return r.data;
+}
+
+function variableOf(c: Choice | undefined, drug: number, field: Field, path: (string | number)[], issues: Issue[]): Variable | number | undefined {
+  if (c === undefined) return undefined;
+  if (typeof c === 'number') return c;
+  if ('values' in c) {
+    const vals = [...new Set(c.values)].sort((a, b) => a - b);
+    if (field === 'count' && vals.some((v) => !Number.isInteger(v) || v < 1)) issues.push({ path, message: 'counts must be integers >= 1' });
+    return vals.length === 1 ? vals[0] : { drug, field, values: vals, min: vals[0], max: vals[vals.length - 1] };
+  }
+  if (!(c.max >= c.min)) {
+    issues.push({ path: [...path, 'max'], message: 'max must be >= min' });
+    return undefined;
+  }
+  if (c.step !== undefined || field === 'count') {
+    const step = c.step ?? 1;
+    const first = field === 'count' ? Math.max(1, Math.ceil(c.min)) : c.min;
+    const n = Math.floor((c.max - first) / step + 1e-9) + 1;
+    if (n > 500) {
+      if (field === 'count') return { drug, field, values: null, min: first, max: c.max };
+      issues.push({ path: [...path, 'step'], message: `too many allowed values (${n}; at most 500)` });
+      return undefined;
+    }
+    const vals = Array.from({ length: n }, (_, k) => +(first + k * step).toPrecision(12));
+    return vals.length === 1 ? vals[0] : { drug, field, values: vals, min: vals[0], max: vals[vals.length - 1] };
+  }
+  return c.max === c.min ? c.min : { drug, field, values: null, min: c.min, max: c.max };
+}
+
+export function optimizeSchedule(input: unknown): OptimizeResult {
+  const started = performance.now();
+  const req = parseOptimizeRequest(input);
+  const issues: Issue[] = [];
+  const H = req.horizon;
+  const drugNames = req.drugs.map((d, i) => d.name ?? d.target ?? `drug${i + 1}`);
+  if (new Set(drugNames).size !== drugNames.length) issues.push({ path: ['drugs'], message: 'drug names must be unique (give `name`)' });
+  const fixed: Partial<Record<Field, number>>[] = req.drugs.map(() => ({}));
+  const vars: Variable[] = [];
+  req.drugs.forEach((d: DrugChoice, i) => {
+    for (const f of ['amount', 'interval', 'count', 'start'] as Field[]) {
+      const v = variableOf(d[f], i, f, ['drugs', i, f], issues);
+      if (v === undefined) continue;
+      if (typeof v === 'number') fixed[i][f] = v;
+      else vars.push(v);
+      const lo = typeof v === 'number' ? v : v.min;
+      if ((f === 'amount' || f === 'start') && lo < 0) issues.push({ path: ['drugs', i, f], message: `${f} must be >= 0` });
+      if (f === 'interval' && !(lo > 0)) issues.push({ path: ['drugs', i, f], message: 'interval must be > 0' });
+    }
+  });
+  const model = resolveModel(req.model as string | Record<string, unknown>, ['model']);
+  req.drugs.forEach((d, i) => {
+    if (!model.stateIndex.has(d.target)) issues.push({ path: ['drugs', i, 'target'], message: `'${d.target}' is not a state of model '${model.id}' (states: ${model.stateNames.join(', ')})` });
+  });
+  const known = new Set([...drugNames, 'total']);
+  for (const [k, name] of [['cumulativeDose', ''], ['maxDoses', '']] as const) {
+    void name;
+    for (const d of Object.keys(req.constraints[k])) if (!known.has(d) || (k === 'cumulativeDose' && d === 'total')) issues.push({ path: ['constraints', k, d], message: `'${d}' is not a scheduled drug (${drugNames.join(', ')})` });
+  }
+  const o = req.objective;
+  if (o.finalTumor + o.tumorAUC + o.timeToProgression <= 0) issues.push({ path: ['objective'], message: 'give at least one positive objective weight' });
+  if (issues.length) throw new InputError(issues);
+
+  const step = req.step ?? H / 500;
+  const base = {
+    model: req.model, parameters: req.parameters, initial: req.initial, preset: req.preset, weight: req.weight, solver: req.solver,
+    times: { start: 0, end: H, step },
+  };
+
+  const schedules = (vals: number[]): ScheduleEntry[] =>
+    req.drugs.map((d, i) => {
+      const get = (f: Field): number | undefined => {
+        const k = vars.findIndex((v) => v.drug === i && v.field === f);
+        return k >= 0 ? vals[k] : fixed[i][f];
+      };
+      const start = get('start') ?? 0;
+      const interval = get('interval');
+      let count = get('count');
+      if (count === undefined) count = interval !== undefined ? Math.max(1, Math.floor((H - start) / interval + 1e-9) + 1) : 1;
+      count = Math.max(1, Math.round(count));
+      return {
+        drug: drugNames[i], target: d.target, amount: get('amount') ?? 0, perKg: d.perKg, ...(count > 1 || interval !== undefined ? { interval } : {}),
+        count, start, ...(d.duration !== undefined ? { duration: d.duration } : {}),
+      };
+    });
+  const dosesOf = (sch: ScheduleEntry[]): Dose[] =>
+    sch.map((s) => ({
+      target: s.target, ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }), start: s.start, count: s.count,
+      ...(s.count > 1 ? { every: s.interval } : {}), ...(s.duration !== undefined ? { duration: s.duration } : {}), label: s.drug,
+    } as Dose));
+  for (const [i, d] of req.drugs.entries()) {
+    if (d.interval === undefined && d.count !== undefined && (typeof d.count !== 'number' || d.count > 1)) issues.push({ path: ['drugs', i, 'interval'], message: 'repeated doses need an interval' });
+  }
+  if (issues.length) throw new InputError(issues);
+
+  let evaluations = 0;
+  const evaluateScenario = (doses: Dose[], therapies: string[], schedule: ScheduleEntry[], phase: Evaluated['phase']): { ev: Evaluated; result?: SimulationResult } => {
+    evaluations++;
+    let result: SimulationResult;
+    try {
+      result = simulate({ ...base, doses: [...req.doses, ...doses], therapies: [...req.therapies, ...therapies] });
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      const msg = e instanceof SolveError ? e.message : String(e);
+      return { ev: { schedule, objective: Infinity, terms: { finalTumor: NaN, tumorAUC: NaN, timeToProgression: NaN }, feasible: false, violations: { solve: Infinity }, violation: Infinity, summary: { exposure: {} }, phase, error: msg } };
+    }
+    const m = result.metrics as Record<string, unknown> & { drugs?: Record<string, { Cmax: number; AUC: number }> };
+    const baseline = m.baseline as number | undefined;
+    const final = m.final as number | undefined;
+    if (!(baseline! > 0) || final === undefined) throw new InputError('the model has no tumor series to optimize (an output `tumor` or `tumorVolume_mm3`, or a state `T`)', ['model']);
+    const ttp = (m.timeToProgression as number | undefined) ?? H;
+    const terms = {
+      finalTumor: Math.log10(Math.max(final, 1e-12 * baseline!) / baseline!),
+      tumorAUC: ((m.tumorAUC as number) ?? 0) / (baseline! * H),
+      timeToProgression: -ttp / H,
+    };
+    const objective = o.finalTumor * terms.finalTumor + o.tumorAUC * terms.tumorAUC + o.timeToProgression * terms.timeToProgression;
+    const exposure: Evaluated['summary']['exposure'] = {};
+    const violations: Record<string, number> = {};
+    let totalDoses = 0;
+    req.drugs.forEach((d, i) => {
+      const name = drugNames[i];
+      const ds = result.doses.filter((x) => x.target === d.target && x.time <= H);
+      const cum = ds.reduce((s, x) => s + x.amount, 0);
+      totalDoses += ds.length;
+      const ex = m.drugs?.[d.exposure ?? name];
+      exposure[name] = { Cmax: ex?.Cmax ?? 0, AUC: ex?.AUC ?? 0, cumulativeDose: cum, doses: ds.length };
+    });
+    const over = (key: string, v: number, lim: number) => {
+      if (v > lim * (1 + 1e-9) + 1e-12) violations[key] = lim > 0 ? v / lim - 1 : Infinity;
+    };
+    for (const [k, lim] of Object.entries(req.constraints.cumulativeDose)) over(`cumulativeDose.${k}`, exposure[k].cumulativeDose, lim);
+    for (const [k, lim] of Object.entries(req.constraints.maxDoses)) over(`maxDoses.${k}`, k === 'total' ? totalDoses : exposure[k].doses, lim);
+    for (const [k, lim] of Object.entries(req.constraints.cmax)) over(`cmax.${k}`, m.drugs?.[k]?.Cmax ?? 0, lim);
+    for (const [k, lim] of Object.entries(req.constraints.auc)) over(`auc.${k}`, m.drugs?.[k]?.AUC ?? 0, lim);
+    const violation = Object.values(violations).reduce((s, v) => s + v, 0);
+    return {
+      ev: {
+        schedule, objective, terms, feasible: violation === 0, violations, violation,
+        summary: { final, baseline, tumorAUC: m.tumorAUC as number, timeToProgression: (m.timeToProgression as number | undefined) ?? null, bestOverallResponse: m.bestOverallResponse as string | undefined, exposure },
+        phase,
+      },
+      result,
+    };
+  };
+
+  const cache = new Map<string, Evaluated>();
+  const evalCandidate = (vals: number[], phase: Evaluated['phase']): Evaluated => {
+    const sch = schedules(vals);
+    const key = JSON.stringify(sch);
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const { ev } = evaluateScenario(dosesOf(sch), [], sch, phase);
+    cache.set(key, ev);
+    return ev;
+  };
+  const better = (a: Evaluated, b: Evaluated) => (a.feasible !== b.feasible ? a.feasible : a.feasible ? a.objective < b.objective : a.violation < b.violation || (a.violation === b.violation && a.objective < b.objective));
+
+  // Global phase.
+  const discrete = vars.map((v, k) => (v.values ? k : -1)).filter((k) => k >= 0);
+  const continuous = vars.map((v, k) => (v.values ? -1 : k)).filter((k) => k >= 0);
+  const budget = req.search.candidates;
+  const product = discrete.reduce((p, k) => p * vars[k].values!.length, 1);
+  const rnd = mulberry32(req.search.seed);
+  const points: number[][] = [];
+  const mid = (k: number) => 0.5 * (vars[k].min + vars[k].max);
+  if (product <= budget) {
+    const idx = new Array(discrete.length).fill(0);
+    for (let c = 0; c < product; c++) {
+      const vals = vars.map((_, k) => mid(k));
+      discrete.forEach((k, q) => (vals[k] = vars[k].values![idx[q]]));
+      points.push(vals);
+      for (let q = 0; q < idx.length; q++) {
+        idx[q]++;
+        if (idx[q] < vars[discrete[q]].values!.length) break;
+        idx[q] = 0;
+      }
+    }
+  }
+  const extra = Math.max(0, budget - points.length);
+  if (extra > 0 && (continuous.length > 0 || product > budget)) {
+    const lhs = latinHypercube(extra, Math.max(continuous.length, 1), req.search.seed);
+    for (let c = 0; c < extra; c++) {
+      const vals = vars.map((v) => (v.values ? v.values[Math.floor(rnd() * v.values.length)] : 0));
+      continuous.forEach((k, q) => (vals[k] = vars[k].min + lhs[c][q] * (vars[k].max - vars[k].min)));
+      points.push(vals);
+    }
+  }
+  if (!points.length) points.push(vars.map((_, k) => mid(k)));
+  const pointOf = new Map<Evaluated, number[]>();
+  for (const p of points) {
+    const ev = evalCandidate(p, 'global');
+    if (!pointOf.has(ev)) pointOf.set(ev, p);
+  }
+
+  // Local refinement of the continuous choices of the best distinct discrete combinations.
+  if (continuous.length && req.search.refine > 0 && req.search.refineEvaluations > 0) {
+    const ranked = [...pointOf.keys()].sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+    const seenCombos = new Set<string>();
+    const tops: number[][] = [];
+    for (const ev of ranked) {
+      const p = pointOf.get(ev)!;
+      const combo = JSON.stringify(discrete.map((k) => p[k]));
+      if (seenCombos.has(combo)) continue;
+      seenCombos.add(combo);
+      tops.push(p);
+      if (tops.length >= req.search.refine) break;
+    }
+    for (const p of tops) {
+      const toVals = (u: number[]) => {
+        const vals = [...p];
+        continuous.forEach((k, q) => (vals[k] = vars[k].min + Math.min(1, Math.max(0, u[q])) * (vars[k].max - vars[k].min)));
+        return vals;
+      };
+      const score = (u: number[]) => {
+        const ev = evalCandidate(toVals(u), 'refine');
+        if (!pointOf.has(ev)) pointOf.set(ev, toVals(u));
+        const pen = u.reduce((s, v) => s + Math.max(0, -v, v - 1), 0);
+        return Number.isFinite(ev.objective) ? ev.objective + 1e3 * ev.violation + 1e3 * pen : 1e300;
+      };
+      const u0 = continuous.map((k) => (p[k] - vars[k].min) / (vars[k].max - vars[k].min || 1));
+      nelderMead(score, u0, req.search.refineEvaluations);
+    }
+  }
+
+  const all = [...pointOf.keys()];
+  all.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
+  const bestEv = all[0];
+  const bestDoses = dosesOf(bestEv.schedule);
+  const bestRun = evaluateScenario(bestDoses, [], bestEv.schedule, bestEv.phase);
+  if (!bestRun.result) throw new SolveError(`no candidate schedule could be simulated: ${bestEv.error ?? bestRun.ev.error}`, 'other', 0);
+
+  const baselines = req.compare.map((id, k) => {
+    try {
+      return { therapy: id, ...evaluateScenario([], [id], [], 'baseline').ev };
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ path: ['compare', k], message: i.message })));
+      throw e;
+    }
+  });
+
+  return {
+    best: { ...bestEv, doses: bestDoses },
+    curves: bestRun.result,
+    baselines,
+    table: all.slice(0, req.table).map((ev, i) => ({ rank: i + 1, ...ev })),
+    evaluations,
+    candidates: all.length,
+    seed: req.search.seed,
+    ms: performance.now() - started,
+  };
+}
+
+/** Nelder-Mead (standard coefficients) from x0 with an initial simplex of 0.25 per coordinate, at most maxEval evaluations. */
+export function nelderMead(f: (x: number[]) => number, x0: number[], maxEval: number): { x: number[]; f: number; evaluations: number } {
+  const n = x0.length;
+  let evals = 0;
+  const F = (x: number[]) => {
+    evals++;
+    return f(x);
+  };
+  const simplex: { x: number[]; f: number }[] = [{ x: [...x0], f: F(x0) }];
+  for (let i = 0; i < n && evals < maxEval; i++) {
+    const x = [...x0];
+    x[i] = x[i] + (x[i] + 0.25 <= 1 ? 0.25 : -0.25);
+    simplex.push({ x, f: F(x) });
+  }
+  while (evals < maxEval && simplex.length === n + 1) {
+    simplex.sort((a, b) => a.f - b.f);
+    const best = simplex[0];
+    const worst = simplex[n];
+    if (Math.abs(worst.f - best.f) <= 1e-10 * (Math.abs(best.f) + 1e-12) && Math.max(...simplex.map((s) => Math.max(...s.x.map((v, i) => Math.abs(v - best.x[i]))))) < 1e-6) break;
+    const c = new Array(n).fill(0);
+    for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) c[i] += simplex[k].x[i] / n;
+    const along = (t: number) => c.map((ci, i) => ci + t * (worst.x[i] - ci));
+    const xr = along(-1);
+    const fr = F(xr);
+    if (fr < best.f) {
+      const xe = along(-2);
+      const fe = evals < maxEval ? F(xe) : Infinity;
+      simplex[n] = fe < fr ? { x: xe, f: fe } : { x: xr, f: fr };
+    } else if (fr < simplex[n - 1].f) {
+      simplex[n] = { x: xr, f: fr };
+    } else {
+      const xc = fr < worst.f ? along(-0.5) : along(0.5);
+      const fc = evals < maxEval ? F(xc) : Infinity;
+      if (fc < Math.min(fr, worst.f)) simplex[n] = { x: xc, f: fc };
+      else {
+        for (let k = 1; k <= n && evals < maxEval; k++) {
+          const x = simplex[k].x.map((v, i) => best.x[i] + 0.5 * (v - best.x[i]));
+          simplex[k] = { x, f: F(x) };
+        }
+      }
+    }
+  }
+  simplex.sort((a, b) => a.f - b.f);
+  return { x: simplex[0].x, f: simplex[0].f, evaluations: evals };
+}

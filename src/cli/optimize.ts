@@ -1,0 +1,17 @@
+// `immunopd optimize OPT.json [--out FILE]`: search a dosing schedule (see src/analysis/optimize).
+import { optimizeSchedule } from '../analysis/optimize/index.ts';
+import { parse, readJsonFile, writeOutput, type CliIo } from './main.ts';
+
+export function optimizeCommand(args: string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { out: { type: 'string' }, summary: { type: 'boolean' } }, { min: 1, max: 1, usage: 'immunopd optimize OPT.json [--out FILE] [--summary]' });
+  const result = optimizeSchedule(readJsonFile(positionals[0]));
+  writeOutput(JSON.stringify(result, null, 1) + '\n', values.out as string | undefined, io);
+  if (values.summary || values.out) {
+    const b = result.best;
+    const lines = [`best of ${result.candidates} candidates (${result.evaluations} simulations, ${result.ms.toFixed(0)} ms): objective ${b.objective.toPrecision(6)}${b.feasible ? '' : ' (INFEASIBLE)'}`];
+    for (const s of b.schedule) lines.push(`  ${s.drug}: ${s.amount}${s.perKg ? '/kg' : ''} x ${s.count}${s.interval !== undefined ? ` every ${s.interval}` : ''} from day ${s.start}`);
+    for (const bl of result.baselines) lines.push(`  baseline ${bl.therapy}: objective ${bl.objective.toPrecision(6)}${bl.feasible ? '' : ' (violates ' + Object.keys(bl.violations).join(', ') + ')'}`);
+    io.err(lines.join('\n') + '\n');
+  }
+  return 0;
+}
