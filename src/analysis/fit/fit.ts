@@ -9,6 +9,7 @@ import { invertInformation, normalQuantile } from './linalg.ts';
 import { solveStates } from './sensitivity.ts';
 import { InputError, SolveError, fromZodIssues } from '../../model/errors.ts';
 import { mulberry32 } from '../population.ts';
+import { nelderMead } from '../optimize/nelder-mead.ts';
 
 const CHI2_95_1 = 3.841458820694124;
 
@@ -34,6 +35,58 @@ export function latinHypercube(count: number, dim: number, seed: number): number
 }
 
 type Eval = Evaluation;
+
+/**
+ * Estimated error-model parameters start at their conditional maximum-likelihood values given the model's
+ * predictions at the start (no ODE solve: the predictions are fixed), so that the first Fisher-scoring
+ * steps are not spent walking a badly scaled variance toward the residuals.
+ */
+function startErrorParameters(pb: Problem, x: Float64Array): void {
+  const idx = [pb.iSigma, pb.iSigmaProp].filter((j) => j >= 0);
+  if (!idx.length || pb.profiled) return;
+  let mu: Float64Array;
+  try {
+    mu = evaluate(pb, x).mu;
+  } catch {
+    return;
+  }
+  const n = mu.length;
+  const model = pb.request.error.model;
+  const nll = (a: number, b: number) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const v = ((model !== 'proportional' ? a * a : 0) + (model !== 'additive' ? b * b * mu[i] * mu[i] : 0)) / pb.weights[i];
+      const r = pb.obs[i] - mu[i];
+      s += (0.5 * r * r) / v + 0.5 * Math.log(v);
+    }
+    return Number.isFinite(s) ? s : 1e300;
+  };
+  const cur = (j: number, fixed: number) => (j >= 0 ? natural(pb.theta[j], x[j]) : fixed);
+  const a0 = cur(pb.iSigma, pb.sigma);
+  const b0 = cur(pb.iSigmaProp, pb.sigmaProp);
+  // Search in log space of the estimated ones, within their bounds.
+  const toAB = (u: number[]) => {
+    let q = 0;
+    const a = pb.iSigma >= 0 ? Math.exp(u[q++]) : a0;
+    const b = pb.iSigmaProp >= 0 ? Math.exp(u[q++]) : b0;
+    return [a, b];
+  };
+  const u0 = idx.map((j) => Math.log(natural(pb.theta[j], x[j])));
+  const r = nelderMead((u) => {
+    const [a, b] = toAB(u);
+    return nll(a, b);
+  }, u0, 200, 1);
+  const [a, b] = toAB(r.x);
+  const set = (j: number, v: number) => {
+    if (j < 0) return;
+    const w = working(pb.theta[j], v);
+    x[j] = Math.min(pb.upper[j], Math.max(pb.lower[j], w));
+  };
+  if (r.f < nll(a0, b0)) {
+    set(pb.iSigma, a);
+    set(pb.iSigmaProp, b);
+  }
+}
 
 function wrapEvaluate(pb: Problem) {
   return (x: Float64Array): Eval => {
@@ -92,6 +145,7 @@ export function fit(input: unknown): FitResult {
   starts.forEach((s, k) => {
     const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
     try {
+      startErrorParameters(pb, s);
       const r = runLm(pb, s);
       startReports.push({ initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations });
       if (!best || r.evaluation.phi < best.evaluation.phi) {

@@ -65,7 +65,8 @@ export function levenbergMarquardt(
     for (let j = 0; j < m; j++) D[j] = Math.max(D[j], ev.H[j * m + j], 1e-300);
   };
   updateD();
-  let lambda = 1e-3 * Math.max(...D);
+  // D is Marquardt's scaling (the diagonal of H): the damping λ is relative to it.
+  let lambda = 1e-3;
   let nu = 2;
   const objScale = () => (opts.leastSquares ? Math.max(ev.phi, 1e-300) : Math.abs(ev.phi) + 1);
   let iterations = 0;
