@@ -29,7 +29,7 @@ export class AutoStepper implements Stepper {
   private cur: Dopri5 | Rodas;
   private rodasStarted = false;
   private readonly sum: SolverCounters = zeroCounters();
-  private readonly tBound: number;
+  private tBound: number;
 
   constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
     this.n = y0.length;
@@ -45,6 +45,26 @@ export class AutoStepper implements Stepper {
       this.rodasStarted = true;
       this.cur = this.rodas;
       this.method = 'rodas';
+    }
+    this.status = this.cur.status;
+    this.message = this.cur.message;
+  }
+
+  /** The next segment: both methods keep their arrays; the one named by opts.startWith leads. */
+  reuse(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): void {
+    this.tBound = tBound;
+    this.switches.length = 0;
+    if (opts.startWith === 'rodas') {
+      this.rodas.reuse(f, t0, y0, tBound, opts);
+      this.dopri5.setRhs(f);
+      this.rodasStarted = true;
+      this.cur = this.rodas;
+      this.method = 'rodas';
+    } else {
+      this.dopri5.reuse(f, t0, y0, tBound, opts);
+      this.rodas.setRhs(f);
+      this.cur = this.dopri5;
+      this.method = 'dopri5';
     }
     this.status = this.cur.status;
     this.message = this.cur.message;

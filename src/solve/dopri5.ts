@@ -52,7 +52,7 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   readonly n: number;
   t: number;
   tOld: number;
-  readonly y: Float64Array;
+  y: Float64Array;
   status: StepStatus = 'running';
   message = '';
   readonly counters: SolverCounters = zeroCounters();
@@ -63,7 +63,7 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   private nonStiffIndications = 0;
   tBound: number;
 
-  private readonly f: Rhs;
+  private f: Rhs;
   private readonly rtol: Float64Array;
   private readonly atol: Float64Array;
   private readonly hMaxOpt: number;
@@ -74,14 +74,18 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   private hOld = 0; // size of the last accepted step (for dense output)
   private atZero = false; // a non-negative component of y is at zero
 
-  private readonly k1: Float64Array;
+  private k1: Float64Array;
   private readonly k2: Float64Array;
   private readonly k3: Float64Array;
   private readonly k4: Float64Array;
   private readonly k5: Float64Array;
   private readonly k6: Float64Array;
-  private readonly k7: Float64Array;
-  private readonly yNew: Float64Array;
+  private k7: Float64Array;
+  private yNew: Float64Array;
+  /** The state at the start of the last accepted step (dense output is built from it on demand). */
+  private yPrev: Float64Array;
+  /** Whether r1..r5 describe the last accepted step (they are computed on the first interpolation). */
+  private denseValid = true;
   private readonly s2: Float64Array; // stage arguments 2-5
   private readonly s3: Float64Array;
   private readonly s4: Float64Array;
@@ -115,6 +119,7 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.k6 = new Float64Array(n);
     this.k7 = new Float64Array(n);
     this.yNew = new Float64Array(n);
+    this.yPrev = new Float64Array(n);
     this.ySti = new Float64Array(n);
     this.s2 = new Float64Array(n);
     this.s3 = new Float64Array(n);
@@ -132,6 +137,17 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
+  /** Replace the right-hand side (the auto method's idle partner follows the segment's f). */
+  setRhs(f: Rhs): void {
+    this.f = f;
+  }
+
+  /** The next segment of the same solve: another right-hand side (an infusion on or off), same options. */
+  reuse(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): void {
+    this.f = f;
+    this.restart(t0, y0, tBound, opts.firstStep);
+  }
+
   /**
    * Start afresh from (t, y) toward tBound (used by the auto method when it hands a problem over):
    * forgets the step history, keeps the counters. `h` is the first step to try (automatic when absent).
@@ -146,6 +162,7 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.atZero = false;
     for (let m = 0; m < this.nnIdx.length; m++) if (this.y[this.nnIdx[m]] <= 0) this.atZero = true;
     this.hOld = 0;
+    this.denseValid = true;
     this.r1.set(this.y);
     this.r2.fill(0);
     this.r3.fill(0);
@@ -346,41 +363,42 @@ export class Dopri5 implements Stepper, Dopri5Extras {
             }
           }
         }
-        // Dense output (CONTD5).
-        const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
-        for (let i = 0; i < n; i++) {
-          const yd = yNew[i] - y[i];
-          const bspl = h * k1[i] - yd;
-          r1[i] = y[i];
-          r2[i] = yd;
-          r3[i] = bspl;
-          r4[i] = yd - h * k7[i] - bspl;
-          r5[i] = h * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i]);
-        }
         if (this.lastRejected) hNew = Math.min(hNew, h);
         this.lastRejected = false;
         this.hOld = h;
         this.tOld = t;
         this.t = tNew;
-        y.set(yNew);
         // ode45's NonNegative rule: accepted values below zero (by less than atol: more was rejected above)
         // are clipped at zero, and f is then evaluated afresh there; positive values, however small, are kept.
-        let clipped = false, atZero = false;
-        for (let m = 0; m < nnLen; m++) {
-          const i = idx[m];
-          if (y[i] <= 0) {
-            atZero = true;
+        let atZero = false;
+        for (let m = 0; m < nnLen; m++) if (yNew[idx[m]] <= 0) atZero = true;
+        this.atZero = atZero;
+        if (!atZero) {
+          // Usual case: rotate buffers instead of copying (FSAL: the new k1 is k7), and leave the dense
+          // output (CONTD5) to the first interpolation in this step, if any.
+          const free = this.yPrev;
+          this.yPrev = y;
+          this.y = yNew;
+          this.yNew = free;
+          this.k1 = k7;
+          this.k7 = k1;
+          this.denseValid = false;
+        } else {
+          this.buildDense(y, yNew, k1, k7, h);
+          y.set(yNew);
+          let clipped = false;
+          for (let m = 0; m < nnLen; m++) {
+            const i = idx[m];
             if (y[i] < 0) {
               y[i] = 0;
               clipped = true;
             }
           }
-        }
-        this.atZero = atZero;
-        if (clipped) this.rhs(tNew, y, k1);
-        else {
-          k1.set(k7);
-          if (atZero) this.clampDerivative(y, k1);
+          if (clipped) this.rhs(tNew, y, k1);
+          else {
+            k1.set(k7);
+            this.clampDerivative(y, k1);
+          }
         }
         this.h = hNew;
         if (last) this.status = 'finished';
@@ -394,12 +412,31 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   }
 
   /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */
+  /** CONTD5 coefficients of the step from y0 (slope ka) to y1 (slope kb) of size h; k3..k6 are the step's stages. */
+  private buildDense(y0: Float64Array, y1: Float64Array, ka: Float64Array, kb: Float64Array, h: number): void {
+    const n = this.n;
+    const k3 = this.k3, k4 = this.k4, k5 = this.k5, k6 = this.k6;
+    const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
+    for (let i = 0; i < n; i++) {
+      const yd = y1[i] - y0[i];
+      const bspl = h * ka[i] - yd;
+      r1[i] = y0[i];
+      r2[i] = yd;
+      r3[i] = bspl;
+      r4[i] = yd - h * kb[i] - bspl;
+      r5[i] = h * (D1 * ka[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * kb[i]);
+    }
+    this.denseValid = true;
+  }
+
   interpolate(t: number, out: Float64Array): void {
     const n = this.n;
     if (this.hOld === 0 || t === this.t) {
       out.set(this.y);
       return;
     }
+    // After a lazy acceptance: yPrev/k7 hold the step's start, y/k1 its end.
+    if (!this.denseValid) this.buildDense(this.yPrev, this.y, this.k7, this.k1, this.hOld);
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
     const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;

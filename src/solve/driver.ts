@@ -2,6 +2,7 @@
 // which fills output times and watches for events. Pull-style steppers (our own methods) and push-style
 // ones (odex) look the same from here.
 import type { Rhs, Stepper, StepperFactory, StepperOptions, SolverCounters } from './types.ts';
+import { zeroCounters } from './types.ts';
 
 export interface StepView {
   readonly tOld: number;
@@ -32,26 +33,49 @@ export type SegmentDriver = (
   onStep: (view: StepView) => boolean, maxSteps: number,
 ) => SegmentOutcome;
 
-/** Wrap a pull-style StepperFactory as a SegmentDriver. */
+/**
+ * Wrap a pull-style StepperFactory as a SegmentDriver. One driver serves one solve: its stepper is made on
+ * the first segment and reused (no reallocation) on the following ones; counters are reported per segment.
+ */
 export function stepperDriver(factory: StepperFactory): SegmentDriver {
+  type Extra = { switches?: { t: number; method: string }[]; h?: number; method?: string };
+  let s: (Stepper & Extra) | null = null;
+  const before = zeroCounters();
   return (f, t0, y0, tBound, opts, onStep, maxSteps) => {
-    const s: Stepper & { switches?: { t: number; method: string }[]; h?: number; method?: string } = factory(f, t0, y0, tBound, opts);
-    let steps = 0;
+    if (s && s.reuse) s.reuse(f, t0, y0, tBound, opts);
+    else s = factory(f, t0, y0, tBound, opts);
+    const st: Stepper & Extra = s;
+    const c0 = st.counters;
+    before.steps = c0.steps;
+    before.rejected = c0.rejected;
+    before.rhsEvaluations = c0.rhsEvaluations;
+    before.jacobianEvaluations = c0.jacobianEvaluations;
+    before.luDecompositions = c0.luDecompositions;
+    const delta = (): SolverCounters => {
+      const c = st.counters;
+      return {
+        steps: c.steps - before.steps,
+        rejected: c.rejected - before.rejected,
+        rhsEvaluations: c.rhsEvaluations - before.rhsEvaluations,
+        jacobianEvaluations: c.jacobianEvaluations - before.jacobianEvaluations,
+        luDecompositions: c.luDecompositions - before.luDecompositions,
+      };
+    };
     const failed = (): SegmentOutcome => {
-      const reason = /finite|nan/i.test(s.message) ? 'non-finite' : /step/i.test(s.message) ? 'step-size' : 'other';
-      return { status: 'failed', counters: s.counters, message: s.message || `${s.name} failed at t = ${s.t}`, reason, switches: s.switches, tReached: s.t };
+      const reason = /finite|nan/i.test(st.message) ? 'non-finite' : /step/i.test(st.message) ? 'step-size' : 'other';
+      return { status: 'failed', counters: delta(), message: st.message || `${st.name} failed at t = ${st.t}`, reason, switches: st.switches, tReached: st.t };
     };
     // A method can fail while starting (a non-finite derivative at t0).
-    if (s.status === 'failed') return failed();
-    while (s.status === 'running') {
+    if (st.status === 'failed') return failed();
+    let steps = 0;
+    while (st.status === 'running') {
       if (steps >= maxSteps) {
-        return { status: 'failed', counters: s.counters, message: `${s.name}: maximum number of steps exceeded at t = ${s.t}`, reason: 'max-steps', switches: s.switches, tReached: s.t };
+        return { status: 'failed', counters: delta(), message: `${st.name}: maximum number of steps exceeded at t = ${st.t}`, reason: 'max-steps', switches: st.switches, tReached: st.t };
       }
-      const st = s.step();
-      if (st === 'failed') return failed();
+      if (st.step() === 'failed') return failed();
       steps++;
-      if (!onStep(s)) return { status: 'stopped', counters: s.counters, message: '', switches: s.switches, nextStep: s.h, endMethod: s.method };
+      if (!onStep(st)) return { status: 'stopped', counters: delta(), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
     }
-    return { status: 'finished', counters: s.counters, message: '', switches: s.switches, nextStep: s.h, endMethod: s.method };
+    return { status: 'finished', counters: delta(), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
   };
 }

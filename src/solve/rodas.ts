@@ -75,7 +75,7 @@ export class Rodas implements Stepper {
   /** Consecutive accepted steps with h*rho below NONSTIFF_HRHO (an explicit method would be stable at this step size). */
   nonStiffSteps = 0;
 
-  private readonly f: Rhs;
+  private f: Rhs;
   private readonly jac: JacobianFn | undefined;
   private readonly fd: FdJacobian;
   private readonly rtol: Float64Array;
@@ -148,6 +148,17 @@ export class Rodas implements Stepper {
     this.t = t0;
     this.tOld = t0;
     this.tBound = tBound;
+    this.restart(t0, y0, tBound, opts.firstStep);
+  }
+
+  /** Replace the right-hand side (the auto method's idle partner follows the segment's f). */
+  setRhs(f: Rhs): void {
+    this.f = f;
+  }
+
+  /** The next segment of the same solve: another right-hand side (an infusion on or off), same options. */
+  reuse(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): void {
+    this.f = f;
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 

@@ -67,6 +67,11 @@ export interface Stepper {
   readonly counters: SolverCounters;
   step(): StepStatus;
   interpolate(t: number, out: Float64Array): void;
+  /**
+   * Start the next smooth segment with the same method and options but possibly another right-hand side
+   * (an infusion switched on or off): no reallocation. Counters keep counting.
+   */
+  reuse?(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): void;
 }
 
 /** A method's factory: make a stepper for f from (t0, y0) toward tBound. */
