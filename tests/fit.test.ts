@@ -254,3 +254,31 @@ describe('fit: bad requests and data are InputErrors naming the field', () => {
     expect(() => fit({ ...r, data: (r.data as { time: number; value: number; subject: string }[]).map((d) => ({ ...d, observable: 'Cd', subject: 'control' })) })).toThrow(SolveError);
   });
 });
+
+describe('fit: the default model (infusions, events, an output as observable)', () => {
+  it('recovers r, kKill and sPD from two arms; forward sensitivities and finite differences agree', () => {
+    const times = Array.from({ length: 13 }, (_, k) => 14 * k + 14);
+    const z = normalSampler(mulberry32(5));
+    const data: object[] = [];
+    for (const arm of ['control', 'pembro']) {
+      const s = simulate({ model: 'immunotherapy', times, therapies: arm === 'pembro' ? ['pembrolizumab-200mg-q3w'] : [], metrics: false });
+      s.outputs.tumorVolume_mm3.forEach((v, k) => data.push({ time: times[k], observable: 'tumorVolume_mm3', value: v * Math.exp(0.1 * z()), subject: arm }));
+    }
+    const req = {
+      model: 'immunotherapy', data, subjects: { control: {}, pembro: { therapies: ['pembrolizumab-200mg-q3w'] } },
+      estimate: { r: { initial: 0.03 }, kKill: { initial: 0.3 }, sPD: { initial: 0.5, lower: 0.01, upper: 1 } },
+      error: { model: 'additive' as const, transform: 'log' as const },
+    };
+    const fwd = fit(req);
+    const fd = fit({ ...req, sensitivities: 'finite-difference' });
+    expect(fwd.converged && fd.converged).toBe(true);
+    const truth: Record<string, number> = { r: 0.02, kKill: 0.5, sPD: 0.6 };
+    for (const k of Object.keys(truth)) {
+      expect(Math.abs(fwd.estimates[k].value - truth[k])).toBeLessThan(4 * fwd.estimates[k].se!);
+      expect(relErr(fd.estimates[k].value, fwd.estimates[k].value)).toBeLessThan(1e-4);
+      expect(relErr(fd.estimates[k].se!, fwd.estimates[k].se!)).toBeLessThan(1e-3);
+    }
+    // One solve (states + sensitivities) per subject and iteration, against 1 + 3 per subject by differences.
+    expect(fwd.odeSolves).toBeLessThan(fd.odeSolves);
+  });
+});
