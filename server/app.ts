@@ -27,6 +27,8 @@ export interface AppOptions {
   workers?: number;
   /** Wall-clock budget per request, ms. */
   budgetMs?: number;
+  /** Wall-clock budget of a fit or schedule optimization, ms. */
+  analysisBudgetMs?: number;
   killGraceMs?: number;
   /** Solves allowed to wait for a worker. */
   queueLength?: number;
@@ -140,6 +142,7 @@ export function createApp(options: AppOptions = {}): App {
   const envWorkers = Number(process.env.IMMUNOPD_WORKERS);
   const size = options.workers ?? (Number.isInteger(envWorkers) && envWorkers > 0 ? envWorkers : Math.max(1, Math.min(4, availableParallelism())));
   const budgetMs = options.budgetMs ?? SERVER_LIMITS.requestBudgetMs;
+  const analysisBudgetMs = options.analysisBudgetMs ?? SERVER_LIMITS.analysisBudgetMs;
   const pool = new WorkerPool({ size, queueLength: options.queueLength ?? SERVER_LIMITS.queueLength, killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs, allowTestJobs: options.allowTestJobs });
   const app = express() as unknown as App;
   app.locals.pool = pool;
@@ -308,6 +311,16 @@ export function createApp(options: AppOptions = {}): App {
     const body = `{"model":${JSON.stringify(ok[0].model)},"arms":[${ok.map((r, i) => `{"name":${JSON.stringify(c.arms[i].name)},"result":${r.body}}`).join(',')}],"metrics":${JSON.stringify({ columns, rows })}}`;
     res.type('application/json').send(body);
   });
+
+  // Fits and schedule searches: many solves in one worker job, validated there (their own zod schemas).
+  for (const kind of ['fit', 'optimize'] as const) {
+    app.post(`/api/${kind}`, async (req, res) => {
+      const deadline = Date.now() + analysisBudgetMs;
+      const [reply] = await runAll([{ kind, request: req.body }], deadline);
+      if (!reply.ok) throw jobError(reply.error);
+      res.type('application/json').send(reply.body);
+    });
+  }
 
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 

@@ -2,6 +2,8 @@
 // src/scenario/schema.ts, so the API validates exactly what the library accepts; the OpenAPI document
 // (GET /api/openapi.json) is generated from these same zod schemas.
 import { z } from 'zod';
+import { FitRequest } from '../src/analysis/fit/index.ts';
+import { OptimizeRequest } from '../src/analysis/optimize/index.ts';
 import {
   Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
 } from '../src/scenario/schema.ts';
@@ -17,6 +19,8 @@ export const SERVER_LIMITS = {
   outputValues: 4_000_000,
   /** Wall-clock budget per request, ms, shared by the arms of a comparison (the solver stops itself). */
   requestBudgetMs: LIMITS.timeBudgetMs,
+  /** Wall-clock budget of a fit or a schedule optimization (many solves), ms. */
+  analysisBudgetMs: 60_000,
   /** Extra time after the budget before a worker that has not stopped is terminated. */
   killGraceMs: 2_000,
   /** Solves (arms) waiting for a worker before new requests get 503. */
@@ -124,6 +128,7 @@ export function limitsText(): string {
     `model size (inline models): at most ${MODEL_LIMITS.states} states, ${MODEL_LIMITS.parameters} parameters, ${MODEL_LIMITS.assignments} assignments, ${MODEL_LIMITS.outputs} outputs, ${MODEL_LIMITS.events} events, expressions of at most ${MAX_EXPRESSION_LENGTH} characters`,
     `time: |t| at most ${LIMITS.maxTime}; solver steps at most ${LIMITS.maxSteps} (solver.maxSteps, default 500000)`,
     `wall-clock budget: ${SERVER_LIMITS.requestBudgetMs} ms per request, shared by the arms of a comparison (solver.timeBudgetMs may lower it); the solver stops itself at the budget (422, reason time-budget) and a worker still busy ${SERVER_LIMITS.killGraceMs} ms later is terminated`,
+    `fits and schedule optimizations (POST /api/fit, /api/optimize): ${SERVER_LIMITS.analysisBudgetMs} ms per request, each ODE solve within solver.timeBudgetMs; a worker still busy ${SERVER_LIMITS.killGraceMs} ms after the budget is terminated (422, reason time-budget)`,
     `time to send a request: 30 s (the connection is closed after)`,
     `concurrency: solves run in a pool of worker threads; at most ${SERVER_LIMITS.queueLength} solves (arms) wait for a worker (503 with Retry-After above, or when the budget runs out while waiting)`,
   ].join('\n');
@@ -141,6 +146,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(ModelSpec, { id: 'Model', description: 'A model file (Contract 1); also accepted inline as `model` in a scenario.' });
   reg.add(TherapyList, { id: 'TherapyList' });
   reg.add(Health, { id: 'Health' });
+  reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (DESIGN Contract 4): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
+  reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(json.schemas)) {
@@ -195,6 +202,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
             200: { description: 'one result per arm and a metrics table (CSV: arm,time,<states>,<outputs>)', content: { 'application/json': { schema: ref('CompareResponse') }, 'text/csv': { schema: { type: 'string' } } } },
             ...errors,
           },
+        },
+      },
+      '/api/fit': {
+        post: {
+          summary: 'Estimate parameters from data: Levenberg-Marquardt with bounds, forward sensitivities, standard errors and confidence intervals',
+          requestBody: jsonBody('FitRequest'),
+          responses: { 200: { description: 'estimates (value, se, ci95), objective, AIC, BIC, correlation, residuals, fitted curves, ODE solves, ms', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+        },
+      },
+      '/api/optimize': {
+        post: {
+          summary: 'Search dosing schedules under constraints; the best schedule, its curves and the ranked candidates',
+          requestBody: jsonBody('OptimizeRequest'),
+          responses: { 200: { description: 'best schedule, baselines, ranked candidates', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },

@@ -6,6 +6,8 @@ import { prepareScenario, simulate } from '../src/simulate.ts';
 import { InputError, SolveError } from '../src/model/errors.ts';
 import { resultToCsv, resultToJson } from '../src/results/csv.ts';
 import { getModel, listModels } from '../src/model/library.ts';
+import { fit } from '../src/analysis/fit/index.ts';
+import { optimizeSchedule } from '../src/analysis/optimize/index.ts';
 
 export interface SimulateJob {
   kind: 'simulate';
@@ -16,9 +18,14 @@ export interface SimulateJob {
   /** Largest times x (states + outputs) accepted. */
   maxValues: number;
 }
+/** A fit (Contract 4) or a schedule optimization: the request as received, validated in the worker. */
+export interface AnalysisJob {
+  kind: 'fit' | 'optimize';
+  request: unknown;
+}
 /** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
 export interface SpinJob { kind: 'spin'; ms: number }
-export type Job = SimulateJob | SpinJob;
+export type Job = SimulateJob | AnalysisJob | SpinJob;
 
 export type JobError =
   | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[] }
@@ -36,6 +43,10 @@ function run(job: Job): Reply {
     const end = Date.now() + job.ms;
     while (Date.now() < end);
     return { ok: true, body: '{}', metrics: {}, model: '' };
+  }
+  if (job.kind !== 'simulate') {
+    const result = job.kind === 'fit' ? fit(job.request) : optimizeSchedule(job.request);
+    return { ok: true, body: JSON.stringify(result), metrics: {}, model: '' };
   }
   // Check the size of the answer before solving (preparing is cheap: compiled models are cached), then
   // solve exactly as the library's simulate() does.

@@ -1,0 +1,77 @@
+// POST /api/fit and POST /api/optimize against a real listening server: the same answers as the library,
+// 400 for bad data naming the field, and 422 when a fit runs past its budget.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { startServer, type RunningServer } from '../server/app.ts';
+import { fit } from '../src/analysis/fit/index.ts';
+
+let srv: RunningServer;
+beforeAll(async () => {
+  srv = await startServer(0, '127.0.0.1', { workers: 1 });
+});
+afterAll(async () => {
+  await srv?.close();
+});
+
+async function post(path: string, body: unknown) {
+  const res = await fetch(srv.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, json: JSON.parse(text), text };
+}
+
+const cases = JSON.parse(readFileSync(new URL('./reference/fit/cases.json', import.meta.url), 'utf8')).cases;
+
+describe('POST /api/fit', () => {
+  it('fits several arms sharing parameters, as the library does', async () => {
+    const r = await post('/api/fit', cases['arms-log']);
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    const local = fit(cases['arms-log']);
+    expect(r.json.converged).toBe(true);
+    for (const [k, e] of Object.entries(local.estimates)) {
+      expect(r.json.estimates[k].value).toBeCloseTo((e as { value: number }).value, 10);
+      expect(r.json.estimates[k].se).toBeCloseTo((e as { se: number }).se, 10);
+    }
+    expect(r.json.odeSolves).toBeGreaterThan(0);
+  });
+
+  it('bad data: 400 naming the field', async () => {
+    const r = await post('/api/fit', { ...cases['arms-log'], data: [{ time: -1, observable: 'tumorVolume_mm3', value: 1 }] });
+    expect(r.status).toBe(400);
+    expect(r.json.error.issues.map((i: { path: unknown[] }) => i.path.join('.'))).toContain('data.0.time');
+    const u = await post('/api/fit', { ...cases['arms-log'], model: 'no-such-model' });
+    expect(u.status).toBe(400);
+    expect(u.json.error.message).toMatch(/unknown model/);
+    const e = await post('/api/fit', { ...cases['arms-log'], estimate: { nope: { initial: 1 } } });
+    expect(e.status).toBe(400);
+    expect(e.text).toMatch(/nope/);
+  });
+});
+
+describe('POST /api/optimize', () => {
+  it('returns the best schedule and the ranked candidates', async () => {
+    const model = {
+      id: 'tgi-opt', parameters: { k: { value: 0.05 }, kd: { value: 0.02 }, kel: { value: 0.1 }, V: { value: 5 } },
+      states: { T: { initial: 1e9, unit: 'cells' }, A: { initial: 0, unit: 'mg' } },
+      odes: { T: 'k*T - kd*(A/V)*T', A: '-kel*A' },
+      outputs: { tumor: 'T', C_drug: 'A/V' },
+    };
+    const r = await post('/api/optimize', {
+      model, horizon: 60, step: 1,
+      drugs: [{ name: 'drug', target: 'A', amount: { values: [50, 100] }, interval: { values: [7, 14] }, count: { values: [2, 4] } }],
+      objective: { finalTumor: 1 },
+      constraints: { cumulativeDose: { drug: 300 } },
+      search: { seed: 1 },
+    });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.json.best.feasible).toBe(true);
+    const s = r.json.best.schedule[0];
+    expect(s.amount * s.count).toBeLessThanOrEqual(300);
+    expect(r.json.table.length).toBeGreaterThan(1);
+  });
+
+  it('a malformed request: 400', async () => {
+    const r = await post('/api/optimize', { model: 'immunotherapy', drugs: 'x' });
+    expect(r.status).toBe(400);
+    expect(r.json.error.issues.length).toBeGreaterThan(0);
+  });
+});
