@@ -7,6 +7,7 @@
 //   npm run bench -- --quick           # repeats 2, smaller populations (development)
 //   npm run bench -- --peers none      # immunopd only; --peers cvode,scipy,desolve to choose
 //   npm run bench -- --json out.json   # also write all rows as JSON
+//   npm run bench -- --no-fit          # skip W5 (the fit workload, bench/fit.ts)
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -438,6 +439,13 @@ async function main() {
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
+  // W5, the fit workload, has its own script (bench/fit.ts); run it too unless --no-fit.
+  if (!flag('--no-fit')) {
+    const fitArgs = ['--repeats', String(repeats), '--peers', peers.some((p) => p === 'scipy' || p === 'desolve') ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none' : 'none'];
+    console.log('\n## W5 fit\n');
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs], { stdio: 'inherit' });
+    if (r.status !== 0) notes.push(`bench/fit.ts exited with ${r.status}`);
+  }
 }
 
 await main();
