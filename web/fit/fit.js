@@ -63,18 +63,24 @@ $('fit-file').addEventListener('change', async () => {
 
 function fitRequest() {
   const estimate = {};
+  const parameters = {};
   for (const cb of document.querySelectorAll('[data-est]')) {
-    if (!cb.checked) continue;
     const n = cb.dataset.est;
     const num = (sel) => {
       const v = document.querySelector(`[${sel}="${CSS.escape(n)}"]`).value;
       return v === '' ? undefined : Number(v);
     };
+    if (!cb.checked) {
+      // A fixed parameter: its value as typed (the initial column), when it differs from the model's.
+      const v = num('data-init');
+      if (v !== undefined && v !== model.parameters[n].value) parameters[n] = v;
+      continue;
+    }
     const scale = document.querySelector(`[data-scale="${CSS.escape(n)}"]`).value;
     estimate[n] = { initial: num('data-init'), lower: num('data-lo'), upper: num('data-hi'), ...(scale ? { scale } : {}) };
   }
   const req = {
-    model: model.id, data: $('fit-csv').value, estimate,
+    model: model.id, parameters, data: $('fit-csv').value, estimate,
     error: { model: $('fit-error').value, transform: $('fit-transform').value },
   };
   const subj = $('fit-subjects').value.trim();
