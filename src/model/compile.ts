@@ -379,55 +379,51 @@ function generatePartials(
   }
   // Assignments themselves (the derivative expressions reference them).
   for (let k = 0; k < assignNames.length; k++) lines.push(`const a${k} = ${emit(assignParsed[k].node, resolve)};`);
-  // da_k/dw_j as locals d{k}_{j}.
-  for (let k = 0; k < assignNames.length; k++) {
-    const pe = assignParsed[k];
-    const assignUses = [...pe.symbols].filter((s) => assignIdx.has(s));
+  /**
+   * The chain-rule expression of d(pe)/dw_j for each column j in `cols`: the direct partial plus, through
+   * each assignment it uses, ∂pe/∂a_m · d{m}_{j}. Null when a derivative is unavailable.
+   */
+  const chainRule = (pe: ParsedExpression, cols: Iterable<number>): [number, string][] | null => {
+    const assignUses = [...pe.symbols].filter((sym) => assignIdx.has(sym));
     const partialsA = new Map<string, string>();
-    for (const s of assignUses) {
-      const d = emitD(pe, s);
+    for (const sym of assignUses) {
+      const d = emitD(pe, sym);
       if (d === null) return null;
-      partialsA.set(s, d);
+      partialsA.set(sym, d);
     }
-    for (const j of depsOfAssign[k]) {
+    const out: [number, string][] = [];
+    for (const j of cols) {
       const terms: string[] = [];
       if (pe.symbols.has(wrt[j])) {
         const d = emitD(pe, wrt[j]);
         if (d === null) return null;
         terms.push(d);
       }
-      for (const s of assignUses) {
-        const m = assignIdx.get(s)!;
-        if (depsOfAssign[m].has(j)) terms.push(`(${partialsA.get(s)}) * d${m}_${j}`);
+      for (const sym of assignUses) {
+        const m = assignIdx.get(sym)!;
+        if (depsOfAssign[m].has(j)) terms.push(`(${partialsA.get(sym)}) * d${m}_${j}`);
       }
-      lines.push(`const d${k}_${j} = ${terms.length ? terms.join(' + ') : '0'};`);
+      out.push([j, terms.length ? terms.join(' + ') : '0']);
     }
+    return out;
+  };
+  // da_k/dw_j as locals d{k}_{j}.
+  for (let k = 0; k < assignNames.length; k++) {
+    const entries = chainRule(assignParsed[k], depsOfAssign[k]);
+    if (!entries) return null;
+    for (const [j, js] of entries) lines.push(`const d${k}_${j} = ${js};`);
   }
   lines.push(`M.fill(0);`);
   for (let i = 0; i < stateNames.length; i++) {
     const pe = odeParsed[i];
-    const assignUses = [...pe.symbols].filter((s) => assignIdx.has(s));
-    const partialsA = new Map<string, string>();
-    for (const s of assignUses) {
-      const d = emitD(pe, s);
-      if (d === null) return null;
-      partialsA.set(s, d);
-    }
     const cols = new Set(directW(pe));
-    for (const s of assignUses) depsOfAssign[assignIdx.get(s)!].forEach((j) => cols.add(j));
-    for (const j of [...cols].sort((a, b) => a - b)) {
-      const terms: string[] = [];
-      if (pe.symbols.has(wrt[j])) {
-        const d = emitD(pe, wrt[j]);
-        if (d === null) return null;
-        terms.push(d);
-      }
-      for (const s of assignUses) {
-        const m = assignIdx.get(s)!;
-        if (depsOfAssign[m].has(j)) terms.push(`(${partialsA.get(s)}) * d${m}_${j}`);
-      }
-      lines.push(`M[${i * nW + j}] = ${terms.join(' + ')};`);
+    for (const sym of pe.symbols) {
+      const m = assignIdx.get(sym);
+      if (m !== undefined) depsOfAssign[m].forEach((j) => cols.add(j));
     }
+    const entries = chainRule(pe, [...cols].sort((x, y) => x - y));
+    if (!entries) return null;
+    for (const [j, js] of entries) lines.push(`M[${i * nW + j}] = ${js};`);
   }
   return lines.join('\n');
 }
