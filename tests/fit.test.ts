@@ -150,6 +150,34 @@ describe('fit: recovery of known parameters', () => {
     }
   });
 
+  it('combined error model: sigma and sigmaProp estimated with the parameters', () => {
+    const { req } = armsData(8);
+    // From the given start the additive term heads to 0 (a local optimum on the boundary, reported);
+    // multistart finds the better optimum with both terms.
+    const single = fit({ ...req, error: { model: 'combined', transform: 'none' } });
+    expect(single.identifiability.warnings.some((w) => /'sigma' tends to 0/.test(w))).toBe(true);
+    const r = fit({ ...req, error: { model: 'combined', transform: 'none' }, multistart: { count: 6, seed: 2 } });
+    expect(r.converged).toBe(true);
+    expect(r.objective).toBeLessThan(single.objective - 0.5);
+    expect(r.estimates.sigma.value).toBeGreaterThan(1e5);
+    expect(Object.keys(r.estimates).sort()).toEqual(['K', 'kKill', 'r', 'sigma', 'sigmaProp']);
+    // The data have 10 % log-normal noise: the proportional part carries it.
+    expect(r.estimates.sigmaProp.value).toBeGreaterThan(0.05);
+    expect(r.estimates.sigmaProp.value).toBeLessThan(0.2);
+    expect(relErr(r.estimates.kKill.value, 0.02)).toBeLessThan(0.2);
+  });
+
+  it('row weights: uniform weights change neither estimates nor standard errors (least squares)', () => {
+    const { req } = armsData(9);
+    const a = fit(req);
+    const b = fit({ ...req, data: (req.data as object[]).map((d) => ({ ...d, weight: 4 })) });
+    for (const k of ['r', 'K', 'kKill']) {
+      expect(relErr(b.estimates[k].value, a.estimates[k].value)).toBeLessThan(1e-6);
+      expect(relErr(b.estimates[k].se!, a.estimates[k].se!)).toBeLessThan(1e-4);
+    }
+    expect(b.sigmaResidual).toBeCloseTo(2 * a.sigmaResidual, 8);
+  });
+
   it('holds a parameter at its bound and says so', () => {
     const { req } = armsData(4);
     const r = fit({ ...req, estimate: { ...req.estimate, kKill: { initial: 0.01, lower: 0.005, upper: 0.015 } } });

@@ -72,7 +72,10 @@ function startErrorParameters(pb: Problem, x: Float64Array): void {
     return [a, b];
   };
   const u0 = idx.map((j) => Math.log(natural(pb.theta[j], x[j])));
+  // Within four decades of the given start: an error term the start's residuals make negligible is not
+  // sent toward 0 (a log-scale parameter there could not come back).
   const r = nelderMead((u) => {
+    if (u.some((v, q) => Math.abs(v - u0[q]) > 4 * Math.LN10)) return 1e300;
     const [a, b] = toAB(u);
     return nll(a, b);
   }, u0, 200, 1);
@@ -189,6 +192,7 @@ export function fit(input: unknown): FitResult {
     };
     if (!Number.isFinite(se)) warnings.push(`'${e.name}' is not identifiable from these data (its standard error is unbounded)`);
     else if (se / Math.abs(value) > 1) warnings.push(`'${e.name}' is poorly identified: relative standard error ${(100 * se / Math.abs(value)).toFixed(0)} %`);
+    if (e.log && value < 1e-8 * e.initial) warnings.push(`'${e.name}' tends to 0 (${value.toPrecision(3)}, from ${e.initial}): the data do not support it; fix it or try multistart`);
     if (atBound) warnings.push(`'${e.name}' is at a bound (${value}); its standard error and interval assume it is free`);
   });
   const corr: (number | null)[][] = [];

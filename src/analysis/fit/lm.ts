@@ -113,12 +113,13 @@ export function levenbergMarquardt(
       const trial = Float64Array.from(x);
       if (s) for (let a = 0; a < k; a++) trial[idx[a]] = Math.min(upper[idx[a]], Math.max(lower[idx[a]], x[idx[a]] + s[a]));
       const step = new Float64Array(m);
+      // Step size relative to each parameter (max_j |δ_j| / (1 + |x_j|)), so that one large coordinate
+      // (a log-scale value far from 0) does not make every other step look negligible.
       let stepNorm = 0;
-      let xNorm = 0;
+      const xNorm = 0;
       for (let j = 0; j < m; j++) {
         step[j] = trial[j] - x[j];
-        stepNorm = Math.max(stepNorm, Math.abs(step[j]));
-        xNorm = Math.max(xNorm, Math.abs(x[j]));
+        stepNorm = Math.max(stepNorm, Math.abs(step[j]) / (1 + Math.abs(x[j])));
       }
       // Predicted reduction of the quadratic model for the (projected) step.
       let pred = 0;
