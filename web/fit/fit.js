@@ -10,7 +10,14 @@ const status = (s, bad = false) => {
 };
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563'];
 const errorText = (e) => (e.issues?.length ? e.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') : e.message);
-const plot = (el, data, layout) => window.Plotly?.react(el, data, { margin: { t: 30, r: 10, l: 60, b: 40 }, ...layout }, { responsive: true, displaylogo: false });
+// plotly 3+ takes titles as {text}: plain strings here are wrapped.
+const titled = (t) => (typeof t === 'string' ? { text: t } : t);
+const plot = (el, data, layout) => window.Plotly?.react(el, data, {
+  margin: { t: 40, r: 10, l: 60, b: 40 }, ...layout,
+  title: titled(layout.title),
+  xaxis: { ...layout.xaxis, title: titled(layout.xaxis?.title) },
+  yaxis: { ...layout.yaxis, title: titled(layout.yaxis?.title) },
+}, { responsive: true, displaylogo: false });
 
 // ---------------------------------------------------------------------------------------------------------
 // Tabs
