@@ -3,8 +3,8 @@
 // Errors of every tool are computed here, the same way, against bench/reference/*.json (made by
 // tests/reference/make_references.py). No peer is required: a missing one is skipped with a note.
 //
-//   npm run bench                      # full run (repeats 5, immunopd W3 on 10,000 subjects)
-//   npm run bench -- --quick           # repeats 2, smaller populations (development)
+//   npm run bench                      # full run (immunopd repeats 15, peers 3, W3 on 10,000 subjects)
+//   npm run bench -- --quick           # repeats 3, smaller populations (development)
 //   npm run bench -- --peers none      # immunopd only; --peers cvode,scipy,desolve to choose
 //   npm run bench -- --json out.json   # also write all rows as JSON
 //   npm run bench -- --no-fit          # skip W5 (the fit workload, bench/fit.ts)
@@ -14,8 +14,6 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
-import { compileModel } from '../src/model/compile.ts';
-import { solveIvp } from '../src/solve/solve_ivp.ts';
 import { simulatePopulation, defaultWorkers, type PopulationSubject } from '../src/analysis/population.ts';
 import { w1Scenario, w2Scenario, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method } from './workloads.ts';
 
@@ -33,7 +31,7 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
 const quick = flag('--quick');
-const repeats = Number(opt('--repeats', quick ? '2' : '5'));
+const repeats = Number(opt('--repeats', quick ? '3' : '15'));
 const peerRepeats = Number(opt('--peer-repeats', quick ? '1' : '3'));
 const w3Subjects = Number(opt('--w3-subjects', quick ? '1000' : '10000'));
 const peerW3 = {
@@ -142,10 +140,10 @@ function autoLabel(m: string, sol: { switches: { method: string }[] }): string {
 const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 160);
 
 function timeIt<T>(fn: () => T, n: number): { ms: number; last: T; all: number[] } {
-  // warm-up (JIT, caches): at least 3 runs and 300 ms
+  // warm-up (JIT tiers, caches): at least 10 runs and 1 s, so that the first workload is not penalised
   let last = fn();
   const w0 = performance.now();
-  for (let k = 1; k < 3 || performance.now() - w0 < 300; k++) {
+  for (let k = 1; k < 10 || performance.now() - w0 < 1000; k++) {
     last = fn();
     if (k > 1000) break;
   }
@@ -205,22 +203,15 @@ async function runYardstick() {
 function runStiff() {
   for (const c of STIFF_CASES) {
     const ref = loadRef(c.id);
-    const model = compileModel(c.model);
-    const n = model.stateNames.length;
-    const p = model.defaultParams;
-    const out = Float64Array.from(c.times);
     for (const m of methods) {
       try {
-        const solve = () => solveIvp({
-          rhs: (t, y, d) => model.rhs(t, y, p, d),
-          jac: model.jacobian ? (t, y, J) => model.jacobian!(t, y, p, J) : undefined,
-          t0: c.times[0], tEnd: c.times[c.times.length - 1], y0: model.initial(p), outputTimes: out,
-          method: m, rtol: new Float64Array(n).fill(c.rtol), atol: new Float64Array(n).fill(c.atol),
-          maxSteps: 500_000, deadline: Date.now() + 20_000,
-        });
-        const { ms, last } = timeIt(solve, repeats);
+        // The same path as W1/W2: validated once, then solvePrepared per repeat (bound RHS, analytic
+        // Jacobian, autonomous model).
+        const prep = prepareScenario({ model: c.model, times: c.times, metrics: false, solver: { method: m, rtol: c.rtol, atol: c.atol, maxSteps: 500_000 } });
+        const n = prep.model.stateNames.length;
+        const { ms, last } = timeIt(() => solvePrepared(prep), repeats);
         const states: Record<string, number[]> = {};
-        model.stateNames.forEach((s, i) => (states[s] = c.times.map((_, k) => last.y[k * n + i])));
+        prep.model.stateNames.forEach((s, i) => (states[s] = c.times.map((_, k) => last.y[k * n + i])));
         rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: autoLabel(m, last),
           medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: ref ? maxError(c.times, states, ref, { rtol: c.rtol, atol: c.atol }) : NO_ERR });
       } catch (e) {
@@ -441,7 +432,7 @@ async function main() {
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
   // W5, the fit workload, has its own script (bench/fit.ts); run it too unless --no-fit.
   if (!flag('--no-fit')) {
-    const fitArgs = ['--repeats', String(repeats), '--peers', peers.some((p) => p === 'scipy' || p === 'desolve') ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none' : 'none'];
+    const fitArgs = ['--repeats', quick ? '2' : '5', '--peers', peers.some((p) => p === 'scipy' || p === 'desolve') ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none' : 'none'];
     console.log('\n## W5 fit\n');
     const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs], { stdio: 'inherit' });
     if (r.status !== 0) notes.push(`bench/fit.ts exited with ${r.status}`);
