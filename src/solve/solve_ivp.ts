@@ -279,6 +279,8 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     }
     // The next segment starts with the method in charge now (a stiff problem stays with the stiff method).
     opts.startWith = res.endMethod === 'rodas' ? 'rodas' : undefined;
+    // ... with the step size it would have taken next (error control corrects it if a dose changed much).
+    opts.firstStep = res.nextStep !== undefined && res.nextStep > 0 ? res.nextStep : undefined;
     if (failure) throw failure;
     if (res.status === 'failed') {
       const reached = res.tReached ?? (lastView as StepView | null)?.t ?? t;
