@@ -33,12 +33,30 @@ export type SegmentDriver = (
   onStep: (view: StepView) => boolean, maxSteps: number,
 ) => SegmentOutcome;
 
+type Extra = { switches?: { t: number; method: string }[]; h?: number; method?: string };
+
+/** Counters of a stepper since `before`. */
+function countersSince(st: Stepper, before: SolverCounters): SolverCounters {
+  const c = st.counters;
+  return {
+    steps: c.steps - before.steps,
+    rejected: c.rejected - before.rejected,
+    rhsEvaluations: c.rhsEvaluations - before.rhsEvaluations,
+    jacobianEvaluations: c.jacobianEvaluations - before.jacobianEvaluations,
+    luDecompositions: c.luDecompositions - before.luDecompositions,
+  };
+}
+
+function failedOutcome(st: Stepper & Extra, before: SolverCounters): SegmentOutcome {
+  const reason = /finite|nan/i.test(st.message) ? 'non-finite' : /step/i.test(st.message) ? 'step-size' : 'other';
+  return { status: 'failed', counters: countersSince(st, before), message: st.message || `${st.name} failed at t = ${st.t}`, reason, switches: st.switches, tReached: st.t };
+}
+
 /**
  * Wrap a pull-style StepperFactory as a SegmentDriver. One driver serves one solve: its stepper is made on
  * the first segment and reused (no reallocation) on the following ones; counters are reported per segment.
  */
 export function stepperDriver(factory: StepperFactory): SegmentDriver {
-  type Extra = { switches?: { t: number; method: string }[]; h?: number; method?: string };
   let s: (Stepper & Extra) | null = null;
   const before = zeroCounters();
   return (f, t0, y0, tBound, opts, onStep, maxSteps) => {
@@ -51,31 +69,17 @@ export function stepperDriver(factory: StepperFactory): SegmentDriver {
     before.rhsEvaluations = c0.rhsEvaluations;
     before.jacobianEvaluations = c0.jacobianEvaluations;
     before.luDecompositions = c0.luDecompositions;
-    const delta = (): SolverCounters => {
-      const c = st.counters;
-      return {
-        steps: c.steps - before.steps,
-        rejected: c.rejected - before.rejected,
-        rhsEvaluations: c.rhsEvaluations - before.rhsEvaluations,
-        jacobianEvaluations: c.jacobianEvaluations - before.jacobianEvaluations,
-        luDecompositions: c.luDecompositions - before.luDecompositions,
-      };
-    };
-    const failed = (): SegmentOutcome => {
-      const reason = /finite|nan/i.test(st.message) ? 'non-finite' : /step/i.test(st.message) ? 'step-size' : 'other';
-      return { status: 'failed', counters: delta(), message: st.message || `${st.name} failed at t = ${st.t}`, reason, switches: st.switches, tReached: st.t };
-    };
     // A method can fail while starting (a non-finite derivative at t0).
-    if (st.status === 'failed') return failed();
+    if (st.status === 'failed') return failedOutcome(st, before);
     let steps = 0;
     while (st.status === 'running') {
       if (steps >= maxSteps) {
-        return { status: 'failed', counters: delta(), message: `${st.name}: maximum number of steps exceeded at t = ${st.t}`, reason: 'max-steps', switches: st.switches, tReached: st.t };
+        return { status: 'failed', counters: countersSince(st, before), message: `${st.name}: maximum number of steps exceeded at t = ${st.t}`, reason: 'max-steps', switches: st.switches, tReached: st.t };
       }
-      if (st.step() === 'failed') return failed();
+      if (st.step() === 'failed') return failedOutcome(st, before);
       steps++;
-      if (!onStep(st)) return { status: 'stopped', counters: delta(), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
+      if (!onStep(st)) return { status: 'stopped', counters: countersSince(st, before), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
     }
-    return { status: 'finished', counters: delta(), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
+    return { status: 'finished', counters: countersSince(st, before), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
   };
 }

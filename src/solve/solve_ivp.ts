@@ -204,72 +204,79 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
   const tmp = new Float64Array(n);
   let segments = 0;
   let stepsTotal = 0;
+  // Per-segment state read by the step observer (one closure for the whole solve, not one per segment).
+  let tb = t0;
+  let eventAt = NaN;
+  let eventK = -1;
+  let failure: SolveError | null = null;
+  let lastView: StepView | null = null;
+  const onStep = (v: StepView): boolean => {
+    lastView = v;
+    stepsTotal++;
+    // Our own methods reject non-finite steps themselves; odex does not.
+    if (checkFinite) {
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(v.y[i])) {
+          failure = new SolveError(`the solution became non-finite (state ${i}) near t = ${v.tOld}`, 'non-finite', v.tOld);
+          return false;
+        }
+      }
+    }
+    if ((stepsTotal & 255) === 0 && Date.now() > deadline) {
+      failure = new SolveError(`time budget exceeded at t = ${v.t}`, 'time-budget', v.t);
+      return false;
+    }
+    // Earliest event in this step.
+    let tStop = v.t;
+    for (let k = 0; k < events.length; k++) {
+      tmp.set(v.y);
+      clamp(tmp);
+      const g1 = events[k].g(v.t, tmp);
+      if (armed[k] && g1 > 0) {
+        const gk = (tt: number) => {
+          v.interpolate(tt, tmp);
+          clamp(tmp);
+          return events[k].g(tt, tmp);
+        };
+        const te = locateRoot(gk, v.tOld, Math.min(gVal[k], 0), v.t, g1);
+        if (te < tStop || eventK < 0) {
+          tStop = te;
+          eventK = k;
+        }
+      } else if (!armed[k] && g1 <= 0) {
+        armed[k] = 1; // re-armed within the step; a crossing back up is caught from the next step on
+      }
+      gVal[k] = g1;
+    }
+    const last = eventK >= 0 ? tStop : v.t;
+    // Output times inside the step; one at the segment's end waits for the dose (post-dose values).
+    while (iOut < nOut && (outputTimes[iOut] < last || (outputTimes[iOut] === last && last < tb && eventK < 0))) {
+      const to = outputTimes[iOut];
+      if (to === v.t) record(iOut++, v.y);
+      else {
+        v.interpolate(to, tmp);
+        record(iOut++, tmp);
+      }
+    }
+    if (eventK >= 0) {
+      eventAt = tStop;
+      return false;
+    }
+    return true;
+  };
+
   while (t < tEnd) {
-    const tb = iDisc < discs.length ? Math.min(discs[iDisc].t, tEnd) : tEnd;
+    tb = iDisc < discs.length ? Math.min(discs[iDisc].t, tEnd) : tEnd;
     if (tb <= t) {
       applyDisc(discs[iDisc++]);
       fireDue(t);
       continue;
     }
     segments++;
-    let eventAt = NaN;
-    let eventK = -1;
-    let failure: SolveError | null = null;
-    let lastView: StepView | null = null;
-    const onStep = (v: StepView): boolean => {
-      lastView = v;
-      stepsTotal++;
-      // Our own methods reject non-finite steps themselves; odex does not.
-      if (checkFinite) {
-        for (let i = 0; i < n; i++) {
-          if (!Number.isFinite(v.y[i])) {
-            failure = new SolveError(`the solution became non-finite (state ${i}) near t = ${v.tOld}`, 'non-finite', v.tOld);
-            return false;
-          }
-        }
-      }
-      if ((stepsTotal & 255) === 0 && Date.now() > deadline) {
-        failure = new SolveError(`time budget exceeded at t = ${v.t}`, 'time-budget', v.t);
-        return false;
-      }
-      // Earliest event in this step.
-      let tStop = v.t;
-      for (let k = 0; k < events.length; k++) {
-        tmp.set(v.y);
-        clamp(tmp);
-        const g1 = events[k].g(v.t, tmp);
-        if (armed[k] && g1 > 0) {
-          const gk = (tt: number) => {
-            v.interpolate(tt, tmp);
-            clamp(tmp);
-            return events[k].g(tt, tmp);
-          };
-          const te = locateRoot(gk, v.tOld, Math.min(gVal[k], 0), v.t, g1);
-          if (te < tStop || eventK < 0) {
-            tStop = te;
-            eventK = k;
-          }
-        } else if (!armed[k] && g1 <= 0) {
-          armed[k] = 1; // re-armed within the step; a crossing back up is caught from the next step on
-        }
-        gVal[k] = g1;
-      }
-      const last = eventK >= 0 ? tStop : v.t;
-      // Output times inside the step; one at the segment's end waits for the dose (post-dose values).
-      while (iOut < nOut && (outputTimes[iOut] < last || (outputTimes[iOut] === last && last < tb && eventK < 0))) {
-        const to = outputTimes[iOut];
-        if (to === v.t) record(iOut++, v.y);
-        else {
-          v.interpolate(to, tmp);
-          record(iOut++, tmp);
-        }
-      }
-      if (eventK >= 0) {
-        eventAt = tStop;
-        return false;
-      }
-      return true;
-    };
+    eventAt = NaN;
+    eventK = -1;
+    failure = null;
+    lastView = null;
     const res = driver(pickRhs(), t, y, tb, opts, onStep, Math.max(1, maxSteps - counters.steps));
     addCounters(counters, res.counters);
     if (res.switches) {
