@@ -201,8 +201,12 @@ function formatNumber(v: number): string {
 }
 
 /** Emit JavaScript for a whitelisted node; every symbol must resolve, else ExpressionError. */
-export function emit(node: MathNode, resolve: Resolver, source = ''): string {
+export function emit(node: MathNode, resolve: Resolver, source = '', hook?: (n: MathNode) => string | undefined): string {
   const go = (n: MathNode): string => {
+    if (hook) {
+      const js = hook(n);
+      if (js !== undefined) return js;
+    }
     switch (n.type) {
       case 'ConstantNode':
         return formatNumber((n as unknown as { value: number }).value);
@@ -273,4 +277,32 @@ export function simplifyIfSmall(node: MathNode): MathNode {
   } catch {
     return node;
   }
+}
+
+/**
+ * The names a node reads (function names excluded), or null as soon as one is not in `allowed`:
+ * used to find subexpressions that depend on parameters only.
+ */
+export function readsOnly(node: MathNode, allowed: (name: string) => boolean): boolean {
+  const go = (n: MathNode): boolean => {
+    switch (n.type) {
+      case 'ConstantNode':
+        return true;
+      case 'SymbolNode':
+        return allowed((n as unknown as { name: string }).name);
+      case 'ParenthesisNode':
+        return go((n as unknown as { content: MathNode }).content);
+      case 'OperatorNode':
+        return (n as unknown as { args: MathNode[] }).args.every(go);
+      case 'FunctionNode':
+        return (n as unknown as { args: MathNode[] }).args.every(go);
+      case 'ConditionalNode': {
+        const c = n as unknown as { condition: MathNode; trueExpr: MathNode; falseExpr: MathNode };
+        return go(c.condition) && go(c.trueExpr) && go(c.falseExpr);
+      }
+      default:
+        return false;
+    }
+  };
+  return go(node);
 }
