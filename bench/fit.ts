@@ -7,7 +7,7 @@
 // and iteration; the peers: every model solve, finite-difference Jacobian columns included), and the
 // largest relative difference of the estimates from SciPy's.
 //
-//   node bin/run-ts.mjs bench/fit.ts [--repeats 5] [--peers scipy,r|none] [--proportional] [--json out.json]
+//   node src/cli/run-ts.mjs bench/fit.ts [--repeats 5] [--peers scipy,r|none] [--proportional] [--json out.json]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

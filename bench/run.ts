@@ -434,7 +434,7 @@ async function main() {
   if (!flag('--no-fit')) {
     const fitArgs = ['--repeats', quick ? '2' : '5', '--peers', peers.some((p) => p === 'scipy' || p === 'desolve') ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none' : 'none'];
     console.log('\n## W5 fit\n');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs], { stdio: 'inherit' });
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs], { stdio: 'inherit' });
     if (r.status !== 0) notes.push(`bench/fit.ts exited with ${r.status}`);
   }
 }

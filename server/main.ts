@@ -1,4 +1,4 @@
-// Start the API and web client: `node bin/run-ts.mjs server/main.ts` (or `npm start`, which goes through
+// Start the API and web client: `node src/cli/run-ts.mjs server/main.ts` (or `npm start`, which goes through
 // the CLI's `serve`). PORT (default 3000) and HOST (default 127.0.0.1) from the environment.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -434,7 +434,7 @@ describe('overload', () => {
 
 describe('immunopd serve', () => {
   it('starts the server on the given port and prints its URL', async () => {
-    const bin = fileURLToPath(new URL('../bin/immunopd.mjs', import.meta.url));
+    const bin = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
     const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, HOST: '127.0.0.1', IMMUNOPD_WORKERS: '1', IMMUNOPD_LOG: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolve, reject) => {

@@ -90,12 +90,12 @@ describe('immunopd CLI', () => {
     expect(r.err).toMatch(/could not solve: .*reached t = (0\.99|1\.0)/);
   });
 
-  it('runs as the installed `immunopd` bin', () => {
-    const r = spawnSync(process.execPath, [path.resolve('bin/immunopd.mjs'), 'validate', file('m2.json', onecpt)], { encoding: 'utf8' });
+  it('runs as the installed `immunopd` bin (node_modules/.bin, what npx finds after npm ci)', () => {
+    const r = spawnSync(path.resolve('node_modules/.bin/immunopd'), ['validate', file('m2.json', onecpt)], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/ok: onecpt/);
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-    expect(pkg.bin.immunopd).toBe('bin/immunopd.mjs');
+    expect(pkg.bin.immunopd).toBe('src/cli/bin.mjs');
   });
 });
 

@@ -1,10 +1,10 @@
-// docs/models.md is generated from the model files (scripts/gen-docs.ts) and must not drift from them.
+// docs/models.md is generated from the model files (docs/generate.ts) and must not drift from them.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { generateModelsDoc, readModels, DOC_FILE } from '../scripts/gen-docs.ts';
+import { generateModelsDoc, readModels, DOC_FILE } from '../docs/generate.ts';
 
 describe('docs/models.md', () => {
-  it('matches the model files (regenerate with `npx tsx scripts/gen-docs.ts`)', () => {
+  it('matches the model files (regenerate with `npx tsx docs/generate.ts`)', () => {
     expect(readFileSync(DOC_FILE, 'utf8')).toBe(generateModelsDoc());
   });
 

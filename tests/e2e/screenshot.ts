@@ -1,5 +1,5 @@
 // Regenerates docs/screenshot-compare.png: the web client comparing untreated vs anti-PD-1 vs anti-PD-1 +
-// anti-CTLA-4 on the default model. Run: node bin/run-ts.mjs tests/e2e/screenshot.ts [OUT.png]
+// anti-CTLA-4 on the default model. Run: node src/cli/run-ts.mjs tests/e2e/screenshot.ts [OUT.png]
 // (needs /usr/bin/chromium). The view is opened from a link, as a user would share it.
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';

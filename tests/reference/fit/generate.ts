@@ -3,7 +3,7 @@
 // tests/reference/fit/cases.json, which the SciPy (scipy_fit.py) and R (nlslm_fit.R) scripts fit
 // independently; the tests fit the same data with immunopd and compare.
 //
-//   node bin/run-ts.mjs tests/reference/fit/generate.ts
+//   node src/cli/run-ts.mjs tests/reference/fit/generate.ts
 import { writeFileSync } from 'node:fs';
 import { simulate } from '../../../src/simulate.ts';
 import { mulberry32, normalSampler } from '../../../src/analysis/population.ts';

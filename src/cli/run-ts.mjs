@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs a TypeScript script of the project (bench, docs generators) through tsx: `node bin/run-ts.mjs FILE.ts [args]`.
+// Runs a TypeScript script of the project (bench, docs generators) through tsx: `node src/cli/run-ts.mjs FILE.ts [args]`.
 import { register } from 'tsx/esm/api';
 import { pathToFileURL } from 'node:url';
 import path from 'node:path';
