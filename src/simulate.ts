@@ -110,6 +110,8 @@ export interface PreparedScenario {
   t0: number;
   times: Float64Array;
   doses: DoseRecord[];
+  /** Filled on the first solve: what every later solve of this scenario reuses. */
+  cache?: { rtol: Float64Array; atol: Float64Array; timeline: ReturnType<typeof doseTimeline> };
 }
 
 export function prepareScenario(input: unknown, path: Path = []): PreparedScenario {
@@ -178,7 +180,9 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
       },
     };
   });
-  const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
+  // Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario.
+  prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(doses) };
+  const { rtol, atol, timeline } = prep.cache;
   return solveIvp({
     rhs: model.bindRhs(p),
     jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
@@ -186,7 +190,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
     tEnd,
     y0,
     outputTimes: times,
-    discontinuities: doseTimeline(doses),
+    discontinuities: timeline,
     events,
     method: scenario.solver.method,
     rtol,
