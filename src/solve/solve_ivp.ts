@@ -141,10 +141,13 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
   clamp(y);
   let t = t0;
   let iOut = 0;
+  // Our own methods never hand out a negative non-negative state (steps are clipped, dense output keeps
+  // its sign); odex's interpolant can undershoot, so only its values are clamped here.
+  const clampOutputs = hasNonNeg && driver === odexDriver;
   const record = (k: number, src: Float64Array) => {
     const base = k * n;
     for (let i = 0; i < n; i++) out[base + i] = src[i];
-    if (hasNonNeg) for (let i = 0; i < n; i++) if (nonNeg![i] && out[base + i] < 0) out[base + i] = 0;
+    if (clampOutputs) for (let i = 0; i < n; i++) if (nonNeg![i] && out[base + i] < 0) out[base + i] = 0;
   };
 
   // Before t0 only infusion rates matter (an infusion may be running at the start); jumps there are past.
