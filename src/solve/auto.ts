@@ -131,8 +131,8 @@ export class AutoStepper implements Stepper {
     return st;
   }
 
-  interpolate(t: number, out: Float64Array): void {
-    this.cur.interpolate(t, out);
+  interpolate(t: number, out: Float64Array, offset = 0): void {
+    this.cur.interpolate(t, out, offset);
   }
 
   /** Whether Rodas ever ran in this segment. */

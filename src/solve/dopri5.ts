@@ -429,10 +429,10 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.denseValid = true;
   }
 
-  interpolate(t: number, out: Float64Array): void {
+  interpolate(t: number, out: Float64Array, offset = 0): void {
     const n = this.n;
     if (this.hOld === 0 || t === this.t) {
-      out.set(this.y);
+      out.set(this.y, offset);
       return;
     }
     // After a lazy acceptance: yPrev/k7 hold the step's start, y/k1 its end.
@@ -440,18 +440,19 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
     const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
-    for (let i = 0; i < n; i++) out[i] = r1[i] + th * (r2[i] + th1 * (r3[i] + th * (r4[i] + th1 * r5[i])));
+    for (let i = 0; i < n; i++) out[offset + i] = r1[i] + th * (r2[i] + th1 * (r3[i] + th * (r4[i] + th1 * r5[i])));
     // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
     // geometric path y0 (y1/y0)^theta instead (positive, and within the step's error there).
     const idx = this.nnIdx;
     for (let m = 0; m < idx.length; m++) {
       const i = idx[m];
-      if (out[i] <= 0) {
+      if (out[offset + i] <= 0) {
         const y0 = r1[i], y1 = r1[i] + r2[i];
-        out[i] = y0 > 0 && y1 > 0 ? y0 * (y1 / y0) ** th : 0;
+        out[offset + i] = y0 > 0 && y1 > 0 ? y0 * (y1 / y0) ** th : 0;
       }
     }
   }
+
 }
 
 export function dopri5(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): Dopri5 {

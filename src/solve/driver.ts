@@ -8,7 +8,7 @@ export interface StepView {
   readonly tOld: number;
   readonly t: number;
   readonly y: Float64Array;
-  interpolate(t: number, out: Float64Array): void;
+  interpolate(t: number, out: Float64Array, offset?: number): void;
 }
 
 export interface SegmentOutcome {

@@ -30,17 +30,18 @@ export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, 
   };
   const y = new Float64Array(n);
   let dense: ((c: number, x: number) => number) | undefined;
-  const view: { tOld: number; t: number; y: Float64Array; interpolate(t: number, out: Float64Array): void } = {
+  const view: { tOld: number; t: number; y: Float64Array; interpolate(t: number, out: Float64Array, offset?: number): void } = {
     tOld: t0,
     t: t0,
     y,
-    interpolate(t: number, out: Float64Array) {
+    interpolate(t: number, out: Float64Array, offset = 0) {
       if (!dense || t === view.t) {
-        out.set(y);
+        out.set(y, offset);
         return;
       }
-      for (let i = 0; i < n; i++) out[i] = dense(i, t);
+      for (let i = 0; i < n; i++) out[offset + i] = dense(i, t);
     },
+
   };
   let stopped = false;
   const result = solver.solve(deriv, t0, Array.from(y0), tBound, (nr, xOld, x, yv, d) => {

@@ -494,22 +494,22 @@ export class Rodas implements Stepper {
   }
 
   /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */
-  interpolate(t: number, out: Float64Array): void {
+  interpolate(t: number, out: Float64Array, offset = 0): void {
     const n = this.n;
     if (this.hOld === 0 || t === this.t) {
-      out.set(this.y);
+      out.set(this.y, offset);
       return;
     }
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
     const y0 = this.d0, y1 = this.d1, K1 = this.K1, K2 = this.K2, K3 = this.K3;
-    for (let i = 0; i < n; i++) out[i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
+    for (let i = 0; i < n; i++) out[offset + i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
     // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
     // geometric mean path y0 (y1/y0)^theta instead (positive, and within the step's error there).
     const idx = this.nnIdx;
     for (let m = 0; m < idx.length; m++) {
       const i = idx[m];
-      if (out[i] <= 0) out[i] = y0[i] > 0 && y1[i] > 0 ? y0[i] * (y1[i] / y0[i]) ** th : 0;
+      if (out[offset + i] <= 0) out[offset + i] = y0[i] > 0 && y1[i] > 0 ? y0[i] * (y1[i] / y0[i]) ** th : 0;
     }
   }
 }

@@ -256,10 +256,10 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     while (iOut < nOut && (outputTimes[iOut] < last || (outputTimes[iOut] === last && last < tb && eventK < 0))) {
       const to = outputTimes[iOut];
       if (to === v.t) record(iOut++, v.y);
-      else {
+      else if (clampOutputs) {
         v.interpolate(to, tmp);
         record(iOut++, tmp);
-      }
+      } else v.interpolate(to, out, n * iOut++); // straight into the result row
     }
     if (eventK >= 0) {
       eventAt = tStop;

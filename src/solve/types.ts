@@ -66,7 +66,8 @@ export interface Stepper {
   message: string;
   readonly counters: SolverCounters;
   step(): StepStatus;
-  interpolate(t: number, out: Float64Array): void;
+  /** Writes the n values at `t` into out[offset .. offset + n). */
+  interpolate(t: number, out: Float64Array, offset?: number): void;
   /**
    * Start the next smooth segment with the same method and options but possibly another right-hand side
    * (an infusion switched on or off): no reallocation. Counters keep counting.
