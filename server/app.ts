@@ -312,8 +312,9 @@ export function createApp(options: AppOptions = {}): App {
     res.type('application/json').send(body);
   });
 
-  // Fits and schedule searches: many solves in one worker job, validated there (their own zod schemas).
-  for (const kind of ['fit', 'optimize'] as const) {
+  // Fits, schedule searches and virtual populations: many solves in one worker job, validated there (their
+  // own zod schemas).
+  for (const kind of ['fit', 'optimize', 'population'] as const) {
     app.post(`/api/${kind}`, async (req, res) => {
       const deadline = Date.now() + analysisBudgetMs;
       const [reply] = await runAll([{ kind, request: req.body }], deadline);

@@ -8,6 +8,7 @@ import { resultToCsv, resultToJson } from '../src/results/csv.ts';
 import { getModel, listModels } from '../src/model/library.ts';
 import { fit } from '../src/analysis/fit/index.ts';
 import { optimizeSchedule } from '../src/analysis/optimize/index.ts';
+import { runPopulation } from '../src/analysis/population-request.ts';
 
 export interface SimulateJob {
   kind: 'simulate';
@@ -18,9 +19,9 @@ export interface SimulateJob {
   /** Largest times x (states + outputs) accepted. */
   maxValues: number;
 }
-/** A fit (Contract 4) or a schedule optimization: the request as received, validated in the worker. */
+/** A fit (Contract 4), a schedule optimization or a virtual population: the request as received, validated in the worker. */
 export interface AnalysisJob {
-  kind: 'fit' | 'optimize';
+  kind: 'fit' | 'optimize' | 'population';
   request: unknown;
 }
 /** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
@@ -38,14 +39,14 @@ export type Reply =
   | { ok: true; body: string; metrics: Record<string, unknown>; model: string }
   | { ok: false; error: JobError };
 
-function run(job: Job): Reply {
+async function run(job: Job): Promise<Reply> {
   if (job.kind === 'spin') {
     const end = Date.now() + job.ms;
     while (Date.now() < end);
     return { ok: true, body: '{}', metrics: {}, model: '' };
   }
   if (job.kind !== 'simulate') {
-    const result = job.kind === 'fit' ? fit(job.request) : optimizeSchedule(job.request);
+    const result = job.kind === 'fit' ? fit(job.request) : job.kind === 'optimize' ? optimizeSchedule(job.request) : await runPopulation(job.request);
     return { ok: true, body: JSON.stringify(result), metrics: {}, model: '' };
   }
   // Check the size of the answer before solving (preparing is cheap: compiled models are cached), then
@@ -64,9 +65,9 @@ function run(job: Job): Reply {
   return { ok: true, body, metrics: result.metrics, model: result.model };
 }
 
-function handle(job: Job): Reply {
+async function handle(job: Job): Promise<Reply> {
   try {
-    return run(job);
+    return await run(job);
   } catch (e) {
     if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues } };
     if (e instanceof SolveError) {
@@ -86,7 +87,7 @@ try {
   /* a broken model file shows up in the request that uses it */
 }
 
-parentPort!.on('message', (msg: { id: number; job: Job }) => {
-  parentPort!.postMessage({ id: msg.id, reply: handle(msg.job) });
+parentPort!.on('message', async (msg: { id: number; job: Job }) => {
+  parentPort!.postMessage({ id: msg.id, reply: await handle(msg.job) });
 });
 parentPort!.postMessage({ ready: true });

@@ -1,9 +1,10 @@
-// POST /api/fit and POST /api/optimize against a real listening server: the same answers as the library,
-// 400 for bad data naming the field, and 422 when a fit runs past its budget.
+// POST /api/fit, /api/optimize and /api/population against a real listening server: the same answers as
+// the library, 400 for bad input naming the field.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { fit } from '../src/analysis/fit/index.ts';
+import { runPopulation } from '../src/analysis/population-request.ts';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -73,5 +74,41 @@ describe('POST /api/optimize', () => {
     const r = await post('/api/optimize', { model: 'immunotherapy', drugs: 'x' });
     expect(r.status).toBe(400);
     expect(r.json.error.issues.length).toBeGreaterThan(0);
+  });
+});
+
+describe('POST /api/population', () => {
+  const request = {
+    model: 'immunotherapy',
+    therapies: ['pembrolizumab-200mg-q3w'],
+    times: { start: 0, end: 180, step: 30 },
+    population: { n: 40, seed: 7, omega: { r: 0.3, kKill: 0.3 }, quantiles: [0.1, 0.5, 0.9], series: ['tumor', 'T2'] },
+  };
+  it('gives ordered quantiles of outputs and states, reproducibly (seeded), as the library does', async () => {
+    const r = await post('/api/population', request);
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.json.times).toEqual([0, 30, 60, 90, 120, 150, 180]);
+    expect(Object.keys(r.json.summary)).toEqual(['tumor', 'T2']);
+    const t = r.json.summary.tumor;
+    t['q0.5'].forEach((m: number, k: number) => {
+      expect(t['q0.1'][k]).toBeLessThanOrEqual(m);
+      expect(m).toBeLessThanOrEqual(t['q0.9'][k]);
+    });
+    // Variability in growth and kill: the spread at day 180 is wide.
+    expect(t['q0.9'][6] / t['q0.1'][6]).toBeGreaterThan(2);
+    expect(r.json.stats.solved).toBe(40);
+    const local = await runPopulation(request);
+    expect(local.summary.tumor['q0.5']).toEqual(t['q0.5']);
+  });
+  it('bad input: 400 naming the field', async () => {
+    const a = await post('/api/population', { ...request, population: { ...request.population, omega: { nope: 0.3 } } });
+    expect(a.status).toBe(400);
+    expect(a.json.error.issues[0].path).toEqual(['population', 'omega', 'nope']);
+    const b = await post('/api/population', { ...request, population: { ...request.population, n: 1e6 } });
+    expect(b.status).toBe(400);
+    expect(b.json.error.issues[0].path).toEqual(['population', 'n']);
+    const c = await post('/api/population', { ...request, population: { ...request.population, series: ['tumour'] } });
+    expect(c.status).toBe(400);
+    expect(c.json.error.issues[0].path).toEqual(['population', 'series', 0]);
   });
 });

@@ -86,7 +86,7 @@ describe('simulatePopulation', () => {
     expect(pop.stats.solved).toBe(2);
   });
 
-  it('rejects an unknown state name', async () => {
-    await expect(simulatePopulation({ scenario, subjects, states: ['Q'] })).rejects.toThrow(/'Q' is not a state/);
+  it('rejects a name that is neither a state nor an output', async () => {
+    await expect(simulatePopulation({ scenario, subjects, states: ['Q'] })).rejects.toThrow(/'Q' is neither a state nor an output/);
   });
 });

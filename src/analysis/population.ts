@@ -24,7 +24,7 @@ export interface PopulationSubject {
 export interface PopulationOptions {
   scenario: ScenarioInput;
   subjects: PopulationSubject[];
-  /** States whose trajectories are kept per subject / summarised (default: all states). */
+  /** States or outputs whose trajectories are kept per subject / summarised (default: all states). */
   states?: string[];
   /** Keep per-subject trajectories: true = all subjects, a number = the first k subjects, false = none (default: true when no summary is asked). */
   keepSubjects?: boolean | number;
@@ -82,26 +82,32 @@ interface BlockOutput {
 
 interface Prepared {
   prep: PreparedScenario;
-  stateIdx: number[];
+  /** Each kept series: a state (index into y) or an output (index into the model's outputs). */
+  series: { output: boolean; index: number }[];
   nT: number;
 }
 
 function prepare(scenario: ScenarioInput, states: string[] | undefined): Prepared {
   const prep = prepareScenario(scenario);
   const names = states ?? prep.model.stateNames;
-  const stateIdx = names.map((s, j) => {
+  const series = names.map((s, j) => {
     const i = prep.model.stateIndex.get(s);
-    if (i === undefined) throw new InputError(`'${s}' is not a state of model '${prep.model.id}'`, ['states', j]);
-    return i;
+    if (i !== undefined) return { output: false, index: i };
+    const o = prep.model.outputNames.indexOf(s);
+    if (o >= 0) return { output: true, index: o };
+    throw new InputError(`'${s}' is neither a state nor an output of model '${prep.model.id}'`, ['states', j]);
   });
-  return { prep, stateIdx, nT: prep.times.length };
+  return { prep, series, nT: prep.times.length };
 }
 
 function solveBlock(P: Prepared, first: number, subjects: PopulationSubject[]): BlockOutput {
   const started = performance.now();
-  const { prep, stateIdx, nT } = P;
-  const n = prep.model.stateNames.length;
-  const data = stateIdx.map(() => new Float64Array(subjects.length * nT));
+  const { prep, series, nT } = P;
+  const model = prep.model;
+  const n = model.stateNames.length;
+  const data = series.map(() => new Float64Array(subjects.length * nT));
+  const outs = series.some((q) => q.output) ? new Float64Array(model.outputNames.length) : null;
+  const row = new Float64Array(n);
   const failures: BlockOutput['failures'] = [];
   const indices: number[] = [];
   let steps = 0;
@@ -117,10 +123,15 @@ function solveBlock(P: Prepared, first: number, subjects: PopulationSubject[]): 
       const sol = solvePrepared(prep, p, y0);
       steps += sol.counters.steps;
       rhsEvaluations += sol.counters.rhsEvaluations;
-      for (let q = 0; q < stateIdx.length; q++) {
-        const col = data[q];
-        const i = stateIdx[q];
-        for (let k = 0; k < nT; k++) col[j * nT + k] = sol.y[k * n + i];
+      for (let k = 0; k < nT; k++) {
+        if (outs) {
+          for (let i = 0; i < n; i++) row[i] = sol.y[k * n + i];
+          model.outputs(prep.times[k], row, p, outs);
+        }
+        for (let q = 0; q < series.length; q++) {
+          const { output, index } = series[q];
+          data[q][j * nT + k] = output ? outs![index] : sol.y[k * n + index];
+        }
       }
     } catch (e) {
       failures.push({ index, message: e instanceof Error ? e.message : String(e) });
