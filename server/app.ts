@@ -314,7 +314,7 @@ export function createApp(options: AppOptions = {}): App {
 
   // Fits, schedule searches and virtual populations: many solves in one worker job, validated there (their
   // own zod schemas).
-  for (const kind of ['fit', 'optimize', 'population'] as const) {
+  for (const kind of ['fit', 'optimize', 'population', 'sensitivity'] as const) {
     app.post(`/api/${kind}`, async (req, res) => {
       const deadline = Date.now() + analysisBudgetMs;
       const [reply] = await runAll([{ kind, request: req.body }], deadline);

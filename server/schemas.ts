@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { FitRequest } from '../src/analysis/fit/index.ts';
 import { OptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
+import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
 import {
   Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
 } from '../src/scenario/schema.ts';
@@ -129,8 +130,8 @@ export function limitsText(): string {
     `model size (inline models): at most ${MODEL_LIMITS.states} states, ${MODEL_LIMITS.parameters} parameters, ${MODEL_LIMITS.assignments} assignments, ${MODEL_LIMITS.outputs} outputs, ${MODEL_LIMITS.events} events, expressions of at most ${MAX_EXPRESSION_LENGTH} characters`,
     `time: |t| at most ${LIMITS.maxTime}; solver steps at most ${LIMITS.maxSteps} (solver.maxSteps, default 500000)`,
     `wall-clock budget: ${SERVER_LIMITS.requestBudgetMs} ms per request, shared by the arms of a comparison (solver.timeBudgetMs may lower it); the solver stops itself at the budget (422, reason time-budget) and a worker still busy ${SERVER_LIMITS.killGraceMs} ms later is terminated`,
-    `virtual populations (POST /api/population): at most ${POPULATION_LIMITS.subjects} subjects and ${POPULATION_LIMITS.series} series`,
-    `fits, schedule optimizations and populations (POST /api/fit, /api/optimize, /api/population): ${SERVER_LIMITS.analysisBudgetMs} ms per request, each ODE solve within solver.timeBudgetMs; a worker still busy ${SERVER_LIMITS.killGraceMs} ms after the budget is terminated (422, reason time-budget)`,
+    `virtual populations (POST /api/population): at most ${POPULATION_LIMITS.subjects} subjects and ${POPULATION_LIMITS.series} series; sensitivity (POST /api/sensitivity): at most ${SENSITIVITY_LIMITS.parameters} parameters`,
+    `fits, schedule optimizations, populations and sensitivities (POST /api/fit, /api/optimize, /api/population, /api/sensitivity): ${SERVER_LIMITS.analysisBudgetMs} ms per request, each ODE solve within solver.timeBudgetMs; a worker still busy ${SERVER_LIMITS.killGraceMs} ms after the budget is terminated (422, reason time-budget)`,
     `time to send a request: 30 s (the connection is closed after)`,
     `concurrency: solves run in a pool of worker threads; at most ${SERVER_LIMITS.queueLength} solves (arms) wait for a worker (503 with Retry-After above, or when the budget runs out while waiting)`,
   ].join('\n');
@@ -150,6 +151,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(Health, { id: 'Health' });
   reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (DESIGN Contract 4): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
   reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population`: n subjects whose parameters vary log-normally (omega per parameter, seeded), and the quantiles of chosen states or outputs over time.' });
+  reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: parameters to perturb, the response (a metric, or a series at a time) and the relative step.' });
   reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
@@ -226,6 +228,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'A virtual population: quantiles and mean of states or outputs over time',
           requestBody: jsonBody('PopulationRequest'),
           responses: { 200: { description: 'times, quantiles, summary per series, failures, stats', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+        },
+      },
+      '/api/sensitivity': {
+        post: {
+          summary: 'Local sensitivity: normalized sensitivity (dM/M)/(dp/p) of a response to each parameter, by central differences, ranked',
+          requestBody: jsonBody('SensitivityRequest'),
+          responses: { 200: { description: 'response value and ranked parameters', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },

@@ -9,6 +9,7 @@ import { getModel, listModels } from '../src/model/library.ts';
 import { fit } from '../src/analysis/fit/index.ts';
 import { optimizeSchedule } from '../src/analysis/optimize/index.ts';
 import { runPopulation } from '../src/analysis/population-request.ts';
+import { sensitivity } from '../src/analysis/sensitivity.ts';
 
 export interface SimulateJob {
   kind: 'simulate';
@@ -21,7 +22,7 @@ export interface SimulateJob {
 }
 /** A fit (Contract 4), a schedule optimization or a virtual population: the request as received, validated in the worker. */
 export interface AnalysisJob {
-  kind: 'fit' | 'optimize' | 'population';
+  kind: 'fit' | 'optimize' | 'population' | 'sensitivity';
   request: unknown;
 }
 /** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
@@ -46,7 +47,10 @@ async function run(job: Job): Promise<Reply> {
     return { ok: true, body: '{}', metrics: {}, model: '' };
   }
   if (job.kind !== 'simulate') {
-    const result = job.kind === 'fit' ? fit(job.request) : job.kind === 'optimize' ? optimizeSchedule(job.request) : await runPopulation(job.request);
+    const result = job.kind === 'fit' ? fit(job.request)
+      : job.kind === 'optimize' ? optimizeSchedule(job.request)
+      : job.kind === 'sensitivity' ? sensitivity(job.request)
+      : await runPopulation(job.request);
     return { ok: true, body: JSON.stringify(result), metrics: {}, model: '' };
   }
   // Check the size of the answer before solving (preparing is cheap: compiled models are cached), then

@@ -1,4 +1,4 @@
-// POST /api/fit, /api/optimize and /api/population against a real listening server: the same answers as
+// POST /api/fit, /api/optimize, /api/population and /api/sensitivity against a real listening server: the same answers as
 // the library, 400 for bad input naming the field.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -110,5 +110,42 @@ describe('POST /api/population', () => {
     const c = await post('/api/population', { ...request, population: { ...request.population, series: ['tumour'] } });
     expect(c.status).toBe(400);
     expect(c.json.error.issues[0].path).toEqual(['population', 'series', 0]);
+  });
+});
+
+describe('POST /api/sensitivity', () => {
+  // One compartment, 100 mg bolus: C(T) = 100 exp(-kT) / V, so (dC/C)/(dk/k) = -kT and (dC/C)/(dV/V) = -1.
+  const onecpt = {
+    id: 'onecpt', parameters: { k: { value: 0.3 }, V: { value: 5 } },
+    states: { A: { initial: 0, unit: 'mg' } }, odes: { A: '-k*A' }, outputs: { C: 'A/V' },
+  };
+  const request = {
+    model: onecpt, times: { start: 0, end: 10, step: 1 }, doses: [{ target: 'A', amount: 100 }], solver: { rtol: 1e-10, atol: 1e-12 },
+    sensitivity: { response: { series: 'C', time: 10 }, step: 0.001 },
+  };
+  it('matches the analytic normalized sensitivities, ranked', async () => {
+    const r = await post('/api/sensitivity', request);
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.json.parameters.map((p: { name: string }) => p.name)).toEqual(['k', 'V']);
+    expect(r.json.parameters[0].normalized).toBeCloseTo(-3, 5);
+    expect(r.json.parameters[1].normalized).toBeCloseTo(-1, 5);
+    expect(r.json.value).toBeCloseTo(20 * Math.exp(-3), 8);
+    expect(r.json.solves).toBe(5);
+  });
+  it('a metric response on the default model, and bad input named', async () => {
+    const r = await post('/api/sensitivity', { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 30 },
+      sensitivity: { parameters: ['r', 'kKill', 'K'], response: { metric: 'tumorAUC' } } });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.json.parameters).toHaveLength(3);
+    // Faster growth means more tumor; stronger kill means less.
+    const by = Object.fromEntries(r.json.parameters.map((p: { name: string; normalized: number }) => [p.name, p.normalized]));
+    expect(by.r).toBeGreaterThan(0);
+    expect(by.kKill).toBeLessThan(0);
+    const bad = await post('/api/sensitivity', { ...request, sensitivity: { parameters: ['nope'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toEqual(['sensitivity', 'parameters', 0]);
+    const badMetric = await post('/api/sensitivity', { ...request, sensitivity: { response: { metric: 'nope' } } });
+    expect(badMetric.status).toBe(400);
+    expect(badMetric.json.error.issues[0].path).toEqual(['sensitivity', 'response', 'metric']);
   });
 });
