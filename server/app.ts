@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Scenario, LIMITS } from '../src/scenario/schema.ts';
-import { fromZodIssues, formatPath, type Issue } from '../src/model/errors.ts';
+import { fromZodIssues, formatPath, type Issue } from '../src/errors.ts';
 import { listModels, modelJson } from '../src/model/library.ts';
 import { THERAPIES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';

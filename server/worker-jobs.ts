@@ -3,7 +3,7 @@
 // or the error as plain data: InputError issues (400), SolveError reason and time reached (422).
 import { parentPort } from 'node:worker_threads';
 import { prepareScenario, simulate } from '../src/simulate.ts';
-import { InputError, SolveError } from '../src/model/errors.ts';
+import { InputError, SolveError } from '../src/errors.ts';
 import { resultToCsv, resultToJson } from '../src/results/csv.ts';
 import { getModel, listModels } from '../src/model/library.ts';
 import { fit } from '../src/analysis/fit/index.ts';

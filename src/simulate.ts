@@ -1,13 +1,13 @@
 // simulate(): a scenario (Contract 2) → a result (Contract 3). Resolves the model, applies parameters,
 // initial values and doses, builds the output grid, runs the orchestrator and computes metrics.
 import { Scenario, type ScenarioInput, type SimulationResult, type TimeGrid, type Dose, LIMITS } from './scenario/schema.ts';
-import { InputError, fromZodIssues, type Issue, type Path } from './model/errors.ts';
+import { InputError, fromZodIssues, type Issue, type Path } from './errors.ts';
 import type { CompiledModel } from './model/compile.ts';
 import { resolveModel } from './model/library.ts';
 import { expandDoses, doseTimeline, type DoseRecord } from './dosing/schedule.ts';
 import { expandTherapies } from './dosing/therapies.ts';
 import { solveIvp, type StateEvent } from './solve/solve_ivp.ts';
-import { computeMetrics } from './analysis/metrics.ts';
+import { computeMetrics } from './results/metrics.ts';
 
 /** Output times and the simulation's start: a grid starts at its `start`; an array at min(0, first time). */
 export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: number; times: Float64Array } {

@@ -2,7 +2,7 @@
 // model files with inconsistent names must be reported with JSON paths.
 import { describe, it, expect } from 'vitest';
 import { compileModel } from '../src/model/compile.ts';
-import { InputError, formatPath } from '../src/model/errors.ts';
+import { InputError, formatPath } from '../src/errors.ts';
 
 function issuesOf(model: unknown): { path: string; message: string }[] {
   try {

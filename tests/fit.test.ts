@@ -6,8 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fit, FitRequest, latinHypercube, parseCsv } from '../src/analysis/fit/index.ts';
 import { simulate } from '../src/simulate.ts';
-import { InputError, SolveError } from '../src/model/errors.ts';
-import { mulberry32, normalSampler } from '../src/analysis/population.ts';
+import { InputError, SolveError } from '../src/errors.ts';
+import { mulberry32, normalSampler } from '../src/numerics/random.ts';
 
 const ref = (f: string) => JSON.parse(readFileSync(new URL(`./reference/fit/${f}`, import.meta.url), 'utf8'));
 const cases = ref('cases.json');

@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { simulate } from '../src/simulate.ts';
 import { THERAPIES } from '../src/dosing/therapies.ts';
-import { InputError } from '../src/model/errors.ts';
+import { InputError } from '../src/errors.ts';
 import { getModel } from '../src/model/library.ts';
 import type { ScenarioInput, SimulationResult } from '../src/scenario/schema.ts';
 

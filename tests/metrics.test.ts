@@ -1,9 +1,9 @@
-// Response metrics on synthetic series with hand-computed answers (src/analysis/metrics.ts).
+// Response metrics on synthetic series with hand-computed answers (src/results/metrics.ts).
 import { describe, it, expect } from 'vitest';
 import { compileModel } from '../src/model/compile.ts';
 import {
   computeMetrics, recist, trapezoid, sphereDiameter, interpolate, type DrugMetrics,
-} from '../src/analysis/metrics.ts';
+} from '../src/results/metrics.ts';
 import type { SimulationResult } from '../src/scenario/schema.ts';
 
 type ResultLike = Omit<SimulationResult, 'metrics'>;

@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { optimizeSchedule, OptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { nelderMead } from '../src/analysis/optimize/optimize.ts';
 import { THERAPIES } from '../src/dosing/therapies.ts';
-import { InputError } from '../src/model/errors.ts';
+import { InputError } from '../src/errors.ts';
 
 const MIN = 1 / 1440;
 

@@ -1,7 +1,8 @@
 // Virtual populations: the pooled (worker_threads) run must give exactly the single-threaded numbers, and
 // each subject must equal a plain simulate() of the scenario with that subject's parameters.
 import { describe, it, expect } from 'vitest';
-import { simulatePopulation, lognormalSubjects, mulberry32 } from '../src/analysis/population.ts';
+import { simulatePopulation, lognormalSubjects } from '../src/analysis/population.ts';
+import { mulberry32 } from '../src/numerics/random.ts';
 import { simulate } from '../src/simulate.ts';
 
 const model = {

@@ -2,7 +2,7 @@
 // crosses a discontinuity, doses outside the output span, overlapping infusions, state events.
 import { describe, it, expect } from 'vitest';
 import { simulate } from '../src/simulate.ts';
-import { InputError } from '../src/model/errors.ts';
+import { InputError } from '../src/errors.ts';
 import { onecpt } from './helpers/models.ts';
 
 const k = 0.3;

@@ -2,7 +2,7 @@
 // SolveError saying how far it got; a non-finite state is an error, never a silent NaN in the result.
 import { describe, it, expect } from 'vitest';
 import { simulate } from '../src/simulate.ts';
-import { SolveError, InputError } from '../src/model/errors.ts';
+import { SolveError, InputError } from '../src/errors.ts';
 
 function solveError(fn: () => unknown): SolveError {
   try {

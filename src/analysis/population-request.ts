@@ -3,7 +3,7 @@
 // states or outputs over time. The zod schema is the request's single definition (validation and OpenAPI).
 import { z } from 'zod';
 import { Scenario } from '../scenario/schema.ts';
-import { InputError, fromZodIssues } from '../model/errors.ts';
+import { InputError, fromZodIssues } from '../errors.ts';
 import { prepareScenario } from '../simulate.ts';
 import { simulatePopulation, lognormalSubjects } from './population.ts';
 

@@ -3,7 +3,7 @@
 // response metric of the result (e.g. tumorAUC, nadir, final) or a series (state or output) at a time.
 import { z } from 'zod';
 import { Scenario } from '../scenario/schema.ts';
-import { InputError, fromZodIssues } from '../model/errors.ts';
+import { InputError, fromZodIssues } from '../errors.ts';
 import { prepareScenario, simulate } from '../simulate.ts';
 
 export const SENSITIVITY_LIMITS = { parameters: 100 };

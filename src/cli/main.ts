@@ -3,7 +3,7 @@
 // Bad input prints one line naming the field and exits with 2; a scenario that cannot be solved exits with 3.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InputError, SolveError, formatPath } from '../model/errors.ts';
+import { InputError, SolveError, formatPath } from '../errors.ts';
 
 export class UsageError extends Error {}
 

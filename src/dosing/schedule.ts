@@ -3,7 +3,7 @@
 // same time add up.
 import type { Dose } from '../scenario/schema.ts';
 import { LIMITS } from '../scenario/schema.ts';
-import { InputError, type Issue } from '../model/errors.ts';
+import { InputError, type Issue } from '../errors.ts';
 import type { Discontinuity } from '../solve/solve_ivp.ts';
 
 export interface DoseRecord {

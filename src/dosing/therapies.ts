@@ -7,7 +7,7 @@
 // every administration; administrations after the simulation's end are simply not reached. Antibody IV
 // infusions are modeled as zero-order infusions over their labeled duration (30-90 min).
 import type { CompiledModel } from '../model/compile.ts';
-import { InputError, type Issue } from '../model/errors.ts';
+import { InputError, type Issue } from '../errors.ts';
 import type { Dose } from '../scenario/schema.ts';
 
 export interface TherapyPreset {

@@ -3,7 +3,7 @@
 // sensitivities, events) over Float64Array, so that the solver's hot loop never interprets.
 import type { MathNode } from 'mathjs';
 import { ModelSpec, type ModelSpecInput, MODEL_LIMITS, NAME_RE, MAX_NAME_LENGTH, NON_NEGATIVE_UNITS } from './schema.ts';
-import { InputError, fromZodIssues, type Issue } from './errors.ts';
+import { InputError, fromZodIssues, type Issue } from '../errors.ts';
 import {
   parseExpression, emit, partialDerivative, readsOnly, ExpressionError, RESERVED_NAMES,
   RUNTIME_HELPER_NAMES, RUNTIME_HELPER_VALUES, type ParsedExpression,

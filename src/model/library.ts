@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { compileModel, type CompiledModel } from './compile.ts';
-import { InputError, type Path } from './errors.ts';
+import { InputError, type Path } from '../errors.ts';
 
 export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 

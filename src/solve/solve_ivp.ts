@@ -6,7 +6,7 @@ import { addCounters, zeroCounters } from './types.ts';
 import { stepperDriver, type SegmentDriver, type StepView } from './driver.ts';
 import { odexDriver } from './odex.ts';
 import { stepperFactories } from './methods.ts';
-import { SolveError } from '../model/errors.ts';
+import { SolveError } from '../errors.ts';
 
 /** Something that happens at a fixed time: state jumps (bolus) and changes of input rates (infusions). */
 export interface Discontinuity {

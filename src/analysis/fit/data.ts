@@ -1,7 +1,7 @@
 // Observations for a fit: JSON rows or CSV text (header time,observable,value[,subject|arm][,weight]),
 // validated row by row with the field named in every error.
 import { DataRow, FIT_LIMITS, type DataRow as Row } from './schema.ts';
-import { InputError, fromZodIssues, type Issue } from '../../model/errors.ts';
+import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
 
 const COLUMNS = ['time', 'observable', 'value', 'subject', 'weight'];
 

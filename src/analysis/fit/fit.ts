@@ -4,12 +4,13 @@
 import { FitRequest, type FitResult, type FitEstimate, type FitResidual } from './schema.ts';
 import { validateRows } from './data.ts';
 import { buildProblem, evaluate, natural, working, PredictionError, subjectParams, DEFAULT_SUBJECT, type Problem, type Evaluation } from './problem.ts';
-import { levenbergMarquardt, type LmResult } from './lm.ts';
-import { invertInformation, normalQuantile } from './linalg.ts';
+import { levenbergMarquardt, type LmResult } from '../../numerics/lm.ts';
+import { invertInformation, normalQuantile } from '../../numerics/linalg.ts';
 import { solveStates } from './sensitivity.ts';
-import { InputError, SolveError, fromZodIssues } from '../../model/errors.ts';
-import { mulberry32 } from '../population.ts';
-import { nelderMead } from '../optimize/nelder-mead.ts';
+import { InputError, SolveError, fromZodIssues } from '../../errors.ts';
+import { mulberry32 } from '../../numerics/random.ts';
+import { latinHypercube } from '../../numerics/sampling.ts';
+import { nelderMead } from '../../numerics/nelder-mead.ts';
 
 const CHI2_95_1 = 3.841458820694124;
 
@@ -19,20 +20,6 @@ export function parseFitRequest(input: unknown): FitRequest {
   return r.data;
 }
 
-/** Seeded Latin hypercube: `count` points in [0,1)^dim, one per stratum in every dimension. */
-export function latinHypercube(count: number, dim: number, seed: number): number[][] {
-  const rnd = mulberry32(seed);
-  const pts = Array.from({ length: count }, () => new Array<number>(dim));
-  for (let d = 0; d < dim; d++) {
-    const perm = Array.from({ length: count }, (_, i) => i);
-    for (let i = count - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [perm[i], perm[j]] = [perm[j], perm[i]];
-    }
-    for (let k = 0; k < count; k++) pts[k][d] = (perm[k] + rnd()) / count;
-  }
-  return pts;
-}
 
 type Eval = Evaluation;
 

@@ -12,12 +12,12 @@
 // s² (JᵀWJ)⁻¹ with s² = SSR/(n − p), as nls and curve_fit report.
 import type { PreparedScenario } from '../../simulate.ts';
 import { prepareScenario } from '../../simulate.ts';
-import { InputError, type Issue } from '../../model/errors.ts';
+import { InputError, type Issue } from '../../errors.ts';
 import type { CompiledModel } from '../../model/compile.ts';
 import type { FitRequest, DataRow } from './schema.ts';
 import { ERROR_PARAMETERS } from './schema.ts';
 import { solveSensitivities, solveStates, type SensitivityColumn } from './sensitivity.ts';
-import type { LmEvaluation } from './lm.ts';
+import type { LmEvaluation } from '../../numerics/lm.ts';
 
 export const DEFAULT_SUBJECT = 'default';
 

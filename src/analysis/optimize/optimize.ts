@@ -5,12 +5,12 @@
 // simulate() of the scenario with the candidate's doses, so metrics mean what they mean elsewhere.
 import { OptimizeRequest, type Choice, type DrugChoice } from './schema.ts';
 import { simulate } from '../../simulate.ts';
-import { InputError, SolveError, fromZodIssues, type Issue } from '../../model/errors.ts';
+import { InputError, SolveError, fromZodIssues, type Issue } from '../../errors.ts';
 import type { Dose, SimulationResult } from '../../scenario/schema.ts';
-import { mulberry32 } from '../population.ts';
-import { latinHypercube } from '../fit/fit.ts';
+import { mulberry32 } from '../../numerics/random.ts';
+import { latinHypercube } from '../../numerics/sampling.ts';
 import { resolveModel } from '../../model/library.ts';
-import { nelderMead } from './nelder-mead.ts';
+import { nelderMead } from '../../numerics/nelder-mead.ts';
 
 export { nelderMead };
 

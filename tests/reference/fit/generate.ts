@@ -6,7 +6,7 @@
 //   node src/cli/run-ts.mjs tests/reference/fit/generate.ts
 import { writeFileSync } from 'node:fs';
 import { simulate } from '../../../src/simulate.ts';
-import { mulberry32, normalSampler } from '../../../src/analysis/population.ts';
+import { mulberry32, normalSampler } from '../../../src/numerics/random.ts';
 
 const TREATED = [{ target: 'Cd', amount: 10, start: 10, every: 7, count: 5 }];
 const truth = { r: 0.1, K: 1e9, V0: 5e7, kKill: 0.02, kel: 0.2 };
