@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
-import { simulatePopulation, defaultWorkers, type PopulationSubject } from '../src/analysis/population.ts';
+import { simulatePopulation, type PopulationSubject } from '../src/analysis/population.ts';
 import { w1Scenario, w2Scenario, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method } from './workloads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -241,11 +241,11 @@ async function runW3() {
   const method = (base?.method.split(' ')[0] ?? 'odex') as Method;
   const subjects = w3SubjectList(w3Subjects);
   const ref = loadRef<W3Ref>('w3_reference');
-  const workers = defaultWorkers();
-  for (const [label, nw, n] of [[`pool of ${workers} workers`, workers, w3Subjects], ['1 thread', 1, Math.min(w3Subjects, quick ? 200 : 1000)]] as const) {
+  // Single-threaded: splitting populations across workers is the job system's (src/jobs).
+  for (const [label, n] of [['1 thread', Math.min(w3Subjects, quick ? 200 : 1000)]] as const) {
     try {
       const t0 = performance.now();
-      const pop = await simulatePopulation({ scenario: w2Scenario(method), subjects: subjects.slice(0, n), workers: nw, keepSubjects: 100 });
+      const pop = await simulatePopulation({ scenario: w2Scenario(method), subjects: subjects.slice(0, n), keepSubjects: 100 });
       const ms = performance.now() - t0;
       const err = ref ? w3Error(pop.times, pop.subjects.map((s) => s.states)) : NO_ERR;
       rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: ms, rhsEvaluations: pop.stats.rhsEvaluations,

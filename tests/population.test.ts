@@ -1,93 +1,181 @@
-// Virtual populations: the pooled (worker_threads) run must give exactly the single-threaded numbers, and
-// each subject must equal a plain simulate() of the scenario with that subject's parameters.
+// Virtual populations: chunk-invariant (any split of the subjects merges to the same numbers), correlated Ω
+// reproduced within Monte Carlo error at n = 10,000, the η transforms, covariates, residual error, and
+// response probabilities reproduced by a hand computation from the drawn parameters.
 import { describe, it, expect } from 'vitest';
+import { runPopulation, simulatePopulationChunk, mergePopulationChunks } from '../src/analysis/population-request.ts';
 import { simulatePopulation, lognormalSubjects } from '../src/analysis/population.ts';
-import { mulberry32 } from '../src/numerics/random.ts';
+import { responseSummary, kaplanMeier, kmMedian, ResponseOptions } from '../src/analysis/trial.ts';
 import { simulate } from '../src/simulate.ts';
+import { InputError } from '../src/errors.ts';
 
-const model = {
-  id: 'pop-test',
-  title: 'KP98 with two-compartment antibody PK (population test)',
-  timeUnit: 'day',
-  parameters: {
-    c: { value: 0.035 }, mu2: { value: 0.03 }, p1: { value: 0.1245 }, g1: { value: 2e7 }, r2: { value: 0.18 },
-    b: { value: 1e-9 }, a: { value: 1 }, g2: { value: 1e5 }, p2: { value: 5 }, g3: { value: 1e3 }, mu3: { value: 10 },
-    CL: { value: 0.22 }, V1: { value: 3.48 }, Q: { value: 0.795 }, V2: { value: 4.06 }, EC50: { value: 0.5 }, emax: { value: 0.5 },
-  },
-  states: { E: { initial: 1 }, T: { initial: 1e5 }, IL: { initial: 1 }, Ac: { initial: 0 }, Ap: { initial: 0 } },
-  assignments: { occ: '(Ac/V1)/(Ac/V1 + EC50)' },
-  odes: {
-    E: 'c*T*(1 + emax*occ) - mu2*E + p1*E*IL/(g1 + IL)',
-    T: 'r2*T*(1 - b*T) - a*E*T/(g2 + T)',
-    IL: 'p2*E*T/(g3 + T) - mu3*IL',
-    Ac: '-(CL/V1)*Ac - (Q/V1)*Ac + (Q/V2)*Ap',
-    Ap: '(Q/V1)*Ac - (Q/V2)*Ap',
-  },
+/** D(t) = D0·exp(g·t) (sum of diameters, mm), and a drug-free state for residual-error checks. */
+const expModel = {
+  id: 'exp-diam', title: 'exponential diameter', timeUnit: 'day',
+  parameters: { g: { value: -0.01 }, D0: { value: 50 }, f: { value: 0.5 }, u: { value: 0 }, WT: { value: 70 } },
+  states: { D: { initial: 'D0' }, A: { initial: 0 } },
+  odes: { D: 'g*D', A: '-0.1*A' },
+  outputs: { sumOfDiameters_mm: 'D', tumor: 'D', fu: 'f + u + 0*WT' },
 };
+const base = { model: expModel, times: { start: 0, end: 200, step: 10 }, solver: { method: 'dopri5' as const, rtol: 1e-9, atol: 1e-9 } };
 
-const scenario = {
-  model,
-  times: { start: 0, end: 120, step: 5 },
-  doses: [{ target: 'Ac', amount: 200, start: 0, every: 21, count: 4 }],
-  solver: { method: 'odex' as const, rtol: 1e-7, atol: 1e-9 },
-  metrics: false,
-};
+function withoutMs<T extends { stats: { ms: number } }>(r: T) {
+  return { ...r, stats: { ...r.stats, ms: 0 } };
+}
 
-const subjects = lognormalSubjects(10, { c: 0.035, r2: 0.18, EC50: 0.5 }, { c: 0.3, r2: 0.3, EC50: 0.3 }, 42);
-
-describe('simulatePopulation', () => {
-  it('draws reproducible subjects from a seed', () => {
-    expect(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7)).toEqual(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7));
-    expect(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7)).not.toEqual(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 8));
-    const u = mulberry32(1);
-    for (let i = 0; i < 100; i++) {
-      const v = u();
-      expect(v >= 0 && v < 1).toBe(true);
-    }
+describe('population chunks', () => {
+  const request = {
+    ...base,
+    population: {
+      n: 13, seed: 11,
+      omega: { block: [['g', 'D0', 'f'], [[0.0001, 0.0005, 0], [0.0005, 0.04, 0.01], [0, 0.01, 0.25]]] },
+      distributions: { g: 'normal', f: 'logitnormal' },
+      covariates: { table: { columns: ['weight', 'WT'], rows: [[50, 1], [70, 2], [90, 3]] } },
+      residual: { tumor: { proportional: 0.1, additive: 0.5 } },
+      series: ['tumor', 'fu'], perSubject: { series: true }, response: { progressionBy: [50, 100] },
+    },
+    arms: [{ name: 'a', parameters: { u: 0 } }, { name: 'b', parameters: { u: 1 }, doses: [{ target: 'A', amount: 10 }] }],
+  };
+  it('merges to the same summary whatever the chunking', () => {
+    const whole = runPopulation(request);
+    expect(whole.stats.solved).toBe(13);
+    const parts = [[7, 6], [0, 3], [3, 4]].map(([s, c]) => simulatePopulationChunk(request, s, c));
+    const merged = mergePopulationChunks(request, JSON.parse(JSON.stringify(parts)));
+    expect(withoutMs(merged)).toEqual(withoutMs(whole));
+    const ones = Array.from({ length: 13 }, (_, i) => simulatePopulationChunk(request, i, 1));
+    expect(withoutMs(mergePopulationChunks(request, ones.reverse()))).toEqual(withoutMs(whole));
+    // a gap or an overlap is refused
+    expect(() => mergePopulationChunks(request, parts.slice(0, 2))).toThrow(InputError);
   });
+  it('per subject: transforms, covariate rows and residual error as declared', () => {
+    const r = runPopulation(request);
+    const subj = r.subjects as { parameters: Record<string, number>; covariates: Record<string, number>; arms: { series: Record<string, number[]> }[] }[];
+    for (const s of subj) {
+      expect([[50, 1], [70, 2], [90, 3]]).toContainEqual([s.covariates.weight, s.covariates.WT]);
+      expect(s.parameters.f).toBeGreaterThan(0);
+      expect(s.parameters.f).toBeLessThan(1);
+      // 'fu' has no residual error: f + u exactly, per arm
+      expect(s.arms[0].series.fu[3]).toBeCloseTo(s.parameters.f, 12);
+      expect(s.arms[1].series.fu[3]).toBeCloseTo(s.parameters.f + 1, 12);
+      // tumor has residual error: not the model prediction, but close to it
+      const pred = s.parameters.D0 * Math.exp(s.parameters.g * 100);
+      expect(s.arms[0].series.tumor[10]).not.toBe(pred);
+      expect(Math.abs(s.arms[0].series.tumor[10] / pred - 1)).toBeLessThan(0.6);
+    }
+    // quantiles are exact type-7 over the subjects
+    const col = subj.map((s) => s.arms[1].series.fu[0]).sort((a, b) => a - b);
+    expect(r.arms[1].summary.fu['q0.5'][0]).toBe(col[6]);
+  });
+});
 
-  it('gives the same numbers single-threaded and on a worker pool', async () => {
-    const single = await simulatePopulation({ scenario, subjects, workers: 1, quantiles: [0.05, 0.5, 0.95], keepSubjects: true });
-    const pooled = await simulatePopulation({ scenario, subjects, workers: 2, chunkSize: 3, quantiles: [0.05, 0.5, 0.95], keepSubjects: true });
-    expect(single.stats.workers).toBe(1);
-    expect(pooled.stats.workers).toBe(2);
-    expect(pooled.failures).toEqual([]);
-    expect(pooled.times).toEqual(single.times);
-    expect(pooled.subjects.length).toBe(10);
-    for (let j = 0; j < subjects.length; j++) {
-      for (const s of ['E', 'T', 'IL', 'Ac', 'Ap']) {
-        expect(Array.from(pooled.subjects[j].states[s])).toEqual(Array.from(single.subjects[j].states[s]));
+describe('correlated Ω', () => {
+  it('reproduces SDs and correlations within Monte Carlo error at n = 10,000', () => {
+    const sd = { a: 0.3, b: 0.2, c: 0.5 };
+    const rho = [[1, 0.6, -0.3], [0.6, 1, 0.2], [-0.3, 0.2, 1]];
+    const model = { id: 'lin', title: 'lin', timeUnit: 'day', parameters: { a: { value: 1 }, b: { value: 2 }, c: { value: 3 } }, states: { x: { initial: 0 } }, odes: { x: '-x' } };
+    const n = 10_000;
+    const r = runPopulation({ model, times: { start: 0, end: 1, step: 1 }, metrics: false, population: { n, seed: 5, omega: { sd, correlation: rho }, perSubject: true, series: ['x'] } });
+    const typical = { a: 1, b: 2, c: 3 };
+    const names = ['a', 'b', 'c'] as const;
+    const eta = names.map((k) => (r.subjects as { parameters: Record<string, number> }[]).map((s) => Math.log(s.parameters[k] / typical[k])));
+    const mean = eta.map((e) => e.reduce((x, y) => x + y, 0) / n);
+    const cov = (i: number, j: number) => eta[i].reduce((acc, _, k) => acc + (eta[i][k] - mean[i]) * (eta[j][k] - mean[j]), 0) / (n - 1);
+    names.forEach((k, i) => {
+      const s = Math.sqrt(cov(i, i));
+      // SE of an SD ≈ σ/√(2n); 4 SE
+      expect(Math.abs(s - sd[k])).toBeLessThan(4 * sd[k] / Math.sqrt(2 * n));
+      expect(Math.abs(mean[i])).toBeLessThan(4 * sd[k] / Math.sqrt(n));
+      for (let j = 0; j < i; j++) {
+        const rr = cov(i, j) / Math.sqrt(cov(i, i) * cov(j, j));
+        // SE of a correlation ≈ (1 − ρ²)/√n; 4 SE
+        expect(Math.abs(rr - rho[i][j])).toBeLessThan(4 * (1 - rho[i][j] ** 2) / Math.sqrt(n));
       }
+    });
+  }, 60_000);
+  it('refuses an Ω that is not positive definite, naming the field', () => {
+    const req = { ...base, population: { n: 5, omega: { sd: { g: 0.001, D0: 0.1, f: 0.1 }, correlation: [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]] } } };
+    try {
+      runPopulation(req);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as InputError).issues[0].path).toEqual(['population', 'omega']);
+      expect((e as InputError).message).toMatch(/not positive definite/);
     }
-    expect(pooled.stats.rhsEvaluations).toBe(single.stats.rhsEvaluations);
-    for (const s of ['E', 'T']) {
-      for (let r = 0; r < 3; r++) expect(Array.from(pooled.summary!.values[s][r])).toEqual(Array.from(single.summary!.values[s][r]));
-    }
-  }, 120_000);
+    expect(() => runPopulation({ ...req, population: { n: 5, omega: { block: [['g', 'D0'], [[1, 2], [3, 1]]] } } })).toThrow(/not symmetric/);
+    expect(() => runPopulation({ ...req, population: { n: 5, omega: { nope: 0.2 } } })).toThrow(/'nope' is not a parameter/);
+    expect(() => runPopulation({ ...req, population: { n: 5, omega: { f: 0.2 }, distributions: { f: 'logitnormal' }, }, parameters: { f: 2 } })).toThrow(/logit-normal/);
+  });
+});
 
-  it('matches simulate() subject by subject, and summarises with quantiles', async () => {
-    const pop = await simulatePopulation({ scenario, subjects: subjects.slice(0, 4), workers: 1, states: ['T'], quantiles: [0, 0.5, 1], keepSubjects: 4 });
-    expect(pop.states).toEqual(['T']);
+describe('response probabilities', () => {
+  it('Kaplan–Meier and its median match a hand computation with censoring', () => {
+    // times 2, 3+, 4, 4, 6+, 8: S = 5/6 at 2; 3/4·5/6 → at 4 (risk 4, 2 events) 5/6·2/4 = 0.41667; at 8: 0
+    const km = kaplanMeier([2, 3, 4, 4, 6, 8], [true, false, true, true, false, true]);
+    expect(km.map((p) => p.time)).toEqual([2, 3, 4, 6, 8]);
+    expect(km[0].survival).toBeCloseTo(5 / 6, 14);
+    expect(km[2].survival).toBeCloseTo((5 / 6) * (2 / 4), 14);
+    expect(km[4].survival).toBe(0);
+    // Greenwood at t = 4: S²·(1/(6·5) + 2/(4·2))
+    expect(km[2].se).toBeCloseTo((5 / 12) * Math.sqrt(1 / 30 + 2 / 8), 14);
+    expect(kmMedian([2, 3, 4, 4, 6, 8], [true, false, true, true, false, true])).toBe(4);
+  });
+  it('ORR, P(progression by t) and their binomial standard errors from per-subject metrics', () => {
+    const m = (best: string, ttp?: number) => ({ bestOverallResponse: best, confirmedBestOverallResponse: best, progressed: ttp !== undefined, ...(ttp !== undefined ? { timeToProgression: ttp } : {}) });
+    const metrics = [m('CR'), m('PR'), m('PR', 150), m('SD'), m('SD', 60), m('PD', 20), m('PD', 40), m('SD', 100), undefined, m('SD')];
+    const r = responseSummary(metrics, 180, ResponseOptions.parse({ progressionBy: [50, 100] }), 1);
+    expect(r.evaluable).toBe(9);
+    expect(r.objectiveResponse!.count).toBe(3);
+    expect(r.objectiveResponse!.p).toBeCloseTo(3 / 9, 15);
+    expect(r.objectiveResponse!.se).toBeCloseTo(Math.sqrt((1 / 3) * (2 / 3) / 9), 15);
+    expect(r.progressionBy.map((x) => x.count)).toEqual([2, 4]);
+    // KM without censoring before 180: S(100) = 5/9, S(150) = 4/9 ≤ 0.5: the median is 150
+    expect(r.timeToProgression!.median).toBe(150);
+    expect(r.timeToProgression!.medianSe).toBeGreaterThan(0);
+  });
+  it('the population reproduces RECIST response and progression computed by hand from the drawn parameters', () => {
+    const n = 200;
+    const T = 200;
+    const r = runPopulation({ ...base, parameters: { g: 0.004 }, population: { n, seed: 3, omega: { g: 0.02 }, distributions: { g: 'normal' }, perSubject: true, response: { progressionBy: [100] } } });
+    const gs = (r.subjects as { parameters: { g: number } }[]).map((s) => s.parameters.g);
+    const dt = T / 2000;
+    // Responder (confirmed PR): D/D0 = e^{gt} ≤ 0.7 from t* = ln 0.7 / g, held to the end ≥ 28 days.
+    // Progression: e^{gt} ≥ 1.2 (and +10 mm ≥ 5 mm) at t = ln 1.2 / g.
+    let responders = 0;
+    let progByT = 0;
+    let ambiguous = 0;
+    const ttp: number[] = [];
+    const ev: boolean[] = [];
+    for (const g of gs) {
+      const tr = g < 0 ? Math.log(0.7) / g : Infinity;
+      if (Math.abs(tr - (T - 28)) < 2 * dt) ambiguous++;
+      if (tr <= T - 28) responders++;
+      const tp = g > 0 ? Math.log(1.2) / g : Infinity;
+      if (Math.abs(tp - 100) < 2 * dt) ambiguous++;
+      if (tp <= 100) progByT++;
+      ttp.push(Math.min(tp, T));
+      ev.push(tp <= T);
+    }
+    expect(ambiguous).toBe(0);
+    const res = r.response!;
+    expect(res.objectiveResponse!.count).toBe(responders);
+    expect(res.objectiveResponse!.se).toBeCloseTo(Math.sqrt((responders / n) * (1 - responders / n) / n), 12);
+    expect(res.progressionBy[0].count).toBe(progByT);
+    const med = kmMedian(ttp, ev);
+    expect(med).not.toBeNull();
+    expect(Math.abs(res.timeToProgression!.median! - med!)).toBeLessThanOrEqual(dt + 1e-9);
+  });
+});
+
+describe('given subjects', () => {
+  it('matches simulate() subject by subject; failures are reported', () => {
+    const subjects = lognormalSubjects(4, { g: -0.01, D0: 50 }, { g: 0.3, D0: 0.2 }, 42);
+    expect(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7)).toEqual(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7));
+    const pop = simulatePopulation({ scenario: { ...base, metrics: false }, subjects: [...subjects, { parameters: { nope: 1 } }], states: ['D'] });
     for (let j = 0; j < 4; j++) {
-      const one = simulate({ ...scenario, parameters: subjects[j].parameters });
-      expect(Array.from(pop.subjects[j].states.T)).toEqual(one.states.T);
+      const one = simulate({ ...base, metrics: false, parameters: subjects[j].parameters });
+      expect(Array.from(pop.subjects[j].states.D)).toEqual(one.states.D);
     }
-    const k = 10;
-    const col = pop.subjects.map((s) => s.states.T[k]).sort((x, y) => x - y);
-    expect(pop.summary!.values.T[0][k]).toBe(col[0]);
-    expect(pop.summary!.values.T[2][k]).toBe(col[3]);
-    expect(pop.summary!.values.T[1][k]).toBeCloseTo((col[1] + col[2]) / 2, 6);
-  });
-
-  it('reports a subject that cannot be built instead of failing the population', async () => {
-    const pop = await simulatePopulation({ scenario, subjects: [subjects[0], { parameters: { nope: 1 } }, subjects[1]], workers: 1, states: ['T'] });
-    expect(pop.failures.map((f) => f.index)).toEqual([1]);
-    expect(pop.failures[0].message).toMatch(/nope/);
-    expect(Number.isNaN(pop.subjects[1].states.T[0])).toBe(true);
-    expect(pop.stats.solved).toBe(2);
-  });
-
-  it('rejects a name that is neither a state nor an output', async () => {
-    await expect(simulatePopulation({ scenario, subjects, states: ['Q'] })).rejects.toThrow(/'Q' is neither a state nor an output/);
+    expect(pop.failures.map((f) => f.index)).toEqual([4]);
+    expect(() => simulatePopulation({ scenario: base, subjects, states: ['Q'] })).toThrow(/'Q' is neither a state nor an output/);
   });
 });

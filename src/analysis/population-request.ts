@@ -1,75 +1,130 @@
-// A virtual population as one request (POST /api/population): a scenario, the between-subject variability
-// of some parameters (log-normal: p_i = p · exp(η), η ~ N(0, ω²), seeded), and the quantiles of chosen
-// states or outputs over time. The zod schema is the request's single definition (validation and OpenAPI).
+// A virtual population (or a trial: arms × virtual population) as one request: POST /api/population and
+// `immunopd population`. The zod schema is the request's single definition (validation, OpenAPI, CLI).
+// Entry points for the job system: simulatePopulationChunk(request, start, count) → a JSON partial, and
+// mergePopulationChunks(request, partials) → the summary; runPopulation(request) is one chunk + merge.
 import { z } from 'zod';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
-import { prepareScenario } from '../simulate.ts';
-import { simulatePopulation, lognormalSubjects } from './population.ts';
+import { resolvePopulation, populationChunk, mergeChunks, type PopulationPartial, type PopulationResponse } from './population.ts';
+import { TrialArm, ResponseOptions, TRIAL_LIMITS } from './trial.ts';
 
-export const POPULATION_LIMITS = { subjects: 5_000, series: 20 };
+export const POPULATION_LIMITS = {
+  subjects: 20_000,
+  series: 20,
+  /** subjects × arms: the solves of one request. */
+  solves: 20_000,
+  /** subjects × arms × series × output times kept for exact quantiles and per-subject series. */
+  values: 5_000_000,
+  /** rows of a covariate table. */
+  tableRows: 100_000,
+};
+
+const finite = (what: string) => z.number().refine(Number.isFinite, `${what} must be finite`);
+const name = z.string().min(1).max(64);
+const matrix = z.array(z.array(finite('matrix entries')).max(50)).max(50);
+
+export const Omega = z.union([
+  z.strictObject({
+    /** NONMEM $OMEGA BLOCK: parameter names and the variance–covariance matrix of their η. */
+    block: z.tuple([z.array(name).min(1).max(50), matrix]),
+  }),
+  z.strictObject({
+    /** Standard deviations of η by parameter, and their correlation matrix (in the order of `sd`). */
+    sd: z.record(name, z.number().min(0).max(5)),
+    correlation: matrix,
+  }),
+  /** Diagonal: the standard deviation ω of η per parameter. */
+  z.record(name, z.number().min(0, 'omega must be >= 0').max(5, 'omega must be <= 5')),
+]);
+
+const Bound = { lower: finite('lower').optional(), upper: finite('upper').optional() };
+export const CovariateDistribution = z.discriminatedUnion('distribution', [
+  z.strictObject({ distribution: z.literal('normal'), mean: finite('mean'), sd: z.number().min(0).refine(Number.isFinite), ...Bound }),
+  z.strictObject({ distribution: z.literal('lognormal'), median: z.number().gt(0).refine(Number.isFinite), omega: z.number().min(0).max(5), ...Bound }),
+  z.strictObject({ distribution: z.literal('uniform'), lower: finite('lower'), upper: finite('upper') }).refine((d) => d.upper >= d.lower, { message: 'upper must be >= lower', path: ['upper'] }),
+]);
+
+export const Covariates = z.union([
+  /** Independent draws per covariate. */
+  z.strictObject({ distributions: z.record(name, CovariateDistribution) }),
+  /** Whole rows resampled (with replacement) from a table, keeping the covariates' joint distribution. */
+  z.strictObject({
+    table: z.strictObject({
+      columns: z.array(name).min(1).max(50),
+      rows: z.array(z.array(finite('table values'))).min(1).max(POPULATION_LIMITS.tableRows),
+    }).superRefine((t, ctx) => {
+      t.rows.forEach((r, i) => {
+        if (r.length !== t.columns.length) ctx.addIssue({ code: 'custom', path: ['rows', i], message: `row has ${r.length} values for ${t.columns.length} columns` });
+      });
+    }),
+  }),
+]);
 
 export const PopulationRequest = Scenario.extend({
   population: z.strictObject({
     n: z.number().int().min(1).max(POPULATION_LIMITS.subjects, `at most ${POPULATION_LIMITS.subjects} subjects`),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
-    /** ω per parameter: the standard deviation of η in p · exp(η). */
-    omega: z.record(z.string(), z.number().min(0, 'omega must be >= 0').max(5, 'omega must be <= 5')),
+    /** Between-subject variability Ω: diagonal SDs, a block, or SDs plus a correlation matrix. */
+    omega: Omega,
+    /** How η enters each parameter (default log-normal): θ·exp(η), θ + η, or expit(logit θ + η). */
+    distributions: z.record(name, z.enum(['lognormal', 'normal', 'logitnormal'])).optional(),
+    /** Covariates: 'weight' (the dosing weight, kg) or model parameters, per subject. */
+    covariates: Covariates.optional(),
+    /** Residual error on reported series: y·(1 + proportional·ε₁) + additive·ε₂, ε ~ N(0, 1). */
+    residual: z.record(name, z.strictObject({ additive: z.number().min(0).optional(), proportional: z.number().min(0).max(10).optional() })).optional(),
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(9).default([0.05, 0.5, 0.95]),
     /** States or outputs to summarise (default: `tumor` when the model has it, else every state). */
-    series: z.array(z.string().max(64)).min(1).max(POPULATION_LIMITS.series).optional(),
+    series: z.array(name).min(1).max(POPULATION_LIMITS.series).optional(),
+    /** Per-subject output: drawn parameters, covariates and metrics; `{ series: true }` adds the series. */
+    perSubject: z.union([z.boolean(), z.strictObject({ series: z.boolean() })]).default(false),
+    /** Response probabilities per arm (RECIST 1.1), with Monte Carlo standard errors. */
+    response: ResponseOptions.optional(),
   }),
+  /** Trial arms over the same virtual subjects (each replaces doses/therapies and adds parameters). */
+  arms: z.array(TrialArm).min(1).max(TRIAL_LIMITS.arms, `at most ${TRIAL_LIMITS.arms} arms`).optional(),
+}).superRefine((r, ctx) => {
+  const seen = new Set<string>();
+  r.arms?.forEach((a, i) => {
+    if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice` });
+    seen.add(a.name);
+  });
+  const nArms = r.arms?.length ?? 1;
+  if (r.population.n * nArms > POPULATION_LIMITS.solves) {
+    ctx.addIssue({ code: 'custom', path: ['population', 'n'], message: `${r.population.n} subjects × ${nArms} arms = ${r.population.n * nArms} solves (at most ${POPULATION_LIMITS.solves})` });
+  }
 });
 export type PopulationRequest = z.infer<typeof PopulationRequest>;
+export type { PopulationResponse, PopulationPartial };
 
-export interface PopulationResponse {
-  model: string;
-  times: number[];
-  quantiles: number[];
-  /** series → { "q0.05": [...], ..., mean: [...] } over the output times. */
-  summary: Record<string, Record<string, number[]>>;
-  failures: { index: number; message: string }[];
-  stats: { subjects: number; solved: number; ms: number; steps: number; rhsEvaluations: number };
-}
-
-/** Run a population request in this thread (the server already runs it in a solver worker). */
-export async function runPopulation(input: unknown, workers = 0): Promise<PopulationResponse> {
+export function parsePopulationRequest(input: unknown): PopulationRequest {
   const parsed = PopulationRequest.safeParse(input);
   if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
-  const { population, ...scenario } = parsed.data;
-  const prep = prepareScenario(scenario);
-  const typical: Record<string, number> = {};
-  for (const name of Object.keys(population.omega)) {
-    const j = prep.model.paramIndex.get(name);
-    if (j === undefined) throw new InputError(`'${name}' is not a parameter of model '${prep.model.id}'`, ['population', 'omega', name]);
-    typical[name] = prep.params[j];
+  return parsed.data;
+}
+
+function resolve(input: unknown) {
+  const R = resolvePopulation(parsePopulationRequest(input));
+  const values = R.request.population.n * R.arms.length * R.series.length * R.arms[0].prep.times.length;
+  if (values > POPULATION_LIMITS.values) {
+    throw new InputError(`${values} values to keep (subjects × arms × series × output times; at most ${POPULATION_LIMITS.values}): fewer output times, series or subjects`, ['population', 'n']);
   }
-  const series = population.series ?? (prep.model.outputNames.includes('tumor') ? ['tumor'] : prep.model.stateNames);
-  const r = await simulatePopulation({
-    scenario,
-    subjects: lognormalSubjects(population.n, typical, population.omega, population.seed),
-    states: series,
-    keepSubjects: false,
-    quantiles: population.quantiles,
-    workers,
-  }).catch((e: unknown) => {
-    // Names in `series` are checked by the population module under ['states', j].
-    if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ path: i.path[0] === 'states' ? ['population', 'series', ...i.path.slice(1)] : i.path, message: i.message })));
-    throw e;
-  });
-  const summary: PopulationResponse['summary'] = {};
-  for (const name of r.states) {
-    const entry: Record<string, number[]> = {};
-    population.quantiles.forEach((q, k) => (entry[`q${q}`] = Array.from(r.summary!.values[name][k])));
-    entry.mean = Array.from(r.summary!.mean[name]);
-    summary[name] = entry;
-  }
-  return {
-    model: prep.model.id,
-    times: r.times,
-    quantiles: population.quantiles,
-    summary,
-    failures: r.failures,
-    stats: { subjects: r.stats.subjects, solved: r.stats.solved, ms: r.stats.ms, steps: r.stats.steps, rhsEvaluations: r.stats.rhsEvaluations },
-  };
+  return R;
+}
+
+/** Subjects [start, start + count) of a population request: a JSON partial for mergePopulationChunks. */
+export function simulatePopulationChunk(input: unknown, start: number, count: number): PopulationPartial {
+  return populationChunk(resolve(input), start, count);
+}
+
+/** The summary from partials covering every subject exactly once (any chunking gives the same numbers). */
+export function mergePopulationChunks(input: unknown, partials: PopulationPartial[]): PopulationResponse {
+  return mergeChunks(resolve(input), partials);
+}
+
+/** A whole population request in this thread: one chunk of every subject, merged. */
+export function runPopulation(input: unknown): PopulationResponse {
+  const started = performance.now();
+  const R = resolve(input);
+  const part = populationChunk(R, 0, R.request.population.n);
+  return mergeChunks(R, [part], performance.now() - started);
 }

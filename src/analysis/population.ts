@@ -1,263 +1,222 @@
-// Virtual populations: one scenario, many subjects with their own parameter values (and optionally initial
-// values). The scenario is validated and its model compiled once (per worker thread); each subject is then a
-// parameter vector and a solve. Large populations run on a pool of `node:worker_threads` sized to the cores;
-// the workers load this same file (through tsx, so the TypeScript sources need no build step).
+// Virtual populations, single-threaded and chunkable. A population request (population-request.ts) is
+// resolved once per process (`resolvePopulation`: the model compiled, Ω factored, names checked); then any
+// range of subjects [start, start + count) is simulated by `populationChunk` into a partial that holds every
+// per-subject value the summary needs, and `mergeChunks` turns any set of partials covering 0..n-1 into the
+// summary. Subject i's draws depend only on (seed, i) and the merge works in subject order, so the summary
+// is the same, bit for bit, whatever the chunking (the job system splits populations across workers).
 //
-// Results: per-subject state trajectories (all subjects or the first k, selected states) and/or summaries
-// (quantiles of chosen states over time), plus per-subject failures and solver counters.
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { availableParallelism, cpus } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
+// Quantiles are exact (type 7, as R's default and numpy's 'linear': linear interpolation between order
+// statistics) over every solved subject's value at each output time: the partials carry all values.
+//
+// `simulatePopulation` (a list of given subjects, no sampling) is kept for callers that draw their own.
 import type { ScenarioInput } from '../scenario/schema.ts';
-import { prepareScenario, solvePrepared, parameterVector, initialState, type PreparedScenario } from '../simulate.ts';
-import { InputError } from '../errors.ts';
+import { prepareScenario, solvePrepared, parameterVector, initialState, metricsGrid, buildResult, type PreparedScenario } from '../simulate.ts';
+import { InputError, SolveError, type Path } from '../errors.ts';
 import { mulberry32, normalSampler } from '../numerics/random.ts';
+import { omegaMatrix, cholesky, subjectStream, transform, drawEta, drawCovariate, type Transform } from './population-sampling.ts';
+import { armScenario, responseSummary, type ResponseSummary } from './trial.ts';
+import type { PopulationRequest } from './population-request.ts';
 
-export interface PopulationSubject {
-  /** Parameter values of this subject (override the scenario's `parameters`). */
-  parameters?: Record<string, number>;
-  /** Initial values of this subject (override the scenario's `initial`). */
-  initial?: Record<string, number>;
-}
+// ---------------------------------------------------------------------------------------------------------
+// Resolving a request
+// ---------------------------------------------------------------------------------------------------------
 
-export interface PopulationOptions {
+interface ResolvedArm {
+  name: string;
   scenario: ScenarioInput;
-  subjects: PopulationSubject[];
-  /** States or outputs whose trajectories are kept per subject / summarised (default: all states). */
-  states?: string[];
-  /** Keep per-subject trajectories: true = all subjects, a number = the first k subjects, false = none (default: true when no summary is asked). */
-  keepSubjects?: boolean | number;
-  /** Summarise `states` by these quantiles at every output time (e.g. [0.05, 0.5, 0.95]). */
-  quantiles?: number[];
-  /**
-   * Worker threads: 0 or 1 = solve in this thread. Default: solve the first few subjects here, estimate the
-   * cost of the rest, and use a pool sized to the cores when that clearly outweighs starting the workers
-   * (each loads the TypeScript sources and mathjs, a few seconds).
-   */
-  workers?: number;
-  /** Subjects per message to a worker (default: balanced, about 8 chunks per worker). */
-  chunkSize?: number;
+  prep: PreparedScenario;
+  grid: Float64Array;
 }
 
-export interface SubjectResult {
-  index: number;
-  /** state name → values at the output times. */
-  states: Record<string, Float64Array>;
+export interface ResolvedPopulation {
+  request: PopulationRequest;
+  arms: ResolvedArm[];
+  /** Parameters with between-subject variability, in Ω order. */
+  etaNames: string[];
+  etaIndex: number[];
+  transforms: Transform[];
+  L: Float64Array;
+  covariateNames: string[];
+  series: string[];
+  /** Metrics are needed (response probabilities or per-subject output). */
+  needMetrics: boolean;
 }
 
-export interface PopulationSummary {
-  quantiles: number[];
-  /** state name → one array per quantile, each over the output times; NaN where every subject failed. */
-  values: Record<string, Float64Array[]>;
-  /** state name → mean over subjects, per output time. */
-  mean: Record<string, Float64Array>;
-}
+const P = (...p: Path): Path => ['population', ...p];
 
-export interface PopulationResult {
-  times: number[];
-  states: string[];
-  subjects: SubjectResult[];
-  summary?: PopulationSummary;
-  failures: { index: number; message: string }[];
-  /** ms: wall time of the call; solveMs: time spent in solves summed over threads (the rest is pool start-up and assembly). */
-  stats: { subjects: number; solved: number; workers: number; ms: number; solveMs: number; steps: number; rhsEvaluations: number };
+export function resolvePopulation(request: PopulationRequest): ResolvedPopulation {
+  const { population, arms: armList, ...scenario } = request;
+  const base = scenario as ScenarioInput;
+  const armDefs = armList?.length ? armList : [undefined];
+  const arms: ResolvedArm[] = armDefs.map((a, k) => {
+    const sc = armScenario(base, a);
+    const prep = prepareScenario(sc, a ? ['arms', k] : []);
+    return { name: a?.name ?? 'population', scenario: sc, prep, grid: prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times };
+  });
+  const model = arms[0].prep.model;
+  const om = omegaMatrix(population.omega as never, P('omega'));
+  const m = om.names.length;
+  const etaIndex = om.names.map((name) => {
+    const j = model.paramIndex.get(name);
+    if (j === undefined) throw new InputError(`'${name}' is not a parameter of model '${model.id}'`, P('omega', ...(Object.hasOwn(population.omega, name) ? [name] : [])));
+    return j;
+  });
+  const L = cholesky(om.cov, m, om.names, P('omega'));
+  const dist = population.distributions ?? {};
+  for (const name of Object.keys(dist)) if (!om.names.includes(name)) throw new InputError(`'${name}' has no variability in omega`, P('distributions', name));
+  const transforms = om.names.map((n) => (Object.hasOwn(dist, n) ? dist[n] : 'lognormal') as Transform);
+  for (const arm of arms) {
+    om.names.forEach((n, j) => {
+      const theta = arm.prep.params[etaIndex[j]];
+      if (transforms[j] === 'lognormal' && !(theta > 0)) throw new InputError(`a log-normal parameter needs a typical value > 0 ('${n}' is ${theta}${arms.length > 1 ? ` in arm '${arm.name}'` : ''})`, P('omega'));
+      if (transforms[j] === 'logitnormal' && !(theta > 0 && theta < 1)) throw new InputError(`a logit-normal parameter needs a typical value in (0, 1) ('${n}' is ${theta})`, P('distributions', n));
+    });
+  }
+  const cov = population.covariates;
+  const covariateNames = cov ? ('table' in cov ? cov.table.columns : Object.keys(cov.distributions)) : [];
+  covariateNames.forEach((c) => {
+    const path = cov && 'table' in cov ? P('covariates', 'table', 'columns', covariateNames.indexOf(c)) : P('covariates', 'distributions', c);
+    if (c !== 'weight' && !model.paramIndex.has(c)) throw new InputError(`covariate '${c}' is neither 'weight' nor a parameter of model '${model.id}'`, path);
+    if (om.names.includes(c)) throw new InputError(`'${c}' is both a covariate and in omega`, path);
+  });
+  const series = population.series ?? (model.outputNames.includes('tumor') ? ['tumor'] : model.stateNames);
+  series.forEach((s, j) => {
+    if (!model.stateIndex.has(s) && !model.outputNames.includes(s)) throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, P('series', j));
+  });
+  for (const s of Object.keys(population.residual ?? {})) {
+    if (!series.includes(s)) throw new InputError(`residual error on '${s}', which is not in population.series`, P('residual', s));
+  }
+  if (population.response) for (const a of arms) if (!a.prep.scenario.metrics) throw new InputError('response probabilities need metrics: true', ['metrics']);
+  const needMetrics = arms[0].prep.scenario.metrics && (population.response !== undefined || population.perSubject !== false);
+  return { request, arms, etaNames: om.names, etaIndex, transforms, L, covariateNames, series, needMetrics };
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Solving a block of subjects (in this thread or in a worker)
+// A chunk of subjects
 // ---------------------------------------------------------------------------------------------------------
 
-interface BlockOutput {
-  /** Subject indices solved in this block, in order. */
-  indices: number[];
-  /** For each kept state (in `states` order): values of subject j at time k at [j*nT + k]; NaN for failures. */
-  data: Float64Array[];
-  failures: { index: number; message: string }[];
+export interface SubjectArmRecord {
+  /** Solver failure (the subject is left out of this arm's summaries). */
+  failure?: string;
+  metrics?: Record<string, unknown>;
+  /** One array per `series`, over the output times (with residual error when asked). */
+  series?: number[][];
+}
+
+export interface SubjectRecord {
+  id: number;
+  parameters: Record<string, number>;
+  covariates: Record<string, number>;
+  arms: SubjectArmRecord[];
+}
+
+/** A partial population: plain JSON data (no typed arrays), so that it can cross any queue. */
+export interface PopulationPartial {
+  start: number;
+  count: number;
+  subjects: SubjectRecord[];
   steps: number;
   rhsEvaluations: number;
-  /** Wall time spent solving this block, ms. */
-  ms: number;
 }
 
-interface Prepared {
-  prep: PreparedScenario;
-  /** Each kept series: a state (index into y) or an output (index into the model's outputs). */
-  series: { output: boolean; index: number }[];
-  nT: number;
+function drawSubject(R: ResolvedPopulation, id: number) {
+  const pop = R.request.population;
+  const s = subjectStream(pop.seed, id);
+  const m = R.etaNames.length;
+  const eta = drawEta(R.L, m, s.normal, new Float64Array(m));
+  const covariates: Record<string, number> = {};
+  const cov = pop.covariates;
+  if (cov && 'table' in cov) {
+    const row = cov.table.rows[Math.floor(s.uniform() * cov.table.rows.length)];
+    cov.table.columns.forEach((c, j) => (covariates[c] = row[j]));
+  } else if (cov) {
+    for (const c of R.covariateNames) covariates[c] = drawCovariate(cov.distributions[c], s, P('covariates', 'distributions', c));
+  }
+  // Residual errors for every arm, series and time, drawn before any solve so that a failed solve does
+  // not shift the stream of the next arm.
+  const nT = R.arms[0].prep.times.length;
+  const residual = R.arms.map(() => R.series.map((name) => {
+    const r = pop.residual && Object.hasOwn(pop.residual, name) ? pop.residual[name] : undefined;
+    if (!r) return undefined;
+    const e = new Float64Array(2 * nT);
+    for (let k = 0; k < 2 * nT; k++) e[k] = s.normal();
+    return { ...r, e };
+  }));
+  return { eta, covariates, residual };
 }
 
-function prepare(scenario: ScenarioInput, states: string[] | undefined): Prepared {
-  const prep = prepareScenario(scenario);
-  const names = states ?? prep.model.stateNames;
-  const series = names.map((s, j) => {
-    const i = prep.model.stateIndex.get(s);
-    if (i !== undefined) return { output: false, index: i };
-    const o = prep.model.outputNames.indexOf(s);
-    if (o >= 0) return { output: true, index: o };
-    throw new InputError(`'${s}' is neither a state nor an output of model '${prep.model.id}'`, ['states', j]);
-  });
-  return { prep, series, nT: prep.times.length };
-}
-
-function solveBlock(P: Prepared, first: number, subjects: PopulationSubject[]): BlockOutput {
-  const started = performance.now();
-  const { prep, series, nT } = P;
+function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array, covariates: Record<string, number>, id: number, parameters: Record<string, number> | null) {
+  let prep = arm.prep;
+  let grid = arm.grid;
+  if (Object.hasOwn(covariates, 'weight')) {
+    prep = prepareScenario({ ...arm.scenario, weight: covariates.weight });
+    grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
+  }
   const model = prep.model;
-  const n = model.stateNames.length;
-  const data = series.map(() => new Float64Array(subjects.length * nT));
-  const outs = series.some((q) => q.output) ? new Float64Array(model.outputNames.length) : null;
-  const row = new Float64Array(n);
-  const failures: BlockOutput['failures'] = [];
-  const indices: number[] = [];
+  const sc = prep.scenario;
+  const values: Record<string, number> = { ...sc.parameters };
+  for (const c of R.covariateNames) if (c !== 'weight') values[c] = covariates[c];
+  let p = parameterVector(model, values, sc.preset, ['subjects', id]);
+  p = Float64Array.from(p);
+  R.etaNames.forEach((n, j) => {
+    const k = R.etaIndex[j];
+    p[k] = transform(R.transforms[j], p[k], eta[j]);
+    if (parameters) parameters[n] = p[k];
+  });
+  const y0 = initialState(model, p, sc.initial, sc.preset, ['subjects', id]);
+  const sol = solvePrepared(prep, p, y0, grid);
+  const result = buildResult(prep, sol, 0, p, grid);
+  return { result, steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
+}
+
+/** Metrics kept per subject: everything numeric, boolean or categorical at the top level, plus drugs. */
+function keptMetrics(metrics: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(metrics)) if (k !== 'events' && k !== 'tumorSeries' && k !== 'tumorUnit') out[k] = v;
+  return out;
+}
+
+export function populationChunk(R: ResolvedPopulation, start: number, count: number): PopulationPartial {
+  const n = R.request.population.n;
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= n)) {
+    throw new InputError(`chunk [${start}, ${start + count}) is not within the population's ${n} subjects`, ['start']);
+  }
+  const subjects: SubjectRecord[] = [];
   let steps = 0;
   let rhsEvaluations = 0;
-  const sc = prep.scenario;
-  for (let j = 0; j < subjects.length; j++) {
-    const s = subjects[j];
-    const index = first + j;
-    indices.push(index);
-    try {
-      const p = s.parameters ? parameterVector(prep.model, { ...sc.parameters, ...s.parameters }, sc.preset, ['subjects', index]) : prep.params;
-      const y0 = s.initial || s.parameters ? initialState(prep.model, p, { ...sc.initial, ...(s.initial ?? {}) }, sc.preset, ['subjects', index]) : prep.y0;
-      const sol = solvePrepared(prep, p, y0);
-      steps += sol.counters.steps;
-      rhsEvaluations += sol.counters.rhsEvaluations;
-      for (let k = 0; k < nT; k++) {
-        if (outs) {
-          for (let i = 0; i < n; i++) row[i] = sol.y[k * n + i];
-          model.outputs(prep.times[k], row, p, outs);
-        }
-        for (let q = 0; q < series.length; q++) {
-          const { output, index } = series[q];
-          data[q][j * nT + k] = output ? outs![index] : sol.y[k * n + index];
-        }
-      }
-    } catch (e) {
-      failures.push({ index, message: e instanceof Error ? e.message : String(e) });
-      for (const col of data) col.fill(NaN, j * nT, (j + 1) * nT);
-    }
-  }
-  return { indices, data, failures, steps, rhsEvaluations, ms: performance.now() - started };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Worker side: this same module, started with workerData.kind === WORKER_KIND
-// ---------------------------------------------------------------------------------------------------------
-
-const WORKER_KIND = 'immunopd-population';
-
-type ToWorker = { type: 'block'; id: number; first: number; subjects: PopulationSubject[] } | { type: 'stop' };
-type FromWorker =
-  | { type: 'ready' }
-  | { type: 'init-error'; message: string }
-  | { type: 'block'; id: number; out: BlockOutput };
-
-if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) {
-  const port = parentPort;
-  const { scenario, states } = workerData as { scenario: ScenarioInput; states?: string[] };
-  let P: Prepared | undefined;
-  try {
-    P = prepare(scenario, states);
-    port.postMessage({ type: 'ready' } satisfies FromWorker);
-  } catch (e) {
-    port.postMessage({ type: 'init-error', message: e instanceof Error ? e.message : String(e) } satisfies FromWorker);
-  }
-  port.on('message', (msg: ToWorker) => {
-    if (msg.type === 'stop' || !P) {
-      port.close();
-      return;
-    }
-    const out = solveBlock(P, msg.first, msg.subjects);
-    port.postMessage({ type: 'block', id: msg.id, out } satisfies FromWorker, out.data.map((d) => d.buffer as ArrayBuffer));
-  });
-}
-
-/**
- * A worker that runs this module. Node 20 does not apply `--import` loaders inside worker threads, so the
- * worker is a tiny ESM bootstrap that registers tsx's loader (resolved to an absolute URL from this package,
- * independent of the current directory) in its own thread and then imports this file.
- */
-function startWorker(data: unknown): Worker {
-  const self = import.meta.url;
-  let pre = '';
-  if (self.endsWith('.ts')) {
-    const require = createRequire(self);
-    const esm = require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs');
-    // tsx 4 layout; otherwise whatever its "tsx/esm/api" export resolves to (it also exports register)
-    const api = pathToFileURL(existsSync(esm) ? esm : require.resolve('tsx/esm/api')).href;
-    pre = `const { register } = await import(${JSON.stringify(api)}); register();\n`;
-  }
-  const code = `${pre}await import(${JSON.stringify(self)});\n`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: data });
-}
-
-export function defaultWorkers(): number {
-  try {
-    return availableParallelism();
-  } catch {
-    return cpus().length || 1;
-  }
-}
-
-/** Rough cost of starting one worker (tsx + the sources + mathjs), for the default pool decision. */
-const WORKER_STARTUP_MS = 4000;
-/** Subjects solved in this thread to estimate the cost per subject. */
-const PROBE_SUBJECTS = 8;
-
-async function runPool(scenario: ScenarioInput, states: string[] | undefined, subjects: PopulationSubject[], offset: number, nWorkers: number, chunkSize: number): Promise<BlockOutput[]> {
-  const blocks: { first: number; subjects: PopulationSubject[] }[] = [];
-  for (let f = 0; f < subjects.length; f += chunkSize) blocks.push({ first: offset + f, subjects: subjects.slice(f, f + chunkSize) });
-  const results: BlockOutput[] = new Array(blocks.length);
-  let next = 0;
-  const workers: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let live = Math.min(nWorkers, blocks.length);
-      let failed = false;
-      const fail = (e: unknown) => {
-        if (failed) return;
-        failed = true;
-        reject(e instanceof Error ? e : new Error(String(e)));
-      };
-      for (let w = 0; w < live; w++) {
-        const worker = startWorker({ kind: WORKER_KIND, scenario, states });
-        workers.push(worker);
-        const feed = () => {
-          if (next < blocks.length) {
-            const id = next++;
-            worker.postMessage({ type: 'block', id, ...blocks[id] } satisfies ToWorker);
-          } else {
-            worker.postMessage({ type: 'stop' } satisfies ToWorker);
-            if (--live === 0) resolve();
-          }
-        };
-        worker.on('message', (msg: FromWorker) => {
-          if (msg.type === 'ready') feed();
-          else if (msg.type === 'init-error') fail(new InputError(msg.message));
-          else {
-            results[msg.id] = msg.out;
-            feed();
-          }
+  for (let id = start; id < start + count; id++) {
+    const { eta, covariates, residual } = drawSubject(R, id);
+    const parameters: Record<string, number> = {};
+    const arms = R.arms.map((arm, a): SubjectArmRecord => {
+      try {
+        const r = simulateArm(R, arm, eta, covariates, id, a === 0 ? parameters : null);
+        steps += r.steps;
+        rhsEvaluations += r.rhsEvaluations;
+        const series = R.series.map((name, q) => {
+          const col = Object.hasOwn(r.result.outputs, name) ? r.result.outputs[name] : r.result.states[name];
+          const e = residual[a][q];
+          if (!e) return Array.from(col);
+          const nT = col.length;
+          return col.map((v, k) => v * (1 + (e.proportional ?? 0) * e.e[k]) + (e.additive ?? 0) * e.e[nT + k]);
         });
-        worker.on('error', fail);
-        worker.on('exit', (code) => {
-          if (code !== 0 && !failed && next <= blocks.length && results.some((r) => r === undefined)) fail(new Error(`population worker exited with code ${code}`));
-        });
+        return { ...(R.needMetrics ? { metrics: keptMetrics(r.result.metrics) } : {}), series };
+      } catch (e) {
+        if (e instanceof SolveError || e instanceof InputError) return { failure: e.message };
+        throw e;
       }
     });
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    subjects.push({ id, parameters, covariates, arms });
   }
-  return results;
+  return { start, count, subjects, steps, rhsEvaluations };
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Public entry point
+// Merging
 // ---------------------------------------------------------------------------------------------------------
 
-function quantileSorted(sorted: Float64Array, m: number, q: number): number {
+/** Type-7 quantile of sorted values (linear interpolation between order statistics). */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  const m = sorted.length;
   if (m === 0) return NaN;
   const pos = (m - 1) * q;
   const lo = Math.floor(pos);
@@ -265,125 +224,185 @@ function quantileSorted(sorted: Float64Array, m: number, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/**
- * Simulate `subjects` of one scenario. The scenario is validated (InputError) and compiled once; a subject
- * that cannot be solved is reported in `failures` (its values are NaN) instead of failing the population.
- */
-export async function simulatePopulation(opts: PopulationOptions): Promise<PopulationResult> {
-  const started = performance.now();
-  const P = prepare(opts.scenario, opts.states); // validates in this thread (clear errors), also gives times
-  const names = opts.states ?? P.prep.model.stateNames;
-  const N = opts.subjects.length;
-  const nT = P.nT;
-  const blocks: BlockOutput[] = [];
-  let done = 0;
-  let nWorkers: number;
-  if (opts.workers !== undefined) nWorkers = Math.max(1, Math.min(Math.floor(opts.workers), N));
-  else {
-    const cores = defaultWorkers();
-    nWorkers = 1;
-    if (cores > 1 && N > PROBE_SUBJECTS) {
-      const t0 = performance.now();
-      blocks.push(solveBlock(P, 0, opts.subjects.slice(0, PROBE_SUBJECTS)));
-      done = PROBE_SUBJECTS;
-      const perSubject = (performance.now() - t0) / PROBE_SUBJECTS;
-      const rest = (N - done) * perSubject;
-      // worth it when the time saved by `cores` threads exceeds the startup of the pool, with margin
-      if (rest - rest / cores > 2 * WORKER_STARTUP_MS) nWorkers = Math.min(cores, N - done);
-    }
-  }
-  const remaining = opts.subjects.slice(done);
-  if (remaining.length) {
-    if (nWorkers > 1) {
-      const chunkSize = opts.chunkSize ?? Math.max(1, Math.ceil(remaining.length / (nWorkers * 8)));
-      blocks.push(...await runPool(opts.scenario, opts.states, remaining, done, nWorkers, chunkSize));
-    } else blocks.push(solveBlock(P, done, remaining));
-  }
+export interface ArmSummary {
+  name: string;
+  /** series → { "q0.05": [...], ..., mean: [...] } over the output times (null where no subject has a value). */
+  summary: Record<string, Record<string, (number | null)[]>>;
+  response?: ResponseSummary;
+  solved: number;
+  failures: { id: number; message: string }[];
+}
 
-  // Assemble state-major matrices [subject][time].
-  const all = names.map(() => new Float64Array(N * nT));
-  const failures: PopulationResult['failures'] = [];
-  let steps = 0;
-  let rhsEvaluations = 0;
-  let solveMs = 0;
-  for (const b of blocks) {
-    solveMs += b.ms;
-    if (!b.indices.length) continue;
-    const first = b.indices[0];
-    b.data.forEach((d, q) => all[q].set(d, first * nT));
-    failures.push(...b.failures);
-    steps += b.steps;
-    rhsEvaluations += b.rhsEvaluations;
-  }
-  failures.sort((a, b) => a.index - b.index);
+export interface PopulationResponse {
+  model: string;
+  times: number[];
+  quantiles: number[];
+  arms: ArmSummary[];
+  /** The first (or only) arm's summary and response, for single-arm requests. */
+  summary: ArmSummary['summary'];
+  response?: ResponseSummary;
+  failures: { index: number; message: string }[];
+  subjects?: Record<string, unknown>[];
+  stats: { subjects: number; solved: number; steps: number; rhsEvaluations: number; ms: number };
+}
 
-  const keep = opts.keepSubjects ?? (opts.quantiles ? false : true);
-  const nKeep = keep === true ? N : keep === false ? 0 : Math.min(N, Math.max(0, Math.floor(keep)));
-  const subjects: SubjectResult[] = [];
-  for (let j = 0; j < nKeep; j++) {
-    const states: Record<string, Float64Array> = {};
-    names.forEach((s, q) => (states[s] = all[q].slice(j * nT, (j + 1) * nT)));
-    subjects.push({ index: j, states });
-  }
-
-  let summary: PopulationSummary | undefined;
-  if (opts.quantiles && opts.quantiles.length) {
-    const qs = opts.quantiles;
-    for (const q of qs) if (!(q >= 0 && q <= 1)) throw new InputError('quantiles must be in [0, 1]', ['quantiles']);
-    const values: PopulationSummary['values'] = {};
-    const mean: PopulationSummary['mean'] = {};
-    const col = new Float64Array(N);
-    names.forEach((s, q) => {
-      const per = qs.map(() => new Float64Array(nT));
-      const mu = new Float64Array(nT);
-      const M = all[q];
-      for (let k = 0; k < nT; k++) {
-        let m = 0;
-        let sum = 0;
-        for (let j = 0; j < N; j++) {
-          const v = M[j * nT + k];
-          if (!Number.isNaN(v)) {
-            col[m++] = v;
-            sum += v;
-          }
+function summariseArm(R: ResolvedPopulation, subjects: SubjectRecord[], a: number): ArmSummary {
+  const pop = R.request.population;
+  const nT = R.arms[0].prep.times.length;
+  const ok = subjects.filter((s) => !s.arms[a].failure);
+  const summary: ArmSummary['summary'] = {};
+  const col: number[] = [];
+  R.series.forEach((name, q) => {
+    const entry: Record<string, (number | null)[]> = {};
+    const per = pop.quantiles.map(() => new Array<number | null>(nT));
+    const mean = new Array<number | null>(nT);
+    for (let k = 0; k < nT; k++) {
+      col.length = 0;
+      let sum = 0;
+      for (const s of ok) {
+        const v = s.arms[a].series![q][k];
+        if (typeof v === 'number' && Number.isFinite(v)) {
+          col.push(v);
+          sum += v;
         }
-        const sorted = col.subarray(0, m).sort();
-        qs.forEach((qq, r) => (per[r][k] = quantileSorted(sorted, m, qq)));
-        mu[k] = m ? sum / m : NaN;
       }
-      values[s] = per;
-      mean[s] = mu;
-    });
-    summary = { quantiles: qs, values, mean };
-  }
-
+      col.sort((x, y) => x - y);
+      pop.quantiles.forEach((qq, r) => (per[r][k] = col.length ? quantileSorted(col, qq) : null));
+      mean[k] = col.length ? sum / col.length : null;
+    }
+    pop.quantiles.forEach((qq, r) => (entry[`q${qq}`] = per[r]));
+    entry.mean = mean;
+    summary[name] = entry;
+  });
+  const arm = R.arms[a];
+  const times = arm.prep.times;
+  const response = pop.response
+    ? responseSummary(subjects.map((s) => s.arms[a].metrics), times[times.length - 1] - times[0], pop.response, pop.seed)
+    : undefined;
   return {
-    times: Array.from(P.prep.times),
-    states: names,
-    subjects,
-    ...(summary ? { summary } : {}),
+    name: arm.name,
+    summary,
+    ...(response ? { response } : {}),
+    solved: ok.length,
+    failures: subjects.filter((s) => s.arms[a].failure).map((s) => ({ id: s.id, message: s.arms[a].failure! })),
+  };
+}
+
+export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[], ms = 0): PopulationResponse {
+  const pop = R.request.population;
+  const subjects = partials.flatMap((p) => p.subjects).sort((x, y) => x.id - y.id);
+  subjects.forEach((s, i) => {
+    if (s.id !== i) throw new InputError(`the chunks do not cover subjects 0..${pop.n - 1} exactly once (at subject ${i})`, ['partials']);
+  });
+  if (subjects.length !== pop.n) throw new InputError(`the chunks hold ${subjects.length} subjects, the population ${pop.n}`, ['partials']);
+  const arms = R.arms.map((_, a) => summariseArm(R, subjects, a));
+  const failures: PopulationResponse['failures'] = [];
+  for (const s of subjects) {
+    const f = s.arms.find((x) => x.failure);
+    if (f) failures.push({ index: s.id, message: f.failure! });
+  }
+  const single = !R.request.arms?.length;
+  let out: PopulationResponse['subjects'];
+  const per = pop.perSubject;
+  if (per) {
+    const withSeries = typeof per === 'object' && per.series;
+    const armOut = (x: SubjectArmRecord) => ({
+      ...(x.failure ? { failure: x.failure } : {}),
+      metrics: x.metrics ?? null,
+      ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? x.series[q] : null])) } : {}),
+    });
+    out = subjects.map((s) => ({
+      id: s.id,
+      parameters: s.parameters,
+      covariates: s.covariates,
+      ...(single ? armOut(s.arms[0]) : { arms: s.arms.map((x, a) => ({ arm: R.arms[a].name, ...armOut(x) })) }),
+    }));
+  }
+  return {
+    model: R.arms[0].prep.model.id,
+    times: Array.from(R.arms[0].prep.times),
+    quantiles: pop.quantiles,
+    arms,
+    summary: arms[0].summary,
+    ...(arms[0].response ? { response: arms[0].response } : {}),
     failures,
-    stats: { subjects: N, solved: N - failures.length, workers: nWorkers, ms: performance.now() - started, solveMs, steps, rhsEvaluations },
+    ...(out ? { subjects: out } : {}),
+    stats: {
+      subjects: pop.n,
+      solved: pop.n - failures.length,
+      steps: partials.reduce((a, p) => a + p.steps, 0),
+      rhsEvaluations: partials.reduce((a, p) => a + p.rhsEvaluations, 0),
+      ms,
+    },
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Seeded sampling of log-normal inter-individual variability
+// Given subjects (no sampling): trajectories of each, for callers that draw their own parameters
 // ---------------------------------------------------------------------------------------------------------
 
-/**
- * Subjects with parameter q_i = typical_q * exp(eta), eta ~ N(0, omega_q^2) independent, from a fixed seed.
- * `typical` gives the typical values (e.g. the model defaults merged with the scenario's parameters).
- */
+export interface PopulationSubject {
+  parameters?: Record<string, number>;
+  initial?: Record<string, number>;
+}
+
+export interface GivenPopulationResult {
+  times: number[];
+  states: string[];
+  subjects: { index: number; states: Record<string, Float64Array> }[];
+  failures: { index: number; message: string }[];
+  stats: { subjects: number; solved: number; ms: number; solveMs: number; steps: number; rhsEvaluations: number };
+}
+
+/** Solve given subjects of one scenario in this thread; failures are reported, not thrown. */
+export function simulatePopulation(opts: { scenario: ScenarioInput; subjects: PopulationSubject[]; states?: string[]; keepSubjects?: number }): GivenPopulationResult {
+  const started = performance.now();
+  const prep = prepareScenario(opts.scenario);
+  const model = prep.model;
+  const names = opts.states ?? model.stateNames;
+  names.forEach((s, j) => {
+    if (!model.stateIndex.has(s) && !model.outputNames.includes(s)) throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, ['states', j]);
+  });
+  const sc = prep.scenario;
+  const out: GivenPopulationResult['subjects'] = [];
+  const failures: GivenPopulationResult['failures'] = [];
+  let steps = 0;
+  let rhs = 0;
+  const keep = opts.keepSubjects ?? opts.subjects.length;
+  const nT = prep.times.length;
+  const n = model.stateNames.length;
+  const o = new Float64Array(model.outputNames.length);
+  opts.subjects.forEach((s, index) => {
+    try {
+      const p = s.parameters ? parameterVector(model, { ...sc.parameters, ...s.parameters }, sc.preset, ['subjects', index]) : prep.params;
+      const y0 = s.initial || s.parameters ? initialState(model, p, { ...sc.initial, ...(s.initial ?? {}) }, sc.preset, ['subjects', index]) : prep.y0;
+      const sol = solvePrepared(prep, p, y0);
+      steps += sol.counters.steps;
+      rhs += sol.counters.rhsEvaluations;
+      if (index >= keep) return;
+      const states: Record<string, Float64Array> = {};
+      for (const name of names) states[name] = new Float64Array(nT);
+      for (let k = 0; k < nT; k++) {
+        const row = sol.y.subarray(k * n, (k + 1) * n);
+        if (o.length) model.outputs(prep.times[k], row, p, o);
+        for (const name of names) {
+          const i = model.stateIndex.get(name);
+          states[name][k] = i !== undefined ? row[i] : o[model.outputNames.indexOf(name)];
+        }
+      }
+      out.push({ index, states });
+    } catch (e) {
+      failures.push({ index, message: e instanceof Error ? e.message : String(e) });
+    }
+  });
+  const ms = performance.now() - started;
+  return { times: Array.from(prep.times), states: names, subjects: out, failures, stats: { subjects: opts.subjects.length, solved: opts.subjects.length - failures.length, ms, solveMs: ms, steps, rhsEvaluations: rhs } };
+}
+
+/** Independent log-normal subjects p = θ·exp(η), η ~ N(0, ω²), from one seeded stream (for given-subject callers). */
 export function lognormalSubjects(n: number, typical: Record<string, number>, omega: Record<string, number>, seed = 1): PopulationSubject[] {
   const z = normalSampler(mulberry32(seed));
   const names = Object.keys(omega);
-  for (const k of names) if (!(k in typical)) throw new InputError(`no typical value for '${k}'`, ['omega', k]);
-  const out: PopulationSubject[] = [];
-  for (let i = 0; i < n; i++) {
-    const parameters: Record<string, number> = {};
-    for (const k of names) parameters[k] = typical[k] * Math.exp(omega[k] * z());
-    out.push({ parameters });
-  }
-  return out;
+  for (const k of names) if (!Object.hasOwn(typical, k)) throw new InputError(`no typical value for '${k}'`, ['omega', k]);
+  return Array.from({ length: n }, () => ({ parameters: Object.fromEntries(names.map((k) => [k, typical[k] * Math.exp(omega[k] * z())])) }));
 }
