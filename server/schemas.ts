@@ -150,8 +150,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(TherapyList, { id: 'TherapyList' });
   reg.add(Health, { id: 'Health' });
   reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (DESIGN Contract 4): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
-  reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population`: n subjects whose parameters vary log-normally (omega per parameter, seeded), and the quantiles of chosen states or outputs over time.' });
-  reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: parameters to perturb, the response (a metric, or a series at a time) and the relative step.' });
+  reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population` (n subjects, seeded: Ω diagonal, block or SDs + correlation; log-normal, normal or logit-normal parameters; covariates; residual error; quantile bands; per-subject output; response probabilities) and optional trial `arms` over the same subjects. See docs/population.md.' });
+  reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: method local (parameters, relative step), sobol or morris (ranges, samples, seed), and the response (a metric, or a series at a time). See docs/population.md.' });
   reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};

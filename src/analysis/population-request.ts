@@ -121,10 +121,21 @@ export function mergePopulationChunks(input: unknown, partials: PopulationPartia
   return mergeChunks(resolve(input), partials);
 }
 
-/** A whole population request in this thread: one chunk of every subject, merged. */
-export function runPopulation(input: unknown): PopulationResponse {
+/**
+ * A whole population request in this thread: every subject, merged. With `progress`, subjects are
+ * simulated in chunks of `PROGRESS_CHUNK` and progress is reported after each (the same numbers: the
+ * summary does not depend on the chunking).
+ */
+export function runPopulation(input: unknown, progress?: (done: number, total: number) => void): PopulationResponse {
   const started = performance.now();
   const R = resolve(input);
-  const part = populationChunk(R, 0, R.request.population.n);
-  return mergeChunks(R, [part], performance.now() - started);
+  const n = R.request.population.n;
+  const parts: PopulationPartial[] = [];
+  const step = progress ? PROGRESS_CHUNK : n;
+  for (let s = 0; s < n; s += step) {
+    parts.push(populationChunk(R, s, Math.min(step, n - s)));
+    progress?.(Math.min(s + step, n), n);
+  }
+  return mergeChunks(R, parts, performance.now() - started);
 }
+const PROGRESS_CHUNK = 50;

@@ -23,6 +23,9 @@ commands:
   serve [--port N]                                           start the HTTP API and web client (default 3000)
   fit FIT.json [DATA.csv] [--out FILE]                       fit parameters to data
   optimize OPT.json [--out FILE]                             optimize a dosing schedule
+  population POP.json [--format json|csv] [--out FILE]       virtual population / trial (as POST /api/population)
+  sensitivity SENS.json [--format json|csv] [--out FILE]     local, Sobol or Morris sensitivity (as POST /api/sensitivity)
+  compare COMPARE.json [--format json|csv] [--out FILE]      arms of one model (as POST /api/compare)
 `;
 
 /** Read a JSON file (or standard input for "-"), with errors naming the file. */
@@ -56,6 +59,9 @@ const commands: Record<string, [string, string]> = {
   serve: ['serve', 'serveCommand'],
   fit: ['fit', 'fitCommand'],
   optimize: ['optimize', 'optimizeCommand'],
+  population: ['population', 'populationCommand'],
+  sensitivity: ['population', 'sensitivityCommand'],
+  compare: ['compare', 'compareCommand'],
 };
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
