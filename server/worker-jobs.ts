@@ -7,7 +7,7 @@ import { InputError, SolveError } from '../src/errors.ts';
 import { resultToCsv, resultToJson } from '../src/results/csv.ts';
 import { getModel, listModels } from '../src/model/library.ts';
 import { fit } from '../src/analysis/fit/index.ts';
-import { optimizeSchedule } from '../src/analysis/optimize/index.ts';
+import { optimizeSchedule, optimizePopulationSchedule, isPopulationOptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { runPopulation } from '../src/analysis/population-request.ts';
 import { sensitivity } from '../src/analysis/sensitivity.ts';
 
@@ -48,7 +48,7 @@ async function run(job: Job): Promise<Reply> {
   }
   if (job.kind !== 'simulate') {
     const result = job.kind === 'fit' ? fit(job.request)
-      : job.kind === 'optimize' ? optimizeSchedule(job.request)
+      : job.kind === 'optimize' ? (isPopulationOptimizeRequest(job.request) ? optimizePopulationSchedule(job.request) : optimizeSchedule(job.request))
       : job.kind === 'sensitivity' ? sensitivity(job.request)
       : await runPopulation(job.request);
     return { ok: true, body: JSON.stringify(result), metrics: {}, model: '' };

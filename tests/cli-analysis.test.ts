@@ -38,7 +38,7 @@ const noMs = (x: unknown): unknown => JSON.parse(JSON.stringify(x), (k, v) => (k
 const trial = {
   model: 'immunotherapy',
   times: { start: 0, end: 180, step: 30 },
-  population: { n: 24, seed: 9, omega: { sd: { r: 0.3, kKill: 0.4 }, correlation: [[1, -0.4], [-0.4, 1]] }, series: ['tumor'], perSubject: true, response: { progressionBy: [90] } },
+  population: { n: 16, seed: 9, omega: { sd: { r: 0.3, kKill: 0.4 }, correlation: [[1, -0.4], [-0.4, 1]] }, series: ['tumor'], perSubject: true, response: { progressionBy: [90] } },
   arms: [{ name: 'untreated', therapies: [] }, { name: 'pembrolizumab', therapies: ['pembrolizumab-200mg-q3w'] }],
 };
 
@@ -52,7 +52,7 @@ describe('CLI = API', () => {
     expect(noMs(JSON.parse(c.out))).toEqual(noMs(JSON.parse(api.text)));
     const body = JSON.parse(c.out);
     expect(body.arms.map((a: { name: string }) => a.name)).toEqual(['untreated', 'pembrolizumab']);
-    expect(body.arms[1].response.objectiveResponse.n).toBe(24);
+    expect(body.arms[1].response.objectiveResponse.n).toBe(16);
     const csv = await cli(['population', f, '--format', 'csv']);
     const lines = csv.out.trim().split('\n');
     expect(lines[0]).toBe('arm,series,time,q0.05,q0.5,q0.95,mean');
@@ -88,6 +88,27 @@ describe('CLI = API', () => {
       else expect(noMs(JSON.parse(c.out))).toEqual(noMs(JSON.parse(api.text)));
     }
   }, 120_000);
+
+  it('optimize with a virtual population: the same best schedule and numbers', async () => {
+    const model = {
+      id: 'pk-kill', title: 'bolus drug, Emax kill', timeUnit: 'day',
+      parameters: { V: { value: 5 }, ke: { value: 0.1 }, g: { value: 0.01 }, kmax: { value: 0.08 }, EC50: { value: 10 } },
+      states: { A: { initial: 0 }, D: { initial: 50 } },
+      odes: { A: '-ke*A', D: '(g - kmax*(A/V)/(EC50 + A/V))*D' },
+      outputs: { C_drug: 'A/V', sumOfDiameters_mm: 'D', tumor: 'D' },
+    };
+    const req = {
+      model, horizon: 60, step: 2, drugs: [{ name: 'drug', target: 'A', amount: { values: [10, 100] }, interval: 14, count: 3 }],
+      population: { n: 10, seed: 2, omega: { V: 0.3 } }, objective: { kind: 'tumorPercentile', percentile: 90 },
+      constraints: { cmax: { drug: { percentile: 95, max: 1000 } } },
+    };
+    const api = await post('/api/optimize', req);
+    expect(api.status, api.text.slice(0, 300)).toBe(200);
+    const c = await cli(['optimize', file('popopt.json', req)]);
+    expect(c.code, c.err).toBe(0);
+    expect(noMs(JSON.parse(c.out))).toEqual(noMs(JSON.parse(api.text)));
+    expect(JSON.parse(c.out).best.schedule[0].amount).toBe(100);
+  }, 60_000);
 
   it('bad input: one line naming the field, exit 2', async () => {
     const c = await cli(['population', file('bad.json', { ...trial, population: { ...trial.population, omega: { block: [['r', 'kKill'], [[0.1, 0.5], [0.5, 0.1]]] } } })]);

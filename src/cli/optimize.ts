@@ -1,10 +1,16 @@
 // `immunopd optimize OPT.json [--out FILE]`: search a dosing schedule (see src/analysis/optimize).
-import { optimizeSchedule } from '../analysis/optimize/index.ts';
+import { optimizeSchedule, optimizePopulationSchedule, isPopulationOptimizeRequest } from '../analysis/optimize/index.ts';
 import { parse, readJsonFile, writeOutput, type CliIo } from './main.ts';
 
 export function optimizeCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parse(args, { out: { type: 'string' }, summary: { type: 'boolean' } }, { min: 1, max: 1, usage: 'immunopd optimize OPT.json [--out FILE] [--summary]' });
-  const result = optimizeSchedule(readJsonFile(positionals[0]));
+  const input = readJsonFile(positionals[0]);
+  if (isPopulationOptimizeRequest(input)) {
+    // a schedule for a virtual population (population-objective.ts): the API's JSON
+    writeOutput(JSON.stringify(optimizePopulationSchedule(input), null, 1) + '\n', values.out as string | undefined, io);
+    return 0;
+  }
+  const result = optimizeSchedule(input);
   writeOutput(JSON.stringify(result, null, 1) + '\n', values.out as string | undefined, io);
   if (values.summary || values.out) {
     const b = result.best;
