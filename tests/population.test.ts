@@ -67,6 +67,34 @@ describe('population chunks', () => {
   });
 });
 
+describe('covariates', () => {
+  const pk = {
+    id: 'pk-wt', title: 'per-kg bolus', timeUnit: 'day',
+    parameters: { V: { value: 5 }, ke: { value: 0.1 }, CLWT: { value: 70 } },
+    states: { A: { initial: 0 } }, odes: { A: '-ke*(CLWT/70)^0.75*A' }, outputs: { C: 'A/V' },
+  };
+  const scen = { model: pk, times: { start: 0, end: 10, step: 5 }, doses: [{ target: 'A', amountPerKg: 2 }], metrics: false };
+  it('weight drives per-kg doses and a parameter covariate enters the model expressions', () => {
+    const r = runPopulation({ ...scen, population: { n: 30, seed: 4, omega: { V: 0.2 }, series: ['C'], perSubject: { series: true },
+      covariates: { distributions: { weight: { distribution: 'normal', mean: 75, sd: 15, lower: 50, upper: 100 }, CLWT: { distribution: 'uniform', lower: 40, upper: 120 } } } } });
+    for (const s of r.subjects as { parameters: { V: number }; covariates: { weight: number; CLWT: number }; series: { C: number[] } }[]) {
+      expect(s.covariates.weight).toBeGreaterThanOrEqual(50);
+      expect(s.covariates.weight).toBeLessThanOrEqual(100);
+      expect(s.series.C[0]).toBeCloseTo((2 * s.covariates.weight) / s.parameters.V, 8);
+      const k = 0.1 * (s.covariates.CLWT / 70) ** 0.75;
+      expect(s.series.C[2]).toBeCloseTo(((2 * s.covariates.weight) / s.parameters.V) * Math.exp(-k * 10), 5);
+    }
+  });
+  it('refuses a covariate that is neither weight nor a parameter, and a truncation that keeps nothing', () => {
+    expect(() => runPopulation({ ...scen, population: { n: 3, omega: { V: 0.2 }, covariates: { distributions: { AGE: { distribution: 'uniform', lower: 20, upper: 80 } } } } }))
+      .toThrow(/covariate 'AGE' is neither 'weight' nor a parameter/);
+    expect(() => runPopulation({ ...scen, population: { n: 3, omega: { V: 0.2 }, covariates: { distributions: { weight: { distribution: 'normal', mean: 70, sd: 1, lower: 200 } } } } }))
+      .toThrow(/no draw in \[200, Infinity\]/);
+    expect(() => runPopulation({ ...scen, population: { n: 3, omega: { V: 0.2 }, covariates: { table: { columns: ['weight', 'CLWT'], rows: [[70]] } } } }))
+      .toThrow(/row has 1 values for 2 columns/);
+  });
+});
+
 describe('correlated Ω', () => {
   it('reproduces SDs and correlations within Monte Carlo error at n = 10,000', () => {
     const sd = { a: 0.3, b: 0.2, c: 0.5 };
