@@ -3,7 +3,7 @@
 // (GET /api/openapi.json) is generated from these same zod schemas.
 import { z } from 'zod';
 import { FitRequest } from '../src/analysis/fit/index.ts';
-import { OptimizeRequest } from '../src/analysis/optimize/index.ts';
+import { OptimizeRequest, PopulationOptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
 import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
 import {
@@ -153,6 +153,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population` (n subjects, seeded: Ω diagonal, block or SDs + correlation; log-normal, normal or logit-normal parameters; covariates; residual error; quantile bands; per-subject output; response probabilities) and optional trial `arms` over the same subjects. See docs/population.md.' });
   reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: method local (parameters, relative step), sobol or morris (ranges, samples, seed), and the response (a metric, or a series at a time). See docs/population.md.' });
   reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
+  reg.add(PopulationOptimizeRequest, { id: 'PopulationOptimizeRequest', description: 'A schedule search on a virtual population (a request with `population`): a population objective and constraints on population percentiles, common random numbers across candidates. See docs/population.md.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(json.schemas)) {
@@ -219,20 +220,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
       '/api/optimize': {
         post: {
           summary: 'Search dosing schedules under constraints; the best schedule, its curves and the ranked candidates',
-          requestBody: jsonBody('OptimizeRequest'),
+          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('OptimizeRequest'), ref('PopulationOptimizeRequest')] } } } },
           responses: { 200: { description: 'best schedule, baselines, ranked candidates', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/population': {
         post: {
-          summary: 'A virtual population: quantiles and mean of states or outputs over time',
+          summary: 'A virtual population or a trial (arms over the same subjects): quantile bands of states or outputs, response probabilities with Monte Carlo SEs',
           requestBody: jsonBody('PopulationRequest'),
           responses: { 200: { description: 'times, quantiles, summary per series, failures, stats', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/sensitivity': {
         post: {
-          summary: 'Local sensitivity: normalized sensitivity (dM/M)/(dp/p) of a response to each parameter, by central differences, ranked',
+          summary: 'Sensitivity of a response: local (normalized, by central differences, ranked), Sobol S1/ST with bootstrap CIs, or Morris μ*, σ',
           requestBody: jsonBody('SensitivityRequest'),
           responses: { 200: { description: 'response value and ranked parameters', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
