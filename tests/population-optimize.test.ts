@@ -58,6 +58,17 @@ describe('population schedule optimization', () => {
     expect(r.best.objective).toBe(-r.best.value);
   }, 60_000);
 
+  it('a continuous amount: Latin hypercube then Nelder–Mead, ending feasible near the Cmax limit', () => {
+    const r = optimizePopulationSchedule({ ...request, drugs: [{ ...request.drugs[0], amount: { min: 10, max: 400 } }], search: { seed: 3, candidates: 6, refineEvaluations: 12 } });
+    const perMg = r.table[0].exposure['cmax.drug.p95'] / r.table[0].schedule[0].amount;
+    const limitAmount = 40 / perMg;
+    expect(r.best.feasible).toBe(true);
+    expect(r.best.schedule[0].amount).toBeLessThanOrEqual(limitAmount * (1 + 1e-9));
+    // the refinement moved toward the constraint boundary (more drug is better): within 10 % of it
+    expect(r.best.schedule[0].amount).toBeGreaterThan(0.9 * limitAmount);
+    expect(r.candidates).toBeGreaterThan(6);
+  }, 60_000);
+
   it('bad input names the field', () => {
     try {
       optimizePopulationSchedule({ ...request, population: { ...population, n: 20_000 } });

@@ -96,6 +96,36 @@ function variables(req: PopulationOptimizeRequest, issues: Issue[]) {
   return { fixed, vars };
 }
 
+/**
+ * The global phase: every discrete combination when there are few enough and no continuous choice, else a
+ * seeded sample of the discrete choices with the continuous ones on a Latin hypercube.
+ */
+function candidatePoints(vars: Variable[], search: { seed: number; candidates: number }): number[][] {
+  const discrete = vars.map((v, k) => (v.values ? k : -1)).filter((k) => k >= 0);
+  const continuous = vars.map((v, k) => (v.values ? -1 : k)).filter((k) => k >= 0);
+  const product = discrete.reduce((p, k) => p * vars[k].values!.length, 1);
+  const points: number[][] = [];
+  if (product <= search.candidates && continuous.length === 0) {
+    const idx = new Array(discrete.length).fill(0);
+    for (let c = 0; c < product; c++) {
+      points.push(vars.map((v, k) => v.values![idx[discrete.indexOf(k)]]));
+      for (let q = 0; q < idx.length; q++) {
+        if (++idx[q] < vars[discrete[q]].values!.length) break;
+        idx[q] = 0;
+      }
+    }
+    return points;
+  }
+  const rnd = mulberry32(search.seed);
+  const lhs = latinHypercube(search.candidates, Math.max(1, continuous.length), search.seed);
+  for (let c = 0; c < search.candidates; c++) {
+    const vals = vars.map((v) => (v.values ? v.values[Math.floor(rnd() * v.values.length)] : 0));
+    continuous.forEach((k, q) => (vals[k] = vars[k].min + lhs[c][q] * (vars[k].max - vars[k].min)));
+    points.push(vals);
+  }
+  return points;
+}
+
 export function optimizePopulationSchedule(input: unknown) {
   const started = performance.now();
   const parsed = PopulationOptimizeRequest.safeParse(input);
@@ -189,31 +219,8 @@ export function optimizePopulationSchedule(input: unknown) {
   const violation = (c: PopulationCandidate) => Object.values(c.violations).reduce((a, b) => a + b, 0);
   const better = (a: PopulationCandidate, b: PopulationCandidate) => (a.feasible !== b.feasible ? a.feasible : a.feasible ? a.objective < b.objective : violation(a) < violation(b));
 
-  // Global phase: every discrete combination when few enough, else a seeded sample; continuous choices on a
-  // Latin hypercube.
-  const discrete = vars.map((v, k) => (v.values ? k : -1)).filter((k) => k >= 0);
+  const points = candidatePoints(vars, req.search);
   const continuous = vars.map((v, k) => (v.values ? -1 : k)).filter((k) => k >= 0);
-  const product = discrete.reduce((p, k) => p * vars[k].values!.length, 1);
-  const points: number[][] = [];
-  const mid = (k: number) => 0.5 * (vars[k].min + vars[k].max);
-  if (product <= req.search.candidates && continuous.length === 0) {
-    const idx = new Array(discrete.length).fill(0);
-    for (let c = 0; c < product; c++) {
-      points.push(vars.map((v, k) => (v.values ? v.values[idx[discrete.indexOf(k)]] : mid(k))));
-      for (let q = 0; q < idx.length; q++) {
-        if (++idx[q] < vars[discrete[q]].values!.length) break;
-        idx[q] = 0;
-      }
-    }
-  } else {
-    const rnd = mulberry32(req.search.seed);
-    const lhs = latinHypercube(req.search.candidates, Math.max(1, continuous.length), req.search.seed);
-    for (let c = 0; c < req.search.candidates; c++) {
-      const vals = vars.map((v) => (v.values ? v.values[Math.floor(rnd() * v.values.length)] : 0));
-      continuous.forEach((k, q) => (vals[k] = vars[k].min + lhs[c][q] * (vars[k].max - vars[k].min)));
-      points.push(vals);
-    }
-  }
   if (!points.length) points.push([]);
   const evaluated = new Map<PopulationCandidate, number[]>();
   for (const p of points) {
