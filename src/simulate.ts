@@ -154,6 +154,9 @@ export function prepareScenario(input: unknown, path: Path = [], extras: Scenari
   } catch (e) {
     throw e instanceof InputError && path.length ? e.prefixed(path) : e;
   }
+  if (scenario.dataset !== undefined) {
+    throw new InputError('a scenario with a dataset is simulated subject by subject (immunopd simulate --dataset, or POST /api/simulate): see docs/datasets.md', [...path, 'dataset']);
+  }
   const model = resolveModel(scenario.model as string | Record<string, unknown>, [...path, 'model']);
   const params = parameterVector(model, scenario.parameters, scenario.preset, path);
   for (const [j, v] of covariatePairs(model, scenario.covariates, [...path, 'covariates'])) params[j] = v;
@@ -218,6 +221,11 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
   const out: number[] = [];
   for (const v of pts) if (!out.length || v > out[out.length - 1]) out.push(v);
   return Float64Array.from(out);
+}
+
+/** Does a prepared scenario go through the epoch runner (steady state, resets, covariate changes, rules, pre-dose outputs)? */
+export function preparedNeedsEpochs(prep: PreparedScenario): boolean {
+  return needsEpochs({ ...prep, records: prep.doses });
 }
 
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */

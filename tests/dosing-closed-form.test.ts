@@ -3,25 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../src/simulate.ts';
 import { bodySurfaceArea } from '../src/dosing/bsa.ts';
-import { simulate1, steadyState1, twoCpt, type Event1 } from './helpers/linear-pk.ts';
+import { simulate1, steadyState1, twoCpt, oral1, type Event1 } from './helpers/linear-pk.ts';
 
 const TOL = 1e-8;
 const solver = { rtol: 1e-12, atol: 1e-14 };
 
-/** One compartment with first-order absorption, allometric clearance on a weight covariate, F and ALAG on the depot, R/D on central. */
-export const oral1 = {
-  id: 'oral-1cpt-test',
-  parameters: {
-    ka: { value: 1.2 }, CL: { value: 4 }, V: { value: 30 },
-    F1: { value: 0.7 }, ALAG1: { value: 0.4 }, R1: { value: 25 }, D1: { value: 1.5 },
-  },
-  covariates: { WT: { value: 70, unit: 'kg' } },
-  states: { depot: { unit: 'mg' }, central: { unit: 'mg' } },
-  assignments: { CLi: 'CL*(WT/70)^0.75' },
-  odes: { depot: '-ka*depot', central: 'ka*depot - CLi/V*central' },
-  outputs: { CP: 'central/V' },
-  dosing: { depot: { bioavailability: 'F1', lag: 'ALAG1' }, central: { rate: 'R1', duration: 'D1' } },
-};
 const ka = 1.2, V = 30;
 const kOf = (wt: number) => (4 * Math.pow(wt / 70, 0.75)) / V;
 

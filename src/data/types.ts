@@ -5,7 +5,11 @@
 import type { ScenarioInput } from '../scenario/schema.ts';
 
 /** One dose of a subject, as a scenario dose entry (Contract 2), remembering the dataset line it came from. */
-export type SubjectDose = NonNullable<ScenarioInput['doses']>[number] & { line?: number };
+export type SubjectDose = NonNullable<ScenarioInput['doses']>[number] & {
+  line?: number;
+  /** Position among the subject's records at the same time (file order: an observation before it sees the pre-dose value). */
+  order?: number;
+};
 
 /** An observation record (EVID 0) of a subject. */
 export interface SubjectObservation {

@@ -82,3 +82,18 @@ export function twoCpt(k10: number, k12: number, k21: number) {
   const bolusSS = (D: number, II: number, tau: number) => D * (c1 * Math.exp(-alpha * tau) / (1 - Math.exp(-alpha * II)) + c2 * Math.exp(-beta * tau) / (1 - Math.exp(-beta * II)));
   return { alpha, beta, bolus, infusion, bolusSS };
 }
+
+/** One compartment with first-order absorption, allometric clearance on a weight covariate, F and ALAG on the depot, R/D on central. */
+export const oral1 = {
+  id: 'oral-1cpt-test',
+  parameters: {
+    ka: { value: 1.2 }, CL: { value: 4 }, V: { value: 30 },
+    F1: { value: 0.7 }, ALAG1: { value: 0.4 }, R1: { value: 25 }, D1: { value: 1.5 },
+  },
+  covariates: { WT: { value: 70, unit: 'kg' } },
+  states: { depot: { unit: 'mg' }, central: { unit: 'mg' } },
+  assignments: { CLi: 'CL*(WT/70)^0.75' },
+  odes: { depot: '-ka*depot', central: 'ka*depot - CLi/V*central' },
+  outputs: { CP: 'central/V' },
+  dosing: { depot: { bioavailability: 'F1', lag: 'ALAG1' }, central: { rate: 'R1', duration: 'D1' } },
+};
