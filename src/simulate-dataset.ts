@@ -5,7 +5,7 @@ import { parseScenario, prepareScenario, solvePrepared } from './simulate.ts';
 import { paramsAt } from './simulation/runner.ts';
 import { resolveModel } from './model/library.ts';
 import { InputError, type Issue } from './errors.ts';
-import { readCsv, readRows, type Table } from './data/read.ts';
+import { readCsv, readRows, cellIssue, type Table } from './data/read.ts';
 import { checkDataset } from './data/check.ts';
 import { outputPlan, subjectDoses } from './data/subjects.ts';
 import { writeNonmem } from './data/write.ts';
@@ -38,18 +38,26 @@ export function loadDataset(data: string | Record<string, unknown>[], model: Com
   return { table, dataset: checkDataset(table, { model, observe }) };
 }
 
-/** Errors of a subject's scenario, moved to the dataset line of the dose they concern. */
-function onSubject<T>(s: SubjectData, fn: () => T): T {
+/** The dataset column behind a scenario dose field (for errors found while expanding a subject's doses). */
+const FIELD_COLUMN: Record<string, string> = {
+  target: 'CMT', amount: 'AMT', lag: 'CMT', bioavailability: 'CMT', rate: 'RATE', every: 'II', count: 'ADDL', steadyState: 'SS',
+};
+
+/** Errors of a subject's scenario, moved to the dataset line (and column) of the dose they concern. */
+function onSubject<T>(s: SubjectData, table: Table, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     throw new InputError(e.issues.map((i): Issue => {
-      const [head, k] = i.path;
-      const line = head === 'doses' && typeof k === 'number' ? s.doses[k]?.line : undefined;
-      return line !== undefined
-        ? { path: ['dataset', `line ${line}`, ...i.path.slice(2)], message: `line ${line} (ID ${s.id}): ${i.message}` }
-        : { path: ['dataset', `ID ${s.id}`, ...i.path], message: `ID ${s.id}: ${i.message}` };
+      const [head, k, field] = i.path;
+      const dose = head === 'doses' && typeof k === 'number' ? s.doses[k] : undefined;
+      if (dose?.line === undefined) return { path: ['dataset', `ID ${s.id}`, ...i.path], message: `ID ${s.id}: ${i.message}` };
+      const name = field === 'duration' ? (dose.duration === 'model' ? 'RATE' : 'DUR') : typeof field === 'string' ? FIELD_COLUMN[field] : undefined;
+      const j = name ? table.upper.indexOf(name) : -1;
+      return j >= 0
+        ? cellIssue(dose.line, j + 1, table.columns[j], `${i.message} (ID ${s.id})`)
+        : { path: ['dataset', `line ${dose.line}`, ...i.path.slice(2)], message: `line ${dose.line} (ID ${s.id}): ${i.message}` };
     }));
   }
 }
@@ -76,7 +84,7 @@ export function simulateDataset(input: unknown): { result: DatasetSimulation; ta
   const predictions = new Map<number, number>();
   const subjects = dataset.subjects.map((s) => {
     const { scenario, plan } = subjectScenario(base, s);
-    const prep = onSubject(s, () => prepareScenario(scenario, [], { resets: s.resets }));
+    const prep = onSubject(s, table, () => prepareScenario(scenario, [], { resets: s.resets }));
     prep.times = Float64Array.from(plan.times);
     prep.preDose = plan.pre;
     const sol = solvePrepared(prep);
