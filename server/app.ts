@@ -2,6 +2,7 @@
 // request here, the library does the work in a solver worker (server/pool.ts), errors become
 // 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
 import express, { type Request, type Response, type NextFunction } from 'express';
+import { withDatasetTimes } from '../src/simulate-dataset.ts';
 import helmet from 'helmet';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -244,7 +245,7 @@ export function createApp(options: AppOptions = {}): App {
   app.post('/api/simulate', async (req, res) => {
     const deadline = Date.now() + budgetMs;
     const format = wantedFormat(req);
-    const parsed = Scenario.safeParse(req.body);
+    const parsed = Scenario.safeParse(withDatasetTimes(req.body));
     if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
     // A copy: the parsed solver object may be the schema's shared default.
     const scenario = { ...parsed.data, solver: { ...parsed.data.solver, timeBudgetMs: budgetLeft(parsed.data.solver.timeBudgetMs, deadline) } };

@@ -73,10 +73,15 @@ export function subjectScenario(base: Scenario, s: SubjectData) {
   return { scenario, plan };
 }
 
+/** The output times come from each subject's records: a scenario with a dataset needs no `times` (a placeholder is put in for validation). */
+export function withDatasetTimes(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  return Object.hasOwn(input, 'dataset') && !Object.hasOwn(input, 'times') ? { ...input, times: [0] } : input;
+}
+
 export function simulateDataset(input: unknown): { result: DatasetSimulation; table: Table; predictions: Map<number, number> } {
   const started = performance.now();
-  // The output times come from each subject's records: a scenario with a dataset needs no `times`.
-  const base = parseScenario(typeof input === 'object' && input !== null && !Array.isArray(input) && !Object.hasOwn(input, 'times') ? { ...input, times: [0] } : input);
+  const base = parseScenario(withDatasetTimes(input));
   if (base.dataset === undefined) throw new InputError('no dataset given', ['dataset']);
   if (base.doses.length || base.therapies.length) throw new InputError('give either a dataset or doses/therapies: the dataset\'s dose records are the doses', ['doses']);
   const model = resolveModel(base.model as string | Record<string, unknown>);
