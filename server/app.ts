@@ -272,6 +272,7 @@ export function createApp(options: AppOptions = {}): App {
         doses: arm.doses ?? [],
         therapies: arm.therapies ?? [],
         ...(c.weight !== undefined ? { weight: c.weight } : {}),
+        covariates: { ...(c.covariates ?? {}), ...(arm.covariates ?? {}) },
         solver: { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) },
         ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
         ...(c.select !== undefined ? { select: c.select } : {}),
@@ -287,7 +288,7 @@ export function createApp(options: AppOptions = {}): App {
       for (const issue of r.error.issues) {
         const [head, key] = issue.path;
         const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
-          || ((head === 'parameters' || head === 'initial') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
+          || ((head === 'parameters' || head === 'initial' || head === 'covariates') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
         const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
         const k = JSON.stringify([path, issue.message]);
         if (!seen.has(k)) {

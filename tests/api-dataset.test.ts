@@ -46,3 +46,19 @@ describe('POST /api/simulate with a dataset', () => {
     expect(r.json.error.message).toMatch(/unknown model/);
   });
 });
+
+describe('covariates per arm', () => {
+  it('POST /api/compare: each arm its own weight covariate on the allometric clearance', async () => {
+    const r = await post('/api/compare', {
+      model: oral1, times: [0, 2], covariates: { WT: 70 }, solver: { rtol: 1e-10, atol: 1e-12 },
+      arms: [{ name: 'typical', doses: [{ target: 'central', amount: 100 }] }, { name: 'heavy', covariates: { WT: 110 }, doses: [{ target: 'central', amount: 100 }] }],
+    });
+    expect(r.status, r.text).toBe(200);
+    const k = (wt: number) => (4 * Math.pow(wt / 70, 0.75)) / 30;
+    expect(r.json.arms[0].result.states.central[1]).toBeCloseTo(100 * Math.exp(-k(70) * 2), 8);
+    expect(r.json.arms[1].result.states.central[1]).toBeCloseTo(100 * Math.exp(-k(110) * 2), 8);
+    const bad = await post('/api/compare', { model: oral1, times: [0, 2], arms: [{ name: 'a', covariates: { HT: 170 } }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues[0].path).toEqual(['arms', 0, 'covariates', 'HT']);
+  });
+});
