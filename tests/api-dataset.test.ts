@@ -62,3 +62,20 @@ describe('covariates per arm', () => {
     expect(bad.json.error.issues[0].path).toEqual(['arms', 0, 'covariates', 'HT']);
   });
 });
+
+describe('POST /api/fit with a dataset', () => {
+  it('fits CL from two subjects of different weights', async () => {
+    const k = (wt: number) => (4 * Math.pow(wt / 70, 0.75)) / 30;
+    const lines = ['ID,TIME,EVID,AMT,CMT,DV,MDV,WT'];
+    for (const [id, wt] of [[1, 60], [2, 95]]) {
+      lines.push(`${id},0,1,100,central,.,1,${wt}`);
+      for (const t of [1, 3, 6, 12]) lines.push(`${id},${t},0,.,CP,${(100 / 30) * Math.exp(-k(wt) * t)},0,${wt}`);
+    }
+    const r = await post('/api/fit', { model: oral1, dataset: lines.join('\n'), estimate: { CL: { initial: 2 } }, error: { model: 'additive', sigma: 0.01 }, solver: { rtol: 1e-10, atol: 1e-12 } });
+    expect(r.status, r.text.slice(0, 300)).toBe(200);
+    expect(r.json.estimates.CL.value).toBeCloseTo(4, 6);
+    const none = await post('/api/fit', { model: oral1, estimate: { CL: { initial: 2 } } });
+    expect(none.status).toBe(400);
+    expect(none.json.error.issues[0].path).toEqual(['data']);
+  });
+});

@@ -103,6 +103,10 @@ export const FitRequest = z.strictObject({
   }).optional(),
   /** Fitted curves: points on a uniform grid from the start to the last observation (default 201). */
   fitted: z.strictObject({ points: z.number().int().min(2).max(FIT_LIMITS.fittedPoints).default(201) }).default({ points: 201 }),
+}).superRefine((r, ctx) => {
+  if ((r.data === undefined) === (r.dataset === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['data'], message: r.data === undefined ? 'give the observations: data (rows or CSV) or dataset (NONMEM-style)' : 'give data or dataset, not both' });
+  }
 });
 
 export type FitRequest = z.infer<typeof FitRequest>;
