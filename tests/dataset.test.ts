@@ -134,3 +134,21 @@ describe('dataset-driven simulation against closed forms', () => {
     expect(again.result.subjects.flatMap((s) => s.predictions.map((p) => p.pred))).toEqual(sim.result.subjects.flatMap((s) => s.predictions.map((p) => p.pred)));
   });
 });
+
+describe('the worked example of docs/datasets.md', () => {
+  it('prints what the page shows, and agrees with the SciPy reference to 1e-8', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { main } = await import('../src/cli/main.ts');
+    let out = '';
+    const code = await main(['simulate', 'docs/examples/scenario.json', '--dataset', 'docs/examples/trial.csv', '--format', 'nonmem'], { out: (s) => (out += s), err: () => {} });
+    expect(code).toBe(0);
+    const page = readFileSync('docs/datasets.md', 'utf8');
+    const shown = /--format nonmem\n([\s\S]*?)```/.exec(page)![1];
+    expect(out).toBe(shown);
+    const ref = JSON.parse(readFileSync('tests/reference/dataset-example.json', 'utf8')) as Record<string, number[]>;
+    const t = readCsv(out);
+    const got: Record<string, number[]> = {};
+    for (const r of t.rows) if (r.cells[2] === '0') (got[r.cells[0]] ??= []).push(Number(r.cells[9]));
+    for (const id of Object.keys(ref)) ref[id].forEach((v, k) => expect(rel(got[id][k], v)).toBeLessThan(1e-8));
+  });
+});
