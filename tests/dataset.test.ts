@@ -152,3 +152,24 @@ describe('the worked example of docs/datasets.md', () => {
     for (const id of Object.keys(ref)) ref[id].forEach((v, k) => expect(rel(got[id][k], v)).toBeLessThan(1e-8));
   });
 });
+
+describe('what an observation measures, and resets in file order', () => {
+  const model = { ...oral1, id: 'oral-observe' };
+  const text = 'ID,TIME,EVID,AMT,CMT,DV\n1,0,1,100,2,.\n1,2,0,.,2,1\n1,2,0,.,central,1\n1,3,0,.,.,1\n1,4,0,.,depot,1\n1,4,3,.,.,.\n1,4,0,.,central,1\n';
+  const k = kOf(70);
+  it('observe: one output for every observation', () => {
+    const s = simulateDataset({ model, dataset: text, observe: 'CP', solver }).result.subjects[0].predictions;
+    expect(s.map((p) => p.observable)).toEqual(['CP', 'CP', 'CP', 'CP', 'CP']);
+    expect(rel(s[0].pred, (100 / V) * Math.exp(-k * 2))).toBeLessThan(1e-8);
+    // Listed before the reset at 4 it sees the value before it; after it, the initial state.
+    expect(rel(s[3].pred, (100 / V) * Math.exp(-k * 4))).toBeLessThan(1e-8);
+    expect(s[4].pred).toBe(0);
+  });
+  it('observe per CMT value; without it a CMT names the state observed; no CMT and no observe is an error', () => {
+    const s = simulateDataset({ model, dataset: text.replace('1,3,0,.,.,1\n', ''), observe: { 2: 'CP' }, solver }).result.subjects[0].predictions;
+    expect(s.map((p) => p.observable)).toEqual(['CP', 'central', 'depot', 'central']);
+    expect(rel(s[1].pred, 100 * Math.exp(-k * 2))).toBeLessThan(1e-8);
+    expect(() => simulateDataset({ model, dataset: text, solver })).toThrow(/line 5, column 5 \(CMT\): an observation record needs a CMT/);
+    expect(() => simulateDataset({ model, dataset: text, observe: 'AUC', solver })).toThrow(/'AUC' \(from observe\) is neither a state nor an output/);
+  });
+});

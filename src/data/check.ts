@@ -164,7 +164,10 @@ type Bad = (line: number, j: number, msg: string) => void;
 function readRecord(r: Rec, s: SubjectData, order: number, opts: CheckOptions, at: Record<string, number>, bad: Bad, issues: Issue[]) {
   const { model } = opts;
   const isDose = r.evid === 1 || r.evid === 4;
-  if (r.evid === 3 || r.evid === 4) s.resets.push(r.time);
+  if (r.evid === 3 || r.evid === 4) {
+    s.resets.push(r.time);
+    (s.resetOrders ??= []).push(order);
+  }
   if (!isDose) {
     if (r.amt !== null && r.amt > 0) bad(r.line, at.AMT, `AMT ${r.amt} on a record that is not a dose (EVID ${r.evid})`);
     for (const [c, v] of [['RATE', r.rate], ['ADDL', r.addl], ['SS', r.ss], ['DUR', r.dur]] as const) {

@@ -37,6 +37,8 @@ export interface SubjectData {
   observations: SubjectObservation[];
   /** Times of EVID 3/4 resets (every state back to its initial value). */
   resets: number[];
+  /** For each reset, its position among the subject's records at its time (file order, as `order` of observations). */
+  resetOrders?: number[];
 }
 
 export interface Dataset {

@@ -121,7 +121,7 @@ export function compileModel(input: unknown): CompiledModel {
     if (!(s in spec.states)) issues.push({ path: ['odes', s], message: `ODE for unknown state '${s}'` });
   }
   for (const s of Object.keys(spec.dosing)) {
-    if (!(s in spec.states)) issues.push({ path: ['dosing', s], message: `dose modifiers for unknown state '${s}' (states: ${stateNames.join(', ')})` });
+    if (!Object.hasOwn(spec.states, s)) issues.push({ path: ['dosing', s], message: `dose modifiers for unknown state '${s}' (states: ${stateNames.join(', ')})` });
   }
   for (const [name, p] of Object.entries(spec.parameters)) {
     if (p.min !== undefined && p.max !== undefined && p.min > p.max) issues.push({ path: ['parameters', name, 'min'], message: 'min is greater than max' });
