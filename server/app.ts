@@ -2,6 +2,7 @@
 // request here, the library does the work in a solver worker (server/pool.ts), errors become
 // 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
 import express, { type Request, type Response, type NextFunction } from 'express';
+import { withDatasetTimes } from '../src/simulate-dataset.ts';
 import helmet from 'helmet';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -244,7 +245,7 @@ export function createApp(options: AppOptions = {}): App {
   app.post('/api/simulate', async (req, res) => {
     const deadline = Date.now() + budgetMs;
     const format = wantedFormat(req);
-    const parsed = Scenario.safeParse(req.body);
+    const parsed = Scenario.safeParse(withDatasetTimes(req.body));
     if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
     // A copy: the parsed solver object may be the schema's shared default.
     const scenario = { ...parsed.data, solver: { ...parsed.data.solver, timeBudgetMs: budgetLeft(parsed.data.solver.timeBudgetMs, deadline) } };
@@ -271,6 +272,7 @@ export function createApp(options: AppOptions = {}): App {
         doses: arm.doses ?? [],
         therapies: arm.therapies ?? [],
         ...(c.weight !== undefined ? { weight: c.weight } : {}),
+        covariates: { ...(c.covariates ?? {}), ...(arm.covariates ?? {}) },
         solver: { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) },
         ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
         ...(c.select !== undefined ? { select: c.select } : {}),
@@ -286,7 +288,7 @@ export function createApp(options: AppOptions = {}): App {
       for (const issue of r.error.issues) {
         const [head, key] = issue.path;
         const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
-          || ((head === 'parameters' || head === 'initial') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
+          || ((head === 'parameters' || head === 'initial' || head === 'covariates') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
         const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
         const k = JSON.stringify([path, issue.message]);
         if (!seen.has(k)) {

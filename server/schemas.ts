@@ -40,6 +40,8 @@ export const Arm = z.strictObject({
   /** A named parameter preset of the model (over the comparison's `preset`). */
   preset: z.string().max(100).optional(),
   doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).optional(),
+  /** Covariate values of this arm (over the comparison's `covariates`). */
+  covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
   /** Therapy presets (GET /api/therapies), expanded into doses. */
   therapies: z.array(z.string().max(100)).max(50).optional(),
 });
@@ -53,6 +55,8 @@ export const CompareRequest = z.strictObject({
   initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
   preset: z.string().max(100).optional(),
   weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
+  /** Covariate values shared by every arm (an arm's own values win). */
+  covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
   solver: SolverOptions.optional(),
   metrics: z.boolean().optional(),
   /** Report only these states and outputs in every arm (default: all). */

@@ -3,6 +3,7 @@
 // or the error as plain data: InputError issues (400), SolveError reason and time reached (422).
 import { parentPort } from 'node:worker_threads';
 import { prepareScenario, simulate } from '../src/simulate.ts';
+import { simulateDataset, formatDatasetSimulation } from '../src/simulate-dataset.ts';
 import { InputError, SolveError } from '../src/errors.ts';
 import { resultToCsv, resultToJson } from '../src/results/csv.ts';
 import { getModel, listModels } from '../src/model/library.ts';
@@ -52,6 +53,11 @@ async function run(job: Job): Promise<Reply> {
       : job.kind === 'sensitivity' ? sensitivity(job.request)
       : await runPopulation(job.request);
     return { ok: true, body: JSON.stringify(result), metrics: {}, model: '' };
+  }
+  // A dataset: each subject with its own records (the model must be an id or inline, never a file path).
+  if ((job.scenario as { dataset?: unknown }).dataset !== undefined) {
+    const sim = simulateDataset(job.scenario);
+    return { ok: true, body: formatDatasetSimulation(sim, job.format), metrics: {}, model: sim.result.model };
   }
   // Check the size of the answer before solving (preparing is cheap: compiled models are cached), then
   // solve exactly as the library's simulate() does.

@@ -8,6 +8,9 @@ import { expandDoses, doseTimeline, type DoseRecord } from './dosing/schedule.ts
 import { expandTherapies } from './dosing/therapies.ts';
 import { solveIvp, type StateEvent } from './solve/solve_ivp.ts';
 import { computeMetrics } from './results/metrics.ts';
+import { bodySurfaceArea } from './dosing/bsa.ts';
+import { compileRules, type CompiledRule } from './simulation/rules.ts';
+import { runEpochs, needsEpochs, paramsAt, type RunRecord } from './simulation/runner.ts';
 
 /** Output times and the simulation's start: a grid starts at its `start`; an array at min(0, first time). */
 export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: number; times: Float64Array } {
@@ -110,21 +113,69 @@ export interface PreparedScenario {
   t0: number;
   times: Float64Array;
   doses: DoseRecord[];
+  /** Covariate changes over time (index into p, value), in time order. */
+  covariateChanges: { time: number; values: [number, number][] }[];
+  rules: CompiledRule[];
+  /** Times of state resets (dataset EVID 3/4). */
+  resets: number[];
+  /** Per output time: 1 when its value is taken just before the doses at that time. */
+  preDose: Uint8Array;
+  /** Body surface area (m²) when height was given. */
+  bsa?: number;
+  /** All dose entries (doses and expanded therapies), for re-expansion when dose modifiers depend on parameters. */
+  entries: Dose[];
   /** Filled on the first solve: what every later solve of this scenario reuses. */
   cache?: { rtol: Float64Array; atol: Float64Array; timeline: ReturnType<typeof doseTimeline> };
 }
 
-export function prepareScenario(input: unknown, path: Path = []): PreparedScenario {
+/** What a dataset adds to a scenario beyond its fields: resets, and outputs taken before the doses at their time. */
+export interface ScenarioExtras {
+  resets?: number[];
+  preDose?: Uint8Array;
+}
+
+/** Covariate values by name → (index into p, value) pairs; unknown names are input errors. */
+function covariatePairs(model: CompiledModel, values: Record<string, number>, path: Path): [number, number][] {
+  const issues: Issue[] = [];
+  const out: [number, number][] = [];
+  for (const [k, v] of Object.entries(values)) {
+    const j = model.covariateIndex.get(k);
+    if (j === undefined) issues.push({ path: [...path, k], message: `'${k}' is not a covariate of model '${model.id}' (covariates: ${model.covariateNames.join(', ') || 'none'})` });
+    else out.push([j, v]);
+  }
+  if (issues.length) throw new InputError(issues);
+  return out;
+}
+
+export function prepareScenario(input: unknown, path: Path = [], extras: ScenarioExtras = {}): PreparedScenario {
   let scenario: Scenario;
   try {
     scenario = parseScenario(input);
   } catch (e) {
     throw e instanceof InputError && path.length ? e.prefixed(path) : e;
   }
+  if (scenario.dataset !== undefined) {
+    throw new InputError('a scenario with a dataset is simulated subject by subject (immunopd simulate --dataset, or POST /api/simulate): see docs/datasets.md', [...path, 'dataset']);
+  }
   const model = resolveModel(scenario.model as string | Record<string, unknown>, [...path, 'model']);
   const params = parameterVector(model, scenario.parameters, scenario.preset, path);
+  for (const [j, v] of covariatePairs(model, scenario.covariates, [...path, 'covariates'])) params[j] = v;
+  const covariateChanges = scenario.covariateChanges.map((c, k) => ({ time: c.time, values: covariatePairs(model, c.values, [...path, 'covariateChanges', k, 'values']) }));
+  for (let k = 1; k < covariateChanges.length; k++) {
+    if (!(covariateChanges[k].time > covariateChanges[k - 1].time)) throw new InputError('covariate change times must be strictly increasing', [...path, 'covariateChanges', k, 'time']);
+  }
   const y0 = initialState(model, params, scenario.initial, scenario.preset, path);
-  const { t0, times } = outputGrid(scenario.times, [...path, 'times']);
+  const grid = outputGrid(scenario.times, [...path, 'times']);
+  let t0 = grid.t0;
+  const times = grid.times;
+  const bsa = scenario.height !== undefined ? bodySurfaceArea(scenario.height, scenario.weight, scenario.bsaFormula) : undefined;
+  const rules = (() => {
+    try {
+      return compileRules(model, scenario.rules);
+    } catch (e) {
+      throw e instanceof InputError && path.length ? e.prefixed(path) : e;
+    }
+  })();
   const direct: Dose[] = scenario.doses;
   let fromTherapies: Dose[] = [];
   try {
@@ -133,9 +184,18 @@ export function prepareScenario(input: unknown, path: Path = []): PreparedScenar
     throw e instanceof InputError && path.length ? e.prefixed(path) : e;
   }
   const all = [...direct, ...fromTherapies];
-  const doses = expandDoses(all, model.stateIndex, scenario.weight, (i) =>
-    i < direct.length ? [...path, 'doses', i] : [...path, 'therapies']);
-  return { scenario, model, params, y0, t0, times, doses };
+  const pathOf = (i: number) => (i < direct.length ? [...path, 'doses', i] : [...path, 'therapies']);
+  const doses = expandDoses(all, model, { weight: scenario.weight, bsa, paramsAt: paramsAt(params, covariateChanges) }, pathOf);
+  // A dose before the start: with explicit output times the simulation starts at it; a grid's start is the user's.
+  // (An infusion that started before a grid's start and runs past it is kept: its rate counts from the start.)
+  const early = doses.find((d) => d.time < t0 && (Array.isArray(scenario.times) || d.duration === undefined || d.time + d.duration <= t0));
+  if (early) {
+    if (Array.isArray(scenario.times)) t0 = Math.min(t0, doses[0].time);
+    else throw new InputError(`a dose at t = ${early.time} is before the simulation start (times.start = ${t0}): start the simulation at or before it, or give explicit output times`, pathOf(early.entry));
+  }
+  const resets = [...(extras.resets ?? [])];
+  const preDose = extras.preDose ?? new Uint8Array(times.length);
+  return { scenario, model, params, y0, t0, times, doses, covariateChanges, rules, resets, preDose, bsa, entries: all };
 }
 
 /**
@@ -163,9 +223,28 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
   return Float64Array.from(out);
 }
 
+/** Does a prepared scenario go through the epoch runner (steady state, resets, covariate changes, rules, pre-dose outputs)? */
+export function preparedNeedsEpochs(prep: PreparedScenario): boolean {
+  return needsEpochs({ ...prep, records: prep.doses });
+}
+
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
-export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times) {
-  const { model, scenario, t0, doses } = prep;
+export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times): ReturnType<typeof solveIvp> & { records?: RunRecord[] } {
+  const { model, scenario, t0 } = prep;
+  // Dose modifiers (F, lag, rate, duration) may read parameters: other parameters, other administrations.
+  const doses = params !== prep.params && model.doseModifiers.size > 0
+    ? expandDoses(prep.entries, model, { weight: scenario.weight, bsa: prep.bsa, paramsAt: paramsAt(params, prep.covariateChanges) }, (i) => ['doses', i])
+    : prep.doses;
+  if (needsEpochs({ ...prep, records: doses })) {
+    const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
+    return runEpochs({
+      model, p0: params, covariateChanges: prep.covariateChanges, y0,
+      initialAt: (p) => initialState(model, p, scenario.initial, scenario.preset),
+      t0, outputTimes: times, preDose: times === prep.times ? prep.preDose : new Uint8Array(times.length),
+      records: doses, rules: prep.rules, resets: prep.resets, method: scenario.solver.method, rtol, atol,
+      maxStep: scenario.solver.maxStep, maxSteps: scenario.solver.maxSteps, deadline: Date.now() + scenario.solver.timeBudgetMs,
+    });
+  }
   const tEnd = times[times.length - 1];
   const p = params;
   const jac = model.jacobian;
@@ -181,8 +260,9 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
     };
   });
   // Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario.
-  prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(doses) };
-  const { rtol, atol, timeline } = prep.cache;
+  prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(prep.doses) };
+  const { rtol, atol } = prep.cache;
+  const timeline = doses === prep.doses ? prep.cache.timeline : doseTimeline(doses);
   return solveIvp({
     rhs: model.bindRhs(p),
     jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
@@ -274,8 +354,9 @@ export function buildResult(
     states,
     outputs,
     events: sol.events.map((e) => ({ name: e.name, time: e.t, kind: 'event' as const })),
-    doses: prep.doses.filter((d) => d.time >= prep.t0 && d.time <= tEnd).map((d) => ({
+    doses: ((sol.records ?? prep.doses) as RunRecord[]).filter((d) => d.time >= prep.t0 && d.time <= tEnd).map((d) => ({
       target: d.target, time: d.time, amount: d.amount, ...(d.duration !== undefined ? { duration: d.duration } : {}), ...(d.label ? { label: d.label } : {}),
+      ...(d.status ? { status: d.status } : {}), ...(d.steadyState ? { steadyState: d.steadyState } : {}),
     })),
     solver: {
       method: sol.method,

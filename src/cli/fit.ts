@@ -3,12 +3,18 @@
 import { readFileSync } from 'node:fs';
 import { fit } from '../analysis/fit/index.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
+import { inlineModelFile, readDatasetFile } from './files.ts';
 
 export function fitCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { out: { type: 'string' }, summary: { type: 'boolean' } }, { min: 1, max: 2, usage: 'immunopd fit FIT.json [DATA.csv] [--out FILE] [--summary]' });
+  const { values, positionals } = parse(args, { out: { type: 'string' }, summary: { type: 'boolean' }, dataset: { type: 'string' } }, { min: 1, max: 2, usage: 'immunopd fit FIT.json [DATA.csv | --dataset NONMEM.csv] [--out FILE] [--summary]' });
   const request = readJsonFile(positionals[0]);
   if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new UsageError(`${positionals[0]} must hold a JSON object (a fit request)`);
   const req = request as Record<string, unknown>;
+  inlineModelFile(req, positionals[0]);
+  if (values.dataset) {
+    if (positionals[1]) throw new UsageError('give DATA.csv or --dataset, not both');
+    req.dataset = readDatasetFile(values.dataset as string);
+  }
   if (positionals[1]) {
     try {
       req.data = readFileSync(positionals[1], 'utf8');

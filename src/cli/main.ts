@@ -17,11 +17,13 @@ const USAGE = `usage: immunopd <command> [options]
 
 commands:
   simulate SCENARIO.json [--format json|csv] [--out FILE]   solve a scenario (- reads standard input)
+           [--dataset DATA.csv] [--format json|csv|nonmem]  ... subject by subject from a NONMEM-style dataset
   models                                                     list the model library
   validate MODEL.json                                        check a model file
   therapies                                                  list the therapy presets
   serve [--port N]                                           start the HTTP API and web client (default 3000)
   fit FIT.json [DATA.csv] [--out FILE]                       fit parameters to data
+      [--dataset DATA.csv]                                   ... from a NONMEM-style dataset
   optimize OPT.json [--out FILE]                             optimize a dosing schedule
   population POP.json [--format json|csv] [--out FILE]       virtual population / trial (as POST /api/population)
   sensitivity SENS.json [--format json|csv] [--out FILE]     local, Sobol or Morris sensitivity (as POST /api/sensitivity)

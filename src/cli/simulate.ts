@@ -4,12 +4,24 @@ import { listModels } from '../model/library.ts';
 import { compileModel } from '../model/compile.ts';
 import { resultToCsv, resultToJson } from '../results/csv.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
+import { inlineModelFile, readDatasetFile } from './files.ts';
+import { simulateDataset, formatDatasetSimulation } from '../simulate-dataset.ts';
 
 export function simulateCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { format: { type: 'string', default: 'json' }, out: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd simulate SCENARIO.json [--format json|csv] [--out FILE]' });
+  const { values, positionals } = parse(args, { format: { type: 'string', default: 'json' }, out: { type: 'string' }, dataset: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd simulate SCENARIO.json [--dataset DATA.csv] [--format json|csv|nonmem] [--out FILE]' });
   const format = values.format as string;
-  if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv (got '${format}')`);
-  const result = simulate(readJsonFile(positionals[0]));
+  const request = readJsonFile(positionals[0]);
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new UsageError(`${positionals[0]} must hold a JSON object (a scenario)`);
+  const scenario = request as Record<string, unknown>;
+  inlineModelFile(scenario, positionals[0]);
+  if (values.dataset) scenario.dataset = readDatasetFile(values.dataset as string);
+  if (scenario.dataset !== undefined) {
+    if (format !== 'json' && format !== 'csv' && format !== 'nonmem') throw new UsageError(`--format must be json, csv or nonmem (got '${format}')`);
+    writeOutput(formatDatasetSimulation(simulateDataset(scenario), format), values.out as string | undefined, io);
+    return 0;
+  }
+  if (format !== 'json' && format !== 'csv') throw new UsageError(`--format must be json or csv (got '${format}'; nonmem needs a dataset)`);
+  const result = simulate(scenario);
   writeOutput(format === 'csv' ? resultToCsv(result) : resultToJson(result, true) + '\n', values.out as string | undefined, io);
   return 0;
 }

@@ -5,7 +5,11 @@
 import type { ScenarioInput } from '../scenario/schema.ts';
 
 /** One dose of a subject, as a scenario dose entry (Contract 2), remembering the dataset line it came from. */
-export type SubjectDose = NonNullable<ScenarioInput['doses']>[number] & { line?: number };
+export type SubjectDose = NonNullable<ScenarioInput['doses']>[number] & {
+  line?: number;
+  /** Position among the subject's records at the same time (file order: an observation before it sees the pre-dose value). */
+  order?: number;
+};
 
 /** An observation record (EVID 0) of a subject. */
 export interface SubjectObservation {
@@ -33,6 +37,8 @@ export interface SubjectData {
   observations: SubjectObservation[];
   /** Times of EVID 3/4 resets (every state back to its initial value). */
   resets: number[];
+  /** For each reset, its position among the subject's records at its time (file order, as `order` of observations). */
+  resetOrders?: number[];
 }
 
 export interface Dataset {

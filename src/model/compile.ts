@@ -43,6 +43,11 @@ export interface CompiledModel {
   /** Analytic df/dp (row-major n×np), or null. */
   paramJacobian: MatrixFn | null;
   events: CompiledEvent[];
+  /** Covariates, in declaration order; their values follow the parameters in p (p[covariateIndex.get(name)]). */
+  covariateNames: string[];
+  covariateIndex: Map<string, number>;
+  /** Dose modifiers per dosed state index: functions of p (parameters and covariates). */
+  doseModifiers: Map<number, DoseModifiers>;
   nonNegative: Uint8Array;
   /** Per-state absolute tolerance from the model file (NaN where none is given). */
   stateAtol: Float64Array;
@@ -50,6 +55,14 @@ export interface CompiledModel {
   autonomous: boolean;
   /** The generated source, for inspection and tests. */
   source: { rhs: string; boundRhs: string; outputs: string; jacobian: string | null; paramJacobian: string | null };
+}
+
+/** A dosed state's modifiers, compiled: each a function of the parameter-and-covariate vector. */
+export interface DoseModifiers {
+  bioavailability?: (p: Float64Array) => number;
+  lag?: (p: Float64Array) => number;
+  rate?: (p: Float64Array) => number;
+  duration?: (p: Float64Array) => number;
 }
 
 const CONSTANTS: Record<string, string> = { pi: 'Math.PI', e: 'Math.E' };
@@ -71,6 +84,7 @@ export function compileModel(input: unknown): CompiledModel {
   const paramNames = Object.keys(spec.parameters);
   const assignNames = Object.keys(spec.assignments);
   const outputNames = Object.keys(spec.outputs);
+  const covariateNames = Object.keys(spec.covariates);
 
   // Sizes.
   const sizeChecks: [string, number, number][] = [
@@ -100,10 +114,14 @@ export function compileModel(input: unknown): CompiledModel {
   paramNames.forEach((n) => declare('parameters', n));
   assignNames.forEach((n) => declare('assignments', n));
   outputNames.forEach((n) => declare('outputs', n));
+  covariateNames.forEach((n) => declare('covariates', n));
 
   for (const s of stateNames) if (!(s in spec.odes)) issues.push({ path: ['odes'], message: `state '${s}' has no ODE` });
   for (const s of Object.keys(spec.odes)) {
     if (!(s in spec.states)) issues.push({ path: ['odes', s], message: `ODE for unknown state '${s}'` });
+  }
+  for (const s of Object.keys(spec.dosing)) {
+    if (!Object.hasOwn(spec.states, s)) issues.push({ path: ['dosing', s], message: `dose modifiers for unknown state '${s}' (states: ${stateNames.join(', ')})` });
   }
   for (const [name, p] of Object.entries(spec.parameters)) {
     if (p.min !== undefined && p.max !== undefined && p.min > p.max) issues.push({ path: ['parameters', name, 'min'], message: 'min is greater than max' });
@@ -114,6 +132,9 @@ export function compileModel(input: unknown): CompiledModel {
   const stateIndex = new Map(stateNames.map((n, i) => [n, i]));
   const paramIndex = new Map(paramNames.map((n, i) => [n, i]));
   const assignIndex = new Map(assignNames.map((n, i) => [n, i]));
+  // Covariates are read like parameters: their values follow the parameters in p.
+  const covariateIndex = new Map(covariateNames.map((n, j) => [n, paramNames.length + j]));
+  const pIndex = new Map([...paramIndex, ...covariateIndex]);
 
   // Parse every expression against the whitelist.
   const parseAt = (path: (string | number)[], source: string): ParsedExpression | null => {
@@ -172,7 +193,7 @@ export function compileModel(input: unknown): CompiledModel {
   // Symbol resolution for generated code.
   const resolveWith = (allowStates: boolean, allowAssign: boolean, allowT: boolean) => (name: string): string | undefined => {
     if (allowStates && stateIndex.has(name)) return `y[${stateIndex.get(name)}]`;
-    if (paramIndex.has(name)) return `p[${paramIndex.get(name)}]`;
+    if (pIndex.has(name)) return `p[${pIndex.get(name)}]`;
     if (allowAssign && assignIndex.has(name)) return `a${assignIndex.get(name)}`;
     if (allowT && name === 't') return 't';
     if (Object.prototype.hasOwnProperty.call(CONSTANTS, name)) return CONSTANTS[name];
@@ -217,6 +238,7 @@ export function compileModel(input: unknown): CompiledModel {
     });
     return { g, sets };
   });
+  const doseModifiers = compileDoseModifiers(spec, stateIndex, (pe, path) => emitAt(path, pe, resolveWith(false, false, false)), parseAt);
   if (issues.length) throw new InputError(issues);
 
   // Which assignments each piece of code needs (transitively), so that outputs and events compute only those.
@@ -242,7 +264,7 @@ export function compileModel(input: unknown): CompiledModel {
   // ModelingToolkit does: one call level less and fewer divisions in the solver's hot loop. All closures
   // made by one factory share their optimized code.
   const hoisted = new Map<string, string>();
-  const paramOnly = (name: string) => paramIndex.has(name) || (Object.prototype.hasOwnProperty.call(CONSTANTS, name) && !stateIndex.has(name) && !assignIndex.has(name));
+  const paramOnly = (name: string) => pIndex.has(name) || (Object.prototype.hasOwnProperty.call(CONSTANTS, name) && !stateIndex.has(name) && !assignIndex.has(name));
   const hook = (node: MathNode): string | undefined => {
     if (node.type === 'ConstantNode' || node.type === 'SymbolNode') return undefined;
     if (!readsOnly(node, paramOnly)) return undefined;
@@ -302,7 +324,7 @@ export function compileModel(input: unknown): CompiledModel {
   const jac = lazyMatrix(partialsOf(stateNames, stateIndex));
   const pjac = lazyMatrix(partialsOf(paramNames, paramIndex));
 
-  const defaultParams = Float64Array.from(paramNames.map((n) => spec.parameters[n].value));
+  const defaultParams = Float64Array.from([...paramNames.map((n) => spec.parameters[n].value), ...covariateNames.map((n) => spec.covariates[n].value)]);
   const nonNegative = Uint8Array.from(stateNames.map((n) => {
     const s = spec.states[n];
     return (s.nonNegative ?? NON_NEGATIVE_UNITS.test(s.unit.trim())) ? 1 : 0;
@@ -317,6 +339,9 @@ export function compileModel(input: unknown): CompiledModel {
     outputNames,
     stateIndex,
     paramIndex,
+    covariateNames,
+    covariateIndex,
+    doseModifiers,
     defaultParams,
     initial: (p) => {
       const y = new Float64Array(stateNames.length);
@@ -444,6 +469,36 @@ function generatePartials(
     for (const [j, js] of entries) lines.push(`M[${i * nW + j}] = ${js};`);
   }
   return lines.join('\n');
+}
+
+/** `dosing` of a model file → per state index, functions of p; unknown states and names go to issues. */
+function compileDoseModifiers(
+  spec: ModelSpec, stateIndex: Map<string, number>,
+  emitP: (pe: ParsedExpression, path: (string | number)[]) => string,
+  parseAt: (path: (string | number)[], source: string) => ParsedExpression | null,
+): Map<number, DoseModifiers> {
+  const out = new Map<number, DoseModifiers>();
+  for (const [state, mods] of Object.entries(spec.dosing)) {
+    const i = stateIndex.get(state);
+    if (i === undefined) {
+      continue; // reported with the other cross-references
+    }
+    const m: DoseModifiers = {};
+    for (const key of ['bioavailability', 'lag', 'rate', 'duration'] as const) {
+      const v = mods[key];
+      if (v === undefined) continue;
+      if (typeof v === 'number') {
+        m[key] = () => v;
+        continue;
+      }
+      const pe = parseAt(['dosing', state, key], v);
+      if (!pe) continue;
+      const js = emitP(pe, ['dosing', state, key]);
+      m[key] = makeFunction<(p: Float64Array) => number>(['p'], `return ${js};`);
+    }
+    out.set(i, m);
+  }
+  return out;
 }
 
 export type { ModelSpecInput };

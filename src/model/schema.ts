@@ -66,6 +66,21 @@ export const EventSpec = z.strictObject({
   description: text.optional(),
 });
 
+/** A covariate (DESIGN Contract 1 `covariates`): a subject characteristic visible in expressions. */
+export const CovariateSpec = z.strictObject({
+  value: finite('covariate value'),
+  unit: z.string().max(100).default('1'),
+  description: text.optional(),
+});
+
+/** Dose modifiers of one dosed state (NONMEM's F1/ALAG1/R1/D1, mrgsolve's F_/ALAG_/R_/D_): expressions of parameters and covariates. */
+export const DoseModifierSpec = z.strictObject({
+  bioavailability: z.union([finite('bioavailability'), expression]).optional(),
+  lag: z.union([finite('lag'), expression]).optional(),
+  rate: z.union([finite('rate'), expression]).optional(),
+  duration: z.union([finite('duration'), expression]).optional(),
+});
+
 export const ModelSpec = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'id must be lower-case letters, digits, . _ - (at most 100)'),
   title: z.string().max(300).default(''),
@@ -78,6 +93,10 @@ export const ModelSpec = z.strictObject({
   odes: z.record(z.string(), expression),
   outputs: z.record(z.string(), OutputSpec).default({}),
   events: z.array(EventSpec).max(MODEL_LIMITS.events).default([]),
+  /** Subject covariates (e.g. WT, BSA): named, with a default and a unit; set by a scenario, an arm or a dataset row. */
+  covariates: z.record(z.string(), CovariateSpec).default({}),
+  /** Dose modifiers per dosed state (bioavailability, lag, rate, duration). */
+  dosing: z.record(z.string(), DoseModifierSpec).default({}),
   /** Free-form notes: assumptions, encoding issues, what the model leaves out and why. */
   notes: z.union([text, z.array(text).max(100)]).optional(),
   /** Named sets of parameter values (e.g. "hot", "cold" tumor). */
@@ -93,3 +112,5 @@ export type ModelSpec = z.infer<typeof ModelSpec>;
 export type ParameterSpec = z.infer<typeof ParameterSpec>;
 export type StateSpec = z.infer<typeof StateSpec>;
 export type EventSpec = z.infer<typeof EventSpec>;
+export type CovariateSpec = z.infer<typeof CovariateSpec>;
+export type DoseModifierSpec = z.infer<typeof DoseModifierSpec>;

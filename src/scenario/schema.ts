@@ -31,12 +31,34 @@ export const Dose = z.strictObject({
   start: time('start').default(0),
   every: num('every').refine((v) => v > 0, 'every must be > 0').optional(),
   count: z.number().int('count must be an integer').min(1, 'count must be >= 1').max(LIMITS.doseEvents).default(1),
-  /** Zero-order infusion of `amount` over `duration`; absent = bolus (an instantaneous jump). */
-  duration: num('duration').refine((v) => v > 0, 'duration must be > 0').optional(),
+  /** Zero-order infusion of `amount` over `duration`; absent = bolus (an instantaneous jump). "model": the model's `dosing` duration (NONMEM RATE = -2). */
+  duration: z.union([num('duration').refine((v) => v > 0, 'duration must be > 0'), z.literal('model')]).optional(),
+  /** Zero-order infusion at this rate (amount per time unit), instead of `duration`. "model": the model's `dosing` rate (NONMEM RATE = -1). */
+  rate: z.union([num('rate').refine((v) => v > 0, 'rate must be > 0'), z.literal('model')]).optional(),
+  /** Absorption lag: the dose is given `lag` after its time (replaces the model's `dosing` lag for this dose). */
+  lag: num('lag').refine((v) => v >= 0, 'lag must be >= 0').optional(),
+  /** Fraction of the amount that reaches the target (replaces the model's `dosing` bioavailability). */
+  bioavailability: num('bioavailability').refine((v) => v >= 0, 'bioavailability must be >= 0').optional(),
+  /** Amount per m² of body surface area (from the scenario's `height` and `weight`, formula `bsaFormula`). */
+  amountPerM2: num('amountPerM2').refine((v) => v >= 0, 'amountPerM2 must be >= 0').optional(),
+  /**
+   * The first administration is at steady state: the system is put in the periodic steady state of this
+   * dose repeated every `every` (solved for, see docs/datasets.md) before it. true or 1: the state is
+   * replaced (NONMEM SS=1); 2: the steady-state amounts are added to the current state (SS=2).
+   * With amount 0 and a `rate`: a constant infusion at steady state that keeps running.
+   */
+  steadyState: z.union([z.boolean(), z.literal(1), z.literal(2)]).optional(),
   label: z.string().max(200).optional(),
 }).superRefine((d, ctx) => {
-  if ((d.amount === undefined) === (d.amountPerKg === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['amount'], message: 'give exactly one of amount or amountPerKg' });
+  const given = [d.amount, d.amountPerKg, d.amountPerM2].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    ctx.addIssue({ code: 'custom', path: ['amount'], message: 'give exactly one of amount, amountPerKg or amountPerM2' });
+  }
+  if (d.rate !== undefined && d.duration !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give rate or duration, not both' });
+  }
+  if (d.steadyState && d.every === undefined && !(d.amount === 0 && d.rate !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['every'], message: 'steadyState needs the dosing interval (every)' });
   }
   if (d.count > 1 && d.every === undefined) {
     ctx.addIssue({ code: 'custom', path: ['every'], message: 'count > 1 needs an interval (every)' });
@@ -75,6 +97,28 @@ export const ModelRef = z.union([z.string().min(1).max(100), z.record(z.string()
 
 export const ParameterValues = z.record(z.string(), num('parameter value'));
 
+/** Covariate values by name (the model's `covariates`). */
+export const CovariateValues = z.record(z.string(), num('covariate value'));
+
+/**
+ * A dosing rule, decided at each scheduled administration from the state just before it: `when` is an
+ * expression of states, outputs, parameters, covariates and t, true when nonzero. skip: this one is not
+ * given; stop: this and every later one is not given (until a `resume`); reduce: the amount is multiplied
+ * by `factor`; resume: dosing restarts. Rules apply in order; `targets`/`labels` restrict which doses.
+ */
+export const DoseRule = z.strictObject({
+  when: z.string().min(1).max(2000),
+  action: z.enum(['skip', 'stop', 'reduce', 'resume']),
+  factor: num('factor').refine((v) => v >= 0, 'factor must be >= 0').optional(),
+  targets: z.array(z.string().max(64)).max(200).optional(),
+  labels: z.array(z.string().max(200)).max(200).optional(),
+}).superRefine((r, ctx) => {
+  if (r.action === 'reduce' && r.factor === undefined) ctx.addIssue({ code: 'custom', path: ['factor'], message: "a 'reduce' rule needs a factor (e.g. 0.5)" });
+});
+
+/** A dataset row given as JSON: column → number, or a string ('.' for missing, a CMT name). */
+export const DatasetRow = z.record(z.string(), z.union([z.number(), z.string().max(200), z.null()]));
+
 export const Scenario = z.strictObject({
   model: ModelRef,
   parameters: ParameterValues.default({}),
@@ -88,6 +132,20 @@ export const Scenario = z.strictObject({
   /** Body weight in kg, for amountPerKg doses. */
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
   solver: SolverOptions.default({ method: 'auto', rtol: 1e-6, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
+  /** Height in cm, for body surface area (amountPerM2 doses and the BSA covariate). */
+  height: num('height').refine((v) => v > 0 && v <= 300, 'height must be in (0, 300] cm').optional(),
+  /** Body surface area formula: DuBois & DuBois 1916 or Mosteller 1987 (default). */
+  bsaFormula: z.enum(['mosteller', 'dubois']).default('mosteller'),
+  /** Covariate values (the model's `covariates`); absent ones keep the model's defaults. */
+  covariates: CovariateValues.default({}),
+  /** Time-varying covariates: new values from `time` on (last observation carried forward). */
+  covariateChanges: z.array(z.strictObject({ time: time('time'), values: CovariateValues })).max(LIMITS.doses).default([]),
+  /** State-dependent dosing decisions at scheduled administrations, reported in the result's `doses`. */
+  rules: z.array(DoseRule).max(50).default([]),
+  /** A NONMEM-style dataset (CSV text or rows; docs/datasets.md) whose records drive the simulation subject by subject. */
+  dataset: z.union([z.string().max(20_000_000), z.array(DatasetRow).max(200_000)]).optional(),
+  /** What an observation record measures when its CMT names a state: an output name, or per CMT. */
+  observe: z.union([z.string().max(64), z.record(z.string(), z.string().max(64))]).optional(),
   /** Compute response metrics (default true). */
   metrics: z.boolean().default(true),
   /** Report only these states and outputs (default: all). */
@@ -124,7 +182,12 @@ export const SimulationResult = z.object({
   outputs: z.record(z.string(), z.array(z.number())),
   metrics: z.record(z.string(), z.unknown()),
   events: z.array(EventRecord),
-  doses: z.array(z.object({ target: z.string(), time: z.number(), amount: z.number(), duration: z.number().optional(), label: z.string().optional() })),
+  doses: z.array(z.object({
+    target: z.string(), time: z.number(), amount: z.number(), duration: z.number().optional(), label: z.string().optional(),
+    /** What a dosing rule did: given (reduced), skipped or stopped (then amount is what was scheduled). */
+    status: z.enum(['given', 'reduced', 'skipped', 'stopped']).optional(),
+    steadyState: z.number().optional(),
+  })),
   solver: SolverStats,
 });
 export type SimulationResult = z.infer<typeof SimulationResult>;

@@ -2,6 +2,13 @@
 // validated row by row with the field named in every error.
 import { DataRow, FIT_LIMITS, type DataRow as Row } from './schema.ts';
 import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
+import { FitRequest } from './schema.ts';
+import { resolveModel } from '../../model/library.ts';
+import { loadDataset } from '../../simulate-dataset.ts';
+import { outputPlan, subjectDoses } from '../../data/subjects.ts';
+
+const DatasetInput = FitRequest.shape.dataset.unwrap();
+const ObserveInput = FitRequest.shape.observe;
 
 const COLUMNS = ['time', 'observable', 'value', 'subject', 'weight'];
 
@@ -88,4 +95,44 @@ export function validateRows(data: unknown[] | string, path: (string | number)[]
   });
   if (issues.length) throw new InputError(issues.slice(0, 20));
   return rows;
+}
+
+/**
+ * A fit request with a NONMEM-style `dataset` → the per-subject form fit() reads: observation records with a
+ * DV (not MDV, not BLQ) become data rows `{time, observable, value, subject: ID}`; each subject's dose
+ * records, covariates, covariate changes, resets and pre-dose observation times go under `subjects[ID]`.
+ * A request without `dataset` is returned as it is.
+ */
+export function fitRequestFromDataset(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const req = input as Record<string, unknown>;
+  if (req.dataset === undefined) {
+    if (req.data === undefined) throw new InputError('give the observations: data (rows or CSV) or dataset (NONMEM-style)', ['data']);
+    return input;
+  }
+  if (req.data !== undefined) throw new InputError('give data or dataset, not both', ['data']);
+  if (req.doses !== undefined || req.subjects !== undefined) throw new InputError('with a dataset, doses and subjects come from its records: leave doses and subjects out', [req.doses !== undefined ? 'doses' : 'subjects']);
+  const ds = DatasetInput.safeParse(req.dataset);
+  if (!ds.success) throw new InputError(fromZodIssues(ds.error.issues, ['dataset']));
+  const obs = ObserveInput.safeParse(req.observe);
+  if (!obs.success) throw new InputError(fromZodIssues(obs.error.issues, ['observe']));
+  const model = resolveModel(req.model as string | Record<string, unknown>);
+  const { dataset } = loadDataset(ds.data, model, obs.data);
+  const data: Row[] = [];
+  const subjects: Record<string, unknown> = {};
+  for (const s of dataset.subjects) {
+    for (const o of s.observations) {
+      if (o.value === null || o.blq) continue;
+      if (o.time < 0) throw new InputError(`line ${o.line}: fits take observations at TIME >= 0`, ['dataset', `line ${o.line}`, 'TIME']);
+      data.push({ time: o.time, observable: o.observable, value: o.value, subject: s.id });
+    }
+    const plan = outputPlan(s);
+    subjects[s.id] = {
+      doses: subjectDoses(s), covariates: s.covariates, covariateChanges: s.covariateChanges, resets: s.resets,
+      preDoseTimes: plan.times.filter((_, k) => plan.pre[k] === 1),
+    };
+  }
+  if (!data.length) throw new InputError('the dataset has no observation with a value (EVID 0, MDV 0, DV given)', ['dataset']);
+  const { dataset: _d, observe: _o, ...rest } = req;
+  return { ...rest, data, subjects };
 }

@@ -1,6 +1,14 @@
 // Public API of the fitter: the request schema (for the HTTP route and the OpenAPI document) and fit().
 export { FitRequest, FIT_LIMITS, ERROR_PARAMETERS, type FitRequestInput, type FitResult, type FitEstimate, type FitResidual } from './schema.ts';
-export { fit, parseFitRequest } from './fit.ts';
+export { parseFitRequest } from './fit.ts';
+import { fit as fitRows } from './fit.ts';
+import { fitRequestFromDataset } from './data.ts';
+import type { FitResult } from './schema.ts';
+
+/** Fit (Contract 4): a request with a NONMEM-style `dataset` is first converted to per-subject rows and doses. */
+export function fit(input: unknown): FitResult {
+  return fitRows(fitRequestFromDataset(input));
+}
 export { latinHypercube } from '../../numerics/sampling.ts';
-export { parseCsv, validateRows } from './data.ts';
+export { parseCsv, validateRows, fitRequestFromDataset } from './data.ts';
 export { levenbergMarquardt, type LmOptions, type LmResult, type StopReason } from '../../numerics/lm.ts';

@@ -11,7 +11,7 @@
 // optimizer minimizes ½ Σ w_i (y_i − μ_i)² (least squares, as minpack / SciPy), and the covariance is
 // s² (JᵀWJ)⁻¹ with s² = SSR/(n − p), as nls and curve_fit report.
 import type { PreparedScenario } from '../../simulate.ts';
-import { prepareScenario } from '../../simulate.ts';
+import { prepareScenario, preparedNeedsEpochs } from '../../simulate.ts';
 import { InputError, type Issue } from '../../errors.ts';
 import type { CompiledModel } from '../../model/compile.ts';
 import type { FitRequest, DataRow } from './schema.ts';
@@ -103,6 +103,8 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
       therapies: s?.therapies ?? base.therapies,
       weight: s?.weight ?? base.weight,
       preset: s?.preset ?? base.preset,
+      covariates: { ...req.covariates, ...(s?.covariates ?? {}) },
+      covariateChanges: s?.covariateChanges ?? [],
       times,
     };
   };
@@ -119,7 +121,10 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     const idx = byId.get(id)!;
     const times = [...new Set(idx.map((i) => rows[i].time))].sort((a, b) => a - b);
     const path = id === DEFAULT_SUBJECT || !(id in req.subjects) ? [] : ['subjects', id];
-    const prep = prepareScenario(scenarioOf(id, times), path);
+    const pre = req.subjects[id]?.preDoseTimes;
+    const prep = prepareScenario(scenarioOf(id, times), path, {
+      resets: req.subjects[id]?.resets, preDose: pre ? Uint8Array.from(times, (t) => (pre.includes(t) ? 1 : 0)) : undefined,
+    });
     model = prep.model;
     const tIndex = new Map(times.map((t, k) => [t, k]));
     const subRows = idx.map((i) => {
@@ -242,9 +247,11 @@ export function predict(pb: Problem, x: Float64Array, withGradient: boolean): { 
   const m = x.length;
   const pred = new Float64Array(nRows);
   const grad = withGradient ? new Float64Array(nRows * m) : null;
-  const fd = pb.request.sensitivities === 'finite-difference';
+  const fdAll = pb.request.sensitivities === 'finite-difference';
   for (const s of pb.subjects) {
     const model = s.prep.model;
+    // Steady states, resets, time-varying covariates, rules and parameter-dependent dose modifiers go through the epoch runner: finite differences.
+    const fd = fdAll || model.doseModifiers.size > 0 || preparedNeedsEpochs(s.prep);
     const n = model.stateNames.length;
     const nOut = model.outputNames.length;
     const p = subjectParams(pb, s, x);

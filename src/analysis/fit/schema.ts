@@ -2,7 +2,7 @@
 // validates. The scenario fields (model, parameters, initial, doses, therapies, weight, preset, solver)
 // mean what they mean in Contract 2; `data` replaces the output times.
 import { z } from 'zod';
-import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS } from '../../scenario/schema.ts';
+import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS, CovariateValues, DatasetRow } from '../../scenario/schema.ts';
 
 export const FIT_LIMITS = {
   dataRows: 20_000,
@@ -47,6 +47,13 @@ export const SubjectSpec = z.strictObject({
   therapies: z.array(z.string().max(100)).max(50).optional(),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
   preset: z.string().max(100).optional(),
+  /** Covariate values (the model's `covariates`) and their changes over time (last observation carried forward). */
+  covariates: CovariateValues.optional(),
+  covariateChanges: z.array(z.strictObject({ time: num('time'), values: CovariateValues })).max(LIMITS.doses).optional(),
+  /** Times at which every state is reset to its initial value (dataset EVID 3/4). */
+  resets: z.array(num('reset time')).max(LIMITS.doses).optional(),
+  /** Observation times whose model value is taken just before the doses at that time (dataset file order). */
+  preDoseTimes: z.array(num('time')).max(FIT_LIMITS.dataRows).optional(),
 });
 
 export const ErrorModel = z.strictObject({
@@ -68,7 +75,13 @@ export const FitRequest = z.strictObject({
   therapies: z.array(z.string().max(100)).max(50).default([]),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
   /** Observations: rows, or CSV text with a header `time,observable,value[,subject][,weight]`. */
-  data: z.union([z.array(z.unknown()).max(FIT_LIMITS.dataRows, `at most ${FIT_LIMITS.dataRows} data rows`), z.string().max(5_000_000)]),
+  data: z.union([z.array(z.unknown()).max(FIT_LIMITS.dataRows, `at most ${FIT_LIMITS.dataRows} data rows`), z.string().max(5_000_000)]).optional(),
+  /** A NONMEM-style dataset (docs/datasets.md) instead of `data`: subjects from ID, observations, doses and covariates from its records. */
+  dataset: z.union([z.string().max(20_000_000), z.array(DatasetRow).max(200_000)]).optional(),
+  /** What an observation record measures when its CMT names a state (an output, or per CMT). */
+  observe: z.union([z.string().max(64), z.record(z.string(), z.string().max(64))]).optional(),
+  /** Covariate values shared by every subject (a subject's own values win). */
+  covariates: CovariateValues.default({}),
   subjects: z.record(z.string(), SubjectSpec).default({}),
   estimate: z.record(z.string(), EstimateSpec),
   error: ErrorModel.default({ model: 'additive', transform: 'none' }),
@@ -90,6 +103,10 @@ export const FitRequest = z.strictObject({
   }).optional(),
   /** Fitted curves: points on a uniform grid from the start to the last observation (default 201). */
   fitted: z.strictObject({ points: z.number().int().min(2).max(FIT_LIMITS.fittedPoints).default(201) }).default({ points: 201 }),
+}).superRefine((r, ctx) => {
+  if ((r.data === undefined) === (r.dataset === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['data'], message: r.data === undefined ? 'give the observations: data (rows or CSV) or dataset (NONMEM-style)' : 'give data or dataset, not both' });
+  }
 });
 
 export type FitRequest = z.infer<typeof FitRequest>;

@@ -4,7 +4,7 @@
 // unchanged). J and ∂f/∂p come from the compiled analytic derivatives, or forward differences of the
 // right-hand side when the model has none. Events that set a state reset its sensitivities to zero.
 import type { PreparedScenario } from '../../simulate.ts';
-import { initialState, tolerances } from '../../simulate.ts';
+import { initialState, tolerances, solvePrepared, preparedNeedsEpochs } from '../../simulate.ts';
 import { doseTimeline } from '../../dosing/schedule.ts';
 import { solveIvp, type StateEvent } from '../../solve/solve_ivp.ts';
 
@@ -31,6 +31,7 @@ export function initialOf(prep: PreparedScenario, p: Float64Array): Float64Array
 /** Solve the states only, with parameters p, at `times`. */
 export function solveStates(prep: PreparedScenario, p: Float64Array, times: Float64Array) {
   const { model, scenario, t0, doses } = prep;
+  if (model.doseModifiers.size > 0 || preparedNeedsEpochs(prep)) return solvePrepared(prep, p, initialOf(prep, p), times);
   const jac = model.jacobian;
   const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
   return solveIvp({
