@@ -8,6 +8,8 @@ import { expandDoses, doseTimeline, type DoseRecord } from './dosing/schedule.ts
 import { expandTherapies } from './dosing/therapies.ts';
 import { solveIvp, type StateEvent } from './solve/solve_ivp.ts';
 import { computeMetrics } from './results/metrics.ts';
+import { exposureForSimulation, type ExposureIntegrals } from './results/exposure.ts';
+import type { StepView } from './solve/driver.ts';
 
 /** Output times and the simulation's start: a grid starts at its `start`; an array at min(0, first time). */
 export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: number; times: Float64Array } {
@@ -164,7 +166,7 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
 }
 
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
-export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times) {
+export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times, stepObserver?: (v: StepView, tEnd: number) => void) {
   const { model, scenario, t0, doses } = prep;
   const tEnd = times[times.length - 1];
   const p = params;
@@ -200,6 +202,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
     maxStep: scenario.solver.maxStep,
     maxSteps: scenario.solver.maxSteps,
     deadline: Date.now() + scenario.solver.timeBudgetMs,
+    stepObserver,
   });
 }
 
@@ -251,6 +254,7 @@ function selectSeries(all: { states: Record<string, number[]>; outputs: Record<s
  */
 export function buildResult(
   prep: PreparedScenario, sol: ReturnType<typeof solvePrepared>, ms: number, params: Float64Array = prep.params, solTimes: Float64Array = prep.times,
+  exposure?: ExposureIntegrals,
 ): SimulationResult {
   const { model, times, scenario } = prep;
   const n = model.stateNames.length;
@@ -293,7 +297,8 @@ export function buildResult(
   let metrics: Record<string, unknown> = {};
   if (scenario.metrics) {
     const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, []) };
-    metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model);
+    metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model, exposure);
+    if (Array.isArray(metrics.plausibility)) warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
   }
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;
 }
@@ -303,6 +308,8 @@ export function simulate(input: ScenarioInput | unknown): SimulationResult {
   const started = performance.now();
   const prep = prepareScenario(input);
   const grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
-  const sol = solvePrepared(prep, prep.params, prep.y0, grid);
-  return buildResult(prep, sol, performance.now() - started, prep.params, grid);
+  // Exposure integrals on the solver's dense output (independent of the output grid), when metrics are on.
+  const ex = prep.scenario.metrics && prep.model.spec.roles?.drugs ? exposureForSimulation(prep.model, prep.params, prep.times, prep.doses) : undefined;
+  const sol = solvePrepared(prep, prep.params, prep.y0, grid, ex?.observer);
+  return buildResult(prep, sol, performance.now() - started, prep.params, grid, ex?.result());
 }

@@ -1,6 +1,7 @@
 // Model file → CompiledModel: validates names and cross-references (every problem with its JSON path),
 // then generates plain JavaScript functions once per model (right-hand side, outputs, Jacobian, parameter
 // sensitivities, events) over Float64Array, so that the solver's hot loop never interprets.
+import { roleIssues } from './roles.ts';
 import type { MathNode } from 'mathjs';
 import { ModelSpec, type ModelSpecInput, MODEL_LIMITS, NAME_RE, MAX_NAME_LENGTH, NON_NEGATIVE_UNITS } from './schema.ts';
 import { InputError, fromZodIssues, type Issue } from '../errors.ts';
@@ -109,6 +110,7 @@ export function compileModel(input: unknown): CompiledModel {
     if (p.min !== undefined && p.max !== undefined && p.min > p.max) issues.push({ path: ['parameters', name, 'min'], message: 'min is greater than max' });
     if (p.scale === 'log' && p.value <= 0) issues.push({ path: ['parameters', name, 'scale'], message: 'log scale needs a positive value' });
   }
+  issues.push(...roleIssues(spec));
   if (issues.length) throw new InputError(issues);
 
   const stateIndex = new Map(stateNames.map((n, i) => [n, i]));
