@@ -6,6 +6,7 @@ import { FitRequest } from '../src/analysis/fit/index.ts';
 import { OptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
 import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
+import { NcaRequest } from '../src/analysis/nca.ts';
 import {
   Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
 } from '../src/scenario/schema.ts';
@@ -152,6 +153,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (DESIGN Contract 4): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
   reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population`: n subjects whose parameters vary log-normally (omega per parameter, seeded), and the quantiles of chosen states or outputs over time.' });
   reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: parameters to perturb, the response (a metric, or a series at a time) and the relative step.' });
+  reg.add(NcaRequest, { id: 'NcaRequest', description: 'Non-compartmental analysis: observations {time, conc, subject?} (or `csv` text time,conc[,subject] instead), dose, doseTime, tau, route, infusionDuration.' });
   reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
@@ -235,6 +237,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Local sensitivity: normalized sensitivity (dM/M)/(dp/p) of a response to each parameter, by central differences, ranked',
           requestBody: jsonBody('SensitivityRequest'),
           responses: { 200: { description: 'response value and ranked parameters', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+        },
+      },
+      '/api/nca': {
+        post: {
+          summary: 'Non-compartmental analysis per subject: Cmax, Tmax, λz (PKNCA point selection), t½, AUC0–t (linear-up/log-down), AUC0–∞, AUMC, MRT, CL(/F), Vz(/F), Ctrough, accumulation ratio',
+          requestBody: jsonBody('NcaRequest'),
+          responses: { 200: { description: 'route and one result per subject', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },

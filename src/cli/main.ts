@@ -23,6 +23,7 @@ commands:
   serve [--port N]                                           start the HTTP API and web client (default 3000)
   fit FIT.json [DATA.csv] [--out FILE]                       fit parameters to data
   optimize OPT.json [--out FILE]                             optimize a dosing schedule
+  nca DATA.csv|SCENARIO.json [--series NAME] [--tau T] ...   non-compartmental analysis
 `;
 
 /** Read a JSON file (or standard input for "-"), with errors naming the file. */
@@ -56,6 +57,7 @@ const commands: Record<string, [string, string]> = {
   serve: ['serve', 'serveCommand'],
   fit: ['fit', 'fitCommand'],
   optimize: ['optimize', 'optimizeCommand'],
+  nca: ['nca', 'ncaCommand'],
 };
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
