@@ -102,3 +102,19 @@ describe('10. plausibility warnings instead of silent numbers', () => {
     expect(fine.metrics.plausibility).toBeUndefined();
   });
 });
+
+describe('9. the default model description is true: the regimes it lists', () => {
+  const run = (s: Record<string, unknown>) => simulate({ model: 'immunotherapy', times: { start: 0, end: 1500, step: 1 }, solver: { rtol: 1e-8, atol: 1e-6 }, ...s });
+  it('T0 = 1e6, f2 = 0: dormant at 2.66e8 (stationary: < 0.01 % change over the last 400 days)', () => {
+    const r = run({ parameters: { T0: 1e6, f2: 0 } });
+    const y = r.outputs.tumor;
+    expect(Math.abs(y[1500] / 2.66e8 - 1)).toBeLessThan(0.005);
+    expect(Math.abs(y[1500] / y[1100] - 1)).toBeLessThan(1e-3);
+  });
+  it('T0 = 1e6 with the default antigen-low seed: 1e10 cells by day 868, made (98.5 %) of the antigen-low clone', () => {
+    const r = run({ parameters: { T0: 1e6 } });
+    const k = r.outputs.tumor.findIndex((v) => v >= 1e10);
+    expect(r.times[k]).toBe(868);
+    expect(r.outputs.antigenLowFraction[k]).toBeGreaterThan(0.98); // 0.985
+  });
+});
