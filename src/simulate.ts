@@ -165,6 +165,28 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
   return Float64Array.from(out);
 }
 
+/** Dose times into each clock's state, sorted (only doses with a positive amount count). */
+function clockTimes(model: CompiledModel, doses: readonly DoseRecord[]): number[][] {
+  return model.doseClocks.map((c) => doses.filter((d) => d.index === c.state && d.amount > 0).map((d) => d.time).sort((a, b) => a - b));
+}
+
+/**
+ * Set the dose clocks' slots of p for time t (doses at t included when `inclusive`): tfd's slot is the first
+ * dose time, tld's the last dose time so far (the first one before any), Infinity when X is never dosed.
+ */
+export function setDoseClocks(model: CompiledModel, p: Float64Array, times: number[][], t: number, inclusive = true) {
+  model.doseClocks.forEach((c, j) => {
+    const ts = times[j];
+    if (!ts.length) p[c.slot] = Infinity;
+    else if (c.kind === 'tfd') p[c.slot] = ts[0];
+    else {
+      let v = ts[0];
+      for (const x of ts) if (inclusive ? x <= t : x < t) v = x;
+      p[c.slot] = v;
+    }
+  });
+}
+
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
 export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times, stepObserver?: (v: StepView, tEnd: number) => void) {
   const { model, scenario, t0, doses } = prep;
@@ -185,6 +207,20 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   // Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario.
   prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(doses) };
   const { rtol, atol, timeline } = prep.cache;
+  // Dose clocks: set for the start, then moved to each dose time once the solve has reached it (steps end on
+  // every dose time, a discontinuity; the update runs after the step's other observers).
+  let observer = stepObserver;
+  if (model.doseClocks.length) {
+    const ct = clockTimes(model, doses);
+    setDoseClocks(model, p, ct, t0, true);
+    if (model.doseClocks.some((c) => c.kind === 'tld')) {
+      const outer = stepObserver;
+      observer = (v, tEnd) => {
+        outer?.(v, tEnd);
+        setDoseClocks(model, p, ct, tEnd, true);
+      };
+    }
+  }
   return solveIvp({
     rhs: model.bindRhs(p),
     jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
@@ -202,12 +238,13 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
     maxStep: scenario.solver.maxStep,
     maxSteps: scenario.solver.maxSteps,
     deadline: Date.now() + scenario.solver.timeBudgetMs,
-    stepObserver,
+    stepObserver: observer,
   });
 }
 
 /** States and outputs by name at the given times, from a row-major solution. */
-function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, warnings: string[]) {
+function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, warnings: string[], doses: readonly DoseRecord[] = []) {
+  const ct = model.doseClocks.length ? clockTimes(model, doses) : [];
   const n = model.stateNames.length;
   const nOut = times.length;
   const states: Record<string, number[]> = {};
@@ -221,6 +258,7 @@ function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, pa
     const cols = model.outputNames.map(() => new Array<number>(nOut));
     const o = new Float64Array(model.outputNames.length);
     for (let k = 0; k < nOut; k++) {
+      if (ct.length) setDoseClocks(model, params, ct, times[k], true);
       model.outputs(times[k], y.subarray(k * n, (k + 1) * n), params, o);
       for (let j = 0; j < o.length; j++) cols[j][k] = o[j];
     }
@@ -269,7 +307,7 @@ export function buildResult(
     }
   }
   const warnings: string[] = [];
-  const all = seriesOf(model, times, y, params, warnings);
+  const all = seriesOf(model, times, y, params, warnings, prep.doses);
   const { states, outputs } = scenario.select ? selectSeries(all, scenario.select) : all;
   const tEnd = times[times.length - 1];
   const base = {
@@ -296,7 +334,7 @@ export function buildResult(
   };
   let metrics: Record<string, unknown> = {};
   if (scenario.metrics) {
-    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, []) };
+    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, [], prep.doses) };
     metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model, exposure);
     if (Array.isArray(metrics.plausibility)) warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
   }

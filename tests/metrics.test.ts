@@ -279,8 +279,8 @@ describe('computeMetrics', () => {
 
   it('plausibility warnings: effectors above 1e12 cells, tumor above 1e13 cells, Cmax above 10x the label', () => {
     const pm = compileModel({
-      id: 'plaus', states: { E: { initial: 1, unit: 'cells' }, T: { initial: 1, unit: 'cells' }, A: { initial: 0, unit: 'mg' } }, odes: { E: '0', T: '0', A: '0' },
-      outputs: { C: { expr: 'A / 5', unit: 'mg/L' } },
+      id: 'plaus', parameters: { V: { value: 5, unit: 'L' } }, states: { E: { initial: 1, unit: 'cells' }, T: { initial: 1, unit: 'cells' }, A: { initial: 0, unit: 'mg' } }, odes: { E: '0', T: '0', A: '0' },
+      outputs: { C: { expr: 'A / V', unit: 'mg/L' } },
       roles: { tumor: { series: 'T', unit: 'cells' }, effectors: ['E'], drugs: { d: { concentration: 'C', unit: 'mg/L', doseTarget: 'A', labelCmax: 10 } } },
     });
     const base = { model: 'plaus', times: [0, 1], events: [], doses: [], solver };
