@@ -3,7 +3,10 @@
 // step observer of the orchestrator), so that they do not depend on the output grid and are as accurate as
 // the solution itself. Each accepted step [a, b] is integrated with 5-point Gauss-Legendre quadrature of the
 // step's interpolant (exact for polynomials of degree 9, above the degree of every dense output here);
-// threshold crossings are found by bisection on the interpolant between 9 samples of the step.
+// threshold crossings are found by bisection on the interpolant between 9 samples of the steps whose
+// samples (both ends and the quadrature nodes) do not lie clearly on one side of the level. A crossing and
+// re-crossing between samples of one step that never shows at them is missed (steps are short against the
+// time scale of a concentration at the solver's tolerance).
 import type { CompiledModel } from '../model/compile.ts';
 import type { StepView } from '../solve/driver.ts';
 import { doseTargets } from './metrics.ts';
@@ -33,6 +36,9 @@ interface Tracked {
   occFrom: number;
   threshold?: number;
   res: DrugIntegrals;
+  /** Per step: min and max of [concentration, occupancy] over the samples. */
+  lo: Float64Array;
+  hi: Float64Array;
 }
 
 /**
@@ -53,6 +59,7 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
     const occFrom = Math.max(from, Object.hasOwn(firstDose, drug) ? firstDose[drug] : from);
     tracked.push({
       drug, conc: reader(role.concentration), occ: role.occupancy ? reader(role.occupancy) : undefined, occFrom, threshold: role.threshold,
+      lo: new Float64Array(2), hi: new Float64Array(2),
       res: { auc: 0, ...(role.occupancy ? { occupancyIntegral: 0, occupancySpan: Math.max(0, to - occFrom), timeOccupancyAbove90: 0 } : {}), ...(role.threshold !== undefined ? { timeAboveThreshold: 0 } : {}) },
     });
   }
@@ -103,14 +110,37 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
     if (!(b > a) || !tracked.length) return;
     const half = 0.5 * (b - a);
     const mid = 0.5 * (a + b);
+    // Range of each level function over the quadrature nodes and both ends: a step entirely on one side of
+    // a level (almost all of them) needs no root search.
+    for (const d of tracked) {
+      d.lo.fill(Infinity);
+      d.hi.fill(-Infinity);
+    }
+    const note = (d: Tracked) => {
+      const c = d.conc(o, y);
+      d.lo[0] = Math.min(d.lo[0], c);
+      d.hi[0] = Math.max(d.hi[0], c);
+      if (d.occ) {
+        const r = d.occ(o, y);
+        d.lo[1] = Math.min(d.lo[1], r);
+        d.hi[1] = Math.max(d.hi[1], r);
+      }
+    };
+    for (const t of [a, b]) {
+      evalAt(t);
+      for (const d of tracked) note(d);
+    }
     for (let q = 0; q < GL_X.length; q++) {
       const t = mid + half * GL_X[q];
       evalAt(t);
       for (const d of tracked) {
         d.res.auc += half * GL_W[q] * d.conc(o, y);
         if (d.occ && a >= d.occFrom) d.res.occupancyIntegral! += half * GL_W[q] * d.occ(o, y);
+        note(d);
       }
     }
+    // Margin: the interpolant may bulge between samples; only a clear side skips the search.
+    const side = (lo: number, hi: number, level: number) => (lo > level + 1e-9 * Math.abs(level) ? 1 : hi < level - 1e-9 * Math.abs(level) ? -1 : 0);
     for (const d of tracked) {
       if (d.occ) {
         const oa = Math.max(a, d.occFrom);
@@ -124,9 +154,15 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
             d.res.occupancyIntegral! += h2 * GL_W[q] * d.occ(o, y);
           }
         }
-        if (b > oa) d.res.timeOccupancyAbove90! += above(d.occ, 0.9, oa, b);
+        if (b > oa) {
+          const s = oa === a ? side(d.lo[1], d.hi[1], 0.9) : 0;
+          d.res.timeOccupancyAbove90! += s > 0 ? b - oa : s < 0 ? 0 : above(d.occ, 0.9, oa, b);
+        }
       }
-      if (d.threshold !== undefined) d.res.timeAboveThreshold! += above(d.conc, d.threshold, a, b);
+      if (d.threshold !== undefined) {
+        const s = side(d.lo[0], d.hi[0], d.threshold);
+        d.res.timeAboveThreshold! += s > 0 ? b - a : s < 0 ? 0 : above(d.conc, d.threshold, a, b);
+      }
     }
   };
   const result = (): ExposureIntegrals => ({ from, to, drugs: Object.fromEntries(tracked.map((d) => [d.drug, d.res])) });
