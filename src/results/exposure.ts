@@ -1,8 +1,8 @@
 // Exact exposure integrals: AUC of each drug's concentration, the integral of its receptor occupancy from its
 // first dose, and time spent above a threshold, integrated on the solver's dense output step by step (a
 // step observer of the orchestrator), so that they do not depend on the output grid and are as accurate as
-// the solution itself. Each accepted step [a, b] is integrated with 5-point Gauss-Legendre quadrature of the
-// step's interpolant (exact for polynomials of degree 9, above the degree of every dense output here);
+// the solution itself. Each accepted step [a, b] is integrated with 5-point Gauss-Lobatto quadrature of the
+// step's interpolant (exact for polynomials of degree 7);
 // threshold crossings are found by bisection on the interpolant between 9 samples of the steps whose
 // samples (both ends and the quadrature nodes) do not lie clearly on one side of the level. A crossing and
 // re-crossing between samples of one step that never shows at them is missed (steps are short against the
@@ -25,8 +25,10 @@ export interface ExposureIntegrals {
   drugs: Record<string, DrugIntegrals>;
 }
 
-const GL_X = [-0.9061798459386640, -0.5384693101056831, 0, 0.5384693101056831, 0.9061798459386640];
-const GL_W = [0.2369268850561891, 0.4786286704993665, 0.5688888888888889, 0.4786286704993665, 0.2369268850561891];
+// 5-point Gauss-Lobatto: exact for polynomials of degree 7 (above dopri5's and Rodas' dense output), and its
+// nodes include both ends of the step, which the level checks need anyway: 5 output evaluations per step.
+const GL_X = [-1, -Math.sqrt(3 / 7), 0, Math.sqrt(3 / 7), 1];
+const GL_W = [0.1, 49 / 90, 32 / 45, 49 / 90, 0.1];
 const SAMPLES = 8;
 
 interface Tracked {
@@ -110,7 +112,7 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
     if (!(b > a) || !tracked.length) return;
     const half = 0.5 * (b - a);
     const mid = 0.5 * (a + b);
-    // Range of each level function over the quadrature nodes and both ends: a step entirely on one side of
+    // Range of each level function over the quadrature nodes (both ends among them): a step entirely on one side of
     // a level (almost all of them) needs no root search.
     for (const d of tracked) {
       d.lo.fill(Infinity);
@@ -126,10 +128,6 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
         d.hi[1] = Math.max(d.hi[1], r);
       }
     };
-    for (const t of [a, b]) {
-      evalAt(t);
-      for (const d of tracked) note(d);
-    }
     for (let q = 0; q < GL_X.length; q++) {
       const t = mid + half * GL_X[q];
       evalAt(t);
