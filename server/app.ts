@@ -16,6 +16,7 @@ import { THERAPIES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
 import { WorkerPool, PoolBusyError } from './pool.ts';
 import type { Reply, JobError } from './worker-jobs.ts';
+import { registerNcaRoute } from './routes/nca.ts';
 
 const require = createRequire(import.meta.url);
 const VERSION: string = (require('../package.json') as { version: string }).version;
@@ -325,6 +326,7 @@ export function createApp(options: AppOptions = {}): App {
     });
   }
 
+  registerNcaRoute(app);
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 
   // The web client and plotly (from node_modules: no CDN).

@@ -6,6 +6,7 @@ import { FitRequest } from '../src/analysis/fit/index.ts';
 import { OptimizeRequest, PopulationOptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
 import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
+import { NcaRequest } from '../src/analysis/nca.ts';
 import {
   Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
 } from '../src/scenario/schema.ts';
@@ -156,6 +157,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (DESIGN Contract 4): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
   reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population` (n subjects, seeded: Ω diagonal, block or SDs + correlation; log-normal, normal or logit-normal parameters; covariates; residual error; quantile bands; per-subject output; response probabilities) and optional trial `arms` over the same subjects. See docs/population.md.' });
   reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: method local (parameters, relative step), sobol or morris (ranges, samples, seed), and the response (a metric, or a series at a time). See docs/population.md.' });
+  reg.add(NcaRequest, { id: 'NcaRequest', description: 'Non-compartmental analysis: observations {time, conc, subject?} (or `csv` text time,conc[,subject] instead), dose, doseTime, tau, route, infusionDuration.' });
   reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
   reg.add(PopulationOptimizeRequest, { id: 'PopulationOptimizeRequest', description: 'A schedule search on a virtual population (a request with `population`): a population objective and constraints on population percentiles, common random numbers across candidates. See docs/population.md.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
@@ -240,6 +242,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Sensitivity of a response: local (normalized, by central differences, ranked), Sobol S1/ST with bootstrap CIs, or Morris μ*, σ',
           requestBody: jsonBody('SensitivityRequest'),
           responses: { 200: { description: 'response value and ranked parameters', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+        },
+      },
+      '/api/nca': {
+        post: {
+          summary: 'Non-compartmental analysis per subject: Cmax, Tmax, λz (PKNCA point selection), t½, AUC0–t (linear-up/log-down), AUC0–∞, AUMC, MRT, CL(/F), Vz(/F), Ctrough, accumulation ratio',
+          requestBody: jsonBody('NcaRequest'),
+          responses: { 200: { description: 'route and one result per subject', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },

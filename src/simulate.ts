@@ -11,6 +11,8 @@ import { computeMetrics } from './results/metrics.ts';
 import { bodySurfaceArea } from './dosing/bsa.ts';
 import { compileRules, type CompiledRule } from './simulation/rules.ts';
 import { runEpochs, needsEpochs, paramsAt, type RunRecord } from './simulation/runner.ts';
+import { exposureForSimulation, type ExposureIntegrals } from './results/exposure.ts';
+import type { StepView } from './solve/driver.ts';
 
 /** Output times and the simulation's start: a grid starts at its `start`; an array at min(0, first time). */
 export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: number; times: Float64Array } {
@@ -223,18 +225,44 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
   return Float64Array.from(out);
 }
 
+/** Dose times into each clock's state, sorted (only doses with a positive amount count). */
+function clockTimes(model: CompiledModel, doses: readonly DoseRecord[]): number[][] {
+  return model.doseClocks.map((c) => doses.filter((d) => d.index === c.state && d.amount > 0).map((d) => d.time).sort((a, b) => a - b));
+}
+
+/**
+ * Set the dose clocks' slots of p for time t (doses at t included when `inclusive`): tfd's slot is the first
+ * dose time, tld's the last dose time so far (the first one before any), Infinity when X is never dosed.
+ */
+export function setDoseClocks(model: CompiledModel, p: Float64Array, times: number[][], t: number, inclusive = true) {
+  model.doseClocks.forEach((c, j) => {
+    const ts = times[j];
+    if (!ts.length) p[c.slot] = Infinity;
+    else if (c.kind === 'tfd') p[c.slot] = ts[0];
+    else {
+      let v = ts[0];
+      for (const x of ts) if (inclusive ? x <= t : x < t) v = x;
+      p[c.slot] = v;
+    }
+  });
+}
+
 /** Does a prepared scenario go through the epoch runner (steady state, resets, covariate changes, rules, pre-dose outputs)? */
 export function preparedNeedsEpochs(prep: PreparedScenario): boolean {
   return needsEpochs({ ...prep, records: prep.doses });
 }
 
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
-export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times): ReturnType<typeof solveIvp> & { records?: RunRecord[] } {
+export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times, stepObserver?: (v: StepView, tEnd: number) => void): ReturnType<typeof solveIvp> & { records?: RunRecord[] } {
   const { model, scenario, t0 } = prep;
   // Dose modifiers (F, lag, rate, duration) may read parameters: other parameters, other administrations.
   const doses = params !== prep.params && model.doseModifiers.size > 0
     ? expandDoses(prep.entries, model, { weight: scenario.weight, bsa: prep.bsa, paramsAt: paramsAt(params, prep.covariateChanges) }, (i) => ['doses', i])
     : prep.doses;
+  // Dose clocks (tfd/tld): hidden parameter slots set from the dose times (see setDoseClocks).
+  const ct = model.doseClocks.length ? clockTimes(model, doses) : undefined;
+  const clocks = ct ? (q: Float64Array, t: number) => setDoseClocks(model, q, ct, t, true) : undefined;
+  const tldClocks = model.doseClocks.some((c) => c.kind === 'tld');
   if (needsEpochs({ ...prep, records: doses })) {
     const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
     return runEpochs({
@@ -243,6 +271,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
       t0, outputTimes: times, preDose: times === prep.times ? prep.preDose : new Uint8Array(times.length),
       records: doses, rules: prep.rules, resets: prep.resets, method: scenario.solver.method, rtol, atol,
       maxStep: scenario.solver.maxStep, maxSteps: scenario.solver.maxSteps, deadline: Date.now() + scenario.solver.timeBudgetMs,
+      clocks, tldClocks, stepObserver,
     });
   }
   const tEnd = times[times.length - 1];
@@ -263,6 +292,19 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(prep.doses) };
   const { rtol, atol } = prep.cache;
   const timeline = doses === prep.doses ? prep.cache.timeline : doseTimeline(doses);
+  // Dose clocks: set for the start, then moved to each dose time once the solve has reached it (steps end on
+  // every dose time, a discontinuity; the update runs after the step's other observers).
+  let observer = stepObserver;
+  if (clocks) {
+    clocks(p, t0);
+    if (tldClocks) {
+      const outer = stepObserver;
+      observer = (v, tEnd) => {
+        outer?.(v, tEnd);
+        clocks(p, tEnd);
+      };
+    }
+  }
   return solveIvp({
     rhs: model.bindRhs(p),
     jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
@@ -280,11 +322,13 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
     maxStep: scenario.solver.maxStep,
     maxSteps: scenario.solver.maxSteps,
     deadline: Date.now() + scenario.solver.timeBudgetMs,
+    stepObserver: observer,
   });
 }
 
 /** States and outputs by name at the given times, from a row-major solution. */
-function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, warnings: string[]) {
+function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, warnings: string[], doses: readonly DoseRecord[] = []) {
+  const ct = model.doseClocks.length ? clockTimes(model, doses) : [];
   const n = model.stateNames.length;
   const nOut = times.length;
   const states: Record<string, number[]> = {};
@@ -298,6 +342,7 @@ function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, pa
     const cols = model.outputNames.map(() => new Array<number>(nOut));
     const o = new Float64Array(model.outputNames.length);
     for (let k = 0; k < nOut; k++) {
+      if (ct.length) setDoseClocks(model, params, ct, times[k], true);
       model.outputs(times[k], y.subarray(k * n, (k + 1) * n), params, o);
       for (let j = 0; j < o.length; j++) cols[j][k] = o[j];
     }
@@ -331,6 +376,7 @@ function selectSeries(all: { states: Record<string, number[]>; outputs: Record<s
  */
 export function buildResult(
   prep: PreparedScenario, sol: ReturnType<typeof solvePrepared>, ms: number, params: Float64Array = prep.params, solTimes: Float64Array = prep.times,
+  exposure?: ExposureIntegrals,
 ): SimulationResult {
   const { model, times, scenario } = prep;
   const n = model.stateNames.length;
@@ -345,7 +391,7 @@ export function buildResult(
     }
   }
   const warnings: string[] = [];
-  const all = seriesOf(model, times, y, params, warnings);
+  const all = seriesOf(model, times, y, params, warnings, prep.doses);
   const { states, outputs } = scenario.select ? selectSeries(all, scenario.select) : all;
   const tEnd = times[times.length - 1];
   const base = {
@@ -373,8 +419,9 @@ export function buildResult(
   };
   let metrics: Record<string, unknown> = {};
   if (scenario.metrics) {
-    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, []) };
-    metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model);
+    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, [], prep.doses) };
+    metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model, exposure);
+    if (Array.isArray(metrics.plausibility)) warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
   }
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;
 }
@@ -384,6 +431,8 @@ export function simulate(input: ScenarioInput | unknown): SimulationResult {
   const started = performance.now();
   const prep = prepareScenario(input);
   const grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
-  const sol = solvePrepared(prep, prep.params, prep.y0, grid);
-  return buildResult(prep, sol, performance.now() - started, prep.params, grid);
+  // Exposure integrals on the solver's dense output (independent of the output grid), when metrics are on.
+  const ex = prep.scenario.metrics && prep.model.spec.roles?.drugs ? exposureForSimulation(prep.model, prep.params, prep.times, prep.doses) : undefined;
+  const sol = solvePrepared(prep, prep.params, prep.y0, grid, ex?.observer);
+  return buildResult(prep, sol, performance.now() - started, prep.params, grid, ex?.result());
 }

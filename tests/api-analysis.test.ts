@@ -55,6 +55,7 @@ describe('POST /api/optimize', () => {
       states: { T: { initial: 1e9, unit: 'cells' }, A: { initial: 0, unit: 'mg' } },
       odes: { T: 'k*T - kd*(A/V)*T', A: '-kel*A' },
       outputs: { tumor: 'T', C_drug: 'A/V' },
+      roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } } },
     };
     const r = await post('/api/optimize', {
       model, horizon: 60, step: 1,

@@ -5,6 +5,7 @@ import {
   computeMetrics, recist, trapezoid, sphereDiameter, interpolate, type DrugMetrics,
 } from '../src/results/metrics.ts';
 import type { SimulationResult } from '../src/scenario/schema.ts';
+import { InputError } from '../src/errors.ts';
 
 type ResultLike = Omit<SimulationResult, 'metrics'>;
 
@@ -19,6 +20,7 @@ const model = compileModel({
     C_drugx: { expr: 'conc', unit: 'mg/L' },
     RO_drugx: { expr: 'conc / (conc + 1)', unit: 'fraction' },
   },
+  roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drugx: { concentration: 'C_drugx', unit: 'mg/L', occupancy: 'RO_drugx', doseTarget: 'A' } } },
 });
 
 const solver = { method: 'test', switches: [], steps: 0, rejected: 0, rhsEvaluations: 0, jacobianEvaluations: 0, luDecompositions: 0, segments: 1, ms: 0, rtol: 1e-6 };
@@ -96,8 +98,29 @@ describe('RECIST 1.1 from diameters', () => {
     expect(r.timeToProgression).toBe(28);
   });
 
-  it('no RECIST for a zero baseline', () => {
-    expect(recist([0, 1], [0, 3])).toBeUndefined();
+  it('not evaluable (NE, with the reason) when the baseline is not measurable (< 10 mm), however the tumor shrinks', () => {
+    for (const d of [[0, 3], [9.99, 0.5, 0.2]]) {
+      const r = recist(d.map((_, k) => 7 * k), d)!;
+      expect(r.bestOverallResponse).toBe('NE');
+      expect(r.confirmedBestOverallResponse).toBe('NE');
+      expect(r.recistNotEvaluable).toMatch(/below the RECIST 1.1 measurability limit of 10 mm/);
+      expect(r.timeToProgression).toBeUndefined();
+    }
+    expect(recist([0, 100], [10, 9])!.bestOverallResponse).toBe('SD'); // exactly 10 mm is measurable
+  });
+
+  it('clinical windows are in days, converted from the model time unit', () => {
+    // Progression 4 time units after baseline: in days (4 d < 42 d) PD; in weeks (28 d < 42 d) PD; in months (122 d) SD.
+    const t = [0, 2, 4];
+    const d = [20, 20, 26];
+    expect(recist(t, d, 1)!.bestOverallResponse).toBe('PD');
+    expect(recist(t, d, 7)!.bestOverallResponse).toBe('PD');
+    expect(recist(t, d, 365.25 / 12)!.bestOverallResponse).toBe('SD');
+    // A PR held 4 units: confirmed (>= 28 d) in weeks, not in days.
+    const t2 = [0, 1, 2, 3, 4, 5, 6];
+    const d2 = [20, 12, 12, 12, 12, 12, 30];
+    expect(recist(t2, d2, 7)!.confirmedBestOverallResponse).toBe('PR');
+    expect(recist(t2, d2, 1)!.confirmedBestOverallResponse).toBe('PD');
   });
 });
 
@@ -189,20 +212,85 @@ describe('computeMetrics', () => {
 
     const bare = compileModel({ id: 'bare', states: { x: { initial: 1 } }, odes: { x: '0' } });
     const m = computeMetrics({ model: 'bare', times: [0, 1], states: { x: [1, 1] }, outputs: {}, events: [], doses: [], solver }, bare);
-    expect(m).toEqual({});
+    expect(m).toEqual({ timeUnit: 'day' });
 
     const zero = computeMetrics(result([0, 1, 2], [0, 0, 0]), model);
     expect(zero.baseline).toBe(0);
     expect(zero.bestPercentChange).toBeUndefined();
-    expect(zero.bestOverallResponse).toBeUndefined();
+    expect(zero.bestOverallResponse).toBe('NE');
     expect(allFinite(zero)).toBe(true);
   });
 
-  it('falls back to a state named T', () => {
+  it('never guesses from names: a state T without roles gets no tumor metrics; any name declared as the tumor does', () => {
     const m2 = compileModel({ id: 'state-t', states: { T: { initial: 1, unit: 'cells' } }, odes: { T: '0' } });
-    const m = computeMetrics({ model: 'state-t', times: [0, 1], states: { T: [4, 2] }, outputs: {}, events: [], doses: [], solver }, m2);
-    expect(m.tumorSeries).toBe('T');
-    expect(m.nadir).toBe(2);
-    expect(m.bestPercentChange).toBe(-50);
+    const none = computeMetrics({ model: 'state-t', times: [0, 1], states: { T: [4, 2] }, outputs: {}, events: [], doses: [], solver }, m2);
+    expect(none.tumorSeries).toBeUndefined();
+    // A user model whose tumor output is a longest diameter in mm: RECIST straight from it.
+    const m3 = compileModel({
+      id: 'lesion-mm', states: { L: { initial: 30, unit: 'mm' } }, odes: { L: '0' },
+      outputs: { lesion: { expr: 'L', unit: 'mm' } }, roles: { tumor: { series: 'lesion', unit: 'mm' } },
+    });
+    const m = computeMetrics({ model: 'lesion-mm', times: [0, 60, 120], states: { L: [30, 20, 18] }, outputs: { lesion: [30, 20, 18] }, events: [], doses: [], solver }, m3);
+    expect(m.tumorSeries).toBe('lesion');
+    expect(m.baselineDiameter_mm).toBe(30);
+    expect(m.bestOverallResponse).toBe('PR'); // 18 <= 0.7 * 30 = 21
+    expect(m.bestPercentChangeDiameter).toBe(-40);
+  });
+
+  it('roles naming an unknown series or a non-state dose target are refused with their path', () => {
+    const bad = () => compileModel({
+      id: 'bad-roles', states: { x: { initial: 1 } }, odes: { x: '0' },
+      roles: { tumor: { series: 'tumour', unit: 'cells' }, drugs: { d: { concentration: 'x', doseTarget: 'C' } } },
+    });
+    expect(bad).toThrow(InputError);
+    try {
+      bad();
+    } catch (e) {
+      const paths = (e as InputError).issues.map((i) => i.path.join('.'));
+      expect(paths).toContain('roles.tumor.series');
+      expect(paths).toContain('roles.drugs.d.doseTarget');
+    }
+  });
+
+  it('timeUnit is a real unit: fortnight is refused, naming the field', () => {
+    try {
+      compileModel({ id: 'f', timeUnit: 'fortnight', states: { x: { initial: 1 } }, odes: { x: '0' } });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as InputError).issues[0].path).toEqual(['timeUnit']);
+      expect((e as InputError).issues[0].message).toMatch(/s, min, h, day, week, month, year/);
+    }
+  });
+
+  it('arm-comparison metrics: time back to baseline, depth and response area (depth x duration), by hand', () => {
+    // 100 -> 50 (day 10) -> 50 (day 20) -> 150 (day 30): back at 100 at day 25.
+    const m = computeMetrics(result([0, 10, 20, 30], [100, 50, 50, 150]), model);
+    expect(m.timeToBaseline).toBe(25);
+    expect(m.depthOfResponse).toBe(0.5);
+    // relative shrinkage 0, .5, .5, then 0 at day 25: 2.5 + 5 + 1.25 = 8.75
+    expect(m.responseArea).toBeCloseTo(8.75, 12);
+    const never = computeMetrics(result([0, 10], [100, 120]), model);
+    expect(never.timeToBaseline).toBe(0);
+    expect(never.responseArea).toBe(0);
+    const still = computeMetrics(result([0, 10], [100, 20]), model);
+    expect(still.timeToBaseline).toBeUndefined();
+    expect(still.belowBaselineAtEnd).toBe(true);
+  });
+
+  it('plausibility warnings: effectors above 1e12 cells, tumor above 1e13 cells, Cmax above 10x the label', () => {
+    const pm = compileModel({
+      id: 'plaus', parameters: { V: { value: 5, unit: 'L' } }, states: { E: { initial: 1, unit: 'cells' }, T: { initial: 1, unit: 'cells' }, A: { initial: 0, unit: 'mg' } }, odes: { E: '0', T: '0', A: '0' },
+      outputs: { C: { expr: 'A / V', unit: 'mg/L' } },
+      roles: { tumor: { series: 'T', unit: 'cells' }, effectors: ['E'], drugs: { d: { concentration: 'C', unit: 'mg/L', doseTarget: 'A', labelCmax: 10 } } },
+    });
+    const base = { model: 'plaus', times: [0, 1], events: [], doses: [], solver };
+    const bad = computeMetrics({ ...base, states: { E: [1e9, 5.6e12], T: [1e9, 2e13], A: [0, 600] }, outputs: { C: [0, 120] } }, pm);
+    const w = bad.plausibility as string[];
+    expect(w).toHaveLength(3);
+    expect(w[0]).toMatch(/'E' reaches 5.60e\+12 cells/);
+    expect(w[1]).toMatch(/2.00e\+13 cells/);
+    expect(w[2]).toMatch(/Cmax 120 mg\/L/);
+    const ok = computeMetrics({ ...base, states: { E: [1e9, 1e11], T: [1e9, 1e12], A: [0, 400] }, outputs: { C: [0, 80] } }, pm);
+    expect(ok.plausibility).toBeUndefined();
   });
 });

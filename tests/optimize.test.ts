@@ -58,6 +58,7 @@ const tgi = {
   },
   odes: { T: 'k*T - kd*(A/V)*T', A: '-kel*A' },
   outputs: { tumor: { expr: 'T', unit: 'cells', description: 'tumor' }, C_drug: { expr: 'A/V', unit: 'mg/L', description: 'concentration' } },
+  roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drug: { concentration: 'C_drug', unit: 'mg/L', doseTarget: 'A' } } },
 };
 
 describe('optimize: continuous choices on a model of our own', () => {

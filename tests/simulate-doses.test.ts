@@ -93,7 +93,7 @@ describe('state events', () => {
     expect(Math.max(...r.states.T)).toBeLessThanOrEqual(100 + 1e-6);
   });
   it('an extinction event keeps the state at zero', () => {
-    const decay = { id: 'd', states: { T: { initial: 1e3, unit: 'cells' } }, odes: { T: '-0.7*T' }, events: [{ when: 'T < 1', set: { T: 0 } }] };
+    const decay = { id: 'd', parameters: { k: { value: 0.7, unit: '1/day' } }, states: { T: { initial: 1e3, unit: 'cells' } }, odes: { T: '-k*T' }, events: [{ when: 'T < 1', set: { T: 0 } }] };
     const r = simulate({ model: decay, times: { start: 0, end: 40, step: 1 } });
     expect(r.events).toHaveLength(1);
     expect(r.events[0].time).toBeCloseTo(Math.log(1e3) / 0.7, 5);
@@ -104,7 +104,7 @@ describe('state events', () => {
 
 describe('non-negative states', () => {
   it('fast decay at loose tolerance never reports negative cells', () => {
-    const m = { id: 'n', states: { T: { initial: 1e6, unit: 'cells' }, D: { initial: 1, unit: '1' } }, odes: { T: '-5*T*D', D: '-0.01*D' } };
+    const m = { id: 'n', parameters: { k: { value: 5, unit: '1/day' }, kd: { value: 0.01, unit: '1/day' } }, states: { T: { initial: 1e6, unit: 'cells' }, D: { initial: 1, unit: '1' } }, odes: { T: '-k*T*D', D: '-kd*D' } };
     for (const method of ['auto', 'dopri5', 'odex', 'rodas']) {
       const r = simulate({ model: m, times: { start: 0, end: 200, step: 0.5 }, solver: { method: method as 'auto', rtol: 1e-3, atol: 1e-3 } });
       expect(Math.min(...r.states.T)).toBeGreaterThanOrEqual(0);

@@ -28,6 +28,7 @@ commands:
   population POP.json [--format json|csv] [--out FILE]       virtual population / trial (as POST /api/population)
   sensitivity SENS.json [--format json|csv] [--out FILE]     local, Sobol or Morris sensitivity (as POST /api/sensitivity)
   compare COMPARE.json [--format json|csv] [--out FILE]      arms of one model (as POST /api/compare)
+  nca DATA.csv|SCENARIO.json [--series NAME] [--tau T] ...   non-compartmental analysis
 `;
 
 /** Read a JSON file (or standard input for "-"), with errors naming the file. */
@@ -64,6 +65,7 @@ const commands: Record<string, [string, string]> = {
   population: ['population', 'populationCommand'],
   sensitivity: ['population', 'sensitivityCommand'],
   compare: ['compare', 'compareCommand'],
+  nca: ['nca', 'ncaCommand'],
 };
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {

@@ -2,6 +2,7 @@
 import { simulate } from '../simulate.ts';
 import { listModels } from '../model/library.ts';
 import { compileModel } from '../model/compile.ts';
+import { unitsFullyDeclared } from '../model/units.ts';
 import { resultToCsv, resultToJson } from '../results/csv.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
 import { inlineModelFile, readDatasetFile } from './files.ts';
@@ -36,7 +37,9 @@ export function modelsCommand(args: string[], io: CliIo): number {
 
 export function validateCommand(args: string[], io: CliIo): number {
   const { positionals } = parse(args, {}, { min: 1, max: 1, usage: 'immunopd validate MODEL.json' });
-  const m = compileModel(readJsonFile(positionals[0]));
-  io.out(`ok: ${m.id}: ${m.stateNames.length} states, ${m.paramNames.length} parameters, ${m.outputNames.length} outputs, ${m.events.length} events; Jacobian ${m.jacobian ? 'analytic' : 'by finite differences'}\n`);
+  const json = readJsonFile(positionals[0]);
+  const m = compileModel(json);
+  const units = unitsFullyDeclared(json) ? 'units consistent' : 'units not checked (a parameter or state declares no unit)';
+  io.out(`ok: ${m.id}: ${m.stateNames.length} states, ${m.paramNames.length} parameters, ${m.outputNames.length} outputs, ${m.events.length} events; Jacobian ${m.jacobian ? 'analytic' : 'by finite differences'}; ${units}\n`);
   return 0;
 }

@@ -1,12 +1,14 @@
 // Model file → CompiledModel: validates names and cross-references (every problem with its JSON path),
 // then generates plain JavaScript functions once per model (right-hand side, outputs, Jacobian, parameter
 // sensitivities, events) over Float64Array, so that the solver's hot loop never interprets.
+import { roleIssues } from './roles.ts';
+import { checkModelUnits, unitSyntaxIssues, unitsFullyDeclared } from './units.ts';
 import type { MathNode } from 'mathjs';
 import { ModelSpec, type ModelSpecInput, MODEL_LIMITS, NAME_RE, MAX_NAME_LENGTH, NON_NEGATIVE_UNITS } from './schema.ts';
 import { InputError, fromZodIssues, type Issue } from '../errors.ts';
 import {
   parseExpression, emit, partialDerivative, readsOnly, ExpressionError, RESERVED_NAMES,
-  RUNTIME_HELPER_NAMES, RUNTIME_HELPER_VALUES, type ParsedExpression,
+  RUNTIME_HELPER_NAMES, RUNTIME_HELPER_VALUES, type ParsedExpression, parseClockSymbol, type DoseClockKind,
 } from './expression.ts';
 
 export type RhsFn = (t: number, y: Float64Array, p: Float64Array, dydt: Float64Array) => void;
@@ -23,6 +25,13 @@ export interface CompiledEvent {
   when: string;
 }
 
+/** tfd(X)/tld(X): p[slot] is the time of the first/last dose into state index `state` so far (Infinity: none yet). */
+export interface DoseClock {
+  kind: DoseClockKind;
+  state: number;
+  slot: number;
+}
+
 export interface CompiledModel {
   spec: ModelSpec;
   id: string;
@@ -31,7 +40,10 @@ export interface CompiledModel {
   outputNames: string[];
   stateIndex: Map<string, number>;
   paramIndex: Map<string, number>;
+  /** Default parameter values, followed by one slot per dose clock (see doseClocks). */
   defaultParams: Float64Array;
+  /** Dose clocks used by the model's expressions: their slots in the parameter vector hold the first/last dose time into the state. */
+  doseClocks: DoseClock[];
   /** Initial state for parameter vector p (initial values may be expressions of parameters). */
   initial: (p: Float64Array) => Float64Array;
   rhs: RhsFn;
@@ -127,6 +139,9 @@ export function compileModel(input: unknown): CompiledModel {
     if (p.min !== undefined && p.max !== undefined && p.min > p.max) issues.push({ path: ['parameters', name, 'min'], message: 'min is greater than max' });
     if (p.scale === 'log' && p.value <= 0) issues.push({ path: ['parameters', name, 'scale'], message: 'log scale needs a positive value' });
   }
+  issues.push(...roleIssues(spec));
+  // Every declared unit must parse; the dimensional check runs once the expressions compile (below).
+  issues.push(...unitSyntaxIssues(spec));
   if (issues.length) throw new InputError(issues);
 
   const stateIndex = new Map(stateNames.map((n, i) => [n, i]));
@@ -190,8 +205,18 @@ export function compileModel(input: unknown): CompiledModel {
   });
   if (issues.length) throw new InputError(issues);
 
+  // Dose clocks (tfd(X), tld(X)): hidden slots after the parameters, `Infinity` until X's dose (clock 0).
+  const clockSlots = new Map<string, DoseClock>();
+  const clockJs = (name: string): string | undefined => {
+    const c = parseClockSymbol(name);
+    if (!c || !stateIndex.has(c[1])) return undefined;
+    let slot = clockSlots.get(name);
+    if (!slot) clockSlots.set(name, (slot = { kind: c[0], state: stateIndex.get(c[1])!, slot: paramNames.length + covariateNames.length + clockSlots.size }));
+    return `(t > p[${slot.slot}] ? t - p[${slot.slot}] : 0)`;
+  };
   // Symbol resolution for generated code.
   const resolveWith = (allowStates: boolean, allowAssign: boolean, allowT: boolean) => (name: string): string | undefined => {
+    if (allowT && name.includes('$')) return clockJs(name);
     if (allowStates && stateIndex.has(name)) return `y[${stateIndex.get(name)}]`;
     if (pIndex.has(name)) return `p[${pIndex.get(name)}]`;
     if (allowAssign && assignIndex.has(name)) return `a${assignIndex.get(name)}`;
@@ -240,6 +265,11 @@ export function compileModel(input: unknown): CompiledModel {
   });
   const doseModifiers = compileDoseModifiers(spec, stateIndex, (pe, path) => emitAt(path, pe, resolveWith(false, false, false)), parseAt);
   if (issues.length) throw new InputError(issues);
+  // Dimensional analysis of a model whose parameters and states all declare a unit (units.ts).
+  if (unitsFullyDeclared(input)) {
+    const unitIssues = checkModelUnits(spec);
+    if (unitIssues.length) throw new InputError(unitIssues);
+  }
 
   // Which assignments each piece of code needs (transitively), so that outputs and events compute only those.
   const needed = (symbols: Iterable<string>): number[] => {
@@ -324,7 +354,11 @@ export function compileModel(input: unknown): CompiledModel {
   const jac = lazyMatrix(partialsOf(stateNames, stateIndex));
   const pjac = lazyMatrix(partialsOf(paramNames, paramIndex));
 
-  const defaultParams = Float64Array.from([...paramNames.map((n) => spec.parameters[n].value), ...covariateNames.map((n) => spec.covariates[n].value)]);
+  const defaultParams = Float64Array.from([
+    ...paramNames.map((n) => spec.parameters[n].value),
+    ...covariateNames.map((n) => spec.covariates[n].value),
+    ...[...clockSlots.values()].map(() => Infinity),
+  ]);
   const nonNegative = Uint8Array.from(stateNames.map((n) => {
     const s = spec.states[n];
     return (s.nonNegative ?? NON_NEGATIVE_UNITS.test(s.unit.trim())) ? 1 : 0;
@@ -343,6 +377,7 @@ export function compileModel(input: unknown): CompiledModel {
     covariateIndex,
     doseModifiers,
     defaultParams,
+    doseClocks: [...clockSlots.values()],
     initial: (p) => {
       const y = new Float64Array(stateNames.length);
       initialFn(p, y);
@@ -360,7 +395,7 @@ export function compileModel(input: unknown): CompiledModel {
     events,
     nonNegative,
     stateAtol,
-    autonomous: !needed(allOdeSymbols).some((k) => assignParsed[k]!.symbols.has('t')) && !allOdeSymbols.includes('t'),
+    autonomous: !needed(allOdeSymbols).some((k) => [...assignParsed[k]!.symbols].some((s) => s === 't' || s.includes('$'))) && !allOdeSymbols.some((s) => s === 't' || s.includes('$')),
     source: {
       rhs: rhsSrc,
       boundRhs: bindSrc,

@@ -44,6 +44,22 @@ const FUNCTIONS: Record<string, { js: string; minArgs: number; maxArgs: number }
   step: { js: '$step', minArgs: 1, maxArgs: 1 },
 };
 
+/**
+ * Dose clocks: tfd(X) is the time since the first dose into state X and tld(X) the time since the last one
+ * (0 before X's first dose; a dose at t counts from t on). They read the scenario's dose records, not the
+ * state, so they are not derivatives' business: the parser turns each call into a clock symbol `tfd$X`
+ * (a name no model can declare: `$` is not allowed in names) that the compiler resolves to a hidden slot of
+ * the parameter vector, kept up to date by the simulation (src/simulate.ts).
+ */
+export const DOSE_CLOCKS = ['tfd', 'tld'] as const;
+export type DoseClockKind = (typeof DOSE_CLOCKS)[number];
+export const clockSymbol = (kind: DoseClockKind, state: string) => `${kind}$${state}`;
+/** [kind, state] of a clock symbol, or undefined. */
+export function parseClockSymbol(name: string): [DoseClockKind, string] | undefined {
+  const m = /^(tfd|tld)\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(name);
+  return m ? [m[1] as DoseClockKind, m[2]] : undefined;
+}
+
 /** Helpers the generated code may reference (passed in as arguments of the generated function). */
 export const RUNTIME_HELPERS = {
   $log: (x: number, b?: number) => (b === undefined ? Math.log(x) : Math.log(x) / Math.log(b)),
@@ -67,7 +83,7 @@ const COMPARISONS = new Set(['smaller', 'larger', 'smallerEq', 'largerEq']);
 
 /** Names reserved by the language: a model cannot use them for its own quantities. */
 export const RESERVED_NAMES = new Set([
-  ...Object.keys(FUNCTIONS), 't', 'pi', 'true', 'false', 'and', 'or', 'not', 'xor', 'mod', 'to', 'in',
+  ...Object.keys(FUNCTIONS), ...DOSE_CLOCKS, 't', 'pi', 'true', 'false', 'and', 'or', 'not', 'xor', 'mod', 'to', 'in',
   'Infinity', 'NaN', 'undefined', 'null', 'constructor', 'prototype', '__proto__', 'import', 'evaluate',
 ]);
 
@@ -139,9 +155,12 @@ export function parseExpression(source: string): ParsedExpression {
         if (!Number.isFinite(v as number)) reject('non-finite constant');
         return;
       }
-      case 'SymbolNode':
-        symbols.add((n as unknown as { name: string }).name);
+      case 'SymbolNode': {
+        const name = (n as unknown as { name: string }).name;
+        if (name.includes('$')) reject("'$' is not allowed in names");
+        symbols.add(name);
         return;
+      }
       case 'ParenthesisNode':
         return check((n as unknown as { content: MathNode }).content);
       case 'OperatorNode': {
@@ -165,6 +184,13 @@ export function parseExpression(source: string): ParsedExpression {
         const f = n as unknown as { fn: MathNode; args: MathNode[] };
         if (f.fn.type !== 'SymbolNode') reject('only calls of named functions are allowed');
         const name = (f.fn as unknown as { name: string }).name;
+        if ((DOSE_CLOCKS as readonly string[]).includes(name)) {
+          if (f.args.length !== 1 || f.args[0].type !== 'SymbolNode') reject(`${name}() takes one state name, e.g. ${name}(central)`);
+          const arg = (f.args[0] as unknown as { name: string }).name;
+          if (arg.includes('$')) reject("'$' is not allowed in names");
+          symbols.add(clockSymbol(name as DoseClockKind, arg));
+          return;
+        }
         const spec = Object.prototype.hasOwnProperty.call(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
         if (!spec) reject(`unknown function '${name}'`);
         if (f.args.length < spec!.minArgs || f.args.length > spec!.maxArgs) {
@@ -192,6 +218,14 @@ export function parseExpression(source: string): ParsedExpression {
     }
   };
   check(node);
+  // Dose clock calls become clock symbols (see DOSE_CLOCKS): plain symbols for emission and differentiation.
+  if ([...symbols].some((s) => s.includes('$'))) {
+    node = node.transform((n) => {
+      if (n.type !== 'FunctionNode') return n;
+      const f = n as unknown as { fn: { name: string }; args: { name: string }[] };
+      return (DOSE_CLOCKS as readonly string[]).includes(f.fn.name) ? new math.SymbolNode(clockSymbol(f.fn.name as DoseClockKind, f.args[0].name)) : n;
+    });
+  }
   return { source, node, symbols };
 }
 

@@ -80,13 +80,53 @@ export const DoseModifierSpec = z.strictObject({
   rate: z.union([finite('rate'), expression]).optional(),
   duration: z.union([finite('duration'), expression]).optional(),
 });
+/** Time units a model may run in (Contract 1); clinical windows are converted through DAYS_PER_TIME_UNIT. */
+export const TIME_UNITS = ['s', 'min', 'h', 'day', 'week', 'month', 'year'] as const;
+export type TimeUnit = (typeof TIME_UNITS)[number];
+/** Days per model time unit (month = year / 12, year = 365.25 days, the Julian year). */
+export const DAYS_PER_TIME_UNIT: Record<TimeUnit, number> = { s: 1 / 86400, min: 1 / 1440, h: 1 / 24, day: 1, week: 7, month: 365.25 / 12, year: 365.25 };
+
+const seriesName = z.string().max(100).regex(NAME_RE, 'a series must be the name of a state or output');
+/**
+ * What series mean (Contract 1 `roles`), so that metrics, the optimizer and the web client never guess from
+ * names. Cross-references (a series that is neither a state nor an output) are checked in roles.ts.
+ */
+export const RolesSpec = z.strictObject({
+  tumor: z.strictObject({
+    /** The tumor burden series (a state or an output). */
+    series: seriesName,
+    /** Its unit: cells, mm3 (a volume) or mm (a longest diameter or a sum of diameters). */
+    unit: z.enum(['cells', 'mm3', 'mm']),
+    /** An output or state holding the sum of longest diameters in mm, when the model has one (preferred by RECIST). */
+    diameter: seriesName.optional(),
+    /** Cells per mm3 when the series is in cells (default 1e6: 1e9 cells per cm3). */
+    cellsPerMm3: z.number().positive().finite().optional(),
+  }).optional(),
+  /** Effector series checked against the plausibility limit of the body's T-cell pool. */
+  effectors: z.array(seriesName).max(50).optional(),
+  drugs: z.record(z.string().max(100).regex(NAME_RE, 'a drug name must be an identifier'), z.strictObject({
+    /** Its concentration series. */
+    concentration: seriesName,
+    unit: z.string().max(100).optional(),
+    /** Receptor occupancy series (a fraction in [0, 1]). */
+    occupancy: seriesName.optional(),
+    /** The state(s) its doses go into. */
+    doseTarget: z.union([seriesName, z.array(seriesName).max(20)]).optional(),
+    /** Labelled Cmax at the approved regimen (same unit): concentrations above 10x are flagged as implausible. */
+    labelCmax: z.number().positive().finite().optional(),
+    /** A concentration threshold (e.g. a target trough): time above it is reported, integrated exactly. */
+    threshold: z.number().positive().finite().optional(),
+  })).optional(),
+});
+export type RolesSpec = z.infer<typeof RolesSpec>;
 
 export const ModelSpec = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'id must be lower-case letters, digits, . _ - (at most 100)'),
   title: z.string().max(300).default(''),
   description: text.optional(),
   reference: z.union([text, z.array(text).max(50)]).optional(),
-  timeUnit: z.string().max(50).default('day'),
+  timeUnit: z.enum(TIME_UNITS, { error: `timeUnit must be one of ${TIME_UNITS.join(', ')}` }).default('day'),
+  roles: RolesSpec.optional(),
   parameters: z.record(z.string(), ParameterSpec).default({}),
   states: z.record(z.string(), StateSpec),
   assignments: z.record(z.string(), expression).default({}),

@@ -1,51 +1,65 @@
 // Response metrics of a simulation result: tumor burden (baseline, nadir, best change, AUC, elimination),
-// RECIST 1.1 response from the sum of diameters, and per-drug exposure (Cmax, Ctrough, AUC, occupancy).
-// Metrics that do not apply to a result are omitted, never NaN.
+// RECIST 1.1 response from the sum of diameters, arm-comparison metrics (time back to baseline, depth x
+// duration of response), per-drug exposure (Cmax, Ctrough, AUC, occupancy, time above a threshold) and
+// plausibility warnings. Metrics that do not apply to a result are omitted, never NaN. docs/metrics.md
+// states every definition with its source; METRIC_DEFINITIONS below is the same text, returned in results.
 //
 // Conventions (stated here because a simulation is not a trial):
-// - Tumor series: output `tumor`, else output `tumorVolume_mm3`, else a state named `T` or `tumor`.
-// - Diameter: an output `sumOfDiameters_mm` if the model has one; else the diameter of a sphere of the
-//   tumor volume, d = (6 V / pi)^(1/3) mm, with V from the output `tumorVolume_mm3` or, for a series in
-//   cells, V = cells / 1e6 mm3 (1e9 cells per cm3). d is proportional to V^(1/3).
-// - RECIST 1.1 is applied at every output time (continuous assessment, not scheduled scans), against the
-//   baseline (first output time) for response and against the smallest diameter so far (baseline
-//   included) for progression:
-//     CR  diameter below CR_DIAMETER_MM (the lesion has disappeared: eliminated or below imaging
-//         resolution);
+// - What a series means comes from the model's `roles` (Contract 1), never from its name. A model without
+//   `roles.tumor` gets no tumor metrics; drugs are the entries of `roles.drugs`.
+// - Clinical windows (RECIST's 6-week first assessment and 4-week confirmation) are in days and converted
+//   to the model's `timeUnit`; reported times are in the model's time unit.
+// - Diameter: the `roles.tumor.diameter` series (mm, a sum of longest diameters) if declared; else the
+//   diameter of a sphere of the tumor volume, d = (6 V / pi)^(1/3) mm, with V the series in mm3 or, for a
+//   series in cells, V = cells / cellsPerMm3 (default 1e6: 1e9 cells per cm3); a series in mm is a diameter.
+// - RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009;45:228-247) is applied at every metrics time
+//   (continuous assessment, not scheduled scans). The baseline must be measurable (diameter >= 10 mm);
+//   otherwise the response is NE (not evaluable) with the reason. Against the baseline for response and the
+//   smallest diameter so far (baseline included) for progression:
+//     CR  diameter below CR_DIAMETER_MM (the lesion has disappeared: eliminated or below imaging resolution);
 //     PR  diameter at least 30 % below baseline;
-//     PD  diameter at least 20 % above the smallest so far AND at least 5 mm above it in absolute terms
-//         (both conditions, as RECIST 1.1 requires: a 20 % rise of a 10 mm lesion is not progression);
+//     PD  diameter at least 20 % above the smallest so far AND at least 5 mm above it;
 //     SD  otherwise.
-//   Time to progression is the first output time after baseline meeting PD. Best overall response
-//   (BOR) is the best of CR > PR > SD among assessments before progression; SD counts only if it lasted
-//   at least SD_MIN_DAYS (a first scan at about 6 weeks) or no progression occurred, otherwise BOR is PD.
-//   The confirmed BOR additionally requires CR/PR to hold continuously for CONFIRM_DAYS (4 weeks).
-// - Best percent change is the minimum over the times after baseline (the waterfall-plot convention), so
-//   a tumor that only grows has a positive best change; the nadir includes the baseline.
-// - Drugs: every output `C_<drug>` (a concentration) with a nonzero value. Its doses are those whose
-//   target state the output depends on. Cmax and its time, AUC (trapezoid, concentration x time),
-//   Ctrough = concentration just before the last administration (needs two or more in the window),
-//   CtroughCycle1 = just before the second; mean occupancy = time average of `RO_<drug>` from the first
-//   administration to the end. "Just before" an infusion is its value at the start time; before a bolus,
-//   the last output time before it. All of these are read on the output grid: for short-lived drugs
-//   (aldesleukin t1/2 85 min, interferon 1.7 h) use a fine grid (e.g. step 0.01 day) to see their peaks.
+//   Best overall response (BOR) is the best of CR > PR > SD before progression; SD counts only if it
+//   lasted at least SD_MIN_DAYS (first assessment at 6 weeks), otherwise BOR is PD. The confirmed BOR also
+//   requires CR/PR to hold continuously for CONFIRM_DAYS (4 weeks).
+// - Exposure: AUC, mean occupancy and time above a threshold are integrated on the solver's dense output
+//   (exposure.ts) when the simulation provides them, so they do not depend on the output grid; Cmax and
+//   troughs are read on the metrics grid, which contains every dose time and the instant before it.
 import type { CompiledModel } from '../model/compile.ts';
 import type { SimulationResult } from '../scenario/schema.ts';
+import { DAYS_PER_TIME_UNIT, type RolesSpec } from '../model/schema.ts';
 import { parseExpression } from '../model/expression.ts';
+import type { ExposureIntegrals } from './exposure.ts';
 
 export const CR_DIAMETER_MM = 1;
+export const MEASURABLE_MM = 10;
 export const PR_FRACTION = 0.3;
 export const PD_FRACTION = 0.2;
 export const PD_ABSOLUTE_MM = 5;
 export const SD_MIN_DAYS = 42;
 export const CONFIRM_DAYS = 28;
 export const CELLS_PER_MM3 = 1e6;
+/** Plausibility limits: the body's whole T-cell pool is a few 1e11-1e12 cells; 1e13 tumor cells is ~10 kg. */
+export const PLAUSIBLE = { effectorCells: 1e12, tumorCells: 1e13, labelCmaxFactor: 10 };
 
-export type RecistCategory = 'CR' | 'PR' | 'SD' | 'PD';
+export const METRIC_DEFINITIONS: Record<string, string> = {
+  bestOverallResponse: 'RECIST 1.1 best overall response (CR > PR > SD > PD; NE when the baseline is not measurable, >= 10 mm)',
+  timeToProgression: 'RECIST 1.1: time from baseline to the first assessment with the diameter >= 20 % and >= 5 mm above the smallest so far (its own nadir)',
+  timeToBaseline: 'time from baseline until the tumor series is back at its baseline value after having been below it (0 if it never shrank; absent, with belowBaselineAtEnd, if it has not regrown by the end)',
+  depthOfResponse: 'largest fractional shrinkage of the tumor series, 1 - nadir / baseline (0 if it never shrank)',
+  responseArea: 'depth x duration of response: integral over time of max(0, 1 - tumor(t) / baseline), in model time units (a tumor that is 50 % smaller for 10 days scores 5)',
+};
+
+export type RecistCategory = 'CR' | 'PR' | 'SD' | 'PD' | 'NE';
 type ResultLike = Omit<SimulationResult, 'metrics'>;
 
 const finite = (xs: readonly number[]) => xs.every((v) => typeof v === 'number' && Number.isFinite(v));
 
+/** Days per time unit of a model. */
+export function daysPerUnit(model: CompiledModel): number {
+  return DAYS_PER_TIME_UNIT[model.spec.timeUnit] ?? 1;
+}
 /** Trapezoid integral of y over t. */
 export function trapezoid(t: readonly number[], y: readonly number[]): number {
   let s = 0;
@@ -76,61 +90,70 @@ export function sphereDiameter(volumeMm3: number): number {
 
 interface Series {
   name: string;
-  kind: 'output' | 'state';
-  unit: string;
+  unit: 'cells' | 'mm3' | 'mm';
   values: number[];
 }
 
-function unitOf(model: CompiledModel, name: string, kind: 'output' | 'state'): string {
-  if (kind === 'state') return model.spec.states[name]?.unit ?? '';
-  const o = model.spec.outputs[name];
-  if (o && typeof o === 'object') return o.unit ?? '';
-  return name === 'tumorVolume_mm3' ? 'mm3' : name === 'tumor' ? 'cells' : '';
+function seriesValues(result: ResultLike, name: string): number[] | undefined {
+  if (Object.hasOwn(result.outputs, name)) return result.outputs[name];
+  if (Object.hasOwn(result.states, name)) return result.states[name];
+  return undefined;
 }
 
-/** The tumor series of a result (see the conventions above), or undefined. */
+/** The tumor series of a result, from the model's roles, or undefined. */
 export function tumorSeries(result: ResultLike, model: CompiledModel): Series | undefined {
-  for (const name of ['tumor', 'tumorVolume_mm3']) {
-    const v = result.outputs[name];
-    if (v) return { name, kind: 'output', unit: unitOf(model, name, 'output'), values: v };
-  }
-  for (const name of ['T', 'tumor']) {
-    const v = result.states[name];
-    if (v) return { name, kind: 'state', unit: unitOf(model, name, 'state'), values: v };
-  }
-  return undefined;
+  const role = model.spec.roles?.tumor;
+  if (!role) return undefined;
+  const v = seriesValues(result, role.series);
+  return v ? { name: role.series, unit: role.unit, values: v } : undefined;
 }
 
-/** Diameters (mm) for RECIST, or undefined when the result has no size in a known unit. */
+/** Diameters (mm) for RECIST, or undefined when the result has no tumor series. */
 export function diameterSeries(result: ResultLike, model: CompiledModel, tumor: Series | undefined): number[] | undefined {
-  const sld = result.outputs.sumOfDiameters_mm;
-  if (sld) return sld;
-  const vol = result.outputs.tumorVolume_mm3;
-  if (vol) return vol.map(sphereDiameter);
+  const role = model.spec.roles?.tumor;
+  if (role?.diameter) {
+    const d = seriesValues(result, role.diameter);
+    if (d) return d;
+  }
   if (!tumor) return undefined;
-  const u = tumor.unit.trim().toLowerCase();
-  if (u === 'cells' || u === 'cell') return tumor.values.map((c) => sphereDiameter(c / CELLS_PER_MM3));
-  if (u === 'mm3' || u === 'mm^3') return tumor.values.map(sphereDiameter);
-  return undefined;
+  if (tumor.unit === 'mm') return tumor.values;
+  if (tumor.unit === 'mm3') return tumor.values.map(sphereDiameter);
+  const density = role?.cellsPerMm3 ?? CELLS_PER_MM3;
+  return tumor.values.map((c) => sphereDiameter(c / density));
 }
 
 export interface RecistMetrics {
   baselineDiameter_mm: number;
-  nadirDiameter_mm: number;
+  nadirDiameter_mm?: number;
   bestPercentChangeDiameter?: number;
   bestOverallResponse: RecistCategory;
   confirmedBestOverallResponse: RecistCategory;
-  progressed: boolean;
+  /** Why the response is NE. */
+  recistNotEvaluable?: string;
+  progressed?: boolean;
   timeToProgression?: number;
   timeToResponse?: number;
   durationOfResponse?: number;
 }
 
-/** RECIST 1.1 from a diameter series (see the conventions at the top of this file). */
-export function recist(times: readonly number[], d: readonly number[]): RecistMetrics | undefined {
+/**
+ * RECIST 1.1 from a diameter series (see the conventions at the top of this file). `daysPerUnit` converts
+ * model time to days for the clinical windows (1 for a model in days, 7 in weeks, 1/24 in hours).
+ */
+export function recist(times: readonly number[], d: readonly number[], daysPerUnit = 1): RecistMetrics | undefined {
   const n = times.length;
-  if (n === 0 || !finite(d as number[]) || !(d[0] > 0)) return undefined;
+  if (n === 0 || !finite(d as number[])) return undefined;
   const base = d[0];
+  if (!(base >= MEASURABLE_MM)) {
+    return {
+      baselineDiameter_mm: base,
+      bestOverallResponse: 'NE',
+      confirmedBestOverallResponse: 'NE',
+      recistNotEvaluable: `baseline diameter ${base.toPrecision(3)} mm is below the RECIST 1.1 measurability limit of ${MEASURABLE_MM} mm`,
+    };
+  }
+  const sdMin = SD_MIN_DAYS / daysPerUnit;
+  const confirmWindow = CONFIRM_DAYS / daysPerUnit;
   const t0 = times[0];
   let smallest = base;
   let nadir = base;
@@ -153,22 +176,22 @@ export function recist(times: readonly number[], d: readonly number[]): RecistMe
   }
   // Assessments before progression: indices 1..m in the series (cats[j] is time index j+1).
   const pre = tpd === undefined ? cats : cats.slice(0, -1);
-  const rank: Record<RecistCategory, number> = { CR: 3, PR: 2, SD: 1, PD: 0 };
-  const sdOk = tpd === undefined || tpd - t0 >= SD_MIN_DAYS;
+  const rank: Record<RecistCategory, number> = { CR: 3, PR: 2, SD: 1, PD: 0, NE: -1 };
+  const sdOk = tpd === undefined || tpd - t0 >= sdMin;
   const best = (confirmed: boolean): RecistCategory => {
-    let b: RecistCategory = pre.length > 0 && sdOk ? 'SD' : tpd === undefined ? 'SD' : 'PD';
+    const b: RecistCategory = pre.length > 0 && sdOk ? 'SD' : tpd === undefined ? 'SD' : 'PD';
     for (const target of ['CR', 'PR'] as const) {
       // A CR is also a PR (diameter below 1 mm is far below 70 % of baseline).
       const meets = (c: RecistCategory) => rank[c] >= rank[target];
       for (let j = 0; j < pre.length; j++) {
         if (!meets(pre[j])) continue;
         if (!confirmed) return rank[target] > rank[b] ? target : b;
-        // Confirmed: the category holds from times[j+1] for at least CONFIRM_DAYS, within the series.
+        // Confirmed: the category holds from times[j+1] for at least the confirmation window.
         const start = times[j + 1];
         let k = j;
         while (k < pre.length && meets(pre[k])) k++;
-        const lastHeld = times[k]; // time index k is the last one that met it (pre[k-1] ↔ times[k])
-        if (lastHeld - start >= CONFIRM_DAYS) return rank[target] > rank[b] ? target : b;
+        const lastHeld = times[k];
+        if (lastHeld - start >= confirmWindow) return rank[target] > rank[b] ? target : b;
         j = k;
       }
     }
@@ -195,6 +218,59 @@ export function recist(times: readonly number[], d: readonly number[]): RecistMe
   return out;
 }
 
+export interface ArmMetrics {
+  timeToBaseline?: number;
+  belowBaselineAtEnd?: boolean;
+  depthOfResponse: number;
+  responseArea: number;
+}
+
+/**
+ * Arm-comparison metrics of a tumor series (definitions in METRIC_DEFINITIONS): unlike RECIST TTP, which is
+ * measured from each arm's own nadir, these order arms consistently: a tumor that is smaller at every time
+ * returns to baseline later and has a larger depth and response area. Crossings are located by linear
+ * interpolation between metrics times.
+ */
+export function armMetrics(times: readonly number[], y: readonly number[], returnFraction = 1): ArmMetrics | undefined {
+  const n = times.length;
+  if (n < 2 || !finite(y as number[]) || !(y[0] > 0)) return undefined;
+  const base = y[0];
+  const level = returnFraction * base;
+  let nadir = base;
+  let area = 0;
+  const rel = (v: number) => Math.max(0, 1 - v / base);
+  for (let k = 1; k < n; k++) {
+    nadir = Math.min(nadir, y[k]);
+    const a = rel(y[k - 1]);
+    const b = rel(y[k]);
+    const h = times[k] - times[k - 1];
+    if ((a > 0) === (b > 0) || a === b) area += 0.5 * (a + b) * h;
+    else {
+      // One end is at or above baseline: integrate only the triangle below it (exact for the linear interpolant).
+      const pos = Math.max(a, b);
+      const u = 1 - y[k - 1] / base;
+      const v = 1 - y[k] / base;
+      area += 0.5 * pos * (h * pos) / Math.abs(v - u);
+    }
+  }
+  const out: ArmMetrics = { depthOfResponse: 1 - nadir / base, responseArea: area };
+  const firstBelow = y.findIndex((v) => v < level);
+  if (firstBelow < 0) out.timeToBaseline = 0;
+  else {
+    let back: number | undefined;
+    for (let k = firstBelow + 1; k < n; k++) {
+      if (y[k] >= level) {
+        const w = (level - y[k - 1]) / (y[k] - y[k - 1]);
+        back = times[k - 1] + w * (times[k] - times[k - 1]);
+        break;
+      }
+    }
+    if (back === undefined) out.belowBaselineAtEnd = true;
+    else out.timeToBaseline = back - times[0];
+  }
+  return out;
+}
+
 /** States an expression depends on, through assignments. */
 function stateDependencies(model: CompiledModel, expr: string): Set<string> {
   const out = new Set<string>();
@@ -210,7 +286,7 @@ function stateDependencies(model: CompiledModel, expr: string): Set<string> {
       if (seen.has(s)) continue;
       seen.add(s);
       if (model.stateIndex.has(s)) out.add(s);
-      else if (s in model.spec.assignments) visit(model.spec.assignments[s]);
+      else if (Object.hasOwn(model.spec.assignments, s)) visit(model.spec.assignments[s]);
     }
   };
   visit(expr);
@@ -218,38 +294,70 @@ function stateDependencies(model: CompiledModel, expr: string): Set<string> {
 }
 
 export interface DrugMetrics {
-  output: string;
+  series: string;
   unit: string;
+  /** The states its doses go into (roles.drugs.<drug>.doseTarget, else those its concentration depends on). */
+  doseTargets: string[];
   doses: number;
   Cmax: number;
   tmax: number;
   AUC: number;
+  /** How AUC and the occupancy metrics were computed: on the solver's dense output, or trapezoids on the metrics grid. */
+  integration: 'dense-output' | 'trapezoid';
   Ctrough?: number;
   CtroughCycle1?: number;
   meanOccupancy?: number;
+  timeOccupancyAbove90?: number;
+  threshold?: number;
+  timeAboveThreshold?: number;
 }
 
-export function drugMetrics(result: ResultLike, model: CompiledModel): Record<string, DrugMetrics> {
+type DrugRole = NonNullable<RolesSpec['drugs']>[string];
+
+/** The states a drug's doses go into: its declared doseTarget, else the states its concentration depends on. */
+export function doseTargets(model: CompiledModel, role: DrugRole): Set<string> {
+  if (role.doseTarget !== undefined) return new Set(Array.isArray(role.doseTarget) ? role.doseTarget : [role.doseTarget]);
+  const name = role.concentration;
+  if (Object.hasOwn(model.spec.states, name)) return new Set([name]);
+  const spec = model.spec.outputs[name];
+  return stateDependencies(model, typeof spec === 'string' ? spec : spec.expr);
+}
+
+/** Time spent at or above `level` by the linear interpolant of (t, y). */
+function timeAbove(t: readonly number[], y: readonly number[], level: number): number {
+  let s = 0;
+  for (let k = 1; k < t.length; k++) {
+    const a = y[k - 1] - level;
+    const b = y[k] - level;
+    const h = t[k] - t[k - 1];
+    if (a >= 0 && b >= 0) s += h;
+    else if (a >= 0 || b >= 0) s += (h * Math.max(a, b)) / Math.abs(b - a);
+  }
+  return s;
+}
+
+export function drugMetrics(result: ResultLike, model: CompiledModel, exposure?: ExposureIntegrals): Record<string, DrugMetrics> {
   const out: Record<string, DrugMetrics> = {};
   const t = result.times;
-  for (const [name, c] of Object.entries(result.outputs)) {
-    if (!name.startsWith('C_') || !finite(c)) continue;
-    const drug = name.slice(2);
+  for (const [drug, role] of Object.entries(model.spec.roles?.drugs ?? {})) {
+    const c = seriesValues(result, role.concentration);
+    if (!c || !finite(c)) continue;
     let imax = 0;
     for (let k = 1; k < c.length; k++) if (c[k] > c[imax]) imax = k;
     if (!(c[imax] > 0)) continue;
-    const spec = model.spec.outputs[name];
-    const expr = typeof spec === 'string' ? spec : spec?.expr;
-    const states = expr ? stateDependencies(model, expr) : new Set<string>();
-    const doses = result.doses.filter((d) => states.has(d.target) && d.amount > 0).sort((a, b) => a.time - b.time);
+    const targets = doseTargets(model, role);
+    const doses = result.doses.filter((d) => targets.has(d.target) && d.amount > 0).sort((a, b) => a.time - b.time);
     const times = [...new Set(doses.map((d) => d.time))];
+    const ex = exposure?.drugs[drug];
     const m: DrugMetrics = {
-      output: name,
-      unit: (typeof spec === 'object' ? spec.unit : undefined) ?? '',
+      series: role.concentration,
+      unit: role.unit ?? '',
+      doseTargets: [...targets],
       doses: doses.length,
       Cmax: c[imax],
       tmax: t[imax],
-      AUC: trapezoid(t, c),
+      AUC: ex ? ex.auc : trapezoid(t, c),
+      integration: ex ? 'dense-output' : 'trapezoid',
     };
     const before = (td: number): number | undefined => {
       const isInfusion = doses.some((d) => d.time === td && d.duration !== undefined) && !doses.some((d) => d.time === td && d.duration === undefined);
@@ -264,8 +372,15 @@ export function drugMetrics(result: ResultLike, model: CompiledModel): Record<st
       if (last !== undefined) m.Ctrough = last;
       if (second !== undefined) m.CtroughCycle1 = second;
     }
-    const ro = result.outputs[`RO_${drug}`];
-    if (ro && finite(ro)) {
+    if (role.threshold !== undefined) {
+      m.threshold = role.threshold;
+      m.timeAboveThreshold = ex?.timeAboveThreshold ?? timeAbove(t, c, role.threshold);
+    }
+    const ro = role.occupancy !== undefined ? seriesValues(result, role.occupancy) : undefined;
+    if (ex?.occupancySpan !== undefined && ex.occupancySpan > 0) {
+      m.meanOccupancy = ex.occupancyIntegral! / ex.occupancySpan;
+      m.timeOccupancyAbove90 = ex.timeOccupancyAbove90;
+    } else if (ro && finite(ro)) {
       const from = times.length ? times[0] : t[0];
       const tt: number[] = [];
       const yy: number[] = [];
@@ -280,22 +395,52 @@ export function drugMetrics(result: ResultLike, model: CompiledModel): Record<st
         }
       }
       const span = tt.length > 1 ? tt[tt.length - 1] - tt[0] : 0;
-      if (span > 0) m.meanOccupancy = trapezoid(tt, yy) / span;
+      if (span > 0) {
+        m.meanOccupancy = trapezoid(tt, yy) / span;
+        m.timeOccupancyAbove90 = timeAbove(tt, yy, 0.9);
+      }
     }
     out[drug] = m;
   }
   return out;
 }
 
-export function computeMetrics(result: ResultLike, model: CompiledModel): Record<string, unknown> {
+/** Plausibility warnings: values a body cannot hold (see PLAUSIBLE), reported instead of silent numbers. */
+export function plausibilityWarnings(result: ResultLike, model: CompiledModel, tumor: Series | undefined, drugs: Record<string, DrugMetrics>): string[] {
+  const out: string[] = [];
+  const maxOf = (v: readonly number[]) => v.reduce((m, x) => (x > m ? x : m), -Infinity);
+  const when = (v: readonly number[], m: number) => result.times[v.indexOf(m)];
+  for (const name of model.spec.roles?.effectors ?? []) {
+    const v = seriesValues(result, name);
+    if (!v) continue;
+    const m = maxOf(v);
+    if (m > PLAUSIBLE.effectorCells) out.push(`'${name}' reaches ${m.toPrecision(3)} cells at t = ${when(v, m)}, above the body's whole T-cell pool (~${PLAUSIBLE.effectorCells.toExponential(0)} cells)`);
+  }
+  if (tumor) {
+    const density = model.spec.roles?.tumor?.cellsPerMm3 ?? CELLS_PER_MM3;
+    const m = maxOf(tumor.values);
+    const cells = tumor.unit === 'cells' ? m : tumor.unit === 'mm3' ? m * density : ((Math.PI / 6) * m ** 3) * density;
+    if (cells > PLAUSIBLE.tumorCells) out.push(`tumor '${tumor.name}' reaches ${cells.toPrecision(3)} cells at t = ${when(tumor.values, m)} (about ${(cells / 1e12).toPrecision(2)} kg), above ${PLAUSIBLE.tumorCells.toExponential(0)} cells`);
+  }
+  for (const [drug, d] of Object.entries(drugs)) {
+    const label = model.spec.roles?.drugs?.[drug]?.labelCmax;
+    if (label !== undefined && d.Cmax > PLAUSIBLE.labelCmaxFactor * label) {
+      out.push(`${drug}: Cmax ${d.Cmax.toPrecision(3)} ${d.unit} is more than ${PLAUSIBLE.labelCmaxFactor}x the label Cmax (${label} ${d.unit})`);
+    }
+  }
+  return out;
+}
+
+export function computeMetrics(result: ResultLike, model: CompiledModel, exposure?: ExposureIntegrals): Record<string, unknown> {
   const metrics: Record<string, unknown> = {};
   const t = result.times;
   if (!t.length) return metrics;
   const tumor = tumorSeries(result, model);
+  metrics.timeUnit = model.spec.timeUnit;
   if (tumor && finite(tumor.values)) {
     const y = tumor.values;
     metrics.tumorSeries = tumor.name;
-    if (tumor.unit) metrics.tumorUnit = tumor.unit;
+    metrics.tumorUnit = tumor.unit;
     const baseline = y[0];
     let inadir = 0;
     for (let k = 1; k < y.length; k++) if (y[k] < y[inadir]) inadir = k;
@@ -320,10 +465,12 @@ export function computeMetrics(result: ResultLike, model: CompiledModel): Record
       const ev = result.events.filter((e) => e.kind !== 'dose');
       if (ev.length) metrics.events = ev.map((e) => ({ name: e.name, time: e.time }));
     }
+    const arm = armMetrics(t, y);
+    if (arm) Object.assign(metrics, arm);
   }
   const d = diameterSeries(result, model, tumor);
   if (d) {
-    const r = recist(t, d);
+    const r = recist(t, d, daysPerUnit(model));
     if (r) Object.assign(metrics, r);
   }
   const alf = result.outputs.antigenLowFraction;
@@ -331,7 +478,9 @@ export function computeMetrics(result: ResultLike, model: CompiledModel): Record
     metrics.antigenLowFractionBaseline = alf[0];
     metrics.antigenLowFractionFinal = alf[alf.length - 1];
   }
-  const drugs = drugMetrics(result, model);
+  const drugs = drugMetrics(result, model, exposure);
   if (Object.keys(drugs).length) metrics.drugs = drugs;
+  const warn = plausibilityWarnings(result, model, tumor && finite(tumor.values) ? tumor : undefined, drugs);
+  if (warn.length) metrics.plausibility = warn;
   return metrics;
 }

@@ -7,6 +7,7 @@
 // Within an epoch, doses are discontinuities of the ordinary orchestrator.
 import { solveIvp, type IvpSolution, type StateEvent } from '../solve/solve_ivp.ts';
 import { addCounters, zeroCounters, type MethodName } from '../solve/types.ts';
+import type { StepView } from '../solve/driver.ts';
 import { doseTimeline, type DoseRecord } from '../dosing/schedule.ts';
 import type { CompiledModel } from '../model/compile.ts';
 import { periodicSteadyState, infusionSteadyState, overlappingInfusions } from './steady-state.ts';
@@ -38,6 +39,12 @@ export interface RunInput {
   maxStep?: number;
   maxSteps: number;
   deadline: number;
+  /** Sets the dose clocks' hidden slots of p for time t (tfd/tld in expressions), when the model has any. */
+  clocks?: (p: Float64Array, t: number) => void;
+  /** Whether a clock moves at later doses (tld), so it must follow the solve step by step. */
+  tldClocks?: boolean;
+  /** Called after every accepted step (exact exposure integrals on the dense output). */
+  stepObserver?: (v: StepView, tEnd: number) => void;
 }
 
 export interface RunSolution extends IvpSolution {
@@ -95,7 +102,12 @@ export function runEpochs(inp: RunInput): RunSolution {
   const { model, outputTimes } = inp;
   const n = model.stateNames.length;
   const tEnd = outputTimes[outputTimes.length - 1];
-  const pAt = paramsAt(inp.p0, inp.covariateChanges);
+  const covariatesAt = paramsAt(inp.p0, inp.covariateChanges);
+  const pAt = (t: number) => {
+    const q = covariatesAt(t);
+    inp.clocks?.(q, t);
+    return q;
+  };
   const records: RunRecord[] = inp.records.map((r) => ({ ...r, status: inp.rules.length && inp.rules.some((q) => q.appliesTo(r)) ? undefined : 'given' }));
   const out = new Float64Array(outputTimes.length * n);
   const counters = zeroCounters();
@@ -121,6 +133,10 @@ export function runEpochs(inp: RunInput): RunSolution {
     rhs: model.bindRhs(p), jac: model.jacobian ? ((t: number, yy: Float64Array, J: Float64Array) => model.jacobian!(t, yy, p, J)) : undefined,
     events: modelEvents(model, p), method: inp.method, rtol: inp.rtol, atol: inp.atol, nonNegative: model.nonNegative,
     autonomous: model.autonomous, maxStep: inp.maxStep, maxSteps: inp.maxSteps, deadline: inp.deadline,
+    stepObserver: inp.stepObserver || (inp.clocks && inp.tldClocks) ? (v: StepView, te: number) => {
+      inp.stepObserver?.(v, te);
+      if (inp.tldClocks) inp.clocks!(p, te);
+    } : undefined,
   });
 
   // What happens at τ before the integration goes on: covariates, resets, steady states, rule decisions.

@@ -43,6 +43,8 @@ export interface IvpProblem {
   autonomous?: boolean;
   /** Wall-clock deadline (Date.now() value) after which the solve is stopped. */
   deadline?: number;
+  /** Called with every accepted step and the end of its part that stands (an event may cut it short): exact integrals on the dense output. */
+  stepObserver?: (v: StepView, tEnd: number) => void;
 }
 
 export interface IvpSolution {
@@ -252,6 +254,7 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
       gVal[k] = g1;
     }
     const last = eventK >= 0 ? tStop : v.t;
+    prob.stepObserver?.(v, last);
     // Output times inside the step; one at the segment's end waits for the dose (post-dose values).
     while (iOut < nOut && (outputTimes[iOut] < last || (outputTimes[iOut] === last && last < tb && eventK < 0))) {
       const to = outputTimes[iOut];

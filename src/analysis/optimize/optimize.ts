@@ -169,10 +169,10 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
       const msg = e instanceof SolveError ? e.message : String(e);
       return { ev: { schedule, objective: Infinity, terms: { finalTumor: NaN, tumorAUC: NaN, timeToProgression: NaN }, feasible: false, violations: { solve: Infinity }, violation: Infinity, summary: { exposure: {} }, phase, error: msg } };
     }
-    const m = result.metrics as Record<string, unknown> & { drugs?: Record<string, { Cmax: number; AUC: number }> };
+    const m = result.metrics as Record<string, unknown> & { drugs?: Record<string, { Cmax: number; AUC: number; doseTargets: string[] }> };
     const baseline = m.baseline as number | undefined;
     const final = m.final as number | undefined;
-    if (!(baseline! > 0) || final === undefined) throw new InputError('the model has no tumor series to optimize (an output `tumor` or `tumorVolume_mm3`, or a state `T`)', ['model']);
+    if (!(baseline! > 0) || final === undefined) throw new InputError('the model declares no tumor series to optimize (roles.tumor in the model file)', ['model', 'roles', 'tumor']);
     const ttp = (m.timeToProgression as number | undefined) ?? H;
     const terms = {
       finalTumor: Math.log10(Math.max(final, 1e-12 * baseline!) / baseline!),
@@ -188,7 +188,8 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
       const ds = result.doses.filter((x) => x.target === d.target && x.time <= H);
       const cum = ds.reduce((s, x) => s + x.amount, 0);
       totalDoses += ds.length;
-      const ex = m.drugs?.[d.exposure ?? name];
+      // The drug whose exposure this schedule drives: named, else the model role dosed into the same state.
+      const ex = d.exposure !== undefined ? m.drugs?.[d.exposure] : Object.values(m.drugs ?? {}).find((x) => x.doseTargets.includes(d.target)) ?? m.drugs?.[name];
       exposure[name] = { Cmax: ex?.Cmax ?? 0, AUC: ex?.AUC ?? 0, cumulativeDose: cum, doses: ds.length };
     });
     const over = (key: string, v: number, lim: number) => {

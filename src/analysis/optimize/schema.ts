@@ -30,7 +30,7 @@ export const DrugChoice = z.strictObject({
   start: Choice.default(0),
   /** Infusion duration (days); absent: bolus. */
   duration: num('duration').refine((v) => v > 0, 'duration must be > 0').optional(),
-  /** Drug name of the metrics (`C_<drug>` output) for Cmax/AUC constraints; default: name. */
+  /** Drug name of the metrics (a key of the model's roles.drugs) for Cmax/AUC constraints; default: the drug dosed into `target`. */
   exposure: z.string().max(64).optional(),
 });
 export type DrugChoice = z.infer<typeof DrugChoice>;
