@@ -1,0 +1,19 @@
+// Population (nonlinear mixed-effects) fits, DESIGN Contract 4b: `fitPopulation(request, dataset?)`.
+import type { SubjectData } from '../../data/types.ts';
+import { buildPopulationProblem, parsePopulationRequest } from './problem.ts';
+import { fitFocei, type PopulationFitResult } from './focei.ts';
+
+export { PopulationFitRequest, PopulationSpec, NLME_LIMITS } from './schema.ts';
+export type { PopulationFitResult } from './focei.ts';
+export type { PopulationRecord } from './diagnostics.ts';
+
+/**
+ * A population fit. `input` is a fit request with `population` (validated here); `dataset` the subjects of
+ * a NONMEM-style dataset (Contract 6) — without it the request's `data` rows with `subject` and its
+ * `subjects` give the design (Contract 4 form).
+ */
+export function fitPopulation(input: unknown, dataset?: SubjectData[], onProgress?: (it: number, ofv: number) => void): PopulationFitResult {
+  const req = parsePopulationRequest(input);
+  const pb = buildPopulationProblem(req, dataset);
+  return fitFocei(pb, onProgress);
+}
