@@ -45,7 +45,7 @@ export function theophRequest(ref: TheophRef, omega: unknown = { ka: 0.2, Cl: 0.
     model: ORAL_1CMT, data, subjects,
     estimate: { ka: { initial: 1.6 }, ke: { initial: 0.08 }, Cl: { initial: 0.04 }, sigma: { initial: 0.7 } },
     error: { model: 'additive' as const },
-    solver: { rtol: 1e-8, atol: 1e-12 },
+    solver: { rtol: 1e-8 },
     population: { method: 'focei' as const, omega, ...extra },
   };
 }

@@ -1,7 +1,8 @@
 // The FOCE-I objective of one subject. Given θ, Ω, σ the conditional mode η̂ (the EBE) minimises
 //   O(η) = Σ_j [ r_j²/V_j + log V_j ] + ηᵀΩ⁻¹η,   r_j = y_j − h(f_j(η)),  V_j = σ² + (σp·h(f_j))²
 // (h = identity or log; the variance is evaluated at the individual prediction: the "interaction"),
-// found by Fisher scoring (Gauss-Newton with the variance term) with step halving, warm-started.
+// found by Fisher scoring (Gauss-Newton with the variance term) with step halving, warm-started (Newton
+// with the exact Hessian of the last accepted point when the outer loop has one).
 // The Laplace approximation with the first-order Hessian then gives
 //   −2 log L_i ≈ Σ_j [ r_j²/V_j + log V_j + log 2π ] + η̂ᵀΩ⁻¹η̂ + log|Ω| + log|Ω⁻¹ + Σ_j g_j g_jᵀ/V_j|,
 // g_j = ∂h(f_j)/∂η at η̂ — NONMEM's FOCE-I (Wang 2007, J Pharmacokinet Pharmacodyn 34:575). The
@@ -34,6 +35,8 @@ export function omegaFactors(omega: Float64Array, q: number): OmegaFactors | nul
 
 export interface SubjectFit {
   eta: Float64Array;
+  /** The point at η̂ (predictions, derivatives, O(η̂)). */
+  point: Point;
   /** −2 log L_i (with the 2π constant). */
   m2ll: number;
   /** Individual predictions (model scale), transformed predictions, variances, ∂h(f)/∂η (records × q). */
@@ -45,11 +48,30 @@ export interface SubjectFit {
   converged: boolean;
 }
 
-interface Point { eta: Float64Array; f: Float64Array; mu: Float64Array; V: Float64Array; G: Float64Array; dV: Float64Array; obj: number }
+export interface Point {
+  eta: Float64Array;
+  f: Float64Array;
+  mu: Float64Array;
+  V: Float64Array;
+  /** ∂μ/∂φ over every fixed effect (records × nf) and its η columns (records × q). */
+  Gf: Float64Array;
+  G: Float64Array;
+  dV: Float64Array;
+  obj: number;
+}
 
-function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64Array, om: OmegaFactors): Point | null {
+/**
+ * The subject's transformed predictions and their derivatives at η (plus an optional shift of one φ_l by
+ * δ, for second differences), and the conditional objective O(η).
+ */
+export function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64Array, om: OmegaFactors, shift?: [number, number]): Point | null {
   const q = om.q;
+  const nf = pb.fixed.length;
   const p = individualParams(pb, x, s, eta);
+  if (shift) {
+    const fe = pb.fixed[shift[0]];
+    p[fe.index] = fe.log ? p[fe.index] * Math.exp(shift[1]) : p[fe.index] + shift[1];
+  }
   let pred;
   try {
     pred = predictSubject(pb, s, p, true);
@@ -57,10 +79,11 @@ function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64A
     return null;
   }
   const { f } = pred;
-  const G = pred.G!;
+  const Gf = pred.G!;
   const n = f.length;
   const mu = new Float64Array(n);
   const V = new Float64Array(n);
+  const G = new Float64Array(n * q);
   const dV = new Float64Array(n * q);
   const { a, b } = sigmasOf(pb, x);
   let obj = 0;
@@ -68,8 +91,9 @@ function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64A
     if (pb.logTransform) {
       if (!(f[j] > 0)) return null;
       mu[j] = Math.log(f[j]);
-      for (let c = 0; c < q; c++) G[j * q + c] /= f[j];
+      for (let c = 0; c < nf; c++) Gf[j * nf + c] /= f[j];
     } else mu[j] = f[j];
+    for (let c = 0; c < q; c++) G[j * q + c] = Gf[j * nf + pb.etaFe[c]];
     const v = a * a + b * b * mu[j] * mu[j];
     if (!(v > 0) || !Number.isFinite(mu[j])) return null;
     V[j] = v;
@@ -78,11 +102,11 @@ function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64A
     obj += (r * r) / v + Math.log(v);
   }
   for (let i = 0; i < q; i++) for (let k = 0; k < q; k++) obj += eta[i] * om.inv[i * q + k] * eta[k];
-  return Number.isFinite(obj) ? { eta, f, mu, V, G, dV, obj } : null;
+  return Number.isFinite(obj) ? { eta, f, mu, V, Gf, G, dV, obj } : null;
 }
 
 /** η̂ of one subject by Fisher scoring from `eta0`; null when the model cannot be evaluated near it. */
-export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0: Float64Array, om: OmegaFactors, tol = 1e-12, maxIter = 60): SubjectFit | null {
+export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0: Float64Array, om: OmegaFactors, hint?: Float64Array | null, tol = 1e-11, maxIter = 60): SubjectFit | null {
   const q = om.q;
   let cur = evalPoint(pb, x, s, Float64Array.from(eta0), om);
   if (!cur && eta0.some((v) => v !== 0)) cur = evalPoint(pb, x, s, new Float64Array(q), om);
@@ -111,7 +135,14 @@ export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0:
       g[c] += 2 * om.inv[c * q + d] * cur.eta[d];
       H[c * q + d] += 2 * om.inv[c * q + d];
     }
-    const step = choleskySolve(H, g, q);
+    // Newton with the exact data Hessian of a nearby point when given (the last gradient step computed
+    // it): superlinear where Fisher scoring is linear on problems with non-small residuals.
+    let step: Float64Array | null = null;
+    if (hint && it < 3) {
+      const Hx = Float64Array.from(hint, (v, k) => v + 2 * om.inv[k]);
+      step = choleskySolve(Hx, g, q);
+    }
+    step ??= choleskySolve(H, g, q);
     if (!step) break;
     let dec = 0;
     for (let c = 0; c < q; c++) dec += g[c] * step[c];
@@ -149,5 +180,5 @@ export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0:
   let logDetA = 0;
   for (let i = 0; i < q; i++) logDetA += 2 * Math.log(LA[i * q + i]);
   const m2ll = cur.obj + n * Math.log(2 * Math.PI) + om.logDet + logDetA;
-  return { eta: cur.eta, m2ll, f: cur.f, mu: cur.mu, V: cur.V, G: cur.G, iterations: it, converged };
+  return { eta: cur.eta, point: cur, m2ll, f: cur.f, mu: cur.mu, V: cur.V, G: cur.G, iterations: it, converged };
 }

@@ -1,10 +1,10 @@
 // The outer optimisation of a population fit: the population −2 log-likelihood as a function of the
 // working vector x (each subject's η̂ re-found, warm-started from the last accepted point), minimised
-// by BFGS with a backtracking line search, the gradient by central differences (the inner optimum is
-// found to a decrement of 1e-12, so the difference quotients are not drowned in inner-loop noise).
+// by BFGS with a backtracking line search and the gradient of gradient.ts.
 import type { PopProblem } from './problem.ts';
 import { omegaOf } from './problem.ts';
 import { fitSubject, omegaFactors, type SubjectFit } from './likelihood.ts';
+import { omegaDerivatives, subjectGradient } from './gradient.ts';
 
 export interface Objective {
   value: number;
@@ -12,14 +12,14 @@ export interface Objective {
 }
 
 /** Σ −2 log L_i at x, η̂ warm-started from `etas`; null when Ω is not positive definite or a subject fails. */
-export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Array[]): Objective | null {
+export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Array[], hints?: (Float64Array | null)[]): Objective | null {
   const q = pb.etaNames.length;
   const om = omegaFactors(omegaOf(pb, x), q);
   if (!om) return null;
   const fits: SubjectFit[] = [];
   let value = 0;
   for (let i = 0; i < pb.subjects.length; i++) {
-    const fit = fitSubject(pb, x, pb.subjects[i], etas[i], om);
+    const fit = fitSubject(pb, x, pb.subjects[i], etas[i], om, hints?.[i]);
     if (!fit) return null;
     fits.push(fit);
     value += fit.m2ll;
@@ -45,33 +45,24 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
   const m = x0.length;
   const x = clamp(pb, Float64Array.from(x0));
   const etas = pb.subjects.map(() => new Float64Array(pb.etaNames.length));
+  const hints: (Float64Array | null)[] = pb.subjects.map(() => null);
   let evaluations = 0;
   const F = (y: Float64Array) => {
     evaluations++;
-    return populationM2ll(pb, y, etas);
+    return populationM2ll(pb, y, etas, hints);
   };
   let cur = F(x);
   if (!cur) throw new Error('the population likelihood cannot be evaluated at the initial estimates');
   const accept = (o: Objective) => o.fits.forEach((f, i) => etas[i].set(f.eta));
   accept(cur);
-  const grad = (y: Float64Array, fy: number) => {
-    const g = new Float64Array(m);
-    for (let k = 0; k < m; k++) {
-      const h = 1e-4 * Math.max(1, Math.abs(y[k]));
-      const up = Float64Array.from(y);
-      const dn = Float64Array.from(y);
-      up[k] = Math.min(pb.upper[k], y[k] + h);
-      dn[k] = Math.max(pb.lower[k], y[k] - h);
-      const fu = up[k] > y[k] ? F(up)?.value : undefined;
-      const fd = dn[k] < y[k] ? F(dn)?.value : undefined;
-      if (fu !== undefined && fd !== undefined) g[k] = (fu - fd) / (up[k] - dn[k]);
-      else if (fu !== undefined) g[k] = (fu - fy) / (up[k] - y[k]);
-      else if (fd !== undefined) g[k] = (fy - fd) / (y[k] - dn[k]);
-      else g[k] = 0;
-    }
+  // The gradient at an accepted point (gradient.ts), projected: a component pushing x out of its box is 0.
+  const grad = (y: Float64Array, o: Objective) => {
+    const g = populationGradient(pb, y, o, hints);
+    if (!g) throw new Error('the gradient of the population likelihood could not be computed');
+    for (let k = 0; k < m; k++) if ((y[k] <= pb.lower[k] && g[k] > 0) || (y[k] >= pb.upper[k] && g[k] < 0)) g[k] = 0;
     return g;
   };
-  let g = grad(x, cur.value);
+  let g = grad(x, cur);
   // Inverse Hessian approximation, started at a scaled identity.
   let Hi = new Float64Array(m * m);
   const gn = Math.sqrt(g.reduce((a, v) => a + v * v, 0)) || 1;
@@ -116,7 +107,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     }
     const drop = cur.value - next.value;
     accept(next);
-    const gNew = grad(xn, next.value);
+    const gNew = grad(xn, next);
     const s = Float64Array.from(xn, (v, k) => v - x[k]);
     const yv = Float64Array.from(gNew, (v, k) => v - g[k]);
     const sy = s.reduce((a, v, k) => a + v * yv[k], 0);
@@ -144,29 +135,42 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
   return { x, best: cur, iterations: it, converged, reason, evaluations };
 }
 
-/** Hessian of the population −2 log L at x by central second differences (step h on the working scale). */
-export function hessianAt(pb: PopProblem, x: Float64Array, best: Objective, h = 2e-3): Float64Array | null {
+/** Hessian of the population −2 log L at x by central differences of its gradient (step h on the working scale). */
+export function hessianAt(pb: PopProblem, x: Float64Array, best: Objective, h = 1e-3): Float64Array | null {
   const m = x.length;
   const etas = best.fits.map((f) => Float64Array.from(f.eta));
-  const f0 = best.value;
-  const F = (dx: [number, number][]) => {
-    const y = Float64Array.from(x);
-    for (const [k, v] of dx) y[k] += v;
-    return populationM2ll(pb, y, etas)?.value ?? NaN;
-  };
+  const hints: (Float64Array | null)[] = best.fits.map(() => null);
+  const g0 = populationGradient(pb, x, best, hints);
+  if (!g0) return null;
   const H = new Float64Array(m * m);
-  const hk = Float64Array.from(x, (v) => h * Math.max(1, Math.abs(v)));
-  const fp = new Float64Array(m);
-  const fm = new Float64Array(m);
   for (let k = 0; k < m; k++) {
-    fp[k] = F([[k, hk[k]]]);
-    fm[k] = F([[k, -hk[k]]]);
-    H[k * m + k] = (fp[k] - 2 * f0 + fm[k]) / (hk[k] * hk[k]);
+    const hk = h * Math.max(1, Math.abs(x[k]));
+    const at = (d: number) => {
+      const y = Float64Array.from(x);
+      y[k] += d;
+      const o = populationM2ll(pb, y, etas, hints);
+      return o ? populationGradient(pb, y, o) : null;
+    };
+    const up = at(hk);
+    const dn = at(-hk);
+    if (!up || !dn) return null;
+    for (let l = 0; l < m; l++) H[l * m + k] = (up[l] - dn[l]) / (2 * hk);
   }
-  for (let k = 0; k < m; k++) for (let l = 0; l < k; l++) {
-    const v = (F([[k, hk[k]], [l, hk[l]]]) - F([[k, hk[k]], [l, -hk[l]]]) - F([[k, -hk[k]], [l, hk[l]]]) + F([[k, -hk[k]], [l, -hk[l]]])) / (4 * hk[k] * hk[l]);
-    H[k * m + l] = v;
-    H[l * m + k] = v;
-  }
+  for (let k = 0; k < m; k++) for (let l = 0; l < k; l++) H[k * m + l] = H[l * m + k] = 0.5 * (H[k * m + l] + H[l * m + k]);
   return H.every(Number.isFinite) ? H : null;
+}
+
+/** Analytic-in-η̂ gradient of the population −2 log L at x (gradient.ts); null when a solve fails. */
+export function populationGradient(pb: PopProblem, x: Float64Array, obj: Objective, hints?: (Float64Array | null)[]): Float64Array | null {
+  const om = omegaFactors(omegaOf(pb, x), pb.etaNames.length);
+  if (!om) return null;
+  const dOmega = omegaDerivatives(pb, x);
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < pb.subjects.length; i++) {
+    const gi = subjectGradient(pb, x, pb.subjects[i], obj.fits[i], om, dOmega);
+    if (!gi) return null;
+    if (hints) hints[i] = gi.hessEta;
+    for (let k = 0; k < x.length; k++) g[k] += gi.g[k];
+  }
+  return g;
 }

@@ -1,5 +1,6 @@
 // Predictions of one subject at its observation records and their derivatives with respect to η (the
-// log of each parameter with a random effect), by the model's forward sensitivity equations; outputs by
+// log of each parameter with a random effect) and to every fixed effect's φ (G has one column per fixed
+// effect: the η of a parameter with a random effect moves its φ), by the model's forward sensitivity equations; outputs by
 // the chain rule through central differences of the (algebraic) output function.
 import { solveSensitivities, solveStates } from '../fit/sensitivity.ts';
 import type { PopProblem, PopSubject } from './problem.ts';
@@ -7,7 +8,7 @@ import type { PopProblem, PopSubject } from './problem.ts';
 export interface SubjectPrediction {
   /** Predictions as the model gives them, one per record. */
   f: Float64Array;
-  /** ∂f/∂η, records × q (row-major), or null when not asked. */
+  /** ∂f/∂φ_l, records × nf (row-major; φ_l = log P_l for a log-scale fixed effect, P_l otherwise), or null. */
   G: Float64Array | null;
 }
 
@@ -31,8 +32,8 @@ export function predictSubject(pb: PopProblem, s: PopSubject, p: Float64Array, w
     });
     return { f, G: null };
   }
-  const q = pb.etaNames.length;
-  const cols = pb.etaFe.map((fe) => ({ param: pb.fixed[fe].index, factor: p[pb.fixed[fe].index] }));
+  const q = pb.fixed.length;
+  const cols = pb.fixed.map((fe) => ({ param: fe.index, factor: fe.log ? p[fe.index] : 1 }));
   const sol = solveSensitivities(s.prep, p, cols, s.times);
   const G = new Float64Array(nr * q);
   const yk = new Float64Array(n);
