@@ -2,6 +2,7 @@
 import type { SubjectData } from '../../data/types.ts';
 import { buildPopulationProblem, parsePopulationRequest } from './problem.ts';
 import { fitFocei, type PopulationFitResult } from './focei.ts';
+import { fitSaem } from './saem.ts';
 import { runVpc, xFromResult, type VpcResult } from './vpc.ts';
 
 export { PopulationFitRequest, PopulationSpec, NLME_LIMITS } from './schema.ts';
@@ -17,7 +18,7 @@ export { VpcOptions, type VpcResult, type VpcBin } from './vpc.ts';
 export function fitPopulation(input: unknown, dataset?: SubjectData[], onProgress?: (it: number, ofv: number) => void): PopulationFitResult {
   const req = parsePopulationRequest(input);
   const pb = buildPopulationProblem(req, dataset);
-  return fitFocei(pb, onProgress);
+  return req.population.method === 'saem' ? fitSaem(pb) : fitFocei(pb, onProgress);
 }
 
 /** VPC of a fitted population: the request (and dataset) of the fit, its result, and the VPC options. */
