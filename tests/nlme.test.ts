@@ -8,7 +8,9 @@ import { parsePopulationRequest, buildPopulationProblem } from '../src/analysis/
 import { populationM2ll, populationGradient } from '../src/analysis/nlme/optimize.ts';
 import { InputError } from '../src/errors.ts';
 import { theophRef, theophRequest } from './helpers/nlme-theoph.ts';
-import { simulateStudy, STUDY_TRUTH } from './helpers/nlme-study.ts';
+import { simulateStudy, simulateTgi, STUDY_TRUTH, TGI_TRUTH } from './helpers/nlme-study.ts';
+import { simulate } from '../src/simulate.ts';
+import type { SubjectData } from '../src/data/types.ts';
 
 const ref = theophRef();
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
@@ -145,4 +147,35 @@ describe('population fit: bad requests', () => {
     expect(issue({ ...base, population: { omega: { block: [['ka', 'Cl'], [[0.1, 0.2], [0.2, 0.1]]] } } }).message).toMatch(/positive definite/);
     expect(issue({ ...base, data: base.data.filter((d) => d.subject === '1'), subjects: { 1: base.subjects['1'] } }).message).toMatch(/at least 2 subjects/);
   });
+});
+
+describe('tumour-growth-inhibition trial (30 sparse subjects of tgi-logistic, 4 sizes each)', () => {
+  it('recovers the growth rate r and the kill rate kKill it was simulated with (within 15 %, truth in the 95 % interval)', () => {
+    const r = fitPopulation(simulateTgi(3, simulate as never));
+    expect(r.converged).toBe(true);
+    for (const n of ['r', 'kKill'] as const) {
+      expect(rel(r.theta[n].value, TGI_TRUTH[n])).toBeLessThan(0.15);
+      expect(r.theta[n].ci95[0]!).toBeLessThan(TGI_TRUTH[n]);
+      expect(r.theta[n].ci95[1]!).toBeGreaterThan(TGI_TRUTH[n]);
+      expect(r.theta[n].rse!).toBeLessThan(0.25);
+    }
+    expect(rel(r.sigma.sigma!.value, TGI_TRUTH.sigma)).toBeLessThan(0.2);
+    // Every subject's kill rate is a positive individual value (no collapse to 0, unlike per-subject fits).
+    expect(Math.min(...r.ebe.map((e) => e.parameters.kKill))).toBeGreaterThan(0.005);
+  }, T);
+});
+
+describe('dataset input (Contract 6 SubjectData)', () => {
+  it('gives the same fit as the Contract 4 rows it was built from', () => {
+    const req = { ...simulateStudy(5, 8), population: { method: 'focei' as const, omega: { CL: 0.2, V: 0.2 }, covariance: 'none' as const } };
+    const dataset: SubjectData[] = Object.entries(req.subjects).map(([id, s]) => ({
+      id, doses: s.doses, covariates: { WT: 70 }, covariateChanges: [], resets: [],
+      observations: req.data.filter((d) => d.subject === id).map((d, k) => ({ line: k + 2, time: d.time, observable: d.observable, value: d.value, order: 0 })),
+    }));
+    const a = fitPopulation(req);
+    const b = fitPopulation({ ...req, data: [], subjects: {} }, dataset);
+    expect(b.theta.CL.value).toBeCloseTo(a.theta.CL.value, 10);
+    expect(b.minus2LogLikelihood).toBeCloseTo(a.minus2LogLikelihood, 8);
+    expect(b.records[0].line).toBe(2);
+  }, T);
 });
