@@ -20,7 +20,7 @@ export interface PopulationFitResult {
   method: 'focei' | 'saem';
   theta: Record<string, PopEstimate & { scale: 'log' | 'linear'; lower: number; upper: number; atBound: boolean }>;
   beta: Record<string, PopEstimate>;
-  omega: { names: string[]; matrix: number[][]; se: (number | null)[][]; cv: number[]; shrinkage: number[] };
+  omega: { names: string[]; matrix: number[][]; se: (number | null)[][]; cv: number[]; shrinkage: number[]; /** 95 % Wald intervals of the variances ω²_k, symmetric on the log scale. */ ci95: [number | null, number | null][] };
   sigma: { sigma?: PopEstimate; sigmaProp?: PopEstimate; model: string; transform: string; epsilonShrinkage: number };
   /** −2 log L without the Σ log 2π constant (NONMEM's OFV). */
   ofv: number;
@@ -126,7 +126,12 @@ export function assembleResult(pb: PopProblem, x: Float64Array, best: Objective,
   const N = pb.nObs;
   return {
     method: extra.method, theta, beta,
-    omega: { names: pb.etaNames, matrix: Array.from({ length: q }, (_, i) => Array.from({ length: q }, (_, j) => omega[i * q + j])), se: seOmega, cv: pb.etaNames.map((_, c) => Math.sqrt(omega[c * q + c])), shrinkage: shr.eta },
+    omega: { names: pb.etaNames, matrix: Array.from({ length: q }, (_, i) => Array.from({ length: q }, (_, j) => omega[i * q + j])), se: seOmega, cv: pb.etaNames.map((_, c) => Math.sqrt(omega[c * q + c])), shrinkage: shr.eta,
+      ci95: pb.etaNames.map((_, c) => {
+        const v = omega[c * q + c];
+        const se = seOmega[c][c];
+        return se === null ? [null, null] : [round(v * Math.exp((-1.959964 * se) / v)), round(v * Math.exp((1.959964 * se) / v))];
+      }) },
     sigma, ofv: m2ll - N * Math.log(2 * Math.PI), minus2LogLikelihood: m2ll, aic: m2ll + 2 * m, bic: m2ll + m * Math.log(N),
     parameters: m, observations: N, subjects: pb.subjects.length, covariance, ebe, records, warnings,
     converged: extra.converged, reason: extra.reason, iterations: extra.iterations, odeSolves: pb.counters.odeSolves, ms: Date.now() - extra.t0,
