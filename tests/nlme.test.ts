@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import { fitPopulation } from '../src/analysis/nlme/index.ts';
 import { parsePopulationRequest, buildPopulationProblem } from '../src/analysis/nlme/problem.ts';
 import { populationM2ll, populationGradient } from '../src/analysis/nlme/optimize.ts';
-import { InputError } from '../src/errors.ts';
+import { InputError, SolveError } from '../src/errors.ts';
 import { theophRef, theophRequest } from './helpers/nlme-theoph.ts';
 import { simulateStudy, simulateTgi, STUDY_TRUTH, TGI_TRUTH } from './helpers/nlme-study.ts';
 import { simulate } from '../src/simulate.ts';
@@ -146,6 +146,11 @@ describe('population fit: bad requests', () => {
     expect(issue({ ...base, population: { omega: { ka: 0.1 }, covariates: { Cl: '(AGE/40)^0.5' } } }).message).toMatch(/AGE.*missing/);
     expect(issue({ ...base, population: { omega: { block: [['ka', 'Cl'], [[0.1, 0.2], [0.2, 0.1]]] } } }).message).toMatch(/positive definite/);
     expect(issue({ ...base, data: base.data.filter((d) => d.subject === '1'), subjects: { 1: base.subjects['1'] } }).message).toMatch(/at least 2 subjects/);
+  });
+  it('a model the error model cannot take at the start is a SolveError (422), not a crash', () => {
+    // Theoph has concentrations at t = 0, where the model predicts 0: a proportional error has variance 0 there.
+    const { sigma: _sigma, ...estimate } = base.estimate;
+    expect(() => fitPopulation({ ...base, error: { model: 'proportional' }, estimate })).toThrow(SolveError);
   });
 });
 

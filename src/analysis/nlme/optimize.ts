@@ -1,6 +1,7 @@
 // The outer optimisation of a population fit: the population −2 log-likelihood as a function of the
 // working vector x (each subject's η̂ re-found, warm-started from the last accepted point), minimised
 // by BFGS with a backtracking line search and the gradient of gradient.ts.
+import { SolveError } from '../../errors.ts';
 import type { PopProblem } from './problem.ts';
 import { omegaOf } from './problem.ts';
 import { fitSubject, omegaFactors, type SubjectFit } from './likelihood.ts';
@@ -52,13 +53,13 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     return populationM2ll(pb, y, etas, hints);
   };
   let cur = F(x);
-  if (!cur) throw new Error('the population likelihood cannot be evaluated at the initial estimates');
+  if (!cur) throw new SolveError('the population likelihood cannot be evaluated at the initial estimates (a subject\'s model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)', 'other', 0);
   const accept = (o: Objective) => o.fits.forEach((f, i) => etas[i].set(f.eta));
   accept(cur);
   // The gradient at an accepted point (gradient.ts), projected: a component pushing x out of its box is 0.
   const grad = (y: Float64Array, o: Objective) => {
     const g = populationGradient(pb, y, o, hints);
-    if (!g) throw new Error('the gradient of the population likelihood could not be computed');
+    if (!g) throw new SolveError('the gradient of the population likelihood could not be computed (a perturbed model solve failed)', 'other', 0);
     for (let k = 0; k < m; k++) if ((y[k] <= pb.lower[k] && g[k] > 0) || (y[k] >= pb.upper[k] && g[k] < 0)) g[k] = 0;
     return g;
   };
