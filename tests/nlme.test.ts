@@ -16,8 +16,11 @@ const ref = theophRef();
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const T = 120_000;
 
+// One FOCE-I fit of Theoph, compared with nlme and with nlmer below.
+const theoph = fitPopulation(theophRequest(ref));
+
 describe('FOCE-I on Theoph against nlme (ML, Lindstrom-Bates)', () => {
-  const r = fitPopulation(theophRequest(ref));
+  const r = theoph;
   const nl = ref.diag2;
   it('θ within 2 %, Ω within 15 %, σ within 2 %', () => {
     expect(r.converged).toBe(true);
@@ -68,6 +71,23 @@ describe('FOCE-I on Theoph against nlme (ML, Lindstrom-Bates)', () => {
     expect(sd).toBeLessThan(1.3);
     expect(r.omega.shrinkage.every((s) => s < 0.3)).toBe(true);
     expect(r.warnings.filter((w) => w.includes('shrinkage'))).toEqual([]);
+  }, T);
+});
+
+describe('FOCE-I on Theoph against lme4::nlmer (Laplace, the same approximation)', () => {
+  it('θ within 0.5 %, ω² within 2 %, σ within 0.5 %, SE within 5 %, −2 log L within 0.02', () => {
+    const r = theoph;
+    const nm = ref.nlmer;
+    expect(rel(r.theta.ka.value, Math.exp(nm.fixed.lKa))).toBeLessThan(0.005);
+    expect(rel(r.theta.ke.value, Math.exp(nm.fixed.lKe))).toBeLessThan(0.005);
+    expect(rel(r.theta.Cl.value, Math.exp(nm.fixed.lCl))).toBeLessThan(0.005);
+    expect(rel(r.omega.matrix[0][0], nm.omega.lKa)).toBeLessThan(0.02);
+    expect(rel(r.omega.matrix[1][1], nm.omega.lCl)).toBeLessThan(0.02);
+    expect(rel(r.sigma.sigma!.value, nm.sigma)).toBeLessThan(0.005);
+    expect(rel(r.theta.ka.rse!, nm.se.lKa)).toBeLessThan(0.05);
+    expect(rel(r.theta.ke.rse!, nm.se.lKe)).toBeLessThan(0.05);
+    expect(rel(r.theta.Cl.rse!, nm.se.lCl)).toBeLessThan(0.05);
+    expect(Math.abs(r.minus2LogLikelihood - -2 * nm.logLik)).toBeLessThan(0.02);
   }, T);
 });
 

@@ -10,6 +10,7 @@ const DIR = path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 export interface TheophRef {
   subjects: { id: string; dose: number; wt: number; time: number[]; conc: number[] }[];
   diag2: NlmeSummary;
+  nlmer: { fixed: Record<string, number>; se: Record<string, number>; omega: { lKa: number; lCl: number }; sigma: number; logLik: number };
   block2: NlmeSummary;
   medianSeconds: number;
 }
