@@ -63,7 +63,8 @@ describe('FOCE-I on Theoph against nlme (ML, Lindstrom-Bates)', () => {
     expect(r.records).toHaveLength(132);
     const ss = (k: 'PRED' | 'IPRED') => r.records.reduce((s, x) => s + (x.DV - x[k]) ** 2, 0);
     expect(ss('IPRED')).toBeLessThan(0.5 * ss('PRED'));
-    const cw = r.records.map((x) => x.CWRES);
+    const cw = r.records.map((x) => x.CWRES as number);
+    expect(r.records.every((x) => x.CWRES !== null && Number.isFinite(x.CWRES))).toBe(true);
     const m = cw.reduce((a, b) => a + b, 0) / cw.length;
     const sd = Math.sqrt(cw.reduce((a, b) => a + (b - m) ** 2, 0) / (cw.length - 1));
     expect(Math.abs(m)).toBeLessThan(0.3);
@@ -202,5 +203,23 @@ describe('dataset input (Contract 6 SubjectData)', () => {
     expect(b.theta.CL.value).toBeCloseTo(a.theta.CL.value, 10);
     expect(b.minus2LogLikelihood).toBeCloseTo(a.minus2LogLikelihood, 8);
     expect(b.records[0].line).toBe(2);
+  }, T);
+});
+
+describe('identifiability warnings', () => {
+  it('warns when only a product of two parameters is determined (V = V1·V2)', () => {
+    const base = simulateStudy(4, 10);
+    const model = {
+      ...base.model, id: 'iv-1cmt-split',
+      parameters: { CL: { value: 5 }, V1: { value: 5 }, V2: { value: 10 } },
+      odes: { A: '-CL / (V1 * V2) * A' }, outputs: { conc: { expr: 'A / (V1 * V2)' } },
+    };
+    const r = fitPopulation({
+      ...base, model, estimate: { CL: { initial: 6 }, V1: { initial: 4 }, V2: { initial: 12 }, sigmaProp: { initial: 0.2 } },
+      population: { omega: { CL: 0.2 } },
+    });
+    expect(r.warnings.some((w) => /not identifiable/.test(w))).toBe(true);
+    // What the data do determine: V1·V2 (truth 50).
+    expect(rel(r.theta.V1.value * r.theta.V2.value, 50)).toBeLessThan(0.1);
   }, T);
 });

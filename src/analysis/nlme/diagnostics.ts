@@ -23,9 +23,11 @@ export interface PopulationRecord {
   PRED: number;
   IPRED: number;
   IWRES: number;
-  CWRES: number;
-  NPDE: number | null;
+  /** null when the linearised covariance is not positive definite. */
+  CWRES: number | null;
+  /** Contract 6: the dataset line; Contract 4 rows: the index in `data`. */
   line?: number;
+  NPDE: number | null;
 }
 
 const transform = (pb: PopProblem, v: number) => (pb.logTransform ? Math.log(v) : v);
@@ -70,7 +72,7 @@ export function recordDiagnostics(pb: PopProblem, x: Float64Array, omega: Float6
     s.obs.forEach((o, j) => {
       out.push({
         subject: s.id, time: o.time, observable: o.observable, DV: o.raw, PRED: pred[j], IPRED: fit.f[j],
-        IWRES: (o.y - fit.mu[j]) / Math.sqrt(fit.V[j]), CWRES: cw ? cw[j] : NaN, NPDE: null, ...(o.line !== undefined ? { line: o.line } : {}),
+        IWRES: (o.y - fit.mu[j]) / Math.sqrt(fit.V[j]), CWRES: cw ? cw[j] : null, NPDE: null, ...(o.line !== undefined ? { line: o.line } : {}),
       });
     });
   });

@@ -2,11 +2,9 @@
 // θ, β, Ω (Cholesky) and σ of src/analysis/nlme/optimize.ts on the Laplace/FOCE-I likelihood of
 // likelihood.ts, then the covariance step and the diagnostics, assembled into the result of Contract 4b.
 import { invertInformation } from '../../numerics/linalg.ts';
-import type { SubjectData } from '../../data/types.ts';
-import { buildPopulationProblem, omegaOf, sigmasOf, individualParams, type PopProblem } from './problem.ts';
+import { omegaOf, sigmasOf, individualParams, type PopProblem } from './problem.ts';
 import { minimizeOuter, hessianAt, type Objective } from './optimize.ts';
 import { recordDiagnostics, shrinkage, addNpde, type PopulationRecord } from './diagnostics.ts';
-import type { PopulationFitRequest } from './schema.ts';
 
 export interface PopEstimate {
   value: number;
@@ -111,7 +109,7 @@ export function assembleResult(pb: PopProblem, x: Float64Array, best: Objective,
     if (condition > 1e6) warnings.push(`the correlation matrix of the estimates has condition number ${condition.toExponential(2)} (> 1e6): some parameters are not identifiable from these data`);
     pb.xNames.forEach((n, k) => {
       if (!Number.isFinite(varOf(k)) || varOf(k) < 0) warnings.push(`${n}: no standard error (the R matrix is singular in its direction): not identifiable`);
-      else if (sdOf(k) > 0.5 * Math.max(1, Math.abs(x[k])) && k < pb.fixed.length) warnings.push(`${n}: RSE above 50 %: poorly identified`);
+      else if (k < pb.fixed.length && sdOf(k) > 0.5 * (pb.fixed[k].log ? 1 : Math.abs(x[k]))) warnings.push(`${n}: RSE above 50 %: poorly identified`);
     });
   } else if (req.population.covariance !== 'none') warnings.push('the covariance step failed (the R matrix could not be computed or is not positive definite)');
   const ebe = pb.subjects.map((s, i) => {
@@ -156,4 +154,3 @@ export function fitFocei(pb: PopProblem, onProgress?: (it: number, ofv: number) 
   return assembleResult(pb, out.x, out.best, cov, { method: 'focei', converged: out.converged, reason: out.reason, iterations: out.iterations, t0 });
 }
 
-export type { SubjectData, PopulationFitRequest };
