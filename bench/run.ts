@@ -8,6 +8,7 @@
 //   npm run bench -- --peers none      # immunopd only; --peers cvode,scipy,desolve to choose
 //   npm run bench -- --json out.json   # also write all rows as JSON
 //   npm run bench -- --no-fit          # skip W5 (the fit workload, bench/fit.ts)
+//   npm run bench -- --no-nlme         # skip the population fit (bench/nlme.ts)
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -436,6 +437,11 @@ async function main() {
     console.log('\n## W5 fit\n');
     const r = spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs], { stdio: 'inherit' });
     if (r.status !== 0) notes.push(`bench/fit.ts exited with ${r.status}`);
+  }
+  // The population fit (FOCE-I on Theoph beside R's nlme) has its own script too (bench/nlme.ts); --no-nlme skips it.
+  if (!flag('--no-nlme')) {
+    console.log('\n## Population fit (FOCE-I vs nlme)\n');
+    spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'nlme.ts'), '--repeats', quick ? '2' : '5', '--peers', peers.includes('desolve') ? 'r' : 'none'], { stdio: 'inherit' });
   }
 }
 

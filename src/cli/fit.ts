@@ -2,6 +2,7 @@
 // on the command line replaces the request's `data`.
 import { readFileSync } from 'node:fs';
 import { fit } from '../analysis/fit/index.ts';
+import { fitPopulation } from '../analysis/nlme/index.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
 import { inlineModelFile, readDatasetFile } from './files.ts';
 
@@ -21,6 +22,11 @@ export function fitCommand(args: string[], io: CliIo): number {
     } catch (e) {
       throw new UsageError(`cannot read ${positionals[1]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
+  }
+  // A population fit (Contract 4b) when the request has `population`.
+  if (Object.hasOwn(req, 'population')) {
+    writeOutput(JSON.stringify(fitPopulation(req), null, 1) + '\n', values.out as string | undefined, io);
+    return 0;
   }
   const result = fit(req);
   writeOutput(JSON.stringify(result, null, 1) + '\n', values.out as string | undefined, io);

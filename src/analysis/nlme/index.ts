@@ -1,0 +1,28 @@
+// Population (nonlinear mixed-effects) fits, DESIGN Contract 4b: `fitPopulation(request, dataset?)`.
+import type { SubjectData } from '../../data/types.ts';
+import { buildPopulationProblem, parsePopulationRequest } from './problem.ts';
+import { fitFocei, type PopulationFitResult } from './focei.ts';
+import { fitSaem } from './saem.ts';
+import { runVpc, xFromResult, type VpcResult } from './vpc.ts';
+
+export { PopulationFitRequest, PopulationSpec, NLME_LIMITS } from './schema.ts';
+export type { PopulationFitResult } from './focei.ts';
+export type { PopulationRecord } from './diagnostics.ts';
+export { VpcOptions, type VpcResult, type VpcBin } from './vpc.ts';
+
+/**
+ * A population fit. `input` is a fit request with `population` (validated here); `dataset` the subjects of
+ * a NONMEM-style dataset (Contract 6) — without it the request's `data` rows with `subject` and its
+ * `subjects` give the design (Contract 4 form).
+ */
+export function fitPopulation(input: unknown, dataset?: SubjectData[], onProgress?: (it: number, ofv: number) => void): PopulationFitResult {
+  const req = parsePopulationRequest(input);
+  const pb = buildPopulationProblem(req, dataset);
+  return req.population.method === 'saem' ? fitSaem(pb) : fitFocei(pb, onProgress);
+}
+
+/** VPC of a fitted population: the request (and dataset) of the fit, its result, and the VPC options. */
+export function vpcPopulation(input: unknown, result: PopulationFitResult, options: unknown = {}, dataset?: SubjectData[]): VpcResult {
+  const pb = buildPopulationProblem(parsePopulationRequest(input), dataset);
+  return runVpc(pb, xFromResult(pb, result), options);
+}

@@ -1,0 +1,176 @@
+// The outer optimisation of a population fit: the population −2 log-likelihood as a function of the
+// working vector x (each subject's η̂ re-found, warm-started from the last accepted point), minimised
+// by BFGS with a backtracking line search and the gradient of gradient.ts.
+import { SolveError } from '../../errors.ts';
+import type { PopProblem } from './problem.ts';
+import { omegaOf } from './problem.ts';
+import { fitSubject, omegaFactors, type SubjectFit } from './likelihood.ts';
+import { omegaDerivatives, subjectGradient } from './gradient.ts';
+
+export interface Objective {
+  value: number;
+  fits: SubjectFit[];
+}
+
+/** Σ −2 log L_i at x, η̂ warm-started from `etas`; null when Ω is not positive definite or a subject fails. */
+export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Array[], hints?: (Float64Array | null)[]): Objective | null {
+  const q = pb.etaNames.length;
+  const om = omegaFactors(omegaOf(pb, x), q);
+  if (!om) return null;
+  const fits: SubjectFit[] = [];
+  let value = 0;
+  for (let i = 0; i < pb.subjects.length; i++) {
+    const fit = fitSubject(pb, x, pb.subjects[i], etas[i], om, hints?.[i]);
+    if (!fit) return null;
+    fits.push(fit);
+    value += fit.m2ll;
+  }
+  return Number.isFinite(value) ? { value, fits } : null;
+}
+
+export interface OuterResult {
+  x: Float64Array;
+  best: Objective;
+  iterations: number;
+  converged: boolean;
+  reason: string;
+  evaluations: number;
+}
+
+const clamp = (pb: PopProblem, x: Float64Array) => {
+  for (let k = 0; k < x.length; k++) x[k] = Math.min(pb.upper[k], Math.max(pb.lower[k], x[k]));
+  return x;
+};
+
+export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: number, onProgress?: (it: number, ofv: number) => void): OuterResult {
+  const m = x0.length;
+  const x = clamp(pb, Float64Array.from(x0));
+  const etas = pb.subjects.map(() => new Float64Array(pb.etaNames.length));
+  const hints: (Float64Array | null)[] = pb.subjects.map(() => null);
+  let evaluations = 0;
+  const F = (y: Float64Array) => {
+    evaluations++;
+    return populationM2ll(pb, y, etas, hints);
+  };
+  let cur = F(x);
+  if (!cur) throw new SolveError('the population likelihood cannot be evaluated at the initial estimates (a subject\'s model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)', 'other', 0);
+  const accept = (o: Objective) => o.fits.forEach((f, i) => etas[i].set(f.eta));
+  accept(cur);
+  // The gradient at an accepted point (gradient.ts), projected: a component pushing x out of its box is 0.
+  const grad = (y: Float64Array, o: Objective) => {
+    const g = populationGradient(pb, y, o, hints);
+    if (!g) throw new SolveError('the gradient of the population likelihood could not be computed (a perturbed model solve failed)', 'other', 0);
+    for (let k = 0; k < m; k++) if ((y[k] <= pb.lower[k] && g[k] > 0) || (y[k] >= pb.upper[k] && g[k] < 0)) g[k] = 0;
+    return g;
+  };
+  let g = grad(x, cur);
+  // Inverse Hessian approximation, started at a scaled identity.
+  let Hi = new Float64Array(m * m);
+  const gn = Math.sqrt(g.reduce((a, v) => a + v * v, 0)) || 1;
+  for (let k = 0; k < m; k++) Hi[k * m + k] = Math.min(1, 0.1 / gn) ;
+  let it = 0;
+  let reason = 'max-iterations';
+  let converged = false;
+  let small = 0;
+  for (; it < maxIterations; it++) {
+    onProgress?.(it, cur.value);
+    const d = new Float64Array(m);
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) d[i] -= Hi[i * m + j] * g[j];
+    let slope = 0;
+    for (let k = 0; k < m; k++) slope += d[k] * g[k];
+    if (!(slope < 0)) {
+      // Not a descent direction: restart from steepest descent.
+      Hi = new Float64Array(m * m);
+      for (let k = 0; k < m; k++) {
+        Hi[k * m + k] = 0.1 / gn;
+        d[k] = -Hi[k * m + k] * g[k];
+      }
+      slope = d.reduce((a, v, k) => a + v * g[k], 0);
+    }
+    // Limit the step to 2 working units (a factor e² on log-scale quantities).
+    const dmax = Math.max(...d.map(Math.abs));
+    if (dmax > 2) for (let k = 0; k < m; k++) d[k] *= 2 / dmax;
+    let t = 1;
+    let next: Objective | null = null;
+    let xn = x;
+    for (let ls = 0; ls < 30; ls++, t /= 2) {
+      xn = clamp(pb, Float64Array.from(x, (v, k) => v + t * d[k]));
+      const cand = F(xn);
+      if (cand && cand.value <= cur.value + 1e-4 * t * slope) {
+        next = cand;
+        break;
+      }
+    }
+    if (!next) {
+      reason = 'no-progress';
+      converged = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k])))) < 1e-2;
+      break;
+    }
+    const drop = cur.value - next.value;
+    accept(next);
+    const gNew = grad(xn, next);
+    const s = Float64Array.from(xn, (v, k) => v - x[k]);
+    const yv = Float64Array.from(gNew, (v, k) => v - g[k]);
+    const sy = s.reduce((a, v, k) => a + v * yv[k], 0);
+    if (sy > 1e-12) {
+      // BFGS update of the inverse Hessian.
+      const Hy = new Float64Array(m);
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) Hy[i] += Hi[i * m + j] * yv[j];
+      const yHy = yv.reduce((a, v, k) => a + v * Hy[k], 0);
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
+        Hi[i * m + j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy) - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+      }
+    }
+    x.set(xn);
+    cur = next;
+    g = gNew;
+    const gmax = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k]))));
+    small = drop < 1e-6 ? small + 1 : 0;
+    if (gmax < 1e-3 || small >= 2) {
+      converged = true;
+      reason = gmax < 1e-3 ? 'gradient' : 'relative-reduction';
+      it++;
+      break;
+    }
+  }
+  return { x, best: cur, iterations: it, converged, reason, evaluations };
+}
+
+/**
+ * Hessian of the population −2 log L at x by forward differences of its gradient (step h·max(1, |x_k|) on the
+ * working scale; O(h) = 1e-3 relative error in H, far below what matters for standard errors).
+ */
+export function hessianAt(pb: PopProblem, x: Float64Array, best: Objective, h = 1e-3): Float64Array | null {
+  const m = x.length;
+  const etas = best.fits.map((f) => Float64Array.from(f.eta));
+  const hints: (Float64Array | null)[] = best.fits.map(() => null);
+  const g0 = populationGradient(pb, x, best, hints);
+  if (!g0) return null;
+  const H = new Float64Array(m * m);
+  for (let k = 0; k < m; k++) {
+    const hk = h * Math.max(1, Math.abs(x[k]));
+    const y = Float64Array.from(x);
+    y[k] += hk;
+    const o = populationM2ll(pb, y, etas, hints);
+    const up = o ? populationGradient(pb, y, o) : null;
+    if (!up) return null;
+    for (let l = 0; l < m; l++) H[l * m + k] = (up[l] - g0[l]) / hk;
+  }
+  for (let k = 0; k < m; k++) for (let l = 0; l < k; l++) H[k * m + l] = H[l * m + k] = 0.5 * (H[k * m + l] + H[l * m + k]);
+  return H.every(Number.isFinite) ? H : null;
+}
+
+/** Analytic-in-η̂ gradient of the population −2 log L at x (gradient.ts); null when a solve fails. */
+export function populationGradient(pb: PopProblem, x: Float64Array, obj: Objective, hints?: (Float64Array | null)[]): Float64Array | null {
+  const om = omegaFactors(omegaOf(pb, x), pb.etaNames.length);
+  if (!om) return null;
+  const dOmega = omegaDerivatives(pb, x);
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < pb.subjects.length; i++) {
+    const gi = subjectGradient(pb, x, pb.subjects[i], obj.fits[i], om, dOmega);
+    if (!gi) return null;
+    if (hints) hints[i] = gi.hessEta;
+    for (let k = 0; k < x.length; k++) g[k] += gi.g[k];
+  }
+  return g;
+}
