@@ -93,6 +93,7 @@ export function parsePopulationRequest(input: unknown): PopulationFitRequest {
 
 /** Contract 4 rows + `subjects` → SubjectData (a subject's `weight` becomes the covariate WT). */
 export function subjectsFromRows(req: PopulationFitRequest): SubjectData[] {
+  if (req.data === undefined) throw new InputError('a population fit needs data rows here (a dataset is read by the caller)', ['data']);
   const rows = validateRows(req.data);
   const byId = new Map<string, SubjectData>();
   rows.forEach((r, i) => {
