@@ -23,6 +23,8 @@ commands:
   serve [--port N]                                           start the HTTP API and web client (default 3000)
   fit FIT.json [DATA.csv] [--out FILE]                       fit parameters to data
   optimize OPT.json [--out FILE]                             optimize a dosing schedule
+  population POP.json [--out FILE]                           a virtual population's summary (progress on a terminal)
+  worker [--redis URL] [--threads N]                         run job chunks from the Redis queue (REDIS_URL)
 `;
 
 /** Read a JSON file (or standard input for "-"), with errors naming the file. */
@@ -56,6 +58,8 @@ const commands: Record<string, [string, string]> = {
   serve: ['serve', 'serveCommand'],
   fit: ['fit', 'fitCommand'],
   optimize: ['optimize', 'optimizeCommand'],
+  population: ['population', 'populationCommand'],
+  worker: ['worker', 'workerCommand'],
 };
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {

@@ -177,7 +177,9 @@ export class JobManager {
       record.resultJson = merged.body;
       record.status = 'succeeded';
     } catch (e) {
-      const error: JobError = e instanceof JobFailure ? e.error : { type: 'internal', message: 'internal error' };
+      let error: JobError = e instanceof JobFailure ? e.error : { type: 'internal', message: 'internal error' };
+      // The request's fields are under 'request' in POST /api/jobs.
+      if (error.type === 'input') error = { ...error, issues: error.issues.map((i) => ({ path: ['request', ...i.path], message: i.message })) };
       if (!(e instanceof JobFailure)) console.error('immunopd jobs: internal error:', e);
       record.status = live.abort.signal.aborted || error.type === 'cancelled' ? 'cancelled' : 'failed';
       record.error = record.status === 'cancelled' ? { type: 'cancelled', message: 'the job was cancelled' } : error;
