@@ -214,7 +214,7 @@ export function createApp(options: AppOptions = {}): App {
   });
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', version: VERSION, models: listModels().length, workers: pool.size });
+    res.json({ status: 'ok', version: VERSION, models: listModels().length, workers: pool.size, ready: pool.stats().ready });
   });
 
   app.get('/api/models', (_req, res) => {

@@ -53,6 +53,8 @@ interface Slot {
   worker: Worker;
   index: number;
   cancel: Int32Array;
+  /** The thread has loaded the library (tasks are only given to ready threads: a start-up is not a solve). */
+  ready: boolean;
   current?: { id: number; p: Pending; timer?: NodeJS.Timeout };
 }
 
@@ -87,8 +89,14 @@ export class WorkerPool {
       stderr: false,
     });
     worker.unref();
-    const slot: Slot = { worker, index, cancel: new Int32Array(cancel) };
-    worker.on('message', (msg: { id?: number; reply?: Reply; progress?: number }) => {
+    const slot: Slot = { worker, index, cancel: new Int32Array(cancel), ready: false };
+    worker.on('message', (msg: { id?: number; reply?: Reply; progress?: number; ready?: boolean }) => {
+      if (msg.ready) {
+        slot.ready = true;
+        for (const w of this.readyWaiters.splice(0)) w();
+        this.pump();
+        return;
+      }
       const cur = slot.current;
       if (!cur || msg.id !== cur.id) return;
       if (msg.progress !== undefined) {
@@ -138,13 +146,20 @@ export class WorkerPool {
     }
   }
 
+  private readyWaiters: (() => void)[] = [];
+
+  /** Resolves when every thread has started (servers answer before that; tests and benchmarks wait). */
+  async ready(): Promise<void> {
+    while (this.slots.some((s) => !s.ready) && !this.closed) await new Promise<void>((r) => this.readyWaiters.push(r));
+  }
+
   private heavyBusy() {
     return this.slots.filter((s) => s.current && s.current.p.opts.cls !== undefined && s.current.p.opts.cls !== 'cheap').length;
   }
 
   /** Expected wait of `n` more cheap tasks, ms: the queue ahead spread over the threads cheap work can use. */
   private cheapWaitMs(n: number): number {
-    const idle = this.slots.filter((s) => !s.current).length;
+    const idle = this.slots.filter((s) => s.ready && !s.current).length;
     const ahead = this.queues.cheap.length + n - idle;
     if (ahead <= 0) return 0;
     const threads = Math.max(1, this.slots.length - this.heavyBusy());
@@ -215,7 +230,7 @@ export class WorkerPool {
 
   private pump() {
     for (;;) {
-      const slot = this.slots.find((s) => !s.current);
+      const slot = this.slots.find((s) => s.ready && !s.current);
       if (!slot) return;
       const p = this.next();
       if (!p) return;
@@ -254,7 +269,7 @@ export class WorkerPool {
 
   stats() {
     return {
-      size: this.slots.length, busy: this.slots.filter((s) => s.current).length, heavyBusy: this.heavyBusy(), heavySlots: this.heavySlots,
+      size: this.slots.length, ready: this.slots.filter((s) => s.ready).length, busy: this.slots.filter((s) => s.current).length, heavyBusy: this.heavyBusy(), heavySlots: this.heavySlots,
       queued: this.queues.cheap.length + this.queues['sync-heavy'].length + this.queues.job.length,
       queuedCheap: this.queues.cheap.length, queuedJob: this.queues.job.length,
     };

@@ -140,6 +140,7 @@ export interface RedisWorker {
 export async function startRedisWorker(url: string, threads: number, log: (s: string) => void = () => {}): Promise<RedisWorker> {
   const name = `${hostname()}:${process.pid}`;
   const pool = new WorkerPool({ size: threads, heavySlots: threads, queueLength: 1_000_000, killGraceMs: 2_000 });
+  await pool.ready(); // take chunks only once the threads can run them
   const worker = new Worker<ChunkData, string>(QUEUE, async (job) => {
     const d = job.data;
     let last = 0;
