@@ -30,7 +30,7 @@ function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: 
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out.slice(-500)}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out.slice(-500)}`)), 100_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (ready.test(out)) {
@@ -67,7 +67,7 @@ describe.skipIf(!redisBinary)('POST /api/jobs on Redis with two immunopd workers
     const env = { REDIS_URL: url, IMMUNOPD_LOCK_MS: '2000' };
     workers.push(...await Promise.all([0, 1].map(() => startUntil(process.execPath, [BIN, 'worker', '--threads', '1'], env, /ready, 1 thread/))));
     s = await startServer(0, '127.0.0.1', { workers: 1, redisUrl: url });
-  });
+  }, 120_000); // a few seconds on a quiet machine (each worker loads the library in a process and a thread)
 
   afterAll(async () => {
     await s?.close();
