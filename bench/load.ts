@@ -50,13 +50,14 @@ async function client(url: string, body: unknown, until: number, st: PhaseStats,
       const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload, signal: AbortSignal.timeout(Math.max(1000, until - Date.now() + 30_000)) });
       await r.arrayBuffer();
       status = String(r.status);
-    } catch {
-      /* counted as a network error */
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string } };
+      status = `network ${err.cause?.code ?? err.name}`;
     }
     st.requests++;
     st.statuses[status] = (st.statuses[status] ?? 0) + 1;
     st.latencies.push(performance.now() - t0);
-    const ok = status.startsWith('2') || (heavy && status === '503');
+    const ok = /^2\d\d$/.test(status) || (heavy && status === '503');
     if (!ok) st.errors++;
     if (heavy && status === '503') await new Promise((r) => setTimeout(r, 1000)); // honour Retry-After
   }
@@ -141,7 +142,7 @@ async function main() {
       const cheapSeconds = (performance.now() - t0) / 1000;
       await Promise.all(running.slice(CLIENTS));
       const lat = cheap.latencies.sort((a, b) => a - b);
-      rows.push(`| ${label} | ${CLIENTS}${heavy ? ` + ${heavy} heavy` : ''} | ${(cheap.requests / cheapSeconds).toFixed(1)} | ${pct(lat, 0.5).toFixed(0)} | ${pct(lat, 0.95).toFixed(0)} | ${pct(lat, 0.99).toFixed(0)} | ${cheap.errors}${cheap.errors ? ` (${Object.entries(cheap.statuses).filter(([k]) => !k.startsWith('2')).map(([k, v]) => `${v} × ${k}`).join(', ')})` : ''} | ${heavy ? `${hv.statuses['200'] ?? 0} done, ${hv.statuses['503'] ?? 0} × 503, ${hv.errors} errors` : '-'} | ${peak.toFixed(0)} |`);
+      rows.push(`| ${label} | ${CLIENTS}${heavy ? ` + ${heavy} heavy` : ''} | ${(cheap.requests / cheapSeconds).toFixed(1)} | ${pct(lat, 0.5).toFixed(0)} | ${pct(lat, 0.95).toFixed(0)} | ${pct(lat, 0.99).toFixed(0)} | ${cheap.errors}${cheap.errors ? ` (${Object.entries(cheap.statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${v} × ${k}`).join(', ')})` : ''} | ${heavy ? `${hv.statuses['200'] ?? 0} done, ${hv.statuses['503'] ?? 0} × 503, ${hv.errors} errors` : '-'} | ${peak.toFixed(0)} |`);
       return cheap.requests / cheapSeconds;
     };
     const alone = await phase('simulate alone', 0);

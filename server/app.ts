@@ -453,5 +453,8 @@ export function startServer(port: number, host = '127.0.0.1', options: AppOption
     server.on('error', reject);
     server.requestTimeout = 30_000;
     server.headersTimeout = 20_000;
+    // Idle keep-alive connections live longer than a busy server's answers take: a client reusing one just
+    // as the server drops it sees "other side closed" (seen under load with 5 s, Node's default).
+    server.keepAliveTimeout = 65_000;
   });
 }
