@@ -360,7 +360,7 @@ export function createApp(options: AppOptions = {}): App {
     });
   }
 
-  registerJobRoutes(app, app.locals.jobs);
+  registerJobRoutes(app, app.locals.jobs, pool);
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 
   // The web client and plotly (from node_modules: no CDN).

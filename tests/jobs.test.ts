@@ -89,6 +89,19 @@ describe('POST /api/jobs (embedded)', () => {
     const local = (await runLocal('population', request)) as any;
     expect(done.result.summary).toEqual(local.summary);
     expect(done.result.stats.subjects).toBe(3000);
+    // Per-subject rows, streamed as CSV: recomputed, the very values the summary was made of.
+    const rows = await fetch(`${s.url}/api/jobs/${post.json.id}/subjects`);
+    expect(rows.headers.get('content-type')).toMatch(/text\/csv/);
+    const lines = (await rows.text()).trim().split('\n');
+    expect(lines[0]).toBe(`subject,time,${Object.keys(local.summary).join(',')}`);
+    expect(lines.length).toBe(1 + 3000 * done.result.times.length);
+    expect(lines[1]).toMatch(/^0,0,/);
+    expect(lines.at(-1)).toMatch(/^2999,60,/);
+    const atEnd = lines.slice(1).map((l) => l.split(',')).filter((c) => c[1] === '60').map((c) => Number(c[2])).sort((a, b) => a - b);
+    expect(atEnd.length).toBe(3000);
+    const last = done.result.times.length - 1;
+    const series = Object.keys(local.summary)[0];
+    expect(atEnd[1499] + (atEnd[1500] - atEnd[1499]) * 0.5).toBe(done.result.summary[series]['q0.5'][last]);
     // The synchronous route gives the same numbers.
     const sync = await api('POST', '/api/population', request);
     expect(sync.status).toBe(200);

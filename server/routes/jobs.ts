@@ -6,12 +6,14 @@ import { InputError } from '../../src/errors.ts';
 import { JobFailure, type JobManager, type JobRecord } from '../../src/jobs/manager.ts';
 import { JOB_KIND_NAMES } from '../../src/jobs/kinds/index.ts';
 import { HttpError, badRequest } from '../app.ts';
+import { streamPopulationRows } from './population-rows.ts';
+import type { WorkerPool } from '../../src/jobs/pool.ts';
 
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A record as JSON text; the result is already JSON and is spliced in, not parsed again. */
 export function recordJson(r: JobRecord): string {
-  const { resultJson, ...rest } = r;
+  const { resultJson, request: _request, ...rest } = r;
   const head = JSON.stringify(rest);
   return resultJson === undefined ? head : `${head.slice(0, -1)},"result":${resultJson}}`;
 }
@@ -23,7 +25,7 @@ async function find(jobs: JobManager, req: Request): Promise<JobRecord> {
   return r;
 }
 
-export function registerJobRoutes(app: Express, jobs: JobManager) {
+export function registerJobRoutes(app: Express, jobs: JobManager, pool: WorkerPool) {
   app.post('/api/jobs', (req, res) => {
     const body = req.body as { kind?: unknown; request?: unknown } | null;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest([{ path: [], message: `expected {"kind": ${JOB_KIND_NAMES.map((k) => `"${k}"`).join(' | ')}, "request": {...}}` }]);
@@ -57,6 +59,13 @@ export function registerJobRoutes(app: Express, jobs: JobManager) {
     const unsubscribe = jobs.subscribe(first.id, (r) => send('progress', r), end);
     if (!unsubscribe) return end(first);
     res.on('close', unsubscribe);
+  });
+
+  // Per-subject rows of a population job, as CSV, recomputed chunk by chunk and streamed (never all in memory).
+  app.get('/api/jobs/:id/subjects', async (req, res) => {
+    const r = await find(jobs, req);
+    if (r.kind !== 'population' || r.request === undefined) throw new HttpError(404, `job '${r.id}' has no per-subject rows (population jobs only)`, [{ path: ['id'], message: 'not a population job' }]);
+    await streamPopulationRows(pool, r.request, req, res);
   });
 
   app.delete('/api/jobs/:id', async (req, res) => {

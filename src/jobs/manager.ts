@@ -25,6 +25,8 @@ export interface JobRecord {
   error?: JobError;
   /** The result, as JSON text (kept serialized: it is only ever sent). */
   resultJson?: string;
+  /** The validated request (not sent back; per-subject rows of a population are recomputed from it). */
+  request?: unknown;
 }
 
 /** What runs the chunks of a job. */
@@ -130,7 +132,7 @@ export class JobManager {
     if (this.live.size >= (this.opts.maxActive ?? JOB_LIMITS.active)) throw new JobFailure({ type: 'busy', message: `the server is busy: ${this.live.size} jobs are queued or running; try again later` });
     const total = chunks.reduce((s: number, c) => s + kind.size(c), 0);
     const record: JobRecord = {
-      id: randomUUID(), kind: kind.kind, status: 'queued', created: new Date().toISOString(), workers: {},
+      id: randomUUID(), kind: kind.kind, status: 'queued', created: new Date().toISOString(), workers: {}, request,
       progress: { done: 0, total, chunks: chunks.length, chunksDone: 0 },
     };
     const live: Live = { record, abort: new AbortController(), events: new EventEmitter(), perChunk: chunks.map(() => 0) };
