@@ -417,8 +417,11 @@ export interface RunningServer {
 export const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Create the app and listen (port 0 = ephemeral). */
-export function startServer(port: number, host = '127.0.0.1', options: AppOptions = {}): Promise<RunningServer> {
+export async function startServer(port: number, host = '127.0.0.1', options: AppOptions = {}): Promise<RunningServer> {
   const app = createApp(options);
+  // Listen once the solver threads have loaded the library (a few seconds at most; a request arriving
+  // earlier would spend its budget waiting for a thread's start-up).
+  await app.locals.pool.ready(30_000);
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);

@@ -148,9 +148,22 @@ export class WorkerPool {
 
   private readyWaiters: (() => void)[] = [];
 
-  /** Resolves when every thread has started (servers answer before that; tests and benchmarks wait). */
-  async ready(): Promise<void> {
-    while (this.slots.some((s) => !s.ready) && !this.closed) await new Promise<void>((r) => this.readyWaiters.push(r));
+  /** Resolves true when every thread has started, false after `timeoutMs` (a server starts listening then). */
+  async ready(timeoutMs = 60_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (this.slots.some((s) => !s.ready) && !this.closed) {
+      const left = end - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        t.unref();
+        this.readyWaiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return true;
   }
 
   private heavyBusy() {
