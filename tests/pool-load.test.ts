@@ -118,5 +118,5 @@ describe('graceful shutdown', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
-  });
+  }, 180_000); // a process start, its threads and a population: seconds on a quiet machine
 });
