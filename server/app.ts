@@ -1,5 +1,5 @@
 // The HTTP API (DESIGN Contract 5) and the web client's static files. Routes are thin: zod validates the
-// request here, the library does the work in a solver worker (server/pool.ts), errors become
+// request here, the library does the work on the one thread pool (src/jobs/pool.ts), errors become
 // 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { withDatasetTimes } from '../src/simulate-dataset.ts';
@@ -14,9 +14,13 @@ import { fromZodIssues, formatPath, type Issue } from '../src/errors.ts';
 import { listModels, modelJson } from '../src/model/library.ts';
 import { THERAPIES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
-import { WorkerPool, PoolBusyError } from './pool.ts';
-import type { Reply, JobError } from './worker-jobs.ts';
 import { registerNcaRoute } from './routes/nca.ts';
+import { WorkerPool, PoolBusyError } from '../src/jobs/pool.ts';
+import type { Reply, JobError, Task } from '../src/jobs/tasks.ts';
+import { JobManager, MemoryStore, runSync } from '../src/jobs/manager.ts';
+import { embeddedBackend } from '../src/jobs/embedded.ts';
+import { redisBackend, redisStore } from '../src/jobs/redis.ts';
+import { registerJobRoutes } from './routes/jobs.ts';
 
 const require = createRequire(import.meta.url);
 const VERSION: string = (require('../package.json') as { version: string }).version;
@@ -37,13 +41,17 @@ export interface AppOptions {
   /** Log one line per request to stdout. */
   log?: boolean;
   allowTestJobs?: boolean;
+  /** Redis URL of the job queue (default: REDIS_URL; none = embedded jobs on this process's pool). */
+  redisUrl?: string;
+  /** SIGTERM / close(): how long in-flight requests may finish, ms (default IMMUNOPD_SHUTDOWN_GRACE_MS or 10 s). */
+  shutdownGraceMs?: number;
 }
 
 export interface App extends express.Express {
-  locals: { pool: WorkerPool } & Record<string, unknown>;
+  locals: { pool: WorkerPool; jobs: JobManager; inFlight: () => number } & Record<string, unknown>;
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly issues: Issue[] = [], readonly extra: Record<string, unknown> = {}) {
     super(message);
   }
@@ -53,7 +61,7 @@ function sendError(res: Response, status: number, message: string, issues: Issue
   res.status(status).type('application/json').send(JSON.stringify({ error: { message, issues, ...extra } }));
 }
 
-function badRequest(issues: Issue[]): HttpError {
+export function badRequest(issues: Issue[]): HttpError {
   const message = issues.length === 1 ? `${formatPath(issues[0].path)}: ${issues[0].message}` : `${issues.length} problems in the request: ${issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}${issues.length > 5 ? '; ...' : ''}`;
   return new HttpError(400, message, issues);
 }
@@ -116,6 +124,8 @@ function jobError(e: JobError, arm?: { name: string; index: number }): HttpError
     }
     case 'busy':
       return new HttpError(503, e.message);
+    case 'cancelled':
+      return new HttpError(503, e.message);
     case 'resources':
       return new HttpError(422, `${where}could not solve: ${e.message}`, [], { reason: 'resources', timeReached: null, ...(arm ? { arm: arm.name } : {}) });
     default:
@@ -148,6 +158,16 @@ export function createApp(options: AppOptions = {}): App {
   const pool = new WorkerPool({ size, queueLength: options.queueLength ?? SERVER_LIMITS.queueLength, killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs, allowTestJobs: options.allowTestJobs });
   const app = express() as unknown as App;
   app.locals.pool = pool;
+  const redisUrl = options.redisUrl ?? process.env.REDIS_URL;
+  app.locals.jobs = new JobManager({ pool, backend: redisUrl ? redisBackend(redisUrl) : embeddedBackend(pool), store: redisUrl ? redisStore(redisUrl) : new MemoryStore() });
+  // Requests being answered (graceful shutdown waits for them).
+  let inFlight = 0;
+  app.locals.inFlight = () => inFlight;
+  app.use((_req, res, next) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+    next();
+  });
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
@@ -196,7 +216,7 @@ export function createApp(options: AppOptions = {}): App {
   });
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', version: VERSION, models: listModels().length, workers: pool.size });
+    res.json({ status: 'ok', version: VERSION, models: listModels().length, workers: pool.size, ready: pool.stats().ready });
   });
 
   app.get('/api/models', (_req, res) => {
@@ -231,9 +251,20 @@ export function createApp(options: AppOptions = {}): App {
     res.type('application/json').send(openapi);
   });
 
-  const runAll = async (jobs: Parameters<WorkerPool['runAll']>[0], deadline: number): Promise<Reply[]> => {
+  /** Aborted when the client goes away before its answer is sent: its queued or running solves are cancelled. */
+  const clientGone = (req: Request, res: Response): AbortSignal => {
+    const ac = new AbortController();
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      ac.abort();
+      console.log(`${new Date().toISOString()} ${req.method} ${req.originalUrl.slice(0, 200)} aborted by the client: its work was cancelled`);
+    });
+    return ac.signal;
+  };
+
+  const runAll = async (jobs: Task[], deadline: number, signal?: AbortSignal): Promise<Reply[]> => {
     try {
-      return await pool.runAll(jobs, deadline);
+      return await pool.runAll(jobs, deadline, signal);
     } catch (e) {
       if (e instanceof PoolBusyError) throw new HttpError(503, e.message);
       throw e;
@@ -250,7 +281,7 @@ export function createApp(options: AppOptions = {}): App {
     if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
     // A copy: the parsed solver object may be the schema's shared default.
     const scenario = { ...parsed.data, solver: { ...parsed.data.solver, timeBudgetMs: budgetLeft(parsed.data.solver.timeBudgetMs, deadline) } };
-    const [reply] = await runAll([{ kind: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues }], deadline);
+    const [reply] = await runAll([{ type: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues }], deadline, clientGone(req, res));
     if (!reply.ok) throw jobError(reply.error);
     res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(reply.body);
   });
@@ -278,8 +309,8 @@ export function createApp(options: AppOptions = {}): App {
         ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
         ...(c.select !== undefined ? { select: c.select } : {}),
       };
-      return { kind: 'simulate' as const, scenario, format, arm: arm.name, maxValues };
-    }), deadline);
+      return { type: 'simulate' as const, scenario, format, arm: arm.name, maxValues };
+    }), deadline, clientGone(req, res));
     // Input problems of every arm, each under the field it came from (shared fields once).
     const issues: Issue[] = [];
     const seen = new Set<string>();
@@ -315,18 +346,25 @@ export function createApp(options: AppOptions = {}): App {
     res.type('application/json').send(body);
   });
 
-  // Fits, schedule searches and virtual populations: many solves in one worker job, validated there (their
-  // own zod schemas).
+  // Fits, schedule searches, virtual populations and sensitivities: the job kinds (src/jobs/kinds), run
+  // synchronously with the small limits: chunks on the pool as heavy work (never every thread), merged there.
   for (const kind of ['fit', 'optimize', 'population', 'sensitivity'] as const) {
     app.post(`/api/${kind}`, async (req, res) => {
       const deadline = Date.now() + analysisBudgetMs;
-      const [reply] = await runAll([{ kind, request: req.body }], deadline);
+      let reply: Reply;
+      try {
+        reply = await runSync(pool, kind, req.body, deadline, clientGone(req, res));
+      } catch (e) {
+        if (e instanceof PoolBusyError) throw new HttpError(503, e.message);
+        throw e;
+      }
       if (!reply.ok) throw jobError(reply.error);
       res.type('application/json').send(reply.body);
     });
   }
 
   registerNcaRoute(app);
+  registerJobRoutes(app, app.locals.jobs, pool);
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 
   // The web client and plotly (from node_modules: no CDN).
@@ -371,12 +409,23 @@ export interface RunningServer {
   app: App;
   url: string;
   port: number;
+  /** Stop at once: open connections are closed, running work is dropped. */
   close: () => Promise<void>;
+  /**
+   * Graceful stop (SIGTERM): stop accepting connections, let in-flight requests finish within `graceMs`
+   * (default: the app's shutdownGraceMs), then close what is left. Resolves true when nothing was cut off.
+   */
+  shutdown: (graceMs?: number) => Promise<boolean>;
 }
 
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Create the app and listen (port 0 = ephemeral). */
-export function startServer(port: number, host = '127.0.0.1', options: AppOptions = {}): Promise<RunningServer> {
+export async function startServer(port: number, host = '127.0.0.1', options: AppOptions = {}): Promise<RunningServer> {
   const app = createApp(options);
+  // Listen once the solver threads have loaded the library (a few seconds at most; a request arriving
+  // earlier would spend its budget waiting for a thread's start-up).
+  await app.locals.pool.ready(30_000);
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);
@@ -388,12 +437,31 @@ export function startServer(port: number, host = '127.0.0.1', options: AppOption
           const closed = new Promise<void>((r) => server.close(() => r()));
           server.closeAllConnections();
           await closed;
+          await app.locals.jobs.close();
           await app.locals.pool.close();
+        },
+        shutdown: async (graceMs = options.shutdownGraceMs ?? (Number(process.env.IMMUNOPD_SHUTDOWN_GRACE_MS) || SHUTDOWN_GRACE_MS)) => {
+          const closed = new Promise<void>((r) => server.close(() => r()));
+          server.closeIdleConnections();
+          const end = Date.now() + graceMs;
+          while (app.locals.inFlight() > 0 && Date.now() < end) {
+            await new Promise((r) => setTimeout(r, 25));
+            server.closeIdleConnections();
+          }
+          const clean = app.locals.inFlight() === 0;
+          server.closeAllConnections();
+          await closed;
+          await app.locals.jobs.close();
+          await app.locals.pool.close();
+          return clean;
         },
       });
     });
     server.on('error', reject);
     server.requestTimeout = 30_000;
     server.headersTimeout = 20_000;
+    // Idle keep-alive connections live longer than a busy server's answers take: a client reusing one just
+    // as the server drops it sees "other side closed" (seen under load with 5 s, Node's default).
+    server.keepAliveTimeout = 65_000;
   });
 }

@@ -6,11 +6,16 @@ import { startServer } from './app.ts';
 
 export async function main(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
   const s = await startServer(port, host, { log: process.env.IMMUNOPD_LOG !== '0' });
-  const stop = () => {
-    void s.close().then(() => process.exit(0));
+  // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (IMMUNOPD_SHUTDOWN_GRACE_MS, default 10 s), exit.
+  const stop = (signal: string) => {
+    console.log(`immunopd: ${signal}: not accepting new connections; finishing in-flight requests`);
+    void s.shutdown().then((clean) => {
+      console.log(`immunopd: stopped${clean ? '' : ' (the grace period ran out: some requests were cut off)'}`);
+      process.exit(0);
+    });
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   return s;
 }
 

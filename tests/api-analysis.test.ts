@@ -4,7 +4,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { fit } from '../src/analysis/fit/index.ts';
-import { runPopulation } from '../src/analysis/population-request.ts';
+import { runLocal } from '../src/jobs/local.ts';
 
 let srv: RunningServer;
 beforeAll(async () => {
@@ -98,7 +98,7 @@ describe('POST /api/population', () => {
     // Variability in growth and kill: the spread at day 180 is wide.
     expect(t['q0.9'][6] / t['q0.1'][6]).toBeGreaterThan(2);
     expect(r.json.stats.solved).toBe(40);
-    const local = await runPopulation(request);
+    const local = (await runLocal('population', request)) as { summary: Record<string, Record<string, number[]>> };
     expect(local.summary.tumor['q0.5']).toEqual(t['q0.5']);
   });
   it('bad input: 400 naming the field', async () => {

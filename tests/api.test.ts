@@ -393,7 +393,7 @@ describe('the worker pool enforces the budget', () => {
     const s = await startServer(0, '127.0.0.1', { workers: 1, killGraceMs: 50, allowTestJobs: true });
     try {
       const pool = s.app.locals.pool;
-      const reply = await pool.run({ kind: 'spin', ms: 120_000 }, Date.now() + 50);
+      const reply = await pool.run({ type: 'spin', ms: 120_000 }, { deadline: Date.now() + 50 });
       expect(reply.ok).toBe(false);
       if (!reply.ok) {
         expect(reply.error.type).toBe('solve');
@@ -414,7 +414,7 @@ describe('overload', () => {
     try {
       const pool = s.app.locals.pool;
       // Occupy the only worker until it is stopped.
-      const busy = pool.run({ kind: 'spin', ms: 120_000 }, Date.now() + 3_000);
+      const busy = pool.run({ type: 'spin', ms: 120_000 }, { deadline: Date.now() + 3_000 });
       const r = await fetch(`${s.url}/api/compare`, {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 }, arms: [{ name: 'a' }, { name: 'b' }] }),

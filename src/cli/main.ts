@@ -29,6 +29,7 @@ commands:
   sensitivity SENS.json [--format json|csv] [--out FILE]     local, Sobol or Morris sensitivity (as POST /api/sensitivity)
   compare COMPARE.json [--format json|csv] [--out FILE]      arms of one model (as POST /api/compare)
   nca DATA.csv|SCENARIO.json [--series NAME] [--tau T] ...   non-compartmental analysis
+  worker [--redis URL] [--threads N]                         run job chunks from the Redis queue (REDIS_URL)
 `;
 
 /** Read a JSON file (or standard input for "-"), with errors naming the file. */
@@ -66,6 +67,7 @@ const commands: Record<string, [string, string]> = {
   sensitivity: ['population', 'sensitivityCommand'],
   compare: ['compare', 'compareCommand'],
   nca: ['nca', 'ncaCommand'],
+  worker: ['worker', 'workerCommand'],
 };
 
 export async function main(argv: string[], io: CliIo = stdio): Promise<number> {

@@ -1,0 +1,64 @@
+// GET /api/jobs/:id/subjects: a population job's per-subject values as CSV (`subject,time,<series...>`),
+// streamed. The rows are not stored: the job's chunks are solved again on this server's pool, a few at a
+// time (as job work, after cheap requests), and written in subject order as they come back, so memory stays
+// at a few chunks whatever the population size. The values are those the summary was computed from (each
+// subject's draws depend only on (seed, subject)). A client that goes away stops the recomputation.
+import type { Request, Response } from 'express';
+import { populationKind, type PopulationJobRequest, type PopulationPartial } from '../../src/jobs/kinds/population.ts';
+import type { WorkerPool } from '../../src/jobs/pool.ts';
+import type { Reply } from '../../src/jobs/tasks.ts';
+
+const num = (v: number) => (Number.isNaN(v) ? '' : String(v));
+
+export async function streamPopulationRows(pool: WorkerPool, request: unknown, req: Request, res: Response) {
+  const r = request as PopulationJobRequest;
+  const chunks = populationKind.split(r, 'redis');
+  const ac = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  const ahead = Math.max(1, pool.heavySlots);
+  const pending: Promise<Reply>[] = [];
+  let next = 0;
+  const launch = () => {
+    while (next < chunks.length && pending.length < ahead + 1) {
+      pending.push(pool.run({ type: 'chunk', kind: 'population', request: r, chunk: chunks[next++] }, { cls: 'job', signal: ac.signal }));
+    }
+  };
+  launch();
+  let headerSent = false;
+  while (pending.length && !ac.signal.aborted) {
+    const reply = await pending.shift()!;
+    launch();
+    if (!reply.ok) {
+      if (!headerSent) {
+        res.status(reply.error.type === 'input' ? 400 : 422).json({ error: { message: reply.error.message, issues: reply.error.type === 'input' ? reply.error.issues : [] } });
+      } else res.destroy(); // a truncated CSV must not look complete
+      ac.abort();
+      return;
+    }
+    const p = reply.value as PopulationPartial;
+    if (!headerSent) {
+      res.status(200).type('text/csv; charset=utf-8');
+      res.write(`subject,time,${p.series.join(',')}\n`);
+      headerSent = true;
+    }
+    const nT = p.times.length;
+    let out = '';
+    for (let j = 0; j < p.count; j++) {
+      for (let k = 0; k < nT; k++) {
+        out += `${p.start + j},${p.times[k]}`;
+        for (const d of p.data) out += `,${num(d[j * nT + k])}`;
+        out += '\n';
+      }
+    }
+    if (!res.write(out)) {
+      await new Promise<void>((ok) => {
+        res.once('drain', ok);
+        res.once('close', ok);
+      });
+    }
+  }
+  if (!ac.signal.aborted) res.end();
+  void req;
+}

@@ -1,0 +1,313 @@
+// The one pool of worker threads (sized to the cores) that runs every solve of the process: the synchronous
+// routes' solves, job chunks and merges. Three queues, served in this order: cheap (a simulate, an arm of a
+// comparison), sync-heavy (chunks of a synchronous analysis) and job (chunks of queued jobs). Heavy work
+// never takes every thread (at most size - 1 when size > 1), so cheap requests always have one; a cheap
+// request whose expected wait exceeds its budget is refused at once (PoolBusyError → 503 + Retry-After).
+// A task still running after its deadline plus a grace period, or cancelled and not stopping by itself, is
+// stopped by terminating its thread (a fresh one replaces it). Threads have a heap limit: one that runs out
+// of memory dies alone and its task gets a `resources` error.
+import { Worker } from 'node:worker_threads';
+import { setMaxListeners } from 'node:events';
+import type { Task, Reply } from './tasks.ts';
+
+export interface PoolOptions {
+  size: number;
+  /** Cheap tasks allowed to wait. */
+  queueLength: number;
+  /** After a task's deadline (or its cancellation), how long before its thread is terminated. */
+  killGraceMs: number;
+  /** Heap limit of each thread, MB. */
+  heapMb?: number;
+  /** Threads heavy work may hold at once (default size - 1, at least 1). */
+  heavySlots?: number;
+  /** Sync-heavy tasks allowed to wait before new synchronous analyses get 503. */
+  heavyQueueLength?: number;
+  /** Accept the 'spin' test task. */
+  allowTestJobs?: boolean;
+}
+
+export type TaskClass = 'cheap' | 'sync-heavy' | 'job';
+
+export interface RunOptions {
+  /** Wall-clock deadline (ms since epoch); none for job chunks. */
+  deadline?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number) => void;
+  /** Default 'cheap'. */
+  cls?: TaskClass;
+  /** Called when a thread takes the task, with the thread's index. */
+  onStart?: (thread: number) => void;
+}
+
+export class PoolBusyError extends Error {}
+
+interface Pending {
+  task: Task;
+  opts: RunOptions;
+  resolve: (r: Reply) => void;
+  done: boolean;
+  unlisten?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  index: number;
+  cancel: Int32Array;
+  /** The thread has loaded the library (tasks are only given to ready threads: a start-up is not a solve). */
+  ready: boolean;
+  current?: { id: number; p: Pending; timer?: NodeJS.Timeout };
+}
+
+const WORKER_URL = new URL('./thread.mjs', import.meta.url);
+const busyReply = (message: string): Reply => ({ ok: false, error: { type: 'busy', message } });
+const cancelledReply: Reply = { ok: false, error: { type: 'cancelled', message: 'the request was cancelled' } };
+
+export class WorkerPool {
+  private slots: Slot[] = [];
+  private queues: Record<TaskClass, Pending[]> = { cheap: [], 'sync-heavy': [], job: [] };
+  private nextId = 1;
+  private closed = false;
+  /** Running mean of a cheap task's duration, ms (for the wait estimate). */
+  private cheapMs = 50;
+  readonly heavySlots: number;
+
+  constructor(private opts: PoolOptions) {
+    this.heavySlots = Math.max(1, Math.min(opts.heavySlots ?? opts.size - 1, opts.size));
+    for (let i = 0; i < opts.size; i++) this.slots.push(this.spawn(i));
+  }
+
+  get size() {
+    return this.slots.length;
+  }
+
+  private spawn(index: number): Slot {
+    const cancel = new SharedArrayBuffer(4);
+    const worker = new Worker(WORKER_URL, {
+      resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? 1024 },
+      workerData: { cancel },
+      stdout: false,
+      stderr: false,
+    });
+    worker.unref();
+    const slot: Slot = { worker, index, cancel: new Int32Array(cancel), ready: false };
+    worker.on('message', (msg: { id?: number; reply?: Reply; progress?: number; ready?: boolean }) => {
+      if (msg.ready) {
+        slot.ready = true;
+        for (const w of this.readyWaiters.splice(0)) w();
+        this.pump();
+        return;
+      }
+      const cur = slot.current;
+      if (!cur || msg.id !== cur.id) return;
+      if (msg.progress !== undefined) {
+        if (!cur.p.done) cur.p.opts.onProgress?.(msg.progress);
+        return;
+      }
+      if (!msg.reply) return;
+      clearTimeout(cur.timer);
+      slot.current = undefined;
+      this.finish(cur.p, msg.reply);
+      this.pump();
+    });
+    const died = (why: string) => {
+      const cur = slot.current;
+      slot.current = undefined;
+      if (cur) {
+        clearTimeout(cur.timer);
+        this.finish(cur.p, { ok: false, error: { type: 'resources', message: why } });
+      }
+      this.replace(slot);
+    };
+    worker.on('error', (e: Error & { code?: string }) => {
+      died(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'the solve ran out of memory (worker heap limit)' : 'the solver worker failed');
+    });
+    worker.on('exit', () => {
+      if (this.slots.includes(slot)) died('the solver worker stopped');
+    });
+    return slot;
+  }
+
+  private finish(p: Pending, reply: Reply) {
+    if (p.done) return;
+    p.done = true;
+    p.unlisten?.();
+    p.resolve(reply);
+  }
+
+  private replace(slot: Slot) {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    slot.worker.removeAllListeners('exit');
+    void slot.worker.terminate();
+    if (this.closed) this.slots.splice(i, 1);
+    else {
+      this.slots[i] = this.spawn(slot.index);
+      this.pump();
+    }
+  }
+
+  private readyWaiters: (() => void)[] = [];
+
+  /** Resolves true when every thread has started, false after `timeoutMs` (a server starts listening then). */
+  async ready(timeoutMs = 60_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (this.slots.some((s) => !s.ready) && !this.closed) {
+      const left = end - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        t.unref();
+        this.readyWaiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return true;
+  }
+
+  private heavyBusy() {
+    return this.slots.filter((s) => s.current && s.current.p.opts.cls !== undefined && s.current.p.opts.cls !== 'cheap').length;
+  }
+
+  /** Expected wait of `n` more cheap tasks, ms: the queue ahead spread over the threads cheap work can use. */
+  private cheapWaitMs(n: number): number {
+    const idle = this.slots.filter((s) => s.ready && !s.current).length;
+    const ahead = this.queues.cheap.length + n - idle;
+    if (ahead <= 0) return 0;
+    const threads = Math.max(1, this.slots.length - this.heavyBusy());
+    return Math.ceil(ahead / threads) * this.cheapMs;
+  }
+
+  /**
+   * Run tasks (the arms of one request) together: all are queued or, when they cannot all start within
+   * their deadline, none is (PoolBusyError). Resolves with the replies, in order; never rejects otherwise.
+   */
+  runAll(tasks: Task[], deadline: number, signal?: AbortSignal): Promise<Reply[]> {
+    if (this.queues.cheap.length + tasks.length > this.opts.queueLength) return Promise.reject(new PoolBusyError('the server is busy: too many solves are waiting; try again shortly'));
+    if (this.cheapWaitMs(tasks.length) > deadline - Date.now()) return Promise.reject(new PoolBusyError('the server is busy: the solve could not start within its time budget; try again shortly'));
+    return Promise.all(tasks.map((task) => this.run(task, { deadline, signal, cls: 'cheap' })));
+  }
+
+  /** Run one task. Sync-heavy tasks are refused (PoolBusyError) when too many already wait. */
+  run(task: Task, opts: RunOptions = {}): Promise<Reply> {
+    const cls = opts.cls ?? 'cheap';
+    if (task.type === 'spin' && !this.opts.allowTestJobs) return Promise.resolve<Reply>({ ok: false, error: { type: 'internal', message: 'test jobs disabled' } });
+    if (this.closed) return Promise.resolve(busyReply('the server is shutting down'));
+    if (cls === 'sync-heavy' && this.queues['sync-heavy'].length >= (this.opts.heavyQueueLength ?? 64 * this.heavySlots)) {
+      return Promise.reject(new PoolBusyError('the server is busy: too many analyses are waiting; try again shortly'));
+    }
+    return new Promise<Reply>((resolve) => {
+      const p: Pending = { task, opts: { ...opts, cls }, resolve, done: false };
+      if (opts.signal?.aborted) return resolve(cancelledReply);
+      const signal = opts.signal;
+      if (signal) {
+        // One signal may cover many tasks (the chunks of a job).
+        setMaxListeners(0, signal);
+        const onAbort = () => this.cancel(p);
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.queues[cls].push(p);
+      this.pump();
+    });
+  }
+
+  /** Cancel a pending or running task: its caller gets `cancelled` now; a running thread is asked to stop, then stopped. */
+  private cancel(p: Pending) {
+    if (p.done) return;
+    for (const q of Object.values(this.queues)) {
+      const i = q.indexOf(p);
+      if (i >= 0) q.splice(i, 1);
+    }
+    this.finish(p, cancelledReply);
+    const slot = this.slots.find((s) => s.current?.p === p);
+    if (!slot) return;
+    const id = slot.current!.id;
+    Atomics.store(slot.cancel, 0, id);
+    clearTimeout(slot.current!.timer);
+    slot.current!.timer = setTimeout(() => {
+      if (slot.current?.id === id) {
+        slot.current = undefined;
+        this.replace(slot);
+      }
+    }, Math.max(this.opts.killGraceMs, 100));
+    slot.current!.timer.unref();
+  }
+
+  private next(): Pending | undefined {
+    if (this.queues.cheap.length) return this.queues.cheap.shift();
+    if (this.heavyBusy() >= this.heavySlots) return undefined;
+    return this.queues['sync-heavy'].shift() ?? this.queues.job.shift();
+  }
+
+  private pump() {
+    for (;;) {
+      const slot = this.slots.find((s) => s.ready && !s.current);
+      if (!slot) return;
+      const p = this.next();
+      if (!p) return;
+      const now = Date.now();
+      const { deadline } = p.opts;
+      if (deadline !== undefined && deadline <= now) {
+        this.finish(p, busyReply('the server is busy: the time budget ran out before a solver was free; try again shortly'));
+        continue;
+      }
+      const id = this.nextId++;
+      const started = now;
+      let timer: NodeJS.Timeout | undefined;
+      if (deadline !== undefined) {
+        timer = setTimeout(() => {
+          // The task ignored its deadline: stop it the hard way.
+          if (slot.current?.id !== id) return;
+          const cur = slot.current;
+          slot.current = undefined;
+          this.finish(cur.p, { ok: false, error: { type: 'solve', message: 'the time budget was exceeded; the solve was stopped', reason: 'time-budget', timeReached: null } });
+          this.replace(slot);
+        }, deadline - now + this.opts.killGraceMs);
+        timer.unref();
+      }
+      if (p.opts.cls === 'cheap') {
+        const resolve = p.resolve;
+        p.resolve = (r) => {
+          this.cheapMs = 0.8 * this.cheapMs + 0.2 * (Date.now() - started);
+          resolve(r);
+        };
+      }
+      slot.current = { id, p, timer };
+      p.opts.onStart?.(slot.index);
+      slot.worker.postMessage({ id, task: p.task });
+    }
+  }
+
+  stats() {
+    return {
+      size: this.slots.length, ready: this.slots.filter((s) => s.ready).length, busy: this.slots.filter((s) => s.current).length, heavyBusy: this.heavyBusy(), heavySlots: this.heavySlots,
+      queued: this.queues.cheap.length + this.queues['sync-heavy'].length + this.queues.job.length,
+      queuedCheap: this.queues.cheap.length, queuedJob: this.queues.job.length,
+    };
+  }
+
+  /** Resolves when no task runs or waits (for graceful shutdown), or after `ms`. */
+  async idle(ms: number): Promise<boolean> {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (this.stats().busy === 0 && this.stats().queued === 0) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  async close() {
+    this.closed = true;
+    for (const q of Object.values(this.queues)) for (const p of q.splice(0)) this.finish(p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
+    await Promise.all(this.slots.splice(0).map((s) => {
+      s.worker.removeAllListeners('exit');
+      if (s.current) {
+        clearTimeout(s.current.timer);
+        this.finish(s.current.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
+      }
+      return s.worker.terminate();
+    }));
+  }
+}

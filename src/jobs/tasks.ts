@@ -1,0 +1,29 @@
+// The tasks a pool thread runs and its replies, as plain data (they cross the thread boundary).
+export interface SimulateTask {
+  type: 'simulate';
+  scenario: unknown;
+  format: 'json' | 'csv';
+  /** CSV: the arm name, written as a first column. */
+  arm?: string;
+  /** Largest times x (states + outputs) accepted. */
+  maxValues: number;
+}
+/** One chunk of a job kind (src/jobs/kinds). */
+export interface ChunkTask { type: 'chunk'; kind: string; request: unknown; chunk: unknown }
+/** The merge of a job's partial results; the reply's body is the result as JSON. */
+export interface MergeTask { type: 'merge'; kind: string; request: unknown; partials: unknown[] }
+/** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
+export interface SpinTask { type: 'spin'; ms: number }
+export type Task = SimulateTask | ChunkTask | MergeTask | SpinTask;
+
+export type JobError =
+  | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[] }
+  | { type: 'solve'; message: string; reason: string; timeReached: number | null }
+  | { type: 'resources'; message: string }
+  | { type: 'busy'; message: string }
+  | { type: 'cancelled'; message: string }
+  | { type: 'internal'; message: string };
+
+export type Reply =
+  | { ok: true; body: string; metrics: Record<string, unknown>; model: string; value?: unknown }
+  | { ok: false; error: JobError };
