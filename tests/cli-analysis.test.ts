@@ -96,6 +96,7 @@ describe('CLI = API', () => {
       states: { A: { initial: 0 }, D: { initial: 50 } },
       odes: { A: '-ke*A', D: '(g - kmax*(A/V)/(EC50 + A/V))*D' },
       outputs: { C_drug: 'A/V', sumOfDiameters_mm: 'D', tumor: 'D' },
+      roles: { tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' }, drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } } },
     };
     const req = {
       model, horizon: 60, step: 2, drugs: [{ name: 'drug', target: 'A', amount: { values: [10, 100] }, interval: 14, count: 3 }],

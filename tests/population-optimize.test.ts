@@ -13,6 +13,7 @@ const model = {
   states: { A: { initial: 0 }, D: { initial: 50 } },
   odes: { A: '-ke*A', D: '(g - kmax*(A/V)/(EC50 + A/V))*D' },
   outputs: { C_drug: 'A/V', sumOfDiameters_mm: 'D', tumor: 'D' },
+  roles: { tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' }, drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } } },
 };
 const population = { n: 60, seed: 21, omega: { V: 0.3, EC50: 0.5 } };
 const request = {
@@ -78,5 +79,22 @@ describe('population schedule optimization', () => {
       expect((e as InputError).issues[0].path).toEqual(['population', 'n']);
     }
     expect(() => optimizePopulationSchedule({ ...request, constraints: { cmax: { nodrug: { percentile: 95, max: 1 } } } })).toThrow(/no exposure metrics for drug 'nodrug'/);
+    // what the objective and constraints read comes from the model's roles, checked before any solve
+    const issuesOf = (req: unknown) => {
+      try {
+        optimizePopulationSchedule(req);
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
+        return (e as InputError).issues;
+      }
+      return expect.unreachable();
+    };
+    expect(issuesOf({ ...request, constraints: { auc: { nodrug: { percentile: 50, max: 1 } } } })[0].path).toEqual(['constraints', 'auc', 'nodrug']);
+    // the same model with no roles: no tumor series and no drug, whatever its outputs are called
+    const { roles: _r, ...unroled } = model;
+    void _r;
+    const issues = issuesOf({ ...request, model: unroled });
+    expect(issues.map((i) => i.path)).toEqual([['objective'], ['constraints', 'cmax', 'drug']]);
+    expect(issues[0].message).toMatch(/roles\.tumor/);
   });
 });

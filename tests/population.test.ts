@@ -15,6 +15,7 @@ const expModel = {
   states: { D: { initial: 'D0' }, A: { initial: 0 } },
   odes: { D: 'g*D', A: '-0.1*A' },
   outputs: { sumOfDiameters_mm: 'D', tumor: 'D', fu: 'f + u + 0*WT' },
+  roles: { tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' } },
 };
 const base = { model: expModel, times: { start: 0, end: 200, step: 10 }, solver: { method: 'dopri5' as const, rtol: 1e-9, atol: 1e-9 } };
 
@@ -185,12 +186,39 @@ describe('response probabilities', () => {
     }
     expect(ambiguous).toBe(0);
     const res = r.response!;
+    expect(res.evaluable).toBe(n);
+    expect(res.notEvaluable).toBe(0);
     expect(res.objectiveResponse!.count).toBe(responders);
     expect(res.objectiveResponse!.se).toBeCloseTo(Math.sqrt((responders / n) * (1 - responders / n) / n), 12);
     expect(res.progressionBy[0].count).toBe(progByT);
     const med = kmMedian(ttp, ev);
     expect(med).not.toBeNull();
     expect(Math.abs(res.timeToProgression!.median! - med!)).toBeLessThanOrEqual(dt + 1e-9);
+  });
+});
+
+describe('roles decide the tumor series', () => {
+  it('the default series is the declared tumor series, and RECIST NE subjects are left out of the response', () => {
+    // the same model, its tumor declared as the state D (no output called `tumor`)
+    const { outputs: _o, roles: _r, ...rest } = expModel;
+    void _o;
+    void _r;
+    const model = { ...rest, outputs: { fu: 'f + u + 0*WT' }, roles: { tumor: { series: 'D', unit: 'mm' } } };
+    const pop = { n: 6, seed: 5, omega: { g: 0.002 }, distributions: { g: 'normal' }, response: {} };
+    const r = runPopulation({ ...base, model, parameters: { g: -0.01 }, population: pop });
+    expect(Object.keys(r.summary)).toEqual(['D']);
+    expect(r.response!.evaluable).toBe(6);
+    // no roles: every state is summarised, and no subject has a tumor for RECIST
+    const bare = runPopulation({ ...base, model: rest, parameters: { g: -0.01 }, population: pop });
+    expect(Object.keys(bare.summary)).toEqual(['D', 'A']);
+    expect(bare.response!.evaluable + bare.response!.notEvaluable).toBe(0);
+    expect(bare.response!.objectiveResponse).toBeNull();
+    // a baseline of 5 mm is below RECIST's 10 mm measurability limit: NE, not a non-responder
+    const small = runPopulation({ ...base, model, parameters: { g: -0.01, D0: 5 }, population: pop });
+    expect(small.response!.notEvaluable).toBe(6);
+    expect(small.response!.evaluable).toBe(0);
+    expect(small.response!.objectiveResponse).toBeNull();
+    expect(small.response!.meanLogTumorRatio!.n).toBe(6);
   });
 });
 

@@ -73,7 +73,7 @@ export const PopulationRequest = Scenario.extend({
     /** Residual error on reported series: y·(1 + proportional·ε₁) + additive·ε₂, ε ~ N(0, 1). */
     residual: z.record(name, z.strictObject({ additive: z.number().min(0).optional(), proportional: z.number().min(0).max(10).optional() })).optional(),
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(9).default([0.05, 0.5, 0.95]),
-    /** States or outputs to summarise (default: `tumor` when the model has it, else every state). */
+    /** States or outputs to summarise (default: the model's tumor series, roles.tumor, when declared, else every state). */
     series: z.array(name).min(1).max(POPULATION_LIMITS.series).optional(),
     /** Per-subject output: drawn parameters, covariates and metrics; `{ series: true }` adds the series. */
     perSubject: z.union([z.boolean(), z.strictObject({ series: z.boolean() })]).default(false),

@@ -79,7 +79,9 @@ export function resolvePopulation(request: PopulationRequest): ResolvedPopulatio
     if (c !== 'weight' && !model.paramIndex.has(c)) throw new InputError(`covariate '${c}' is neither 'weight' nor a parameter of model '${model.id}'`, path);
     if (om.names.includes(c)) throw new InputError(`'${c}' is both a covariate and in omega`, path);
   });
-  const series = population.series ?? (model.outputNames.includes('tumor') ? ['tumor'] : model.stateNames);
+  // Default: the tumor series the model declares (roles.tumor), else every state; never guessed from names.
+  const tumorRole = model.spec.roles?.tumor;
+  const series = population.series ?? (tumorRole ? [tumorRole.series] : model.stateNames);
   series.forEach((s, j) => {
     if (!model.stateIndex.has(s) && !model.outputNames.includes(s)) throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, P('series', j));
   });

@@ -42,8 +42,10 @@ export function armScenario<S extends { parameters?: Record<string, number>; dos
 export interface Estimate { p: number; se: number; count: number; n: number }
 export interface KaplanMeierPoint { time: number; atRisk: number; events: number; censored: number; survival: number; se: number }
 export interface ResponseSummary {
-  /** Subjects evaluable for RECIST (solved, with a tumor size). */
+  /** Subjects evaluable for RECIST (solved, with a tumor series and a measurable baseline, >= 10 mm). */
   evaluable: number;
+  /** Solved subjects with a tumor series whose RECIST response is NE (baseline not measurable): left out of every estimate but meanLogTumorRatio. */
+  notEvaluable: number;
   objectiveResponse: Estimate | null;
   progressionBy: ({ time: number } & Estimate)[];
   timeToProgression: { median: number | null; medianSe: number | null; bootstrapUndefined: number; followUp: number; curve: KaplanMeierPoint[] } | null;
@@ -94,7 +96,10 @@ export function kmMedian(times: number[], events: boolean[]): number | null {
  * followed to the same horizon the KM estimate equals the empirical fraction, as it should.
  */
 export function responseSummary(metrics: (Record<string, unknown> | undefined)[], followUp: number, opts: ResponseOptions, seed: number): ResponseSummary {
-  const ev = metrics.filter((m): m is Record<string, unknown> => !!m && typeof m.bestOverallResponse === 'string');
+  // NE (a baseline below RECIST's measurability limit) has no response or progression: not evaluable.
+  const recisted = metrics.filter((m): m is Record<string, unknown> => !!m && typeof m.bestOverallResponse === 'string');
+  const ev = recisted.filter((m) => m.bestOverallResponse !== 'NE');
+  const notEvaluable = recisted.length - ev.length;
   const key = opts.confirmed ? 'confirmedBestOverallResponse' : 'bestOverallResponse';
   const n = ev.length;
   const ratios: number[] = [];
@@ -107,7 +112,7 @@ export function responseSummary(metrics: (Record<string, unknown> | undefined)[]
     const v = ratios.length > 1 ? ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / (ratios.length - 1) : NaN;
     meanLogTumorRatio = { mean, se: Math.sqrt(v / ratios.length), n: ratios.length };
   }
-  if (!n) return { evaluable: 0, objectiveResponse: null, progressionBy: [], timeToProgression: null, meanLogTumorRatio };
+  if (!n) return { evaluable: 0, notEvaluable, objectiveResponse: null, progressionBy: [], timeToProgression: null, meanLogTumorRatio };
   const responders = ev.filter((m) => m[key] === 'CR' || m[key] === 'PR').length;
   const ttp = ev.map((m) => (m.progressed === true && typeof m.timeToProgression === 'number' ? m.timeToProgression : followUp));
   const progressed = ev.map((m) => m.progressed === true && typeof m.timeToProgression === 'number');
@@ -138,6 +143,7 @@ export function responseSummary(metrics: (Record<string, unknown> | undefined)[]
   }
   return {
     evaluable: n,
+    notEvaluable,
     objectiveResponse: binomial(responders, n),
     progressionBy,
     timeToProgression: { median, medianSe, bootstrapUndefined: undef, followUp, curve: kaplanMeier(ttp, progressed) },

@@ -14,6 +14,7 @@ import type { Dose } from '../../scenario/schema.ts';
 import { mulberry32 } from '../../numerics/random.ts';
 import { latinHypercube } from '../../numerics/sampling.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
+import { resolveModel } from '../../model/library.ts';
 import { PopulationRequest, parsePopulationRequest } from '../population-request.ts';
 import { resolvePopulation, populationChunk, quantileSorted } from '../population.ts';
 
@@ -41,9 +42,9 @@ export const PopulationOptimizeRequest = base.extend({
     z.strictObject({ kind: z.literal('tumorPercentile'), percentile: z.number().min(0).max(100).default(90) }),
   ]),
   constraints: z.strictObject({
-    /** Per drug (metrics name): a percentile of Cmax over the population at most `max`. */
+    /** Per drug (a key of the model's roles.drugs): a percentile of Cmax over the population at most `max`. */
     cmax: z.record(z.string().max(64), percentileLimit).default({}),
-    /** Per drug (metrics name): a percentile of AUC over the population at most `max`. */
+    /** Per drug (a key of the model's roles.drugs): a percentile of AUC over the population at most `max`. */
     auc: z.record(z.string().max(64), percentileLimit).default({}),
   }).default({ cmax: {}, auc: {} }),
   search: z.strictObject({
@@ -139,6 +140,20 @@ export function optimizePopulationSchedule(input: unknown) {
   if (req.population.n * maxCandidates > POPULATION_OPTIMIZE_LIMITS.solves) {
     issues.push({ path: ['population', 'n'], message: `${req.population.n} subjects × up to ${maxCandidates} candidates = ${req.population.n * maxCandidates} solves (at most ${POPULATION_OPTIMIZE_LIMITS.solves})` });
   }
+  // What the objective and constraints read comes from the model's roles (Contract 1), checked before any solve.
+  const model = resolveModel(req.model as string | Record<string, unknown>, ['model']);
+  const roles = model.spec.roles;
+  if (!roles?.tumor) {
+    issues.push({ path: ['objective'], message: `the objective needs the model's tumor series, and model '${model.id}' declares none (roles.tumor)` });
+  }
+  const declared = Object.keys(roles?.drugs ?? {});
+  for (const kind of ['cmax', 'auc'] as const) {
+    for (const drug of Object.keys(req.constraints[kind])) {
+      if (!declared.includes(drug)) {
+        issues.push({ path: ['constraints', kind, drug], message: `no exposure metrics for drug '${drug}': model '${model.id}' declares ${declared.length ? `roles.drugs ${declared.join(', ')}` : 'no roles.drugs'}` });
+      }
+    }
+  }
   if (issues.length) throw new InputError(issues);
 
   const scheduleOf = (vals: number[]) => req.drugs.map((d, i) => {
@@ -185,14 +200,15 @@ export function optimizePopulationSchedule(input: unknown) {
     let value = NaN;
     let se: number | null = null;
     if (objective.kind === 'responseProbability') {
+      // Subjects whose baseline is not measurable (RECIST NE) are not evaluable: left out of the denominator.
       const key = objective.confirmed ? 'confirmedBestOverallResponse' : 'bestOverallResponse';
-      const ev = metrics.filter((m) => typeof m[key] === 'string');
-      if (!ev.length && n) throw new InputError('the model has no tumor size for RECIST (an output sumOfDiameters_mm or tumorVolume_mm3, or a tumor in cells)', ['objective']);
+      const ev = metrics.filter((m) => typeof m[key] === 'string' && m[key] !== 'NE');
+      if (!ev.length && n) throw new InputError('no subject is evaluable by RECIST 1.1 (every baseline diameter is below 10 mm, or not finite)', ['objective']);
       value = ev.filter((m) => m[key] === 'CR' || m[key] === 'PR').length / ev.length;
       se = Math.sqrt((value * (1 - value)) / ev.length);
     } else {
       const ratios = metrics.map((m) => (typeof m.final === 'number' && typeof m.baseline === 'number' && m.baseline > 0 ? Math.max(m.final, 1e-12 * m.baseline) / m.baseline : NaN)).filter(Number.isFinite);
-      if (!ratios.length && n) throw new InputError('the model has no tumor series (an output `tumor`, or a state `T`)', ['objective']);
+      if (!ratios.length && n) throw new InputError('no subject has a positive, finite tumor baseline (roles.tumor series at time 0)', ['objective']);
       if (objective.kind === 'meanLogTumorRatio') {
         const logs = ratios.map(Math.log);
         value = logs.reduce((a, b) => a + b, 0) / logs.length;
@@ -204,8 +220,9 @@ export function optimizePopulationSchedule(input: unknown) {
     for (const kind of ['cmax', 'auc'] as const) {
       for (const [drug, lim] of Object.entries(constraints[kind])) {
         const field = kind === 'cmax' ? 'Cmax' : 'AUC';
-        const xs = metrics.map((m) => (m.drugs as Record<string, Record<string, number>> | undefined)?.[drug]?.[field]).filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-        if (!xs.length && n) throw new InputError(`no exposure metrics for drug '${drug}' (the model needs an output C_${drug})`, ['constraints', kind, drug]);
+        // The drug is declared (checked above); metrics leave it out of a subject whose concentration never
+        // rose above 0 (e.g. a zero amount), whose Cmax and AUC are therefore 0.
+        const xs = metrics.map((m) => (m.drugs as Record<string, Record<string, number>> | undefined)?.[drug]?.[field] ?? 0).sort((a, b) => a - b);
         const v = quantileSorted(xs, lim.percentile / 100);
         exposure[`${kind}.${drug}.p${lim.percentile}`] = v;
         if (v > lim.max * (1 + 1e-9) + 1e-12) violations[`${kind}.${drug}`] = lim.max > 0 ? v / lim.max - 1 : Infinity;
