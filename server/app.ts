@@ -3,8 +3,8 @@
 // 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
 import express, { type Request, type Response, type NextFunction } from 'express';
 import helmet from 'helmet';
+import compression from 'compression';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -15,11 +15,10 @@ import { THERAPIES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
 import { WorkerPool, PoolBusyError } from './pool.ts';
 import type { Reply, JobError } from './worker-jobs.ts';
+import { mountStatic } from './static.ts';
 
 const require = createRequire(import.meta.url);
 const VERSION: string = (require('../package.json') as { version: string }).version;
-const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
-const PLOTLY_FILE = require.resolve('plotly.js-dist-min');
 export const DEFAULT_MODEL = 'immunotherapy';
 
 export interface AppOptions {
@@ -167,6 +166,9 @@ export function createApp(options: AppOptions = {}): App {
     crossOriginEmbedderPolicy: false,
     strictTransportSecurity: false,
   }));
+
+  // gzip / brotli for API responses and static files (the plotly bundle comes precompressed: server/static.ts).
+  app.use(compression({ threshold: 1024 }));
 
   if (options.log) {
     app.use((req, res, next) => {
@@ -326,10 +328,7 @@ export function createApp(options: AppOptions = {}): App {
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 
   // The web client and plotly (from node_modules: no CDN).
-  app.get('/vendor/plotly.min.js', (_req, res) => {
-    res.sendFile(PLOTLY_FILE, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
-  });
-  app.use(express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));
+  mountStatic(app);
   app.use((req, _res, next) => next(new HttpError(404, `not found: ${req.method} ${req.path.slice(0, 200)}`)));
 
   // Errors: body-parser's (bad JSON, too large, bad encoding), ours, and anything else as a bare 500.
