@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { Scenario, LIMITS } from '../src/scenario/schema.ts';
 import { fromZodIssues, formatPath, type Issue } from '../src/errors.ts';
 import { listModels, modelJson } from '../src/model/library.ts';
-import { THERAPIES } from '../src/dosing/therapies.ts';
+import { THERAPIES, DRUG_CLASSES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
 import { WorkerPool, PoolBusyError } from './pool.ts';
 import type { Reply, JobError } from './worker-jobs.ts';
@@ -218,7 +218,7 @@ export function createApp(options: AppOptions = {}): App {
     res.json({
       model: DEFAULT_MODEL,
       therapies: THERAPIES.map((t) => ({
-        id: t.id, title: t.title, drug: t.drug, source: t.source, ...(t.notes ? { notes: t.notes } : {}),
+        id: t.id, title: t.title, drug: t.drug, ...(Object.hasOwn(DRUG_CLASSES, t.drug) ? { class: DRUG_CLASSES[t.drug] } : {}), source: t.source, ...(t.notes ? { notes: t.notes } : {}),
         targets: [...new Set(t.doses.map((d) => d.target))],
         doses: t.doses,
       })),
