@@ -408,7 +408,7 @@ function showProblems(problems) {
     return h('li', {}, go, ': ', p.message);
   };
   box.replaceChildren(h('strong', {}, `Check ${problems.length === 1 ? 'this field' : `these ${problems.length} fields`} (not run):`), h('ul', {}, problems.slice(0, 12).map(item)),
-    problems.length > 12 ? h('p', {}, `… and ${problems.length - 12} more`) : null);
+    ...(problems.length > 12 ? [h('p', {}, `… and ${problems.length - 12} more`)] : []));
   box.hidden = false;
 }
 

@@ -1,7 +1,7 @@
 // Client-side checks of the view before a run, with the field to highlight: parameters against the ranges the
 // model declares (GET /api/models/:id min/max), times, body weight and hand-entered doses. The server checks
 // again (it is the authority); these catch a typo before a round trip and say which field.
-import { fmt } from './util.js';
+import { fmt, numText } from './util.js';
 
 const finite = (v) => typeof v === 'number' && Number.isFinite(v);
 
@@ -16,8 +16,8 @@ export function validateView(spec, state, values) {
     const v = values(name);
     const sel = `input[data-param="${CSS.escape(name)}"]`;
     if (!finite(v)) add(sel, name, 'must be a number');
-    else if (finite(p.min) && v < p.min) add(sel, name, `${fmt(v, 4)} is below the model's range [${fmt(p.min, 4)}, ${finite(p.max) ? fmt(p.max, 4) : '∞'}]${p.unit && p.unit !== '1' ? ` ${p.unit}` : ''}`);
-    else if (finite(p.max) && v > p.max) add(sel, name, `${fmt(v, 4)} is above the model's range [${finite(p.min) ? fmt(p.min, 4) : '−∞'}, ${fmt(p.max, 4)}]${p.unit && p.unit !== '1' ? ` ${p.unit}` : ''}`);
+    else if (finite(p.min) && v < p.min) add(sel, name, `${numText(v)} is below the model's range [${numText(p.min)}, ${finite(p.max) ? numText(p.max) : '∞'}]${p.unit && p.unit !== '1' ? ` ${p.unit}` : ''}`);
+    else if (finite(p.max) && v > p.max) add(sel, name, `${numText(v)} is above the model's range [${finite(p.min) ? numText(p.min) : '−∞'}, ${numText(p.max)}]${p.unit && p.unit !== '1' ? ` ${p.unit}` : ''}`);
   }
   if (!finite(state.end) || !(state.end > 0)) add('#end', 'End time', 'must be a number greater than 0');
   if (!finite(state.step) || !(state.step > 0)) add('#step', 'Output step', 'must be a number greater than 0');
