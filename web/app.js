@@ -81,9 +81,14 @@ function niceStep(end) {
   return raw;
 }
 
+/** The model file fetched with the first page load (see init), used once. */
+let prefetched = null;
+
 async function loadModel(id, saved) {
   setStatus('Loading model…');
-  spec = await api(`api/models/${encodeURIComponent(id)}`);
+  const early = prefetched ? await prefetched : null;
+  prefetched = null;
+  spec = early?.id === id ? early : await api(`api/models/${encodeURIComponent(id)}`);
   const switching = state.model && state.model !== id;
   state.model = id;
   const unit = spec.timeUnit ?? 'day';
@@ -505,7 +510,8 @@ async function run() {
     lastBody = body;
     showError(null);
     setDownloads(true);
-    redraw();
+    await redraw();
+    if (seq !== runSeq) return;
     const solverMs = res.arms.reduce((s, a) => s + a.result.solver.ms, 0);
     setStatus(`${res.arms.length} arm${res.arms.length > 1 ? 's' : ''} · ${res.arms[0].result.times.length} points · solver ${fmt(solverMs, 2)} ms · total ${Math.round(performance.now() - t0)} ms`);
     $('plots').classList.remove('stale');
@@ -534,16 +540,24 @@ function changed() {
   runSoon();
 }
 
-function redraw() {
+/** plotly loads async (in parallel with the first API calls): resolves once it is there. */
+function plotlyReady() {
+  if (window.Plotly) return Promise.resolve();
+  return new Promise((resolve) => {
+    document.querySelector('script[src*="plotly"]')?.addEventListener('load', resolve, { once: true });
+    window.addEventListener('load', resolve, { once: true });
+  });
+}
+
+/** Draw the last results (the metrics table at once, the panels as plotly arrives, the tumor panel first). */
+async function redraw() {
   if (!last || !spec || last.model !== spec.id) return;
-  if (!window.Plotly) {
-    window.addEventListener('load', redraw, { once: true });
-    return;
-  }
-  drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, drugScale: state.drugScale, extra: state.extra ?? defaultExtra(spec) });
   const tumorOut = spec.outputs?.tumor;
   const tumorUnit = typeof tumorOut === 'object' ? tumorOut.unit : (last.metrics.rows[0]?.tumorUnit ?? '');
   $('metrics').innerHTML = metricsTable(last.metrics, spec.timeUnit ?? 'day', tumorUnit);
+  await plotlyReady();
+  if (!last || last.model !== spec.id) return;
+  await drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, drugScale: state.drugScale, extra: state.extra ?? defaultExtra(spec) });
 }
 
 // ---------------------------------------------------------------- wiring
@@ -642,12 +656,16 @@ function bind() {
 
 async function init() {
   try {
+    // The model file is asked for with the list (one round trip less): the linked one, else the usual default.
+    const saved = readHash();
+    const guess = typeof saved?.model === 'string' && /^[a-z0-9][a-z0-9._-]{0,99}$/.test(saved.model) ? saved.model : 'immunotherapy';
+    const early = api(`api/models/${encodeURIComponent(guess)}`).catch(() => null);
     const [m, t] = await Promise.all([api('api/models'), api('api/therapies')]);
     models = m.models;
     therapies = t.therapies;
     $('model').replaceChildren(...models.map((x) => h('option', { value: x.id, title: x.title }, x.id)));
-    const saved = readHash();
     const id = saved && models.some((x) => x.id === saved.model) ? saved.model : m.default;
+    if (id === guess) prefetched = early;
     bind();
     // Phones: the parameters start folded, so that Run and the plots come first.
     if (window.matchMedia('(max-width: 700px)').matches) $('params-card').open = false;

@@ -102,15 +102,32 @@ function logRange(traces, decades) {
 /** Narrow screens (phones): no plotly toolbar over the titles. */
 const narrow = () => window.matchMedia?.('(max-width: 700px)').matches;
 
-/** Draw (or update) every panel in `container`. */
-export function drawPlots(container, model, response, opts) {
+/** A frame for the browser to paint what is drawn so far (a timer too: frames pause in hidden tabs). */
+const nextFrame = () => new Promise((resolve) => {
+  const t = setTimeout(resolve, 50);
+  requestAnimationFrame(() => setTimeout(() => {
+    clearTimeout(t);
+    resolve();
+  }, 0));
+});
+
+/**
+ * Draw (or update) every panel in `container`, the tumor panel first and painted before the others.
+ * Resolves true when all are drawn, false when a newer call took over.
+ */
+export async function drawPlots(container, model, response, opts) {
+  const token = (container.drawToken = (container.drawToken ?? 0) + 1);
   const results = response.arms.map((a) => a.result);
   const panels = choosePanels(model, results, opts.extra);
   const timeUnit = model.timeUnit ?? 'day';
   // Keep the divs of panels that stay, so Plotly.react updates them in place.
   const keep = new Set(panels.map((p) => `plot-${p.id}`));
   for (const el of [...container.children]) if (!keep.has(el.id)) { window.Plotly?.purge(el); el.remove(); }
-  panels.forEach((panel, k) => {
+  for (const [k, panel] of panels.entries()) {
+    if (k === 1) {
+      await nextFrame();
+      if (container.drawToken !== token) return false;
+    }
     let div = document.getElementById(`plot-${panel.id}`);
     if (!div) {
       div = document.createElement('div');
@@ -204,8 +221,10 @@ export function drawPlots(container, model, response, opts) {
       layout.xaxis.anchor = 'y2';
     }
     layout.margin.b = 46;
-    window.Plotly.react(div, traces, layout, { displaylogo: false, responsive: true, displayModeBar: narrow() ? false : 'hover', modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] });
-  });
+    await window.Plotly.react(div, traces, layout, { displaylogo: false, responsive: true, displayModeBar: narrow() ? false : 'hover', modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] });
+    if (container.drawToken !== token) return false;
+  }
+  return true;
 }
 
 export function clearPlots(container) {

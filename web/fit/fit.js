@@ -11,13 +11,18 @@ const status = (s) => {
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563'];
 // plotly 3+ takes titles as {text}: plain strings here are wrapped.
 const titled = (t) => (typeof t === 'string' ? { text: t } : t);
-const plot = (el, data, layout) => window.Plotly?.react(el, data, {
+/** plotly loads async: resolves once it is there. */
+const plotlyReady = () => (window.Plotly ? Promise.resolve() : new Promise((resolve) => {
+  document.querySelector('script[src*="plotly"]')?.addEventListener('load', resolve, { once: true });
+  window.addEventListener('load', resolve, { once: true });
+}));
+const plot = async (el, data, layout) => (await plotlyReady(), window.Plotly.react(el, data, {
   margin: { t: 40, r: 10, l: 70, b: 46 }, font: { family: 'system-ui, sans-serif', size: 11, color: '#1f2937' }, ...layout,
   title: titled(layout.title),
   legend: { orientation: 'h', y: -0.22, ...(layout.legend ?? {}) },
   xaxis: { exponentformat: 'power', ...layout.xaxis, title: titled(layout.xaxis?.title) },
   yaxis: { exponentformat: 'power', ...layout.yaxis, title: titled(layout.yaxis?.title) },
-}, { responsive: true, displaylogo: false, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
+}, { responsive: true, displaylogo: false, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' }));
 
 /** An error in the results column: the message, and each field the API named. */
 function showError(box, e) {
