@@ -3,6 +3,7 @@
 import { api, ApiError, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
 import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_COLORS } from './plots.js';
 import { validateView, markInvalid } from './validate.js';
+import { setupAnalysis } from './analysis.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_ARMS = 12;
@@ -80,6 +81,9 @@ function niceStep(end) {
   for (const m of [1, 2, 5, 10]) if (m * p >= raw) return m * p;
   return raw;
 }
+
+/** The population and sensitivity views (web/analysis.js). */
+let analysis = null;
 
 /** The model file fetched with the first page load (see init), used once. */
 let prefetched = null;
@@ -176,6 +180,7 @@ function renderAll() {
   renderParams();
   renderArms();
   renderSeriesPicker();
+  analysis?.refresh();
 }
 
 function paramDefault(name) {
@@ -327,6 +332,8 @@ function renderArms() {
       arm.therapies.push(add.value);
       if (arm.autoName) arm.name = autoName(arm, i);
       renderArms();
+      // The picker was rebuilt: keep the keyboard where it was.
+      $('arms').querySelector(`.arm[data-arm="${i}"] .add-therapy`)?.focus();
       changed();
     });
     const addDose = h('button', { type: 'button', class: 'link' }, '+ dose by hand');
@@ -348,6 +355,7 @@ function renderArms() {
   });
   $('arms').replaceChildren(...cards);
   $('add-arm').disabled = state.arms.length >= MAX_ARMS;
+  analysis?.refresh();
 }
 
 function renderSeriesPicker() {
@@ -667,6 +675,7 @@ async function init() {
     const id = saved && models.some((x) => x.id === saved.model) ? saved.model : m.default;
     if (id === guess) prefetched = early;
     bind();
+    analysis = setupAnalysis({ spec: () => spec, body: requestBody, valid: () => !validateView(spec, state, paramValue).length });
     // Phones: the parameters start folded, so that Run and the plots come first.
     if (window.matchMedia('(max-width: 700px)').matches) $('params-card').open = false;
     await loadModel(id, saved);

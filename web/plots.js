@@ -59,6 +59,11 @@ export function choosePanels(model, results, extra) {
   return panels;
 }
 
+/** The tumor series of a model: its declared role, else the conventional names (as the tumor panel). */
+export function tumorSeries(model) {
+  return choosePanels(model, [], []).find((p) => p.tumor)?.series[0] ?? seriesCatalog(model)[0];
+}
+
 /** Default "other series" for a model whose states have none of the names above. */
 export function defaultExtra(model) {
   const cat = seriesCatalog(model);
