@@ -82,14 +82,21 @@ export function axisTitle(panel, timeUnit) {
   return { x: `time (${timeUnit})`, y, mixed: units.length > 1 };
 }
 
-/** Same values (to 1e-9 relative): such curves would hide each other. */
+/**
+ * Curves that would hide each other: equal to 0.1 % of the value (invisible on a plot; separately solved
+ * arms with the same regimen differ by the solver's tolerance), or below 1e-9 of the curve's peak.
+ */
 function sameCurve(a, b) {
   if (!a || !b || a.length !== b.length) return false;
+  let peak = 0;
+  for (const v of a) if (Math.abs(v) > peak) peak = Math.abs(v);
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     const y = b[i];
     if (x === y) continue;
-    if (x === null || y === null || Math.abs(x - y) > 1e-9 * Math.max(Math.abs(x), Math.abs(y))) return false;
+    if (x === null || y === null) return false;
+    const d = Math.abs(x - y);
+    if (d > 1e-3 * Math.max(Math.abs(x), Math.abs(y)) && d > 1e-9 * peak) return false;
   }
   return true;
 }
@@ -158,7 +165,8 @@ export async function drawPlots(container, model, response, opts) {
           type: 'scatter', mode: 'lines', x: arm.result.times, y,
           name: multi ? `${armName} · ${label}` : armName,
           legendgroup: armName, showlegend: !multi,
-          line: twin ? { color, width: 2, dash: 'dash' } : { color, width: 2.5, dash: DASHES[j % DASHES.length] },
+          // (dashed in one-series panels; in panels where dashes tell series apart, a thin core line instead)
+          line: twin ? (multi ? { color, width: 1.2, dash: DASHES[j % DASHES.length] } : { color, width: 2, dash: 'dash' }) : { color, width: 2.5, dash: DASHES[j % DASHES.length] },
           hovertemplate: `${armName}<br>${label}: %{y:.3g}${twin ? ` (same as ${plain(twin.meta.arm)})` : ''}<br>t = %{x:.4g}<extra></extra>`,
           meta: { arm: arm.name, series: s.name, ...(twin ? { sameAs: twin.meta.arm } : {}) },
         });
