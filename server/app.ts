@@ -4,15 +4,15 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { withDatasetTimes } from '../src/simulate-dataset.ts';
 import helmet from 'helmet';
+import compression from 'compression';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Scenario, LIMITS } from '../src/scenario/schema.ts';
 import { fromZodIssues, formatPath, type Issue } from '../src/errors.ts';
 import { listModels, modelJson } from '../src/model/library.ts';
-import { THERAPIES } from '../src/dosing/therapies.ts';
+import { THERAPIES, DRUG_CLASSES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
 import { registerNcaRoute } from './routes/nca.ts';
 import { WorkerPool, PoolBusyError } from '../src/jobs/pool.ts';
@@ -21,11 +21,10 @@ import { JobManager, MemoryStore, runSync } from '../src/jobs/manager.ts';
 import { embeddedBackend } from '../src/jobs/embedded.ts';
 import { redisBackend, redisStore } from '../src/jobs/redis.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { mountStatic } from './static.ts';
 
 const require = createRequire(import.meta.url);
 const VERSION: string = (require('../package.json') as { version: string }).version;
-const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
-const PLOTLY_FILE = require.resolve('plotly.js-dist-min');
 export const DEFAULT_MODEL = 'immunotherapy';
 
 export interface AppOptions {
@@ -190,6 +189,13 @@ export function createApp(options: AppOptions = {}): App {
     strictTransportSecurity: false,
   }));
 
+  // gzip / brotli for API responses and static files (the plotly bundle comes precompressed: server/static.ts).
+  // Server-sent events (GET /api/jobs/:id/events) are never compressed: the middleware would buffer them.
+  app.use(compression({
+    threshold: 1024,
+    filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').startsWith('text/event-stream') && compression.filter(req, res),
+  }));
+
   if (options.log) {
     app.use((req, res, next) => {
       const t0 = performance.now();
@@ -238,7 +244,7 @@ export function createApp(options: AppOptions = {}): App {
     res.json({
       model: DEFAULT_MODEL,
       therapies: THERAPIES.map((t) => ({
-        id: t.id, title: t.title, drug: t.drug, source: t.source, ...(t.notes ? { notes: t.notes } : {}),
+        id: t.id, title: t.title, drug: t.drug, ...(Object.hasOwn(DRUG_CLASSES, t.drug) ? { class: DRUG_CLASSES[t.drug] } : {}), source: t.source, ...(t.notes ? { notes: t.notes } : {}),
         targets: [...new Set(t.doses.map((d) => d.target))],
         doses: t.doses,
       })),
@@ -368,10 +374,7 @@ export function createApp(options: AppOptions = {}): App {
   app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
 
   // The web client and plotly (from node_modules: no CDN).
-  app.get('/vendor/plotly.min.js', (_req, res) => {
-    res.sendFile(PLOTLY_FILE, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
-  });
-  app.use(express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));
+  mountStatic(app);
   app.use((req, _res, next) => next(new HttpError(404, `not found: ${req.method} ${req.path.slice(0, 200)}`)));
 
   // Errors: body-parser's (bad JSON, too large, bad encoding), ours, and anything else as a bare 500.

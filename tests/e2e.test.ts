@@ -124,17 +124,21 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
   });
 
   it('shows an API error inline with its path', async () => {
-    await page.fill('#end', '-5');
+    // A limit only the server checks (20000 administrations per dose line).
+    await page.click('.arm[data-arm="1"] button.link');
+    const dose = page.locator('.arm[data-arm="1"] .dose').first();
+    await dose.locator('input.d-every').fill('1');
+    await dose.locator('input.d-count').fill('1000000');
     await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 50_000 });
     const box = page.locator('#error');
     await expect.poll(() => box.isVisible()).toBe(true);
     const text = await box.innerText();
     expect(text).toContain('400');
-    expect(text).toContain('times.end');
-    expect(text).toMatch(/greater than start/);
+    expect(text).toContain('arms[1].doses[0].count');
+    expect(text).toMatch(/20000/);
     await page.screenshot({ path: `${OUT}e2e-error.png` });
     const n = await runs(page);
-    await page.fill('#end', '365');
+    await dose.locator('button.icon').click();
     await waitForRun(page, n);
     expect(await box.isVisible()).toBe(false);
   });
@@ -166,7 +170,9 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
     await dose.locator('input.d-count').fill('4');
     await waitForRun(page, n);
     await expect.poll(async () => page.evaluate(() => (document.getElementById('plot-tumor') as unknown as { data: { name: string; meta?: { doses?: boolean }; x: number[] }[] }).data
-      .filter((t) => t.meta?.doses).map((t) => [t.name, t.x.length]))).toContainEqual(['Untreated doses', 4]);
+      .filter((t) => t.meta?.doses).map((t) => [t.name, t.x.length]))).toContainEqual(['ATZc by hand doses', 4]);
+    // The arm's automatic name says what it gives now.
+    expect(await page.locator('.arm[data-arm="0"] .arm-name').inputValue()).toBe('ATZc by hand');
     expect(await page.locator('#plot-drugs').count()).toBe(1);
     // Remove it again.
     const m = await runs(page);
@@ -186,6 +192,9 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
     const m = await runs(page);
     await page.locator('#model').selectOption('immunotherapy');
     await waitForRun(page, m);
+    // The therapy preset the other model could not take is back, and so is the arm's name.
+    expect((await tumorCurves(page)).map((c) => c.name)).toEqual(['Untreated', 'pembrolizumab']);
+    expect(await page.locator('.arm[data-arm="1"] .chip').innerText()).toContain('pembrolizumab-200mg-q3w');
   });
 
   it('switches the tumor axis and saves a screenshot', async () => {

@@ -2,14 +2,14 @@
 // POST /api/compare and plot them. The whole view lives in the URL hash, so a link reproduces it.
 import { api, ApiError, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
 import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_COLORS } from './plots.js';
+import { validateView, markInvalid } from './validate.js';
+import { setupAnalysis } from './analysis.js';
 
 const $ = (id) => document.getElementById(id);
 const MAX_ARMS = 12;
 const DEFAULT_END = { day: 365, days: 365, week: 52, weeks: 52, h: 24 * 28, hour: 24 * 28, hours: 24 * 28, month: 24, year: 5 };
-const DRUG_CLASS = {
-  pembrolizumab: 'anti-PD-1', nivolumab: 'anti-PD-1', atezolizumab: 'anti-PD-L1', ipilimumab: 'anti-CTLA-4',
-  aldesleukin: 'IL-2', 'interferon alfa-2b': 'IFN-α', 'CAR-T cells': 'CAR-T', 'peptide vaccine': 'vaccine',
-};
+/** Runs taking longer than this show a progress bar with a Cancel button. */
+const PROGRESS_AFTER_MS = 300;
 
 /** The view: everything here goes into the URL hash. */
 const state = {
@@ -20,6 +20,7 @@ const state = {
   step: 1,
   weight: 70,
   tumorScale: 'log',
+  drugScale: 'log',
   arms: [],
   /** Names plotted under "other series"; null = the model's default choice. */
   extra: null,
@@ -43,6 +44,7 @@ function saveHash() {
     end: state.end, step: state.step,
     ...(state.weight !== 70 ? { weight: state.weight } : {}),
     ...(state.tumorScale !== 'log' ? { tumorScale: state.tumorScale } : {}),
+    ...(state.drugScale !== 'log' ? { drugScale: state.drugScale } : {}),
     arms: state.arms.map((a) => ({ name: a.name, ...(a.autoName ? { auto: 1 } : {}), ...(a.therapies.length ? { therapies: a.therapies } : {}), ...(a.doses.length ? { doses: a.doses } : {}) })),
     ...(state.extra ? { extra: state.extra } : {}),
   });
@@ -58,12 +60,14 @@ function restore(saved) {
   state.step = num(saved.step, state.step);
   state.weight = num(saved.weight, 70);
   state.tumorScale = saved.tumorScale === 'linear' ? 'linear' : 'log';
+  state.drugScale = saved.drugScale === 'linear' ? 'linear' : 'log';
   if (Array.isArray(saved.arms) && saved.arms.length) {
     state.arms = saved.arms.slice(0, MAX_ARMS).map((a, i) => ({
       name: typeof a.name === 'string' ? a.name : `Arm ${i + 1}`,
       autoName: Boolean(a.auto),
       therapies: Array.isArray(a.therapies) ? a.therapies.filter((t) => typeof t === 'string') : [],
       doses: Array.isArray(a.doses) ? a.doses.filter((d) => d && typeof d === 'object').map((d) => ({ ...d })) : [],
+      stash: { therapies: [], doses: [] },
     }));
   }
   state.extra = Array.isArray(saved.extra) ? saved.extra.filter((s) => typeof s === 'string') : null;
@@ -78,9 +82,34 @@ function niceStep(end) {
   return raw;
 }
 
+/**
+ * The first comparison of a plain visit (no link), asked for before the model file arrives: its request
+ * is what the default view will send (checked by equality before use), so the first plot waits for one
+ * round trip instead of three.
+ */
+let speculative = null;
+function speculate() {
+  const body = { model: 'immunotherapy', times: { start: 0, end: 365, step: 1 }, weight: 70, arms: [{ name: 'Untreated' }] };
+  speculative = { key: JSON.stringify(body), promise: api('api/compare', { body }) };
+  speculative.promise.catch(() => undefined);
+}
+function takeSpeculative(body) {
+  const s = speculative;
+  speculative = null;
+  return s && s.key === JSON.stringify(body) ? s.promise : null;
+}
+
+/** The population and sensitivity views (web/analysis.js). */
+let analysis = null;
+
+/** The model file fetched with the first page load (see init), used once. */
+let prefetched = null;
+
 async function loadModel(id, saved) {
   setStatus('Loading model…');
-  spec = await api(`api/models/${encodeURIComponent(id)}`);
+  const early = prefetched ? await prefetched : null;
+  prefetched = null;
+  spec = early?.id === id ? early : await api(`api/models/${encodeURIComponent(id)}`);
   const switching = state.model && state.model !== id;
   state.model = id;
   const unit = spec.timeUnit ?? 'day';
@@ -93,7 +122,7 @@ async function loadModel(id, saved) {
     state.weight = 70;
     state.tumorScale = 'log';
     state.extra = null;
-    state.arms = [{ name: 'Untreated', autoName: true, therapies: [], doses: [] }];
+    state.arms = [newArm()];
     if (saved) restore(saved);
   } else {
     // Another model: its own parameters and time scale; the arms stay (what the model can take of them).
@@ -102,13 +131,20 @@ async function loadModel(id, saved) {
     state.end = DEFAULT_END[unit] ?? 100;
     state.step = niceStep(state.end);
     state.extra = null;
-    if (!state.arms.length) state.arms = [{ name: 'Untreated', autoName: true, therapies: [], doses: [] }];
+    if (!state.arms.length) state.arms = [newArm()];
   }
-  // Keep only the therapies and doses this model can take.
+  // The therapies and doses this model can take are used; the others wait in the arm's stash, so that
+  // switching back to a model that takes them brings them back.
   const states = new Set(Object.keys(spec.states));
+  const usable = new Set(usableTherapies().map((u) => u.id));
   for (const a of state.arms) {
-    a.therapies = a.therapies.filter((t) => usableTherapies().some((u) => u.id === t));
-    a.doses = a.doses.filter((d) => states.has(d.target));
+    a.stash ??= { therapies: [], doses: [] };
+    const allT = [...new Set([...a.therapies, ...a.stash.therapies])];
+    const allD = [...a.doses, ...a.stash.doses];
+    a.therapies = allT.filter((t) => usable.has(t));
+    a.stash.therapies = allT.filter((t) => !usable.has(t));
+    a.doses = allD.filter((d) => states.has(d.target));
+    a.stash.doses = allD.filter((d) => !states.has(d.target));
     if (a.autoName) a.name = autoName(a, state.arms.indexOf(a));
   }
   if (spec.presets?.[state.preset] === undefined) state.preset = '';
@@ -120,11 +156,26 @@ function usableTherapies() {
   return therapies.filter((t) => t.targets.every((s) => states.has(s)));
 }
 
+function newArm() {
+  return { name: 'Untreated', autoName: true, therapies: [], doses: [], stash: { therapies: [], doses: [] } };
+}
+
+/** An arm's name from what it gives: its drugs, then the states dosed by hand; empty = untreated. */
 function autoName(arm, index) {
-  if (!arm.therapies.length && !arm.doses.length) return index === 0 ? 'Untreated' : `Arm ${index + 1}`;
-  if (!arm.therapies.length) return `Arm ${index + 1}`;
-  const drugs = [...new Set(arm.therapies.map((id) => therapies.find((t) => t.id === id)?.drug ?? id))];
-  return drugs.join(' + ');
+  const parts = [...new Set(arm.therapies.map((id) => therapies.find((t) => t.id === id)?.drug ?? id))];
+  const targets = [...new Set(arm.doses.map((d) => d.target))];
+  if (targets.length) parts.push(`${targets.join(', ')} by hand`);
+  if (parts.length) return parts.join(' + ');
+  return index === 0 || !state.arms.slice(0, index).some((a) => !a.therapies.length && !a.doses.length) ? 'Untreated' : `Arm ${index + 1}`;
+}
+
+/** After a change of what an arm gives: its automatic name follows (in place, keeping the focus). */
+function refreshName(arm) {
+  if (!arm.autoName) return;
+  const i = state.arms.indexOf(arm);
+  arm.name = autoName(arm, i);
+  const input = document.querySelector(`.arm[data-arm="${i}"] .arm-name`);
+  if (input) input.value = arm.name;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -138,6 +189,7 @@ function renderAll() {
   $('step').value = state.step;
   $('weight').value = state.weight;
   $('tumor-scale').value = state.tumorScale;
+  $('drug-scale').value = state.drugScale;
   const presets = Object.entries(spec.presets ?? {});
   $('preset-row').hidden = !presets.length;
   $('preset').replaceChildren(h('option', { value: '' }, 'model defaults'), ...presets.map(([k, p]) => h('option', { value: k, title: p.description ?? '' }, k)));
@@ -145,6 +197,7 @@ function renderAll() {
   renderParams();
   renderArms();
   renderSeriesPicker();
+  analysis?.refresh();
 }
 
 function paramDefault(name) {
@@ -197,6 +250,7 @@ function renderParams() {
       if (Number.isFinite(v) && v === paramDefault(name)) delete state.params[name];
       else state.params[name] = v;
       row.classList.toggle('changed', name in state.params);
+      countParams();
       if (from !== 'number') numberInput.value = numText(v);
       if (from !== 'slider' && Number.isFinite(v)) slider.value = String(toSlider(v));
       changed();
@@ -209,6 +263,13 @@ function renderParams() {
     return row;
   });
   list.replaceChildren(...rows);
+  countParams();
+}
+
+function countParams() {
+  const n = Object.keys(spec.parameters).length;
+  const c = Object.keys(state.params).length;
+  $('param-count').textContent = `(${n}${c ? `, ${c} changed` : ''})`;
 }
 
 function doseRow(arm, dose) {
@@ -227,6 +288,7 @@ function doseRow(arm, dose) {
   target.value = dose.target;
   target.addEventListener('change', () => {
     dose.target = target.value;
+    refreshName(arm);
     renderArms();
     changed();
   });
@@ -235,6 +297,7 @@ function doseRow(arm, dose) {
   const remove = h('button', { type: 'button', class: 'icon', title: 'Remove this dose', 'aria-label': 'Remove dose' }, '×');
   remove.addEventListener('click', () => {
     arm.doses.splice(arm.doses.indexOf(dose), 1);
+    refreshName(arm);
     renderArms();
     changed();
   });
@@ -279,20 +342,25 @@ function renderArms() {
     });
     const add = h('select', { class: 'add-therapy', 'aria-label': `Add a therapy preset to ${arm.name}`, disabled: !usable.length },
       h('option', { value: '' }, usable.length ? '+ therapy preset…' : 'no therapy presets for this model'),
-      ...[...byDrug].map(([drug, list]) => h('optgroup', { label: `${drug}${DRUG_CLASS[drug] ? ` (${DRUG_CLASS[drug]})` : ''}` },
+      ...[...byDrug].map(([drug, list]) => h('optgroup', { label: `${drug}${list[0].class ? ` (${list[0].class})` : ''}` },
         ...list.map((t) => h('option', { value: t.id, disabled: arm.therapies.includes(t.id), title: t.source }, t.title)))));
     add.addEventListener('change', () => {
       if (!add.value) return;
       arm.therapies.push(add.value);
       if (arm.autoName) arm.name = autoName(arm, i);
       renderArms();
+      // The picker was rebuilt: keep the keyboard where it was.
+      $('arms').querySelector(`.arm[data-arm="${i}"] .add-therapy`)?.focus();
       changed();
     });
     const addDose = h('button', { type: 'button', class: 'link' }, '+ dose by hand');
     addDose.addEventListener('click', () => {
       const names = Object.keys(spec.states);
-      const target = names.find((s) => /c$/.test(s)) ?? names.find((s) => /^(Cd|Cp|A|IL|IL2|VAC|D)$/.test(s)) ?? names[0];
+      // The model's declared dose targets first (roles), else a central-compartment-looking state.
+      const declared = Object.values(spec.roles?.drugs ?? {}).map((r) => r.doseTarget).find((t) => names.includes(t));
+      const target = declared ?? names.find((s) => /c$/.test(s)) ?? names.find((s) => /^(Cd|Cp|A|IL|IL2|VAC|D)$/.test(s)) ?? names[0];
       arm.doses.push({ target, amount: 1, start: 0 });
+      refreshName(arm);
       renderArms();
       changed();
     });
@@ -304,6 +372,7 @@ function renderArms() {
   });
   $('arms').replaceChildren(...cards);
   $('add-arm').disabled = state.arms.length >= MAX_ARMS;
+  analysis?.refresh();
 }
 
 function renderSeriesPicker() {
@@ -349,6 +418,38 @@ function setStatus(text) {
   $('status').textContent = text;
 }
 
+/** The problems found before a run, each a link to its field. */
+function showProblems(problems) {
+  const box = $('error');
+  const item = (p) => {
+    const go = h('button', { type: 'button', class: 'link' }, p.label);
+    go.addEventListener('click', () => {
+      const el = document.querySelector(p.selector);
+      if (!el) return;
+      const details = el.closest('details');
+      if (details) details.open = true;
+      const row = el.closest('.param');
+      if (row?.hidden) {
+        $('param-filter').value = '';
+        for (const r of $('params').children) r.hidden = false;
+      }
+      el.focus();
+    });
+    return h('li', {}, go, ': ', p.message);
+  };
+  box.replaceChildren(h('strong', {}, `Check ${problems.length === 1 ? 'this field' : `these ${problems.length} fields`} (not run):`), h('ul', {}, problems.slice(0, 12).map(item)),
+    ...(problems.length > 12 ? [h('p', {}, `… and ${problems.length - 12} more`)] : []));
+  box.hidden = false;
+}
+
+/** Downloads export the last successful run: off while the view shows an error or a newer, unrun state. */
+function setDownloads(ok, why = '') {
+  for (const id of ['dl-csv', 'dl-json']) {
+    $(id).disabled = !ok;
+    $(id).title = ok ? '' : why;
+  }
+}
+
 function showError(e) {
   const box = $('error');
   if (!e) {
@@ -369,9 +470,54 @@ function showError(e) {
   box.hidden = false;
 }
 
+/** The progress bar with elapsed time and Cancel (shown once a run takes longer than PROGRESS_AFTER_MS). */
+let progressTimer = 0;
+function showProgress(t0) {
+  clearInterval(progressTimer);
+  const tick = () => {
+    const ms = performance.now() - t0;
+    if (ms < PROGRESS_AFTER_MS) return;
+    $('progress').hidden = false;
+    $('elapsed').textContent = `${(ms / 1000).toFixed(1)} s`;
+  };
+  progressTimer = setInterval(tick, 100);
+}
+function hideProgress() {
+  clearInterval(progressTimer);
+  $('progress').hidden = true;
+}
+
+function cancel() {
+  if (!inflight) return;
+  inflight.abort();
+  inflight = null;
+  runSeq++;
+  hideProgress();
+  document.body.classList.remove('busy');
+  document.body.dataset.state = 'cancelled';
+  setStatus(last ? 'Cancelled: the plots show the previous run' : 'Cancelled');
+  $('plots').classList.add('stale');
+  setDownloads(Boolean(last), 'Nothing was run');
+}
+
 async function run() {
   if (!spec) return;
   saveHash();
+  const problems = validateView(spec, state, paramValue);
+  markInvalid(problems);
+  if (problems.length) {
+    inflight?.abort();
+    inflight = null;
+    runSeq++;
+    hideProgress();
+    showProblems(problems);
+    setStatus('');
+    $('plots').classList.add('stale');
+    setDownloads(false, 'The view has invalid fields: downloads would export an older run');
+    document.body.classList.remove('busy');
+    document.body.dataset.state = 'invalid';
+    return;
+  }
   inflight?.abort();
   const ctl = new AbortController();
   inflight = ctl;
@@ -379,15 +525,19 @@ async function run() {
   const body = requestBody();
   const t0 = performance.now();
   setStatus('Running…');
+  showProgress(t0);
   document.body.classList.add('busy');
   document.body.dataset.state = 'running';
   try {
-    const res = await api('api/compare', { body, signal: ctl.signal });
+    const early = takeSpeculative(body);
+    const res = await (early ?? api('api/compare', { body, signal: ctl.signal }));
     if (seq !== runSeq) return;
     last = res;
     lastBody = body;
     showError(null);
-    redraw();
+    setDownloads(true);
+    await redraw();
+    if (seq !== runSeq) return;
     const solverMs = res.arms.reduce((s, a) => s + a.result.solver.ms, 0);
     setStatus(`${res.arms.length} arm${res.arms.length > 1 ? 's' : ''} · ${res.arms[0].result.times.length} points · solver ${fmt(solverMs, 2)} ms · total ${Math.round(performance.now() - t0)} ms`);
     $('plots').classList.remove('stale');
@@ -398,9 +548,14 @@ async function run() {
     showError(e);
     setStatus('');
     $('plots').classList.add('stale');
+    setDownloads(false, 'The last run failed: downloads would export an older run');
     document.body.dataset.state = 'error';
   } finally {
-    if (seq === runSeq) document.body.classList.remove('busy');
+    if (seq === runSeq) {
+      document.body.classList.remove('busy');
+      hideProgress();
+      if (inflight === ctl) inflight = null;
+    }
   }
 }
 
@@ -411,16 +566,24 @@ function changed() {
   runSoon();
 }
 
-function redraw() {
+/** plotly loads async (in parallel with the first API calls): resolves once it is there. */
+function plotlyReady() {
+  if (window.Plotly) return Promise.resolve();
+  return new Promise((resolve) => {
+    document.querySelector('script[src*="plotly"]')?.addEventListener('load', resolve, { once: true });
+    window.addEventListener('load', resolve, { once: true });
+  });
+}
+
+/** Draw the last results (the metrics table at once, the panels as plotly arrives, the tumor panel first). */
+async function redraw() {
   if (!last || !spec || last.model !== spec.id) return;
-  if (!window.Plotly) {
-    window.addEventListener('load', redraw, { once: true });
-    return;
-  }
-  drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, extra: state.extra ?? defaultExtra(spec) });
   const tumorOut = spec.outputs?.tumor;
   const tumorUnit = typeof tumorOut === 'object' ? tumorOut.unit : (last.metrics.rows[0]?.tumorUnit ?? '');
   $('metrics').innerHTML = metricsTable(last.metrics, spec.timeUnit ?? 'day', tumorUnit);
+  await plotlyReady();
+  if (!last || last.model !== spec.id) return;
+  await drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, drugScale: state.drugScale, extra: state.extra ?? defaultExtra(spec) });
 }
 
 // ---------------------------------------------------------------- wiring
@@ -437,6 +600,7 @@ function bind() {
     }
   });
   $('run').addEventListener('click', run);
+  $('cancel').addEventListener('click', cancel);
   const numberField = (id, key) => $(id).addEventListener('input', () => {
     const v = $(id).value.trim();
     state[key] = v === '' ? NaN : Number(v);
@@ -455,6 +619,11 @@ function bind() {
     saveHash();
     redraw();
   });
+  $('drug-scale').addEventListener('change', () => {
+    state.drugScale = $('drug-scale').value;
+    saveHash();
+    redraw();
+  });
   $('param-filter').addEventListener('input', () => {
     const f = $('param-filter').value.trim().toLowerCase();
     for (const row of $('params').children) {
@@ -469,7 +638,7 @@ function bind() {
   });
   $('add-arm').addEventListener('click', () => {
     if (state.arms.length >= MAX_ARMS) return;
-    const arm = { name: '', autoName: true, therapies: [], doses: [] };
+    const arm = newArm();
     state.arms.push(arm);
     arm.name = autoName(arm, state.arms.length - 1);
     renderArms();
@@ -477,7 +646,7 @@ function bind() {
     $('arms').lastElementChild?.querySelector('.add-therapy')?.focus();
   });
   $('dl-csv').addEventListener('click', async () => {
-    if (!lastBody) return showError(new Error('run a simulation first'));
+    if (!lastBody || $('dl-csv').disabled) return showError(new Error('run a simulation first'));
     try {
       const csv = await api('api/compare?format=csv', { body: lastBody, accept: 'text/csv' });
       download(`immunopd-${state.model}.csv`, csv, 'text/csv');
@@ -513,13 +682,21 @@ function bind() {
 
 async function init() {
   try {
+    // The model file is asked for with the list (one round trip less): the linked one, else the usual default.
+    const saved = readHash();
+    if (!saved) speculate();
+    const guess = typeof saved?.model === 'string' && /^[a-z0-9][a-z0-9._-]{0,99}$/.test(saved.model) ? saved.model : 'immunotherapy';
+    const early = api(`api/models/${encodeURIComponent(guess)}`).catch(() => null);
     const [m, t] = await Promise.all([api('api/models'), api('api/therapies')]);
     models = m.models;
     therapies = t.therapies;
     $('model').replaceChildren(...models.map((x) => h('option', { value: x.id, title: x.title }, x.id)));
-    const saved = readHash();
     const id = saved && models.some((x) => x.id === saved.model) ? saved.model : m.default;
+    if (id === guess) prefetched = early;
     bind();
+    analysis = setupAnalysis({ spec: () => spec, body: requestBody, valid: () => !validateView(spec, state, paramValue).length });
+    // Phones: the parameters start folded, so that Run and the plots come first.
+    if (window.matchMedia('(max-width: 700px)').matches) $('params-card').open = false;
     await loadModel(id, saved);
     await run();
   } catch (e) {

@@ -27,7 +27,11 @@ export function choosePanels(model, results, extra) {
   const find = (name, kind) => cat.find((s) => s.name === name && (!kind || s.kind === kind));
   const used = new Set();
   const panels = [];
-  const tumor = find('tumor', 'output') ?? find('tumorVolume_mm3', 'output') ?? find('T', 'state') ?? find('tumor', 'state');
+  // The model's declared roles (DESIGN Contract 1) say which series is the tumor and which are drugs; models
+  // without roles fall back to the conventional names.
+  const roles = model.roles ?? {};
+  const roleSeries = (name) => (name ? find(name, 'output') ?? find(name, 'state') : undefined);
+  const tumor = roleSeries(roles.tumor?.series) ?? find('tumor', 'output') ?? find('tumorVolume_mm3', 'output') ?? find('T', 'state') ?? find('tumor', 'state');
   if (tumor) {
     panels.push({ id: 'tumor', title: 'Tumor burden', series: [tumor], tumor: true });
     used.add(tumor.name);
@@ -37,14 +41,27 @@ export function choosePanels(model, results, extra) {
     panels.push({ id: 'tcells', title: tcells.length > 1 ? 'Effector vs exhausted T cells' : 'Effector cells', series: tcells, log: true });
     tcells.forEach((s) => used.add(s.name));
   }
-  const conc = cat.filter((s) => s.kind === 'output' && s.name.startsWith('C_') && nonZero(results, s));
-  if (conc.length) panels.push({ id: 'drugs', title: 'Drug concentrations', series: conc, seriesLabel: (s) => s.name.slice(2) });
-  let occ = cat.filter((s) => s.kind === 'output' && /^occupancy/.test(s.name) && nonZero(results, s));
-  if (!occ.length) occ = cat.filter((s) => s.kind === 'output' && s.name.startsWith('RO_') && nonZero(results, s));
-  if (occ.length) panels.push({ id: 'occupancy', title: 'Receptor occupancy', series: occ, range: [0, 1.02], seriesLabel: (s) => ({ PD1: 'PD-1', PDL1: 'PD-L1', CTLA4: 'CTLA-4' })[s.name.replace(/^occupancy/, '')] ?? s.name.replace(/^occupancy/, '').replace(/^RO_/, '') });
+  const drugRoles = Object.entries(roles.drugs ?? {});
+  const byDrug = (key) => drugRoles.map(([drug, r]) => [drug, roleSeries(r[key])]).filter(([, s]) => s && nonZero(results, s));
+  const conc = drugRoles.length
+    ? byDrug('concentration').map(([drug, s]) => ({ ...s, drug }))
+    : cat.filter((s) => s.kind === 'output' && s.name.startsWith('C_') && nonZero(results, s)).map((s) => ({ ...s, drug: s.name.slice(2) }));
+  if (conc.length) panels.push({ id: 'drugs', title: 'Drug concentrations', series: conc, seriesLabel: (s) => s.drug, drugs: true });
+  let occ;
+  if (drugRoles.length) occ = byDrug('occupancy').map(([drug, s]) => ({ ...s, drug }));
+  else {
+    occ = cat.filter((s) => s.kind === 'output' && /^occupancy/.test(s.name) && nonZero(results, s));
+    if (!occ.length) occ = cat.filter((s) => s.kind === 'output' && s.name.startsWith('RO_') && nonZero(results, s));
+  }
+  if (occ.length) panels.push({ id: 'occupancy', title: 'Receptor occupancy', series: occ, range: [0, 1.02], seriesLabel: (s) => s.drug ?? ({ PD1: 'PD-1', PDL1: 'PD-L1', CTLA4: 'CTLA-4' })[s.name.replace(/^occupancy/, '')] ?? s.name.replace(/^occupancy/, '').replace(/^RO_/, '') });
   const chosen = (extra ?? []).map((n) => cat.find((s) => s.name === n)).filter(Boolean);
   if (chosen.length) panels.push({ id: 'extra', title: 'Other series', series: chosen });
   return panels;
+}
+
+/** The tumor series of a model: its declared role, else the conventional names (as the tumor panel). */
+export function tumorSeries(model) {
+  return choosePanels(model, [], []).find((p) => p.tumor)?.series[0] ?? seriesCatalog(model)[0];
 }
 
 /** Default "other series" for a model whose states have none of the names above. */
@@ -55,20 +72,74 @@ export function defaultExtra(model) {
   return cat.filter((s) => s.kind === 'state' && !named.includes(s.name)).slice(0, 4).map((s) => s.name);
 }
 
-function axisTitle(panel, timeUnit) {
-  const units = [...new Set(panel.series.map((s) => s.unit).filter(Boolean))];
-  return { x: `time (${timeUnit})`, y: units.length === 1 ? units[0] : '' };
+const Y_NAMES = { tumor: 'tumor', tcells: 'T cells', drugs: 'concentration', occupancy: 'occupancy' };
+
+/** Axis titles: time with its unit; y with the unit (or every unit when the series mix them). */
+export function axisTitle(panel, timeUnit) {
+  const units = [...new Set(panel.series.map((s) => (s.unit && s.unit !== '1' ? s.unit : '')).filter(Boolean))];
+  const name = Y_NAMES[panel.id] ?? (panel.series.length === 1 ? panel.series[0].name : 'value');
+  const y = units.length === 0 ? name : units.length === 1 ? `${name} (${units[0]})` : `mixed units: ${units.join(', ')}`;
+  return { x: `time (${timeUnit})`, y, mixed: units.length > 1 };
 }
 
-/** Draw (or update) every panel in `container`. */
-export function drawPlots(container, model, response, opts) {
+/**
+ * Curves that would hide each other: equal to 0.1 % of the value (invisible on a plot; separately solved
+ * arms with the same regimen differ by the solver's tolerance), or below 1e-9 of the curve's peak.
+ */
+function sameCurve(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  let peak = 0;
+  for (const v of a) if (Math.abs(v) > peak) peak = Math.abs(v);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === y) continue;
+    if (x === null || y === null) return false;
+    const d = Math.abs(x - y);
+    if (d > 1e-3 * Math.max(Math.abs(x), Math.abs(y)) && d > 1e-9 * peak) return false;
+  }
+  return true;
+}
+
+/** A log axis range over the positive values of the traces, at most `decades` decades deep. */
+function logRange(traces, decades) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const tr of traces) if (!tr.meta?.doses && !tr.meta?.legendOnly) for (const v of tr.y) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  if (!(hi > 0)) return null;
+  lo = Math.max(lo, hi / 10 ** decades);
+  return { lo, hi, range: [Math.log10(lo) - 0.05, Math.log10(hi) + 0.1] };
+}
+
+/** Narrow screens (phones): no plotly toolbar over the titles. */
+const narrow = () => window.matchMedia?.('(max-width: 700px)').matches;
+
+/** A frame for the browser to paint what is drawn so far (a timer too: frames pause in hidden tabs). */
+const nextFrame = () => new Promise((resolve) => {
+  const t = setTimeout(resolve, 50);
+  requestAnimationFrame(() => setTimeout(() => {
+    clearTimeout(t);
+    resolve();
+  }, 0));
+});
+
+/**
+ * Draw (or update) every panel in `container`, the tumor panel first and painted before the others.
+ * Resolves true when all are drawn, false when a newer call took over.
+ */
+export async function drawPlots(container, model, response, opts) {
+  const token = (container.drawToken = (container.drawToken ?? 0) + 1);
   const results = response.arms.map((a) => a.result);
   const panels = choosePanels(model, results, opts.extra);
   const timeUnit = model.timeUnit ?? 'day';
   // Keep the divs of panels that stay, so Plotly.react updates them in place.
   const keep = new Set(panels.map((p) => `plot-${p.id}`));
   for (const el of [...container.children]) if (!keep.has(el.id)) { window.Plotly?.purge(el); el.remove(); }
-  panels.forEach((panel, k) => {
+  for (const [k, panel] of panels.entries()) {
+    if (k === 1) {
+      await nextFrame();
+      if (container.drawToken !== token) return false;
+    }
     let div = document.getElementById(`plot-${panel.id}`);
     if (!div) {
       div = document.createElement('div');
@@ -78,6 +149,7 @@ export function drawPlots(container, model, response, opts) {
     if (container.children[k] !== div) container.insertBefore(div, container.children[k] ?? null);
     const traces = [];
     const multi = panel.series.length > 1;
+    const mixedUnits = axisTitle(panel, timeUnit).mixed;
     const dosing = panel.tumor && response.arms.some((a) => a.result.doses?.length);
     const armsWithDoses = response.arms.filter((a) => a.result.doses?.length).map((a) => a.name);
     response.arms.forEach((arm, i) => {
@@ -86,14 +158,17 @@ export function drawPlots(container, model, response, opts) {
       panel.series.forEach((s, j) => {
         const y = valuesOf(arm.result, s);
         if (!y || (!panel.tumor && !y.some((v) => v !== 0 && v !== null))) return;
-        const label = plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label);
+        const label = plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label) + (mixedUnits && s.unit ? ` (${plain(s.unit)})` : '');
+        // A curve equal to an earlier arm's is drawn dashed and thinner on top of it, and says so.
+        const twin = traces.find((tr) => tr.meta?.series === s.name && !tr.meta.doses && sameCurve(tr.y, y));
         traces.push({
           type: 'scatter', mode: 'lines', x: arm.result.times, y,
           name: multi ? `${armName} · ${label}` : armName,
           legendgroup: armName, showlegend: !multi,
-          line: { color, width: 2, dash: DASHES[j % DASHES.length] },
-          hovertemplate: `${armName}<br>${label}: %{y:.3g}<br>t = %{x:.4g}<extra></extra>`,
-          meta: { arm: arm.name, series: s.name },
+          // (dashed in one-series panels; in panels where dashes tell series apart, a thin core line instead)
+          line: twin ? (multi ? { color, width: 1.2, dash: DASHES[j % DASHES.length] } : { color, width: 2, dash: 'dash' }) : { color, width: 2.5, dash: DASHES[j % DASHES.length] },
+          hovertemplate: `${armName}<br>${label}: %{y:.3g}${twin ? ` (same as ${plain(twin.meta.arm)})` : ''}<br>t = %{x:.4g}<extra></extra>`,
+          meta: { arm: arm.name, series: s.name, ...(twin ? { sameAs: twin.meta.arm } : {}) },
         });
       });
       if (dosing && arm.result.doses?.length) {
@@ -119,7 +194,7 @@ export function drawPlots(container, model, response, opts) {
       });
     }
     const t = axisTitle(panel, timeUnit);
-    const log = panel.tumor ? opts.tumorScale === 'log' : panel.log;
+    const log = panel.tumor ? opts.tumorScale === 'log' : panel.drugs ? opts.drugScale !== 'linear' : panel.log;
     const layout = {
       title: { text: panel.title, x: 0.015, xanchor: 'left', y: 0.97, yanchor: 'top', font: { size: 14 } },
       margin: { l: 64, r: 14, t: 58, b: 40 },
@@ -127,33 +202,42 @@ export function drawPlots(container, model, response, opts) {
       paper_bgcolor: '#fff', plot_bgcolor: '#fff',
       font: { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 11, color: '#1f2937' },
       xaxis: { title: { text: t.x, standoff: 6 }, automargin: true, gridcolor: '#eef0f3', zeroline: false },
-      yaxis: { title: { text: t.y }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power', ...(panel.range ? { range: panel.range } : {}) },
+      yaxis: { title: { text: plain(t.y) }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power', ...(panel.range ? { range: panel.range } : {}) },
       legend: { traceorder: 'normal', orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom', font: { size: 11 }, bgcolor: 'rgba(255,255,255,0)' },
       showlegend: true,
       hovermode: 'closest',
-      uirevision: `${panel.id}-${opts.tumorScale}`,
+      uirevision: `${panel.id}-${opts.tumorScale}-${opts.drugScale}`,
     };
     if (log) {
-      // One tick per decade when the curves span two decades or more (no 2 and 5 minor labels).
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (const tr of traces) if (!tr.meta?.doses && !tr.meta?.legendOnly) for (const v of tr.y) if (v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-      if (hi / lo >= 100) layout.yaxis.dtick = 1;
+      // Powers of ten, one tick per decade when the curves span a decade or more (no 2 and 5 labels);
+      // drug concentrations at most 6 decades deep (the washout tail would squash the dosing interval).
+      const r = logRange(traces, panel.drugs ? 6 : 300);
+      if (r && r.hi / r.lo >= 10) layout.yaxis.dtick = 1;
+      if (r && panel.drugs) layout.yaxis.range = r.range;
     }
+    // Heights in pixels: a plot area that never shrinks, plus one legend row per few entries and one
+    // dose row per treated arm (12 arms keep a readable tumor panel).
+    const entries = traces.filter((tr) => tr.showlegend !== false).length;
+    const perRow = narrow() ? (multi ? 2 : 2) : multi ? 4 : 3;
+    const legendRows = Math.ceil(entries / perRow);
+    const plotArea = 230;
+    const stripPx = dosing ? 14 * armsWithDoses.length + 16 : 0;
+    layout.margin.t = 40 + 19 * legendRows;
+    layout.height = layout.margin.t + plotArea + stripPx + (dosing ? 12 : 0) + 46;
     if (dosing) {
       // A strip under the tumor curve with one row of dose markers per treated arm.
       const rows = armsWithDoses.length;
-      const strip = Math.min(0.3, 0.05 * rows + 0.04);
-      layout.yaxis.domain = [strip + 0.04, 1];
+      const inner = plotArea + stripPx + 12;
+      const strip = stripPx / inner;
+      layout.yaxis.domain = [strip + 12 / inner, 1];
       layout.yaxis2 = { domain: [0, strip], range: [-0.7, rows - 0.3], showticklabels: false, showgrid: false, zeroline: false, fixedrange: true, title: { text: 'doses', font: { size: 10 } } };
       layout.xaxis.anchor = 'y2';
     }
-    const entries = traces.filter((tr) => tr.showlegend !== false).length;
-    const perRow = multi ? 4 : 2;
-    layout.height = 310 + 18 * Math.max(0, Math.ceil(entries / perRow) - 1);
-    layout.margin.t = 42 + 18 * Math.ceil(entries / perRow);
-    window.Plotly.react(div, traces, layout, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] });
-  });
+    layout.margin.b = 46;
+    await window.Plotly.react(div, traces, layout, { displaylogo: false, responsive: true, displayModeBar: narrow() ? false : 'hover', modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] });
+    if (container.drawToken !== token) return false;
+  }
+  return true;
 }
 
 export function clearPlots(container) {

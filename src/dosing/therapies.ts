@@ -22,6 +22,12 @@ export interface TherapyPreset {
   doses: Dose[];
 }
 
+/** Pharmacological class of each preset's drug (shown with the presets: GET /api/therapies `class`). */
+export const DRUG_CLASSES: Record<string, string> = {
+  pembrolizumab: 'anti-PD-1', nivolumab: 'anti-PD-1', atezolizumab: 'anti-PD-L1', ipilimumab: 'anti-CTLA-4',
+  aldesleukin: 'IL-2', 'interferon alfa-2b': 'IFN-α', 'CAR-T cells': 'CAR-T', 'peptide vaccine': 'vaccine',
+};
+
 /** Days covered by open-ended regimens. */
 export const THERAPY_HORIZON_DAYS = 730;
 

@@ -183,6 +183,12 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     }
   }
   if (theta.length > 40) issues.push({ path: ['estimate'], message: `too many estimated quantities (${theta.length}; at most 40)` });
+  // A proportional term on the log scale would scale the sd by log(prediction): not a likelihood of the data
+  // (it rewards predictions near 1, where that sd vanishes). On the log scale the additive error already is
+  // the proportional (log-normal) error of the natural scale.
+  if (req.error.transform === 'log' && req.error.model !== 'additive') {
+    issues.push({ path: ['error', 'model'], message: `a ${req.error.model} error model with transform 'log' is not a proper likelihood: use model 'additive' with transform 'log' (a proportional, log-normal error on the natural scale) or model '${req.error.model}' with transform 'none'` });
+  }
   for (const [k, name] of req.profile.entries()) {
     if (!theta.some((e) => e.name === name || e.parameter === name)) issues.push({ path: ['profile', k], message: `'${name}' is not estimated` });
   }
