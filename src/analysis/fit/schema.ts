@@ -66,7 +66,8 @@ export const ErrorModel = z.strictObject({
   sigmaProp: num('sigmaProp').refine((v) => v > 0, 'sigmaProp must be > 0').optional(),
 });
 
-export const FitRequest = z.strictObject({
+/** The fields of a fit request, without the cross-field check (extended by the population fit's schema). */
+export const FitRequestFields = z.strictObject({
   model: ModelRef,
   parameters: ParameterValues.default({}),
   initial: z.record(z.string(), num('initial value')).default({}),
@@ -103,11 +104,16 @@ export const FitRequest = z.strictObject({
   }).optional(),
   /** Fitted curves: points on a uniform grid from the start to the last observation (default 201). */
   fitted: z.strictObject({ points: z.number().int().min(2).max(FIT_LIMITS.fittedPoints).default(201) }).default({ points: 201 }),
-}).superRefine((r, ctx) => {
+});
+
+/** Exactly one source of observations: `data` rows (or CSV) or a NONMEM-style `dataset`. */
+export function dataOrDataset(r: { data?: unknown; dataset?: unknown }, ctx: z.RefinementCtx) {
   if ((r.data === undefined) === (r.dataset === undefined)) {
     ctx.addIssue({ code: 'custom', path: ['data'], message: r.data === undefined ? 'give the observations: data (rows or CSV) or dataset (NONMEM-style)' : 'give data or dataset, not both' });
   }
-});
+}
+
+export const FitRequest = FitRequestFields.superRefine(dataOrDataset);
 
 export type FitRequest = z.infer<typeof FitRequest>;
 export type FitRequestInput = z.input<typeof FitRequest>;

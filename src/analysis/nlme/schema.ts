@@ -3,7 +3,7 @@
 // Every parameter named in `population.omega` is θ·exp(η), η ~ N(0, Ω); the other parameters of
 // `estimate` are fixed effects only; `sigma` / `sigmaProp` (Contract 4 `error`) are the residual error.
 import { z } from 'zod';
-import { FitRequest } from '../fit/schema.ts';
+import { FitRequestFields, dataOrDataset } from '../fit/schema.ts';
 
 export const NLME_LIMITS = {
   subjects: 500,
@@ -67,7 +67,7 @@ export const PopulationSpec = z.strictObject({
   }).default({ burn: 150, smooth: 100, chains: 1, seed: 1, importanceSamples: 2000 }),
 });
 
-export const PopulationFitRequest = FitRequest.extend({ population: PopulationSpec });
+export const PopulationFitRequest = FitRequestFields.extend({ population: PopulationSpec }).superRefine(dataOrDataset);
 
 export type PopulationSpec = z.infer<typeof PopulationSpec>;
 export type PopulationFitRequest = z.infer<typeof PopulationFitRequest>;
