@@ -2,6 +2,7 @@
 // src/scenario/schema.ts, so the API validates exactly what the library accepts; the OpenAPI document
 // (GET /api/openapi.json) is generated from these same zod schemas.
 import { z } from 'zod';
+import { userRecord, userKey } from '../src/keys.ts';
 import { FitRequest } from '../src/analysis/fit/index.ts';
 import { OptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
@@ -10,6 +11,7 @@ import {
   Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
 } from '../src/scenario/schema.ts';
 import { ModelSpec, MODEL_LIMITS, MAX_EXPRESSION_LENGTH } from '../src/model/schema.ts';
+import { BUDGET } from '../src/limits.ts';
 
 /** Limits the server adds to the library's (LIMITS, MODEL_LIMITS). */
 export const SERVER_LIMITS = {
@@ -18,7 +20,7 @@ export const SERVER_LIMITS = {
   /** Deepest nesting of objects/arrays in a request body. */
   bodyDepth: 32,
   /** Numbers in one response: output times x (states + outputs), summed over arms. */
-  outputValues: 4_000_000,
+  outputValues: BUDGET.outputValues,
   /** Wall-clock budget per request, ms, shared by the arms of a comparison (the solver stops itself). */
   requestBudgetMs: LIMITS.timeBudgetMs,
   /** Wall-clock budget of a fit or a schedule optimization (many solves), ms. */
@@ -36,9 +38,9 @@ export const Arm = z.strictObject({
   name,
   /** Parameter values for this arm (over the comparison's `parameters`). */
   parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
+  initial: userRecord(z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
   /** A named parameter preset of the model (over the comparison's `preset`). */
-  preset: z.string().max(100).optional(),
+  preset: userKey.max(100).optional(),
   doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).optional(),
   /** Therapy presets (GET /api/therapies), expanded into doses. */
   therapies: z.array(z.string().max(100)).max(50).optional(),
@@ -50,8 +52,8 @@ export const CompareRequest = z.strictObject({
   times: TimeGrid,
   /** Parameter values shared by every arm (an arm's own values win). */
   parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
-  preset: z.string().max(100).optional(),
+  initial: userRecord(z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
+  preset: userKey.max(100).optional(),
   weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
   solver: SolverOptions.optional(),
   metrics: z.boolean().optional(),
@@ -78,6 +80,8 @@ export const ErrorResponse = z.object({
     /** 422 only: why the solver stopped and the time it had reached (null when unknown). */
     reason: z.enum(['non-finite', 'step-size', 'max-steps', 'time-budget', 'resources', 'other']).optional(),
     timeReached: z.number().nullable().optional(),
+    /** 400: how many problems were found when more than the listed `issues` (the first 50). */
+    total: z.number().optional(),
     /** 422 from /api/compare: the arm that could not be solved. */
     arm: z.string().optional(),
   }),

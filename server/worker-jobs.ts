@@ -30,7 +30,7 @@ export interface SpinJob { kind: 'spin'; ms: number }
 export type Job = SimulateJob | AnalysisJob | SpinJob;
 
 export type JobError =
-  | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[] }
+  | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[]; total?: number }
   | { type: 'solve'; message: string; reason: string; timeReached: number | null }
   | { type: 'resources'; message: string }
   | { type: 'busy'; message: string }
@@ -73,7 +73,7 @@ async function handle(job: Job): Promise<Reply> {
   try {
     return await run(job);
   } catch (e) {
-    if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues } };
+    if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
     if (e instanceof SolveError) {
       return { ok: false, error: { type: 'solve', message: e.message, reason: e.reason, timeReached: Number.isFinite(e.timeReached) ? e.timeReached : null } };
     }

@@ -8,6 +8,8 @@ import { expandDoses, doseTimeline, type DoseRecord } from './dosing/schedule.ts
 import { expandTherapies } from './dosing/therapies.ts';
 import { solveIvp, type StateEvent } from './solve/solve_ivp.ts';
 import { computeMetrics } from './results/metrics.ts';
+import { ownValue, assertNoReservedKeys } from './keys.ts';
+import { checkBudget, simulationCost } from './limits.ts';
 
 /** Output times and the simulation's start: a grid starts at its `start`; an array at min(0, first time). */
 export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: number; times: Float64Array } {
@@ -45,7 +47,7 @@ export function parameterVector(model: CompiledModel, values: Record<string, num
   const p = Float64Array.from(model.defaultParams);
   const issues: Issue[] = [];
   if (preset !== undefined) {
-    const ps = model.spec.presets?.[preset];
+    const ps = ownValue(model.spec.presets, preset);
     if (!ps) issues.push({ path: [...path, 'preset'], message: `unknown preset '${preset}' (available: ${Object.keys(model.spec.presets ?? {}).join(', ') || 'none'})` });
     else for (const [k, v] of Object.entries(ps.parameters)) p[model.paramIndex.get(k)!] = v;
   }
@@ -61,7 +63,7 @@ export function parameterVector(model: CompiledModel, values: Record<string, num
 export function initialState(model: CompiledModel, p: Float64Array, values: Record<string, number>, preset?: string, path: Path = []): Float64Array {
   const y = model.initial(p);
   const issues: Issue[] = [];
-  const ps = preset !== undefined ? model.spec.presets?.[preset] : undefined;
+  const ps = preset !== undefined ? ownValue(model.spec.presets, preset) : undefined;
   for (const [k, v] of Object.entries({ ...(ps?.initial ?? {}), ...values })) {
     const i = model.stateIndex.get(k);
     if (i === undefined) issues.push({ path: [...path, 'initial', k], message: `'${k}' is not a state of model '${model.id}'` });
@@ -96,6 +98,7 @@ export function tolerances(model: CompiledModel, rtol: number, atol: number | Re
 }
 
 export function parseScenario(input: unknown): Scenario {
+  assertNoReservedKeys(input);
   const r = Scenario.safeParse(input);
   if (!r.success) throw new InputError(fromZodIssues(r.error.issues));
   return r.data;
@@ -298,10 +301,17 @@ export function buildResult(
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;
 }
 
+/** The output and memory budget of one simulation (src/limits.ts), checked before solving. */
+export function checkSimulationBudget(prep: PreparedScenario): void {
+  const columns = prep.scenario.select ? prep.scenario.select.length : prep.model.stateNames.length + prep.model.outputNames.length;
+  checkBudget(simulationCost(prep.times.length, columns, prep.model.stateNames.length), ['times'], "use a larger step, fewer points or 'select'");
+}
+
 /** Simulate one scenario. Throws InputError (bad input, with paths) or SolveError (could not be solved). */
 export function simulate(input: ScenarioInput | unknown): SimulationResult {
   const started = performance.now();
   const prep = prepareScenario(input);
+  checkSimulationBudget(prep);
   const grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
   const sol = solvePrepared(prep, prep.params, prep.y0, grid);
   return buildResult(prep, sol, performance.now() - started, prep.params, grid);

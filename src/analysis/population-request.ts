@@ -2,10 +2,12 @@
 // of some parameters (log-normal: p_i = p · exp(η), η ~ N(0, ω²), seeded), and the quantiles of chosen
 // states or outputs over time. The zod schema is the request's single definition (validation and OpenAPI).
 import { z } from 'zod';
+import { userRecord, userKey, assertNoReservedKeys } from '../keys.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
 import { prepareScenario } from '../simulate.ts';
 import { simulatePopulation, lognormalSubjects } from './population.ts';
+import { checkBudget, gridPoints, modelColumns, populationCost } from '../limits.ts';
 
 export const POPULATION_LIMITS = { subjects: 5_000, series: 20 };
 
@@ -14,10 +16,10 @@ export const PopulationRequest = Scenario.extend({
     n: z.number().int().min(1).max(POPULATION_LIMITS.subjects, `at most ${POPULATION_LIMITS.subjects} subjects`),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     /** ω per parameter: the standard deviation of η in p · exp(η). */
-    omega: z.record(z.string(), z.number().min(0, 'omega must be >= 0').max(5, 'omega must be <= 5')),
+    omega: userRecord(z.number().min(0, 'omega must be >= 0').max(5, 'omega must be <= 5')),
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(9).default([0.05, 0.5, 0.95]),
     /** States or outputs to summarise (default: `tumor` when the model has it, else every state). */
-    series: z.array(z.string().max(64)).min(1).max(POPULATION_LIMITS.series).optional(),
+    series: z.array(userKey.max(64)).min(1).max(POPULATION_LIMITS.series).optional(),
   }),
 });
 export type PopulationRequest = z.infer<typeof PopulationRequest>;
@@ -32,11 +34,23 @@ export interface PopulationResponse {
   stats: { subjects: number; solved: number; ms: number; steps: number; rhsEvaluations: number };
 }
 
+/**
+ * The output and memory budget of a population (src/limits.ts), from the request alone: subjects x series
+ * x output times of kept trajectories, series x (quantiles + mean) x times reported.
+ */
+export function checkPopulationBudget(req: PopulationRequest): void {
+  const p = req.population;
+  const series = p.series?.length ?? modelColumns(req.model);
+  checkBudget(populationCost(p.n, gridPoints(req.times), series, p.quantiles.length), ['population'], 'use fewer subjects, series, quantiles or output times');
+}
+
 /** Run a population request in this thread (the server already runs it in a solver worker). */
 export async function runPopulation(input: unknown, workers = 0): Promise<PopulationResponse> {
+  assertNoReservedKeys(input);
   const parsed = PopulationRequest.safeParse(input);
   if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
   const { population, ...scenario } = parsed.data;
+  checkPopulationBudget(parsed.data);
   const prep = prepareScenario(scenario);
   const typical: Record<string, number> = {};
   for (const name of Object.keys(population.omega)) {

@@ -35,6 +35,20 @@ export function expandDoses(
       issues.push({ path: [...pathOf(i), 'count'], message: `too many administrations in total (at most ${LIMITS.doseEvents})` });
       return;
     }
+    if (!Number.isFinite(amount)) {
+      issues.push({ path: [...pathOf(i), 'amountPerKg'], message: `amountPerKg x weight is not a finite amount` });
+      return;
+    }
+    if (d.duration !== undefined && !Number.isFinite(amount / d.duration)) {
+      issues.push({ path: [...pathOf(i), 'duration'], message: 'amount / duration is not a finite infusion rate' });
+      return;
+    }
+    // Every administration (and infusion end) within |t| <= LIMITS.maxTime, like the output times.
+    const last = d.start + (d.count - 1) * (d.every ?? 0) + (d.duration ?? 0);
+    if (!(Math.abs(last) <= LIMITS.maxTime)) {
+      issues.push({ path: [...pathOf(i), d.count > 1 ? 'every' : 'duration'], message: `the last administration ends at t = ${last}, out of range (|t| <= ${LIMITS.maxTime})` });
+      return;
+    }
     for (let k = 0; k < d.count; k++) {
       const time = d.start + k * (d.every ?? 0);
       out.push({ target: d.target, index, time, amount, duration: d.duration, label: d.label });

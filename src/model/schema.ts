@@ -2,8 +2,12 @@
 // its validation messages and its OpenAPI description. Cross-references between names (an ODE for
 // an unknown state, an unknown name in an expression, ...) are checked in `validate.ts` after parsing.
 import { z } from 'zod';
+import { userRecord } from '../keys.ts';
 
-/** Names usable in expressions: identifiers, not reserved words of the expression language. */
+/**
+ * Names usable in expressions: identifiers, not reserved words of the expression language. Every name
+ * the user chooses (records below) also refuses the names of built-in object members (src/keys.ts).
+ */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_NAME_LENGTH = 64;
 export const MAX_EXPRESSION_LENGTH = 4000;
@@ -62,7 +66,7 @@ export const EventSpec = z.strictObject({
   /** A comparison, e.g. "T < 1": the event fires when it turns true. */
   when: expression,
   /** New values for states (numbers or expressions evaluated just before the change). */
-  set: z.record(z.string(), z.union([finite('event value'), expression])),
+  set: userRecord(z.union([finite('event value'), expression])),
   description: text.optional(),
 });
 
@@ -72,19 +76,19 @@ export const ModelSpec = z.strictObject({
   description: text.optional(),
   reference: z.union([text, z.array(text).max(50)]).optional(),
   timeUnit: z.string().max(50).default('day'),
-  parameters: z.record(z.string(), ParameterSpec).default({}),
-  states: z.record(z.string(), StateSpec),
-  assignments: z.record(z.string(), expression).default({}),
-  odes: z.record(z.string(), expression),
-  outputs: z.record(z.string(), OutputSpec).default({}),
+  parameters: userRecord(ParameterSpec).default({}),
+  states: userRecord(StateSpec),
+  assignments: userRecord(expression).default({}),
+  odes: userRecord(expression),
+  outputs: userRecord(OutputSpec).default({}),
   events: z.array(EventSpec).max(MODEL_LIMITS.events).default([]),
   /** Free-form notes: assumptions, encoding issues, what the model leaves out and why. */
   notes: z.union([text, z.array(text).max(100)]).optional(),
   /** Named sets of parameter values (e.g. "hot", "cold" tumor). */
-  presets: z.record(z.string(), z.strictObject({
+  presets: userRecord(z.strictObject({
     description: text.optional(),
-    parameters: z.record(z.string(), finite('preset value')).default({}),
-    initial: z.record(z.string(), finite('preset initial value')).default({}),
+    parameters: userRecord(finite('preset value')).default({}),
+    initial: userRecord(finite('preset initial value')).default({}),
   })).optional(),
 });
 

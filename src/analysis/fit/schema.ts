@@ -2,6 +2,7 @@
 // validates. The scenario fields (model, parameters, initial, doses, therapies, weight, preset, solver)
 // mean what they mean in Contract 2; `data` replaces the output times.
 import { z } from 'zod';
+import { userRecord, userKey } from '../../keys.ts';
 import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS } from '../../scenario/schema.ts';
 
 export const FIT_LIMITS = {
@@ -32,21 +33,21 @@ export const EstimateSpec = z.strictObject({
 
 export const DataRow = z.strictObject({
   time: num('time').refine((v) => v >= 0, 'time must be >= 0').refine((v) => v <= LIMITS.maxTime, `time must be <= ${LIMITS.maxTime}`),
-  observable: z.string({ error: 'observable must be a name' }).min(1, 'observable is empty').max(64),
+  observable: z.string({ error: 'observable must be a name' }).min(1, 'observable is empty').max(64).pipe(userKey),
   value: num('value'),
-  subject: z.union([z.string().min(1).max(100), z.number().transform(String)]).optional(),
+  subject: z.union([z.string().min(1).max(100).pipe(userKey), z.number().transform(String)]).optional(),
   /** Weight of the observation: its variance is divided by it (default 1). */
   weight: num('weight').refine((v) => v > 0, 'weight must be > 0').optional(),
 });
 
 export const SubjectSpec = z.strictObject({
   parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), num('initial value')).optional(),
+  initial: userRecord(num('initial value')).optional(),
   /** The subject's doses; when given they replace the request's `doses`. */
   doses: z.array(Dose).max(LIMITS.doses).optional(),
   therapies: z.array(z.string().max(100)).max(50).optional(),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
-  preset: z.string().max(100).optional(),
+  preset: userKey.max(100).optional(),
 });
 
 export const ErrorModel = z.strictObject({
@@ -62,15 +63,15 @@ export const ErrorModel = z.strictObject({
 export const FitRequest = z.strictObject({
   model: ModelRef,
   parameters: ParameterValues.default({}),
-  initial: z.record(z.string(), num('initial value')).default({}),
-  preset: z.string().max(100).optional(),
+  initial: userRecord(num('initial value')).default({}),
+  preset: userKey.max(100).optional(),
   doses: z.array(Dose).max(LIMITS.doses).default([]),
   therapies: z.array(z.string().max(100)).max(50).default([]),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
   /** Observations: rows, or CSV text with a header `time,observable,value[,subject][,weight]`. */
   data: z.union([z.array(z.unknown()).max(FIT_LIMITS.dataRows, `at most ${FIT_LIMITS.dataRows} data rows`), z.string().max(5_000_000)]),
-  subjects: z.record(z.string(), SubjectSpec).default({}),
-  estimate: z.record(z.string(), EstimateSpec),
+  subjects: userRecord(SubjectSpec).default({}),
+  estimate: userRecord(EstimateSpec),
   error: ErrorModel.default({ model: 'additive', transform: 'none' }),
   solver: SolverOptions.default({ method: 'auto', rtol: 1e-8, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
   /** Jacobian of the residuals: forward sensitivity equations (default) or finite differences of solutions. */
@@ -82,7 +83,7 @@ export const FitRequest = z.strictObject({
     gtol: num('gtol').refine((v) => v >= 0 && v < 1, 'gtol must be in [0, 1)').default(1e-10),
   }).default({ ftol: 1e-10, xtol: 1e-10, gtol: 1e-10 }),
   /** Parameters (names from `estimate`) whose 95 % interval is also computed by profile likelihood. */
-  profile: z.array(z.string()).max(FIT_LIMITS.estimated).default([]),
+  profile: z.array(userKey).max(FIT_LIMITS.estimated).default([]),
   /** Extra starts from a seeded Latin hypercube over the bounds (the given initial values are start 1). */
   multistart: z.strictObject({
     count: z.number().int().min(1).max(FIT_LIMITS.multistart).default(1),
