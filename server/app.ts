@@ -294,7 +294,7 @@ export function createApp(options: AppOptions = {}): App {
       for (const issue of r.error.issues) {
         const [head, key] = issue.path;
         const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
-          || ((head === 'parameters' || head === 'initial') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
+          || ((head === 'parameters' || head === 'initial') && typeof key === 'string' && arm[head] !== undefined && Object.hasOwn(arm[head]!, key));
         const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
         const k = JSON.stringify([path, issue.message]);
         if (!seen.has(k)) {

