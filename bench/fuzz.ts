@@ -352,6 +352,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const deadline = Date.now() + (opts.timeLimitS ?? 1800) * 1000;
   const rand = mulberry32(opts.seed);
   const fail = (kind: string, req: Req, status: number, body: string) => {
+    log(`FAIL ${kind} [${status}] ${req.method} ${req.path.slice(0, 120)} ${String(req.body ?? '').slice(0, 300)} -> ${body.slice(0, 300)}`);
     if (report.failures.length < 50) report.failures.push({ kind, request: `${req.method} ${req.path.slice(0, 120)} ${String(req.body ?? '').slice(0, 300)}`, status, body: body.slice(0, 300) });
   };
   let next = 0;
