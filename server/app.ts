@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Scenario, LIMITS } from '../src/scenario/schema.ts';
-import { fromZodIssues, formatPath, type Issue } from '../src/errors.ts';
+import { fromZodIssues, formatPath, MAX_ISSUES, type Issue } from '../src/errors.ts';
+import { findReservedKeys } from '../src/keys.ts';
 import { listModels, modelJson } from '../src/model/library.ts';
 import { THERAPIES, DRUG_CLASSES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
@@ -60,12 +61,16 @@ function sendError(res: Response, status: number, message: string, issues: Issue
   res.status(status).type('application/json').send(JSON.stringify({ error: { message, issues, ...extra } }));
 }
 
-export function badRequest(issues: Issue[]): HttpError {
+/** 400 with the first MAX_ISSUES issues (and `total` when there were more): error bodies stay small. */
+export function badRequest(all: Issue[], total = all.length): HttpError {
+  const issues = all.slice(0, MAX_ISSUES);
+  const count = Math.max(total, all.length);
+  if (count > issues.length) return new HttpError(400, `${count} problems in the request (the first ${issues.length} are listed): ${issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}; ...`, issues, { total: count });
   const message = issues.length === 1 ? `${formatPath(issues[0].path)}: ${issues[0].message}` : `${issues.length} problems in the request: ${issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}${issues.length > 5 ? '; ...' : ''}`;
   return new HttpError(400, message, issues);
 }
 
-type ZodIssueLike = { code?: string; path: PropertyKey[]; message: string; errors?: ZodIssueLike[][] };
+type ZodIssueLike = { code?: string; path: PropertyKey[]; message: string; errors?: ZodIssueLike[][]; keys?: string[] };
 
 /**
  * zod issues → ours. A union that failed ("Invalid input") is replaced by the issues of the branch whose
@@ -82,7 +87,7 @@ export function zodIssues(issues: readonly ZodIssueLike[], prefix: PropertyKey[]
         continue;
       }
     }
-    out.push(...fromZodIssues([{ path, message: i.message }]));
+    out.push(...fromZodIssues([{ path, message: i.message, code: i.code, keys: i.keys }]));
   }
   return out;
 }
@@ -114,7 +119,7 @@ function jobError(e: JobError, arm?: { name: string; index: number }): HttpError
   const where = arm ? `arm '${arm.name}': ` : '';
   switch (e.type) {
     case 'input':
-      return badRequest(e.issues);
+      return badRequest(e.issues, e.total);
     case 'solve': {
       const at = e.timeReached === null || /at t = /.test(e.message) ? '' : ` (reached t = ${e.timeReached})`;
       return new HttpError(422, `${where}could not solve: ${e.message}${at}`, arm ? [{ path: ['arms', arm.index], message: e.message }] : [], {
@@ -218,6 +223,9 @@ export function createApp(options: AppOptions = {}): App {
     if (req.method === 'POST' && depthExceeds(req.body, SERVER_LIMITS.bodyDepth)) {
       return next(new HttpError(400, `the request body is nested more than ${SERVER_LIMITS.bodyDepth} levels deep`, [{ path: [], message: 'nested too deeply' }]));
     }
+    // Names such as __proto__ or constructor, anywhere: refused with their path (src/keys.ts).
+    const reserved = req.method === 'POST' ? findReservedKeys(req.body) : [];
+    if (reserved.length) return next(badRequest(reserved));
     next();
   });
 
@@ -326,7 +334,7 @@ export function createApp(options: AppOptions = {}): App {
       for (const issue of r.error.issues) {
         const [head, key] = issue.path;
         const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
-          || ((head === 'parameters' || head === 'initial' || head === 'covariates') && typeof key === 'string' && arm[head] !== undefined && key in arm[head]!);
+          || ((head === 'parameters' || head === 'initial' || head === 'covariates') && typeof key === 'string' && arm[head] !== undefined && Object.hasOwn(arm[head]!, key));
         const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
         const k = JSON.stringify([path, issue.message]);
         if (!seen.has(k)) {

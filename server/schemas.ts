@@ -2,6 +2,7 @@
 // src/scenario/schema.ts, so the API validates exactly what the library accepts; the OpenAPI document
 // (GET /api/openapi.json) is generated from these same zod schemas.
 import { z } from 'zod';
+import { userRecord, userKey } from '../src/keys.ts';
 import { FitRequest } from '../src/analysis/fit/index.ts';
 import { OptimizeRequest, PopulationOptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
@@ -11,6 +12,7 @@ import {
   Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
 } from '../src/scenario/schema.ts';
 import { ModelSpec, MODEL_LIMITS, MAX_EXPRESSION_LENGTH } from '../src/model/schema.ts';
+import { BUDGET } from '../src/limits.ts';
 
 /** Limits the server adds to the library's (LIMITS, MODEL_LIMITS). */
 export const SERVER_LIMITS = {
@@ -19,7 +21,7 @@ export const SERVER_LIMITS = {
   /** Deepest nesting of objects/arrays in a request body. */
   bodyDepth: 32,
   /** Numbers in one response: output times x (states + outputs), summed over arms. */
-  outputValues: 4_000_000,
+  outputValues: BUDGET.outputValues,
   /** Wall-clock budget per request, ms, shared by the arms of a comparison (the solver stops itself). */
   requestBudgetMs: LIMITS.timeBudgetMs,
   /** Wall-clock budget of a fit or a schedule optimization (many solves), ms. */
@@ -37,9 +39,9 @@ export const Arm = z.strictObject({
   name,
   /** Parameter values for this arm (over the comparison's `parameters`). */
   parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
+  initial: userRecord(z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
   /** A named parameter preset of the model (over the comparison's `preset`). */
-  preset: z.string().max(100).optional(),
+  preset: userKey.max(100).optional(),
   doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).optional(),
   /** Covariate values of this arm (over the comparison's `covariates`). */
   covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
@@ -53,8 +55,8 @@ export const CompareRequest = z.strictObject({
   times: TimeGrid,
   /** Parameter values shared by every arm (an arm's own values win). */
   parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
-  preset: z.string().max(100).optional(),
+  initial: userRecord(z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
+  preset: userKey.max(100).optional(),
   weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
   /** Covariate values shared by every arm (an arm's own values win). */
   covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
@@ -83,6 +85,8 @@ export const ErrorResponse = z.object({
     /** 422 only: why the solver stopped and the time it had reached (null when unknown). */
     reason: z.enum(['non-finite', 'step-size', 'max-steps', 'time-budget', 'resources', 'other']).optional(),
     timeReached: z.number().nullable().optional(),
+    /** 400: how many problems were found when more than the listed `issues` (the first 50). */
+    total: z.number().optional(),
     /** 422 from /api/compare: the arm that could not be solved. */
     arm: z.string().optional(),
   }),
@@ -129,7 +133,9 @@ export const Health = z.object({ status: z.literal('ok'), version: z.string(), m
 export function limitsText(): string {
   return [
     `request body: at most ${SERVER_LIMITS.bodyBytes} bytes (413 above), JSON only (Content-Type: application/json), nesting depth at most ${SERVER_LIMITS.bodyDepth}`,
-    `output points: at most ${LIMITS.outputPoints} output times per simulation (per arm), and at most ${SERVER_LIMITS.outputValues} numbers per response (times x (states + outputs), summed over arms)`,
+    `output points: at most ${LIMITS.outputPoints} output times per simulation (per arm), and at most ${BUDGET.outputValues} numbers per response for every route (times x (states + outputs + 1) summed over arms; population series x (quantiles + mean) x times; fitted curves; optimized curves)`,
+    `memory: an estimate of at most ${BUDGET.memoryBytes / 1048576} MiB per request, typed arrays included (e.g. population subjects x series x times x 8 bytes), checked before solving`,
+    `names: no user-chosen name (parameters, states, presets, subjects, series, ...) may be a member of Object.prototype (__proto__, constructor, toString, ...) or 'prototype'; errors list at most 50 issues plus 'total'`,
     `arms: at most ${LIMITS.arms} per comparison`,
     `doses: at most ${LIMITS.doses} dose entries per scenario or arm, ${LIMITS.doseEvents} administrations after expanding repeats; at most 50 therapy presets`,
     `model size (inline models): at most ${MODEL_LIMITS.states} states, ${MODEL_LIMITS.parameters} parameters, ${MODEL_LIMITS.assignments} assignments, ${MODEL_LIMITS.outputs} outputs, ${MODEL_LIMITS.events} events, expressions of at most ${MAX_EXPRESSION_LENGTH} characters`,

@@ -19,17 +19,28 @@ export function formatPath(path: Path): string {
   return s || '(root)';
 }
 
+/**
+ * Issues kept in one error: a hostile or badly broken input (a model with 140,000 bad references) must
+ * not produce a multi-megabyte error. The first MAX_ISSUES are kept, in order, with the total count.
+ */
+export const MAX_ISSUES = 50;
+
 export class InputError extends Error {
   readonly issues: Issue[];
-  constructor(issues: Issue[] | string, path: Path = []) {
-    const list = typeof issues === 'string' ? [{ path, message: issues }] : issues;
-    super(list.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; '));
+  /** How many problems were found (issues holds the first MAX_ISSUES of them). */
+  readonly total: number;
+  constructor(issues: Issue[] | string, path: Path = [], total?: number) {
+    const all = typeof issues === 'string' ? [{ path, message: issues }] : issues;
+    const list = all.length > MAX_ISSUES ? all.slice(0, MAX_ISSUES) : all;
+    const count = Math.max(total ?? 0, all.length);
+    super(list.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') + (count > list.length ? ` (first ${list.length} of ${count} problems)` : ''));
     this.name = 'InputError';
     this.issues = list;
+    this.total = count;
   }
   /** The same issues under a path prefix (a model inline in a scenario, an arm of a comparison). */
   prefixed(prefix: Path): InputError {
-    return new InputError(this.issues.map((i) => ({ path: [...prefix, ...i.path], message: i.message })));
+    return new InputError(this.issues.map((i) => ({ path: [...prefix, ...i.path], message: i.message })), [], this.total);
   }
 }
 
@@ -45,10 +56,16 @@ export class SolveError extends Error {
   }
 }
 
-/** zod issues → our issues (paths made of strings and numbers only). */
-export function fromZodIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], prefix: Path = []): Issue[] {
-  return issues.map((i) => ({
-    path: [...prefix, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))],
-    message: i.message,
-  }));
+/**
+ * zod issues → our issues (paths made of strings and numbers only). An unknown field is reported at its
+ * own path (zod reports the object with the list of keys), one issue per key, so that the field is named.
+ */
+export function fromZodIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[], prefix: Path = []): Issue[] {
+  return issues.flatMap((i) => {
+    const path = [...prefix, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))];
+    if (i.code === 'unrecognized_keys' && Array.isArray(i.keys) && i.keys.length) {
+      return i.keys.slice(0, MAX_ISSUES).map((k) => ({ path: [...path, String(k)], message: `unknown field '${String(k).slice(0, 100)}'` }));
+    }
+    return [{ path, message: i.message }];
+  });
 }

@@ -13,6 +13,8 @@ import { compileRules, type CompiledRule } from './simulation/rules.ts';
 import { runEpochs, needsEpochs, paramsAt, type RunRecord } from './simulation/runner.ts';
 import { exposureForSimulation, type ExposureIntegrals } from './results/exposure.ts';
 import type { StepView } from './solve/driver.ts';
+import { ownValue, assertNoReservedKeys } from './keys.ts';
+import { checkBudget, simulationCost } from './limits.ts';
 
 /** Output times and the simulation's start: a grid starts at its `start`; an array at min(0, first time). */
 export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: number; times: Float64Array } {
@@ -50,7 +52,7 @@ export function parameterVector(model: CompiledModel, values: Record<string, num
   const p = Float64Array.from(model.defaultParams);
   const issues: Issue[] = [];
   if (preset !== undefined) {
-    const ps = model.spec.presets?.[preset];
+    const ps = ownValue(model.spec.presets, preset);
     if (!ps) issues.push({ path: [...path, 'preset'], message: `unknown preset '${preset}' (available: ${Object.keys(model.spec.presets ?? {}).join(', ') || 'none'})` });
     else for (const [k, v] of Object.entries(ps.parameters)) p[model.paramIndex.get(k)!] = v;
   }
@@ -66,7 +68,7 @@ export function parameterVector(model: CompiledModel, values: Record<string, num
 export function initialState(model: CompiledModel, p: Float64Array, values: Record<string, number>, preset?: string, path: Path = []): Float64Array {
   const y = model.initial(p);
   const issues: Issue[] = [];
-  const ps = preset !== undefined ? model.spec.presets?.[preset] : undefined;
+  const ps = preset !== undefined ? ownValue(model.spec.presets, preset) : undefined;
   for (const [k, v] of Object.entries({ ...(ps?.initial ?? {}), ...values })) {
     const i = model.stateIndex.get(k);
     if (i === undefined) issues.push({ path: [...path, 'initial', k], message: `'${k}' is not a state of model '${model.id}'` });
@@ -101,6 +103,7 @@ export function tolerances(model: CompiledModel, rtol: number, atol: number | Re
 }
 
 export function parseScenario(input: unknown): Scenario {
+  assertNoReservedKeys(input);
   const r = Scenario.safeParse(input);
   if (!r.success) throw new InputError(fromZodIssues(r.error.issues));
   return r.data;
@@ -426,10 +429,17 @@ export function buildResult(
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;
 }
 
+/** The output and memory budget of one simulation (src/limits.ts), checked before solving. */
+export function checkSimulationBudget(prep: PreparedScenario): void {
+  const columns = prep.scenario.select ? prep.scenario.select.length : prep.model.stateNames.length + prep.model.outputNames.length;
+  checkBudget(simulationCost(prep.times.length, columns, prep.model.stateNames.length), ['times'], "use a larger step, fewer points or 'select'");
+}
+
 /** Simulate one scenario. Throws InputError (bad input, with paths) or SolveError (could not be solved). */
 export function simulate(input: ScenarioInput | unknown): SimulationResult {
   const started = performance.now();
   const prep = prepareScenario(input);
+  checkSimulationBudget(prep);
   const grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
   // Exposure integrals on the solver's dense output (independent of the output grid), when metrics are on.
   const ex = prep.scenario.metrics && prep.model.spec.roles?.drugs ? exposureForSimulation(prep.model, prep.params, prep.times, prep.doses) : undefined;

@@ -3,6 +3,8 @@
 // Entry points for the job system: simulatePopulationChunk(request, start, count) → a JSON partial, and
 // mergePopulationChunks(request, partials) → the summary; runPopulation(request) is one chunk + merge.
 import { z } from 'zod';
+import { userKey, assertNoReservedKeys } from '../keys.ts';
+import { checkBudget, populationCost } from '../limits.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
 import { resolvePopulation, populationChunk, mergeChunks, type PopulationPartial, type PopulationResponse } from './population.ts';
@@ -20,7 +22,7 @@ export const POPULATION_LIMITS = {
 };
 
 const finite = (what: string) => z.number().refine(Number.isFinite, `${what} must be finite`);
-const name = z.string().min(1).max(64);
+const name = userKey.min(1).max(64);
 const matrix = z.array(z.array(finite('matrix entries')).max(50)).max(50);
 
 export const Omega = z.union([
@@ -97,6 +99,7 @@ export type PopulationRequest = z.infer<typeof PopulationRequest>;
 export type { PopulationResponse, PopulationPartial };
 
 export function parsePopulationRequest(input: unknown): PopulationRequest {
+  assertNoReservedKeys(input);
   const parsed = PopulationRequest.safeParse(input);
   if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
   return parsed.data;
@@ -108,6 +111,9 @@ function resolve(input: unknown) {
   if (values > POPULATION_LIMITS.values) {
     throw new InputError(`${values} values to keep (subjects × arms × series × output times; at most ${POPULATION_LIMITS.values}): fewer output times, series or subjects`, ['population', 'n']);
   }
+  // The output and memory budget (src/limits.ts), before any solve.
+  const p = R.request.population;
+  checkBudget(populationCost(p.n * R.arms.length, R.arms[0].prep.times.length, R.series.length * R.arms.length, p.quantiles.length), ['population'], 'use fewer subjects, series, quantiles or output times');
   return R;
 }
 

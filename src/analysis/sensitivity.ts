@@ -4,9 +4,10 @@
 // gsa/morris.ts). The response is a response metric of the result (e.g. tumorAUC, nadir, final) or a series
 // (state or output) at a time.
 import { z } from 'zod';
+import { userKey, ownValue, assertNoReservedKeys } from '../keys.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
-import { prepareScenario, simulate, solvePrepared, initialState, buildResult, metricsGrid } from '../simulate.ts';
+import { prepareScenario, simulate, solvePrepared, initialState, buildResult, metricsGrid, checkSimulationBudget } from '../simulate.ts';
 import { normalQuantile } from '../numerics/linalg.ts';
 import { sobolIndices } from './gsa/sobol.ts';
 import { morrisIndices } from './gsa/morris.ts';
@@ -43,11 +44,11 @@ export function fromUnit(r: ParameterRange, u: number): number {
 export const SensitivityRequest = Scenario.extend({
   sensitivity: z.strictObject({
     /** Parameters to perturb (default: every parameter with a non-zero value, at most 100). */
-    parameters: z.array(z.string().max(64)).min(1).max(SENSITIVITY_LIMITS.parameters).optional(),
+    parameters: z.array(userKey.max(64)).min(1).max(SENSITIVITY_LIMITS.parameters).optional(),
     /** The response: a numeric response metric, or a series at a time (default: the last output time). */
     response: z.union([
-      z.strictObject({ metric: z.string().max(64) }),
-      z.strictObject({ series: z.string().max(64), time: z.number().refine(Number.isFinite, 'time must be finite').optional() }),
+      z.strictObject({ metric: userKey.max(64) }),
+      z.strictObject({ series: userKey.max(64), time: z.number().refine(Number.isFinite, 'time must be finite').optional() }),
     ]).default({ metric: 'tumorAUC' }),
     /** Relative perturbation h (local). */
     step: z.number().gt(0).lt(0.5).default(0.01),
@@ -102,11 +103,13 @@ export interface GlobalSensitivityResult {
 
 export function sensitivity(input: unknown, progress?: (done: number, total: number) => void): SensitivityResult | GlobalSensitivityResult {
   const started = performance.now();
+  assertNoReservedKeys(input);
   const parsed = SensitivityRequest.safeParse(input);
   if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
   if (parsed.data.sensitivity.method !== 'local') return globalSensitivity(parsed.data, started, progress);
   const { sensitivity: opts, ...scenario } = parsed.data;
   const prep = prepareScenario(scenario);
+  checkSimulationBudget(prep);
   const model = prep.model;
   const names = opts.parameters ?? model.paramNames.filter((n) => prep.params[model.paramIndex.get(n)!] !== 0).slice(0, SENSITIVITY_LIMITS.parameters);
   names.forEach((n, k) => {
@@ -117,11 +120,11 @@ export function sensitivity(input: unknown, progress?: (done: number, total: num
   const label = 'metric' in r ? r.metric : `${r.series} at t = ${r.time ?? prep.times[prep.times.length - 1]}`;
   const responseOf = (result: ReturnType<typeof simulate>): number => {
     if ('metric' in r) {
-      const v = result.metrics[r.metric];
+      const v = ownValue(result.metrics, r.metric);
       if (typeof v !== 'number') throw new InputError(`'${r.metric}' is not a numeric response metric of this result (have: ${Object.keys(result.metrics).filter((k) => typeof result.metrics[k] === 'number').join(', ')})`, ['sensitivity', 'response', 'metric']);
       return v;
     }
-    const col = result.outputs[r.series] ?? result.states[r.series];
+    const col = ownValue(result.outputs, r.series) ?? ownValue(result.states, r.series);
     if (!col) throw new InputError(`'${r.series}' is neither a state nor an output`, ['sensitivity', 'response', 'series']);
     const t = r.time ?? result.times[result.times.length - 1];
     const k = result.times.indexOf(t);

@@ -57,6 +57,10 @@ function administration(d: Dose, k: number, at: number, index: number, entry: nu
   if (!(Number.isFinite(F) && F >= 0)) issues.push({ path: [...path, 'bioavailability'], message: `bioavailability is ${F} at t = ${at} (must be finite and >= 0)` });
   if (!(Number.isFinite(lag) && lag >= 0)) issues.push({ path: [...path, 'lag'], message: `lag is ${lag} at t = ${at} (must be finite and >= 0)` });
   const amount = base * F;
+  if (!Number.isFinite(amount)) {
+    issues.push({ path: [...path, d.amount !== undefined ? 'amount' : d.amountPerKg !== undefined ? 'amountPerKg' : 'amountPerM2'], message: `the amount given is not finite (${amount})` });
+    return null;
+  }
   const rec: DoseRecord = { target: d.target, index, time: at + lag, scheduled: at, amount, entry, ...(d.label ? { label: d.label } : {}) };
   const fromModel = (what: 'rate' | 'duration') => {
     const f = mods?.[what];
@@ -74,6 +78,10 @@ function administration(d: Dose, k: number, at: number, index: number, entry: nu
     const R = d.rate === 'model' ? fromModel('rate') : d.rate;
     if (base === 0 && d.steadyState) rec.rate = R * F; // constant infusion at steady state
     else rec.duration = amount / R;
+  }
+  if (rec.duration !== undefined && !Number.isFinite(amount / rec.duration)) {
+    issues.push({ path: [...path, d.rate !== undefined ? 'rate' : 'duration'], message: 'amount / duration is not a finite infusion rate' });
+    return null;
   }
   if (k === 0 && d.steadyState) {
     rec.steadyState = d.steadyState === 2 ? 2 : 1;
@@ -98,6 +106,12 @@ export function expandDoses(doses: Dose[], model: CompiledModel, ctx: DoseContex
     }
     if (out.length + d.count > LIMITS.doseEvents) {
       issues.push({ path: [...pathOf(i), 'count'], message: `too many administrations in total (at most ${LIMITS.doseEvents})` });
+      return;
+    }
+    // Every administration (and infusion end) within |t| <= LIMITS.maxTime, like the output times.
+    const last = d.start + (d.count - 1) * (d.every ?? 0) + (typeof d.duration === 'number' ? d.duration : 0);
+    if (!(Math.abs(last) <= LIMITS.maxTime)) {
+      issues.push({ path: [...pathOf(i), d.count > 1 ? 'every' : 'duration'], message: `the last administration ends at t = ${last}, out of range (|t| <= ${LIMITS.maxTime})` });
       return;
     }
     for (let k = 0; k < d.count; k++) {

@@ -260,7 +260,7 @@ export async function runSync(pool: WorkerPool, kindName: string, rawRequest: un
     request = parsed.data;
     chunks = kind.split(request, 'sync');
   } catch (e) {
-    if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues } };
+    if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
     throw e;
   }
   const replies = await Promise.all(chunks.map((chunk) => pool.run({ type: 'chunk', kind: kind.kind, request, chunk }, { cls: 'sync-heavy', deadline, signal })));

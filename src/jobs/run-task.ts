@@ -55,7 +55,7 @@ async function run(task: Task, ctx: ChunkContext): Promise<Reply> {
 }
 
 export function errorReply(e: unknown): { ok: false; error: JobError } {
-  if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues } };
+  if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
   if (e instanceof SolveError) {
     return { ok: false, error: { type: 'solve', message: e.message, reason: e.reason, timeReached: Number.isFinite(e.timeReached) ? e.timeReached : null } };
   }

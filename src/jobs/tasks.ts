@@ -17,7 +17,7 @@ export interface SpinTask { type: 'spin'; ms: number }
 export type Task = SimulateTask | ChunkTask | MergeTask | SpinTask;
 
 export type JobError =
-  | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[] }
+  | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[]; total?: number }
   | { type: 'solve'; message: string; reason: string; timeReached: number | null }
   | { type: 'resources'; message: string }
   | { type: 'busy'; message: string }

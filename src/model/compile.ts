@@ -5,7 +5,8 @@ import { roleIssues } from './roles.ts';
 import { checkModelUnits, unitSyntaxIssues, unitsFullyDeclared } from './units.ts';
 import type { MathNode } from 'mathjs';
 import { ModelSpec, type ModelSpecInput, MODEL_LIMITS, NAME_RE, MAX_NAME_LENGTH, NON_NEGATIVE_UNITS } from './schema.ts';
-import { InputError, fromZodIssues, type Issue } from '../errors.ts';
+import { InputError, fromZodIssues, MAX_ISSUES, type Issue } from '../errors.ts';
+import { findReservedKeys, isReservedKey, reservedKeyMessage, ownValue } from '../keys.ts';
 import {
   parseExpression, emit, partialDerivative, readsOnly, ExpressionError, RESERVED_NAMES,
   RUNTIME_HELPER_NAMES, RUNTIME_HELPER_VALUES, type ParsedExpression, parseClockSymbol, type DoseClockKind,
@@ -87,6 +88,9 @@ function makeFunction<T>(args: string[], body: string): T {
 
 /** Validate a model file (zod shape + names + references) and compile it. Throws InputError with paths. */
 export function compileModel(input: unknown): CompiledModel {
+  // `__proto__` never reaches the schema's key checks (records drop it): look for it in the raw input.
+  const reserved = findReservedKeys(input);
+  if (reserved.length) throw new InputError(reserved);
   const parsed = ModelSpec.safeParse(input);
   if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
   const spec = parsed.data;
@@ -116,6 +120,8 @@ export function compileModel(input: unknown): CompiledModel {
   const declare = (field: string, name: string) => {
     if (!NAME_RE.test(name) || name.length > MAX_NAME_LENGTH) {
       issues.push({ path: [field, name], message: `'${name}' is not a valid name (letters, digits, _; not starting with a digit; at most ${MAX_NAME_LENGTH})` });
+    } else if (isReservedKey(name)) {
+      issues.push({ path: [field, name], message: reservedKeyMessage(name) });
     } else if (RESERVED_NAMES.has(name)) {
       issues.push({ path: [field, name], message: `'${name}' is reserved by the expression language` });
     } else if (kindOf.has(name)) {
@@ -128,9 +134,9 @@ export function compileModel(input: unknown): CompiledModel {
   outputNames.forEach((n) => declare('outputs', n));
   covariateNames.forEach((n) => declare('covariates', n));
 
-  for (const s of stateNames) if (!(s in spec.odes)) issues.push({ path: ['odes'], message: `state '${s}' has no ODE` });
+  for (const s of stateNames) if (!Object.hasOwn(spec.odes, s)) issues.push({ path: ['odes'], message: `state '${s}' has no ODE` });
   for (const s of Object.keys(spec.odes)) {
-    if (!(s in spec.states)) issues.push({ path: ['odes', s], message: `ODE for unknown state '${s}'` });
+    if (!Object.hasOwn(spec.states, s)) issues.push({ path: ['odes', s], message: `ODE for unknown state '${s}'` });
   }
   for (const s of Object.keys(spec.dosing)) {
     if (!Object.hasOwn(spec.states, s)) issues.push({ path: ['dosing', s], message: `dose modifiers for unknown state '${s}' (states: ${stateNames.join(', ')})` });
@@ -161,7 +167,7 @@ export function compileModel(input: unknown): CompiledModel {
     }
   };
   const assignParsed = assignNames.map((n) => parseAt(['assignments', n], spec.assignments[n]));
-  const odeParsed = stateNames.map((n) => parseAt(['odes', n], spec.odes[n] ?? '0'));
+  const odeParsed = stateNames.map((n) => parseAt(['odes', n], ownValue(spec.odes, n) ?? '0'));
   const outputSource = (n: string) => {
     const o = spec.outputs[n];
     return typeof o === 'string' ? o : o.expr;
@@ -181,29 +187,30 @@ export function compileModel(input: unknown): CompiledModel {
   }));
   if (issues.length) throw new InputError(issues);
 
-  // Assignment order: only earlier assignments may be used; name cycles as such.
+  // Assignment order: only earlier assignments may be used; name cycles as such. One pass over the
+  // dependency graph (strongly connected components) tells a cycle from a mere forward reference, so the
+  // check is linear in the number of references however they are arranged.
   const assignDeps = assignParsed.map((pe) => [...pe!.symbols].filter((s) => assignIndex.has(s)));
-  const reaches = (from: number, to: number, seen = new Set<number>()): boolean => {
-    if (from === to) return true;
-    if (seen.has(from)) return false;
-    seen.add(from);
-    return assignDeps[from].some((d) => reaches(assignIndex.get(d)!, to, seen));
-  };
+  const component = stronglyConnected(assignDeps.map((ds) => ds.map((d) => assignIndex.get(d)!)));
+  let problems = 0;
   assignNames.forEach((name, k) => {
     for (const d of assignDeps[k]) {
       const m = assignIndex.get(d)!;
+      if (m < k) continue;
+      problems++;
+      if (issues.length >= MAX_ISSUES) continue;
       if (m === k) issues.push({ path: ['assignments', name], message: `'${name}' refers to itself (cyclic assignment)` });
-      else if (m > k) {
+      else {
         issues.push({
           path: ['assignments', name],
-          message: reaches(m, k)
+          message: component[m] === component[k]
             ? `cyclic assignments: '${name}' and '${d}' depend on each other`
             : `'${name}' uses '${d}', which is assigned later (assignments are evaluated in order; move '${d}' up)`,
         });
       }
     }
   });
-  if (issues.length) throw new InputError(issues);
+  if (issues.length) throw new InputError(issues, [], problems);
 
   // Dose clocks (tfd(X), tld(X)): hidden slots after the parameters, `Infinity` until X's dose (clock 0).
   const clockSlots = new Map<string, DoseClock>();
@@ -408,6 +415,57 @@ export function compileModel(input: unknown): CompiledModel {
       },
     },
   };
+}
+
+/**
+ * Strongly connected components of a graph given as adjacency lists (Tarjan's algorithm, iterative so that
+ * a long chain cannot overflow the stack): component[v] is the same for v and w exactly when each reaches
+ * the other. O(vertices + edges).
+ */
+export function stronglyConnected(adj: readonly (readonly number[])[]): Int32Array {
+  const n = adj.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const component = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  let next = 0;
+  let components = 0;
+  const work: [number, number][] = [];
+  for (let root = 0; root < n; root++) {
+    if (index[root] >= 0) continue;
+    work.push([root, 0]);
+    while (work.length) {
+      const frame = work[work.length - 1];
+      const v = frame[0];
+      if (frame[1] === 0 && index[v] < 0) {
+        index[v] = low[v] = next++;
+        stack.push(v);
+        onStack[v] = 1;
+      }
+      if (frame[1] < adj[v].length) {
+        const w = adj[v][frame[1]++];
+        if (index[w] < 0) work.push([w, 0]);
+        else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
+        continue;
+      }
+      work.pop();
+      if (work.length) {
+        const parent = work[work.length - 1][0];
+        low[parent] = Math.min(low[parent], low[v]);
+      }
+      if (low[v] === index[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          component[w] = components;
+        } while (w !== v);
+        components++;
+      }
+    }
+  }
+  return component;
 }
 
 /**

@@ -56,15 +56,38 @@ export function getModel(id: string, path: Path = ['model']): CompiledModel {
   return m;
 }
 
-const inlineCache = new Map<string, CompiledModel>();
-const INLINE_CACHE_SIZE = 64;
+/**
+ * Inline models compiled recently, bounded by estimated bytes rather than count: one 900 KB inline model
+ * holds ~40 MB (its text, parsed expressions kept for lazy Jacobians, generated code), the library's
+ * immunotherapy model ~0.25 MB. The estimate, 32 bytes per character of model text plus generated source,
+ * was measured (heap growth per compiled model: 29 bytes/char for a 1,000-assignment model, 7 for the
+ * immunotherapy model), so it errs on the large side. Least recently used entries go first.
+ */
+export const INLINE_CACHE_BYTES = 64 * 1024 * 1024;
+const BYTES_PER_CHAR = 32;
+const inlineCache = new Map<string, { model: CompiledModel; bytes: number }>();
+let inlineCacheBytes = 0;
+
+/** Estimated bytes a compiled inline model holds (see INLINE_CACHE_BYTES). */
+export function compiledModelBytes(key: string, m: CompiledModel): number {
+  return BYTES_PER_CHAR * (key.length + m.source.rhs.length + m.source.boundRhs.length + m.source.outputs.length);
+}
+
+/** Entries and estimated bytes of the inline-model cache (tests, diagnostics). */
+export function inlineCacheStats(): { entries: number; bytes: number } {
+  return { entries: inlineCache.size, bytes: inlineCacheBytes };
+}
 
 /** An id or an inline model object → compiled model; errors carry paths under `path`. */
 export function resolveModel(ref: string | Record<string, unknown>, path: Path = ['model']): CompiledModel {
   if (typeof ref === 'string') return getModel(ref, path);
   const key = JSON.stringify(ref);
   const hit = inlineCache.get(key);
-  if (hit) return hit;
+  if (hit) {
+    inlineCache.delete(key); // most recently used last
+    inlineCache.set(key, hit);
+    return hit.model;
+  }
   let m: CompiledModel;
   try {
     m = compileModel(ref);
@@ -72,7 +95,14 @@ export function resolveModel(ref: string | Record<string, unknown>, path: Path =
     if (e instanceof InputError) throw e.prefixed(path);
     throw e;
   }
-  if (inlineCache.size >= INLINE_CACHE_SIZE) inlineCache.delete(inlineCache.keys().next().value as string);
-  inlineCache.set(key, m);
+  const bytes = compiledModelBytes(key, m);
+  if (bytes > INLINE_CACHE_BYTES) return m; // larger than the whole cache: compiled for this request only
+  while (inlineCacheBytes + bytes > INLINE_CACHE_BYTES) {
+    const [oldKey, old] = inlineCache.entries().next().value!;
+    inlineCache.delete(oldKey);
+    inlineCacheBytes -= old.bytes;
+  }
+  inlineCache.set(key, { model: m, bytes });
+  inlineCacheBytes += bytes;
   return m;
 }

@@ -2,8 +2,12 @@
 // its validation messages and its OpenAPI description. Cross-references between names (an ODE for
 // an unknown state, an unknown name in an expression, ...) are checked in `validate.ts` after parsing.
 import { z } from 'zod';
+import { userRecord } from '../keys.ts';
 
-/** Names usable in expressions: identifiers, not reserved words of the expression language. */
+/**
+ * Names usable in expressions: identifiers, not reserved words of the expression language. Every name
+ * the user chooses (records below) also refuses the names of built-in object members (src/keys.ts).
+ */
 export const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_NAME_LENGTH = 64;
 export const MAX_EXPRESSION_LENGTH = 4000;
@@ -62,7 +66,7 @@ export const EventSpec = z.strictObject({
   /** A comparison, e.g. "T < 1": the event fires when it turns true. */
   when: expression,
   /** New values for states (numbers or expressions evaluated just before the change). */
-  set: z.record(z.string(), z.union([finite('event value'), expression])),
+  set: userRecord(z.union([finite('event value'), expression])),
   description: text.optional(),
 });
 
@@ -127,23 +131,23 @@ export const ModelSpec = z.strictObject({
   reference: z.union([text, z.array(text).max(50)]).optional(),
   timeUnit: z.enum(TIME_UNITS, { error: `timeUnit must be one of ${TIME_UNITS.join(', ')}` }).default('day'),
   roles: RolesSpec.optional(),
-  parameters: z.record(z.string(), ParameterSpec).default({}),
-  states: z.record(z.string(), StateSpec),
-  assignments: z.record(z.string(), expression).default({}),
-  odes: z.record(z.string(), expression),
-  outputs: z.record(z.string(), OutputSpec).default({}),
+  parameters: userRecord(ParameterSpec).default({}),
+  states: userRecord(StateSpec),
+  assignments: userRecord(expression).default({}),
+  odes: userRecord(expression),
+  outputs: userRecord(OutputSpec).default({}),
   events: z.array(EventSpec).max(MODEL_LIMITS.events).default([]),
   /** Subject covariates (e.g. WT, BSA): named, with a default and a unit; set by a scenario, an arm or a dataset row. */
-  covariates: z.record(z.string(), CovariateSpec).default({}),
+  covariates: userRecord(CovariateSpec).default({}),
   /** Dose modifiers per dosed state (bioavailability, lag, rate, duration). */
-  dosing: z.record(z.string(), DoseModifierSpec).default({}),
+  dosing: userRecord(DoseModifierSpec).default({}),
   /** Free-form notes: assumptions, encoding issues, what the model leaves out and why. */
   notes: z.union([text, z.array(text).max(100)]).optional(),
   /** Named sets of parameter values (e.g. "hot", "cold" tumor). */
-  presets: z.record(z.string(), z.strictObject({
+  presets: userRecord(z.strictObject({
     description: text.optional(),
-    parameters: z.record(z.string(), finite('preset value')).default({}),
-    initial: z.record(z.string(), finite('preset initial value')).default({}),
+    parameters: userRecord(finite('preset value')).default({}),
+    initial: userRecord(finite('preset initial value')).default({}),
   })).optional(),
 });
 

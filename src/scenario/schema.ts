@@ -1,6 +1,7 @@
 // A scenario (DESIGN Contract 2) and a result (Contract 3) as zod schemas: what the CLI reads, what
 // POST /api/simulate validates, and what the OpenAPI document describes. Limits are explicit here.
 import { z } from 'zod';
+import { userRecord, userKey } from '../keys.ts';
 
 export const LIMITS = {
   /** Output rows per simulation (and per arm). */
@@ -15,8 +16,13 @@ export const LIMITS = {
   timeBudgetMs: 20_000,
   /** Arms in one comparison. */
   arms: 12,
-  /** Largest |time| accepted. */
-  maxTime: 1e15,
+  /**
+   * Largest |time| accepted: 1e11 covers the longest standard stiff benchmark (Robertson's problem to
+   * t = 1e11 in the Test Set for IVP Solvers, Mazzia & Magherini) and any pharmacological span, while a
+   * double near 1e11 still resolves 1.5e-5, so dose and output times remain distinct instants. Near 1e15
+   * the spacing of doubles is 0.125: a time grid or a dose schedule would silently collapse.
+   */
+  maxTime: 1e11,
 };
 
 const num = (what: string) =>
@@ -85,7 +91,7 @@ export const SolverOptions = z.strictObject({
    */
   atol: z.union([
     num('atol').refine((v) => v > 0 && v <= 1e6, 'atol must be in (0, 1e6]'),
-    z.record(z.string(), num('atol').refine((v) => v > 0 && v <= 1e6, 'atol must be in (0, 1e6]')),
+    userRecord(num('atol').refine((v) => v > 0 && v <= 1e6, 'atol must be in (0, 1e6]')),
   ]).optional(),
   maxSteps: z.number().int().min(1).max(LIMITS.maxSteps).default(500_000),
   maxStep: num('maxStep').refine((v) => v > 0, 'maxStep must be > 0').optional(),
@@ -95,7 +101,7 @@ export const SolverOptions = z.strictObject({
 /** The model field: an id from models/ or an inline model (validated by the model compiler). */
 export const ModelRef = z.union([z.string().min(1).max(100), z.record(z.string(), z.unknown())]);
 
-export const ParameterValues = z.record(z.string(), num('parameter value'));
+export const ParameterValues = userRecord(num('parameter value'));
 
 /** Covariate values by name (the model's `covariates`). */
 export const CovariateValues = z.record(z.string(), num('covariate value'));
@@ -122,9 +128,9 @@ export const DatasetRow = z.record(z.string(), z.union([z.number(), z.string().m
 export const Scenario = z.strictObject({
   model: ModelRef,
   parameters: ParameterValues.default({}),
-  initial: z.record(z.string(), num('initial value')).default({}),
+  initial: userRecord(num('initial value')).default({}),
   /** A named parameter preset of the model (e.g. "hot-tumor"). */
-  preset: z.string().max(100).optional(),
+  preset: userKey.max(100).optional(),
   times: TimeGrid,
   doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).default([]),
   /** Names of therapy presets (approved regimens), expanded into doses; they add to `doses`. */
@@ -149,7 +155,7 @@ export const Scenario = z.strictObject({
   /** Compute response metrics (default true). */
   metrics: z.boolean().default(true),
   /** Report only these states and outputs (default: all). */
-  select: z.array(z.string().max(64)).max(500).optional(),
+  select: z.array(userKey.max(64)).max(500).optional(),
 });
 
 export type Dose = z.infer<typeof Dose>;

@@ -1,6 +1,8 @@
 // fit(): a fit request (Contract 4) → estimates with standard errors and 95 % intervals, the stopping
 // report, information criteria, residuals and fitted curves. See problem.ts for the likelihood and
 // lm.ts for the optimizer.
+import { assertNoReservedKeys } from '../../keys.ts';
+import { checkBudget, BYTES_PER_OUTPUT_VALUE, BYTES_PER_TYPED_VALUE } from '../../limits.ts';
 import { FitRequest, type FitResult, type FitEstimate, type FitResidual } from './schema.ts';
 import { validateRows } from './data.ts';
 import { buildProblem, evaluate, natural, working, PredictionError, subjectParams, DEFAULT_SUBJECT, type Problem, type Evaluation } from './problem.ts';
@@ -15,6 +17,7 @@ import { nelderMead } from '../../numerics/nelder-mead.ts';
 const CHI2_95_1 = 3.841458820694124;
 
 export function parseFitRequest(input: unknown): FitRequest {
+  assertNoReservedKeys(input);
   const r = FitRequest.safeParse(input);
   if (!r.success) throw new InputError(fromZodIssues(r.error.issues));
   return r.data;
@@ -103,11 +106,30 @@ function runLm(pb: Problem, x0: Float64Array, lower = pb.lower, upper = pb.upper
 
 const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
+/**
+ * The output and memory budget of a fit (src/limits.ts), before any solve: the fitted curves (per subject,
+ * fitted.points times x its observables + time) and one residual row (7 numbers) per observation.
+ */
+function checkFitBudget(pb: Problem, points: number, nRows: number): void {
+  let values = nRows * 7;
+  let typed = 0;
+  for (const s of pb.subjects) {
+    values += points * (new Set(s.rows.map((r) => r.state * 1000 + r.output)).size + 1);
+    typed += points * s.prep.model.stateNames.length;
+  }
+  checkBudget({
+    values,
+    bytes: typed * BYTES_PER_TYPED_VALUE + values * BYTES_PER_OUTPUT_VALUE,
+    detail: `${pb.subjects.length} subjects x ${points} fitted points (and ${nRows} residuals)`,
+  }, ['fitted', 'points'], 'use fewer fitted points');
+}
+
 export function fit(input: unknown): FitResult {
   const started = performance.now();
   const req = parseFitRequest(input);
   const rows = validateRows(req.data as unknown[] | string);
   const pb = buildProblem(req, rows);
+  checkFitBudget(pb, req.fitted.points, rows.length);
   const m = pb.theta.length;
   const n = rows.length;
 

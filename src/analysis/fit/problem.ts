@@ -79,7 +79,7 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
   const seen = new Set<string>();
   rows.forEach((r, i) => {
     const id = r.subject ?? DEFAULT_SUBJECT;
-    if (r.subject !== undefined && !(r.subject in req.subjects) && Object.keys(req.subjects).length > 0) {
+    if (r.subject !== undefined && !Object.hasOwn(req.subjects, r.subject) && Object.keys(req.subjects).length > 0) {
       issues.push({ path: ['data', i, 'subject'], message: `unknown subject '${r.subject}' (subjects: ${Object.keys(req.subjects).join(', ')})` });
     }
     if (!seen.has(id)) {
@@ -94,7 +94,7 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     therapies: req.therapies, weight: req.weight, solver: req.solver, metrics: false,
   };
   const scenarioOf = (id: string, times: number[]) => {
-    const s = req.subjects[id];
+    const s = Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined;
     return {
       ...base,
       parameters: { ...base.parameters, ...(s?.parameters ?? {}) },
@@ -120,10 +120,10 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
   for (const id of subjectIds) {
     const idx = byId.get(id)!;
     const times = [...new Set(idx.map((i) => rows[i].time))].sort((a, b) => a - b);
-    const path = id === DEFAULT_SUBJECT || !(id in req.subjects) ? [] : ['subjects', id];
-    const pre = req.subjects[id]?.preDoseTimes;
+    const path = id === DEFAULT_SUBJECT || !Object.hasOwn(req.subjects, id) ? [] : ['subjects', id];
+    const pre = (Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined)?.preDoseTimes;
     const prep = prepareScenario(scenarioOf(id, times), path, {
-      resets: req.subjects[id]?.resets, preDose: pre ? Uint8Array.from(times, (t) => (pre.includes(t) ? 1 : 0)) : undefined,
+      resets: (Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined)?.resets, preDose: pre ? Uint8Array.from(times, (t) => (pre.includes(t) ? 1 : 0)) : undefined,
     });
     model = prep.model;
     const tIndex = new Map(times.map((t, k) => [t, k]));

@@ -2,6 +2,7 @@
 // validates. The scenario fields (model, parameters, initial, doses, therapies, weight, preset, solver)
 // mean what they mean in Contract 2; `data` replaces the output times.
 import { z } from 'zod';
+import { userRecord, userKey } from '../../keys.ts';
 import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS, CovariateValues, DatasetRow } from '../../scenario/schema.ts';
 
 export const FIT_LIMITS = {
@@ -32,21 +33,21 @@ export const EstimateSpec = z.strictObject({
 
 export const DataRow = z.strictObject({
   time: num('time').refine((v) => v >= 0, 'time must be >= 0').refine((v) => v <= LIMITS.maxTime, `time must be <= ${LIMITS.maxTime}`),
-  observable: z.string({ error: 'observable must be a name' }).min(1, 'observable is empty').max(64),
+  observable: z.string({ error: 'observable must be a name' }).min(1, 'observable is empty').max(64).pipe(userKey),
   value: num('value'),
-  subject: z.union([z.string().min(1).max(100), z.number().transform(String)]).optional(),
+  subject: z.union([z.string().min(1).max(100).pipe(userKey), z.number().transform(String)]).optional(),
   /** Weight of the observation: its variance is divided by it (default 1). */
   weight: num('weight').refine((v) => v > 0, 'weight must be > 0').optional(),
 });
 
 export const SubjectSpec = z.strictObject({
   parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), num('initial value')).optional(),
+  initial: userRecord(num('initial value')).optional(),
   /** The subject's doses; when given they replace the request's `doses`. */
   doses: z.array(Dose).max(LIMITS.doses).optional(),
   therapies: z.array(z.string().max(100)).max(50).optional(),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
-  preset: z.string().max(100).optional(),
+  preset: userKey.max(100).optional(),
   /** Covariate values (the model's `covariates`) and their changes over time (last observation carried forward). */
   covariates: CovariateValues.optional(),
   covariateChanges: z.array(z.strictObject({ time: num('time'), values: CovariateValues })).max(LIMITS.doses).optional(),
@@ -70,8 +71,8 @@ export const ErrorModel = z.strictObject({
 export const FitRequestFields = z.strictObject({
   model: ModelRef,
   parameters: ParameterValues.default({}),
-  initial: z.record(z.string(), num('initial value')).default({}),
-  preset: z.string().max(100).optional(),
+  initial: userRecord(num('initial value')).default({}),
+  preset: userKey.max(100).optional(),
   doses: z.array(Dose).max(LIMITS.doses).default([]),
   therapies: z.array(z.string().max(100)).max(50).default([]),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
@@ -80,11 +81,11 @@ export const FitRequestFields = z.strictObject({
   /** A NONMEM-style dataset (docs/datasets.md) instead of `data`: subjects from ID, observations, doses and covariates from its records. */
   dataset: z.union([z.string().max(20_000_000), z.array(DatasetRow).max(200_000)]).optional(),
   /** What an observation record measures when its CMT names a state (an output, or per CMT). */
-  observe: z.union([z.string().max(64), z.record(z.string(), z.string().max(64))]).optional(),
+  observe: z.union([z.string().max(64), userRecord(z.string().max(64))]).optional(),
   /** Covariate values shared by every subject (a subject's own values win). */
   covariates: CovariateValues.default({}),
-  subjects: z.record(z.string(), SubjectSpec).default({}),
-  estimate: z.record(z.string(), EstimateSpec),
+  subjects: userRecord(SubjectSpec).default({}),
+  estimate: userRecord(EstimateSpec),
   error: ErrorModel.default({ model: 'additive', transform: 'none' }),
   solver: SolverOptions.default({ method: 'auto', rtol: 1e-8, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
   /** Jacobian of the residuals: forward sensitivity equations (default) or finite differences of solutions. */
@@ -96,7 +97,7 @@ export const FitRequestFields = z.strictObject({
     gtol: num('gtol').refine((v) => v >= 0 && v < 1, 'gtol must be in [0, 1)').default(1e-10),
   }).default({ ftol: 1e-10, xtol: 1e-10, gtol: 1e-10 }),
   /** Parameters (names from `estimate`) whose 95 % interval is also computed by profile likelihood. */
-  profile: z.array(z.string()).max(FIT_LIMITS.estimated).default([]),
+  profile: z.array(userKey).max(FIT_LIMITS.estimated).default([]),
   /** Extra starts from a seeded Latin hypercube over the bounds (the given initial values are start 1). */
   multistart: z.strictObject({
     count: z.number().int().min(1).max(FIT_LIMITS.multistart).default(1),

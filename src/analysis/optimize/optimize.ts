@@ -3,6 +3,7 @@
 // continuous choices on a Latin hypercube), then Nelder-Mead refinement of the continuous choices of the
 // best candidates inside their bounds (constraint violations penalized). Every simulation is a full
 // simulate() of the scenario with the candidate's doses, so metrics mean what they mean elsewhere.
+import { ownValue, assertNoReservedKeys } from '../../keys.ts';
 import { OptimizeRequest, type Choice, type DrugChoice } from './schema.ts';
 import { simulate } from '../../simulate.ts';
 import { InputError, SolveError, fromZodIssues, type Issue } from '../../errors.ts';
@@ -10,6 +11,7 @@ import type { Dose, SimulationResult } from '../../scenario/schema.ts';
 import { mulberry32 } from '../../numerics/random.ts';
 import { latinHypercube } from '../../numerics/sampling.ts';
 import { resolveModel } from '../../model/library.ts';
+import { checkBudget, gridPoints, modelColumns, simulationCost } from '../../limits.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
 
 export { nelderMead };
@@ -61,6 +63,7 @@ export interface OptimizeResult {
 }
 
 export function parseOptimizeRequest(input: unknown): OptimizeRequest {
+  assertNoReservedKeys(input);
   const r = OptimizeRequest.safeParse(input);
   if (!r.success) throw new InputError(fromZodIssues(r.error.issues));
   return r.data;
@@ -96,6 +99,8 @@ function variableOf(c: Choice | undefined, drug: number, field: Field, path: (st
 export function optimizeSchedule(input: unknown): OptimizeResult {
   const started = performance.now();
   const req = parseOptimizeRequest(input);
+  // The best schedule's curves are reported: the budget of one simulation of the horizon (src/limits.ts).
+  checkBudget(simulationCost(gridPoints({ start: 0, end: req.horizon, step: req.step ?? req.horizon / 500 }), modelColumns(req.model)), ['step'], 'use a larger step');
   const issues: Issue[] = [];
   const H = req.horizon;
   const drugNames = req.drugs.map((d, i) => d.name ?? d.target ?? `drug${i + 1}`);
@@ -189,16 +194,16 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
       const cum = ds.reduce((s, x) => s + x.amount, 0);
       totalDoses += ds.length;
       // The drug whose exposure this schedule drives: named, else the model role dosed into the same state.
-      const ex = d.exposure !== undefined ? m.drugs?.[d.exposure] : Object.values(m.drugs ?? {}).find((x) => x.doseTargets.includes(d.target)) ?? m.drugs?.[name];
+      const ex = d.exposure !== undefined ? ownValue(m.drugs, d.exposure) : Object.values(m.drugs ?? {}).find((x) => x.doseTargets.includes(d.target)) ?? ownValue(m.drugs, name);
       exposure[name] = { Cmax: ex?.Cmax ?? 0, AUC: ex?.AUC ?? 0, cumulativeDose: cum, doses: ds.length };
     });
     const over = (key: string, v: number, lim: number) => {
       if (v > lim * (1 + 1e-9) + 1e-12) violations[key] = lim > 0 ? v / lim - 1 : Infinity;
     };
-    for (const [k, lim] of Object.entries(req.constraints.cumulativeDose)) over(`cumulativeDose.${k}`, exposure[k].cumulativeDose, lim);
-    for (const [k, lim] of Object.entries(req.constraints.maxDoses)) over(`maxDoses.${k}`, k === 'total' ? totalDoses : exposure[k].doses, lim);
-    for (const [k, lim] of Object.entries(req.constraints.cmax)) over(`cmax.${k}`, m.drugs?.[k]?.Cmax ?? 0, lim);
-    for (const [k, lim] of Object.entries(req.constraints.auc)) over(`auc.${k}`, m.drugs?.[k]?.AUC ?? 0, lim);
+    for (const [k, lim] of Object.entries(req.constraints.cumulativeDose)) over(`cumulativeDose.${k}`, ownValue(exposure, k)!.cumulativeDose, lim);
+    for (const [k, lim] of Object.entries(req.constraints.maxDoses)) over(`maxDoses.${k}`, k === 'total' ? totalDoses : ownValue(exposure, k)!.doses, lim);
+    for (const [k, lim] of Object.entries(req.constraints.cmax)) over(`cmax.${k}`, ownValue(m.drugs, k)?.Cmax ?? 0, lim);
+    for (const [k, lim] of Object.entries(req.constraints.auc)) over(`auc.${k}`, ownValue(m.drugs, k)?.AUC ?? 0, lim);
     const violation = Object.values(violations).reduce((s, v) => s + v, 0);
     return {
       ev: {

@@ -3,6 +3,7 @@
 // the objective (final tumor, tumor AUC, time to progression or a weighted mix) and the constraints
 // (cumulative dose, Cmax and AUC ceilings, a maximum number of doses).
 import { z } from 'zod';
+import { userRecord, userKey } from '../../keys.ts';
 import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS } from '../../scenario/schema.ts';
 
 const num = (what: string) =>
@@ -18,7 +19,7 @@ export type Choice = z.infer<typeof Choice>;
 
 export const DrugChoice = z.strictObject({
   /** Name used in constraints and the result (default: the target). */
-  name: z.string().min(1).max(64).optional(),
+  name: z.string().min(1).max(64).pipe(userKey).optional(),
   target: z.string().min(1).max(64),
   /** mg (or the target's unit); per kg of `weight` when perKg is true. */
   amount: Choice,
@@ -31,15 +32,15 @@ export const DrugChoice = z.strictObject({
   /** Infusion duration (days); absent: bolus. */
   duration: num('duration').refine((v) => v > 0, 'duration must be > 0').optional(),
   /** Drug name of the metrics (a key of the model's roles.drugs) for Cmax/AUC constraints; default: the drug dosed into `target`. */
-  exposure: z.string().max(64).optional(),
+  exposure: userKey.max(64).optional(),
 });
 export type DrugChoice = z.infer<typeof DrugChoice>;
 
 export const OptimizeRequest = z.strictObject({
   model: ModelRef.default('immunotherapy'),
   parameters: ParameterValues.default({}),
-  initial: z.record(z.string(), num('initial value')).default({}),
-  preset: z.string().max(100).optional(),
+  initial: userRecord(num('initial value')).default({}),
+  preset: userKey.max(100).optional(),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
   solver: SolverOptions.default({ method: 'auto', rtol: 1e-6, maxSteps: 500_000, timeBudgetMs: LIMITS.timeBudgetMs }),
   /** Days simulated from 0; the objective and constraints are evaluated over [0, horizon]. */
@@ -61,13 +62,13 @@ export const OptimizeRequest = z.strictObject({
   }).default({ finalTumor: 1, tumorAUC: 0, timeToProgression: 0 }),
   constraints: z.strictObject({
     /** Per drug name: the largest total amount over the horizon. */
-    cumulativeDose: z.record(z.string(), num('cumulative dose').min(0)).default({}),
+    cumulativeDose: userRecord(num('cumulative dose').min(0)).default({}),
     /** Per drug (metrics name): the largest Cmax. */
-    cmax: z.record(z.string(), num('Cmax').min(0)).default({}),
+    cmax: userRecord(num('Cmax').min(0)).default({}),
     /** Per drug (metrics name): the largest AUC over the horizon. */
-    auc: z.record(z.string(), num('AUC').min(0)).default({}),
+    auc: userRecord(num('AUC').min(0)).default({}),
     /** Per drug name, or `total`: the largest number of administrations within the horizon. */
-    maxDoses: z.record(z.string(), z.number().int().min(0)).default({}),
+    maxDoses: userRecord(z.number().int().min(0)).default({}),
   }).default({ cumulativeDose: {}, cmax: {}, auc: {}, maxDoses: {} }),
   search: z.strictObject({
     seed: z.number().int().default(1),
