@@ -4,7 +4,7 @@
 import express, { type Request, type Response, type NextFunction } from 'express';
 import helmet from 'helmet';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -15,10 +15,10 @@ import { THERAPIES } from '../src/dosing/therapies.ts';
 import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
 import { WorkerPool, PoolBusyError } from './pool.ts';
 import type { Reply, JobError } from './worker-jobs.ts';
+import { PACKAGE_ROOT, VERSION } from '../src/package-info.ts';
 
 const require = createRequire(import.meta.url);
-const VERSION: string = (require('../package.json') as { version: string }).version;
-const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
+const WEB_DIR = path.join(PACKAGE_ROOT, 'web');
 const PLOTLY_FILE = require.resolve('plotly.js-dist-min');
 export const DEFAULT_MODEL = 'immunotherapy';
 

@@ -2,7 +2,8 @@
 // cannot stall the others, and a job still running after its deadline plus a grace period is stopped by
 // terminating its worker (a fresh one replaces it). Workers also have a heap limit: one that runs out of
 // memory dies alone and its request gets 422.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../src/workers/start.ts';
 import type { Job, Reply } from './worker-jobs.ts';
 
 export interface PoolOptions {
@@ -30,7 +31,7 @@ interface Slot {
   current?: { id: number; resolve: (r: Reply) => void; timer: NodeJS.Timeout };
 }
 
-const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+const WORKER_MODULE = new URL('./worker-jobs.ts', import.meta.url);
 
 export class WorkerPool {
   private slots: Slot[] = [];
@@ -47,7 +48,7 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL, {
+    const worker = startWorker(WORKER_MODULE, undefined, {
       resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? 1024 },
       stdout: false,
       stderr: false,

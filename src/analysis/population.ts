@@ -1,19 +1,18 @@
 // Virtual populations: one scenario, many subjects with their own parameter values (and optionally initial
 // values). The scenario is validated and its model compiled once (per worker thread); each subject is then a
 // parameter vector and a solve. Large populations run on a pool of `node:worker_threads` sized to the cores;
-// the workers load this same file (through tsx, so the TypeScript sources need no build step).
+// the workers run this same module (started through src/workers/start.ts).
 //
 // Results: per-subject state trajectories (all subjects or the first k, selected states) and/or summaries
 // (quantiles of chosen states over time), plus per-subject failures and solver counters.
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { type Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { availableParallelism, cpus } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { existsSync } from 'node:fs';
 import type { ScenarioInput } from '../scenario/schema.ts';
 import { prepareScenario, solvePrepared, parameterVector, initialState, type PreparedScenario } from '../simulate.ts';
 import { InputError } from '../errors.ts';
 import { mulberry32, normalSampler } from '../numerics/random.ts';
+import { startWorker } from '../workers/start.ts';
+import { RUNNING_FROM_SOURCE } from '../package-info.ts';
 
 export interface PopulationSubject {
   /** Parameter values of this subject (override the scenario's `parameters`). */
@@ -143,7 +142,7 @@ function solveBlock(P: Prepared, first: number, subjects: PopulationSubject[]): 
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Worker side: this same module, started with workerData.kind === WORKER_KIND
+// Worker side: this same module, started with workerData.data.kind === WORKER_KIND
 // ---------------------------------------------------------------------------------------------------------
 
 const WORKER_KIND = 'immunopd-population';
@@ -154,9 +153,10 @@ type FromWorker =
   | { type: 'init-error'; message: string }
   | { type: 'block'; id: number; out: BlockOutput };
 
-if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kind === WORKER_KIND) {
+const WORKER_DATA = (workerData as { data?: { kind?: string; scenario: ScenarioInput; states?: string[] } } | null)?.data;
+if (!isMainThread && parentPort && WORKER_DATA?.kind === WORKER_KIND) {
   const port = parentPort;
-  const { scenario, states } = workerData as { scenario: ScenarioInput; states?: string[] };
+  const { scenario, states } = WORKER_DATA;
   let P: Prepared | undefined;
   try {
     P = prepare(scenario, states);
@@ -174,25 +174,6 @@ if (!isMainThread && parentPort && (workerData as { kind?: string } | null)?.kin
   });
 }
 
-/**
- * A worker that runs this module. Node 20 does not apply `--import` loaders inside worker threads, so the
- * worker is a tiny ESM bootstrap that registers tsx's loader (resolved to an absolute URL from this package,
- * independent of the current directory) in its own thread and then imports this file.
- */
-function startWorker(data: unknown): Worker {
-  const self = import.meta.url;
-  let pre = '';
-  if (self.endsWith('.ts')) {
-    const require = createRequire(self);
-    const esm = require.resolve('tsx/package.json').replace(/package\.json$/, 'dist/esm/api/index.mjs');
-    // tsx 4 layout; otherwise whatever its "tsx/esm/api" export resolves to (it also exports register)
-    const api = pathToFileURL(existsSync(esm) ? esm : require.resolve('tsx/esm/api')).href;
-    pre = `const { register } = await import(${JSON.stringify(api)}); register();\n`;
-  }
-  const code = `${pre}await import(${JSON.stringify(self)});\n`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), { workerData: data });
-}
-
 export function defaultWorkers(): number {
   try {
     return availableParallelism();
@@ -201,8 +182,8 @@ export function defaultWorkers(): number {
   }
 }
 
-/** Rough cost of starting one worker (tsx + the sources + mathjs), for the default pool decision. */
-const WORKER_STARTUP_MS = 4000;
+/** Rough cost of starting one worker (the compiled modules and mathjs; more from source under tsx), for the default pool decision. */
+const WORKER_STARTUP_MS = RUNNING_FROM_SOURCE ? 4000 : 300;
 /** Subjects solved in this thread to estimate the cost per subject. */
 const PROBE_SUBJECTS = 8;
 
@@ -222,7 +203,7 @@ async function runPool(scenario: ScenarioInput, states: string[] | undefined, su
         reject(e instanceof Error ? e : new Error(String(e)));
       };
       for (let w = 0; w < live; w++) {
-        const worker = startWorker({ kind: WORKER_KIND, scenario, states });
+        const worker = startWorker(new URL(import.meta.url), { kind: WORKER_KIND, scenario, states });
         workers.push(worker);
         const feed = () => {
           if (next < blocks.length) {
