@@ -65,7 +65,7 @@ function startErrorParameters(pb: Problem, x: Float64Array): void {
     if (u.some((v, q) => Math.abs(v - u0[q]) > 4 * Math.LN10)) return 1e300;
     const [a, b] = toAB(u);
     return nll(a, b);
-  }, u0, 200, 1);
+  }, u0, 200, 1, false);
   const [a, b] = toAB(r.x);
   const set = (j: number, v: number) => {
     if (j < 0) return;
