@@ -156,7 +156,7 @@ export function recist(times: readonly number[], d: readonly number[]): RecistMe
   const rank: Record<RecistCategory, number> = { CR: 3, PR: 2, SD: 1, PD: 0 };
   const sdOk = tpd === undefined || tpd - t0 >= SD_MIN_DAYS;
   const best = (confirmed: boolean): RecistCategory => {
-    let b: RecistCategory = pre.length > 0 && sdOk ? 'SD' : tpd === undefined ? 'SD' : 'PD';
+    const b: RecistCategory = pre.length > 0 && sdOk ? 'SD' : tpd === undefined ? 'SD' : 'PD';
     for (const target of ['CR', 'PR'] as const) {
       // A CR is also a PR (diameter below 1 mm is far below 70 % of baseline).
       const meets = (c: RecistCategory) => rank[c] >= rank[target];

@@ -8,7 +8,6 @@ import { levenbergMarquardt, type LmResult } from '../../numerics/lm.ts';
 import { invertInformation, normalQuantile } from '../../numerics/linalg.ts';
 import { solveStates } from './sensitivity.ts';
 import { InputError, SolveError, fromZodIssues } from '../../errors.ts';
-import { mulberry32 } from '../../numerics/random.ts';
 import { latinHypercube } from '../../numerics/sampling.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
 
