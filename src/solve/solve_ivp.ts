@@ -55,13 +55,22 @@ export interface IvpSolution {
   segments: number;
 }
 
-/** Which driver a method name means. `nonstiff` picks odex at tight tolerances, where extrapolation wins. */
-export function pickDriver(method: MethodName, rtol: number): { driver: SegmentDriver; name: string } {
+/** Below this relative tolerance (on every component) `nonstiff` means odex: extrapolation wins there. */
+const ODEX_BELOW_RTOL = 1e-10;
+
+/**
+ * Which driver a method name means. `nonstiff` picks odex when the tightest requested relative tolerance
+ * (over all components, not only the first) is below ODEX_BELOW_RTOL.
+ */
+export function pickDriver(method: MethodName, rtol: ArrayLike<number>): { driver: SegmentDriver; name: string } {
   switch (method) {
     case 'odex':
       return { driver: odexDriver, name: 'odex' };
-    case 'nonstiff':
-      return rtol < 1e-10 ? { driver: odexDriver, name: 'odex' } : { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
+    case 'nonstiff': {
+      let tightest = Infinity;
+      for (let i = 0; i < rtol.length; i++) tightest = Math.min(tightest, rtol[i]);
+      return tightest < ODEX_BELOW_RTOL ? { driver: odexDriver, name: 'odex' } : { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
+    }
     case 'dopri5':
       return { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
     case 'stiff':
@@ -108,7 +117,7 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
   const hasNonNeg = !!nonNeg && nonNeg.some((v) => v === 1);
   const maxSteps = prob.maxSteps ?? 500_000;
   const deadline = prob.deadline ?? Infinity;
-  const { driver, name } = pickDriver(prob.method ?? 'auto', prob.rtol[0]);
+  const { driver, name } = pickDriver(prob.method ?? 'auto', prob.rtol);
   const switches: { t: number; method: string }[] = [];
 
   // Input rates of running infusions, added to the model's right-hand side.
@@ -130,8 +139,11 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
   const checkFinite = driver === odexDriver;
   // Without running infusions the model's own function goes to the method (one call level less).
   const pickRhs = (): Rhs => (guarded ? rhsNonNeg : active.length ? rhsWithRates : baseRhs);
-  // Infusion rates are constant within a segment, so they do not make the problem non-autonomous.
-  const opts: StepperOptions = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep, autonomous: prob.autonomous };
+  // Infusion rates are constant within a segment, so they do not make the problem non-autonomous. Each
+  // segment gets its own options object (the method and step to start with change); this one is never mutated.
+  const baseOpts: Readonly<StepperOptions> = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: nonNeg, maxStep: prob.maxStep, autonomous: prob.autonomous };
+  let startWith: StepperOptions['startWith'];
+  let firstStep: number | undefined;
 
   const clamp = (y: Float64Array) => {
     if (hasNonNeg) for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] < 0) y[i] = 0;
@@ -280,7 +292,7 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
     eventK = -1;
     failure = null;
     lastView = null;
-    const res = driver(pickRhs(), t, y, tb, opts, onStep, Math.max(1, maxSteps - counters.steps));
+    const res = driver(pickRhs(), t, y, tb, { ...baseOpts, startWith, firstStep }, onStep, Math.max(1, maxSteps - counters.steps));
     addCounters(counters, res.counters);
     if (res.switches) {
       for (const sw of res.switches) {
@@ -288,9 +300,9 @@ export function solveIvp(prob: IvpProblem): IvpSolution {
       }
     }
     // The next segment starts with the method in charge now (a stiff problem stays with the stiff method).
-    opts.startWith = res.endMethod === 'rodas' ? 'rodas' : undefined;
+    startWith = res.endMethod === 'rodas' ? 'rodas' : undefined;
     // ... with the step size it would have taken next (error control corrects it if a dose changed much).
-    opts.firstStep = res.nextStep !== undefined && res.nextStep > 0 ? res.nextStep : undefined;
+    firstStep = res.nextStep !== undefined && res.nextStep > 0 ? res.nextStep : undefined;
     if (failure) throw failure;
     if (res.status === 'failed') {
       const reached = res.tReached ?? (lastView as StepView | null)?.t ?? t;
