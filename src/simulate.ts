@@ -163,6 +163,12 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
   return Float64Array.from(out);
 }
 
+/** Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario (also used by the fit's sensitivity solves). */
+export function solverInputs(prep: PreparedScenario): NonNullable<PreparedScenario['cache']> {
+  prep.cache ??= { ...tolerances(prep.model, prep.scenario.solver.rtol, prep.scenario.solver.atol), timeline: doseTimeline(prep.doses) };
+  return prep.cache;
+}
+
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
 export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times) {
   const { model, scenario, t0, doses } = prep;
@@ -180,9 +186,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
       },
     };
   });
-  // Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario.
-  prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(doses) };
-  const { rtol, atol, timeline } = prep.cache;
+  const { rtol, atol, timeline } = solverInputs(prep);
   return solveIvp({
     rhs: model.bindRhs(p),
     jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
