@@ -171,7 +171,7 @@ export function solverInputs(prep: PreparedScenario): NonNullable<PreparedScenar
 
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
 export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times) {
-  const { model, scenario, t0, doses } = prep;
+  const { model, scenario, t0 } = prep;
   const tEnd = times[times.length - 1];
   const p = params;
   const jac = model.jacobian;
