@@ -463,7 +463,7 @@ function table(): string {
 }
 
 function baseline(): string {
-  const out = ['Issue-2 baseline (immunopd, compiled model reused; simulate() also validates and compiles each call):', '', '```'];
+  const out = ['Solves per second (immunopd, compiled model reused; simulate() also validates and compiles each call):', '', '```'];
   for (const [kase, label, make] of [['kp98', 'KP98 1000 days daily', w1Scenario], ['checkpoint', '6-state 18-dose scenario', w2Scenario]] as const) {
     for (const r of rows.filter((x) => x.case === kase && x.tool === 'immunopd' && !x.failed)) {
       out.push(`  ${label.padEnd(26)} ${r.method.padEnd(24)} ${(1000 / r.medianMs).toFixed(0).padStart(7)} solves/s  ${fmtN(r.rhsEvaluations).padStart(7)} RHS evals`);
@@ -498,7 +498,7 @@ async function main() {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (the machine is shared)`;
   console.log(`\n## immunopd bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n`);
   console.log(`Machine: ${machine}. Command: \`npm run bench -- ${argv.join(' ')}\`. immunopd repeats ${repeats}, peers ${peerRepeats} (median).`);
-  console.log('Tolerances as in bench-workloads.md. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
+  console.log('Tolerances as in bench/workloads.ts. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
     'max rel. error = max |y − ref| / |ref| where |ref| ≥ atol; max error / tol = max |y − ref| / (atol + rtol·|ref|) (1 = at the requested tolerance). ' +
     'Ratio = row time / immunopd time (auto, else its fastest working method; W3: the faster immunopd row) on the same workload: > 1 means immunopd is faster. ' +
     'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');

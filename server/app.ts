@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN Contract 5) and the web client's static files. Routes are thin: zod validates the
+// The HTTP API (Contract 5, docs/architecture.md) and the web client's static files. Routes are thin: zod validates the
 // request here, the library does the work in a solver worker (server/pool.ts), errors become
 // 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
 import express, { type Request, type Response, type NextFunction } from 'express';

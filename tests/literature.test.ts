@@ -1,6 +1,6 @@
 // The two literature models of the library against independent high-accuracy solutions (SciPy DOP853 and
 // Radau at rtol 1e-12..1e-13, cross-checked; tests/reference/make_references.py), and the W2 checkpoint
-// scenario with 18 doses. Criterion (issue 2): at rtol 1e-8 / atol 1e-10 every value within 1e-5 relative
+// scenario with 18 doses. Criterion: at rtol 1e-8 / atol 1e-10 every value within 1e-5 relative
 // error, for values above 1e-3 of a cell; smaller ones (the tumor passes through 1e-4 cells and below)
 // within an absolute 1e-6 cell.
 //
