@@ -11,8 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+if (!existsSync(tsc)) {
+  // An install without devDependencies (npm ci --omit=dev) cannot build; the command says so when run.
+  console.warn('immunopd build: typescript is not installed (devDependencies omitted?); dist/ not built');
+  process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
+}
+rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
