@@ -1,4 +1,4 @@
-// The yardstick for "generated code costs nothing" (issue 6): a plain, hand-written Dormand-Prince 5(4)
+// The yardstick for "generated code costs nothing" (the compiled models must cost nothing over hand-written code): a plain, hand-written Dormand-Prince 5(4)
 // with Hairer's dense output and step control, and hand-written right-hand sides for W1 (Kirschner-Panetta)
 // and W2 (checkpoint, 18 doses, restarted at each dose). No model compiler, no orchestrator, no options:
 // what a careful programmer would write for one model. Run in the same process as immunopd's solves.

@@ -9,13 +9,17 @@
 //   npm run bench -- --json out.json   # also write all rows as JSON
 //   npm run bench -- --no-fit          # skip W5 (the fit workload, bench/fit.ts)
 //   npm run bench -- --no-nlme         # skip the population fit (bench/nlme.ts)
+//   npm run bench -- --no-startup      # skip the start-up timings (compiled CLI and worker vs node -e 0)
+// The C Dormand–Prince yardstick (bench/peers/dopri5_bench.c, compiled with cc) runs W2 and W3 always
+// (skipped with a note when cc is missing).
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
-import { simulatePopulation, type PopulationSubject } from '../src/analysis/population.ts';
+import { simulatePopulation as simulatePopulationFromSource, type PopulationSubject } from '../src/analysis/population.ts';
+import { availableParallelism } from 'node:os';
 import { w1Scenario, w2Scenario, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method } from './workloads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -237,12 +241,21 @@ function immunopdBaseline(kase: string): Row | undefined {
   return mine.find((r) => r.method.startsWith('auto')) ?? mine.sort((a, b) => a.medianMs - b.medianMs)[0];
 }
 
+/** dist/src/analysis/population.js (built first), else the source module (notes it). */
+async function importCompiledPopulation(): Promise<{ simulatePopulation: typeof simulatePopulationFromSource }> {
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+  if (build.status === 0) return (await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'analysis', 'population.js')).href)) as { simulatePopulation: typeof simulatePopulationFromSource };
+  notes.push('W3: npm run build failed, the population ran from the TypeScript sources (workers start under tsx)');
+  return { simulatePopulation: simulatePopulationFromSource };
+}
+
 async function runW3() {
   const base = immunopdBaseline('checkpoint');
   const method = (base?.method.split(' ')[0] ?? 'odex') as Method;
   const subjects = w3SubjectList(w3Subjects);
   const ref = loadRef<W3Ref>('w3_reference');
-  // Single-threaded: splitting populations across workers is the job system's (src/jobs).
+  // Single-threaded, from the compiled dist/: splitting populations across workers is the job system's (src/jobs).
+  const { simulatePopulation } = await importCompiledPopulation();
   for (const [label, n] of [['1 thread', Math.min(w3Subjects, quick ? 200 : 1000)]] as const) {
     try {
       const t0 = performance.now();
@@ -318,6 +331,69 @@ function python(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
+/** The C DOPRI5 yardstick on W2 and the full W3 population, on all cores (POSIX threads). */
+function runCDopri5() {
+  const src = path.join(HERE, 'peers', 'dopri5_bench.c');
+  const exe = path.join(HERE, 'peers', 'build', 'dopri5_bench');
+  mkdirSync(path.dirname(exe), { recursive: true });
+  const r = spawnSync('cc', ['-O2', '-o', exe, src, '-lm', '-lpthread'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
+    return;
+  }
+  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', String(w3Subjects), '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(availableParallelism())]);
+}
+
+interface StartupRow { what: string; medianMs: number; limitMs?: number }
+const startupRows: StartupRow[] = [];
+
+/**
+ * Start-up as a user sees it, beside `node -e 0` in the same run: the compiled CLI (`immunopd models`, a
+ * small simulate) and a worker thread until ready (bench/startup-worker.mjs). Builds dist/ first.
+ */
+function runStartup() {
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { encoding: 'utf8' });
+  if (build.status !== 0) {
+    notes.push(`start-up: skipped (npm run build failed: ${build.stderr.split('\n')[0]})`);
+    return;
+  }
+  const bin = path.join(ROOT, 'src', 'cli', 'bin.mjs');
+  const scenarioFile = path.join(os.tmpdir(), `immunopd-bench-${process.pid}.json`);
+  writeFileSync(scenarioFile, JSON.stringify({ model: 'immunotherapy', preset: 'hot', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 360, step: 60 } }));
+  const n = quick ? 3 : 7;
+  const wall = (args: string[]): number => {
+    const ms: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status}: ${String(r.stderr).split('\n')[0]}`);
+      ms.push(performance.now() - t0);
+    }
+    return ms.sort((a, b) => a - b)[n >> 1];
+  };
+  try {
+    startupRows.push({ what: '`node -e 0`', medianMs: wall(['-e', '0']) });
+    startupRows.push({ what: '`immunopd models`', medianMs: wall([bin, 'models']), limitMs: 300 });
+    startupRows.push({ what: '`immunopd simulate` (6 states, 1 therapy, 360 days)', medianMs: wall([bin, 'simulate', scenarioFile]), limitMs: 500 });
+    const ready: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const r = spawnSync(process.execPath, [path.join(HERE, 'startup-worker.mjs')], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`startup-worker.mjs: ${r.stderr.split('\n')[0]}`);
+      ready.push(Number(r.stdout.trim()));
+    }
+    startupRows.push({ what: 'a population worker thread, start to ready (in-process)', medianMs: ready.sort((a, b) => a - b)[n >> 1], limitMs: 300 });
+  } catch (e) {
+    notes.push(`start-up: ${errMsg(e)}`);
+  }
+}
+
+function startupTable(): string {
+  const base = startupRows[0]?.medianMs ?? NaN;
+  const lines = ['| start-up (compiled dist/, median wall time) | ms | × `node -e 0` | target |', '|---|---:|---:|---:|'];
+  for (const r of startupRows) lines.push(`| ${r.what} | ${r.medianMs.toFixed(0)} | ${(r.medianMs / base).toFixed(1)} | ${r.limitMs ? `≤ ${r.limitMs} ms${r.medianMs > r.limitMs ? ' (over)' : ''}` : ''} |`);
+  return lines.join('\n');
+}
+
 function runPeers() {
   if (peers.includes('cvode')) {
     const src = path.join(HERE, 'peers', 'cvode_bench.c');
@@ -388,7 +464,7 @@ function table(): string {
 }
 
 function baseline(): string {
-  const out = ['Issue-2 baseline (immunopd, compiled model reused; simulate() also validates and compiles each call):', '', '```'];
+  const out = ['Solves per second (immunopd, compiled model reused; simulate() also validates and compiles each call):', '', '```'];
   for (const [kase, label, make] of [['kp98', 'KP98 1000 days daily', w1Scenario], ['checkpoint', '6-state 18-dose scenario', w2Scenario]] as const) {
     for (const r of rows.filter((x) => x.case === kase && x.tool === 'immunopd' && !x.failed)) {
       out.push(`  ${label.padEnd(26)} ${r.method.padEnd(24)} ${(1000 / r.medianMs).toFixed(0).padStart(7)} solves/s  ${fmtN(r.rhsEvaluations).padStart(7)} RHS evals`);
@@ -417,16 +493,19 @@ async function main() {
   await runYardstick();
   runStiff();
   await runW3();
+  runCDopri5();
   runPeers();
+  if (!flag('--no-startup')) runStartup();
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (the machine is shared)`;
   console.log(`\n## immunopd bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n`);
   console.log(`Machine: ${machine}. Command: \`npm run bench -- ${argv.join(' ')}\`. immunopd repeats ${repeats}, peers ${peerRepeats} (median).`);
-  console.log('Tolerances as in bench-workloads.md. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
+  console.log('Tolerances as in bench/workloads.ts. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
     'max rel. error = max |y − ref| / |ref| where |ref| ≥ atol; max error / tol = max |y − ref| / (atol + rtol·|ref|) (1 = at the requested tolerance). ' +
     'Ratio = row time / immunopd time (auto, else its fastest working method; W3: the faster immunopd row) on the same workload: > 1 means immunopd is faster. ' +
     'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
   console.log(table());
   console.log('');
+  if (startupRows.length) console.log(`${startupTable()}\n`);
   console.log(baseline());
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);

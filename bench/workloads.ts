@@ -1,4 +1,4 @@
-// The benchmark workloads of ../shared/reference/bench-workloads.md as inline models (DESIGN Contract 1)
+// The benchmark workloads of bench/workloads.ts as inline models (Contract 1, docs/architecture.md)
 // and scenarios (Contract 2). The peers in bench/peers/ implement the same equations by hand.
 import type { ScenarioInput } from '../src/scenario/schema.ts';
 

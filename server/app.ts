@@ -1,11 +1,10 @@
-// The HTTP API (DESIGN Contract 5) and the web client's static files. Routes are thin: zod validates the
+// The HTTP API (Contract 5, docs/architecture.md) and the web client's static files. Routes are thin: zod validates the
 // request here, the library does the work on the one thread pool (src/jobs/pool.ts), errors become
 // 400 {error: {message, issues}} / 422 (could not solve) / 413 (too large), never a 500 for user input.
 import express, { type Request, type Response, type NextFunction } from 'express';
 import { withDatasetTimes } from '../src/simulate-dataset.ts';
 import helmet from 'helmet';
 import compression from 'compression';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -24,8 +23,7 @@ import { redisBackend, redisStore } from '../src/jobs/redis.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
 import { mountStatic } from './static.ts';
 
-const require = createRequire(import.meta.url);
-const VERSION: string = (require('../package.json') as { version: string }).version;
+import { VERSION } from '../src/package-info.ts';
 export const DEFAULT_MODEL = 'immunotherapy';
 
 export interface AppOptions {

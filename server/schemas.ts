@@ -1,4 +1,4 @@
-// Request and response schemas of the HTTP API (DESIGN Contract 5). Requests reuse the scenario pieces of
+// Request and response schemas of the HTTP API (Contract 5, docs/architecture.md). Requests reuse the scenario pieces of
 // src/scenario/schema.ts, so the API validates exactly what the library accepts; the OpenAPI document
 // (GET /api/openapi.json) is generated from these same zod schemas.
 import { z } from 'zod';
@@ -151,7 +151,7 @@ export function limitsText(): string {
 /** The OpenAPI 3.1 document, generated from the zod schemas. */
 export function openApiDocument(version: string): Record<string, unknown> {
   const reg = z.registry<{ id: string; description?: string }>();
-  reg.add(Scenario, { id: 'Scenario', description: 'A scenario (DESIGN Contract 2): model, parameters, initial values, output times, doses, therapy presets, solver options.' });
+  reg.add(Scenario, { id: 'Scenario', description: 'A scenario (Contract 2, docs/architecture.md): model, parameters, initial values, output times, doses, therapy presets, solver options.' });
   reg.add(SimulationResult, { id: 'SimulationResult', description: 'A result (Contract 3): output times, states and outputs by name, response metrics, solver statistics.' });
   reg.add(CompareRequest, { id: 'CompareRequest', description: 'Arms that share a model, output times, weight and solver options; each arm has its own parameters, doses and therapies.' });
   reg.add(CompareResponse, { id: 'CompareResponse' });
@@ -160,7 +160,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(ModelSpec, { id: 'Model', description: 'A model file (Contract 1); also accepted inline as `model` in a scenario.' });
   reg.add(TherapyList, { id: 'TherapyList' });
   reg.add(Health, { id: 'Health' });
-  reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (DESIGN Contract 4): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
+  reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (Contract 4, docs/architecture.md): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
   reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population` (n subjects, seeded: Ω diagonal, block or SDs + correlation; log-normal, normal or logit-normal parameters; covariates; residual error; quantile bands; per-subject output; response probabilities) and optional trial `arms` over the same subjects. See docs/population.md.' });
   reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: method local (parameters, relative step), sobol or morris (ranges, samples, seed), and the response (a metric, or a series at a time). See docs/population.md.' });
   reg.add(NcaRequest, { id: 'NcaRequest', description: 'Non-compartmental analysis: observations {time, conc, subject?} (or `csv` text time,conc[,subject] instead), dose, doseTime, tau, route, infusionDuration.' });

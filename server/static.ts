@@ -5,12 +5,14 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../src/package-info.ts';
 import { brotliCompress, gzip, constants as zc } from 'node:zlib';
 import { promisify } from 'node:util';
 
 const require = createRequire(import.meta.url);
-const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
+// From the package root: the same code runs from server/ (sources) and dist/server/ (the build).
+const WEB_DIR = path.join(PACKAGE_ROOT, 'web') + path.sep;
 /** plotly's basic partial bundle (scatter, bar, pie: all the client draws), a quarter of the full bundle. */
 const PLOTLY_FILE = require.resolve('plotly.js-basic-dist-min/plotly-basic.min.js');
 const PLOTLY_VERSION: string = (require('plotly.js-basic-dist-min/package.json') as { version: string }).version;

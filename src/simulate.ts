@@ -228,6 +228,12 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
   return Float64Array.from(out);
 }
 
+/** Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario (also used by the fit's sensitivity solves). */
+export function solverInputs(prep: PreparedScenario): NonNullable<PreparedScenario['cache']> {
+  prep.cache ??= { ...tolerances(prep.model, prep.scenario.solver.rtol, prep.scenario.solver.atol), timeline: doseTimeline(prep.doses) };
+  return prep.cache;
+}
+
 /** Dose times into each clock's state, sorted (only doses with a positive amount count). */
 function clockTimes(model: CompiledModel, doses: readonly DoseRecord[]): number[][] {
   return model.doseClocks.map((c) => doses.filter((d) => d.index === c.state && d.amount > 0).map((d) => d.time).sort((a, b) => a - b));
@@ -291,10 +297,8 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
       },
     };
   });
-  // Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario.
-  prep.cache ??= { ...tolerances(model, scenario.solver.rtol, scenario.solver.atol), timeline: doseTimeline(prep.doses) };
-  const { rtol, atol } = prep.cache;
-  const timeline = doses === prep.doses ? prep.cache.timeline : doseTimeline(doses);
+  const { rtol, atol } = solverInputs(prep);
+  const timeline = doses === prep.doses ? solverInputs(prep).timeline : doseTimeline(doses);
   // Dose clocks: set for the start, then moved to each dose time once the solve has reached it (steps end on
   // every dose time, a discontinuity; the update runs after the step's other observers).
   let observer = stepObserver;

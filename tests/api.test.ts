@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN Contract 5) against a real listening server on an ephemeral port: every route, CSV,
+// The HTTP API (Contract 5, docs/architecture.md) against a real listening server on an ephemeral port: every route, CSV,
 // each error class (400 malformed, 413 too large, 422 unsolvable, 404 unknown route/model), the limits,
 // hostile requests, and the server still answering afterwards.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';

@@ -1,6 +1,6 @@
 // Fitting: agreement with independent SciPy (least_squares / minimize + solve_ivp) and R (minpack.lm::nls.lm
 // + deSolve) fits of the same synthetic data (recorded under tests/reference/fit/), recovery of known
-// parameters, the Kirschner-Panetta non-identifiability (bench-workloads.md W5), profile likelihood,
+// parameters, the Kirschner-Panetta non-identifiability (bench/fit.ts, W5), profile likelihood,
 // multistart, finite-difference Jacobians, and bad data.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -194,7 +194,7 @@ describe('fit: recovery of known parameters', () => {
   });
 });
 
-describe('fit: Kirschner-Panetta from tumor counts alone (bench-workloads.md W5 note)', () => {
+describe('fit: Kirschner-Panetta from tumor counts alone (bench/fit.ts, W5 note)', () => {
   it('reports c and a as not identifiable: huge standard errors and correlation near -1', () => {
     const times = Array.from({ length: 21 }, (_, k) => k * 5);
     const z = normalSampler(mulberry32(3));

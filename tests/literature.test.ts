@@ -1,6 +1,6 @@
 // The two literature models of the library against independent high-accuracy solutions (SciPy DOP853 and
 // Radau at rtol 1e-12..1e-13, cross-checked; tests/reference/make_references.py), and the W2 checkpoint
-// scenario with 18 doses. Criterion (issue 2): at rtol 1e-8 / atol 1e-10 every value within 1e-5 relative
+// scenario with 18 doses. Criterion: at rtol 1e-8 / atol 1e-10 every value within 1e-5 relative
 // error, for values above 1e-3 of a cell; smaller ones (the tumor passes through 1e-4 cells and below)
 // within an absolute 1e-6 cell.
 //
@@ -70,11 +70,16 @@ describe.each(METHODS)('literature models with %s', (method) => {
   });
 });
 
+/** Rodas5P's worst relative error on KP98 c = 0.02 (rtol 1e-8, atol 1e-10) may not grow beyond this. */
+const RODAS_KP98_BOUND = 0.5;
+
 describe('the implicit method and tiny states', () => {
-  it('rodas at atol 1e-10 drifts on Kirschner-Panetta c = 0.02 (documented limitation), auto does not', () => {
+  it('auto is accurate on Kirschner-Panetta c = 0.02 at atol 1e-10; rodas there stays within its documented bound', () => {
     const c = load('kirschner-panetta-1998').cases.find((x) => x.id === 'c0.02')!;
     const run = (method: string) => simulate({ model: 'kirschner-panetta-1998', parameters: c.overrides, initial: c.initial, times: c.times, solver: { method, rtol: 1e-8, atol: 1e-10 }, metrics: false });
-    expect(worst(run('rodas').states, c.states).rel).toBeGreaterThan(1e-4);
     expect(worst(run('auto').states, c.states).rel).toBeLessThan(1e-5);
+    // Rodas alone drifts on this case (0.19 at the time of writing; docs/architecture.md, "Solvers"): the
+    // bound catches a regression, an improvement passes.
+    expect(worst(run('rodas').states, c.states).rel).toBeLessThan(RODAS_KP98_BOUND);
   });
 });

@@ -1,5 +1,5 @@
 // The classic models in models/ reproduce their published numbers, or the reference solutions of
-// ../shared/reference/models.md §9 (ids K1, K8, KP4, ... below), each with the tolerance stated there.
+// the papers' published numbers (ids K1, K8, KP4, ... below, as in tests/reference/literature-checks.json), each with its tolerance.
 // Equilibria are found by Newton's method on the compiled right-hand side and Jacobian; trajectories by
 // simulate() at tight tolerances.
 import { describe, it, expect } from 'vitest';
@@ -88,7 +88,7 @@ function sim(s: Omit<ScenarioInput, 'solver'> & { rtol?: number; atol?: number }
   return simulate({ ...rest, solver: { method: METHOD, rtol, atol } } as ScenarioInput);
 }
 
-describe('Kuznetsov et al. 1994 (models.md §1, §9.1)', () => {
+describe('Kuznetsov et al. 1994', () => {
   const model = getModel('kuznetsov-1994');
   const n = 1.101e-7;
   const E0 = 1e6;
@@ -144,7 +144,7 @@ describe('Kuznetsov et al. 1994 (models.md §1, §9.1)', () => {
   });
 });
 
-describe('Kirschner & Panetta 1998 (models.md §2, §9.2)', () => {
+describe('Kirschner & Panetta 1998', () => {
   const model = getModel('kirschner-panetta-1998');
 
   it('KP4: stable equilibria at c = 0.035 and c = 0.05 (rel 1e-4)', () => {
@@ -209,7 +209,7 @@ describe('Kirschner & Panetta 1998 (models.md §2, §9.2)', () => {
     // Every period after the transient is the same: a limit cycle, not a damped oscillation.
     for (const q of periods) expectRel(q, period, 1e-3);
     expectRel(Math.max(...maxima), 1.662e5, 2e-3);
-    // models.md prints T min 19.03; the converged cycle (t in [1200, 2400]) has 18.822, also by an
+    // The published table prints T min 19.03; the converged cycle (t in [1200, 2400]) has 18.822, also by an
     // independent SciPy DOP853 run in log variables at rtol 1e-12 (18.82204): the printed value is 1.1 %
     // higher, probably measured on an earlier, not yet converged cycle. Both are checked.
     expectRel(Math.min(...minima), 19.03, 2e-2);
@@ -217,7 +217,7 @@ describe('Kirschner & Panetta 1998 (models.md §2, §9.2)', () => {
   });
 });
 
-describe('de Pillis, Radunskaya & Wiseman 2005 mouse model (models.md §3.1, §9.4)', () => {
+describe('de Pillis, Radunskaya & Wiseman 2005 mouse model', () => {
   it('D1, D2: T, N, L from T 100, N 1000, L 0 (D = 0 when L = 0; rel 1e-5)', () => {
     const r = sim({ model: 'de-pillis-2005', times: [0, 5, 10, 20, 30, 60], rtol: 1e-11, atol: 1e-8 });
     [1.138432e3, 1.040217e4, 5.104161e5, 2.644597e7, 9.772051e8].forEach((v, k) => expectRel(r.states.T[k + 1], v, 1e-5));
@@ -233,7 +233,7 @@ describe('de Pillis, Radunskaya & Wiseman 2005 mouse model (models.md §3.1, §9
   });
 });
 
-describe('Lai PD-1 low / PD-1 high exhaustion model (models.md §4.3, §9.3)', () => {
+describe('Lai PD-1 low / PD-1 high exhaustion model', () => {
   const r = sim({ model: 'lai-exhaustion', times: [0, 10, 20, 30, 60], rtol: 1e-11, atol: 1e-8 });
 
   it("X1, X2: the authors' control simulation (Control_simulation.dat; rel 5e-3, their ode45 RelTol 1e-3)", () => {
@@ -252,7 +252,7 @@ describe('Lai PD-1 low / PD-1 high exhaustion model (models.md §4.3, §9.3)', (
   });
 });
 
-describe('tumor growth laws (models.md §8, §9.7)', () => {
+describe('tumor growth laws', () => {
   it('G-1: Gompertz r 0.1, K 1e9, V0 1e6: V(10), V(50) (rel 1e-8)', () => {
     const r = sim({ model: 'tgi-gompertz', times: [0, 10, 50], rtol: 1e-13, atol: 1e-6 });
     expectRel(r.states.V[1], 7.877015e7, 1e-6); // printed to 7 digits

@@ -42,7 +42,7 @@ describe.each(METHODS)('closed forms with %s', (method) => {
 
   it('logistic growth', () => {
     const r = simulate({ model: logistic, times: [0, 10, 50, 100], solver: tight(method) });
-    // models.md G-2: 2.713619e6, 1.293459e8, 9.566133e8
+    // logistic closed form (G-2): 2.713619e6, 1.293459e8, 9.566133e8
     const exact = (t: number) => 1e9 / (1 + (1e9 / 1e6 - 1) * Math.exp(-0.1 * t));
     r.times.forEach((t, i) => expect(relErr(r.states.V[i], exact(t))).toBeLessThan(1e-7));
     expect(relErr(r.states.V[1], 2.713619e6)).toBeLessThan(1e-6);
@@ -58,7 +58,7 @@ describe.each(METHODS)('closed forms with %s', (method) => {
     const r = simulate({ model: gompertz, times: [0, 10, 50], solver: tight(method) });
     const exact = (t: number) => 1e9 * Math.exp(Math.log(1e6 / 1e9) * Math.exp(-0.1 * t));
     r.times.forEach((t, i) => expect(relErr(r.states.V[i], exact(t))).toBeLessThan(1e-7));
-    // models.md G-1: 7.877015e7, 9.545225e8
+    // Gompertz closed form (G-1): 7.877015e7, 9.545225e8
     expect(relErr(r.states.V[1], 7.877015e7)).toBeLessThan(1e-6);
     expect(relErr(r.states.V[2], 9.545225e8)).toBeLessThan(1e-6);
   });

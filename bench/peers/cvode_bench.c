@@ -1,4 +1,4 @@
-/* SUNDIALS CVODE peer of `npm run bench`: W1-W4 of ../shared/reference/bench-workloads.md with CVODE BDF,
+/* SUNDIALS CVODE peer of `npm run bench`: W1-W4 of bench/workloads.ts with CVODE BDF,
  * the dense direct linear solver with CVODE's difference-quotient Jacobian, hand-written C right-hand sides,
  * the workload tolerances. W2/W3 are integrated piecewise (CVodeReInit at every dose with the jumped state;
  * CVodeSetStopTime so no step crosses a dose). Output times are filled by CVODE's interpolation (CV_NORMAL).

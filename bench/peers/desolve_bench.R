@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# R deSolve peer of `npm run bench`: W1-W4 of ../shared/reference/bench-workloads.md with deSolve::lsoda,
+# R deSolve peer of `npm run bench`: W1-W4 of bench/workloads.ts with deSolve::lsoda,
 # right-hand sides written as R functions ("lsoda") and, when R CMD SHLIB works, as hand-written C through
 # deSolve's compiled-code interface ("lsoda (compiled C RHS)", desolve_models.c); finite-difference
 # Jacobians (lsoda's default), the workload tolerances. W2 is integrated piecewise (lsoda restarted at every dose with the jumped state).

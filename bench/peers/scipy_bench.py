@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SciPy peer of `npm run bench`: W1-W4 of ../shared/reference/bench-workloads.md with solve_ivp
+"""SciPy peer of `npm run bench`: W1-W4 of bench/workloads.ts with solve_ivp
 (LSODA, Radau, BDF), hand-written Python right-hand sides, finite-difference Jacobians (as deSolve's
 lsoda and CVODE's default), the workload tolerances.  Prints one JSON document on stdout:
 

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// Entry point of the `immunopd` command: loads the TypeScript CLI through tsx (no build step).
-import { register } from 'tsx/esm/api';
-register();
+// Entry point of the `immunopd` command: runs the compiled CLI in dist/ (built by `npm run build`, which
+// `npm ci` / `npm install` run through the "prepare" script). No TypeScript is compiled at run time.
+import { existsSync } from 'node:fs';
+const main_js = new URL('../../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main_js)) {
+  console.error('immunopd: the compiled output (dist/) is missing; run `npm run build` in the package directory');
+  process.exit(2);
+}
 // `immunopd ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
-const { main } = await import('./main.ts');
+const { main } = await import(main_js.href);
 process.exitCode = await main(process.argv.slice(2));

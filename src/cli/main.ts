@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError, SolveError, formatPath } from '../errors.ts';
+import { VERSION } from '../package-info.ts';
 
 export class UsageError extends Error {}
 
@@ -77,7 +78,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version') {
-    io.out('immunopd 0.1.0\n');
+    io.out(`immunopd ${VERSION}\n`);
     return 0;
   }
   const entry = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;

@@ -1,4 +1,4 @@
-// The shape a NONMEM-style dataset (DESIGN Contract 6) takes once read and checked: one entry per subject
+// The shape a NONMEM-style dataset (Contract 6, docs/architecture.md) takes once read and checked: one entry per subject
 // (ID), with its dose records already in scenario form, its covariates and its observation records. The
 // dataset reader (src/data/) produces it; dataset-driven simulation, individual fits and population fits
 // (src/analysis/nlme/) consume it. Keep this file free of logic: it is the contract between them.

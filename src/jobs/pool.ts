@@ -6,7 +6,8 @@
 // A task still running after its deadline plus a grace period, or cancelled and not stopping by itself, is
 // stopped by terminating its thread (a fresh one replaces it). Threads have a heap limit: one that runs out
 // of memory dies alone and its task gets a `resources` error.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../workers/start.ts';
 import { setMaxListeners } from 'node:events';
 import type { Task, Reply } from './tasks.ts';
 
@@ -58,7 +59,9 @@ interface Slot {
   current?: { id: number; p: Pending; timer?: NodeJS.Timeout };
 }
 
-const WORKER_URL = new URL('./thread.mjs', import.meta.url);
+// The thread module, started through the package's one worker bootstrap (src/workers/start.ts): the compiled
+// thread.js under dist/, or thread.ts through tsx when running from the sources.
+const WORKER_URL = new URL('./thread.ts', import.meta.url);
 const busyReply = (message: string): Reply => ({ ok: false, error: { type: 'busy', message } });
 const cancelledReply: Reply = { ok: false, error: { type: 'cancelled', message: 'the request was cancelled' } };
 
@@ -82,9 +85,8 @@ export class WorkerPool {
 
   private spawn(index: number): Slot {
     const cancel = new SharedArrayBuffer(4);
-    const worker = new Worker(WORKER_URL, {
+    const worker = startWorker(WORKER_URL, { cancel }, {
       resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? 1024 },
-      workerData: { cancel },
       stdout: false,
       stderr: false,
     });

@@ -7,7 +7,7 @@ import { getModel, listModels } from '../model/library.ts';
 import { runTask } from './run-task.ts';
 import type { Task } from './tasks.ts';
 
-const cancel = new Int32Array((workerData as { cancel: SharedArrayBuffer }).cancel);
+const cancel = new Int32Array((workerData as { data: { cancel: SharedArrayBuffer } }).data.cancel);
 
 // Warm up: the library index and the default model compile before the first request.
 try {

@@ -1,9 +1,8 @@
 // The expression language of model files: mathjs parses, a whitelist walks the syntax tree, and only
 // whitelisted nodes are turned into JavaScript source. This file is a security boundary: user text
 // never reaches `new Function` except as numbers and fixed tokens chosen here.
-import { create, all, type MathNode } from 'mathjs';
-
-const math = create(all, { number: 'number' });
+import type { MathNode } from 'mathjs';
+import { math } from './mathjs-slice.ts';
 
 /** Functions a model may call, and the JavaScript each becomes. */
 const FUNCTIONS: Record<string, { js: string; minArgs: number; maxArgs: number }> = {

@@ -2,12 +2,12 @@
 // API) are compiled through a small cache keyed by their text, so a client that re-sends the same model
 // does not pay for compilation each time.
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { compileModel, type CompiledModel } from './compile.ts';
 import { InputError, type Path } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-info.ts';
 
-export const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+export const MODELS_DIR = path.join(PACKAGE_ROOT, 'models');
 
 export interface LibraryEntry {
   id: string;

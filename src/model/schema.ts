@@ -1,4 +1,4 @@
-// The model file (DESIGN Contract 1) as a zod schema: the one source of truth for its TypeScript type,
+// The model file (Contract 1, docs/architecture.md) as a zod schema: the one source of truth for its TypeScript type,
 // its validation messages and its OpenAPI description. Cross-references between names (an ODE for
 // an unknown state, an unknown name in an expression, ...) are checked in `validate.ts` after parsing.
 import { z } from 'zod';

@@ -35,6 +35,14 @@ export const DEFAULT_LM: LmOptions = { maxIterations: 200, ftol: 1e-10, xtol: 1e
 
 export type StopReason = 'relative-reduction' | 'step' | 'gradient' | 'max-iterations' | 'no-progress' | 'evaluation-failed';
 
+/** The objective is not finite at the starting point (the caller may try another start). */
+export class NonFiniteStartError extends Error {
+  constructor() {
+    super('the objective is not finite at the starting values');
+    this.name = 'NonFiniteStartError';
+  }
+}
+
 export interface LmResult {
   x: Float64Array;
   evaluation: LmEvaluation;
@@ -59,7 +67,7 @@ export function levenbergMarquardt(
   const x = Float64Array.from(x0, (v, j) => Math.min(upper[j], Math.max(lower[j], v)));
   let evaluations = 1;
   let ev = evaluate(x);
-  if (!Number.isFinite(ev.phi)) throw new Error('the objective is not finite at the starting values');
+  if (!Number.isFinite(ev.phi)) throw new NonFiniteStartError();
   const D = new Float64Array(m);
   const updateD = () => {
     for (let j = 0; j < m; j++) D[j] = Math.max(D[j], ev.H[j * m + j], 1e-300);

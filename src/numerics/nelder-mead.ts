@@ -1,10 +1,10 @@
 // Nelder-Mead simplex search (shared by the schedule optimizer and the fitter's error-model start).
 /**
- * Nelder-Mead (standard coefficients) from x0 with an initial simplex of `size` per coordinate (stepping
- * down instead of up when x + size would leave the unit box, for the optimizer's normalized choices),
- * at most maxEval evaluations.
+ * Nelder-Mead (standard coefficients) from x0 with an initial simplex of `size` per coordinate, at most
+ * maxEval evaluations. `box`: the search lives in the unit box [0, 1]^n (the optimizer's normalized
+ * choices), so an initial vertex steps down instead of up when x + size would leave it.
  */
-export function nelderMead(f: (x: number[]) => number, x0: number[], maxEval: number, size = 0.25, box = size === 0.25): { x: number[]; f: number; evaluations: number } {
+export function nelderMead(f: (x: number[]) => number, x0: number[], maxEval: number, size = 0.25, box = false): { x: number[]; f: number; evaluations: number } {
   const n = x0.length;
   let evals = 0;
   const F = (x: number[]) => {

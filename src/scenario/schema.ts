@@ -1,4 +1,4 @@
-// A scenario (DESIGN Contract 2) and a result (Contract 3) as zod schemas: what the CLI reads, what
+// A scenario (Contract 2, docs/architecture.md) and a result (Contract 3) as zod schemas: what the CLI reads, what
 // POST /api/simulate validates, and what the OpenAPI document describes. Limits are explicit here.
 import { z } from 'zod';
 import { userRecord, userKey } from '../keys.ts';

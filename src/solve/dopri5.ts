@@ -9,19 +9,22 @@
 // the FSAL derivative recomputed there). Positive values, however tiny, are never touched.
 //
 // step() allocates nothing: every work array is made in the constructor.
-import type { Rhs, Stepper, StepperOptions, StepStatus, SolverCounters } from './types.ts';
-import { zeroCounters } from './types.ts';
+import type { Rhs, StepperOptions, StepStatus } from './types.ts';
+import { StepperBase } from './base.ts';
+import { clampDerivative, clipNegative, anyAtZero } from './common.ts';
+import { DOPRI5_TABLEAU } from './tableaus.ts';
 
-const C2 = 0.2, C3 = 0.3, C4 = 0.8, C5 = 8 / 9;
-const A21 = 0.2;
-const A31 = 3 / 40, A32 = 9 / 40;
-const A41 = 44 / 45, A42 = -56 / 15, A43 = 32 / 9;
-const A51 = 19372 / 6561, A52 = -25360 / 2187, A53 = 64448 / 6561, A54 = -212 / 729;
-const A61 = 9017 / 3168, A62 = -355 / 33, A63 = 46732 / 5247, A64 = 49 / 176, A65 = -5103 / 18656;
-const A71 = 35 / 384, A73 = 500 / 1113, A74 = 125 / 192, A75 = -2187 / 6784, A76 = 11 / 84;
-const E1 = 71 / 57600, E3 = -71 / 16695, E4 = 71 / 1920, E5 = -17253 / 339200, E6 = 22 / 525, E7 = -1 / 40;
-const D1 = -12715105075 / 11282082432, D3 = 87487479700 / 32700410799, D4 = -10690763975 / 1880347072;
-const D5 = 701980252875 / 199316789632, D6 = -1453857185 / 822651844, D7 = 69997945 / 29380423;
+// The tableau (tableaus.ts) as local constants: read once at load, inlined in the stage loops.
+const { a: TA, c: TC, e: TE, d: TD } = DOPRI5_TABLEAU;
+const C2 = TC[1], C3 = TC[2], C4 = TC[3], C5 = TC[4];
+const A21 = TA[1][0];
+const A31 = TA[2][0], A32 = TA[2][1];
+const A41 = TA[3][0], A42 = TA[3][1], A43 = TA[3][2];
+const A51 = TA[4][0], A52 = TA[4][1], A53 = TA[4][2], A54 = TA[4][3];
+const A61 = TA[5][0], A62 = TA[5][1], A63 = TA[5][2], A64 = TA[5][3], A65 = TA[5][4];
+const A71 = TA[6][0], A73 = TA[6][2], A74 = TA[6][3], A75 = TA[6][4], A76 = TA[6][5];
+const E1 = TE[0], E3 = TE[2], E4 = TE[3], E5 = TE[4], E6 = TE[5], E7 = TE[6];
+const D1 = TD[0], D3 = TD[2], D4 = TD[3], D5 = TD[4], D6 = TD[5], D7 = TD[6];
 
 // Step-size control (Hairer's defaults for DOPRI5).
 const SAFE = 0.9;
@@ -47,28 +50,12 @@ export interface Dopri5Extras {
   stiffIndications: number;
 }
 
-export class Dopri5 implements Stepper, Dopri5Extras {
+export class Dopri5 extends StepperBase implements Dopri5Extras {
   readonly name = 'dopri5';
-  readonly n: number;
-  t: number;
-  tOld: number;
-  y: Float64Array;
-  status: StepStatus = 'running';
-  message = '';
-  readonly counters: SolverCounters = zeroCounters();
-  h = 0;
   hlamb = 0;
   stiff = false;
   stiffIndications = 0;
   private nonStiffIndications = 0;
-  tBound: number;
-
-  private f: Rhs;
-  private readonly rtol: Float64Array;
-  private readonly atol: Float64Array;
-  private readonly hMaxOpt: number;
-  private readonly nonNeg: Uint8Array | null;
-  private readonly nnIdx: Int32Array;
   private facOld = 1e-4;
   private lastRejected = false;
   private hOld = 0; // size of the last accepted step (for dense output)
@@ -99,18 +86,8 @@ export class Dopri5 implements Stepper, Dopri5Extras {
   private readonly r5: Float64Array;
 
   constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
-    const n = y0.length;
-    this.n = n;
-    this.f = f;
-    this.rtol = opts.rtol;
-    this.atol = opts.atol;
-    this.hMaxOpt = opts.maxStep !== undefined && opts.maxStep > 0 ? opts.maxStep : Infinity;
-    let nn = 0;
-    if (opts.nonNegative) for (let i = 0; i < n; i++) if (opts.nonNegative[i]) nn++;
-    this.nonNeg = nn > 0 ? opts.nonNegative! : null;
-    this.nnIdx = new Int32Array(nn);
-    if (nn > 0) for (let i = 0, k = 0; i < n; i++) if (opts.nonNegative![i]) this.nnIdx[k++] = i;
-    this.y = new Float64Array(n);
+    super(f, t0, y0, tBound, opts);
+    const n = this.n;
     this.k1 = new Float64Array(n);
     this.k2 = new Float64Array(n);
     this.k3 = new Float64Array(n);
@@ -131,36 +108,11 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.r3 = new Float64Array(n);
     this.r4 = new Float64Array(n);
     this.r5 = new Float64Array(n);
-    this.t = t0;
-    this.tOld = t0;
-    this.tBound = tBound;
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
-  /** Replace the right-hand side (the auto method's idle partner follows the segment's f). */
-  setRhs(f: Rhs): void {
-    this.f = f;
-  }
-
-  /** The next segment of the same solve: another right-hand side (an infusion on or off), same options. */
-  reuse(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): void {
-    this.f = f;
-    this.restart(t0, y0, tBound, opts.firstStep);
-  }
-
-  /**
-   * Start afresh from (t, y) toward tBound (used by the auto method when it hands a problem over):
-   * forgets the step history, keeps the counters. `h` is the first step to try (automatic when absent).
-   */
-  restart(t: number, y: Float64Array, tBound: number, h?: number): void {
-    const n = this.n;
-    this.t = t;
-    this.tOld = t;
-    this.tBound = tBound;
-    this.y.set(y);
-    this.clipNonNeg(this.y);
-    this.atZero = false;
-    for (let m = 0; m < this.nnIdx.length; m++) if (this.y[this.nnIdx[m]] <= 0) this.atZero = true;
+  protected resetHistory(): void {
+    this.atZero = anyAtZero(this.nnIdx, this.y);
     this.hOld = 0;
     this.denseValid = true;
     this.r1.set(this.y);
@@ -174,83 +126,18 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.stiffIndications = 0;
     this.nonStiffIndications = 0;
     this.hlamb = 0;
-    this.status = 'running';
-    this.message = '';
-    if (!(tBound > t)) {
-      this.status = 'finished';
-      this.h = 0;
-      return;
-    }
-    this.rhs(t, this.y, this.k1);
-    for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(this.k1[i])) {
-        this.fail(`dopri5: the right-hand side is not finite at t = ${t} (state ${i})`);
-        return;
-      }
-    }
-    const hMax = Math.min(this.hMaxOpt, tBound - t);
-    this.h = h !== undefined && h > 0 ? Math.min(h, hMax) : this.initialStep(hMax);
   }
 
-  private fail(msg: string): StepStatus {
-    this.status = 'failed';
-    this.message = msg;
-    return 'failed';
+  protected startDerivative(): { f0: Float64Array; scratch1: Float64Array; scratch2: Float64Array } {
+    this.rhs(this.t, this.y, this.k1);
+    return { f0: this.k1, scratch1: this.k2, scratch2: this.k3 };
   }
 
   /** f with MATLAB's NonNegative rule: a component at or below zero may not decrease. */
-  private rhs(t: number, y: Float64Array, dydt: Float64Array): void {
+  protected rhs(t: number, y: Float64Array, dydt: Float64Array): void {
     this.f(t, y, dydt);
     this.counters.rhsEvaluations++;
-    if (this.nnIdx.length > 0) this.clampDerivative(y, dydt);
-  }
-
-  private clampDerivative(y: Float64Array, dydt: Float64Array): void {
-    const idx = this.nnIdx;
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k];
-      if (y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
-    }
-  }
-
-  private clipNonNeg(y: Float64Array): boolean {
-    const idx = this.nnIdx;
-    let clipped = false;
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k];
-      if (y[i] < 0) {
-        y[i] = 0;
-        clipped = true;
-      }
-    }
-    return clipped;
-  }
-
-  /** Hairer's HINIT (scipy's select_initial_step) with order 5. Uses k2, k3 as scratch. */
-  private initialStep(hMax: number): number {
-    const n = this.n, y = this.y, f0 = this.k1, y1 = this.k2, f1 = this.k3;
-    let d0 = 0, d1 = 0;
-    for (let i = 0; i < n; i++) {
-      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
-      d0 += (y[i] / sk) ** 2;
-      d1 += (f0[i] / sk) ** 2;
-    }
-    d0 = Math.sqrt(d0 / n);
-    d1 = Math.sqrt(d1 / n);
-    let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * (d0 / d1);
-    h0 = Math.min(h0, hMax);
-    for (let i = 0; i < n; i++) y1[i] = y[i] + h0 * f0[i];
-    this.rhs(this.t + h0, y1, f1);
-    let d2 = 0;
-    for (let i = 0; i < n; i++) {
-      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
-      d2 += ((f1[i] - f0[i]) / sk) ** 2;
-    }
-    d2 = Math.sqrt(d2 / n) / h0;
-    const dm = Math.max(d1, d2);
-    const h1 = dm <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / dm) ** (1 / 5);
-    const h = Math.min(100 * h0, h1, hMax);
-    return Number.isFinite(h) && h > 0 ? h : Math.min(1e-6, hMax);
+    if (this.nnIdx.length > 0) clampDerivative(this.nnIdx, y, dydt);
   }
 
   step(): StepStatus {
@@ -291,23 +178,23 @@ export class Dopri5 implements Stepper, Dopri5Extras {
       // perturb the step (and cost a loop per stage); the end of the step is checked and clipped below.
       for (let i = 0; i < n; i++) s2[i] = y[i] + h * A21 * k1[i];
       f(t + C2 * h, s2, k2);
-      if (clampStages) this.clampDerivative(s2, k2);
+      if (clampStages) clampDerivative(idx, s2, k2);
       for (let i = 0; i < n; i++) s3[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
       f(t + C3 * h, s3, k3);
-      if (clampStages) this.clampDerivative(s3, k3);
+      if (clampStages) clampDerivative(idx, s3, k3);
       for (let i = 0; i < n; i++) s4[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
       f(t + C4 * h, s4, k4);
-      if (clampStages) this.clampDerivative(s4, k4);
+      if (clampStages) clampDerivative(idx, s4, k4);
       for (let i = 0; i < n; i++) s5[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
       f(t + C5 * h, s5, k5);
-      if (clampStages) this.clampDerivative(s5, k5);
+      if (clampStages) clampDerivative(idx, s5, k5);
       for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
       const tNew = last ? tBound : t + h;
       f(tNew, ySti, k6);
-      if (clampStages) this.clampDerivative(ySti, k6);
+      if (clampStages) clampDerivative(idx, ySti, k6);
       for (let i = 0; i < n; i++) yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
       f(tNew, yNew, k7);
-      if (clampStages) this.clampDerivative(yNew, k7);
+      if (clampStages) clampDerivative(idx, yNew, k7);
       this.counters.rhsEvaluations += 6;
       // Error estimate (RMS norm, Hairer's scaling with max(|y|, |yNew|)).
       let e = 0;
@@ -386,18 +273,10 @@ export class Dopri5 implements Stepper, Dopri5Extras {
         } else {
           this.buildDense(y, yNew, k1, k7, h);
           y.set(yNew);
-          let clipped = false;
-          for (let m = 0; m < nnLen; m++) {
-            const i = idx[m];
-            if (y[i] < 0) {
-              y[i] = 0;
-              clipped = true;
-            }
-          }
-          if (clipped) this.rhs(tNew, y, k1);
+          if (clipNegative(idx, y)) this.rhs(tNew, y, k1);
           else {
             k1.set(k7);
-            this.clampDerivative(y, k1);
+            clampDerivative(idx, y, k1);
           }
         }
         this.h = hNew;
@@ -411,7 +290,6 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     }
   }
 
-  /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */
   /** CONTD5 coefficients of the step from y0 (slope ka) to y1 (slope kb) of size h; k3..k6 are the step's stages. */
   private buildDense(y0: Float64Array, y1: Float64Array, ka: Float64Array, kb: Float64Array, h: number): void {
     const n = this.n;
@@ -429,6 +307,7 @@ export class Dopri5 implements Stepper, Dopri5Extras {
     this.denseValid = true;
   }
 
+  /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */
   interpolate(t: number, out: Float64Array, offset = 0): void {
     const n = this.n;
     if (this.hOld === 0 || t === this.t) {

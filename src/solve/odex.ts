@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { OdexModule } from '../types/odex.ts';
 import type { Rhs, StepperOptions, SolverCounters } from './types.ts';
 import { zeroCounters } from './types.ts';
-import type { SegmentDriver, StepView } from './driver.ts';
+import type { SegmentDriver } from './driver.ts';
 
 // Loaded through require with local types: the package ships TypeScript sources that fail strict checks.
 const { Solver, Outcome } = createRequire(import.meta.url)('odex') as OdexModule;

@@ -15,40 +15,27 @@
 //
 // Non-negative components are handled as in dopri5.ts (MATLAB ode45's NonNegative rule). step()
 // allocates nothing.
-import type { JacobianFn, Rhs, Stepper, StepperOptions, StepStatus, SolverCounters } from './types.ts';
-import { zeroCounters } from './types.ts';
+import type { JacobianFn, Rhs, StepperOptions, StepStatus } from './types.ts';
+import { StepperBase } from './base.ts';
+import { clampDerivative, anyAtZero } from './common.ts';
+import { RODAS5P_TABLEAU } from './tableaus.ts';
 import { luFactor, luSolve } from './lu.ts';
 import { FdJacobian } from './jacobian.ts';
 
-const S = 8;
-const GAMMA = 0.21193756319429014;
-// a_ij (stage arguments), row-major S x S, only i > j used; rows 7 and 8 are "previous argument + k".
+// The tableau (tableaus.ts) in flat typed arrays, row-major S x S (only j < i used), read in the stage loops.
+const S = RODAS5P_TABLEAU.stages;
+const GAMMA = RODAS5P_TABLEAU.gamma;
+/** a_ij (stage arguments); rows 7 and 8 are "previous argument + k" and stay zero here. */
 const A = new Float64Array(S * S);
-// C_ij (W-transformed coupling), row-major S x S.
+/** C_ij (W-transformed coupling). */
 const C = new Float64Array(S * S);
-const CT = new Float64Array([0, 0.6358126895828704, 0.4095798393397535, 0.9769306725060716, 0.4288403609558664, 1, 1, 1]);
-const D = new Float64Array([0.21193756319429014, -0.42387512638858027, -0.3384627126235924, 1.8046452872882734, 2.325825639765069, 0, 0, 0]);
-// Dense output: y(θ) = (1-θ) y0 + θ (y1 + (1-θ) (K1 + θ (K2 + θ K3))), K_r = sum_j H[r][j] k_j.
+const CT = Float64Array.from(RODAS5P_TABLEAU.c);
+const D = Float64Array.from(RODAS5P_TABLEAU.d);
+/** Dense output: y(θ) = (1-θ) y0 + θ (y1 + (1-θ) (K1 + θ (K2 + θ K3))), K_r = sum_j H[r][j] k_j. */
 const H = new Float64Array(3 * S);
-{
-  const a = (i: number, j: number, v: number) => (A[(i - 1) * S + (j - 1)] = v);
-  a(2, 1, 3.0);
-  a(3, 1, 2.849394379747939); a(3, 2, 0.45842242204463923);
-  a(4, 1, -6.954028509809101); a(4, 2, 2.489845061869568); a(4, 3, -10.358996098473584);
-  a(5, 1, 2.8029986275628964); a(5, 2, 0.5072464736228206); a(5, 3, -0.3988312541770524); a(5, 4, -0.04721187230404641);
-  a(6, 1, -7.502846399306121); a(6, 2, 2.561846144803919); a(6, 3, -11.627539656261098); a(6, 4, -0.18268767659942256); a(6, 5, 0.030198172008377946);
-  const c = (i: number, j: number, v: number) => (C[(i - 1) * S + (j - 1)] = v);
-  c(2, 1, -14.155112264123755);
-  c(3, 1, -17.97296035885952); c(3, 2, -2.859693295451294);
-  c(4, 1, 147.12150275711716); c(4, 2, -1.41221402718213); c(4, 3, 71.68940251302358);
-  c(5, 1, 165.43517024871676); c(5, 2, -0.4592823456491126); c(5, 3, 42.90938336958603); c(5, 4, -5.961986721573306);
-  c(6, 1, 24.854864614690072); c(6, 2, -3.0009227002832186); c(6, 3, 47.4931110020768); c(6, 4, 5.5814197821558125); c(6, 5, -0.6610691825249471);
-  c(7, 1, 30.91273214028599); c(7, 2, -3.1208243349937974); c(7, 3, 77.79954646070892); c(7, 4, 34.28646028294783); c(7, 5, -19.097331116725623); c(7, 6, -28.087943162872662);
-  c(8, 1, 37.80277123390563); c(8, 2, -3.2571969029072276); c(8, 3, 112.26918849496327); c(8, 4, 66.9347231244047); c(8, 5, -40.06618937091002); c(8, 6, -54.66780262877968); c(8, 7, -9.48861652309627);
-  H.set([25.948786856663858, -2.5579724845846235, 10.433815404888879, -2.3679251022685204, 0.524948541321073, 1.1241088310450404, 0.4272876194431874, -0.17202221070155493], 0);
-  H.set([-9.91568850695171, -0.9689944594115154, 3.0438037242978453, -24.495224566215796, 20.176138334709044, 15.98066361424651, -6.789040303419874, -6.710236069923372], S);
-  H.set([11.419903575922262, 2.8879645146136994, 72.92137995996029, 80.12511834622643, -52.072871366152654, -59.78993625266729, -0.15582684282751913, 4.883087185713722], 2 * S);
-}
+RODAS5P_TABLEAU.a.forEach((row, i) => row.forEach((v, j) => (A[i * S + j] = v)));
+RODAS5P_TABLEAU.C.forEach((row, i) => row.forEach((v, j) => (C[i * S + j] = v)));
+RODAS5P_TABLEAU.h.forEach((row, r) => H.set(row, r * S));
 
 // Step-size control (Hairer's RODAS defaults; exponent 1/5 for the order-4 embedded estimate).
 const SAFE = 0.9;
@@ -58,33 +45,16 @@ const EXPO = 1 / 5;
 /** h*rho(J) below this on an accepted step counts as a nonstiff indication (DOPRI5's real-axis stability boundary is ~3.3). */
 export const NONSTIFF_HRHO = 3;
 
-export class Rodas implements Stepper {
+export class Rodas extends StepperBase {
   readonly name = 'rodas';
-  readonly n: number;
-  t: number;
-  tOld: number;
-  readonly y: Float64Array;
-  status: StepStatus = 'running';
-  message = '';
-  readonly counters: SolverCounters = zeroCounters();
-  /** Step size to try next. */
-  h = 0;
-  tBound: number;
   /** Weighted norm bound of the spectral radius of J at the start of the last accepted step (similarity-invariant scaling by the error weights). */
   rho = 0;
   /** Consecutive accepted steps with h*rho below NONSTIFF_HRHO (an explicit method would be stable at this step size). */
   nonStiffSteps = 0;
 
-  private f: Rhs;
   private readonly jac: JacobianFn | undefined;
   private readonly fd: FdJacobian;
-  private readonly rtol: Float64Array;
-  private readonly atol: Float64Array;
-  private readonly hMaxOpt: number;
   private readonly autonomous: boolean;
-  private readonly nonNeg: Uint8Array | null;
-  private readonly nnIdx: Int32Array;
-  private readonly rhsBound: Rhs;
 
   private readonly J: Float64Array;
   private readonly E: Float64Array;
@@ -113,22 +83,11 @@ export class Rodas implements Stepper {
   private firstAttempt = true;
 
   constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
-    const n = y0.length;
-    this.n = n;
-    this.f = f;
+    super(f, t0, y0, tBound, opts);
+    const n = this.n;
     this.jac = opts.jac;
     this.fd = new FdJacobian(n);
-    this.rtol = opts.rtol;
-    this.atol = opts.atol;
-    this.hMaxOpt = opts.maxStep !== undefined && opts.maxStep > 0 ? opts.maxStep : Infinity;
     this.autonomous = opts.autonomous === true;
-    let nn = 0;
-    if (opts.nonNegative) for (let i = 0; i < n; i++) if (opts.nonNegative[i]) nn++;
-    this.nonNeg = nn > 0 ? opts.nonNegative! : null;
-    this.nnIdx = new Int32Array(nn);
-    if (nn > 0) for (let i = 0, m = 0; i < n; i++) if (opts.nonNegative![i]) this.nnIdx[m++] = i;
-    this.rhsBound = (t, y, dydt) => this.rhs(t, y, dydt);
-    this.y = new Float64Array(n);
     this.J = new Float64Array(n * n);
     this.E = new Float64Array(n * n);
     this.piv = new Int32Array(n);
@@ -145,30 +104,10 @@ export class Rodas implements Stepper {
     this.K2 = new Float64Array(n);
     this.K3 = new Float64Array(n);
     this.res = new Float64Array(n);
-    this.t = t0;
-    this.tOld = t0;
-    this.tBound = tBound;
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
-  /** Replace the right-hand side (the auto method's idle partner follows the segment's f). */
-  setRhs(f: Rhs): void {
-    this.f = f;
-  }
-
-  /** The next segment of the same solve: another right-hand side (an infusion on or off), same options. */
-  reuse(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): void {
-    this.f = f;
-    this.restart(t0, y0, tBound, opts.firstStep);
-  }
-
-  /** Start afresh from (t, y) toward tBound, forgetting the step history (counters are kept). */
-  restart(t: number, y: Float64Array, tBound: number, h?: number): void {
-    this.t = t;
-    this.tOld = t;
-    this.tBound = tBound;
-    this.y.set(y);
-    this.clipNonNeg(this.y);
+  protected resetHistory(): void {
     this.hOld = 0;
     this.hAcc = 0;
     this.errAcc = 0;
@@ -179,30 +118,13 @@ export class Rodas implements Stepper {
     this.jacCurrent = false;
     this.nonStiffSteps = 0;
     this.rho = 0;
-    this.status = 'running';
-    this.message = '';
-    if (!(tBound > t)) {
-      this.status = 'finished';
-      this.h = 0;
-      return;
-    }
-    this.updateClamp();
-    this.rhs(t, this.y, this.f0);
-    this.f0Current = true;
-    for (let i = 0; i < this.n; i++) {
-      if (!Number.isFinite(this.f0[i])) {
-        this.fail(`rodas: the right-hand side is not finite at t = ${t} (state ${i})`);
-        return;
-      }
-    }
-    const hMax = Math.min(this.hMaxOpt, tBound - t);
-    this.h = h !== undefined && h > 0 ? Math.min(h, hMax) : this.initialStep(hMax);
   }
 
-  private fail(msg: string): StepStatus {
-    this.status = 'failed';
-    this.message = msg;
-    return 'failed';
+  protected startDerivative(): { f0: Float64Array; scratch1: Float64Array; scratch2: Float64Array } {
+    this.updateClamp();
+    this.rhs(this.t, this.y, this.f0);
+    this.f0Current = true;
+    return { f0: this.f0, scratch1: this.u, scratch2: this.du };
   }
 
   /**
@@ -211,59 +133,19 @@ export class Rodas implements Stepper {
    * start are left alone, as in dopri5.ts: those dips are noise within atol, and the analytic Jacobian knows
    * nothing of the rule.
    */
-  private rhs(t: number, y: Float64Array, dydt: Float64Array): void {
+  protected rhs(t: number, y: Float64Array, dydt: Float64Array): void {
     this.f(t, y, dydt);
     this.counters.rhsEvaluations++;
-    if (this.clampNow) {
-      const idx = this.nnIdx;
-      for (let m = 0; m < idx.length; m++) {
-        const i = idx[m];
-        if (y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
-      }
-    }
+    if (this.clampNow) clampDerivative(this.nnIdx, y, dydt);
   }
 
   private updateClamp(): void {
-    const idx = this.nnIdx, y = this.y;
-    let z = false;
-    for (let m = 0; m < idx.length; m++) if (y[idx[m]] <= 0) z = true;
+    const z = anyAtZero(this.nnIdx, this.y);
     if (z !== this.clampNow) {
       this.clampNow = z;
       this.f0Current = false; // f0 and J were evaluated under the other rule
       this.jacCurrent = false;
     }
-  }
-
-  private clipNonNeg(y: Float64Array): void {
-    const idx = this.nnIdx;
-    for (let m = 0; m < idx.length; m++) if (y[idx[m]] < 0) y[idx[m]] = 0;
-  }
-
-  /** Hairer's HINIT / scipy's select_initial_step for an order-5 method with an order-4 estimate. */
-  private initialStep(hMax: number): number {
-    const n = this.n, y = this.y, f0 = this.f0, y1 = this.u, f1 = this.du;
-    let d0 = 0, d1 = 0;
-    for (let i = 0; i < n; i++) {
-      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
-      d0 += (y[i] / sk) ** 2;
-      d1 += (f0[i] / sk) ** 2;
-    }
-    d0 = Math.sqrt(d0 / n);
-    d1 = Math.sqrt(d1 / n);
-    let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * (d0 / d1);
-    h0 = Math.min(h0, hMax);
-    for (let i = 0; i < n; i++) y1[i] = y[i] + h0 * f0[i];
-    this.rhs(this.t + h0, y1, f1);
-    let d2 = 0;
-    for (let i = 0; i < n; i++) {
-      const sk = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
-      d2 += ((f1[i] - f0[i]) / sk) ** 2;
-    }
-    d2 = Math.sqrt(d2 / n) / h0;
-    const dm = Math.max(d1, d2);
-    const h1 = dm <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / dm) ** (1 / 5);
-    const h = Math.min(100 * h0, h1, hMax);
-    return Number.isFinite(h) && h > 0 ? h : Math.min(1e-6, hMax);
   }
 
   /** J and df/dt at the current point (f0 must be current). */

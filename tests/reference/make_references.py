@@ -9,7 +9,7 @@ Run from the repository root (dev machine only; CI only reads the JSON this writ
 Needs Debian's python3-scipy (tested with SciPy 1.10, NumPy 1.24).
 
 How the numbers are made
-- Every model is written once below as a DESIGN Contract 1 model object (mathjs-compatible
+- Every model is written once below as a Contract 1, docs/architecture.md model object (mathjs-compatible
   expression strings using only + - * / and parentheses).  The Python right-hand side is generated
   from those same strings, so the JSON equations are exactly what was integrated.
 - Each case is solved twice with two unrelated methods: DOP853 (explicit RK 8(5,3)) at rtol 1e-13 and
@@ -22,9 +22,8 @@ How the numbers are made
 - Doses are applied piecewise: the integration stops at each dose time, the state jumps, the solver
   restarts.  The integration also restarts at every output time (no interpolation), so stored values
   are step end points, not dense-output values.  A row at a dose time holds the post-dose state.
-- Numbers overlapping ../shared/reference/models.md section 9 (K7, K7b, K7c, K8, K9, KP4, KP5, the
-  KP limit-cycle table, the ACI / IL-2 checks of 2.3, P2) are checked and printed, and stored under
-  `literatureChecks`.
+- Numbers published in the papers (K7, K7b, K7c, K8, K9, KP4, KP5, the KP limit-cycle table, the
+  ACI / IL-2 checks, P2) are checked and printed, and stored under `literatureChecks`.
 """
 import argparse
 import warnings
@@ -51,7 +50,7 @@ RTOL_PRIMARY = 1e-13
 RTOL_CHECK = 1e-12
 
 # --------------------------------------------------------------------------------------------------
-# Models (DESIGN Contract 1 objects)
+# Models (Contract 1, docs/architecture.md objects)
 # --------------------------------------------------------------------------------------------------
 
 def P(value, unit='', description=''):
@@ -75,7 +74,7 @@ def S(initial, unit='', description=''):
 KP98 = {
     'id': 'kp98-reference',
     'title': 'Kirschner-Panetta 1998: effectors, tumor, IL-2 (reference copy)',
-    'reference': 'Kirschner D, Panetta JC. J Math Biol 1998;37:235-252 (models.md 2.1)',
+    'reference': 'Kirschner D, Panetta JC. J Math Biol 1998;37:235-252',
     'timeUnit': 'day',
     'parameters': {
         'c': P(0.02, '1/day', 'antigenicity'), 'mu2': P(0.03, '1/day'), 'p1': P(0.1245, '1/day'),
@@ -94,7 +93,7 @@ KP98 = {
 KUZ94 = {
     'id': 'kuznetsov94-reference',
     'title': 'Kuznetsov et al. 1994 dimensional effector-tumor model (reference copy)',
-    'reference': 'Kuznetsov VA et al. Bull Math Biol 1994;56:295-321; BIOMD0000000762 (models.md 1.1)',
+    'reference': 'Kuznetsov VA et al. Bull Math Biol 1994;56:295-321; BIOMD0000000762',
     'timeUnit': 'day',
     'parameters': {
         's': P(1.3e4, 'cells/day'), 'p': P(0.1245, '1/day'), 'g': P(2.019e7, 'cells'), 'm': P(3.422e-10, '1/(cell*day)'),
@@ -122,7 +121,7 @@ KUZ94_ND = {
 W2 = {
     'id': 'checkpoint-w2',
     'title': 'W2 checkpoint model: KP98 with exhaustion and two-compartment anti-PD-1 PK',
-    'reference': '../shared/reference/bench-workloads.md W2',
+    'reference': 'bench/workloads.ts W2',
     'timeUnit': 'day',
     'parameters': {
         'c': P(0.02), 'mu2': P(0.03), 'p1': P(0.1245), 'g1': P(2e7), 's1': P(0.0), 'r2': P(0.18), 'b': P(1e-9),
@@ -328,7 +327,7 @@ def lit(id_, quantity, computed, expected, tol, kind='rel'):
     ok = err <= tol
     LIT.append({'id': id_, 'quantity': quantity, 'computed': computed, 'modelsMd': expected,
                 'error': err, 'kind': kind, 'tol': tol, 'pass': bool(ok)})
-    print(f'    {"ok  " if ok else "FAIL"} {id_:6s} {quantity:42s} computed {computed:.8g}  models.md {expected:.8g}  '
+    print(f'    {"ok  " if ok else "FAIL"} {id_:6s} {quantity:42s} computed {computed:.8g}  published {expected:.8g}  '
           f'{kind} err {err:.1e} (tol {tol:g})')
     return ok
 
@@ -529,7 +528,7 @@ def make_w2_fixture():
     for t, c in [(21, 12.732804), (42, 7.240007)]:
         lit('P2', f'C({t}) single dose, closed form', pk2_closed_form(t, single, params['CL'], params['V1'], params['Q'], params['V2'])[0] / params['V1'], c, 1e-7)
     print(f'  W2 T range: min {sol.Y[2].min():.3e}, max {sol.Y[2].max():.3e}')
-    obj = header('W2 checkpoint scenario of bench-workloads.md: 200 mg into Ac at t = 0, 21, ..., 357 (18 boluses), '
+    obj = header('W2 checkpoint scenario of bench/workloads.ts: 200 mg into Ac at t = 0, 21, ..., 357 (18 boluses), '
                  'integrated piecewise (restart at each dose); daily output 0..365; the row at a dose day holds the post-dose state.')
     obj.update({'model': W2, 'tolerance': {'rtol': RTOL_PRIMARY, 'atol': 1e-30},
                 'cases': [{'id': 'w2', 'parameters': params, 'overrides': {}, 'initial': dict(zip(W2['states'], y0)),
@@ -727,10 +726,10 @@ def main():
         make_w4()
     if LIT and {'kp', 'kuz', 'w2'} <= only:  # a partial run (--only) does not overwrite the full list
         write_json(os.path.join(HERE, 'literature-checks.json'),
-                   dict(header('Agreement of these reference solutions with models.md section 9 (and 2.3, 7) numbers'),
+                   dict(header('Agreement of these reference solutions with the published numbers of the papers'),
                         checks=LIT))
         bad = [c for c in LIT if not c['pass']]
-        print(f'models.md checks: {len(LIT) - len(bad)}/{len(LIT)} pass' + (f'; FAILED: {[c["id"] + " " + c["quantity"] for c in bad]}' if bad else ''))
+        print(f'literature checks: {len(LIT) - len(bad)}/{len(LIT)} pass' + (f'; FAILED: {[c["id"] + " " + c["quantity"] for c in bad]}' if bad else ''))
     print(f'total {_time.time() - t0:.0f} s')
     return 1 if any(not c['pass'] for c in LIT) else 0
 

@@ -1,16 +1,17 @@
-// fit(): a fit request (Contract 4) → estimates with standard errors and 95 % intervals, the stopping
-// report, information criteria, residuals and fitted curves. See problem.ts for the likelihood and
-// lm.ts for the optimizer.
+// fit(): a fit request (docs/architecture.md, "Contracts": fit) → estimates with standard errors and 95 %
+// intervals, the stopping report, information criteria, residuals and fitted curves. The stages, in order:
+// multistart (starting points, one LM run each, the best kept), covariance (Wald errors, correlations,
+// identifiability from the information matrix), profile likelihood intervals, residuals and fitted curves,
+// result assembly. See problem.ts for the likelihood and numerics/lm.ts for the optimizer.
 import { assertNoReservedKeys } from '../../keys.ts';
 import { checkBudget, BYTES_PER_OUTPUT_VALUE, BYTES_PER_TYPED_VALUE } from '../../limits.ts';
 import { FitRequest, type FitResult, type FitEstimate, type FitResidual } from './schema.ts';
 import { validateRows } from './data.ts';
 import { buildProblem, evaluate, natural, working, PredictionError, subjectParams, DEFAULT_SUBJECT, type Problem, type Evaluation } from './problem.ts';
-import { levenbergMarquardt, type LmResult } from '../../numerics/lm.ts';
+import { levenbergMarquardt, NonFiniteStartError, type LmResult } from '../../numerics/lm.ts';
 import { invertInformation, normalQuantile } from '../../numerics/linalg.ts';
 import { solveStates } from './sensitivity.ts';
 import { InputError, SolveError, fromZodIssues } from '../../errors.ts';
-import { mulberry32 } from '../../numerics/random.ts';
 import { latinHypercube } from '../../numerics/sampling.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
 
@@ -68,7 +69,7 @@ function startErrorParameters(pb: Problem, x: Float64Array): void {
     if (u.some((v, q) => Math.abs(v - u0[q]) > 4 * Math.LN10)) return 1e300;
     const [a, b] = toAB(u);
     return nll(a, b);
-  }, u0, 200, 1);
+  }, u0, 200, 1, false);
   const [a, b] = toAB(r.x);
   const set = (j: number, v: number) => {
     if (j < 0) return;
@@ -124,19 +125,12 @@ function checkFitBudget(pb: Problem, points: number, nRows: number): void {
   }, ['fitted', 'points'], 'use fewer fitted points');
 }
 
-export function fit(input: unknown): FitResult {
-  const started = performance.now();
-  const req = parseFitRequest(input);
-  const rows = validateRows(req.data as unknown[] | string);
-  const pb = buildProblem(req, rows);
-  checkFitBudget(pb, req.fitted.points, rows.length);
-  const m = pb.theta.length;
-  const n = rows.length;
+type Best = LmResult & { evaluation: Eval };
 
-  // Starts: the given initial values, then a Latin hypercube over the bounds (working scale).
+/** Starting points on the working scale: the given initial values, then a Latin hypercube over the bounds. */
+function multistartPoints(pb: Problem, ms: FitRequest['multistart']): Float64Array[] {
   const x0 = Float64Array.from(pb.theta, (e) => working(e, e.initial));
   const starts: Float64Array[] = [x0];
-  const ms = req.multistart;
   if (ms && ms.count > 1) {
     const ranges = pb.theta.map((e, j) => {
       let lo = pb.lower[j];
@@ -146,47 +140,68 @@ export function fit(input: unknown): FitResult {
       if (!Number.isFinite(hi)) hi = x0[j] + w;
       return [lo, hi];
     });
-    for (const u of latinHypercube(ms.count - 1, m, ms.seed)) {
+    for (const u of latinHypercube(ms.count - 1, pb.theta.length, ms.seed)) {
       starts.push(Float64Array.from(u, (v, j) => ranges[j][0] + v * (ranges[j][1] - ranges[j][0])));
     }
   }
-  let best: (LmResult & { evaluation: Eval }) | null = null;
+  return starts;
+}
+
+/** One LM run per start; the lowest objective wins. A start that cannot be solved is reported, not fatal, unless all fail. */
+function runStarts(pb: Problem, starts: Float64Array[]): { best: Best; bestStart: number; reports: NonNullable<FitResult['multistart']>['starts'] } {
+  let best: Best | null = null;
   let bestStart = -1;
-  const startReports: NonNullable<FitResult['multistart']>['starts'] = [];
-  let firstError: unknown = null;
+  const reports: NonNullable<FitResult['multistart']>['starts'] = [];
+  let firstError: SolveError | NonFiniteStartError | null = null;
   starts.forEach((s, k) => {
     const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
     try {
       startErrorParameters(pb, s);
       const r = runLm(pb, s);
-      startReports.push({ initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations });
+      reports.push({ initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations });
       if (!best || r.evaluation.phi < best.evaluation.phi) {
         best = r;
         bestStart = k;
       }
     } catch (e) {
-      if (!(e instanceof SolveError) && !(e instanceof Error && /not finite at the starting/.test(e.message))) throw e;
+      if (!(e instanceof SolveError) && !(e instanceof NonFiniteStartError)) throw e;
       firstError ??= e;
-      startReports.push({ initial, objective: null, converged: false, iterations: 0 });
+      reports.push({ initial, objective: null, converged: false, iterations: 0 });
     }
   });
   if (!best) {
-    const e = firstError as Error;
-    throw e instanceof SolveError ? e : new SolveError(e.message, 'other', 0);
+    const e = firstError as SolveError | NonFiniteStartError | null;
+    throw e instanceof SolveError ? e : new SolveError(e?.message ?? 'no start could be evaluated', 'other', 0);
   }
-  const res = best as LmResult & { evaluation: Eval };
+  return { best, bestStart, reports };
+}
+
+interface Covariance {
+  /** Covariance on the working scale (m×m, row-major), scaled by s2. */
+  cov: Float64Array;
+  /** Residual variance factor (profiled σ²) or 1. */
+  s2: number;
+  condition: number;
+  estimates: Record<string, FitEstimate>;
+  corr: (number | null)[][];
+  warnings: string[];
+  /** Decided from the numbers (an unbounded or > 100 % standard error, |r| > 0.99, a singular or ill-conditioned information matrix), not from the warnings' text. */
+  identifiable: boolean;
+}
+
+/** Wald standard errors and intervals, correlations and identifiability at the optimum. */
+function covarianceStage(pb: Problem, res: Best, n: number): Covariance {
+  const m = pb.theta.length;
   const x = res.x;
   const ev = res.evaluation;
-
-  // Covariance on the working scale.
-  const p = m;
-  const dof = n - p;
+  const dof = n - m;
   const s2 = pb.profiled ? ev.ssr / Math.max(dof, 1) : 1;
   const { inverse, condition, singular } = invertInformation(ev.H, m);
   const cov = Float64Array.from(inverse, (v) => v * s2);
   const z = normalQuantile(0.975);
   const estimates: Record<string, FitEstimate> = {};
   const warnings: string[] = [];
+  let identifiable = true;
   pb.theta.forEach((e, j) => {
     const value = natural(e, x[j]);
     const seW = Math.sqrt(cov[j * m + j]);
@@ -199,8 +214,13 @@ export function fit(input: unknown): FitResult {
       scale: e.log ? 'log' : 'linear', initial: e.initial, lower: e.lower, upper: e.upper, atBound, kind: e.kind, parameter: e.parameter,
       ...(e.subject !== undefined ? { subject: e.subject } : {}),
     };
-    if (!Number.isFinite(se)) warnings.push(`'${e.name}' is not identifiable from these data (its standard error is unbounded)`);
-    else if (se / Math.abs(value) > 1) warnings.push(`'${e.name}' is poorly identified: relative standard error ${(100 * se / Math.abs(value)).toFixed(0)} %`);
+    if (!Number.isFinite(se)) {
+      identifiable = false;
+      warnings.push(`'${e.name}' is not identifiable from these data (its standard error is unbounded)`);
+    } else if (se / Math.abs(value) > 1) {
+      identifiable = false;
+      warnings.push(`'${e.name}' is poorly identified: relative standard error ${(100 * se / Math.abs(value)).toFixed(0)} %`);
+    }
     if (e.log && value < 1e-8 * e.initial) warnings.push(`'${e.name}' tends to 0 (${value.toPrecision(3)}, from ${e.initial}): the data do not support it; fix it or try multistart`);
     if (atBound) warnings.push(`'${e.name}' is at a bound (${value}); its standard error and interval assume it is free`);
   });
@@ -211,108 +231,112 @@ export function fit(input: unknown): FitResult {
       const c = cov[i * m + j] / Math.sqrt(cov[i * m + i] * cov[j * m + j]);
       row.push(i === j ? 1 : fin(c));
       if (j > i && Number.isFinite(c) && Math.abs(c) > 0.99) {
+        identifiable = false;
         warnings.push(`'${pb.theta[i].name}' and '${pb.theta[j].name}' are almost perfectly correlated (r = ${c.toFixed(4)}): only a combination of them is identified`);
       }
     }
     corr.push(row);
   }
-  if (singular || condition > 1e10) warnings.push(`the information matrix is ${singular ? 'singular' : 'ill-conditioned'} (condition number ${Number.isFinite(condition) ? condition.toExponential(2) : 'infinite'}): some parameters are not identifiable from these data`);
+  if (singular || condition > 1e10) {
+    identifiable = false;
+    warnings.push(`the information matrix is ${singular ? 'singular' : 'ill-conditioned'} (condition number ${Number.isFinite(condition) ? condition.toExponential(2) : 'infinite'}): some parameters are not identifiable from these data`);
+  }
+  return { cov, s2, condition, estimates, corr, warnings, identifiable };
+}
 
-  // Likelihood and information criteria.
-  let nll: number;
-  let k = p;
-  if (pb.profiled) {
-    const sig2 = ev.ssr / n;
-    let sumLogW = 0;
-    for (let i = 0; i < n; i++) sumLogW += Math.log(pb.weights[i]);
-    nll = 0.5 * n * Math.log(2 * Math.PI * sig2) + 0.5 * n - 0.5 * sumLogW;
-    k = p + 1;
-  } else nll = ev.phi;
-
-  // Profile likelihood intervals.
+/**
+ * One end of the profile-likelihood 95 % interval of θ_j: walk away from the optimum in direction `dir`
+ * (doubling the step) until −2ΔlogL passes χ²₁(0.95), then refine by interpolation in √Δ. null: the
+ * profile stays below the threshold up to an infinite bound.
+ */
+function profileBound(pb: Problem, j: number, dir: -1 | 1, x: Float64Array, seW: number, base2: number): number | null {
+  const e = pb.theta[j];
   const crit = CHI2_95_1;
-  const base2 = minus2LogL(pb, ev);
-  for (const name of req.profile) {
+  const z = normalQuantile(0.975);
+  const lower = Float64Array.from(pb.lower);
+  const upper = Float64Array.from(pb.upper);
+  const limit = dir < 0 ? pb.lower[j] : pb.upper[j];
+  let warm = Float64Array.from(x);
+  const at = (delta: number): number => {
+    const v = x[j] + dir * delta;
+    lower[j] = v;
+    upper[j] = v;
+    const start = Float64Array.from(warm);
+    start[j] = v;
+    try {
+      const r = runLm(pb, start, lower, upper);
+      warm = Float64Array.from(r.x);
+      return minus2LogL(pb, r.evaluation) - base2;
+    } catch {
+      return Infinity;
+    }
+  };
+  let lo = 0;
+  let dLo = 0;
+  let delta = Number.isFinite(seW) && seW > 0 ? Math.min(z * seW, e.log ? 3 : Infinity) : e.log ? 0.5 : 0.5 * Math.max(Math.abs(x[j]), 1);
+  let dHi = NaN;
+  let hi = NaN;
+  for (let it = 0; it < 12; it++) {
+    if (Math.abs(limit - x[j]) <= delta) {
+      const dd = at(Math.abs(limit - x[j]));
+      if (dd < crit) break; // the interval reaches the bound
+      hi = Math.abs(limit - x[j]);
+      dHi = dd;
+      break;
+    }
+    const d = at(delta);
+    if (d >= crit) {
+      hi = delta;
+      dHi = d;
+      break;
+    }
+    lo = delta;
+    dLo = Math.max(d, 0);
+    delta *= 2;
+  }
+  if (!Number.isFinite(hi)) return Number.isFinite(limit) && Math.abs(limit - x[j]) <= delta ? natural(e, limit) : null;
+  for (let it = 0; it < 30 && Number.isFinite(dHi); it++) {
+    const sl = Math.sqrt(Math.max(dLo, 0));
+    const sh = Math.sqrt(dHi);
+    let mid = lo + ((hi - lo) * (Math.sqrt(crit) - sl)) / (sh - sl);
+    if (!(mid > lo + 0.05 * (hi - lo) && mid < hi - 0.05 * (hi - lo))) mid = 0.5 * (lo + hi);
+    const d = at(mid);
+    if (Math.abs(d - crit) < 1e-4 * crit || hi - lo < 1e-10 * (1 + Math.abs(x[j]))) {
+      lo = hi = mid;
+      break;
+    }
+    if (d >= crit) {
+      hi = mid;
+      dHi = d;
+    } else {
+      lo = mid;
+      dLo = d;
+    }
+  }
+  return natural(e, x[j] + dir * 0.5 * (lo + hi));
+}
+
+/** Profile-likelihood intervals for the requested parameters; they replace the Wald intervals in `estimates`. */
+function profileStage(pb: Problem, names: string[], res: Best, cov: Float64Array, estimates: Record<string, FitEstimate>): void {
+  const m = pb.theta.length;
+  const base2 = minus2LogL(pb, res.evaluation);
+  for (const name of names) {
     for (let j = 0; j < m; j++) {
       const e = pb.theta[j];
       if (e.name !== name && e.parameter !== name) continue;
       const seW = Math.sqrt(cov[j * m + j]);
-      const bounds: (number | null)[] = [];
-      for (const dir of [-1, 1]) {
-        const lower = Float64Array.from(pb.lower);
-        const upper = Float64Array.from(pb.upper);
-        const limit = dir < 0 ? pb.lower[j] : pb.upper[j];
-        let warm = Float64Array.from(x);
-        const at = (delta: number): number => {
-          const v = x[j] + dir * delta;
-          lower[j] = v;
-          upper[j] = v;
-          const start = Float64Array.from(warm);
-          start[j] = v;
-          try {
-            const r = runLm(pb, start, lower, upper);
-            warm = Float64Array.from(r.x);
-            return minus2LogL(pb, r.evaluation) - base2;
-          } catch {
-            return Infinity;
-          }
-        };
-        let lo = 0;
-        let dLo = 0;
-        let delta = Number.isFinite(seW) && seW > 0 ? Math.min(z * seW, e.log ? 3 : Infinity) : e.log ? 0.5 : 0.5 * Math.max(Math.abs(x[j]), 1);
-        let dHi = NaN;
-        let hi = NaN;
-        for (let it = 0; it < 12; it++) {
-          if (Math.abs(limit - x[j]) <= delta) {
-            const dd = at(Math.abs(limit - x[j]));
-            if (dd < crit) break; // the interval reaches the bound
-            hi = Math.abs(limit - x[j]);
-            dHi = dd;
-            break;
-          }
-          const d = at(delta);
-          if (d >= crit) {
-            hi = delta;
-            dHi = d;
-            break;
-          }
-          lo = delta;
-          dLo = Math.max(d, 0);
-          delta *= 2;
-        }
-        if (!Number.isFinite(hi)) {
-          bounds.push(Number.isFinite(limit) && Math.abs(limit - x[j]) <= delta ? natural(e, limit) : null);
-          continue;
-        }
-        for (let it = 0; it < 30 && Number.isFinite(dHi); it++) {
-          const sl = Math.sqrt(Math.max(dLo, 0));
-          const sh = Math.sqrt(dHi);
-          let mid = lo + ((hi - lo) * (Math.sqrt(crit) - sl)) / (sh - sl);
-          if (!(mid > lo + 0.05 * (hi - lo) && mid < hi - 0.05 * (hi - lo))) mid = 0.5 * (lo + hi);
-          const d = at(mid);
-          if (Math.abs(d - crit) < 1e-4 * crit || hi - lo < 1e-10 * (1 + Math.abs(x[j]))) {
-            lo = hi = mid;
-            break;
-          }
-          if (d >= crit) {
-            hi = mid;
-            dHi = d;
-          } else {
-            lo = mid;
-            dLo = d;
-          }
-        }
-        bounds.push(natural(e, x[j] + dir * 0.5 * (lo + hi)));
-      }
+      const bounds = [profileBound(pb, j, -1, res.x, seW, base2), profileBound(pb, j, 1, res.x, seW, base2)];
       const est = estimates[e.name];
       est.profile95 = [bounds[0], bounds[1]];
       est.ci95 = [bounds[0], bounds[1]];
       est.ciMethod = 'profile';
     }
   }
+}
 
-  // Residuals.
-  const residuals: FitResidual[] = rows.map((r, i) => {
+/** Observed − predicted per row, and weighted by the row's standard deviation. */
+function residualsStage(pb: Problem, rows: ReturnType<typeof validateRows>, ev: Eval, s2: number): FitResidual[] {
+  return rows.map((r, i) => {
     const residual = pb.obs[i] - ev.mu[i];
     const sd = pb.profiled ? Math.sqrt(s2) / Math.sqrt(pb.weights[i]) : ev.sd[i];
     return {
@@ -320,14 +344,16 @@ export function fit(input: unknown): FitResult {
       residual, weightedResidual: residual / sd,
     };
   });
+}
 
-  // Fitted curves on a fine grid.
+/** The fitted curves of each subject's observables on a grid of `points` times (left out for a subject the solver cannot finish). */
+function fittedCurves(pb: Problem, rows: ReturnType<typeof validateRows>, x: Float64Array, points: number): FitResult['fitted'] {
   const fitted: FitResult['fitted'] = {};
   for (const s of pb.subjects) {
     const prm = subjectParams(pb, s, x);
     const tEnd = s.times[s.times.length - 1];
     const t0 = s.prep.t0;
-    const N = req.fitted.points;
+    const N = points;
     const grid = tEnd > t0 ? Float64Array.from({ length: N }, (_, q) => (q === N - 1 ? tEnd : t0 + ((tEnd - t0) * q) / (N - 1))) : Float64Array.of(t0);
     const model = s.prep.model;
     const nS = model.stateNames.length;
@@ -352,6 +378,40 @@ export function fit(input: unknown): FitResult {
     }
     fitted[s.id] = { times: Array.from(grid), series };
   }
+  return fitted;
+}
+
+export function fit(input: unknown): FitResult {
+  const started = performance.now();
+  const req = parseFitRequest(input);
+  const rows = validateRows(req.data as unknown[] | string);
+  const pb = buildProblem(req, rows);
+  checkFitBudget(pb, req.fitted.points, rows.length);
+  const m = pb.theta.length;
+  const n = rows.length;
+
+  const starts = multistartPoints(pb, req.multistart);
+  const { best: res, bestStart, reports: startReports } = runStarts(pb, starts);
+  const x = res.x;
+  const ev = res.evaluation;
+  const { cov, s2, condition, estimates, corr, warnings, identifiable } = covarianceStage(pb, res, n);
+
+  // Likelihood and information criteria.
+  const p = m;
+  const dof = n - p;
+  let nll: number;
+  let k = p;
+  if (pb.profiled) {
+    const sig2 = ev.ssr / n;
+    let sumLogW = 0;
+    for (let i = 0; i < n; i++) sumLogW += Math.log(pb.weights[i]);
+    nll = 0.5 * n * Math.log(2 * Math.PI * sig2) + 0.5 * n - 0.5 * sumLogW;
+    k = p + 1;
+  } else nll = ev.phi;
+
+  profileStage(pb, req.profile, res, cov, estimates);
+  const residuals = residualsStage(pb, rows, ev, s2);
+  const fitted = fittedCurves(pb, rows, x, req.fitted.points);
 
   const covMatrix: (number | null)[][] = [];
   for (let i = 0; i < m; i++) covMatrix.push(Array.from({ length: m }, (_, j) => fin(cov[i * m + j])));
@@ -373,7 +433,7 @@ export function fit(input: unknown): FitResult {
     iterations: res.iterations,
     correlation: { names: pb.theta.map((e) => e.name), matrix: corr },
     covariance: { names: pb.theta.map((e) => e.name), scale: 'working', matrix: covMatrix },
-    identifiability: { identifiable: warnings.every((w) => !/identif|correlated|information matrix/.test(w)), conditionNumber: fin(condition), warnings },
+    identifiability: { identifiable, conditionNumber: fin(condition), warnings },
     error: {
       model: req.error.model, transform: req.error.transform, profiled: pb.profiled,
       ...(pb.profiled ? { sigma: Math.sqrt(s2) } : sigmaOut !== undefined ? { sigma: sigmaOut } : {}),

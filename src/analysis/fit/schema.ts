@@ -1,4 +1,4 @@
-// A fit request (DESIGN Contract 4) as a zod schema: what `immunopd fit` reads and `POST /api/fit`
+// A fit request (Contract 4, docs/architecture.md) as a zod schema: what `immunopd fit` reads and `POST /api/fit`
 // validates. The scenario fields (model, parameters, initial, doses, therapies, weight, preset, solver)
 // mean what they mean in Contract 2; `data` replaces the output times.
 import { z } from 'zod';

@@ -4,8 +4,7 @@
 // unchanged). J and ∂f/∂p come from the compiled analytic derivatives, or forward differences of the
 // right-hand side when the model has none. Events that set a state reset its sensitivities to zero.
 import type { PreparedScenario } from '../../simulate.ts';
-import { initialState, tolerances, solvePrepared, preparedNeedsEpochs } from '../../simulate.ts';
-import { doseTimeline } from '../../dosing/schedule.ts';
+import { initialState, solvePrepared, solverInputs } from '../../simulate.ts';
 import { solveIvp, type StateEvent } from '../../solve/solve_ivp.ts';
 
 export interface SensitivityColumn {
@@ -28,30 +27,9 @@ export function initialOf(prep: PreparedScenario, p: Float64Array): Float64Array
   return initialState(prep.model, p, prep.scenario.initial, prep.scenario.preset);
 }
 
-/** Solve the states only, with parameters p, at `times`. */
+/** Solve the states only, with parameters p, at `times`: the one path to the solver, solvePrepared (its cached tolerances and dose timeline). */
 export function solveStates(prep: PreparedScenario, p: Float64Array, times: Float64Array) {
-  const { model, scenario, t0, doses } = prep;
-  if (model.doseModifiers.size > 0 || preparedNeedsEpochs(prep)) return solvePrepared(prep, p, initialOf(prep, p), times);
-  const jac = model.jacobian;
-  const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
-  return solveIvp({
-    rhs: model.bindRhs(p),
-    jac: jac ? (t, y, J) => jac(t, y, p, J) : undefined,
-    t0,
-    tEnd: times[times.length - 1],
-    y0: initialOf(prep, p),
-    outputTimes: times,
-    discontinuities: doseTimeline(doses),
-    events: eventsFor(prep, p, model.stateNames.length, 0),
-    method: scenario.solver.method,
-    rtol,
-    atol,
-    nonNegative: model.nonNegative,
-    autonomous: model.autonomous,
-    maxStep: scenario.solver.maxStep,
-    maxSteps: scenario.solver.maxSteps,
-    deadline: Date.now() + scenario.solver.timeBudgetMs,
-  });
+  return solvePrepared(prep, p, initialOf(prep, p), times);
 }
 
 function eventsFor(prep: PreparedScenario, p: Float64Array, n: number, m: number): StateEvent[] {
@@ -78,7 +56,7 @@ function eventsFor(prep: PreparedScenario, p: Float64Array, n: number, m: number
 
 /** Solve states and sensitivities for the given columns at `times` (increasing). */
 export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols: SensitivityColumn[], times: Float64Array): SensitivitySolution {
-  const { model, scenario, t0, doses } = prep;
+  const { model, scenario, t0 } = prep;
   const n = model.stateNames.length;
   const np = model.paramNames.length;
   const m = cols.length;
@@ -180,7 +158,7 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
     }
   }
 
-  const tol = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
+  const tol = solverInputs(prep);
   const rtol = new Float64Array(N).fill(scenario.solver.rtol);
   const atol = new Float64Array(N);
   atol.set(tol.atol);
@@ -199,7 +177,7 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
     tEnd: times[times.length - 1],
     y0: ya0,
     outputTimes: times,
-    discontinuities: doseTimeline(doses),
+    discontinuities: tol.timeline,
     events: eventsFor(prep, p, n, m),
     method: scenario.solver.method,
     rtol,

@@ -123,8 +123,7 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
     if (!model.stateIndex.has(d.target)) issues.push({ path: ['drugs', i, 'target'], message: `'${d.target}' is not a state of model '${model.id}' (states: ${model.stateNames.join(', ')})` });
   });
   const known = new Set([...drugNames, 'total']);
-  for (const [k, name] of [['cumulativeDose', ''], ['maxDoses', '']] as const) {
-    void name;
+  for (const k of ['cumulativeDose', 'maxDoses'] as const) {
     for (const d of Object.keys(req.constraints[k])) if (!known.has(d) || (k === 'cumulativeDose' && d === 'total')) issues.push({ path: ['constraints', k, d], message: `'${d}' is not a scheduled drug (${drugNames.join(', ')})` });
   }
   const o = req.objective;
@@ -290,7 +289,7 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
         return Number.isFinite(ev.objective) ? ev.objective + 1e3 * ev.violation + 1e3 * pen : 1e300;
       };
       const u0 = continuous.map((k) => (p[k] - vars[k].min) / (vars[k].max - vars[k].min || 1));
-      nelderMead(score, u0, req.search.refineEvaluations);
+      nelderMead(score, u0, req.search.refineEvaluations, 0.25, true);
     }
   }
 
