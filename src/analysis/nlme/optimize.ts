@@ -20,12 +20,25 @@ export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Arr
   const fits: SubjectFit[] = [];
   let value = 0;
   for (let i = 0; i < pb.subjects.length; i++) {
-    const fit = fitSubject(pb, x, pb.subjects[i], etas[i], om, hints?.[i]);
+    let fit = fitSubject(pb, x, pb.subjects[i], etas[i], om, hints?.[i]);
+    // The warm start may sit in another mode of the conditional density (flip-flop of ka and CL/V in oral
+    // models, reached along the outer path): a subject whose η̂ lies beyond the bulk of N(0, Ω)
+    // (η̂ᵀΩ⁻¹η̂ > q, the χ²_q mean) is searched again from η = 0, and the better mode kept.
+    if (!fit || quadForm(fit.eta, om.inv, q) > q) {
+      const alt = fitSubject(pb, x, pb.subjects[i], new Float64Array(q), om, null);
+      if (alt && (!fit || alt.point.obj < fit.point.obj)) fit = alt;
+    }
     if (!fit) return null;
     fits.push(fit);
     value += fit.m2ll;
   }
   return Number.isFinite(value) ? { value, fits } : null;
+}
+
+function quadForm(eta: Float64Array, inv: Float64Array, q: number): number {
+  let v = 0;
+  for (let i = 0; i < q; i++) for (let k = 0; k < q; k++) v += eta[i] * inv[i * q + k] * eta[k];
+  return v;
 }
 
 export interface OuterResult {
@@ -72,6 +85,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
   let reason = 'max-iterations';
   let converged = false;
   let small = 0;
+  let fresh = true;
   for (; it < maxIterations; it++) {
     onProgress?.(it, cur.value);
     const d = new Float64Array(m);
@@ -101,12 +115,23 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
         break;
       }
     }
+    if (!next && !fresh) {
+      // The quasi-Newton direction failed (a stale curvature model, or an objective made slightly rough by
+      // the inner optimisations): restart from steepest descent once before giving up.
+      fresh = true;
+      const gk = Math.sqrt(g.reduce((a, v) => a + v * v, 0)) || 1;
+      Hi = new Float64Array(m * m);
+      for (let k = 0; k < m; k++) Hi[k * m + k] = Math.min(1, 0.1 / gk);
+      it--;
+      continue;
+    }
     if (!next) {
       reason = 'no-progress';
       converged = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k])))) < 1e-2;
       break;
     }
     const drop = cur.value - next.value;
+    fresh = false;
     accept(next);
     const gNew = grad(xn, next);
     const s = Float64Array.from(xn, (v, k) => v - x[k]);
