@@ -23,7 +23,7 @@ export const POPULATION_JOB_LIMITS = {
 } as const;
 
 const populationField = PopulationRequest.shape.population;
-export const PopulationJobRequest = PopulationRequest.extend({
+export const PopulationJobRequest = PopulationRequest.safeExtend({
   population: populationField.extend({
     n: z.number().int().min(1).max(POPULATION_JOB_LIMITS.redis.subjects, `at most ${POPULATION_JOB_LIMITS.redis.subjects} subjects`),
   }),
