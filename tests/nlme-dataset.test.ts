@@ -11,6 +11,8 @@ import { main } from '../src/cli/main.ts';
 import { fitPopulation } from '../src/analysis/nlme/index.ts';
 import { InputError } from '../src/errors.ts';
 import { startServer, type RunningServer } from '../server/app.ts';
+import { buildPopulationProblem, parsePopulationRequest, individualParams } from '../src/analysis/nlme/problem.ts';
+import { predictSubject } from '../src/analysis/nlme/predict.ts';
 
 const EX = path.join(__dirname, '..', 'docs', 'examples');
 const REF = path.join(__dirname, 'reference', 'nlme');
@@ -81,6 +83,17 @@ describe('dataset covariates and refusals', () => {
     } catch (e) {
       expect((e as InputError).issues[0].path).toEqual(['dataset', 'line 3', 'CMT']);
     }
+  });
+  it('finite-difference derivatives (epoch-runner subjects) agree with the forward sensitivities to 1e-5', () => {
+    const pb = buildPopulationProblem(parsePopulationRequest({ ...base, dataset: small }));
+    const s = pb.subjects[2];
+    expect(s.fd).toBe(false);
+    const p = individualParams(pb, pb.x0, s, Float64Array.from([0.2, -0.1, 0.1]));
+    const sens = predictSubject(pb, s, p, true);
+    const fd = predictSubject(pb, { ...s, fd: true }, p, true);
+    for (let k = 0; k < sens.f.length; k++) expect(Math.abs(fd.f[k] - sens.f[k]) / sens.f[k]).toBeLessThan(1e-7); // states alone vs with sensitivities: other steps
+    const scale = Math.max(...sens.G!.map(Math.abs));
+    sens.G!.forEach((g, k) => expect(Math.abs(fd.G![k] - g) / scale).toBeLessThan(1e-5));
   });
   it('BLQ records are left out and said so; resets (EVID 4) go through finite differences', () => {
     const blq = small.replace('ID,TIME,AMT,CMT,EVID,DV,MDV,WT', 'ID,TIME,AMT,CMT,EVID,DV,MDV,WT,BLQ').split('\n').map((l, i) => (i === 0 || !l ? l : `${l},${i === 9 ? 1 : 0}`)).join('\n');
