@@ -5,7 +5,7 @@ import { mulberry32, normalSampler } from '../../src/numerics/random.ts';
 
 export const STUDY_TRUTH = { CL: 5, V: 50, omega_CL: 0.09, omega_V: 0.04, sigmaProp: 0.1 };
 export const IV_1CMT = {
-  id: 'iv-1cmt', title: 'One-compartment IV bolus',
+  id: 'iv-1cmt', title: 'One-compartment IV bolus', timeUnit: 'h',
   parameters: { CL: { value: 5, unit: 'L/h' }, V: { value: 50, unit: 'L' } },
   states: { A: { initial: 0, unit: 'mg' } },
   odes: { A: '-CL / V * A' },

@@ -28,7 +28,7 @@ export interface NlmeSummary {
 export const theophRef = (): TheophRef => JSON.parse(readFileSync(path.join(DIR, 'theoph.json'), 'utf8'));
 
 export const ORAL_1CMT = {
-  id: 'oral-1cmt', title: 'One-compartment model, first-order absorption',
+  id: 'oral-1cmt', title: 'One-compartment model, first-order absorption', timeUnit: 'h',
   parameters: { ka: { value: 1.5, unit: '1/h' }, ke: { value: 0.08, unit: '1/h' }, Cl: { value: 0.04, unit: 'L/h/kg' } },
   states: { A: { initial: 0, unit: 'mg/kg' }, C: { initial: 0, unit: 'mg/kg' } },
   odes: { A: '-ka * A', C: 'ka * A - ke * C' },
