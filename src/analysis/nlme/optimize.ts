@@ -20,14 +20,7 @@ export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Arr
   const fits: SubjectFit[] = [];
   let value = 0;
   for (let i = 0; i < pb.subjects.length; i++) {
-    let fit = fitSubject(pb, x, pb.subjects[i], etas[i], om, hints?.[i]);
-    // The warm start may sit in another mode of the conditional density (flip-flop of ka and CL/V in oral
-    // models, reached along the outer path): a subject whose η̂ lies beyond the bulk of N(0, Ω)
-    // (η̂ᵀΩ⁻¹η̂ > q, the χ²_q mean) is searched again from η = 0, and the better mode kept.
-    if (!fit || quadForm(fit.eta, om.inv, q) > q) {
-      const alt = fitSubject(pb, x, pb.subjects[i], new Float64Array(q), om, null);
-      if (alt && (!fit || alt.point.obj < fit.point.obj)) fit = alt;
-    }
+    const fit = fitSubject(pb, x, pb.subjects[i], etas[i], om, hints?.[i]);
     if (!fit) return null;
     fits.push(fit);
     value += fit.m2ll;
@@ -39,6 +32,29 @@ function quadForm(eta: Float64Array, inv: Float64Array, q: number): number {
   let v = 0;
   for (let i = 0; i < q; i++) for (let k = 0; k < q; k++) v += eta[i] * inv[i * q + k] * eta[k];
   return v;
+}
+
+/**
+ * Warm starts may sit in another mode of a subject's conditional density (the flip-flop of ka and CL/V in
+ * oral models, reached along the outer path). At each accepted point, a subject whose η̂ lies beyond the bulk
+ * of N(0, Ω) (η̂ᵀΩ⁻¹η̂ beyond the χ²_q mean + 3 SD, q + 3√(2q): a flip-flop mode lies far out, ~(log ka/k)²/ω²) is searched again from η = 0 and the better mode kept (its −2 log L_i
+ * replaces the other in the objective). Once per outer iteration, not per line-search evaluation: the next
+ * evaluations warm-start from the mode kept.
+ */
+function refreshModes(pb: PopProblem, x: Float64Array, o: Objective): Objective {
+  const q = pb.etaNames.length;
+  const om = omegaFactors(omegaOf(pb, x), q);
+  if (!om) return o;
+  const far = q + 3 * Math.sqrt(2 * q);
+  let value = o.value;
+  const fits = o.fits.map((fit, i) => {
+    if (quadForm(fit.eta, om.inv, q) <= far) return fit;
+    const alt = fitSubject(pb, x, pb.subjects[i], new Float64Array(q), om, null);
+    if (!alt || !(alt.point.obj < fit.point.obj - 1e-9)) return fit;
+    value += alt.m2ll - fit.m2ll;
+    return alt;
+  });
+  return { value, fits };
 }
 
 export interface OuterResult {
@@ -66,6 +82,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     return populationM2ll(pb, y, etas, hints);
   };
   let cur = F(x);
+  if (cur) cur = refreshModes(pb, x, cur);
   if (!cur) throw new SolveError('the population likelihood cannot be evaluated at the initial estimates (a subject\'s model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)', 'other', 0);
   const accept = (o: Objective) => o.fits.forEach((f, i) => etas[i].set(f.eta));
   accept(cur);
@@ -130,6 +147,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
       converged = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k])))) < 1e-2;
       break;
     }
+    next = refreshModes(pb, xn, next);
     const drop = cur.value - next.value;
     fresh = false;
     accept(next);
