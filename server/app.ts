@@ -360,7 +360,7 @@ export function createApp(options: AppOptions = {}): App {
 
   // Fits, schedule searches, virtual populations and sensitivities: the job kinds (src/jobs/kinds), run
   // synchronously with the small limits: chunks on the pool as heavy work (never every thread), merged there.
-  for (const kind of ['fit', 'optimize', 'population', 'sensitivity'] as const) {
+  for (const kind of ['fit', 'optimize', 'population', 'sensitivity', 'vpc'] as const) {
     app.post(`/api/${kind}`, async (req, res) => {
       const deadline = Date.now() + analysisBudgetMs;
       let reply: Reply;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { userRecord, userKey } from '../src/keys.ts';
 import { FitRequest } from '../src/analysis/fit/index.ts';
+import { PopulationFitRequest, VpcRequest } from '../src/analysis/nlme/index.ts';
 import { OptimizeRequest, PopulationOptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
 import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
@@ -161,6 +162,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(TherapyList, { id: 'TherapyList' });
   reg.add(Health, { id: 'Health' });
   reg.add(FitRequest, { id: 'FitRequest', description: 'A fit (Contract 4, docs/architecture.md): model, data rows (or CSV text), parameters to estimate with bounds and scale, error model, subjects, solver options.' });
+  reg.add(PopulationFitRequest, { id: 'PopulationFitRequest', description: 'A population fit (Contract 4b, docs/architecture.md): a fit request with `population` (FOCE-I or SAEM, Ω, covariate effects) and `data` rows or a NONMEM-style `dataset`. See docs/nlme.md.' });
+  reg.add(VpcRequest, { id: 'VpcRequest', description: 'A visual predictive check: the population fit request plus `result` (the fit\'s answer) or compact `estimates`, and `vpc` options (replicates >= 500, seed, bins, predictionCorrected, percentiles, level). See docs/nlme.md.' });
   reg.add(PopulationRequest, { id: 'PopulationRequest', description: 'A scenario plus `population` (n subjects, seeded: Ω diagonal, block or SDs + correlation; log-normal, normal or logit-normal parameters; covariates; residual error; quantile bands; per-subject output; response probabilities) and optional trial `arms` over the same subjects. See docs/population.md.' });
   reg.add(SensitivityRequest, { id: 'SensitivityRequest', description: 'A scenario plus `sensitivity`: method local (parameters, relative step), sobol or morris (ranges, samples, seed), and the response (a metric, or a series at a time). See docs/population.md.' });
   reg.add(NcaRequest, { id: 'NcaRequest', description: 'Non-compartmental analysis: observations {time, conc, subject?} (or `csv` text time,conc[,subject] instead), dose, doseTime, tau, route, infusionDuration.' });
@@ -224,9 +227,16 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
       '/api/fit': {
         post: {
-          summary: 'Estimate parameters from data: Levenberg-Marquardt with bounds, forward sensitivities, standard errors and confidence intervals',
-          requestBody: jsonBody('FitRequest'),
+          summary: 'Estimate parameters from data: Levenberg-Marquardt with bounds, forward sensitivities, standard errors and confidence intervals; a request with `population` is a population fit (FOCE-I or SAEM)',
+          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('FitRequest'), ref('PopulationFitRequest')] } } } },
           responses: { 200: { description: 'estimates (value, se, ci95), objective, AIC, BIC, correlation, residuals, fitted curves, ODE solves, ms', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+        },
+      },
+      '/api/vpc': {
+        post: {
+          summary: 'Visual predictive check of a population fit: observed vs simulated percentiles per time bin with confidence bands (prediction-corrected on request)',
+          requestBody: jsonBody('VpcRequest'),
+          responses: { 200: { description: 'replicates, seed, binning, bins (observed and simulated percentiles), failedSimulations', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
       '/api/optimize': {

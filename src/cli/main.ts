@@ -24,7 +24,8 @@ commands:
   therapies                                                  list the therapy presets
   serve [--port N]                                           start the HTTP API and web client (default 3000)
   fit FIT.json [DATA.csv] [--out FILE]                       fit parameters to data
-      [--dataset DATA.csv]                                   ... from a NONMEM-style dataset
+      [--dataset DATA.csv]                                   ... from a NONMEM-style dataset (a population fit when the request has population)
+  vpc VPC.json [--dataset DATA.csv] [--result FIT.json]      visual predictive check of a population fit (as POST /api/vpc)
   optimize OPT.json [--out FILE]                             optimize a dosing schedule
   population POP.json [--format json|csv] [--out FILE]       virtual population / trial (as POST /api/population)
   sensitivity SENS.json [--format json|csv] [--out FILE]     local, Sobol or Morris sensitivity (as POST /api/sensitivity)
@@ -63,6 +64,7 @@ const commands: Record<string, [string, string]> = {
   therapies: ['therapies', 'therapiesCommand'],
   serve: ['serve', 'serveCommand'],
   fit: ['fit', 'fitCommand'],
+  vpc: ['vpc', 'vpcCommand'],
   optimize: ['optimize', 'optimizeCommand'],
   population: ['population', 'populationCommand'],
   sensitivity: ['population', 'sensitivityCommand'],

@@ -47,7 +47,7 @@ export function assembleResult(pb: PopProblem, x: Float64Array, best: Objective,
   const req = pb.request;
   const m = x.length;
   const q = pb.etaNames.length;
-  const warnings: string[] = [];
+  const warnings: string[] = [...pb.notes];
   const varOf = (k: number) => (cov ? cov[k * m + k] : NaN);
   const sdOf = (k: number) => (cov && Number.isFinite(cov[k * m + k]) && cov[k * m + k] >= 0 ? Math.sqrt(cov[k * m + k]) : NaN);
   const theta: PopulationFitResult['theta'] = {};

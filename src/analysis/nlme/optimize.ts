@@ -28,6 +28,35 @@ export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Arr
   return Number.isFinite(value) ? { value, fits } : null;
 }
 
+function quadForm(eta: Float64Array, inv: Float64Array, q: number): number {
+  let v = 0;
+  for (let i = 0; i < q; i++) for (let k = 0; k < q; k++) v += eta[i] * inv[i * q + k] * eta[k];
+  return v;
+}
+
+/**
+ * Warm starts may sit in another mode of a subject's conditional density (the flip-flop of ka and CL/V in
+ * oral models, reached along the outer path). At each accepted point, a subject whose η̂ lies beyond the bulk
+ * of N(0, Ω) (η̂ᵀΩ⁻¹η̂ beyond the χ²_q mean + 3 SD, q + 3√(2q): a flip-flop mode lies far out, ~(log ka/k)²/ω²) is searched again from η = 0 and the better mode kept (its −2 log L_i
+ * replaces the other in the objective). Once per outer iteration, not per line-search evaluation: the next
+ * evaluations warm-start from the mode kept.
+ */
+function refreshModes(pb: PopProblem, x: Float64Array, o: Objective): Objective {
+  const q = pb.etaNames.length;
+  const om = omegaFactors(omegaOf(pb, x), q);
+  if (!om) return o;
+  const far = q + 3 * Math.sqrt(2 * q);
+  let value = o.value;
+  const fits = o.fits.map((fit, i) => {
+    if (quadForm(fit.eta, om.inv, q) <= far) return fit;
+    const alt = fitSubject(pb, x, pb.subjects[i], new Float64Array(q), om, null);
+    if (!alt || !(alt.point.obj < fit.point.obj - 1e-9)) return fit;
+    value += alt.m2ll - fit.m2ll;
+    return alt;
+  });
+  return { value, fits };
+}
+
 export interface OuterResult {
   x: Float64Array;
   best: Objective;
@@ -53,6 +82,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     return populationM2ll(pb, y, etas, hints);
   };
   let cur = F(x);
+  if (cur) cur = refreshModes(pb, x, cur);
   if (!cur) throw new SolveError('the population likelihood cannot be evaluated at the initial estimates (a subject\'s model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)', 'other', 0);
   const accept = (o: Objective) => o.fits.forEach((f, i) => etas[i].set(f.eta));
   accept(cur);
@@ -72,6 +102,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
   let reason = 'max-iterations';
   let converged = false;
   let small = 0;
+  let fresh = true;
   for (; it < maxIterations; it++) {
     onProgress?.(it, cur.value);
     const d = new Float64Array(m);
@@ -101,12 +132,24 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
         break;
       }
     }
+    if (!next && !fresh) {
+      // The quasi-Newton direction failed (a stale curvature model, or an objective made slightly rough by
+      // the inner optimisations): restart from steepest descent once before giving up.
+      fresh = true;
+      const gk = Math.sqrt(g.reduce((a, v) => a + v * v, 0)) || 1;
+      Hi = new Float64Array(m * m);
+      for (let k = 0; k < m; k++) Hi[k * m + k] = Math.min(1, 0.1 / gk);
+      it--;
+      continue;
+    }
     if (!next) {
       reason = 'no-progress';
       converged = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k])))) < 1e-2;
       break;
     }
+    next = refreshModes(pb, xn, next);
     const drop = cur.value - next.value;
+    fresh = false;
     accept(next);
     const gNew = grad(xn, next);
     const s = Float64Array.from(xn, (v, k) => v - x[k]);

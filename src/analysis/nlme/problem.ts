@@ -5,13 +5,18 @@
 //
 // Individual parameters: P_ik = θ_k · Π_c g_c(COV_ic; β_c) · exp(η_ik), η_i ~ N(0, Ω) (μ-referenced on the
 // log scale: log P = log θ + Σ log g + η). Parameters of `estimate` without η are θ_k · Π g only.
-// Data come either as SubjectData[] (the NONMEM-style dataset of Contract 6) or in the Contract 4 form
-// (rows with `subject` and `subjects: {id: {doses, parameters, weight}}`), converted here to SubjectData.
+// Data come either as SubjectData[] (the NONMEM-style dataset of Contract 6: given, or read from the request's
+// `dataset` by dataset.ts) or in the Contract 4 form (rows with `subject` and
+// `subjects: {id: {doses, parameters, weight}}`), converted here to SubjectData.
 import { prepareScenario, type PreparedScenario } from '../../simulate.ts';
 import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
 import type { CompiledModel } from '../../model/compile.ts';
 import type { SubjectData } from '../../data/types.ts';
 import { validateRows } from '../fit/data.ts';
+import { subjectsFromDataset } from './dataset.ts';
+import { outputPlan, subjectDoses } from '../../data/subjects.ts';
+import { preparedNeedsEpochs } from '../../simulate.ts';
+import { resolveModel } from '../../model/library.ts';
 import { ERROR_PARAMETERS } from '../fit/schema.ts';
 import { PopulationFitRequest, NLME_LIMITS, CovariateEffect } from './schema.ts';
 
@@ -31,9 +36,15 @@ export interface ObsRecord {
 export interface PopSubject {
   id: string;
   prep: PreparedScenario;
+  /** Output times (prep.times itself: at equal times a pre-dose row comes first, as the dataset's file order). */
   times: Float64Array;
   obs: ObsRecord[];
+  /** Covariate values for the covariate effects (constant per subject). */
   covariates: Record<string, number>;
+  /** Covariates whose value changes over the subject's records. */
+  varying: string[];
+  /** Derivatives by finite differences (the solve goes through the epoch runner: resets, covariate changes, pre-dose outputs, steady states, rules, parameter-dependent dose modifiers). */
+  fd: boolean;
 }
 
 export interface FixedEffect {
@@ -83,6 +94,8 @@ export interface PopProblem {
   xNames: string[];
   nObs: number;
   counters: { odeSolves: number };
+  /** What was done with the data that the user should know (BLQ records left out...): added to the result's warnings. */
+  notes: string[];
 }
 
 export function parsePopulationRequest(input: unknown): PopulationFitRequest {
@@ -170,44 +183,70 @@ export function cholesky(A: Float64Array, q: number): Float64Array | null {
   return L;
 }
 
-function prepareSubject(req: PopulationFitRequest, s: SubjectData, idx: number, logT: boolean, issues: Issue[]): PopSubject | null {
-  const obs = s.observations.filter((o) => o.value !== null);
-  if (!obs.length) return null;
-  const times = [...new Set(obs.map((o) => o.time))].sort((a, b) => a - b);
+/** The part of a covariate record the model declares (the rest serves covariate effects only). */
+function modelPart(model: CompiledModel, values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([k]) => model.covariateIndex.has(k)));
+}
+
+function prepareSubject(req: PopulationFitRequest, model: CompiledModel, s: SubjectData, fromDataset: boolean, logT: boolean, issues: Issue[]): PopSubject | null {
+  const plan = outputPlan(s);
+  const keep = s.observations.map((o) => o.value !== null && !o.blq);
+  if (!keep.some(Boolean)) return null;
   const spec = Object.hasOwn(req.subjects, s.id) ? req.subjects[s.id] : undefined;
-  const wt = Object.hasOwn(s.covariates, 'WT') ? s.covariates.WT : spec?.weight ?? req.weight;
+  const wt = Object.hasOwn(s.covariates, 'WT') && s.covariates.WT > 0 && s.covariates.WT <= 1000 ? s.covariates.WT : spec?.weight ?? req.weight;
+  // A dataset's subject: the model covariates of its records (and of the request for all subjects), its
+  // covariate changes and resets, outputs before the doses at their time (file order) — as `simulate --dataset`.
+  const path = fromDataset ? ['dataset', `ID ${s.id}`] : ['subjects', s.id];
   const prep = prepareScenario({
     model: req.model, parameters: { ...req.parameters, ...(spec?.parameters ?? {}) }, initial: { ...req.initial, ...(spec?.initial ?? {}) },
-    preset: req.preset, doses: s.doses.map(({ line: _line, ...d }) => d), therapies: spec?.therapies ?? req.therapies, weight: wt,
-    solver: req.solver, times, metrics: false,
-  }, ['subjects', s.id]);
-  const tIndex = new Map(times.map((t, k) => [t, k]));
+    preset: req.preset, doses: subjectDoses(s), therapies: spec?.therapies ?? req.therapies, weight: wt,
+    solver: req.solver, times: plan.unique, metrics: false,
+    covariates: { ...req.covariates, ...modelPart(model, s.covariates) },
+    covariateChanges: s.covariateChanges.map((c) => ({ time: c.time, values: modelPart(model, c.values) })).filter((c) => Object.keys(c.values).length),
+  }, path, { resets: s.resets });
+  prep.times = Float64Array.from(plan.times);
+  prep.preDose = plan.pre;
   const records: ObsRecord[] = [];
-  for (const o of obs) {
+  s.observations.forEach((o, q) => {
+    if (!keep[q]) return;
     const state = prep.model.stateIndex.get(o.observable) ?? -1;
     const output = state >= 0 ? -1 : prep.model.outputNames.indexOf(o.observable);
-    const path = ['data', o.line];
-    if (state < 0 && output < 0) issues.push({ path: [...path, 'observable'], message: `'${o.observable}' is neither a state nor an output of model '${prep.model.id}'` });
+    const where = fromDataset ? ['dataset', `line ${o.line}`] : ['data', o.line];
+    if (state < 0 && output < 0) issues.push({ path: [...where, 'observable'], message: `'${o.observable}' is neither a state nor an output of model '${prep.model.id}'` });
+    if (o.time < 0) issues.push({ path: [...where, fromDataset ? 'TIME' : 'time'], message: `population fits take observations at time >= 0 (got ${o.time})` });
     const v = o.value as number;
-    if (logT && !(v > 0)) issues.push({ path: [...path, 'value'], message: `log-transformed residuals need positive observations (subject ${s.id}, t = ${o.time}, value ${v})` });
-    records.push({ k: tIndex.get(o.time)!, state, output, time: o.time, observable: o.observable, raw: v, y: logT ? Math.log(v) : v, line: o.line });
-  }
-  void idx;
-  return { id: s.id, prep, times: Float64Array.from(times), obs: records, covariates: s.covariates };
+    if (logT && !(v > 0)) issues.push({ path: [...where, fromDataset ? 'DV' : 'value'], message: `log-transformed residuals need positive observations (subject ${s.id}, t = ${o.time}, value ${v})` });
+    records.push({ k: plan.row[q], state, output, time: o.time, observable: o.observable, raw: v, y: logT ? Math.log(v) : v, line: o.line });
+  });
+  // Covariates for the effects: the model's covariate values in force (its defaults, the request's, the
+  // subject's first record), then any other dataset column read for an effect (dataset.ts).
+  const covariates: Record<string, number> = Object.create(null);
+  prep.model.covariateNames.forEach((n) => (covariates[n] = prep.params[prep.model.covariateIndex.get(n)!]));
+  Object.assign(covariates, s.covariates);
+  if (!fromDataset) covariates.WT = wt;
+  const varying = [...new Set(s.covariateChanges.flatMap((c) => Object.keys(c.values)))];
+  return { id: s.id, prep, times: prep.times, obs: records, covariates, varying, fd: prep.model.doseModifiers.size > 0 || preparedNeedsEpochs(prep) };
 }
 
 export function buildPopulationProblem(req: PopulationFitRequest, data?: SubjectData[]): PopProblem {
   const issues: Issue[] = [];
   const logT = req.error.transform === 'log';
-  const subjectData = data ?? subjectsFromRows(req);
-  if (subjectData.length > NLME_LIMITS.subjects) throw new InputError([{ path: ['data'], message: `at most ${NLME_LIMITS.subjects} subjects (got ${subjectData.length})` }]);
+  const fromDataset = data !== undefined || req.dataset !== undefined;
+  const model0 = resolveModel(req.model as string | Record<string, unknown>, ['model']);
+  const notes: string[] = [];
+  const subjectData = data ?? (req.dataset !== undefined ? subjectsFromDataset(req) : subjectsFromRows(req));
+  if (subjectData.length > NLME_LIMITS.subjects) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `at most ${NLME_LIMITS.subjects} subjects (got ${subjectData.length})` }]);
   const subjects: PopSubject[] = [];
-  subjectData.forEach((s, i) => {
-    const ps = prepareSubject(req, s, i, logT, issues);
+  let blq = 0;
+  for (const s of subjectData) {
+    blq += s.observations.filter((o) => o.blq && o.value !== null).length;
+    const ps = prepareSubject(req, model0, s, fromDataset, logT, issues);
     if (ps) subjects.push(ps);
-  });
+    if (issues.length >= 20) break;
+  }
+  if (blq) notes.push(`${blq} observation record(s) below the limit of quantification (BLQ = 1) left out of the likelihood (Beal's M1)`);
   if (issues.length) throw new InputError(issues.slice(0, 20));
-  if (subjects.length < 2) throw new InputError([{ path: ['data'], message: `a population fit needs at least 2 subjects with observations (got ${subjects.length})` }]);
+  if (subjects.length < 2) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `a population fit needs at least 2 subjects with observations (got ${subjects.length})` }]);
   const model = subjects[0].prep.model;
 
   // Fixed effects: the model parameters of `estimate`.
@@ -262,7 +301,9 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
         return;
       }
       const missing = subjects.find((s) => !Object.hasOwn(s.covariates, eff.covariate) || !Number.isFinite(s.covariates[eff.covariate]));
-      if (missing) issues.push({ path: Array.isArray(spec) ? [...path, j] : path, message: `covariate '${eff.covariate}' is missing for subject ${missing.id}` });
+      const changing = subjects.find((s) => s.varying.includes(eff.covariate));
+      if (missing) issues.push({ path: Array.isArray(spec) ? [...path, j] : path, message: `covariate '${eff.covariate}' is missing for subject ${missing.id}${fromDataset ? ` (not a column of the dataset nor a covariate of model '${model.id}')` : ''}` });
+      else if (changing) issues.push({ path: Array.isArray(spec) ? [...path, j] : path, message: `covariate '${eff.covariate}' changes over time for subject ${changing.id}: a covariate effect on θ takes one value per subject (use a baseline column, e.g. ${eff.covariate}BL, or let the model file use ${eff.covariate} in its equations)` });
       else if (eff.form === 'power' && subjects.some((s) => !(s.covariates[eff.covariate] > 0))) issues.push({ path, message: `a power effect needs ${eff.covariate} > 0 for every subject` });
       covariates.push({ ...eff, fe, parameter: param, x: -1 });
     });
@@ -326,12 +367,12 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
   const [xSigma, sigmaFixed] = addErr('sigma', useA, logT ? 0.2 : 0.1 * medY);
   const [xSigmaProp, sigmaPropFixed] = addErr('sigmaProp', useB, 0.1);
   const nObs = subjects.reduce((a, s) => a + s.obs.length, 0);
-  if (nObs <= x0.length) throw new InputError([{ path: ['data'], message: `${nObs} observations for ${x0.length} population parameters` }]);
+  if (nObs <= x0.length) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `${nObs} observations for ${x0.length} population parameters` }]);
   return {
     request: req, model, subjects, fixed, covariates, etaNames: om.names, etaFe, cholesky: chol, xOmega,
     xSigma, xSigmaProp, sigmaFixed, sigmaPropFixed, errorModel, logTransform: logT,
     x0: Float64Array.from(x0), lower: Float64Array.from(lo), upper: Float64Array.from(hi), xNames: names, nObs,
-    counters: { odeSolves: 0 },
+    counters: { odeSolves: 0 }, notes,
   };
 }
 

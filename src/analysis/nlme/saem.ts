@@ -64,7 +64,7 @@ function invert(A: Float64Array, q: number): Float64Array | null {
   return inv;
 }
 
-export function fitSaem(pb: PopProblem): PopulationFitResult {
+export function fitSaem(pb: PopProblem, onProgress?: (it: number) => void): PopulationFitResult {
   const t0 = Date.now();
   const opt = pb.request.population.saem;
   const q = pb.etaNames.length;
@@ -238,6 +238,7 @@ export function fitSaem(pb: PopProblem): PopulationFitResult {
     errPar.b += gamma * (bn - errPar.b);
     a = errPar.a;
     b = errPar.b;
+    onProgress?.(it);
   }
   // Back into x: Ω's Cholesky factor and σ.
   const Lf = cholesky(omega, q)!;

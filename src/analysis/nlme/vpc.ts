@@ -95,7 +95,7 @@ export function xFromResult(pb: PopProblem, res: PopulationFitResult): Float64Ar
   return x;
 }
 
-export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}): VpcResult {
+export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}, onProgress?: (replicate: number) => void): VpcResult {
   const parsed = VpcOptions.safeParse(input);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ path: ['vpc', ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))], message: i.message })));
   const opt = parsed.data;
@@ -147,6 +147,7 @@ export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}): Vp
       const v = buckets.get(k)!.sort((a, b) => a - b);
       ps.forEach((p, c) => (simP.get(k)![c][r] = quantileSorted(v, p)));
     }
+    onProgress?.(r + 1);
   }
   const a = (1 - opt.level) / 2;
   const bins: VpcBin[] = keys.map((k) => {

@@ -4,8 +4,9 @@ import { populationKind } from './population.ts';
 import { fitKind } from './fit.ts';
 import { optimizeKind } from './optimize.ts';
 import { sensitivityKind } from './sensitivity.ts';
+import { vpcKind } from './vpc.ts';
 
-const KINDS: AnyJobKind[] = [populationKind, fitKind, optimizeKind, sensitivityKind];
+const KINDS: AnyJobKind[] = [populationKind, fitKind, optimizeKind, sensitivityKind, vpcKind];
 
 export const JOB_KINDS: ReadonlyMap<string, AnyJobKind> = new Map(KINDS.map((k) => [k.kind, k]));
 export const JOB_KIND_NAMES = KINDS.map((k) => k.kind);

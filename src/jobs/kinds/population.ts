@@ -23,7 +23,11 @@ export const POPULATION_JOB_LIMITS = {
 } as const;
 
 const populationField = PopulationRequest.shape.population;
-export const PopulationJobRequest = PopulationRequest.extend({
+// The fields of the synchronous request without its refinement (which caps n × arms at the synchronous
+// limit; zod refuses .extend over a refined object), with the job's own limit on n. The scenario fields are
+// validated again when a chunk prepares the scenario.
+export const PopulationJobRequest = z.strictObject({
+  ...PopulationRequest.shape,
   population: populationField.extend({
     n: z.number().int().min(1).max(POPULATION_JOB_LIMITS.redis.subjects, `at most ${POPULATION_JOB_LIMITS.redis.subjects} subjects`),
   }),
@@ -71,8 +75,12 @@ function runChunk(request: PopulationJobRequest, chunk: PopulationChunk, ctx: Pa
   const prep = prepareScenario(scenario);
   const model = prep.model;
   const sc = prep.scenario;
-  const names = Object.keys(population.omega);
-  const omegas = names.map((k) => population.omega[k]);
+  // Diagonal SDs only here (block and SD + correlation forms: the synchronous route, until this kind uses the population module).
+  const om = population.omega as Record<string, unknown>;
+  if (Array.isArray(om.block) || (typeof om.sd === 'object' && om.sd !== null)) throw new InputError('as a job, omega takes diagonal SDs by parameter (block and correlation forms: POST /api/population)', ['population', 'omega']);
+  const sds = om as Record<string, number>;
+  const names = Object.keys(sds);
+  const omegas = names.map((k) => sds[k]);
   const typical = names.map((name) => {
     const j = model.paramIndex.get(name);
     if (j === undefined) throw new InputError(`'${name}' is not a parameter of model '${model.id}'`, ['population', 'omega', name]);
@@ -130,7 +138,7 @@ function quantileSorted(sorted: Float64Array, m: number, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-export type PopulationJobResult = PopulationResponse & { stats: PopulationResponse['stats'] & { failed: number } };
+export type PopulationJobResult = Omit<PopulationResponse, 'arms'> & { stats: PopulationResponse['stats'] & { failed: number } };
 
 function merge(request: PopulationJobRequest, partials: PopulationPartial[]): PopulationJobResult {
   const first = partials[0];
