@@ -5,7 +5,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { runLocal } from '../src/jobs/local.ts';
-import { populationKind, subjectSeed, chunkSize } from '../src/jobs/kinds/population.ts';
+import { populationKind, chunkSize } from '../src/jobs/kinds/population.ts';
+import { subjectSeed } from '../src/analysis/population-sampling.ts';
+import { runPopulation } from '../src/analysis/population-request.ts';
 import { encode, decode } from '../src/jobs/codec.ts';
 
 const request = {
@@ -52,21 +54,25 @@ describe('population chunks', () => {
   it('splits into chunks covering every subject once', () => {
     const req = populationKind.schema.parse({ ...request, population: { ...request.population, n: 20_001 } });
     const chunks = populationKind.split(req, 'embedded');
-    expect(chunks[0]).toEqual({ start: 0, count: chunkSize(20_001) });
+    expect(chunks[0]).toEqual({ start: 0, count: chunkSize(20_001), backend: 'embedded' });
     expect(chunks.reduce((a, c) => a + c.count, 0)).toBe(20_001);
     chunks.forEach((c, i) => i > 0 && expect(c.start).toBe(chunks[i - 1].start + chunks[i - 1].count));
   });
   it('the merged summary is bit-identical however the subjects are chunked', async () => {
     const req = populationKind.schema.parse({ ...request, population: { ...request.population, n: 500 } });
     const ctx = { progress() {}, signal: { aborted: false } };
-    const one = populationKind.merge(req, [populationKind.runChunk(req, { start: 0, count: 500 }, ctx) as any]);
-    const parts = [[0, 7], [7, 200], [207, 293]].map(([start, count]) => populationKind.runChunk(req, { start, count }, ctx) as any);
+    const one = populationKind.merge(req, [populationKind.runChunk(req, { start: 0, count: 500, backend: 'embedded' }, ctx) as any]);
+    const parts = [[0, 7], [7, 200], [207, 293]].map(([start, count]) => populationKind.runChunk(req, { start, count, backend: 'embedded' }, ctx) as any);
     // Through the Redis codec too: the bits survive.
     const many = populationKind.merge(req, parts.map((p) => decode(encode(p)) as any));
     expect(many.summary).toEqual(one.summary);
     expect(many.stats.rhsEvaluations).toBe(one.stats.rhsEvaluations);
     // Quantiles against a direct sort of every value at the last time.
-    const last = (parts.flatMap((p) => Array.from(p.data[0] as Float64Array).filter((_, k) => k % 7 === 6)) as number[]).sort((a, b) => a - b);
+    // The population module's own run (the synchronous route's and the CLI's): the same numbers.
+    const inProcess = runPopulation(req);
+    expect(inProcess.summary).toEqual(one.summary);
+    expect(inProcess.stats.rhsEvaluations).toBe(one.stats.rhsEvaluations);
+    const last = (parts.flatMap((p) => Array.from(p.arms[0].series[0] as Float64Array).filter((_, k) => k % 7 === 6)) as number[]).sort((a, b) => a - b);
     const pos = (last.length - 1) * 0.5;
     expect(one.summary.tumor ?? one.summary[Object.keys(one.summary)[0]]).toBeDefined();
     const series = Object.values(one.summary)[0];
