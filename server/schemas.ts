@@ -7,8 +7,9 @@ import { OptimizeRequest, PopulationOptimizeRequest } from '../src/analysis/opti
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
 import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
 import { NcaRequest } from '../src/analysis/nca.ts';
+import { CompareRequest, CompareResponse } from '../src/analysis/compare.ts';
 import {
-  Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
+  Scenario, SimulationResult, Dose, LIMITS,
 } from '../src/scenario/schema.ts';
 import { ModelSpec, MODEL_LIMITS, MAX_EXPRESSION_LENGTH } from '../src/model/schema.ts';
 
@@ -30,46 +31,7 @@ export const SERVER_LIMITS = {
   queueLength: 256,
 } as const;
 
-const name = z.string().min(1, 'name is empty').max(100, 'name is longer than 100 characters');
-
-/** One arm of a comparison: its own parameter values, initial values, doses and therapy presets. */
-export const Arm = z.strictObject({
-  name,
-  /** Parameter values for this arm (over the comparison's `parameters`). */
-  parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
-  /** A named parameter preset of the model (over the comparison's `preset`). */
-  preset: z.string().max(100).optional(),
-  doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).optional(),
-  /** Covariate values of this arm (over the comparison's `covariates`). */
-  covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
-  /** Therapy presets (GET /api/therapies), expanded into doses. */
-  therapies: z.array(z.string().max(100)).max(50).optional(),
-});
-
-export const CompareRequest = z.strictObject({
-  model: ModelRef,
-  arms: z.array(Arm).min(1, 'give at least one arm').max(LIMITS.arms, `at most ${LIMITS.arms} arms`),
-  times: TimeGrid,
-  /** Parameter values shared by every arm (an arm's own values win). */
-  parameters: ParameterValues.optional(),
-  initial: z.record(z.string(), z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
-  preset: z.string().max(100).optional(),
-  weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
-  /** Covariate values shared by every arm (an arm's own values win). */
-  covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
-  solver: SolverOptions.optional(),
-  metrics: z.boolean().optional(),
-  /** Report only these states and outputs in every arm (default: all). */
-  select: Scenario.shape.select,
-}).superRefine((r, ctx) => {
-  const seen = new Map<string, number>();
-  r.arms.forEach((a, i) => {
-    if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice (also arms[${seen.get(a.name)}])` });
-    else seen.set(a.name, i);
-  });
-});
-export type CompareRequest = z.infer<typeof CompareRequest>;
+export { Arm, CompareRequest, CompareResponse, MetricsTable } from '../src/analysis/compare.ts';
 
 export const Issue = z.object({
   path: z.array(z.union([z.string(), z.number()])),
@@ -86,18 +48,6 @@ export const ErrorResponse = z.object({
     /** 422 from /api/compare: the arm that could not be solved. */
     arm: z.string().optional(),
   }),
-});
-
-export const MetricsTable = z.object({
-  /** Column names: `arm`, then every scalar metric of any arm (per-drug metrics as `drugs.<drug>.<metric>`). */
-  columns: z.array(z.string()),
-  rows: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]))),
-});
-
-export const CompareResponse = z.object({
-  model: z.string(),
-  arms: z.array(z.object({ name: z.string(), result: SimulationResult })),
-  metrics: MetricsTable,
 });
 
 export const ModelSummary = z.object({
