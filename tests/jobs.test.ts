@@ -9,6 +9,7 @@ import { populationKind, chunkSize } from '../src/jobs/kinds/population.ts';
 import { subjectSeed } from '../src/analysis/population-sampling.ts';
 import { runPopulation } from '../src/analysis/population-request.ts';
 import { encode, decode } from '../src/jobs/codec.ts';
+import { JOB_KIND_NAMES } from '../src/jobs/kinds/index.ts';
 
 const request = {
   model: 'tgi-gompertz',
@@ -158,6 +159,16 @@ describe('POST /api/jobs (embedded)', () => {
     expect(e.json.error.issues[0].path).toEqual(['extra']);
     expect((await api('GET', '/api/jobs/00000000-0000-0000-0000-000000000000')).status).toBe(404);
     expect((await api('GET', '/api/jobs/constructor')).status).toBe(404);
+  });
+  it('the OpenAPI document describes the job routes, with one request schema per job kind', async () => {
+    const doc = (await api('GET', '/api/openapi.json')).json;
+    for (const p of ['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/events', '/api/jobs/{id}/subjects']) expect(doc.paths).toHaveProperty([p]);
+    expect(doc.paths['/api/jobs'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/JobSubmit');
+    expect(doc.paths['/api/jobs/{id}'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/JobState');
+    const kinds = doc.components.schemas.JobSubmit.oneOf.map((o: any) => o.properties.kind.const).sort();
+    expect(kinds).toEqual([...JOB_KIND_NAMES].sort());
+    const population = doc.components.schemas.JobSubmit.oneOf.find((o: any) => o.properties.kind.const === 'population');
+    expect(population.properties.request.$ref).toBe('#/components/schemas/PopulationRequest');
   });
   it('a fit runs as a job too (one chunk), with the synchronous answer', async () => {
     // Gompertz data without noise: r = 0.1 is recovered.

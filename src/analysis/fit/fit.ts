@@ -103,7 +103,8 @@ function runLm(pb: Problem, x0: Float64Array, lower = pb.lower, upper = pb.upper
 
 const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-export function fit(input: unknown): FitResult {
+/** `progress(done, total)`: after each start of a multistart fit (starts done of all). */
+export function fit(input: unknown, progress?: (done: number, total: number) => void): FitResult {
   const started = performance.now();
   const req = parseFitRequest(input);
   const rows = validateRows(req.data as unknown[] | string);
@@ -147,6 +148,7 @@ export function fit(input: unknown): FitResult {
       firstError ??= e;
       startReports.push({ initial, objective: null, converged: false, iterations: 0 });
     }
+    progress?.(k + 1, starts.length);
   });
   if (!best) {
     const e = firstError as Error;

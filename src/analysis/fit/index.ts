@@ -6,8 +6,8 @@ import { fitRequestFromDataset } from './data.ts';
 import type { FitResult } from './schema.ts';
 
 /** Fit (Contract 4): a request with a NONMEM-style `dataset` is first converted to per-subject rows and doses. */
-export function fit(input: unknown): FitResult {
-  return fitRows(fitRequestFromDataset(input));
+export function fit(input: unknown, progress?: (done: number, total: number) => void): FitResult {
+  return fitRows(fitRequestFromDataset(input), progress);
 }
 export { latinHypercube } from '../../numerics/sampling.ts';
 export { parseCsv, validateRows, fitRequestFromDataset } from './data.ts';
