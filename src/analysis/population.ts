@@ -164,8 +164,11 @@ function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array,
     if (parameters) parameters[n] = p[k];
   });
   const y0 = initialState(model, p, sc.initial, sc.preset, ['subjects', id]);
+  // Metrics (on their fine grid) only when something reads them (response, per-subject output); else the
+  // series alone, solved on the output times as simulate() does with metrics off (several times faster).
+  if (!R.needMetrics) grid = prep.times;
   const sol = solvePrepared(prep, p, y0, grid);
-  const result = buildResult(prep, sol, 0, p, grid);
+  const result = buildResult(R.needMetrics ? prep : { ...prep, scenario: { ...sc, metrics: false } }, sol, 0, p, grid);
   return { result, steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
 }
 
