@@ -160,6 +160,59 @@ describe('POST /api/jobs (embedded)', () => {
     expect((await api('GET', '/api/jobs/00000000-0000-0000-0000-000000000000')).status).toBe(404);
     expect((await api('GET', '/api/jobs/constructor')).status).toBe(404);
   });
+  it('every population feature gives the same numbers as a job, on the synchronous route and in process; rows per arm', async () => {
+    // Block Ω, a normal parameter, resampled covariate rows, residual error, two arms, response
+    // probabilities and per-subject output with series, all at once.
+    const trial = {
+      model: 'tgi-gompertz',
+      times: { start: 0, end: 60, step: 10 },
+      parameters: { kKill: 0.02 },
+      population: {
+        n: 300, seed: 3,
+        omega: { block: [['r', 'K', 'kKill'], [[0.09, 0.03, 0], [0.03, 0.16, 0], [0, 0, 1e-6]]] },
+        distributions: { kKill: 'normal' },
+        covariates: { table: { columns: ['V0'], rows: [[5e5], [1e6], [2e6]] } },
+        residual: { tumor: { proportional: 0.1 } },
+        series: ['tumor', 'Cd'],
+        perSubject: { series: true },
+        response: { progressionBy: [30] },
+      },
+      arms: [{ name: 'control', parameters: { kKill: 0 } }, { name: 'drug', doses: [{ target: 'Cd', amount: 5, every: 7, count: 8 }] }],
+    };
+    const noMs = (x: unknown) => JSON.parse(JSON.stringify(x), (k, v) => (k === 'ms' ? 0 : v));
+    const post = await api('POST', '/api/jobs', { kind: 'population', request: trial });
+    expect(post.status, post.text).toBe(202);
+    const done = await waitFor(post.json.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    const sync = await api('POST', '/api/population', trial);
+    expect(sync.status, sync.text.slice(0, 300)).toBe(200);
+    expect(noMs(done.result)).toEqual(noMs(sync.json));
+    expect(noMs(done.result)).toEqual(noMs(runPopulation(trial)));
+    expect(done.result.arms.map((a: any) => a.name)).toEqual(['control', 'drug']);
+    expect(done.result.subjects).toHaveLength(300);
+    // the drug shrinks the median tumor
+    expect(done.result.arms[1].summary.tumor['q0.5'][6]).toBeLessThan(done.result.arms[0].summary.tumor['q0.5'][6]);
+    // Rows: subject, arm, time, series; the values (residual error included) of the per-subject output.
+    const rows = (await (await fetch(`${s.url}/api/jobs/${post.json.id}/subjects`)).text()).trim().split('\n');
+    expect(rows[0]).toBe('subject,arm,time,tumor,Cd');
+    expect(rows).toHaveLength(1 + 300 * 2 * 7);
+    const five = rows.slice(1).map((l) => l.split(',')).filter((c) => c[0] === '5' && c[1] === 'drug');
+    expect(five.map((c) => Number(c[3]))).toEqual(done.result.subjects[5].arms[1].series.tumor);
+  });
+  it('population limits by backend: the synchronous route points to jobs; per-subject output only up to its limit', async () => {
+    const big = await api('POST', '/api/population', { ...request, population: { ...request.population, n: 20_001 } });
+    expect(big.status).toBe(400);
+    expect(big.json.error.issues[0].path).toEqual(['population', 'n']);
+    expect(big.json.error.message).toMatch(/POST \/api\/jobs/);
+    const per = await api('POST', '/api/jobs', { kind: 'population', request: { ...request, population: { ...request.population, n: 20_001, perSubject: true } } });
+    expect(per.status).toBe(400);
+    expect(per.json.error.issues[0].path).toEqual(['request', 'population', 'perSubject']);
+    const rowsTooSoon = await api('POST', '/api/jobs', { kind: 'population', request: { ...request, population: { ...request.population, seed: 99 } } });
+    const early = await api('GET', `/api/jobs/${rowsTooSoon.json.id}/subjects`);
+    // 409 while it runs (or 200 if it already finished on a fast machine)
+    expect([409, 200]).toContain(early.status);
+    await waitFor(rowsTooSoon.json.id);
+  });
   it('the OpenAPI document describes the job routes, with one request schema per job kind', async () => {
     const doc = (await api('GET', '/api/openapi.json')).json;
     for (const p of ['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/events', '/api/jobs/{id}/subjects']) expect(doc.paths).toHaveProperty([p]);
