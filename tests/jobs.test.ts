@@ -10,6 +10,7 @@ import { subjectSeed } from '../src/analysis/population-sampling.ts';
 import { runPopulation } from '../src/analysis/population-request.ts';
 import { encode, decode } from '../src/jobs/codec.ts';
 import { JOB_KIND_NAMES } from '../src/jobs/kinds/index.ts';
+import { fit } from '../src/analysis/fit/index.ts';
 
 const request = {
   model: 'tgi-gompertz',
@@ -223,7 +224,7 @@ describe('POST /api/jobs (embedded)', () => {
     const population = doc.components.schemas.JobSubmit.oneOf.find((o: any) => o.properties.kind.const === 'population');
     expect(population.properties.request.$ref).toBe('#/components/schemas/PopulationRequest');
   });
-  it('a fit runs as a job too (one chunk), with the synchronous answer', async () => {
+  it('a fit runs as a job too, multistart starts as chunks, with the synchronous answer', async () => {
     // Gompertz data without noise: r = 0.1 is recovered.
     const fitReq = {
       model: 'tgi-gompertz',
@@ -238,6 +239,16 @@ describe('POST /api/jobs (embedded)', () => {
     expect(done.progress).toMatchObject({ done: 1, total: 1 });
     expect(done.result.estimates.r.value).toBeCloseTo(0.1, 6);
     expect(done.result.estimates.r.value).toBe(sync.json.estimates.r.value);
+    // Multistart: one chunk per start, the best merged: the library's sequential fit, number for number.
+    const multi = { ...fitReq, estimate: { r: { initial: 0.5, lower: 0.001, upper: 1 } }, multistart: { count: 5, seed: 4 } };
+    const mpost = await api('POST', '/api/jobs', { kind: 'fit', request: multi });
+    const mdone = await waitFor(mpost.json.id);
+    expect(mdone.status, JSON.stringify(mdone.error)).toBe('succeeded');
+    expect(mdone.progress).toMatchObject({ done: 5, total: 5, chunks: 5 });
+    const noMs = (x: unknown) => JSON.parse(JSON.stringify(x), (k, v) => (k === 'ms' ? 0 : v));
+    expect(noMs(mdone.result)).toEqual(noMs(fit(multi)));
+    expect(mdone.result.multistart.starts).toHaveLength(5);
+    expect(noMs((await api('POST', '/api/fit', multi)).json)).toEqual(noMs(mdone.result));
     const bad = await waitFor((await api('POST', '/api/jobs', { kind: 'fit', request: { ...fitReq, estimate: { nope: { initial: 1 } } } })).json.id);
     expect(bad.status).toBe('failed');
     expect(bad.error.issues[0].path.slice(0, 2)).toEqual(['request', 'estimate']);

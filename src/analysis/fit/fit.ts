@@ -103,16 +103,9 @@ function runLm(pb: Problem, x0: Float64Array, lower = pb.lower, upper = pb.upper
 
 const fin = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-/** `progress(done, total)`: after each start of a multistart fit (starts done of all). */
-export function fit(input: unknown, progress?: (done: number, total: number) => void): FitResult {
-  const started = performance.now();
-  const req = parseFitRequest(input);
-  const rows = validateRows(req.data as unknown[] | string);
-  const pb = buildProblem(req, rows);
+/** The starts of a fit: the given initial values, then a Latin hypercube over the bounds (working scale). */
+function fitStarts(pb: Problem, req: FitRequest): Float64Array[] {
   const m = pb.theta.length;
-  const n = rows.length;
-
-  // Starts: the given initial values, then a Latin hypercube over the bounds (working scale).
   const x0 = Float64Array.from(pb.theta, (e) => working(e, e.initial));
   const starts: Float64Array[] = [x0];
   const ms = req.multistart;
@@ -129,31 +122,113 @@ export function fit(input: unknown, progress?: (done: number, total: number) => 
       starts.push(Float64Array.from(u, (v, j) => ranges[j][0] + v * (ranges[j][1] - ranges[j][0])));
     }
   }
+  return starts;
+}
+
+type StartReport = NonNullable<FitResult['multistart']>['starts'][number];
+type StartError = { message: string; reason: SolveError['reason']; timeReached: number };
+
+/** One start, run to convergence (deterministic: the same start gives the same result anywhere). */
+function runStart(pb: Problem, start: Float64Array): { report: StartReport; result: (LmResult & { evaluation: Eval }) | null; error: StartError | null } {
+  const s = Float64Array.from(start);
+  const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
+  try {
+    startErrorParameters(pb, s);
+    const r = runLm(pb, s);
+    return { report: { initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations }, result: r, error: null };
+  } catch (e) {
+    if (!(e instanceof SolveError) && !(e instanceof Error && /not finite at the starting/.test(e.message))) throw e;
+    const error = e instanceof SolveError ? { message: e.message, reason: e.reason, timeReached: e.timeReached } : { message: (e as Error).message, reason: 'other' as const, timeReached: 0 };
+    return { report: { initial, objective: null, converged: false, iterations: 0 }, result: null, error };
+  }
+}
+
+function prepareFit(input: unknown) {
+  const req = parseFitRequest(input);
+  const rows = validateRows(req.data as unknown[] | string);
+  const pb = buildProblem(req, rows);
+  return { req, rows, pb, starts: fitStarts(pb, req) };
+}
+
+/** The best start: the lowest objective, the first of equals (as a sequential run keeps it). */
+function bestOf(reports: StartReport[]): number {
+  let best = -1;
+  reports.forEach((r, k) => {
+    if (r.objective !== null && (best < 0 || r.objective < reports[best].objective!)) best = k;
+  });
+  return best;
+}
+
+/** `progress(done, total)`: after each start of a multistart fit (starts done of all). */
+export function fit(input: unknown, progress?: (done: number, total: number) => void): FitResult {
+  const started = performance.now();
+  const { req, rows, pb, starts } = prepareFit(input);
   let best: (LmResult & { evaluation: Eval }) | null = null;
-  let bestStart = -1;
-  const startReports: NonNullable<FitResult['multistart']>['starts'] = [];
-  let firstError: unknown = null;
+  const startReports: StartReport[] = [];
+  let firstError: StartError | null = null;
   starts.forEach((s, k) => {
-    const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
-    try {
-      startErrorParameters(pb, s);
-      const r = runLm(pb, s);
-      startReports.push({ initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations });
-      if (!best || r.evaluation.phi < best.evaluation.phi) {
-        best = r;
-        bestStart = k;
-      }
-    } catch (e) {
-      if (!(e instanceof SolveError) && !(e instanceof Error && /not finite at the starting/.test(e.message))) throw e;
-      firstError ??= e;
-      startReports.push({ initial, objective: null, converged: false, iterations: 0 });
-    }
+    const r = runStart(pb, s);
+    startReports.push(r.report);
+    if (r.result && (!best || r.result.evaluation.phi < best.evaluation.phi)) best = r.result;
+    firstError ??= r.error;
     progress?.(k + 1, starts.length);
   });
-  if (!best) {
-    const e = firstError as Error;
-    throw e instanceof SolveError ? e : new SolveError(e.message, 'other', 0);
+  return finishFit(req, rows, pb, best, startReports, firstError, started);
+}
+
+/** The starts of a (multistart) fit, for the job system: how many there are. */
+export function fitStartCount(input: unknown): number {
+  return prepareFit(input).starts.length;
+}
+
+/** Starts [from, to) of a fit: their reports (plain data), for mergeFitStarts. */
+export interface FitStartsPartial { from: number; reports: StartReport[]; firstError: StartError | null; counters: { odeSolves: number; rhsEvaluations: number }; ms: number }
+
+export function fitStartsChunk(input: unknown, from: number, to: number, progress?: (done: number) => void): FitStartsPartial {
+  const started = performance.now();
+  const { pb, starts } = prepareFit(input);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= starts.length)) throw new InputError(`starts [${from}, ${to}) are not within the fit's ${starts.length} starts`, ['multistart']);
+  const reports: StartReport[] = [];
+  let firstError: StartError | null = null;
+  const before = { ...pb.counters };
+  for (let k = from; k < to; k++) {
+    const r = runStart(pb, starts[k]);
+    reports.push(r.report);
+    firstError ??= r.error;
+    progress?.(k + 1 - from);
   }
+  const counters = { odeSolves: pb.counters.odeSolves - before.odeSolves, rhsEvaluations: pb.counters.rhsEvaluations - before.rhsEvaluations };
+  return { from, reports, firstError, counters, ms: performance.now() - started };
+}
+
+/**
+ * The fit from partials covering every start once: the best start is run again (deterministic, the same
+ * result as in its chunk) and finished as fit() finishes it, so the answer equals a sequential fit's.
+ */
+export function mergeFitStarts(input: unknown, partials: FitStartsPartial[]): FitResult {
+  const started = performance.now() - partials.reduce((a, p) => a + p.ms, 0);
+  const { req, rows, pb, starts } = prepareFit(input);
+  const parts = [...partials].sort((a, b) => a.from - b.from);
+  const reports = parts.flatMap((p) => p.reports);
+  if (reports.length !== starts.length) throw new InputError(`the partials hold ${reports.length} starts of ${starts.length}`, ['multistart']);
+  const k = bestOf(reports);
+  const before = { ...pb.counters };
+  const best = k >= 0 ? runStart(pb, starts[k]).result : null;
+  // The run again was counted in its chunk: the solves are the chunks' (as a sequential fit counts them).
+  pb.counters.odeSolves = before.odeSolves + parts.reduce((a, p) => a + p.counters.odeSolves, 0);
+  pb.counters.rhsEvaluations = before.rhsEvaluations + parts.reduce((a, p) => a + p.counters.rhsEvaluations, 0);
+  const firstError = parts.find((p) => p.firstError)?.firstError ?? null;
+  return finishFit(req, rows, pb, best, reports, firstError, started);
+}
+
+function finishFit(req: FitRequest, rows: ReturnType<typeof validateRows>, pb: Problem, best: (LmResult & { evaluation: Eval }) | null, startReports: StartReport[], firstError: StartError | null, started: number): FitResult {
+  const m = pb.theta.length;
+  const n = rows.length;
+  if (!best) {
+    const e = firstError ?? { message: 'no start could be evaluated', reason: 'other' as const, timeReached: 0 };
+    throw new SolveError(e.message, e.reason, e.timeReached);
+  }
+  const bestStart = bestOf(startReports);
   const res = best as LmResult & { evaluation: Eval };
   const x = res.x;
   const ev = res.evaluation;
@@ -361,7 +436,7 @@ export function fit(input: unknown, progress?: (done: number, total: number) => 
     },
     residuals,
     fitted,
-    ...(starts.length > 1 ? { multistart: { starts: startReports, best: bestStart } } : {}),
+    ...(startReports.length > 1 ? { multistart: { starts: startReports, best: bestStart } } : {}),
     odeSolves: pb.counters.odeSolves,
     rhsEvaluations: pb.counters.rhsEvaluations,
     sensitivities: req.sensitivities,
