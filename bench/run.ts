@@ -9,6 +9,7 @@
 //   npm run bench -- --json out.json   # also write all rows as JSON
 //   npm run bench -- --no-fit          # skip W5 (the fit workload, bench/fit.ts)
 //   npm run bench -- --no-nlme         # skip the population fit (bench/nlme.ts)
+//   npm run bench -- --no-redis        # skip the 100,000-subject population job on Redis (bench/jobs-redis.ts)
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -442,6 +443,11 @@ async function main() {
   if (!flag('--no-nlme')) {
     console.log('\n## Population fit (FOCE-I vs nlme)\n');
     spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'nlme.ts'), '--repeats', quick ? '2' : '5', '--peers', peers.includes('desolve') ? 'r' : 'none'], { stdio: 'inherit' });
+  }
+  // A 100,000-subject population job through Redis with two local immunopd workers (bench/jobs-redis.ts).
+  if (!flag('--no-redis')) {
+    console.log('\n## Population job on Redis, two immunopd workers\n');
+    spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'jobs-redis.ts'), '--subjects', quick ? '10000' : '100000'], { stdio: 'inherit' });
   }
 }
 
