@@ -1,8 +1,9 @@
 // Virtual populations, single-threaded and chunkable. A population request (population-request.ts) is
 // resolved once per process (`resolvePopulation`: the model compiled, Ω factored, names checked); then any
-// range of subjects [start, start + count) is simulated by `populationChunk` into a partial that holds every
-// per-subject value the summary needs, and `mergeChunks` turns any set of partials covering 0..n-1 into the
-// summary. Subject i's draws depend only on (seed, i) and the merge works in subject order, so the summary
+// range of subjects [start, start + count) is simulated by `populationChunk` (one record per subject) and
+// packed by `packChunk` into a partial that holds, column by column, every per-subject value the summary
+// needs (compact: a million subjects fit in one merge), and `mergeChunks` turns any set of partials
+// covering 0..n-1 into the summary. Subject i's draws depend only on (seed, i) and the merge works in subject order, so the summary
 // is the same, bit for bit, whatever the chunking (the job system splits populations across workers).
 //
 // Quantiles are exact (type 7, as R's default and numpy's 'linear': linear interpolation between order
