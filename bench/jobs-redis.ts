@@ -8,9 +8,11 @@
 //
 // Skipped with a note when redis-server is not installed (Debian: apt-get install redis-server).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import os from 'node:os';
 import { startServer } from '../server/app.ts';
 import { simulatePopulationChunk } from '../src/analysis/population-request.ts';
 
@@ -63,6 +65,17 @@ function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: 
   });
 }
 
+/** CPU seconds a process has used (user + system, Linux /proc; NaN elsewhere): separates the work from the wait on a shared machine. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+    return (Number(fields[11]) + Number(fields[12])) / ticks;
+  } catch {
+    return NaN;
+  }
+}
+
 async function main() {
   const redisBinary = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
   if (!redisBinary) {
@@ -73,8 +86,11 @@ async function main() {
   simulatePopulationChunk({ ...request, population: { ...request.population, n: 50 } }, 0, 50);
   const ref = { ...request, population: { ...request.population, n: REFERENCE } };
   const r0 = performance.now();
+  const c0 = process.cpuUsage();
   simulatePopulationChunk(ref, 0, REFERENCE);
   const refMsPerSubject = (performance.now() - r0) / REFERENCE;
+  const cpu = process.cpuUsage(c0);
+  const refCpuPerSubject = (cpu.user + cpu.system) / 1000 / REFERENCE;
 
   const children: ChildProcess[] = [];
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -95,13 +111,14 @@ async function main() {
       await new Promise((r) => setTimeout(r, 200));
     }
     const wallMs = performance.now() - t0;
+    const workerCpuMs = children.slice(1).reduce((a, c) => a + cpuSeconds(c.pid) * 1000, 0);
     if (job.status !== 'succeeded') throw new Error(`the job ${job.status}: ${JSON.stringify(job.error)}`);
     const perSubject = wallMs / SUBJECTS;
-    console.log('| case | subjects | wall s | ms / subject | ratio to 1 thread in process | chunks per worker |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
-    console.log(`| in process, 1 thread (reference) | ${REFERENCE} | ${(refMsPerSubject * REFERENCE / 1000).toFixed(1)} | ${refMsPerSubject.toFixed(3)} | 1.00 | |`);
-    console.log(`| POST /api/jobs on Redis, 2 immunopd workers × 1 thread | ${SUBJECTS} | ${(wallMs / 1000).toFixed(1)} | ${perSubject.toFixed(3)} | ${(perSubject / refMsPerSubject).toFixed(2)} | ${Object.values(job.workers).join(' + ')} of ${job.progress.chunks} |`);
-    console.log(`\n${job.result!.stats.solved} solved, ${job.result!.stats.failed} failed. Ratio < 1: the two workers beat one thread (0.5 would be two cores fully used, queue and merge free).`);
+    console.log('| case | subjects | wall s | wall ms / subject | ratio to 1 thread in process | CPU ms / subject | chunks per worker |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`| in process, 1 thread (reference) | ${REFERENCE} | ${(refMsPerSubject * REFERENCE / 1000).toFixed(1)} | ${refMsPerSubject.toFixed(3)} | 1.00 | ${refCpuPerSubject.toFixed(3)} | |`);
+    console.log(`| POST /api/jobs on Redis, 2 immunopd workers × 1 thread | ${SUBJECTS} | ${(wallMs / 1000).toFixed(1)} | ${perSubject.toFixed(3)} | ${(perSubject / refMsPerSubject).toFixed(2)} | ${(workerCpuMs / SUBJECTS).toFixed(3)} (both workers, start-up included) | ${Object.values(job.workers).join(' + ')} of ${job.progress.chunks} |`);
+    console.log(`\n${job.result!.stats.solved} solved, ${job.result!.stats.failed} failed. Ratio < 1: the two workers beat one thread (0.5 would be two cores fully used, queue and merge free). CPU ms / subject near the reference's while the wall ratio is high: the machine was busy with other work (load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}).`);
   } finally {
     await server?.close();
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
