@@ -12,6 +12,7 @@
 //   npm run bench -- --no-startup      # skip the start-up timings (compiled CLI and worker vs node -e 0)
 // The C Dormand–Prince yardstick (bench/peers/dopri5_bench.c, compiled with cc) runs W2 and W3 always
 // (skipped with a note when cc is missing).
+//   npm run bench -- --no-redis        # skip the 100,000-subject population job on Redis (bench/jobs-redis.ts)
 import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -521,6 +522,11 @@ async function main() {
   if (!flag('--no-nlme')) {
     console.log('\n## Population fit (FOCE-I vs nlme)\n');
     spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'nlme.ts'), '--repeats', quick ? '2' : '5', '--peers', peers.includes('desolve') ? 'r' : 'none'], { stdio: 'inherit' });
+  }
+  // A 100,000-subject population job through Redis with two local immunopd workers (bench/jobs-redis.ts).
+  if (!flag('--no-redis')) {
+    console.log('\n## Population job on Redis, two immunopd workers\n');
+    spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'jobs-redis.ts'), '--subjects', quick ? '10000' : '100000'], { stdio: 'inherit' });
   }
 }
 

@@ -13,7 +13,8 @@ import { fromZodIssues, formatPath, MAX_ISSUES, type Issue } from '../src/errors
 import { findReservedKeys } from '../src/keys.ts';
 import { listModels, modelJson } from '../src/model/library.ts';
 import { THERAPIES, DRUG_CLASSES } from '../src/dosing/therapies.ts';
-import { CompareRequest, SERVER_LIMITS, openApiDocument } from './schemas.ts';
+import { SERVER_LIMITS, openApiDocument } from './schemas.ts';
+import { CompareRequest, compareArmScenario, compareIssues, compareCsv, compareJson } from '../src/analysis/compare.ts';
 import { registerNcaRoute } from './routes/nca.ts';
 import { WorkerPool, PoolBusyError } from '../src/jobs/pool.ts';
 import type { Reply, JobError, Task } from '../src/jobs/tasks.ts';
@@ -133,23 +134,6 @@ function jobError(e: JobError, arm?: { name: string; index: number }): HttpError
     default:
       return new HttpError(500, 'internal error');
   }
-}
-
-/** Flatten an arm's metrics into one table row: scalars as they are, `drugs.<drug>.<metric>` for drugs. */
-function metricsRow(metrics: Record<string, unknown>): Record<string, number | string | boolean | null> {
-  const row: Record<string, number | string | boolean | null> = {};
-  const put = (k: string, v: unknown) => {
-    if (typeof v === 'number') row[k] = Number.isFinite(v) ? v : null;
-    else if (typeof v === 'string' || typeof v === 'boolean') row[k] = v;
-  };
-  for (const [k, v] of Object.entries(metrics)) {
-    if (k === 'drugs' && v && typeof v === 'object') {
-      for (const [drug, m] of Object.entries(v as Record<string, Record<string, unknown>>)) {
-        for (const [mk, mv] of Object.entries(m ?? {})) if (mk !== 'output' && mk !== 'unit') put(`drugs.${drug}.${mk}`, mv);
-      }
-    } else put(k, v);
-  }
-  return row;
 }
 
 export function createApp(options: AppOptions = {}): App {
@@ -306,56 +290,17 @@ export function createApp(options: AppOptions = {}): App {
     const c = parsed.data;
     const solverBudget = c.solver?.timeBudgetMs ?? LIMITS.timeBudgetMs;
     const maxValues = Math.floor(SERVER_LIMITS.outputValues / c.arms.length);
-    const replies = await runAll(c.arms.map((arm) => {
-      const scenario = {
-        model: c.model,
-        parameters: { ...(c.parameters ?? {}), ...(arm.parameters ?? {}) },
-        initial: { ...(c.initial ?? {}), ...(arm.initial ?? {}) },
-        ...((arm.preset ?? c.preset) !== undefined ? { preset: arm.preset ?? c.preset } : {}),
-        times: c.times,
-        doses: arm.doses ?? [],
-        therapies: arm.therapies ?? [],
-        ...(c.weight !== undefined ? { weight: c.weight } : {}),
-        covariates: { ...(c.covariates ?? {}), ...(arm.covariates ?? {}) },
-        solver: { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) },
-        ...(c.metrics !== undefined ? { metrics: c.metrics } : {}),
-        ...(c.select !== undefined ? { select: c.select } : {}),
-      };
+    const replies = await runAll(c.arms.map((arm, i) => {
+      const scenario = compareArmScenario(c, i, { ...(c.solver ?? {}), timeBudgetMs: budgetLeft(solverBudget, deadline) } as CompareRequest['solver']);
       return { type: 'simulate' as const, scenario, format, arm: arm.name, maxValues };
     }), deadline, clientGone(req, res));
-    // Input problems of every arm, each under the field it came from (shared fields once).
-    const issues: Issue[] = [];
-    const seen = new Set<string>();
-    replies.forEach((r, i) => {
-      if (r.ok || r.error.type !== 'input') return;
-      const arm = c.arms[i];
-      for (const issue of r.error.issues) {
-        const [head, key] = issue.path;
-        const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
-          || ((head === 'parameters' || head === 'initial' || head === 'covariates') && typeof key === 'string' && arm[head] !== undefined && Object.hasOwn(arm[head]!, key));
-        const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
-        const k = JSON.stringify([path, issue.message]);
-        if (!seen.has(k)) {
-          seen.add(k);
-          issues.push({ path, message: issue.message });
-        }
-      }
-    });
+    const issues = compareIssues(c, replies.map((r) => (!r.ok && r.error.type === 'input' ? r.error.issues : [])));
     if (issues.length) throw badRequest(issues);
     const failed = replies.findIndex((r) => !r.ok);
     if (failed >= 0) throw jobError((replies[failed] as Extract<Reply, { ok: false }>).error, { name: c.arms[failed].name, index: failed });
     const ok = replies as Extract<Reply, { ok: true }>[];
-    if (format === 'csv') {
-      // One header (arms share the model, so the columns), then every arm's rows.
-      const parts = ok.map((r, i) => (i === 0 ? r.body : r.body.slice(r.body.indexOf('\n') + 1)));
-      res.type('text/csv; charset=utf-8').send(parts.join(''));
-      return;
-    }
-    const rows = ok.map((r, i) => ({ arm: c.arms[i].name, ...metricsRow(r.metrics) }));
-    const columns = ['arm'];
-    for (const row of rows) for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);
-    const body = `{"model":${JSON.stringify(ok[0].model)},"arms":[${ok.map((r, i) => `{"name":${JSON.stringify(c.arms[i].name)},"result":${r.body}}`).join(',')}],"metrics":${JSON.stringify({ columns, rows })}}`;
-    res.type('application/json').send(body);
+    if (format === 'csv') res.type('text/csv; charset=utf-8').send(compareCsv(ok.map((r) => r.body)));
+    else res.type('application/json').send(compareJson(c, ok[0].model, ok));
   });
 
   // Fits, schedule searches, virtual populations and sensitivities: the job kinds (src/jobs/kinds), run

@@ -2,15 +2,15 @@
 // src/scenario/schema.ts, so the API validates exactly what the library accepts; the OpenAPI document
 // (GET /api/openapi.json) is generated from these same zod schemas.
 import { z } from 'zod';
-import { userRecord, userKey } from '../src/keys.ts';
 import { FitRequest } from '../src/analysis/fit/index.ts';
 import { PopulationFitRequest, VpcRequest } from '../src/analysis/nlme/index.ts';
 import { OptimizeRequest, PopulationOptimizeRequest } from '../src/analysis/optimize/index.ts';
 import { PopulationRequest, POPULATION_LIMITS } from '../src/analysis/population-request.ts';
 import { SensitivityRequest, SENSITIVITY_LIMITS } from '../src/analysis/sensitivity.ts';
 import { NcaRequest } from '../src/analysis/nca.ts';
+import { CompareRequest, CompareResponse } from '../src/analysis/compare.ts';
 import {
-  Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS,
+  Scenario, SimulationResult, Dose, LIMITS,
 } from '../src/scenario/schema.ts';
 import { ModelSpec, MODEL_LIMITS, MAX_EXPRESSION_LENGTH } from '../src/model/schema.ts';
 import { BUDGET } from '../src/limits.ts';
@@ -33,46 +33,7 @@ export const SERVER_LIMITS = {
   queueLength: 256,
 } as const;
 
-const name = z.string().min(1, 'name is empty').max(100, 'name is longer than 100 characters');
-
-/** One arm of a comparison: its own parameter values, initial values, doses and therapy presets. */
-export const Arm = z.strictObject({
-  name,
-  /** Parameter values for this arm (over the comparison's `parameters`). */
-  parameters: ParameterValues.optional(),
-  initial: userRecord(z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
-  /** A named parameter preset of the model (over the comparison's `preset`). */
-  preset: userKey.max(100).optional(),
-  doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).optional(),
-  /** Covariate values of this arm (over the comparison's `covariates`). */
-  covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
-  /** Therapy presets (GET /api/therapies), expanded into doses. */
-  therapies: z.array(z.string().max(100)).max(50).optional(),
-});
-
-export const CompareRequest = z.strictObject({
-  model: ModelRef,
-  arms: z.array(Arm).min(1, 'give at least one arm').max(LIMITS.arms, `at most ${LIMITS.arms} arms`),
-  times: TimeGrid,
-  /** Parameter values shared by every arm (an arm's own values win). */
-  parameters: ParameterValues.optional(),
-  initial: userRecord(z.number().refine(Number.isFinite, 'initial value must be finite')).optional(),
-  preset: userKey.max(100).optional(),
-  weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
-  /** Covariate values shared by every arm (an arm's own values win). */
-  covariates: z.record(z.string(), z.number().refine(Number.isFinite, 'covariate value must be finite')).optional(),
-  solver: SolverOptions.optional(),
-  metrics: z.boolean().optional(),
-  /** Report only these states and outputs in every arm (default: all). */
-  select: Scenario.shape.select,
-}).superRefine((r, ctx) => {
-  const seen = new Map<string, number>();
-  r.arms.forEach((a, i) => {
-    if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice (also arms[${seen.get(a.name)}])` });
-    else seen.set(a.name, i);
-  });
-});
-export type CompareRequest = z.infer<typeof CompareRequest>;
+export { Arm, CompareRequest, CompareResponse, MetricsTable } from '../src/analysis/compare.ts';
 
 export const Issue = z.object({
   path: z.array(z.union([z.string(), z.number()])),
@@ -91,18 +52,6 @@ export const ErrorResponse = z.object({
     /** 422 from /api/compare: the arm that could not be solved. */
     arm: z.string().optional(),
   }),
-});
-
-export const MetricsTable = z.object({
-  /** Column names: `arm`, then every scalar metric of any arm (per-drug metrics as `drugs.<drug>.<metric>`). */
-  columns: z.array(z.string()),
-  rows: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()]))),
-});
-
-export const CompareResponse = z.object({
-  model: z.string(),
-  arms: z.array(z.object({ name: z.string(), result: SimulationResult })),
-  metrics: MetricsTable,
 });
 
 export const ModelSummary = z.object({
@@ -130,6 +79,53 @@ export const TherapyList = z.object({
 
 export const Health = z.object({ status: z.literal('ok'), version: z.string(), models: z.number(), workers: z.number() });
 
+/** POST /api/jobs: a kind and its request (the schema of the kind's synchronous route). Kept equal to the job kinds (tested). */
+export const JobSubmit = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('population'), request: PopulationRequest }),
+  z.strictObject({ kind: z.literal('fit'), request: FitRequest }),
+  z.strictObject({ kind: z.literal('optimize'), request: z.union([OptimizeRequest, PopulationOptimizeRequest]) }),
+  z.strictObject({ kind: z.literal('sensitivity'), request: SensitivityRequest }),
+]);
+
+const JobProgress = z.object({
+  /** Units done of `total` (subjects of a population, 1 for a one-chunk job). */
+  done: z.number().int(),
+  total: z.number().int(),
+  chunks: z.number().int(),
+  chunksDone: z.number().int(),
+});
+const jobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+
+export const JobAccepted = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  status: jobStatus,
+  progress: JobProgress,
+  /** Who runs the chunks: this server's threads, or `immunopd worker`s on Redis. */
+  backend: z.enum(['embedded', 'redis']),
+});
+
+export const JobState = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  status: jobStatus,
+  progress: JobProgress,
+  created: z.string(),
+  finished: z.string().optional(),
+  /** Chunks done per worker ("thread-0", "host:pid"...). */
+  workers: z.record(z.string(), z.number().int()),
+  /** A failed or cancelled job: the error as the synchronous route would give it (input issues under ['request', ...]). */
+  error: z.object({
+    type: z.enum(['input', 'solve', 'resources', 'busy', 'cancelled', 'internal']),
+    message: z.string(),
+    issues: z.array(Issue).optional(),
+    reason: z.string().optional(),
+    timeReached: z.number().nullable().optional(),
+  }).optional(),
+  /** A succeeded job: the kind's result, the body of its synchronous route (a population above the synchronous limit: summary only). */
+  result: z.unknown().optional(),
+});
+
 /** The limits as documented (README, OpenAPI description, GET /healthz is not the place). */
 export function limitsText(): string {
   return [
@@ -142,7 +138,7 @@ export function limitsText(): string {
     `model size (inline models): at most ${MODEL_LIMITS.states} states, ${MODEL_LIMITS.parameters} parameters, ${MODEL_LIMITS.assignments} assignments, ${MODEL_LIMITS.outputs} outputs, ${MODEL_LIMITS.events} events, expressions of at most ${MAX_EXPRESSION_LENGTH} characters`,
     `time: |t| at most ${LIMITS.maxTime}; solver steps at most ${LIMITS.maxSteps} (solver.maxSteps, default 500000)`,
     `wall-clock budget: ${SERVER_LIMITS.requestBudgetMs} ms per request, shared by the arms of a comparison (solver.timeBudgetMs may lower it); the solver stops itself at the budget (422, reason time-budget) and a worker still busy ${SERVER_LIMITS.killGraceMs} ms later is terminated`,
-    `virtual populations (POST /api/population): at most ${POPULATION_LIMITS.subjects} subjects and ${POPULATION_LIMITS.series} series; sensitivity (POST /api/sensitivity): at most ${SENSITIVITY_LIMITS.parameters} parameters`,
+    `virtual populations (POST /api/population): at most ${POPULATION_LIMITS.subjects} subjects (subjects x arms ${POPULATION_LIMITS.solves}) and ${POPULATION_LIMITS.series} series, ${POPULATION_LIMITS.values} kept values (subjects x arms x series x output times); as a job (POST /api/jobs): ${POPULATION_LIMITS.jobs.embedded.subjects} subjects and ${POPULATION_LIMITS.jobs.embedded.values} values on this server's threads, ${POPULATION_LIMITS.jobs.redis.subjects} subjects and ${POPULATION_LIMITS.jobs.redis.values} values with Redis workers, summary only above ${POPULATION_LIMITS.subjects} subjects (per-subject rows: GET /api/jobs/{id}/subjects); sensitivity (POST /api/sensitivity): at most ${SENSITIVITY_LIMITS.parameters} parameters`,
     `fits, schedule optimizations, populations and sensitivities (POST /api/fit, /api/optimize, /api/population, /api/sensitivity): ${SERVER_LIMITS.analysisBudgetMs} ms per request, each ODE solve within solver.timeBudgetMs; a worker still busy ${SERVER_LIMITS.killGraceMs} ms after the budget is terminated (422, reason time-budget)`,
     `time to send a request: 30 s (the connection is closed after)`,
     `concurrency: solves run in a pool of worker threads; at most ${SERVER_LIMITS.queueLength} solves (arms) wait for a worker (503 with Retry-After above, or when the budget runs out while waiting)`,
@@ -169,6 +165,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
   reg.add(NcaRequest, { id: 'NcaRequest', description: 'Non-compartmental analysis: observations {time, conc, subject?} (or `csv` text time,conc[,subject] instead), dose, doseTime, tau, route, infusionDuration.' });
   reg.add(OptimizeRequest, { id: 'OptimizeRequest', description: 'A schedule search: per drug, amounts, intervals, dose counts and starts from sets or bounds; objective and constraints.' });
   reg.add(PopulationOptimizeRequest, { id: 'PopulationOptimizeRequest', description: 'A schedule search on a virtual population (a request with `population`): a population objective and constraints on population percentiles, common random numbers across candidates. See docs/population.md.' });
+  reg.add(JobSubmit, { id: 'JobSubmit', description: 'A job: its kind and the request of that kind (the body of POST /api/<kind>). Populations as jobs may be larger (see the limits).' });
+  reg.add(JobAccepted, { id: 'JobAccepted' });
+  reg.add(JobState, { id: 'JobState', description: 'A job: status, progress (done/total units), the workers that ran its chunks, and the result or error once finished.' });
   const json = z.toJSONSchema(reg, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Record<string, unknown>> };
   const schemas: Record<string, unknown> = {};
   for (const [id, s] of Object.entries(json.schemas)) {
@@ -178,6 +177,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
   const jsonBody = (id: string) => ({ required: true, content: { 'application/json': { schema: ref(id) } } });
   const err = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+  const jobId = { name: 'id', in: 'path', required: true, description: 'the job id (a UUID)', schema: { type: 'string', format: 'uuid' } };
   const formatParam = { name: 'format', in: 'query', required: false, description: 'csv for text/csv (same as Accept: text/csv); json by default', schema: { type: 'string', enum: ['json', 'csv'] } };
   const errors = {
     400: err('Malformed request: bad JSON, not JSON, schema violation, unknown model or name, invalid expression (issues name each field)'),
@@ -265,6 +265,48 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: 'Non-compartmental analysis per subject: Cmax, Tmax, λz (PKNCA point selection), t½, AUC0–t (linear-up/log-down), AUC0–∞, AUMC, MRT, CL(/F), Vz(/F), Ctrough, accumulation ratio',
           requestBody: jsonBody('NcaRequest'),
           responses: { 200: { description: 'route and one result per subject', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+        },
+      },
+      '/api/jobs': {
+        post: {
+          summary: 'Queue a job (population, fit, optimize, sensitivity): chunks on this server\'s threads, or on `immunopd worker`s when the server has REDIS_URL',
+          requestBody: jsonBody('JobSubmit'),
+          responses: {
+            202: { description: 'queued (Location: /api/jobs/{id})', content: { 'application/json': { schema: ref('JobAccepted') } } },
+            400: errors[400],
+            413: errors[413],
+            503: err('Too many jobs queued or running on this server'),
+          },
+        },
+      },
+      '/api/jobs/{id}': {
+        get: {
+          summary: 'A job\'s status and progress; its result once succeeded (kept for an hour)',
+          parameters: [jobId],
+          responses: { 200: { description: 'the job', content: { 'application/json': { schema: ref('JobState') } } }, 404: err('Unknown job, or its result expired') },
+        },
+        delete: {
+          summary: 'Cancel a queued or running job',
+          parameters: [jobId],
+          responses: {
+            202: { description: 'cancelling', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'cancelling' } } } } } },
+            404: err('Unknown job'),
+            409: err('The job has already ended, or runs on another server of the deployment'),
+          },
+        },
+      },
+      '/api/jobs/{id}/events': {
+        get: {
+          summary: 'Progress as server-sent events: `progress` events, then one `end` event with the final status (data: {id, status, progress, error?})',
+          parameters: [jobId],
+          responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: err('Unknown job') },
+        },
+      },
+      '/api/jobs/{id}/subjects': {
+        get: {
+          summary: 'A succeeded population job\'s per-subject values as CSV (subject[,arm],time,<series>), recomputed chunk by chunk and streamed',
+          parameters: [jobId],
+          responses: { 200: { description: 'CSV rows', content: { 'text/csv': { schema: { type: 'string' } } } }, 404: err('Unknown job, or not a population job'), 409: err('The job has not succeeded') },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },

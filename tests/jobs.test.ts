@@ -5,8 +5,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { runLocal } from '../src/jobs/local.ts';
-import { populationKind, subjectSeed, chunkSize } from '../src/jobs/kinds/population.ts';
+import { populationKind, chunkSize } from '../src/jobs/kinds/population.ts';
+import { subjectSeed } from '../src/analysis/population-sampling.ts';
+import { runPopulation } from '../src/analysis/population-request.ts';
 import { encode, decode } from '../src/jobs/codec.ts';
+import { JOB_KIND_NAMES } from '../src/jobs/kinds/index.ts';
+import { fit } from '../src/analysis/fit/index.ts';
 
 const request = {
   model: 'tgi-gompertz',
@@ -52,21 +56,25 @@ describe('population chunks', () => {
   it('splits into chunks covering every subject once', () => {
     const req = populationKind.schema.parse({ ...request, population: { ...request.population, n: 20_001 } });
     const chunks = populationKind.split(req, 'embedded');
-    expect(chunks[0]).toEqual({ start: 0, count: chunkSize(20_001) });
+    expect(chunks[0]).toEqual({ start: 0, count: chunkSize(20_001), backend: 'embedded' });
     expect(chunks.reduce((a, c) => a + c.count, 0)).toBe(20_001);
     chunks.forEach((c, i) => i > 0 && expect(c.start).toBe(chunks[i - 1].start + chunks[i - 1].count));
   });
   it('the merged summary is bit-identical however the subjects are chunked', async () => {
     const req = populationKind.schema.parse({ ...request, population: { ...request.population, n: 500 } });
     const ctx = { progress() {}, signal: { aborted: false } };
-    const one = populationKind.merge(req, [populationKind.runChunk(req, { start: 0, count: 500 }, ctx) as any]);
-    const parts = [[0, 7], [7, 200], [207, 293]].map(([start, count]) => populationKind.runChunk(req, { start, count }, ctx) as any);
+    const one = populationKind.merge(req, [populationKind.runChunk(req, { start: 0, count: 500, backend: 'embedded' }, ctx) as any]);
+    const parts = [[0, 7], [7, 200], [207, 293]].map(([start, count]) => populationKind.runChunk(req, { start, count, backend: 'embedded' }, ctx) as any);
     // Through the Redis codec too: the bits survive.
     const many = populationKind.merge(req, parts.map((p) => decode(encode(p)) as any));
     expect(many.summary).toEqual(one.summary);
     expect(many.stats.rhsEvaluations).toBe(one.stats.rhsEvaluations);
     // Quantiles against a direct sort of every value at the last time.
-    const last = (parts.flatMap((p) => Array.from(p.data[0] as Float64Array).filter((_, k) => k % 7 === 6)) as number[]).sort((a, b) => a - b);
+    // The population module's own run (the synchronous route's and the CLI's): the same numbers.
+    const inProcess = runPopulation(req);
+    expect(inProcess.summary).toEqual(one.summary);
+    expect(inProcess.stats.rhsEvaluations).toBe(one.stats.rhsEvaluations);
+    const last = (parts.flatMap((p) => Array.from(p.arms[0].series[0] as Float64Array).filter((_, k) => k % 7 === 6)) as number[]).sort((a, b) => a - b);
     const pos = (last.length - 1) * 0.5;
     expect(one.summary.tumor ?? one.summary[Object.keys(one.summary)[0]]).toBeDefined();
     const series = Object.values(one.summary)[0];
@@ -153,7 +161,70 @@ describe('POST /api/jobs (embedded)', () => {
     expect((await api('GET', '/api/jobs/00000000-0000-0000-0000-000000000000')).status).toBe(404);
     expect((await api('GET', '/api/jobs/constructor')).status).toBe(404);
   });
-  it('a fit runs as a job too (one chunk), with the synchronous answer', async () => {
+  it('every population feature gives the same numbers as a job, on the synchronous route and in process; rows per arm', async () => {
+    // Block Ω, a normal parameter, resampled covariate rows, residual error, two arms, response
+    // probabilities and per-subject output with series, all at once.
+    const trial = {
+      model: 'tgi-gompertz',
+      times: { start: 0, end: 60, step: 10 },
+      parameters: { kKill: 0.02 },
+      population: {
+        n: 300, seed: 3,
+        omega: { block: [['r', 'K', 'kKill'], [[0.09, 0.03, 0], [0.03, 0.16, 0], [0, 0, 1e-6]]] },
+        distributions: { kKill: 'normal' },
+        covariates: { table: { columns: ['V0'], rows: [[5e5], [1e6], [2e6]] } },
+        residual: { tumor: { proportional: 0.1 } },
+        series: ['tumor', 'Cd'],
+        perSubject: { series: true },
+        response: { progressionBy: [30] },
+      },
+      arms: [{ name: 'control', parameters: { kKill: 0 } }, { name: 'drug', doses: [{ target: 'Cd', amount: 5, every: 7, count: 8 }] }],
+    };
+    const noMs = (x: unknown) => JSON.parse(JSON.stringify(x), (k, v) => (k === 'ms' ? 0 : v));
+    const post = await api('POST', '/api/jobs', { kind: 'population', request: trial });
+    expect(post.status, post.text).toBe(202);
+    const done = await waitFor(post.json.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    const sync = await api('POST', '/api/population', trial);
+    expect(sync.status, sync.text.slice(0, 300)).toBe(200);
+    expect(noMs(done.result)).toEqual(noMs(sync.json));
+    expect(noMs(done.result)).toEqual(noMs(runPopulation(trial)));
+    expect(done.result.arms.map((a: any) => a.name)).toEqual(['control', 'drug']);
+    expect(done.result.subjects).toHaveLength(300);
+    // the drug shrinks the median tumor
+    expect(done.result.arms[1].summary.tumor['q0.5'][6]).toBeLessThan(done.result.arms[0].summary.tumor['q0.5'][6]);
+    // Rows: subject, arm, time, series; the values (residual error included) of the per-subject output.
+    const rows = (await (await fetch(`${s.url}/api/jobs/${post.json.id}/subjects`)).text()).trim().split('\n');
+    expect(rows[0]).toBe('subject,arm,time,tumor,Cd');
+    expect(rows).toHaveLength(1 + 300 * 2 * 7);
+    const five = rows.slice(1).map((l) => l.split(',')).filter((c) => c[0] === '5' && c[1] === 'drug');
+    expect(five.map((c) => Number(c[3]))).toEqual(done.result.subjects[5].arms[1].series.tumor);
+  });
+  it('population limits by backend: the synchronous route points to jobs; per-subject output only up to its limit', async () => {
+    const big = await api('POST', '/api/population', { ...request, population: { ...request.population, n: 20_001 } });
+    expect(big.status).toBe(400);
+    expect(big.json.error.issues[0].path).toEqual(['population', 'n']);
+    expect(big.json.error.message).toMatch(/POST \/api\/jobs/);
+    const per = await api('POST', '/api/jobs', { kind: 'population', request: { ...request, population: { ...request.population, n: 20_001, perSubject: true } } });
+    expect(per.status).toBe(400);
+    expect(per.json.error.issues[0].path).toEqual(['request', 'population', 'perSubject']);
+    const rowsTooSoon = await api('POST', '/api/jobs', { kind: 'population', request: { ...request, population: { ...request.population, seed: 99 } } });
+    const early = await api('GET', `/api/jobs/${rowsTooSoon.json.id}/subjects`);
+    // 409 while it runs (or 200 if it already finished on a fast machine)
+    expect([409, 200]).toContain(early.status);
+    await waitFor(rowsTooSoon.json.id);
+  });
+  it('the OpenAPI document describes the job routes, with one request schema per job kind', async () => {
+    const doc = (await api('GET', '/api/openapi.json')).json;
+    for (const p of ['/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/events', '/api/jobs/{id}/subjects']) expect(doc.paths).toHaveProperty([p]);
+    expect(doc.paths['/api/jobs'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/JobSubmit');
+    expect(doc.paths['/api/jobs/{id}'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/JobState');
+    const kinds = doc.components.schemas.JobSubmit.oneOf.map((o: any) => o.properties.kind.const).sort();
+    expect(kinds).toEqual([...JOB_KIND_NAMES].sort());
+    const population = doc.components.schemas.JobSubmit.oneOf.find((o: any) => o.properties.kind.const === 'population');
+    expect(population.properties.request.$ref).toBe('#/components/schemas/PopulationRequest');
+  });
+  it('a fit runs as a job too, multistart starts as chunks, with the synchronous answer', async () => {
     // Gompertz data without noise: r = 0.1 is recovered.
     const fitReq = {
       model: 'tgi-gompertz',
@@ -168,6 +239,16 @@ describe('POST /api/jobs (embedded)', () => {
     expect(done.progress).toMatchObject({ done: 1, total: 1 });
     expect(done.result.estimates.r.value).toBeCloseTo(0.1, 6);
     expect(done.result.estimates.r.value).toBe(sync.json.estimates.r.value);
+    // Multistart: one chunk per start, the best merged: the library's sequential fit, number for number.
+    const multi = { ...fitReq, estimate: { r: { initial: 0.5, lower: 0.001, upper: 1 } }, multistart: { count: 5, seed: 4 } };
+    const mpost = await api('POST', '/api/jobs', { kind: 'fit', request: multi });
+    const mdone = await waitFor(mpost.json.id);
+    expect(mdone.status, JSON.stringify(mdone.error)).toBe('succeeded');
+    expect(mdone.progress).toMatchObject({ done: 5, total: 5, chunks: 5 });
+    const noMs = (x: unknown) => JSON.parse(JSON.stringify(x), (k, v) => (k === 'ms' ? 0 : v));
+    expect(noMs(mdone.result)).toEqual(noMs(fit(multi)));
+    expect(mdone.result.multistart.starts).toHaveLength(5);
+    expect(noMs((await api('POST', '/api/fit', multi)).json)).toEqual(noMs(mdone.result));
     const bad = await waitFor((await api('POST', '/api/jobs', { kind: 'fit', request: { ...fitReq, estimate: { nope: { initial: 1 } } } })).json.id);
     expect(bad.status).toBe('failed');
     expect(bad.error.issues[0].path.slice(0, 2)).toEqual(['request', 'estimate']);

@@ -65,7 +65,8 @@ export function registerJobRoutes(app: Express, jobs: JobManager, pool: WorkerPo
   app.get('/api/jobs/:id/subjects', async (req, res) => {
     const r = await find(jobs, req);
     if (r.kind !== 'population' || r.request === undefined) throw new HttpError(404, `job '${r.id}' has no per-subject rows (population jobs only)`, [{ path: ['id'], message: 'not a population job' }]);
-    await streamPopulationRows(pool, r.request, req, res);
+    if (r.status !== 'succeeded' || r.resultJson === undefined) throw new HttpError(409, `job '${r.id}' is ${r.status}: its rows are available once it has succeeded`, [{ path: ['id'], message: r.status }]);
+    await streamPopulationRows(pool, r.request, JSON.parse(r.resultJson), req, res);
   });
 
   app.delete('/api/jobs/:id', async (req, res) => {

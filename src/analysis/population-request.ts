@@ -2,14 +2,24 @@
 // `immunopd population`. The zod schema is the request's single definition (validation, OpenAPI, CLI).
 // Entry points for the job system: simulatePopulationChunk(request, start, count) → a JSON partial, and
 // mergePopulationChunks(request, partials) → the summary; runPopulation(request) is one chunk + merge.
+// Limits by backend (synchronous / embedded job / Redis job): POPULATION_LIMITS, checked before any solve.
 import { z } from 'zod';
 import { userKey, assertNoReservedKeys } from '../keys.ts';
 import { checkBudget, populationCost } from '../limits.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
-import { resolvePopulation, populationChunk, mergeChunks, type PopulationPartial, type PopulationResponse } from './population.ts';
+import { resolvePopulation, populationChunk, packChunk, mergeChunks, type SubjectChunk, type PopulationPartial, type PopulationResponse } from './population.ts';
 import { TrialArm, ResponseOptions, TRIAL_LIMITS } from './trial.ts';
 
+/** Who runs a population: the synchronous route / runPopulation, or a job on the embedded threads or on Redis workers. */
+export type PopulationBackend = 'sync' | 'embedded' | 'redis';
+
+/**
+ * The limits of a population request, the one place they are stated. The top-level numbers are those of a
+ * synchronous run (POST /api/population, runPopulation); a job (POST /api/jobs, `immunopd population`)
+ * may be larger by backend, summary only above the synchronous `subjects` (no per-subject output in the
+ * result; GET /api/jobs/:id/subjects streams every subject's series instead).
+ */
 export const POPULATION_LIMITS = {
   subjects: 20_000,
   series: 20,
@@ -19,7 +29,18 @@ export const POPULATION_LIMITS = {
   values: 5_000_000,
   /** rows of a covariate table. */
   tableRows: 100_000,
-};
+  jobs: {
+    embedded: { subjects: 200_000, solves: 200_000, values: 25_000_000 },
+    redis: { subjects: 1_000_000, solves: 1_000_000, values: 50_000_000 },
+  },
+} as const;
+
+/** The size limits of a backend. */
+export function populationLimits(backend: PopulationBackend): { subjects: number; solves: number; values: number } {
+  return backend === 'sync' ? POPULATION_LIMITS : POPULATION_LIMITS.jobs[backend];
+}
+
+const MAX_SUBJECTS = POPULATION_LIMITS.jobs.redis.subjects;
 
 const finite = (what: string) => z.number().refine(Number.isFinite, `${what} must be finite`);
 const name = userKey.min(1).max(64);
@@ -64,7 +85,8 @@ export const Covariates = z.union([
 
 export const PopulationRequest = Scenario.extend({
   population: z.strictObject({
-    n: z.number().int().min(1).max(POPULATION_LIMITS.subjects, `at most ${POPULATION_LIMITS.subjects} subjects`),
+    /** Subjects: see POPULATION_LIMITS (checked by backend before any work: checkPopulationSize). */
+    n: z.number().int().min(1).max(MAX_SUBJECTS, `at most ${MAX_SUBJECTS} subjects (as a job with Redis workers)`),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     /** Between-subject variability Ω: diagonal SDs, a block, or SDs plus a correlation matrix. */
     omega: Omega,
@@ -90,10 +112,6 @@ export const PopulationRequest = Scenario.extend({
     if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice` });
     seen.add(a.name);
   });
-  const nArms = r.arms?.length ?? 1;
-  if (r.population.n * nArms > POPULATION_LIMITS.solves) {
-    ctx.addIssue({ code: 'custom', path: ['population', 'n'], message: `${r.population.n} subjects × ${nArms} arms = ${r.population.n * nArms} solves (at most ${POPULATION_LIMITS.solves})` });
-  }
 });
 export type PopulationRequest = z.infer<typeof PopulationRequest>;
 export type { PopulationResponse, PopulationPartial };
@@ -105,11 +123,32 @@ export function parsePopulationRequest(input: unknown): PopulationRequest {
   return parsed.data;
 }
 
-function resolve(input: unknown) {
-  const R = resolvePopulation(parsePopulationRequest(input));
+/**
+ * The sizes known before the model is read (subjects, solves, per-subject output) against a backend's
+ * limits: InputError naming population.n (or perSubject) and where a larger run is possible.
+ */
+export function checkPopulationSize(r: PopulationRequest, backend: PopulationBackend): void {
+  const lim = populationLimits(backend);
+  const n = r.population.n;
+  const nArms = r.arms?.length ?? 1;
+  const further = backend === 'sync'
+    ? ` (run it as a job, POST /api/jobs or immunopd population: up to ${POPULATION_LIMITS.jobs.embedded.subjects}, ${POPULATION_LIMITS.jobs.redis.subjects} with Redis workers)`
+    : backend === 'embedded' ? ` (up to ${POPULATION_LIMITS.jobs.redis.subjects} with REDIS_URL and immunopd workers)` : '';
+  if (n > lim.subjects) throw new InputError(`at most ${lim.subjects} subjects here${further}`, ['population', 'n']);
+  if (n * nArms > lim.solves) throw new InputError(`${n} subjects × ${nArms} arms = ${n * nArms} solves (at most ${lim.solves} here${further})`, ['population', 'n']);
+  if (r.population.perSubject !== false && n > POPULATION_LIMITS.subjects) {
+    throw new InputError(`per-subject output for at most ${POPULATION_LIMITS.subjects} subjects (a job's rows stream from GET /api/jobs/:id/subjects instead)`, ['population', 'perSubject']);
+  }
+}
+
+function resolve(input: unknown, backend: PopulationBackend) {
+  const request = parsePopulationRequest(input);
+  checkPopulationSize(request, backend);
+  const R = resolvePopulation(request);
+  const limit = populationLimits(backend).values;
   const values = R.request.population.n * R.arms.length * R.series.length * R.arms[0].prep.times.length;
-  if (values > POPULATION_LIMITS.values) {
-    throw new InputError(`${values} values to keep (subjects × arms × series × output times; at most ${POPULATION_LIMITS.values}): fewer output times, series or subjects`, ['population', 'n']);
+  if (values > limit) {
+    throw new InputError(`${values} values to keep (subjects × arms × series × output times; at most ${limit}): fewer output times, series or subjects`, ['population', 'n']);
   }
   // The output and memory budget (src/limits.ts), before any solve.
   const p = R.request.population;
@@ -117,29 +156,49 @@ function resolve(input: unknown) {
   return R;
 }
 
-/** Subjects [start, start + count) of a population request: a JSON partial for mergePopulationChunks. */
-export function simulatePopulationChunk(input: unknown, start: number, count: number): PopulationPartial {
-  return populationChunk(resolve(input), start, count);
+export interface ChunkOptions {
+  /** The limits to apply (default: the synchronous ones). */
+  backend?: PopulationBackend;
+  /** Called with the subjects done so far in the chunk, every `PROGRESS_CHUNK` subjects; may throw to stop. */
+  progress?: (done: number) => void;
 }
 
-/** The summary from partials covering every subject exactly once (any chunking gives the same numbers). */
-export function mergePopulationChunks(input: unknown, partials: PopulationPartial[]): PopulationResponse {
-  return mergeChunks(resolve(input), partials);
+/** Subjects [start, start + count) of a population request: a JSON partial for mergePopulationChunks. */
+export function simulatePopulationChunk(input: unknown, start: number, count: number, opts: ChunkOptions = {}): PopulationPartial {
+  const R = resolve(input, opts.backend ?? 'sync');
+  if (!opts.progress) return packChunk(R, populationChunk(R, start, count));
+  const records: SubjectChunk = { start, count, subjects: [], steps: 0, rhsEvaluations: 0 };
+  for (let s = start; s < start + count; s += PROGRESS_CHUNK) {
+    const part = populationChunk(R, s, Math.min(PROGRESS_CHUNK, start + count - s));
+    for (const x of part.subjects) records.subjects.push(x);
+    records.steps += part.steps;
+    records.rhsEvaluations += part.rhsEvaluations;
+    opts.progress(s + part.count - start);
+  }
+  return packChunk(R, records);
 }
 
 /**
- * A whole population request in this thread: every subject, merged. With `progress`, subjects are
- * simulated in chunks of `PROGRESS_CHUNK` and progress is reported after each (the same numbers: the
- * summary does not depend on the chunking).
+ * The summary from partials covering every subject exactly once (any chunking gives the same numbers).
+ * `ms`: the wall time to report in stats.
+ */
+export function mergePopulationChunks(input: unknown, partials: PopulationPartial[], opts: { backend?: PopulationBackend; ms?: number } = {}): PopulationResponse {
+  return mergeChunks(resolve(input, opts.backend ?? 'sync'), partials, opts.ms ?? 0);
+}
+
+/**
+ * A whole population request in this thread (synchronous limits): every subject, merged. With `progress`,
+ * subjects are simulated in chunks of `PROGRESS_CHUNK` and progress is reported after each (the same
+ * numbers: the summary does not depend on the chunking).
  */
 export function runPopulation(input: unknown, progress?: (done: number, total: number) => void): PopulationResponse {
   const started = performance.now();
-  const R = resolve(input);
+  const R = resolve(input, 'sync');
   const n = R.request.population.n;
   const parts: PopulationPartial[] = [];
   const step = progress ? PROGRESS_CHUNK : n;
   for (let s = 0; s < n; s += step) {
-    parts.push(populationChunk(R, s, Math.min(step, n - s)));
+    parts.push(packChunk(R, populationChunk(R, s, Math.min(step, n - s))));
     progress?.(Math.min(s + step, n), n);
   }
   return mergeChunks(R, parts, performance.now() - started);

@@ -1,8 +1,9 @@
 // Virtual populations, single-threaded and chunkable. A population request (population-request.ts) is
 // resolved once per process (`resolvePopulation`: the model compiled, Ω factored, names checked); then any
-// range of subjects [start, start + count) is simulated by `populationChunk` into a partial that holds every
-// per-subject value the summary needs, and `mergeChunks` turns any set of partials covering 0..n-1 into the
-// summary. Subject i's draws depend only on (seed, i) and the merge works in subject order, so the summary
+// range of subjects [start, start + count) is simulated by `populationChunk` (one record per subject) and
+// packed by `packChunk` into a partial that holds, column by column, every per-subject value the summary
+// needs (compact: a million subjects fit in one merge), and `mergeChunks` turns any set of partials
+// covering 0..n-1 into the summary. Subject i's draws depend only on (seed, i) and the merge works in subject order, so the summary
 // is the same, bit for bit, whatever the chunking (the job system splits populations across workers).
 //
 // Quantiles are exact (type 7, as R's default and numpy's 'linear': linear interpolation between order
@@ -112,8 +113,8 @@ export interface SubjectRecord {
   arms: SubjectArmRecord[];
 }
 
-/** A partial population: plain JSON data (no typed arrays), so that it can cross any queue. */
-export interface PopulationPartial {
+/** Subjects [start, start + count) as solved, one record each (the schedule optimizer reads these directly). */
+export interface SubjectChunk {
   start: number;
   count: number;
   subjects: SubjectRecord[];
@@ -166,8 +167,11 @@ function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array,
     if (parameters) parameters[n] = p[k];
   });
   const y0 = initialState(model, p, sc.initial, sc.preset, ['subjects', id]);
+  // Metrics (on their fine grid) only when something reads them (response, per-subject output); else the
+  // series alone, solved on the output times as simulate() does with metrics off (several times faster).
+  if (!R.needMetrics) grid = prep.times;
   const sol = solvePrepared(prep, p, y0, grid);
-  const result = buildResult(prep, sol, 0, p, grid);
+  const result = buildResult(R.needMetrics ? prep : { ...prep, scenario: { ...sc, metrics: false } }, sol, 0, p, grid);
   return { result, steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
 }
 
@@ -178,7 +182,7 @@ function keptMetrics(metrics: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-export function populationChunk(R: ResolvedPopulation, start: number, count: number): PopulationPartial {
+export function populationChunk(R: ResolvedPopulation, start: number, count: number): SubjectChunk {
   const n = R.request.population.n;
   if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= n)) {
     throw new InputError(`chunk [${start}, ${start + count}) is not within the population's ${n} subjects`, ['start']);
@@ -213,7 +217,7 @@ export function populationChunk(R: ResolvedPopulation, start: number, count: num
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Merging
+// Partials: what crosses queues, and merging
 // ---------------------------------------------------------------------------------------------------------
 
 /** Type-7 quantile of sorted values (linear interpolation between order statistics). */
@@ -226,12 +230,97 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
+/** The metrics the response summary reads (trial.ts responseSummary): the only metrics a summary keeps. */
+export const RESPONSE_FIELDS = ['bestOverallResponse', 'confirmedBestOverallResponse', 'progressed', 'timeToProgression', 'baseline', 'final'] as const;
+type Cell = string | number | boolean | null;
+
+/** One arm of a partial, column by column (compact: a million subjects fit in a job's merge). */
+export interface PartialArm {
+  /** Per series: subject j of the chunk at output time k at [j·nT + k]; null (or NaN) where the subject failed or the value is not finite. */
+  series: ((number | null)[] | Float64Array)[];
+  /** With population.response: per RESPONSE_FIELDS name, one value per subject of the chunk (null when missing or failed). */
+  response?: Record<string, Cell[]>;
+  failures: { id: number; message: string }[];
+}
+
+/** A partial population: plain JSON data (the job system may swap the series for Float64Arrays in transit). */
+export interface PopulationPartial {
+  start: number;
+  count: number;
+  arms: PartialArm[];
+  /** With population.perSubject: the per-subject output, in subject order. */
+  subjects?: Record<string, unknown>[];
+  steps: number;
+  rhsEvaluations: number;
+}
+
+const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** The per-subject output of one subject (population.perSubject). */
+function subjectOutput(R: ResolvedPopulation, s: SubjectRecord): Record<string, unknown> {
+  const per = R.request.population.perSubject;
+  const withSeries = typeof per === 'object' && per.series;
+  const armOut = (x: SubjectArmRecord) => ({
+    ...(x.failure ? { failure: x.failure } : {}),
+    metrics: x.metrics ?? null,
+    ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? x.series[q] : null])) } : {}),
+  });
+  const single = !R.request.arms?.length;
+  return {
+    id: s.id,
+    parameters: s.parameters,
+    covariates: s.covariates,
+    ...(single ? armOut(s.arms[0]) : { arms: s.arms.map((x, a) => ({ arm: R.arms[a].name, ...armOut(x) })) }),
+  };
+}
+
+/** A chunk's records as a partial: only what the summary (and per-subject output, when asked) needs. */
+export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): PopulationPartial {
+  const nT = R.arms[0].prep.times.length;
+  const pop = R.request.population;
+  const arms = R.arms.map((_, a): PartialArm => {
+    const series = R.series.map(() => new Array<number | null>(chunk.count * nT).fill(null));
+    const response = pop.response ? Object.fromEntries(RESPONSE_FIELDS.map((f) => [f, new Array<Cell>(chunk.count).fill(null)])) : undefined;
+    const failures: PartialArm['failures'] = [];
+    chunk.subjects.forEach((s, j) => {
+      const x = s.arms[a];
+      if (x.failure) {
+        failures.push({ id: s.id, message: x.failure });
+        return;
+      }
+      x.series!.forEach((col, q) => {
+        for (let k = 0; k < nT; k++) series[q][j * nT + k] = finiteOrNull(col[k]);
+      });
+      if (response && x.metrics) {
+        for (const f of RESPONSE_FIELDS) {
+          const v = x.metrics[f];
+          response[f][j] = typeof v === 'string' || typeof v === 'boolean' ? v : finiteOrNull(v);
+        }
+      }
+    });
+    return { series, ...(response ? { response } : {}), failures };
+  });
+  return {
+    start: chunk.start,
+    count: chunk.count,
+    arms,
+    ...(pop.perSubject ? { subjects: chunk.subjects.map((s) => subjectOutput(R, s)) } : {}),
+    steps: chunk.steps,
+    rhsEvaluations: chunk.rhsEvaluations,
+  };
+}
+
+/** Failures listed one by one, per arm and overall (all are counted: stats.failed, ArmSummary.failed). */
+export const LISTED_FAILURES = 1_000;
+
 export interface ArmSummary {
   name: string;
   /** series → { "q0.05": [...], ..., mean: [...] } over the output times (null where no subject has a value). */
   summary: Record<string, Record<string, (number | null)[]>>;
   response?: ResponseSummary;
   solved: number;
+  failed: number;
+  /** The first LISTED_FAILURES failures. */
   failures: { id: number; message: string }[];
 }
 
@@ -243,34 +332,38 @@ export interface PopulationResponse {
   /** The first (or only) arm's summary and response, for single-arm requests. */
   summary: ArmSummary['summary'];
   response?: ResponseSummary;
+  /** Subjects with a failure in any arm (the first LISTED_FAILURES, in subject order; the first failing arm's message). */
   failures: { index: number; message: string }[];
   subjects?: Record<string, unknown>[];
-  stats: { subjects: number; solved: number; steps: number; rhsEvaluations: number; ms: number };
+  stats: { subjects: number; solved: number; failed: number; steps: number; rhsEvaluations: number; ms: number };
 }
 
-function summariseArm(R: ResolvedPopulation, subjects: SubjectRecord[], a: number): ArmSummary {
+function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: number): ArmSummary {
   const pop = R.request.population;
   const nT = R.arms[0].prep.times.length;
-  const ok = subjects.filter((s) => !s.arms[a].failure);
   const summary: ArmSummary['summary'] = {};
-  const col: number[] = [];
+  const col = new Float64Array(pop.n);
   R.series.forEach((name, q) => {
     const entry: Record<string, (number | null)[]> = {};
     const per = pop.quantiles.map(() => new Array<number | null>(nT));
     const mean = new Array<number | null>(nT);
     for (let k = 0; k < nT; k++) {
-      col.length = 0;
+      let m = 0;
       let sum = 0;
-      for (const s of ok) {
-        const v = s.arms[a].series![q][k];
-        if (typeof v === 'number' && Number.isFinite(v)) {
-          col.push(v);
-          sum += v;
+      for (const p of parts) {
+        const d = p.arms[a].series[q];
+        for (let j = 0; j < p.count; j++) {
+          const v = d[j * nT + k];
+          if (typeof v === 'number' && Number.isFinite(v)) {
+            col[m++] = v;
+            sum += v;
+          }
         }
       }
-      col.sort((x, y) => x - y);
-      pop.quantiles.forEach((qq, r) => (per[r][k] = col.length ? quantileSorted(col, qq) : null));
-      mean[k] = col.length ? sum / col.length : null;
+      // A typed array sorts numerically (ascending), without a comparator call per pair.
+      const sorted = col.subarray(0, m).sort();
+      pop.quantiles.forEach((qq, r) => (per[r][k] = m ? quantileSorted(sorted, qq) : null));
+      mean[k] = m ? sum / m : null;
     }
     pop.quantiles.forEach((qq, r) => (entry[`q${qq}`] = per[r]));
     entry.mean = mean;
@@ -278,48 +371,40 @@ function summariseArm(R: ResolvedPopulation, subjects: SubjectRecord[], a: numbe
   });
   const arm = R.arms[a];
   const times = arm.prep.times;
-  const response = pop.response
-    ? responseSummary(subjects.map((s) => s.arms[a].metrics), times[times.length - 1] - times[0], pop.response, pop.seed)
-    : undefined;
-  return {
-    name: arm.name,
-    summary,
-    ...(response ? { response } : {}),
-    solved: ok.length,
-    failures: subjects.filter((s) => s.arms[a].failure).map((s) => ({ id: s.id, message: s.arms[a].failure! })),
-  };
+  let response: ResponseSummary | undefined;
+  if (pop.response) {
+    const metrics: Record<string, unknown>[] = [];
+    for (const p of parts) {
+      const cols = p.arms[a].response!;
+      for (let j = 0; j < p.count; j++) {
+        const m: Record<string, unknown> = {};
+        for (const f of RESPONSE_FIELDS) m[f] = cols[f][j];
+        metrics.push(m);
+      }
+    }
+    response = responseSummary(metrics, times[times.length - 1] - times[0], pop.response, pop.seed);
+  }
+  const failed = parts.reduce((s, p) => s + p.arms[a].failures.length, 0);
+  const failures: ArmSummary['failures'] = [];
+  for (const p of parts) for (const f of p.arms[a].failures) if (failures.length < LISTED_FAILURES) failures.push(f);
+  return { name: arm.name, summary, ...(response ? { response } : {}), solved: pop.n - failed, failed, failures };
 }
 
 export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[], ms = 0): PopulationResponse {
   const pop = R.request.population;
-  const subjects = partials.flatMap((p) => p.subjects).sort((x, y) => x.id - y.id);
-  subjects.forEach((s, i) => {
-    if (s.id !== i) throw new InputError(`the chunks do not cover subjects 0..${pop.n - 1} exactly once (at subject ${i})`, ['partials']);
-  });
-  if (subjects.length !== pop.n) throw new InputError(`the chunks hold ${subjects.length} subjects, the population ${pop.n}`, ['partials']);
-  const arms = R.arms.map((_, a) => summariseArm(R, subjects, a));
-  const failures: PopulationResponse['failures'] = [];
-  for (const s of subjects) {
-    const f = s.arms.find((x) => x.failure);
-    if (f) failures.push({ index: s.id, message: f.failure! });
+  const parts = [...partials].sort((x, y) => x.start - y.start);
+  let next = 0;
+  for (const p of parts) {
+    if (p.start !== next || p.arms.length !== R.arms.length) throw new InputError(`the chunks do not cover subjects 0..${pop.n - 1} exactly once (at subject ${Math.min(next, p.start)})`, ['partials']);
+    next += p.count;
   }
-  const single = !R.request.arms?.length;
-  let out: PopulationResponse['subjects'];
-  const per = pop.perSubject;
-  if (per) {
-    const withSeries = typeof per === 'object' && per.series;
-    const armOut = (x: SubjectArmRecord) => ({
-      ...(x.failure ? { failure: x.failure } : {}),
-      metrics: x.metrics ?? null,
-      ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? x.series[q] : null])) } : {}),
-    });
-    out = subjects.map((s) => ({
-      id: s.id,
-      parameters: s.parameters,
-      covariates: s.covariates,
-      ...(single ? armOut(s.arms[0]) : { arms: s.arms.map((x, a) => ({ arm: R.arms[a].name, ...armOut(x) })) }),
-    }));
-  }
+  if (next !== pop.n) throw new InputError(`the chunks hold ${next} subjects, the population ${pop.n}`, ['partials']);
+  const arms = R.arms.map((_, a) => summariseArm(R, parts, a));
+  // A subject fails overall when it fails in any arm: the first failing arm's message.
+  const firstFailure = new Map<number, string>();
+  for (let a = 0; a < R.arms.length; a++) for (const p of parts) for (const f of p.arms[a].failures) if (!firstFailure.has(f.id)) firstFailure.set(f.id, f.message);
+  const failures = [...firstFailure].sort((x, y) => x[0] - y[0]).slice(0, LISTED_FAILURES).map(([index, message]) => ({ index, message }));
+  const subjects = pop.perSubject ? parts.flatMap((p) => p.subjects ?? []) : undefined;
   return {
     model: R.arms[0].prep.model.id,
     times: Array.from(R.arms[0].prep.times),
@@ -328,12 +413,13 @@ export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[]
     summary: arms[0].summary,
     ...(arms[0].response ? { response: arms[0].response } : {}),
     failures,
-    ...(out ? { subjects: out } : {}),
+    ...(subjects ? { subjects } : {}),
     stats: {
       subjects: pop.n,
-      solved: pop.n - failures.length,
-      steps: partials.reduce((a, p) => a + p.steps, 0),
-      rhsEvaluations: partials.reduce((a, p) => a + p.rhsEvaluations, 0),
+      solved: pop.n - firstFailure.size,
+      failed: firstFailure.size,
+      steps: parts.reduce((s, p) => s + p.steps, 0),
+      rhsEvaluations: parts.reduce((s, p) => s + p.rhsEvaluations, 0),
       ms,
     },
   };

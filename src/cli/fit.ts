@@ -1,10 +1,11 @@
 // `immunopd fit FIT.json [DATA.csv] [--out FILE]`: fit parameters to data (Contract 4). A CSV file given
-// on the command line replaces the request's `data`.
+// on the command line replaces the request's `data`. A progress bar over multistart starts on a terminal.
 import { readFileSync } from 'node:fs';
 import { fit } from '../analysis/fit/index.ts';
 import { fitPopulation } from '../analysis/nlme/index.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
 import { inlineModelFile, readDatasetFile } from './files.ts';
+import { progressBar } from './progress.ts';
 
 export function fitCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parse(args, { out: { type: 'string' }, summary: { type: 'boolean' }, dataset: { type: 'string' } }, { min: 1, max: 2, usage: 'immunopd fit FIT.json [DATA.csv | --dataset NONMEM.csv] [--out FILE] [--summary]' });
@@ -28,7 +29,14 @@ export function fitCommand(args: string[], io: CliIo): number {
     writeOutput(JSON.stringify(fitPopulation(req), null, 1) + '\n', values.out as string | undefined, io);
     return 0;
   }
-  const result = fit(req);
+  // A progress bar over the starts of a multistart fit (a terminal only).
+  const bar = progressBar('fit');
+  let result: ReturnType<typeof fit>;
+  try {
+    result = fit(req, (done, total) => total > 1 && bar.update(done, total));
+  } finally {
+    bar.stop();
+  }
   writeOutput(JSON.stringify(result, null, 1) + '\n', values.out as string | undefined, io);
   if (values.summary || values.out) {
     const lines = [`${result.converged ? 'converged' : 'NOT converged'} (${result.reason}) after ${result.iterations} iterations, ${result.odeSolves} ODE solves, ${result.ms.toFixed(0)} ms; -logL ${result.objective.toPrecision(8)}, AIC ${result.aic.toPrecision(6)}`];

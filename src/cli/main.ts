@@ -27,7 +27,8 @@ commands:
       [--dataset DATA.csv]                                   ... from a NONMEM-style dataset (a population fit when the request has population)
   vpc VPC.json [--dataset DATA.csv] [--result FIT.json]      visual predictive check of a population fit (as POST /api/vpc)
   optimize OPT.json [--out FILE]                             optimize a dosing schedule
-  population POP.json [--format json|csv] [--out FILE]       virtual population / trial (as POST /api/population)
+  population POP.json [--format json|csv] [--out FILE]       virtual population / trial (as POST /api/population), as a job:
+             [--threads N]                                  this machine's threads, or the workers of REDIS_URL
   sensitivity SENS.json [--format json|csv] [--out FILE]     local, Sobol or Morris sensitivity (as POST /api/sensitivity)
   compare COMPARE.json [--format json|csv] [--out FILE]      arms of one model (as POST /api/compare)
   nca DATA.csv|SCENARIO.json [--series NAME] [--tau T] ...   non-compartmental analysis

@@ -1,6 +1,8 @@
-// `immunopd optimize OPT.json [--out FILE]`: search a dosing schedule (see src/analysis/optimize).
+// `immunopd optimize OPT.json [--out FILE]`: search a dosing schedule (see src/analysis/optimize); a progress
+// bar over the candidate evaluations on a terminal.
 import { optimizeSchedule, optimizePopulationSchedule, isPopulationOptimizeRequest } from '../analysis/optimize/index.ts';
 import { parse, readJsonFile, writeOutput, type CliIo } from './main.ts';
+import { progressBar } from './progress.ts';
 
 export function optimizeCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parse(args, { out: { type: 'string' }, summary: { type: 'boolean' } }, { min: 1, max: 1, usage: 'immunopd optimize OPT.json [--out FILE] [--summary]' });
@@ -10,7 +12,13 @@ export function optimizeCommand(args: string[], io: CliIo): number {
     writeOutput(JSON.stringify(optimizePopulationSchedule(input), null, 1) + '\n', values.out as string | undefined, io);
     return 0;
   }
-  const result = optimizeSchedule(input);
+  const bar = progressBar('optimize');
+  let result: ReturnType<typeof optimizeSchedule>;
+  try {
+    result = optimizeSchedule(input, (done, total) => bar.update(done, total));
+  } finally {
+    bar.stop();
+  }
   writeOutput(JSON.stringify(result, null, 1) + '\n', values.out as string | undefined, io);
   if (values.summary || values.out) {
     const b = result.best;

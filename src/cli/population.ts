@@ -1,8 +1,12 @@
 // `immunopd population FILE` and `immunopd sensitivity FILE`: the API's requests (the same zod schemas as
-// POST /api/population and /api/sensitivity), answered in this process; JSON (the API's body) or CSV.
-import { runPopulation, type PopulationResponse } from '../analysis/population-request.ts';
+// POST /api/population and /api/sensitivity); JSON (the API's body) or CSV. A population runs as a job
+// (src/cli/job.ts: this machine's threads, or the `immunopd worker`s of the Redis queue when REDIS_URL is
+// set; the job limits); a sensitivity in this process. A progress bar on a terminal, quiet when piped.
+import type { PopulationResponse } from '../analysis/population-request.ts';
 import { sensitivity, type SensitivityResult, type GlobalSensitivityResult } from '../analysis/sensitivity.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
+import { progressBar } from './progress.ts';
+import { runJob, threadCount } from './job.ts';
 
 const csvCell = (v: unknown) => (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
 const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\n';
@@ -11,18 +15,6 @@ function format(values: Record<string, unknown>): 'json' | 'csv' {
   const f = (values.format as string | undefined) ?? 'json';
   if (f !== 'json' && f !== 'csv') throw new UsageError(`--format must be json or csv (got '${f}')`);
   return f;
-}
-
-/** Progress on stderr when it is a terminal (`\r`-updated line), nothing otherwise. */
-export function terminalProgress(io: CliIo, label: string): ((done: number, total: number) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  let last = -1;
-  return (done, total) => {
-    const pct = Math.floor((100 * done) / total);
-    if (pct === last) return;
-    last = pct;
-    io.err(`\r${label}: ${done}/${total} (${pct}%)${done >= total ? '\n' : ''}`);
-  };
 }
 
 /** Quantile bands as rows: arm, series, time, one column per quantile, mean. */
@@ -37,11 +29,12 @@ export function populationCsv(r: PopulationResponse): string {
   return out;
 }
 
-export function populationCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd population POPULATION.json [--format json|csv] [--out FILE]' });
+export async function populationCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd population POPULATION.json [--format json|csv] [--out FILE] [--threads N]' });
   const fmt = format(values);
-  const r = runPopulation(readJsonFile(positionals[0]), terminalProgress(io, 'subjects'));
-  writeOutput(fmt === 'csv' ? populationCsv(r) : JSON.stringify(r) + '\n', values.out as string | undefined, io);
+  const threads = threadCount(values.threads as string | undefined);
+  const resultJson = await runJob('population', readJsonFile(positionals[0]), threads);
+  writeOutput(fmt === 'csv' ? populationCsv(JSON.parse(resultJson) as PopulationResponse) : resultJson + '\n', values.out as string | undefined, io);
   return 0;
 }
 
@@ -64,7 +57,13 @@ export function sensitivityCsv(r: SensitivityResult | GlobalSensitivityResult): 
 export function sensitivityCommand(args: string[], io: CliIo): number {
   const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd sensitivity SENSITIVITY.json [--format json|csv] [--out FILE]' });
   const fmt = format(values);
-  const r = sensitivity(readJsonFile(positionals[0]), terminalProgress(io, 'solves'));
+  const bar = progressBar('sensitivity');
+  let r: SensitivityResult | GlobalSensitivityResult;
+  try {
+    r = sensitivity(readJsonFile(positionals[0]), (done, total) => bar.update(done, total));
+  } finally {
+    bar.stop();
+  }
   writeOutput(fmt === 'csv' ? sensitivityCsv(r) : JSON.stringify(r) + '\n', values.out as string | undefined, io);
   return 0;
 }

@@ -147,33 +147,41 @@ function multistartPoints(pb: Problem, ms: FitRequest['multistart']): Float64Arr
   return starts;
 }
 
-/** One LM run per start; the lowest objective wins. A start that cannot be solved is reported, not fatal, unless all fail. */
-function runStarts(pb: Problem, starts: Float64Array[]): { best: Best; bestStart: number; reports: NonNullable<FitResult['multistart']>['starts'] } {
-  let best: Best | null = null;
-  let bestStart = -1;
-  const reports: NonNullable<FitResult['multistart']>['starts'] = [];
-  let firstError: SolveError | NonFiniteStartError | null = null;
-  starts.forEach((s, k) => {
-    const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
-    try {
-      startErrorParameters(pb, s);
-      const r = runLm(pb, s);
-      reports.push({ initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations });
-      if (!best || r.evaluation.phi < best.evaluation.phi) {
-        best = r;
-        bestStart = k;
-      }
-    } catch (e) {
-      if (!(e instanceof SolveError) && !(e instanceof NonFiniteStartError)) throw e;
-      firstError ??= e;
-      reports.push({ initial, objective: null, converged: false, iterations: 0 });
-    }
-  });
-  if (!best) {
-    const e = firstError as SolveError | NonFiniteStartError | null;
-    throw e instanceof SolveError ? e : new SolveError(e?.message ?? 'no start could be evaluated', 'other', 0);
+type StartReport = NonNullable<FitResult['multistart']>['starts'][number];
+/** Why a start could not be evaluated, as plain data (it travels between job chunks). */
+type StartError = { message: string; reason: SolveError['reason']; timeReached: number };
+
+/** One start, run to convergence (deterministic: the same start gives the same result anywhere). */
+function runStart(pb: Problem, start: Float64Array): { report: StartReport; result: Best | null; error: StartError | null } {
+  const s = Float64Array.from(start);
+  const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
+  try {
+    startErrorParameters(pb, s);
+    const r = runLm(pb, s);
+    return { report: { initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations }, result: r, error: null };
+  } catch (e) {
+    if (!(e instanceof SolveError) && !(e instanceof NonFiniteStartError)) throw e;
+    const error = e instanceof SolveError ? { message: e.message, reason: e.reason, timeReached: e.timeReached } : { message: e.message, reason: 'other' as const, timeReached: 0 };
+    return { report: { initial, objective: null, converged: false, iterations: 0 }, result: null, error };
   }
-  return { best, bestStart, reports };
+}
+
+/** The best start: the lowest objective, the first of equals (as a sequential run keeps it); -1 when none. */
+function bestOf(reports: StartReport[]): number {
+  let best = -1;
+  reports.forEach((r, k) => {
+    if (r.objective !== null && (best < 0 || r.objective < reports[best].objective!)) best = k;
+  });
+  return best;
+}
+
+/** Parse, build the problem, check the budget and lay out the starts: what every entry point does first. */
+function prepareFit(input: unknown) {
+  const req = parseFitRequest(input);
+  const rows = validateRows(req.data as unknown[] | string);
+  const pb = buildProblem(req, rows);
+  checkFitBudget(pb, req.fitted.points, rows.length);
+  return { req, rows, pb, starts: multistartPoints(pb, req.multistart) };
 }
 
 interface Covariance {
@@ -381,17 +389,78 @@ function fittedCurves(pb: Problem, rows: ReturnType<typeof validateRows>, x: Flo
   return fitted;
 }
 
-export function fit(input: unknown): FitResult {
+/** A fit: every start in order (`progress(done, total)` after each), then the stages on the best. */
+export function fit(input: unknown, progress?: (done: number, total: number) => void): FitResult {
   const started = performance.now();
-  const req = parseFitRequest(input);
-  const rows = validateRows(req.data as unknown[] | string);
-  const pb = buildProblem(req, rows);
-  checkFitBudget(pb, req.fitted.points, rows.length);
+  const { req, rows, pb, starts } = prepareFit(input);
+  let best: Best | null = null;
+  const startReports: StartReport[] = [];
+  let firstError: StartError | null = null;
+  starts.forEach((s, k) => {
+    const r = runStart(pb, s);
+    startReports.push(r.report);
+    if (r.result && (!best || r.result.evaluation.phi < best.evaluation.phi)) best = r.result;
+    firstError ??= r.error;
+    progress?.(k + 1, starts.length);
+  });
+  return finishFit(req, rows, pb, best, startReports, firstError, started);
+}
+
+/** The starts of a (multistart) fit, for the job system: how many there are. */
+export function fitStartCount(input: unknown): number {
+  return prepareFit(input).starts.length;
+}
+
+/** Starts [from, to) of a fit: their reports (plain data), for mergeFitStarts. */
+export interface FitStartsPartial { from: number; reports: StartReport[]; firstError: StartError | null; counters: { odeSolves: number; rhsEvaluations: number }; ms: number }
+
+export function fitStartsChunk(input: unknown, from: number, to: number, progress?: (done: number) => void): FitStartsPartial {
+  const started = performance.now();
+  const { pb, starts } = prepareFit(input);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= starts.length)) throw new InputError(`starts [${from}, ${to}) are not within the fit's ${starts.length} starts`, ['multistart']);
+  const reports: StartReport[] = [];
+  let firstError: StartError | null = null;
+  const before = { ...pb.counters };
+  for (let k = from; k < to; k++) {
+    const r = runStart(pb, starts[k]);
+    reports.push(r.report);
+    firstError ??= r.error;
+    progress?.(k + 1 - from);
+  }
+  const counters = { odeSolves: pb.counters.odeSolves - before.odeSolves, rhsEvaluations: pb.counters.rhsEvaluations - before.rhsEvaluations };
+  return { from, reports, firstError, counters, ms: performance.now() - started };
+}
+
+/**
+ * The fit from partials covering every start once: the best start is run again (deterministic, the same
+ * result as in its chunk) and finished as fit() finishes it, so the answer equals a sequential fit's.
+ */
+export function mergeFitStarts(input: unknown, partials: FitStartsPartial[]): FitResult {
+  const started = performance.now() - partials.reduce((a, p) => a + p.ms, 0);
+  const { req, rows, pb, starts } = prepareFit(input);
+  const parts = [...partials].sort((a, b) => a.from - b.from);
+  const reports = parts.flatMap((p) => p.reports);
+  if (reports.length !== starts.length) throw new InputError(`the partials hold ${reports.length} starts of ${starts.length}`, ['multistart']);
+  const k = bestOf(reports);
+  const before = { ...pb.counters };
+  const best = k >= 0 ? runStart(pb, starts[k]).result : null;
+  // The run again was counted in its chunk: the solves are the chunks' (as a sequential fit counts them).
+  pb.counters.odeSolves = before.odeSolves + parts.reduce((a, p) => a + p.counters.odeSolves, 0);
+  pb.counters.rhsEvaluations = before.rhsEvaluations + parts.reduce((a, p) => a + p.counters.rhsEvaluations, 0);
+  const firstError = parts.find((p) => p.firstError)?.firstError ?? null;
+  return finishFit(req, rows, pb, best, reports, firstError, started);
+}
+
+/** The stages after the starts: covariance, likelihood, profiles, residuals, fitted curves, the result. */
+function finishFit(req: FitRequest, rows: ReturnType<typeof validateRows>, pb: Problem, best: Best | null, startReports: StartReport[], firstError: StartError | null, started: number): FitResult {
+  if (!best) {
+    const e = firstError ?? { message: 'no start could be evaluated', reason: 'other' as const, timeReached: 0 };
+    throw new SolveError(e.message, e.reason, e.timeReached);
+  }
+  const res: Best = best;
+  const bestStart = bestOf(startReports);
   const m = pb.theta.length;
   const n = rows.length;
-
-  const starts = multistartPoints(pb, req.multistart);
-  const { best: res, bestStart, reports: startReports } = runStarts(pb, starts);
   const x = res.x;
   const ev = res.evaluation;
   const { cov, s2, condition, estimates, corr, warnings, identifiable } = covarianceStage(pb, res, n);
@@ -441,7 +510,7 @@ export function fit(input: unknown): FitResult {
     },
     residuals,
     fitted,
-    ...(starts.length > 1 ? { multistart: { starts: startReports, best: bestStart } } : {}),
+    ...(startReports.length > 1 ? { multistart: { starts: startReports, best: bestStart } } : {}),
     odeSolves: pb.counters.odeSolves,
     rhsEvaluations: pb.counters.rhsEvaluations,
     sensitivities: req.sensitivities,

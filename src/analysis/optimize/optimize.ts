@@ -96,7 +96,11 @@ function variableOf(c: Choice | undefined, drug: number, field: Field, path: (st
   return c.max === c.min ? c.min : { drug, field, values: null, min: c.min, max: c.max };
 }
 
-export function optimizeSchedule(input: unknown): OptimizeResult {
+/**
+ * `progress(done, total)`: candidate evaluations so far, of the global candidates plus the refinement's
+ * budget (the refinement may stop early: the last call is total/total).
+ */
+export function optimizeSchedule(input: unknown, progress?: (done: number, total: number) => void): OptimizeResult {
   const started = performance.now();
   const req = parseOptimizeRequest(input);
   // The best schedule's curves are reported: the budget of one simulation of the horizon (src/limits.ts).
@@ -215,7 +219,10 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
   };
 
   const cache = new Map<string, Evaluated>();
+  let progressed = 0;
+  let plannedEvaluations = 1;
   const evalCandidate = (vals: number[], phase: Evaluated['phase']): Evaluated => {
+    if (progress) progress(Math.min(++progressed, plannedEvaluations - 1), plannedEvaluations);
     const sch = schedules(vals);
     const key = JSON.stringify(sch);
     const hit = cache.get(key);
@@ -258,6 +265,8 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
   }
   if (!points.length) points.push(vars.map((_, k) => mid(k)));
   const pointOf = new Map<Evaluated, number[]>();
+  const refines = continuous.length && req.search.refine > 0 ? req.search.refine * req.search.refineEvaluations : 0;
+  plannedEvaluations = points.length + refines + 1;
   for (const p of points) {
     const ev = evalCandidate(p, 'global');
     if (!pointOf.has(ev)) pointOf.set(ev, p);
@@ -293,6 +302,7 @@ export function optimizeSchedule(input: unknown): OptimizeResult {
     }
   }
 
+  progress?.(plannedEvaluations, plannedEvaluations);
   const all = [...pointOf.keys()];
   all.sort((a, b) => (better(a, b) ? -1 : better(b, a) ? 1 : 0));
   const bestEv = all[0];

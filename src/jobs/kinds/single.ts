@@ -1,5 +1,5 @@
-// A job kind whose work is one call of a library function (one chunk): fit, schedule optimization,
-// sensitivity. Their internal loops (multistart starts, candidate schedules) are not split yet; the job
+// A job kind whose work is one call of a library function (one chunk): schedule optimization, sensitivity.
+// Their internal loops (candidate schedules, samples) are not split yet; the job
 // still gets queueing, cancellation (the thread is stopped), progress 0/1 → 1/1 and the result store.
 import { z } from 'zod';
 import type { JobKind } from '../kind.ts';
