@@ -1,6 +1,6 @@
 // The immunopd web client: pick a model, edit parameters, build therapy arms, run them through
 // POST /api/compare and plot them. The whole view lives in the URL hash, so a link reproduces it.
-import { api, ApiError, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
+import { api, ApiError, readResponse, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
 import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_COLORS } from './plots.js';
 import { validateView, markInvalid } from './validate.js';
 import { setupAnalysis } from './analysis.js';
@@ -89,6 +89,14 @@ function niceStep(end) {
  */
 let speculative = null;
 function speculate() {
+  // The inline script of index.html may have sent it already, while the page was parsed.
+  const boot = window.__immunopdBoot?.compare;
+  if (boot) {
+    window.__immunopdBoot.compare = null;
+    speculative = { key: boot.key, promise: boot.response.then(readResponse, () => api('api/compare', { body: JSON.parse(boot.key) })) };
+    speculative.promise.catch(() => undefined);
+    return;
+  }
   const body = { model: 'immunotherapy', times: { start: 0, end: 365, step: 1 }, weight: 70, arms: [{ name: 'Untreated' }] };
   speculative = { key: JSON.stringify(body), promise: api('api/compare', { body }) };
   speculative.promise.catch(() => undefined);
