@@ -22,6 +22,7 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 const mocked: string[] = [];
+let pauseFitMs = 0;
 const EXAMPLE = JSON.parse(readFileSync('web/fit/examples/tgi-logistic.fit.json', 'utf8')) as Record<string, unknown>;
 const CSV = readFileSync('web/fit/examples/tgi-logistic.csv', 'utf8');
 
@@ -31,12 +32,15 @@ function subjectsOf(req: { model: string; dataset: string; observe?: string }) {
   return dataset.subjects.map((s) => ({ ...s, doses: subjectDoses(s) })) as never;
 }
 async function answer(route: Route, work: () => unknown) {
+  let reply: { status: number; body: unknown };
   try {
-    await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(work()) });
+    reply = { status: 200, body: work() };
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
-    await route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: { message: e.message, issues: e.issues } }) });
+    reply = { status: 400, body: { error: { message: e.message, issues: e.issues } } };
   }
+  // The page may have cancelled the request meanwhile: then there is nothing to answer.
+  await route.fulfill({ status: reply.status, contentType: 'application/json', body: JSON.stringify(reply.body) }).catch(() => undefined);
 }
 
 describe.skipIf(!hasChromium)('population fit page in chromium', { timeout: 300_000 }, () => {
@@ -50,10 +54,14 @@ describe.skipIf(!hasChromium)('population fit page in chromium', { timeout: 300_
     const probeBody = await probe.text();
     if (!/omega/.test(probeBody)) {
       mocked.push('/api/fit');
-      await page.route('**/api/fit', (route) => answer(route, () => {
-        const req = route.request().postDataJSON();
-        return fitPopulation(req, subjectsOf(req));
-      }));
+      await page.route('**/api/fit', async (route) => {
+        // The answer is computed here, blocking this process: a pause first lets the Cancel test act.
+        if (pauseFitMs) await new Promise((r) => setTimeout(r, pauseFitMs));
+        return answer(route, () => {
+          const req = route.request().postDataJSON();
+          return fitPopulation(req, subjectsOf(req));
+        });
+      });
     }
     const vpcProbe = await fetch(`${srv.url}/api/vpc`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
     if (vpcProbe.status === 404) {
@@ -151,6 +159,19 @@ describe.skipIf(!hasChromium)('population fit page in chromium', { timeout: 300_
     expect(obs.filter((o, i) => o < lo50[i] || o > hi50[i]).length).toBeLessThanOrEqual(1);
     expect(await page.locator('#pop-vpc-status').innerText()).toMatch(/500 replicates/);
     expect(await axeViolations(page)).toEqual([]);
+  });
+
+  it('Cancel during a fit: the request is dropped, the page says so, the previous fit stays for the VPC', async () => {
+    pauseFitMs = 3_000;
+    await page.click('#pop-fit');
+    expect(await page.locator('#pop-cancel').isVisible()).toBe(true);
+    await page.click('#pop-cancel');
+    await page.waitForFunction(() => document.body.dataset.popfit === 'cancelled', undefined, { timeout: 30_000 });
+    expect(await page.locator('#pop-report').innerText()).toBe('Cancelled.');
+    expect(await page.locator('#pop-cancel').isVisible()).toBe(false);
+    expect(await page.locator('#pop-fit').isEnabled()).toBe(true);
+    expect(await page.locator('#pop-vpc').isEnabled()).toBe(true);
+    pauseFitMs = 0;
   });
 
   it('at 390×844 the population tab fits the screen (no horizontal scroll), plots inside it, axe clean', async () => {

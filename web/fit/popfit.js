@@ -116,6 +116,7 @@ async function runFit() {
   const ctl = new AbortController();
   fitCtl = ctl;
   $('pop-fit').disabled = true;
+  $('pop-cancel').hidden = false;
   $('pop-vpc').disabled = true;
   document.body.dataset.popfit = 'running';
   $('pop-report').textContent = `Fitting (${$('pop-method').value === 'saem' ? 'SAEM' : 'FOCE-I'})…`;
@@ -127,7 +128,12 @@ async function runFit() {
     $('pop-vpc').disabled = false;
     document.body.dataset.popfit = 'ok';
   } catch (e) {
-    if (e.name === 'AbortError') return;
+    if (e.name === 'AbortError') {
+      // Cancel: the request is dropped, and the server stops the fit when its client goes away.
+      $('pop-report').textContent = 'Cancelled.';
+      document.body.dataset.popfit = 'cancelled';
+      return;
+    }
     showError(e);
     $('pop-report').textContent = 'The fit failed: see the error above.';
     document.body.dataset.popfit = 'error';
@@ -135,6 +141,8 @@ async function runFit() {
     if (fitCtl === ctl) {
       fitCtl = null;
       $('pop-fit').disabled = false;
+      $('pop-cancel').hidden = true;
+      $('pop-vpc').disabled = !last;
     }
   }
 }
@@ -268,6 +276,7 @@ function drawVpc(v) {
 $('pop-model').addEventListener('change', () => pickModel().catch(showError));
 $('pop-example').addEventListener('click', () => loadExample().catch(showError));
 $('pop-fit').addEventListener('click', runFit);
+$('pop-cancel').addEventListener('click', () => fitCtl?.abort());
 $('pop-vpc').addEventListener('click', runVpc);
 $('pop-subject').addEventListener('change', () => last && drawIndividual(last.result, $('pop-subject').value));
 $('pop-file').addEventListener('change', async () => {
