@@ -540,6 +540,7 @@ async function run() {
     const early = takeSpeculative(body);
     const res = await (early ?? api('api/compare', { body, signal: ctl.signal }));
     if (seq !== runSeq) return;
+    performance.mark('compare-data');
     last = res;
     lastBody = body;
     showError(null);
@@ -590,6 +591,7 @@ async function redraw() {
   const tumorUnit = typeof tumorOut === 'object' ? tumorOut.unit : (last.metrics.rows[0]?.tumorUnit ?? '');
   $('metrics').innerHTML = metricsTable(last.metrics, spec.timeUnit ?? 'day', tumorUnit);
   await plotlyReady();
+  performance.mark('plotly-ready');
   if (!last || last.model !== spec.id) return;
   await drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, drugScale: state.drugScale, extra: state.extra ?? defaultExtra(spec) });
 }
@@ -689,6 +691,7 @@ function bind() {
 }
 
 async function init() {
+  performance.mark('app-start');
   try {
     // The model file is asked for with the list (one round trip less): the linked one, else the usual default.
     const saved = readHash();
@@ -706,6 +709,7 @@ async function init() {
     // Phones: the parameters start folded, so that Run and the plots come first.
     if (window.matchMedia('(max-width: 700px)').matches) $('params-card').open = false;
     await loadModel(id, saved);
+    performance.mark('model-ready');
     await run();
   } catch (e) {
     showError(e);
