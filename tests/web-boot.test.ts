@@ -69,12 +69,14 @@ describe.skipIf(!hasChromium)('early requests in chromium', { timeout: 120_000 }
       expect(await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name))).toContain('boot-requests');
       for (const r of ['POST /api/compare', 'GET /api/models', 'GET /api/therapies', 'GET /api/models/immunotherapy']) expect(sent.filter((s) => s === r)).toHaveLength(1);
       // A link with a view: no speculative comparison; the page asks for the linked view only.
-      sent.length = 0;
+      const linked = await browser.newPage();
+      const sentLinked: string[] = [];
+      linked.on('request', (r) => { if (r.url().includes('/api/')) sentLinked.push(`${r.method()} ${new URL(r.url()).pathname}`); });
       const view = { model: 'immunotherapy', end: 100, step: 1, arms: [{ name: 'A' }] };
-      await page.goto(`${srv.url}/#s=${encodeURIComponent(JSON.stringify(view))}`);
-      await page.reload();
-      await waitForRun(page, 0);
-      expect(sent.filter((s) => s === 'POST /api/compare')).toHaveLength(1);
+      await linked.goto(`${srv.url}/#s=${encodeURIComponent(JSON.stringify(view))}`);
+      await waitForRun(linked, 0);
+      expect(sentLinked.filter((s) => s === 'POST /api/compare')).toHaveLength(1);
+      expect(sentLinked.filter((s) => s === 'GET /api/models')).toHaveLength(1);
     } finally {
       await browser.close();
     }
