@@ -22,6 +22,7 @@ import { JobManager, MemoryStore, runSync } from '../src/jobs/manager.ts';
 import { embeddedBackend } from '../src/jobs/embedded.ts';
 import { redisBackend, redisStore } from '../src/jobs/redis.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { warmPool } from './warmup.ts';
 import { mountStatic } from './static.ts';
 
 import { VERSION } from '../src/package-info.ts';
@@ -30,6 +31,8 @@ export const DEFAULT_MODEL = 'immunotherapy';
 export interface AppOptions {
   /** Solver worker threads (default: cores, at most 4; IMMUNOPD_WORKERS overrides). */
   workers?: number;
+  /** Warm each solver thread with one small solve before listening (server/warmup.ts; `immunopd serve` does). */
+  warm?: boolean;
   /** Wall-clock budget per request, ms. */
   budgetMs?: number;
   /** Wall-clock budget of a fit or schedule optimization, ms. */
@@ -380,6 +383,7 @@ export async function startServer(port: number, host = '127.0.0.1', options: App
   // Listen once the solver threads have loaded the library (a few seconds at most; a request arriving
   // earlier would spend its budget waiting for a thread's start-up).
   await app.locals.pool.ready(30_000);
+  if (options.warm) await warmPool(app.locals.pool, DEFAULT_MODEL);
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);

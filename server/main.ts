@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { startServer } from './app.ts';
 
 export async function main(port = Number(process.env.PORT ?? 3000), host = process.env.HOST ?? '127.0.0.1') {
-  const s = await startServer(port, host, { log: process.env.IMMUNOPD_LOG !== '0' });
+  const s = await startServer(port, host, { log: process.env.IMMUNOPD_LOG !== '0', warm: true });
   // SIGTERM/SIGINT: stop accepting, let in-flight requests finish (IMMUNOPD_SHUTDOWN_GRACE_MS, default 10 s), exit.
   const stop = (signal: string) => {
     console.log(`immunopd: ${signal}: not accepting new connections; finishing in-flight requests`);

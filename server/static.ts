@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-info.ts';
+import { createHash } from 'node:crypto';
 import { brotliCompress, gzip, constants as zc } from 'node:zlib';
 import { promisify } from 'node:util';
 
@@ -45,15 +46,28 @@ function sendBundle(req: Request, res: Response) {
   } else res.send(bundle.raw); // not ready yet or not accepted: the compression middleware may still gzip it
 }
 
-/** The pages, with the plotly script pointed at the versioned bundle (read once). */
-const pages = new Map<string, string>();
-function page(file: string): string {
-  let html = pages.get(file);
-  if (html === undefined) {
-    html = readFileSync(`${WEB_DIR}${file}`, 'utf8').replace(/vendor\/plotly\.min\.js/g, PLOTLY_URL);
-    pages.set(file, html);
+/**
+ * The pages, with the plotly script pointed at the versioned bundle (read once), and the CSP sources of
+ * their inline scripts ('sha256-…': the main page's early requests run before any file loads, yet the
+ * policy keeps refusing every other inline script).
+ */
+const pages = new Map<string, { html: string; scriptHashes: string[] }>();
+function page(file: string): { html: string; scriptHashes: string[] } {
+  let p = pages.get(file);
+  if (p === undefined) {
+    const html = readFileSync(`${WEB_DIR}${file}`, 'utf8').replace(/vendor\/plotly\.min\.js/g, PLOTLY_URL);
+    const scriptHashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1], 'utf8').digest('base64')}'`);
+    p = { html, scriptHashes };
+    pages.set(file, p);
   }
-  return html;
+  return p;
+}
+
+/** The response's Content-Security-Policy (set by helmet) with the page's inline-script hashes allowed. */
+function allowInline(res: Response, hashes: string[]) {
+  const csp = res.getHeader('Content-Security-Policy');
+  if (!hashes.length || typeof csp !== 'string') return;
+  res.setHeader('Content-Security-Policy', csp.replace("script-src 'self'", `script-src 'self' ${hashes.join(' ')}`));
 }
 
 /** Register the static routes (after the API's). */
@@ -66,7 +80,9 @@ export function mountStatic(app: Express) {
   });
   for (const [route, file] of [['/', 'index.html'], ['/index.html', 'index.html'], ['/fit/', 'fit/index.html'], ['/fit/index.html', 'fit/index.html']]) {
     app.get(route, (_req, res) => {
-      res.set('Cache-Control', 'no-cache').type('html').send(page(file));
+      const p = page(file);
+      allowInline(res, p.scriptHashes);
+      res.set('Cache-Control', 'no-cache').type('html').send(p.html);
     });
   }
   app.use(express.static(WEB_DIR, { index: false, maxAge: 0 }));

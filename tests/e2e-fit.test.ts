@@ -179,6 +179,9 @@ describe.skipIf(!hasChromium)('fit page at 1366×768: example, placeholders, Fit
     expect(await p.evaluate(() => document.activeElement?.id)).toBe('fit-results');
     await p.focus('#tab-fit');
     await p.keyboard.press('ArrowRight');
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-pop');
+    expect(await p.locator('#panel-pop').isVisible()).toBe(true);
+    await p.keyboard.press('End');
     expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-opt');
     expect(await p.locator('#tab-opt').getAttribute('aria-selected')).toBe('true');
     expect(await p.locator('#panel-opt').isVisible()).toBe(true);

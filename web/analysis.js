@@ -3,10 +3,23 @@
 // tornado for one arm (POST /api/sensitivity: normalized sensitivities (dM/M)/(dp/p), largest first).
 import { api, ApiError, fmt, formatPath, h } from './util.js';
 import { ARM_COLORS, tumorSeries } from './plots.js';
+import { progressBar, runJob } from './jobs.js';
 
 const $ = (id) => document.getElementById(id);
 const QUANTILES = [0.05, 0.5, 0.95];
 const TORNADO_BARS = 15;
+const MAX_SUBJECTS = 5000;
+
+/** The page's arms as trial arms: unique names; an arm without treatment gets no doses (not the scenario's). */
+function trialArms(arms) {
+  const seen = new Map();
+  return arms.map((a) => {
+    const k = (seen.get(a.name) ?? 0) + 1;
+    seen.set(a.name, k);
+    const name = k > 1 ? `${a.name} (${k})` : a.name;
+    return { name, ...(a.therapies?.length ? { therapies: a.therapies } : {}), doses: a.doses ?? [] };
+  });
+}
 
 /** "r=0.3, kKill=0.2" → { r: 0.3, kKill: 0.2 }, or an error message naming the bad entry. */
 export function parseOmega(text, parameters) {
@@ -67,6 +80,9 @@ export function setupAnalysis(ctx) {
     const params = Object.keys(spec.parameters);
     const parsed = parseOmega($('pop-omega').value, spec.parameters);
     if (parsed.error) $('pop-omega').value = `${params.includes('r') ? 'r' : params[0]}=0.3`;
+    if ($('sens-vary').value.split(',').map((x) => x.trim()).some((k) => k && !Object.hasOwn(spec.parameters, k))) {
+      $('sens-vary').value = params.filter((k) => spec.parameters[k].value > 0).slice(0, 4).join(', ');
+    }
     const body = ctx.body();
     const keep = $('sens-arm').value;
     $('sens-arm').replaceChildren(...body.arms.map((a, i) => h('option', { value: String(i) }, a.name)));
@@ -78,66 +94,114 @@ export function setupAnalysis(ctx) {
     const box = $('pop-error');
     const parsed = parseOmega($('pop-omega').value, spec.parameters);
     const n = Number($('pop-n').value);
+    const nOk = Number.isInteger(n) && n >= 2 && n <= MAX_SUBJECTS;
     $('pop-omega').toggleAttribute('aria-invalid', Boolean(parsed.error));
-    $('pop-n').toggleAttribute('aria-invalid', !(Number.isInteger(n) && n >= 2 && n <= 1000));
+    $('pop-n').toggleAttribute('aria-invalid', !nOk);
     if (parsed.error) return showError(box, new Error(`Variability: ${parsed.error}`));
-    if (!(Number.isInteger(n) && n >= 2 && n <= 1000)) return showError(box, new Error('Subjects: a whole number from 2 to 1000'));
+    if (!nOk) return showError(box, new Error(`Subjects: a whole number from 2 to ${MAX_SUBJECTS}`));
     if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
     popCtl?.abort();
     const ctl = new AbortController();
     popCtl = ctl;
     const body = ctx.body();
     const series = tumorSeries(spec);
-    $('pop-status').textContent = `Simulating ${n} virtual patients × ${body.arms.length} arm${body.arms.length > 1 ? 's' : ''}…`;
+    const arms = trialArms(body.arms);
+    $('pop-status').textContent = `Simulating ${n} virtual patients × ${arms.length} arm${arms.length > 1 ? 's' : ''}…`;
     $('pop-run').disabled = true;
     document.body.dataset.population = 'running';
+    const bar = progressBar($('pop-progress'), 'Virtual population', () => ctl.abort());
+    const request = {
+      ...scenarioOf(body, {}), arms,
+      population: { n, seed: 1, omega: parsed.omega, quantiles: QUANTILES, series: [series.name], ...(spec.roles?.tumor ? { response: { bootstrap: 100 } } : {}) },
+    };
     try {
-      const results = await Promise.all(body.arms.map((arm) => api('api/population', {
-        body: { ...scenarioOf(body, arm), population: { n, seed: 1, omega: parsed.omega, quantiles: QUANTILES, series: [series.name] } }, signal: ctl.signal,
-      })));
+      const r = await runJob('population', request, { onProgress: bar.update, signal: ctl.signal, onSubmitted: (id) => { document.body.dataset.populationJob = id; } });
       if (popCtl !== ctl) return;
       showError(box, null);
-      drawPopulation(spec, series, body, results);
-      $('pop-status').textContent = `${n} virtual patients per arm (seed 1), ω: ${Object.entries(parsed.omega).map(([k, w]) => `${k} ${w}`).join(', ')}`;
+      drawPopulation(spec, series, r);
+      $('pop-status').textContent = `${n} virtual patients per arm, the same subjects in every arm (seed 1), ω: ${Object.entries(parsed.omega).map(([k, w]) => `${k} ${w}`).join(', ')}`;
       document.body.dataset.population = 'ok';
     } catch (e) {
-      if (e.name === 'AbortError') return;
+      if (popCtl !== ctl && e.name === 'AbortError') return;
+      if (e.name === 'AbortError') {
+        $('pop-status').textContent = 'Cancelled: the job was stopped on the server.';
+        document.body.dataset.population = 'cancelled';
+        return;
+      }
       showError(box, e);
       $('pop-status').textContent = '';
       document.body.dataset.population = 'error';
     } finally {
       if (popCtl === ctl) {
+        bar.done();
         $('pop-run').disabled = false;
         popCtl = null;
       }
     }
   }
 
-  function drawPopulation(spec, series, body, results) {
+  function drawPopulation(spec, series, r) {
     const traces = [];
-    results.forEach((r, i) => {
+    const tu = spec.timeUnit ?? 'day';
+    r.arms.forEach((arm, i) => {
       const color = ARM_COLORS[i % ARM_COLORS.length];
-      const s = r.summary[series.name];
-      const name = body.arms[i].name;
+      const s = arm.summary[series.name];
+      const name = arm.name;
       traces.push({ type: 'scatter', mode: 'lines', x: r.times, y: s['q0.05'], line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, legendgroup: name, meta: { arm: name, band: 'low' } });
       traces.push({ type: 'scatter', mode: 'lines', x: r.times, y: s['q0.95'], fill: 'tonexty', fillcolor: `${color}26`, line: { width: 0, color }, name: `${name} 90 % interval`, hoverinfo: 'skip', showlegend: false, legendgroup: name, meta: { arm: name, band: 'high' } });
       traces.push({ type: 'scatter', mode: 'lines', x: r.times, y: s['q0.5'], line: { width: 2.5, color }, name, legendgroup: name, hovertemplate: `${name}: median %{y:.3g}<extra></extra>`, meta: { arm: name, median: true } });
     });
     const unit = series.unit ? ` (${series.unit})` : '';
-    Plotly.react($('plot-population'), traces, layoutBase('Virtual population: median and 90 % interval', `time (${spec.timeUnit ?? 'day'})`, `tumor${unit}`,
+    Plotly.react($('plot-population'), traces, layoutBase('Virtual population: median and 90 % interval', `time (${tu})`, `tumor${unit}`,
       { yaxis: { title: { text: `tumor${unit}` }, type: 'log', dtick: 1, exponentformat: 'power', gridcolor: '#eef0f3' } }), CONFIG());
     const last = (a) => a[a.length - 1];
     $('pop-table').replaceChildren(
-      h('caption', {}, `Tumor at the end (${fmt(last(results[0].times))} ${spec.timeUnit ?? 'day'}) over the virtual patients`),
+      h('caption', {}, `Tumor at the end (${fmt(last(r.times))} ${tu}) over the virtual patients`),
       h('thead', {}, h('tr', {}, ...['Arm', 'median', '5 %', '95 %', 'mean', 'solved'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, ...results.map((r, i) => {
-        const s = r.summary[series.name];
-        return h('tr', {}, h('td', {}, body.arms[i].name), h('td', {}, fmt(last(s['q0.5']))), h('td', {}, fmt(last(s['q0.05']))), h('td', {}, fmt(last(s['q0.95']))), h('td', {}, fmt(last(s.mean))),
-          h('td', {}, `${r.stats.solved}/${r.stats.subjects}`));
+      h('tbody', {}, ...r.arms.map((arm) => {
+        const s = arm.summary[series.name];
+        return h('tr', {}, h('td', {}, arm.name), h('td', {}, fmt(last(s['q0.5']))), h('td', {}, fmt(last(s['q0.05']))), h('td', {}, fmt(last(s['q0.95']))), h('td', {}, fmt(last(s.mean))),
+          h('td', {}, `${arm.solved}/${arm.solved + (arm.failures?.length ?? 0)}`));
       })));
+    drawResponse(r, tu);
+  }
+
+  /** Per-arm objective response rate ± Monte Carlo SE and the Kaplan–Meier curves of time to progression. */
+  function drawResponse(r, tu) {
+    const withResponse = r.arms.filter((a) => a.response);
+    $('pop-response').hidden = !withResponse.length;
+    if (!withResponse.length) return;
+    const pct = (e) => (e ? `${fmt(100 * e.p)} % ± ${fmt(100 * e.se)}` : '–');
+    $('pop-response-table').replaceChildren(
+      h('caption', {}, 'Response per arm (RECIST 1.1, confirmed; ± Monte Carlo standard error)'),
+      h('thead', {}, h('tr', {}, ...['Arm', 'objective response', 'median time to progression', 'evaluable', 'not evaluable'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, ...withResponse.map((a) => {
+        const ttp = a.response.timeToProgression;
+        const med = ttp?.median === null || !ttp ? 'not reached' : `${fmt(ttp.median)} ${tu}${ttp.medianSe === null ? '' : ` ± ${fmt(ttp.medianSe)}`}`;
+        return h('tr', {}, h('td', {}, a.name), h('td', { 'data-orr': a.response.objectiveResponse?.p ?? '' }, pct(a.response.objectiveResponse)), h('td', {}, med),
+          h('td', {}, String(a.response.evaluable)), h('td', {}, String(a.response.notEvaluable)));
+      })));
+    const traces = [];
+    r.arms.forEach((a, i) => {
+      const curve = a.response?.timeToProgression?.curve;
+      if (!curve?.length) return;
+      // A step function: S holds from each event time to the next; starts at 1 at time 0.
+      const x = [r.times[0]];
+      const y = [1];
+      for (const pt of curve) {
+        x.push(pt.time, pt.time);
+        y.push(y[y.length - 1], pt.survival);
+      }
+      x.push(a.response.timeToProgression.followUp);
+      y.push(y[y.length - 1]);
+      traces.push({ type: 'scatter', mode: 'lines', x, y, name: a.name, line: { color: ARM_COLORS[i % ARM_COLORS.length], width: 2, shape: 'linear' }, hovertemplate: `${a.name}: %{y:.2f} at %{x:.3g} ${tu}<extra></extra>`, meta: { arm: a.name, km: true } });
+    });
+    Plotly.react($('plot-km'), traces, layoutBase('Time to progression (Kaplan–Meier)', `time (${tu})`, 'progression-free fraction',
+      { yaxis: { title: { text: 'progression-free fraction' }, range: [0, 1.02], gridcolor: '#eef0f3' } }), CONFIG());
   }
 
   async function runSensitivity() {
+    if ($('sens-method').value !== 'local') return runGlobal();
     const spec = ctx.spec();
     const box = $('sens-error');
     if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
@@ -177,8 +241,112 @@ export function setupAnalysis(ctx) {
     }
   }
 
+  /**
+   * The global ranges: each named parameter from value/f to value·f (log-uniform), inside the range the model
+   * declares; or an error naming the bad entry.
+   */
+  function globalRanges(spec, body) {
+    const f = Number($('sens-factor').value);
+    if (!(f > 1 && f <= 100)) return { error: 'Range factor: a number above 1 (at most 100)', field: 'sens-factor' };
+    const names = $('sens-vary').value.split(',').map((x) => x.trim()).filter(Boolean);
+    if (!names.length) return { error: 'Parameters: name at least one, e.g. r, kKill', field: 'sens-vary' };
+    if (names.length > 20) return { error: 'Parameters: at most 20', field: 'sens-vary' };
+    const ranges = {};
+    for (const k of names) {
+      if (!Object.hasOwn(spec.parameters, k)) return { error: `Parameters: '${k}' is not a parameter of this model`, field: 'sens-vary' };
+      const p = spec.parameters[k];
+      const v = body.parameters?.[k] ?? p.value;
+      if (!(v > 0)) return { error: `Parameters: ${k} = ${fmt(v)} is not positive (a range factor needs a positive value)`, field: 'sens-vary' };
+      const lower = Math.max(v / f, Number.isFinite(p.min) ? p.min : -Infinity);
+      const upper = Math.min(v * f, Number.isFinite(p.max) ? p.max : Infinity);
+      if (!(upper > lower)) return { error: `Parameters: ${k} has no room in the model's declared range`, field: 'sens-vary' };
+      ranges[k] = { lower, upper, distribution: lower > 0 ? 'loguniform' : 'uniform' };
+    }
+    return { ranges };
+  }
+
+  /** Sobol (S1, ST with bootstrap intervals) or Morris (μ*, σ) over the ranges, as a job with progress and Cancel. */
+  async function runGlobal() {
+    const spec = ctx.spec();
+    const box = $('sens-error');
+    const method = $('sens-method').value;
+    const body = ctx.body();
+    const g = globalRanges(spec, body);
+    const samples = Number($('sens-samples').value);
+    const samplesOk = Number.isInteger(samples) && samples >= 4 && samples <= 4096;
+    for (const id of ['sens-factor', 'sens-vary', 'sens-samples']) $(id).toggleAttribute('aria-invalid', g.field === id || (id === 'sens-samples' && !samplesOk));
+    if (g.error) return showError(box, new Error(g.error));
+    if (!samplesOk) return showError(box, new Error('Samples: a whole number from 4 to 4096'));
+    if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
+    senCtl?.abort();
+    const ctl = new AbortController();
+    senCtl = ctl;
+    const arm = body.arms[Number($('sens-arm').value)] ?? body.arms[0];
+    const metric = $('sens-metric').value;
+    const d = Object.keys(g.ranges).length;
+    const solves = method === 'sobol' ? samples * (d + 2) : samples * (d + 1);
+    $('sens-status').textContent = `${method === 'sobol' ? 'Sobol' : 'Morris'}: ${solves} simulations…`;
+    $('sens-run').disabled = true;
+    document.body.dataset.sensitivity = 'running';
+    const bar = progressBar($('sens-progress'), 'Global sensitivity', () => ctl.abort());
+    const request = { ...scenarioOf(body, arm), doses: arm.doses ?? [], sensitivity: { method, ranges: g.ranges, response: { metric }, samples, seed: 1 } };
+    try {
+      const r = await runJob('sensitivity', request, { onProgress: bar.update, signal: ctl.signal, onSubmitted: (id) => { document.body.dataset.sensitivityJob = id; } });
+      if (senCtl !== ctl) return;
+      showError(box, null);
+      (method === 'sobol' ? drawSobol : drawMorris)(r, metric, arm.name);
+      $('sens-status').textContent = `${method === 'sobol' ? 'Sobol' : 'Morris'} over ${d} parameter${d > 1 ? 's' : ''} (×/÷ ${$('sens-factor').value}, log-uniform) · ${r.solves ?? solves} simulations${r.dropped ? `, ${r.dropped} failed and left out` : ''}`;
+      document.body.dataset.sensitivity = 'ok';
+    } catch (e) {
+      if (senCtl !== ctl && e.name === 'AbortError') return;
+      if (e.name === 'AbortError') {
+        $('sens-status').textContent = 'Cancelled: the job was stopped on the server.';
+        document.body.dataset.sensitivity = 'cancelled';
+        return;
+      }
+      showError(box, e);
+      $('sens-status').textContent = '';
+      document.body.dataset.sensitivity = 'error';
+    } finally {
+      if (senCtl === ctl) {
+        bar.done();
+        $('sens-run').disabled = false;
+        senCtl = null;
+      }
+    }
+  }
+
+  function drawSobol(r, metric, armName) {
+    const names = Object.keys(r.indices).sort((a, b) => r.indices[b].ST - r.indices[a].ST);
+    const bar = (key, color, label) => ({
+      type: 'bar', name: label, x: names, y: names.map((k) => r.indices[k][key]), marker: { color },
+      error_y: { type: 'data', symmetric: false, array: names.map((k) => (r.indices[k][`${key}ci`]?.[1] ?? r.indices[k][key]) - r.indices[k][key]), arrayminus: names.map((k) => r.indices[k][key] - (r.indices[k][`${key}ci`]?.[0] ?? r.indices[k][key])), color: '#374151', thickness: 1.2, width: 4 },
+      hovertemplate: `%{x}: ${label} %{y:.3f}<extra></extra>`, meta: { index: key },
+    });
+    Plotly.react($('plot-global'), [bar('S1', '#2563eb', 'first order S1'), bar('ST', '#f59e0b', 'total ST')],
+      layoutBase(`Sobol indices of ${metric} (${armName}), 95 % bootstrap intervals`, 'parameter', 'share of the variance', { barmode: 'group', yaxis: { title: { text: 'share of the variance' }, rangemode: 'tozero', gridcolor: '#eef0f3' } }), CONFIG());
+  }
+
+  function drawMorris(r, metric, armName) {
+    const names = Object.keys(r.indices);
+    Plotly.react($('plot-global'), [{
+      type: 'scatter', mode: 'markers+text', x: names.map((k) => r.indices[k].muStar), y: names.map((k) => r.indices[k].sigma), text: names, textposition: 'top center',
+      marker: { size: 10, color: '#2563eb' }, hovertemplate: '%{text}: μ* %{x:.3g}, σ %{y:.3g}<extra></extra>', meta: { morris: true },
+    }], layoutBase(`Morris screening of ${metric} (${armName})`, `μ* (mean |elementary effect|, ${metric} per full range)`, 'σ (spread: interactions, non-linearity)',
+      { showlegend: false, xaxis: { title: { text: `μ* (mean |elementary effect| of ${metric})` }, rangemode: 'tozero', gridcolor: '#eef0f3', exponentformat: 'power' }, yaxis: { title: { text: 'σ of the elementary effects' }, rangemode: 'tozero', gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
+  }
+
+  /** The global inputs show only for Sobol and Morris. */
+  function methodChanged() {
+    const global = $('sens-method').value !== 'local';
+    $('sens-global').hidden = !global;
+    $('sens-run').textContent = global ? `Run ${$('sens-method').value === 'sobol' ? 'Sobol' : 'Morris'}` : 'Run sensitivity';
+  }
+
   $('pop-run').addEventListener('click', runPopulation);
   $('sens-run').addEventListener('click', runSensitivity);
   $('analysis').addEventListener('toggle', refresh);
+  $('sens-method').addEventListener('change', methodChanged);
+  methodChanged();
   return { refresh };
 }

@@ -1,6 +1,6 @@
 // The immunopd web client: pick a model, edit parameters, build therapy arms, run them through
 // POST /api/compare and plot them. The whole view lives in the URL hash, so a link reproduces it.
-import { api, ApiError, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
+import { api, ApiError, readResponse, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
 import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_COLORS } from './plots.js';
 import { validateView, markInvalid } from './validate.js';
 import { setupAnalysis } from './analysis.js';
@@ -89,6 +89,14 @@ function niceStep(end) {
  */
 let speculative = null;
 function speculate() {
+  // The inline script of index.html may have sent it already, while the page was parsed.
+  const boot = window.__immunopdBoot?.compare;
+  if (boot) {
+    window.__immunopdBoot.compare = null;
+    speculative = { key: boot.key, promise: boot.response.then(readResponse, () => api('api/compare', { body: JSON.parse(boot.key) })) };
+    speculative.promise.catch(() => undefined);
+    return;
+  }
   const body = { model: 'immunotherapy', times: { start: 0, end: 365, step: 1 }, weight: 70, arms: [{ name: 'Untreated' }] };
   speculative = { key: JSON.stringify(body), promise: api('api/compare', { body }) };
   speculative.promise.catch(() => undefined);
@@ -532,6 +540,7 @@ async function run() {
     const early = takeSpeculative(body);
     const res = await (early ?? api('api/compare', { body, signal: ctl.signal }));
     if (seq !== runSeq) return;
+    performance.mark('compare-data');
     last = res;
     lastBody = body;
     showError(null);
@@ -582,6 +591,7 @@ async function redraw() {
   const tumorUnit = typeof tumorOut === 'object' ? tumorOut.unit : (last.metrics.rows[0]?.tumorUnit ?? '');
   $('metrics').innerHTML = metricsTable(last.metrics, spec.timeUnit ?? 'day', tumorUnit);
   await plotlyReady();
+  performance.mark('plotly-ready');
   if (!last || last.model !== spec.id) return;
   await drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, drugScale: state.drugScale, extra: state.extra ?? defaultExtra(spec) });
 }
@@ -681,6 +691,7 @@ function bind() {
 }
 
 async function init() {
+  performance.mark('app-start');
   try {
     // The model file is asked for with the list (one round trip less): the linked one, else the usual default.
     const saved = readHash();
@@ -698,6 +709,7 @@ async function init() {
     // Phones: the parameters start folded, so that Run and the plots come first.
     if (window.matchMedia('(max-width: 700px)').matches) $('params-card').open = false;
     await loadModel(id, saved);
+    performance.mark('model-ready');
     await run();
   } catch (e) {
     showError(e);

@@ -42,6 +42,17 @@ export class ApiError extends Error {
 
 /** fetch JSON (or text) from the API; non-2xx → ApiError with the API's message and issues. */
 export async function api(path, { body, signal, accept = 'application/json' } = {}) {
+  // A GET the page's inline script already sent (the first load's model list, therapies, model file): used once.
+  const early = body === undefined && accept === 'application/json' ? window.__immunopdBoot?.get?.[path] : undefined;
+  if (early) {
+    delete window.__immunopdBoot.get[path];
+    try {
+      return await readResponse(await early);
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      // the early request failed on the network: ask again below
+    }
+  }
   let res;
   try {
     res = await fetch(path, {
@@ -54,6 +65,11 @@ export async function api(path, { body, signal, accept = 'application/json' } = 
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, { error: { message: `cannot reach the server (${e.message})` } });
   }
+  return readResponse(res);
+}
+
+/** A fetch Response as the API's payload (JSON or text); non-2xx → ApiError with the API's message and issues. */
+export async function readResponse(res) {
   const isJson = (res.headers.get('content-type') ?? '').includes('json');
   const payload = isJson ? await res.json().catch(() => null) : await res.text();
   if (!res.ok) throw new ApiError(res.status, isJson ? payload : { error: { message: `HTTP ${res.status}` } });

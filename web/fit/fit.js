@@ -42,7 +42,7 @@ function showError(box, e) {
 // ---------------------------------------------------------------------------------------------------------
 // Tabs (WAI-ARIA tabs: arrows, Home and End move between them; only the selected one is in the Tab order)
 // ---------------------------------------------------------------------------------------------------------
-const TABS = [['tab-fit', 'panel-fit'], ['tab-opt', 'panel-opt']];
+const TABS = [['tab-fit', 'panel-fit'], ['tab-pop', 'panel-pop'], ['tab-opt', 'panel-opt']];
 function tab(which, focus = false) {
   for (const [t, p] of TABS) {
     const on = t === which;

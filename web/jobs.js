@@ -1,0 +1,106 @@
+// Long work as a job (docs/api.md "Jobs"): POST /api/jobs {kind, request} → 202 {id}; progress from the
+// server-sent events of GET /api/jobs/:id/events (polling GET /api/jobs/:id when the stream breaks); the
+// result from GET /api/jobs/:id; aborting the signal cancels the job on the server (DELETE /api/jobs/:id).
+import { api, ApiError, h } from './util.js';
+
+const POLL_MS = 400;
+
+/** A failed job's error as an ApiError whose issue paths are those of the request (without "request"). */
+function jobError(record) {
+  const e = record.error ?? {};
+  const issues = (Array.isArray(e.issues) ? e.issues : []).map((i) => ({ ...i, path: i.path?.[0] === 'request' ? i.path.slice(1) : i.path }));
+  return new ApiError(422, { error: { message: e.message ?? `the job ${record.status}`, issues } });
+}
+
+/** Wait for the job's end: server-sent events, or polling when EventSource is missing or its stream breaks. */
+function waitForEnd(id, onProgress, signal) {
+  return new Promise((resolve, reject) => {
+    let source = null;
+    let timer = 0;
+    const stop = () => {
+      source?.close();
+      clearTimeout(timer);
+      signal.removeEventListener('abort', aborted);
+    };
+    const aborted = () => {
+      stop();
+      reject(new DOMException('cancelled', 'AbortError'));
+    };
+    signal.addEventListener('abort', aborted);
+    const poll = async () => {
+      try {
+        const r = await api(`api/jobs/${id}`, { signal });
+        onProgress(r);
+        if (['succeeded', 'failed', 'cancelled'].includes(r.status)) {
+          stop();
+          resolve(r);
+        } else timer = setTimeout(poll, POLL_MS);
+      } catch (e) {
+        stop();
+        if (e.name !== 'AbortError') reject(e);
+      }
+    };
+    if (typeof EventSource !== 'function') return poll();
+    source = new EventSource(`api/jobs/${id}/events`);
+    source.addEventListener('progress', (ev) => onProgress(JSON.parse(ev.data)));
+    source.addEventListener('end', () => {
+      source.close();
+      source = null;
+      poll(); // the final record, with the result
+    });
+    source.onerror = () => {
+      if (!source) return;
+      source.close();
+      source = null;
+      poll();
+    };
+  });
+}
+
+/**
+ * Run `request` as a job of `kind`; `onProgress({status, progress: {done, total}})` as it advances.
+ * Resolves to the result; rejects with ApiError (a failed job, paths as in the request) or AbortError (the
+ * signal aborted: the job is cancelled on the server first, and `onCancelled(status)` hears how it ended).
+ */
+export async function runJob(kind, request, { onProgress = () => {}, signal, onSubmitted = () => {} } = {}) {
+  const started = await api('api/jobs', { body: { kind, request }, signal });
+  onSubmitted(started.id);
+  onProgress(started);
+  let record;
+  try {
+    record = await waitForEnd(started.id, onProgress, signal);
+  } catch (e) {
+    if (e.name === 'AbortError') await fetch(`api/jobs/${started.id}`, { method: 'DELETE' }).catch(() => {});
+    throw e;
+  }
+  if (record.status === 'succeeded') return record.result;
+  if (record.status === 'cancelled') throw new DOMException('cancelled', 'AbortError');
+  throw jobError(record);
+}
+
+/**
+ * A progress bar with a Cancel button in `host`: `update(record)` fills it from the job's progress,
+ * `done()` removes it. Cancel calls `cancel()`.
+ */
+export function progressBar(host, label, cancel) {
+  const bar = h('progress', { max: 1, value: 0, 'aria-label': `${label}: fraction done` });
+  const text = h('span', { class: 'small-text' }, 'submitted');
+  const button = h('button', { type: 'button', class: 'small job-cancel', onclick: cancel }, 'Cancel');
+  const box = h('div', { class: 'job-progress' }, bar, text, button);
+  host.replaceChildren(box);
+  host.hidden = false;
+  return {
+    update(r) {
+      const p = r.progress ?? {};
+      if (p.total > 0) {
+        bar.value = p.done / p.total;
+        text.textContent = `${r.status} · ${p.done} / ${p.total}`;
+      } else text.textContent = r.status ?? '';
+      box.dataset.status = r.status ?? '';
+    },
+    done() {
+      host.replaceChildren();
+      host.hidden = true;
+    },
+  };
+}
