@@ -82,9 +82,10 @@ export const Health = z.object({ status: z.literal('ok'), version: z.string(), m
 /** POST /api/jobs: a kind and its request (the schema of the kind's synchronous route). Kept equal to the job kinds (tested). */
 export const JobSubmit = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('population'), request: PopulationRequest }),
-  z.strictObject({ kind: z.literal('fit'), request: FitRequest }),
+  z.strictObject({ kind: z.literal('fit'), request: z.union([FitRequest, PopulationFitRequest]) }),
   z.strictObject({ kind: z.literal('optimize'), request: z.union([OptimizeRequest, PopulationOptimizeRequest]) }),
   z.strictObject({ kind: z.literal('sensitivity'), request: SensitivityRequest }),
+  z.strictObject({ kind: z.literal('vpc'), request: VpcRequest }),
 ]);
 
 const JobProgress = z.object({

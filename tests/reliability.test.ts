@@ -38,7 +38,9 @@ const paths = (j: Json) => j.error.issues.map((i) => i.path.join('.'));
 const MODEL = {
   id: 'tiny', parameters: { k: { value: 0.1 }, V: { value: 5 } },
   states: { x: { initial: 1, unit: 'mg' }, T: { initial: 1e6, unit: 'cells' } },
-  assignments: { C: 'x / V' }, odes: { x: '-k * x', T: '0.01 * T - 0.001 * C * T' }, outputs: { tumor: 'T' },
+  assignments: { C: 'x / V' }, odes: { x: '-k * x', T: '0.01 * T - 0.001 * C * T' }, outputs: { tumor: 'T', conc: 'C' },
+  // What the series mean (the optimizer's tumor objective and the drug's exposure constraints read them).
+  roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drug: { concentration: 'conc', doseTarget: 'x' } } },
   presets: { slow: { parameters: { k: 0.01 }, initial: { x: 2 } } },
   events: [{ when: 'x < 0.5', set: { x: 1 } }],
 };
@@ -225,7 +227,7 @@ describe('issue 9 reproducers', () => {
   it('item 3: a population of 20 series x 10 columns x 100,000 points is refused before solving (400 naming population)', async () => {
     const r = await post('/api/population', {
       model: 'immunotherapy', times: { end: 100, points: 100000 },
-      population: { n: 10, omega: { k: 0.1 }, series: Array(20).fill('tumor'), quantiles: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] },
+      population: { n: 10, omega: { r: 0.1 }, series: Array(20).fill('tumor'), quantiles: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] },
     });
     expect(r.status, r.text.slice(0, 300)).toBe(400);
     expect(paths(r.json)).toContain('population');

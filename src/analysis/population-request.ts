@@ -145,14 +145,14 @@ function resolve(input: unknown, backend: PopulationBackend) {
   const request = parsePopulationRequest(input);
   checkPopulationSize(request, backend);
   const R = resolvePopulation(request);
+  // The output and memory budget (src/limits.ts), before any solve.
+  const p = R.request.population;
+  checkBudget(populationCost(p.n * R.arms.length, R.arms[0].prep.times.length, R.series.length * R.arms.length, p.quantiles.length), ['population'], 'use fewer subjects, series, quantiles or output times');
   const limit = populationLimits(backend).values;
   const values = R.request.population.n * R.arms.length * R.series.length * R.arms[0].prep.times.length;
   if (values > limit) {
     throw new InputError(`${values} values to keep (subjects × arms × series × output times; at most ${limit}): fewer output times, series or subjects`, ['population', 'n']);
   }
-  // The output and memory budget (src/limits.ts), before any solve.
-  const p = R.request.population;
-  checkBudget(populationCost(p.n * R.arms.length, R.arms[0].prep.times.length, R.series.length * R.arms.length, p.quantiles.length), ['population'], 'use fewer subjects, series, quantiles or output times');
   return R;
 }
 
