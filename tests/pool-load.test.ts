@@ -64,6 +64,27 @@ describe('the pool under mixed load', () => {
     }
   });
 
+  it('synchronous analyses are admitted as requests, not chunks: one of 100 chunks does not turn the next away', async () => {
+    const pool = new WorkerPool({ size: 2, queueLength: 100, killGraceMs: 0, allowTestJobs: true, analysisLimit: 2 });
+    try {
+      await pool.ready();
+      // One analysis of 100 chunks (more than the per-chunk queue limit of 64 per heavy thread).
+      const first = pool.admitAnalysis();
+      const chunks = Array.from({ length: 100 }, () => pool.run({ type: 'spin', ms: 1 }, { cls: 'sync-heavy', admitted: true }));
+      // A second analysis is still admitted; a third (over analysisLimit) is refused at once.
+      const second = pool.admitAnalysis();
+      expect(() => pool.admitAnalysis()).toThrow(PoolBusyError);
+      expect((await Promise.all(chunks)).every((r) => r.ok)).toBe(true);
+      first();
+      second();
+      second(); // releasing twice counts once
+      const third = pool.admitAnalysis();
+      third();
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a client that goes away cancels its work and frees its thread (logged)', async () => {
     const s = await startServer(0, '127.0.0.1', { workers: 2 });
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});

@@ -263,9 +263,15 @@ export async function runSync(pool: WorkerPool, kindName: string, rawRequest: un
     if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
     throw e;
   }
-  const replies = await Promise.all(chunks.map((chunk) => pool.run({ type: 'chunk', kind: kind.kind, request, chunk }, { cls: 'sync-heavy', deadline, signal })));
-  const failed = replies.find((r) => !r.ok);
-  if (failed) return failed;
-  const partials = replies.map((r) => (r as Extract<Reply, { ok: true }>).value);
-  return pool.run({ type: 'merge', kind: kind.kind, request, partials }, { cls: 'sync-heavy', deadline, signal });
+  const release = pool.admitAnalysis();
+  try {
+    const opts = { cls: 'sync-heavy' as const, deadline, signal, admitted: true };
+    const replies = await Promise.all(chunks.map((chunk) => pool.run({ type: 'chunk', kind: kind.kind, request, chunk }, opts)));
+    const failed = replies.find((r) => !r.ok);
+    if (failed) return failed;
+    const partials = replies.map((r) => (r as Extract<Reply, { ok: true }>).value);
+    return await pool.run({ type: 'merge', kind: kind.kind, request, partials }, opts);
+  } finally {
+    release();
+  }
 }

@@ -23,6 +23,8 @@ export interface PoolOptions {
   heavySlots?: number;
   /** Sync-heavy tasks allowed to wait before new synchronous analyses get 503. */
   heavyQueueLength?: number;
+  /** Synchronous analyses admitted at once (each with all its chunks); default 8 per heavy thread. */
+  analysisLimit?: number;
   /** Accept the 'spin' test task. */
   allowTestJobs?: boolean;
 }
@@ -38,6 +40,8 @@ export interface RunOptions {
   cls?: TaskClass;
   /** Called when a thread takes the task, with the thread's index. */
   onStart?: (thread: number) => void;
+  /** A chunk of a synchronous analysis already admitted as a whole (admitAnalysis): no per-chunk queue check. */
+  admitted?: boolean;
 }
 
 export class PoolBusyError extends Error {}
@@ -191,12 +195,30 @@ export class WorkerPool {
     return Promise.all(tasks.map((task) => this.run(task, { deadline, signal, cls: 'cheap' })));
   }
 
+  private analyses = 0;
+
+  /**
+   * Admit one synchronous analysis (all its chunks) or refuse it at once (PoolBusyError) when
+   * `analysisLimit` (default 8 per heavy thread) are already admitted: analyses are counted as requests, not
+   * as chunks, so one large population does not turn every other analysis away. Returns the release.
+   */
+  admitAnalysis(): () => void {
+    if (this.closed) throw new PoolBusyError('the server is shutting down');
+    if (this.analyses >= (this.opts.analysisLimit ?? 8 * this.heavySlots)) throw new PoolBusyError('the server is busy: too many analyses are waiting; try again shortly');
+    this.analyses++;
+    let released = false;
+    return () => {
+      if (!released) this.analyses--;
+      released = true;
+    };
+  }
+
   /** Run one task. Sync-heavy tasks are refused (PoolBusyError) when too many already wait. */
   run(task: Task, opts: RunOptions = {}): Promise<Reply> {
     const cls = opts.cls ?? 'cheap';
     if (task.type === 'spin' && !this.opts.allowTestJobs) return Promise.resolve<Reply>({ ok: false, error: { type: 'internal', message: 'test jobs disabled' } });
     if (this.closed) return Promise.resolve(busyReply('the server is shutting down'));
-    if (cls === 'sync-heavy' && this.queues['sync-heavy'].length >= (this.opts.heavyQueueLength ?? 64 * this.heavySlots)) {
+    if (cls === 'sync-heavy' && !opts.admitted && this.queues['sync-heavy'].length >= (this.opts.heavyQueueLength ?? 64 * this.heavySlots)) {
       return Promise.reject(new PoolBusyError('the server is busy: too many analyses are waiting; try again shortly'));
     }
     return new Promise<Reply>((resolve) => {
