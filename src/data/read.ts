@@ -1,4 +1,4 @@
-// Reading a NONMEM-style dataset (DESIGN Contract 6) into a table of cells that remember their line and
+// Reading a NONMEM-style dataset (Contract 6, docs/architecture.md) into a table of cells that remember their line and
 // column, from CSV text (comma, semicolon or tab separated; or whitespace separated as NONMEM writes
 // tables) or from JSON rows. Only the shape is checked here; meanings are checked in check.ts.
 import { InputError, type Issue } from '../errors.ts';

@@ -70,7 +70,7 @@ export const EventSpec = z.strictObject({
   description: text.optional(),
 });
 
-/** A covariate (DESIGN Contract 1 `covariates`): a subject characteristic visible in expressions. */
+/** A covariate (Contract 1 `covariates`, docs/architecture.md): a subject characteristic visible in expressions. */
 export const CovariateSpec = z.strictObject({
   value: finite('covariate value'),
   unit: z.string().max(100).default('1'),
