@@ -98,15 +98,7 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
           for (let i = 0; i < n; i++) Pb[i * np + j] = (fb2[i] - fb[i]) / h;
         }
       };
-  // Structural non-zeros of the generated Jacobians (they assign only those entries): the products J·S
-  // and the ∂f/∂p columns then cost what the model's coupling costs, not n² (19 states: 57 of 361).
-  const pattern = (src: string | null, size: number): Int32Array => {
-    if (!src) return Int32Array.from({ length: size }, (_, k) => k);
-    const idx = new Set<number>();
-    for (const mt of src.matchAll(/M\[(\d+)\] =/g)) idx.add(Number(mt[1]));
-    return Int32Array.from([...idx].sort((a, b) => a - b));
-  };
-  const jPat = jacA ? pattern(model.source.jacobian, n * n) : Int32Array.from({ length: n * n }, (_, k) => k);
+  const jPat = jacA ? sparsityPattern(model.source.jacobian, n * n) : Int32Array.from({ length: n * n }, (_, k) => k);
   const jRow = Int32Array.from(jPat, (k) => Math.floor(k / n));
   const jCol = Int32Array.from(jPat, (k) => k % n);
   const nnzJ = jPat.length;
@@ -140,34 +132,9 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
       }
     : undefined;
 
-  // Initial values and their sensitivities (central differences of the initial-value expressions).
-  const y0 = initialOf(prep, p);
-  const ya0 = new Float64Array(N);
-  ya0.set(y0);
-  for (let c = 0; c < m; c++) {
-    const j = cols[c].param;
-    const pj = p[j];
-    const h = 1e-6 * Math.max(Math.abs(pj), 1e-12);
-    pp[j] = pj + h;
-    const up = initialOf(prep, pp);
-    pp[j] = pj - h;
-    const dn = initialOf(prep, pp);
-    pp[j] = pj;
-    for (let i = 0; i < n; i++) {
-      if (up[i] !== dn[i]) ya0[n + c * n + i] = ((up[i] - dn[i]) / (2 * h)) * cols[c].factor;
-    }
-  }
-
+  const ya0 = initialSensitivities(prep, p, cols);
   const tol = solverInputs(prep);
-  const rtol = new Float64Array(N).fill(scenario.solver.rtol);
-  const atol = new Float64Array(N);
-  atol.set(tol.atol);
-  for (let c = 0; c < m; c++) {
-    // ∂y/∂θ has the units of y for a log-scale θ (factor p), of y/p for a linear one (factor 1).
-    const pv = Math.abs(p[cols[c].param]);
-    const s = pv > 0 ? Math.abs(cols[c].factor) / pv : 1;
-    for (let i = 0; i < n; i++) atol[n + c * n + i] = tol.atol[i] * s;
-  }
+  const { rtol, atol } = augmentedTolerances(prep, tol.atol, p, cols);
   const nonNegative = new Uint8Array(N);
   nonNegative.set(model.nonNegative);
   const sol = solveIvp({
@@ -188,12 +155,69 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
     maxSteps: scenario.solver.maxSteps,
     deadline: Date.now() + scenario.solver.timeBudgetMs,
   });
-  const nt = times.length;
+  return { ...unpack(sol.y, times.length, n, m), rhsEvaluations: sol.counters.rhsEvaluations };
+}
+
+/**
+ * Structural non-zeros of a generated Jacobian (it assigns only those entries): the products J·S and the
+ * ∂f/∂p columns then cost what the model's coupling costs, not n² (19 states: 57 of 361).
+ */
+function sparsityPattern(src: string | null, size: number): Int32Array {
+  if (!src) return Int32Array.from({ length: size }, (_, k) => k);
+  const idx = new Set<number>();
+  for (const mt of src.matchAll(/M\[(\d+)\] =/g)) idx.add(Number(mt[1]));
+  return Int32Array.from([...idx].sort((a, b) => a - b));
+}
+
+/** Initial values and their sensitivities (central differences of the initial-value expressions). */
+function initialSensitivities(prep: PreparedScenario, p: Float64Array, cols: SensitivityColumn[]): Float64Array {
+  const n = prep.model.stateNames.length;
+  const m = cols.length;
+  const pp = Float64Array.from(p);
+  const y0 = initialOf(prep, p);
+  const ya0 = new Float64Array(n * (1 + m));
+  ya0.set(y0);
+  for (let c = 0; c < m; c++) {
+    const j = cols[c].param;
+    const pj = p[j];
+    const h = 1e-6 * Math.max(Math.abs(pj), 1e-12);
+    pp[j] = pj + h;
+    const up = initialOf(prep, pp);
+    pp[j] = pj - h;
+    const dn = initialOf(prep, pp);
+    pp[j] = pj;
+    for (let i = 0; i < n; i++) {
+      if (up[i] !== dn[i]) ya0[n + c * n + i] = ((up[i] - dn[i]) / (2 * h)) * cols[c].factor;
+    }
+  }
+  return ya0;
+}
+
+/** Tolerances of the augmented system: the states' own, and for each column the states' atol in its units. */
+function augmentedTolerances(prep: PreparedScenario, stateAtol: Float64Array, p: Float64Array, cols: SensitivityColumn[]) {
+  const n = prep.model.stateNames.length;
+  const m = cols.length;
+  const N = n * (1 + m);
+  const rtol = new Float64Array(N).fill(prep.scenario.solver.rtol);
+  const atol = new Float64Array(N);
+  atol.set(stateAtol);
+  for (let c = 0; c < m; c++) {
+    // ∂y/∂θ has the units of y for a log-scale θ (factor p), of y/p for a linear one (factor 1).
+    const pv = Math.abs(p[cols[c].param]);
+    const s = pv > 0 ? Math.abs(cols[c].factor) / pv : 1;
+    for (let i = 0; i < n; i++) atol[n + c * n + i] = stateAtol[i] * s;
+  }
+  return { rtol, atol };
+}
+
+/** The augmented solution (per time: n states, then m columns of n) as states y (nt×n) and sensitivities S (nt×m×n). */
+function unpack(ya: Float64Array, nt: number, n: number, m: number): { y: Float64Array; S: Float64Array } {
+  const N = n * (1 + m);
   const y = new Float64Array(nt * n);
   const S = new Float64Array(nt * m * n);
   for (let k = 0; k < nt; k++) {
-    for (let i = 0; i < n; i++) y[k * n + i] = sol.y[k * N + i];
-    for (let c = 0; c < m; c++) for (let i = 0; i < n; i++) S[(k * m + c) * n + i] = sol.y[k * N + n + c * n + i];
+    for (let i = 0; i < n; i++) y[k * n + i] = ya[k * N + i];
+    for (let c = 0; c < m; c++) for (let i = 0; i < n; i++) S[(k * m + c) * n + i] = ya[k * N + n + c * n + i];
   }
-  return { y, S, rhsEvaluations: sol.counters.rhsEvaluations };
+  return { y, S };
 }
