@@ -39,8 +39,14 @@ export function simulate1(events: Event1[], ka: number, k0: number, times: numbe
       [ad, ac] = propagate1(ad, ac, ka, k, rd, rc, evs[i].t - t);
       t = evs[i].t;
       const e = evs[i++];
-      if (e.bolus) e.bolus.cmt === 'd' ? (ad += e.bolus.amount) : (ac += e.bolus.amount);
-      if (e.rate) e.rate.cmt === 'd' ? (rd += e.rate.delta) : (rc += e.rate.delta);
+      if (e.bolus) {
+        if (e.bolus.cmt === 'd') ad += e.bolus.amount;
+        else ac += e.bolus.amount;
+      }
+      if (e.rate) {
+        if (e.rate.cmt === 'd') rd += e.rate.delta;
+        else rc += e.rate.delta;
+      }
       if (e.k !== undefined) k = e.k;
     }
     out.push(propagate1(ad, ac, ka, k, rd, rc, to - t));
