@@ -3,6 +3,7 @@
 // (doses split the integration; a bolus amount does not depend on the parameters, so the jump leaves S
 // unchanged). J and ∂f/∂p come from the compiled analytic derivatives, or forward differences of the
 // right-hand side when the model has none. Events that set a state reset its sensitivities to zero.
+import type { RhsFn } from '../../model/compile.ts';
 import type { PreparedScenario } from '../../simulate.ts';
 import { initialState, solvePrepared, solverInputs } from '../../simulate.ts';
 import { solveIvp, type StateEvent } from '../../solve/solve_ivp.ts';
@@ -70,33 +71,17 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
   const Jb = new Float64Array(n * n);
   const Pb = new Float64Array(n * np);
   const pp = Float64Array.from(p);
-  const sqrtEps = Math.sqrt(Number.EPSILON);
   // ∂f/∂y: analytic, or forward differences.
   const jacFn = jacA
     ? (t: number, y: Float64Array) => jacA(t, y, p, Jb)
     : (t: number, y: Float64Array) => {
-        for (let k = 0; k < n; k++) {
-          const yk = y[k];
-          const h = sqrtEps * Math.max(Math.abs(yk), 1e-8);
-          y[k] = yk + h;
-          f(t, y, p, fb2);
-          y[k] = yk;
-          for (let i = 0; i < n; i++) Jb[i * n + k] = (fb2[i] - fb[i]) / h;
-        }
+        for (let k = 0; k < n; k++) forwardDifference(f, t, y, p, y, k, fb, fb2, Jb, n);
       };
   // ∂f/∂p for the needed columns (into Pb at the model's column index).
   const pjacFn = pjacA
     ? (t: number, y: Float64Array) => pjacA(t, y, p, Pb)
     : (t: number, y: Float64Array) => {
-        for (let c = 0; c < m; c++) {
-          const j = cols[c].param;
-          const pj = p[j];
-          const h = sqrtEps * Math.max(Math.abs(pj), 1e-8);
-          pp[j] = pj + h;
-          f(t, y, pp, fb2);
-          pp[j] = pj;
-          for (let i = 0; i < n; i++) Pb[i * np + j] = (fb2[i] - fb[i]) / h;
-        }
+        for (let c = 0; c < m; c++) forwardDifference(f, t, y, pp, pp, cols[c].param, fb, fb2, Pb, np);
       };
   const jPat = jacA ? sparsityPattern(model.source.jacobian, n * n) : Int32Array.from({ length: n * n }, (_, k) => k);
   const jRow = Int32Array.from(jPat, (k) => Math.floor(k / n));
@@ -156,6 +141,24 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
     deadline: Date.now() + scenario.solver.timeBudgetMs,
   });
   return { ...unpack(sol.y, times.length, n, m), rhsEvaluations: sol.counters.rhsEvaluations };
+}
+
+const SQRT_EPS = Math.sqrt(Number.EPSILON);
+
+/**
+ * Column `j` of ∂f/∂v by a forward difference (v is y or the parameter vector p, perturbed in place and
+ * restored): M[i·stride + j] = (f(t, y, p)|v_j + h − fb)_i / h, with fb = f at the unperturbed point.
+ */
+function forwardDifference(
+  f: RhsFn, t: number, y: Float64Array, p: Float64Array, v: Float64Array, j: number,
+  fb: Float64Array, scratch: Float64Array, M: Float64Array, stride: number,
+): void {
+  const vj = v[j];
+  const h = SQRT_EPS * Math.max(Math.abs(vj), 1e-8);
+  v[j] = vj + h;
+  f(t, y, p, scratch);
+  v[j] = vj;
+  for (let i = 0; i < fb.length; i++) M[i * stride + j] = (scratch[i] - fb[i]) / h;
 }
 
 /**
