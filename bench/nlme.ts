@@ -1,4 +1,4 @@
-// Population-fit benchmark (issue 13): FOCE-I on Theoph (12 subjects × 11 concentrations, one-compartment
+// Population-fit benchmark: FOCE-I on Theoph (12 subjects × 11 concentrations, one-compartment
 // first-order absorption as an ODE model, random effects on ka and Cl, additive error) in-process, beside
 // R's nlme on the same data (closed-form SSfol model, ML, Lindstrom-Bates) timed by Rscript in the same run.
 // Reports the median wall time of a fit with and without the covariance step (and at solver rtol 1e-6, which

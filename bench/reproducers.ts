@@ -1,4 +1,4 @@
-// The reproducers of issue 9 against a fresh server (2 workers, loopback, random port): status, answer
+// The hostile-input reproducers (tests/helpers/hostile.ts) against a fresh server (2 workers, loopback, random port): status, answer
 // time and body size of each, printed as a table. `node src/cli/run-ts.mjs bench/reproducers.ts`.
 // Timing lives here, not in the tests (tests/reliability.test.ts asserts the statuses and bodies).
 import { startServer } from '../server/app.ts';

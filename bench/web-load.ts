@@ -1,6 +1,6 @@
 // Browser benchmark of the web client: time from navigation to the first tumor plot after a cold load (a new
 // browser context: empty cache), on localhost and throttled to 10 Mbit/s (Chrome devtools protocol
-// Network.emulateNetworkConditions, 20 ms latency), with the bytes transferred. Targets (issue 15): first plot
+// Network.emulateNetworkConditions, 20 ms latency), with the bytes transferred. Targets: first plot
 // ≤ 1 s on localhost, ≤ 2.5 s at 10 Mbit/s. The server is warmed once (its solver workers started) before
 // the measured loads, as a running server would be. Run: npm run bench:web [-- REPEATS]  (needs /usr/bin/chromium)
 import { startServer } from '../server/app.ts';

@@ -1,4 +1,4 @@
-// Dataset-driven simulation (DESIGN Contract 2 `dataset`): each subject of a NONMEM-style dataset is
+// Dataset-driven simulation (Contract 2 `dataset`, docs/architecture.md): each subject of a NONMEM-style dataset is
 // simulated with its own doses, covariates and resets; predictions are reported at its observation
 // records, and can be written back in the dataset's own layout (`--format nonmem`).
 import { parseScenario, prepareScenario, solvePrepared } from './simulate.ts';

@@ -6,11 +6,11 @@ import type { CompiledModel } from './model/compile.ts';
 import { resolveModel } from './model/library.ts';
 import { expandDoses, doseTimeline, type DoseRecord } from './dosing/schedule.ts';
 import { expandTherapies } from './dosing/therapies.ts';
-import { solveIvp, type StateEvent } from './solve/solve_ivp.ts';
+import { solveIvp } from './solve/solve_ivp.ts';
 import { computeMetrics } from './results/metrics.ts';
 import { bodySurfaceArea } from './dosing/bsa.ts';
 import { compileRules, type CompiledRule } from './simulation/rules.ts';
-import { runEpochs, needsEpochs, paramsAt, type RunRecord } from './simulation/runner.ts';
+import { runEpochs, needsEpochs, paramsAt, modelEvents, type RunRecord } from './simulation/runner.ts';
 import { exposureForSimulation, type ExposureIntegrals } from './results/exposure.ts';
 import type { StepView } from './solve/driver.ts';
 import { ownValue, assertNoReservedKeys } from './keys.ts';
@@ -286,17 +286,7 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   const tEnd = times[times.length - 1];
   const p = params;
   const jac = model.jacobian;
-  const events: StateEvent[] = model.events.map((ev) => {
-    const vals = new Float64Array(ev.targets.length);
-    return {
-      name: ev.name,
-      g: (t, y) => ev.g(t, y, p),
-      apply: (t, y) => {
-        ev.values(t, y, p, vals);
-        ev.targets.forEach((i, j) => (y[i] = vals[j]));
-      },
-    };
-  });
+  const events = modelEvents(model, p);
   const { rtol, atol } = solverInputs(prep);
   const timeline = doses === prep.doses ? solverInputs(prep).timeline : doseTimeline(doses);
   // Dose clocks: set for the start, then moved to each dose time once the solve has reached it (steps end on

@@ -295,7 +295,7 @@ describe('errors and limits', () => {
 
   it('400: schema violations name the field', async () => {
     expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy' }), 400))).toEqual(['times']);
-    expect(paths(expectError(await post('/api/simulate', { ...ok, extra: 1 }), 400))).toEqual(['extra']); // an unknown field is named (issue 9)
+    expect(paths(expectError(await post('/api/simulate', { ...ok, extra: 1 }), 400))).toEqual(['extra']); // an unknown field is named
     expect(paths(expectError(await post('/api/simulate', { ...ok, doses: [{ target: 'PEMc', amount: -1 }] }), 400))).toEqual(['doses.0.amount']);
     expect(paths(expectError(await post('/api/simulate', { ...ok, parameters: { r: 'fast' } }), 400))).toEqual(['parameters.r']);
     expect(paths(expectError(await post('/api/simulate', { ...ok, parameters: { nope: 1 } }), 400))).toEqual(['parameters.nope']);

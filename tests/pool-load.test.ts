@@ -1,4 +1,4 @@
-// The pool's rules under mixed load (issue 9 items 4-6): heavy analyses never take every thread; a cheap
+// The pool's rules under mixed load: heavy analyses never take every thread; a cheap
 // request that cannot start within its budget is refused at once (503 + Retry-After), not after its budget;
 // a client that goes away cancels its queued and running work (logged); SIGTERM lets in-flight requests
 // finish, refuses new connections and exits.

@@ -1,4 +1,4 @@
-// Issue 9, "hold up under hostile input": every reproducer as a regression test, and a walk of every
+// Hold up under hostile input: every reproducer as a regression test, and a walk of every
 // user-keyed field of every request kind with names of built-in object members (src/keys.ts), over HTTP
 // and through the library (what the CLI calls).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -106,7 +106,7 @@ function withValue(kind: Kind, path: string, name: string): string {
 
 const NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty'];
 
-describe('reserved names (issue 9, item 1): every user-keyed field, every request kind', () => {
+describe('reserved names: every user-keyed field, every request kind', () => {
   it('refuses every member of Object.prototype and `prototype`', () => {
     for (const n of [...Object.getOwnPropertyNames(Object.prototype), 'prototype']) expect(RESERVED_KEYS.has(n), n).toBe(true);
     expect(RESERVED_KEYS.has('k')).toBe(false);
@@ -146,8 +146,8 @@ describe('reserved names (issue 9, item 1): every user-keyed field, every reques
   }
 });
 
-describe('issue 9 reproducers', () => {
-  it('item 1: preset naming a built-in property → 400 naming preset (simulate, compare, population, sensitivity)', async () => {
+describe('hostile-input reproducers', () => {
+  it('reserved names: preset naming a built-in property → 400 naming preset (simulate, compare, population, sensitivity)', async () => {
     for (const preset of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
       for (const [route, extra] of [
         ['simulate', {}], ['population', { population: { n: 2, omega: {} } }], ['sensitivity', {}],
@@ -162,19 +162,19 @@ describe('issue 9 reproducers', () => {
     }
   });
 
-  it('item 1: sensitivity.response.series "constructor" → 400, not 200 with derivative null', async () => {
+  it('reserved names: sensitivity.response.series "constructor" → 400, not 200 with derivative null', async () => {
     const r = await post('/api/sensitivity', { model: 'immunotherapy', times: { end: 10 }, sensitivity: { response: { series: 'constructor' } } });
     expect(r.status).toBe(400);
     expect(paths(r.json)).toContain('sensitivity.response.series');
   });
 
-  it('item 1: a fit data row with subject "constructor" does not pass the unknown-subject check', async () => {
+  it('reserved names: a fit data row with subject "constructor" does not pass the unknown-subject check', async () => {
     const r = await post('/api/fit', { ...BASES.fit, data: [{ time: 1, observable: 'x', value: 1, subject: 'constructor' }] });
     expect(r.status).toBe(400);
     expect(paths(r.json)).toContain('data.0.subject');
   });
 
-  it('item 1: a state named toString without an ODE → 400 naming it (no mathjs internals)', async () => {
+  it('reserved names: a state named toString without an ODE → 400 naming it (no mathjs internals)', async () => {
     const model = { id: 'm', states: { x: { initial: 1 }, toString: { initial: 1 } }, odes: { x: '-x' } };
     const r = await post('/api/simulate', { model, times: { end: 1 } });
     expect(r.status).toBe(400);
@@ -182,7 +182,7 @@ describe('issue 9 reproducers', () => {
     expect(r.text).not.toMatch(/mathjs|TypeError|is not a function/);
   });
 
-  it('item 1: an ODE under the key __proto__ is refused, not ignored', async () => {
+  it('reserved names: an ODE under the key __proto__ is refused, not ignored', async () => {
     const text = '{"model":{"id":"m","states":{"x":{"initial":1}},"odes":{"x":"-x","__proto__":"1"}},"times":{"end":1}}';
     const r = await post('/api/simulate', text);
     expect(r.status).toBe(400);
@@ -190,7 +190,7 @@ describe('issue 9 reproducers', () => {
     expect(() => compileModel(JSON.parse(text).model)).toThrow(InputError);
   });
 
-  it('item 2: 1,000 assignments each naming the next 140 → 400 (not a 22 s search and a 422), capped error body', async () => {
+  it('assignment order: 1,000 assignments each naming the next 140 → 400 (not a 22 s search and a 422), capped error body', async () => {
     const model = chainModel(1000, 140);
     const text = JSON.stringify({ model, times: { end: 1 } });
     expect(text.length).toBeGreaterThan(600_000);
@@ -203,7 +203,7 @@ describe('issue 9 reproducers', () => {
     expect(r.json.error.issues[0].message).toMatch(/assigned later/);
   });
 
-  it('item 2: the valid mirror (each naming the previous 140) compiles; cycles are named as such', () => {
+  it('assignment order: the valid mirror (each naming the previous 140) compiles; cycles are named as such', () => {
     expect(compileModel(chainModel(1000, 140, false)).stateNames).toEqual(['x']);
     const cyc = { id: 'c', states: { x: {} }, odes: { x: 'a0' }, assignments: { a0: 'a2', a1: '1', a2: 'a0 + a1' } };
     try {
@@ -224,7 +224,7 @@ describe('issue 9 reproducers', () => {
     expect(chain.every((v) => v === chain[0])).toBe(true);
   });
 
-  it('item 3: a population of 20 series x 10 columns x 100,000 points is refused before solving (400 naming population)', async () => {
+  it('output and memory budget: a population of 20 series x 10 columns x 100,000 points is refused before solving (400 naming population)', async () => {
     const r = await post('/api/population', {
       model: 'immunotherapy', times: { end: 100, points: 100000 },
       population: { n: 10, omega: { r: 0.1 }, series: Array(20).fill('tumor'), quantiles: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] },
@@ -234,14 +234,14 @@ describe('issue 9 reproducers', () => {
     expect(r.json.error.message).toMatch(/output too large/);
   });
 
-  it('item 3: n 5,000 with 100,000 points is refused by the memory budget (typed arrays counted)', async () => {
+  it('output and memory budget: n 5,000 with 100,000 points is refused by the memory budget (typed arrays counted)', async () => {
     const r = await post('/api/population', { model: 'immunotherapy', times: { end: 100, points: 100000 }, population: { n: 5000, omega: {}, series: ['tumor'] } });
     expect(r.status, r.text.slice(0, 300)).toBe(400);
     expect(paths(r.json)).toContain('population');
     expect(r.json.error.message).toMatch(/memory/);
   });
 
-  it('item 3: fit, optimize and the CLI entry (simulate) check the same budget', async () => {
+  it('output and memory budget: fit, optimize and the CLI entry (simulate) check the same budget', async () => {
     const rows = Array.from({ length: 450 }, (_, i) => [{ time: 1, observable: 'x', value: 1, subject: `s${i}` }, { time: 1, observable: 'tumor', value: 1e6, subject: `s${i}` }]).flat();
     const f = await post('/api/fit', { model: MODEL, data: rows, estimate: { k: {} }, fitted: { points: 5000 } });
     expect(f.status, f.text.slice(0, 300)).toBe(400);
@@ -254,7 +254,7 @@ describe('issue 9 reproducers', () => {
     expect(BUDGET.outputValues).toBe(4_000_000);
   });
 
-  it('item 7: |t| is limited to LIMITS.maxTime = 1e11, the value the docs state; expanded dose times too', async () => {
+  it('limits: |t| is limited to LIMITS.maxTime = 1e11, the value the docs state; expanded dose times too', async () => {
     expect(LIMITS.maxTime).toBe(1e11);
     expect(readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8')).toMatch(/\|t\\?\| ≤ 1e11/);
     for (const end of [1e12, 1e15]) {
@@ -267,7 +267,7 @@ describe('issue 9 reproducers', () => {
     expect(paths(d.json)).toContain('doses.0.every');
   });
 
-  it('item 7: the compiled-model cache is bounded by bytes, not count', () => {
+  it('limits: the compiled-model cache is bounded by bytes, not count', () => {
     for (let i = 0; i < 4; i++) resolveModel({ ...chainModel(1000, 40, false), id: `c${i}` });
     const s = inlineCacheStats();
     expect(s.bytes).toBeLessThanOrEqual(INLINE_CACHE_BYTES);

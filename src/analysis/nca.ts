@@ -13,12 +13,12 @@
 import { z } from 'zod';
 import { InputError, fromZodIssues, type Issue } from '../errors.ts';
 import type { SubjectData } from '../data/types.ts';
+import { finiteNumber as num } from '../zod-fields.ts';
 
 export const NCA_LIMITS = { subjects: 1000, observations: 100_000 };
 /** PKNCA defaults: min.hl.points, adj.r.squared.factor. */
 export const LAMBDA_Z = { minPoints: 3, adjR2Factor: 1e-4 };
 
-const num = (what: string) => z.number({ error: `${what} must be a number` }).refine(Number.isFinite, `${what} must be finite`);
 
 export const NcaOptions = z.strictObject({
   /** Dose given at doseTime (for CL, Vz); absent: those are omitted. */

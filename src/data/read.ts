@@ -1,4 +1,4 @@
-// Reading a NONMEM-style dataset (DESIGN Contract 6) into a table of cells that remember their line and
+// Reading a NONMEM-style dataset (Contract 6, docs/architecture.md) into a table of cells that remember their line and
 // column, from CSV text (comma, semicolon or tab separated; or whitespace separated as NONMEM writes
 // tables) or from JSON rows. Only the shape is checked here; meanings are checked in check.ts.
 import { InputError, type Issue } from '../errors.ts';
@@ -26,9 +26,12 @@ export function cellIssue(line: number, column: number | null, name: string | nu
   return { path: [...root, `line ${line}`, ...(name !== null ? [name] : [])], message: `${where}: ${message}` };
 }
 
-function splitLine(line: string, sep: string, lineNo: number, issues: Issue[]): string[] {
-  if (sep === ' ') return line.trim().split(/\s+/);
-  const out: string[] = [];
+/**
+ * One line of delimited text → its cells, trimmed. `isSeparator` tells the separators; double quotes group
+ * (a doubled quote inside stands for one). `unterminated`: a quote was left open at the end of the line.
+ */
+export function splitQuoted(line: string, isSeparator: (ch: string) => boolean): { cells: string[]; unterminated: boolean } {
+  const cells: string[] = [];
   let cur = '';
   let quoted = false;
   for (let i = 0; i < line.length; i++) {
@@ -40,14 +43,20 @@ function splitLine(line: string, sep: string, lineNo: number, issues: Issue[]): 
       } else if (ch === '"') quoted = false;
       else cur += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === sep) {
-      out.push(cur.trim());
+    else if (isSeparator(ch)) {
+      cells.push(cur.trim());
       cur = '';
     } else cur += ch;
   }
-  if (quoted) issues.push(cellIssue(lineNo, out.length + 1, null, 'unterminated quote'));
-  out.push(cur.trim());
-  return out;
+  cells.push(cur.trim());
+  return { cells, unterminated: quoted };
+}
+
+function splitLine(line: string, sep: string, lineNo: number, issues: Issue[]): string[] {
+  if (sep === ' ') return line.trim().split(/\s+/);
+  const { cells, unterminated } = splitQuoted(line, (ch) => ch === sep);
+  if (unterminated) issues.push(cellIssue(lineNo, cells.length, null, 'unterminated quote'));
+  return cells;
 }
 
 /** CSV text → table. Blank lines and lines starting with # or @ are skipped (NONMEM's IGNORE=@). */

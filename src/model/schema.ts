@@ -3,6 +3,7 @@
 // an unknown state, an unknown name in an expression, ...) are checked in `validate.ts` after parsing.
 import { z } from 'zod';
 import { userRecord } from '../keys.ts';
+import { finiteNumber as finite } from '../zod-fields.ts';
 
 /**
  * Names usable in expressions: identifiers, not reserved words of the expression language. Every name
@@ -21,8 +22,6 @@ export const MODEL_LIMITS = {
   events: 50,
 };
 
-const finite = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine(Number.isFinite, { message: `${what} must be finite` });
 
 const text = z.string().max(4000);
 export const expression = z
@@ -70,7 +69,7 @@ export const EventSpec = z.strictObject({
   description: text.optional(),
 });
 
-/** A covariate (DESIGN Contract 1 `covariates`): a subject characteristic visible in expressions. */
+/** A covariate (Contract 1 `covariates`, docs/architecture.md): a subject characteristic visible in expressions. */
 export const CovariateSpec = z.strictObject({
   value: finite('covariate value'),
   unit: z.string().max(100).default('1'),

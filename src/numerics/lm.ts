@@ -83,16 +83,6 @@ export function levenbergMarquardt(
   const free = new Uint8Array(m);
   const atBoundFlags = () => Array.from(x, (v, j) => v <= lower[j] || v >= upper[j]);
 
-  const gradientConverged = () => {
-    let worst = 0;
-    for (let j = 0; j < m; j++) {
-      if (!free[j]) continue;
-      const denom = Math.sqrt(Math.max(ev.H[j * m + j], 1e-300) * Math.max(ev.scale2, 1e-300));
-      worst = Math.max(worst, Math.abs(ev.g[j]) / denom);
-    }
-    return worst <= opts.gtol;
-  };
-
   outer: while (iterations < opts.maxIterations) {
     iterations++;
     let nFree = 0;
@@ -101,42 +91,19 @@ export function levenbergMarquardt(
       free[j] = held ? 0 : 1;
       if (!held) nFree++;
     }
-    if (nFree === 0 || gradientConverged()) {
+    if (nFree === 0 || gradientConverged(ev, free, opts.gtol)) {
       converged = true;
       reason = 'gradient';
       break;
     }
     const idx: number[] = [];
     for (let j = 0; j < m; j++) if (free[j]) idx.push(j);
-    const k = idx.length;
-    const A = new Float64Array(k * k);
-    const b = new Float64Array(k);
+    const A = new Float64Array(idx.length * idx.length);
+    const b = new Float64Array(idx.length);
     for (;;) {
-      for (let a = 0; a < k; a++) {
-        b[a] = -ev.g[idx[a]];
-        for (let c = 0; c < k; c++) A[a * k + c] = ev.H[idx[a] * m + idx[c]];
-        A[a * k + a] += lambda * D[idx[a]];
-      }
-      const s = choleskySolve(A, b, k);
-      const trial = Float64Array.from(x);
-      if (s) for (let a = 0; a < k; a++) trial[idx[a]] = Math.min(upper[idx[a]], Math.max(lower[idx[a]], x[idx[a]] + s[a]));
-      const step = new Float64Array(m);
-      // Step size relative to each parameter (max_j |δ_j| / (1 + |x_j|)), so that one large coordinate
-      // (a log-scale value far from 0) does not make every other step look negligible.
-      let stepNorm = 0;
+      const { s, trial, stepNorm } = dampedStep(ev, D, lambda, idx, A, b, x, lower, upper);
       const xNorm = 0;
-      for (let j = 0; j < m; j++) {
-        step[j] = trial[j] - x[j];
-        stepNorm = Math.max(stepNorm, Math.abs(step[j]) / (1 + Math.abs(x[j])));
-      }
-      // Predicted reduction of the quadratic model for the (projected) step.
-      let pred = 0;
-      for (let i = 0; i < m; i++) {
-        if (step[i] === 0) continue;
-        let hs = 0;
-        for (let j = 0; j < m; j++) hs += ev.H[i * m + j] * step[j];
-        pred -= ev.g[i] * step[i] + 0.5 * step[i] * hs;
-      }
+      const pred = predictedReduction(ev, trial, x);
       if (!s || stepNorm === 0 || !(pred > 0)) {
         if (s && stepNorm <= opts.xtol * (1 + xNorm)) {
           converged = true;
@@ -200,6 +167,62 @@ export function levenbergMarquardt(
       }
     }
   }
+  return { x, evaluation: ev, iterations, converged, reason, message: stopMessage(reason, opts), evaluations, atBound: atBoundFlags() };
+}
+
+/** Projected gradient small relative to the curvature and the residual scale (free parameters only). */
+function gradientConverged(ev: LmEvaluation, free: Uint8Array, gtol: number): boolean {
+  const m = free.length;
+  let worst = 0;
+  for (let j = 0; j < m; j++) {
+    if (!free[j]) continue;
+    const denom = Math.sqrt(Math.max(ev.H[j * m + j], 1e-300) * Math.max(ev.scale2, 1e-300));
+    worst = Math.max(worst, Math.abs(ev.g[j]) / denom);
+  }
+  return worst <= gtol;
+}
+
+/**
+ * The damped Gauss–Newton step over the free parameters `idx`, (H + λ·diag D) s = −g (A, b are k×k and k
+ * work arrays), projected onto the bounds; s is null when the system is not positive definite. stepNorm is
+ * the step relative to each parameter (max_j |δ_j| / (1 + |x_j|)), so that one large coordinate (a
+ * log-scale value far from 0) does not make every other step look negligible.
+ */
+function dampedStep(
+  ev: LmEvaluation, D: Float64Array, lambda: number, idx: number[], A: Float64Array, b: Float64Array,
+  x: Float64Array, lower: Float64Array, upper: Float64Array,
+): { s: Float64Array | null; trial: Float64Array; stepNorm: number } {
+  const m = x.length;
+  const k = idx.length;
+  for (let a = 0; a < k; a++) {
+    b[a] = -ev.g[idx[a]];
+    for (let c = 0; c < k; c++) A[a * k + c] = ev.H[idx[a] * m + idx[c]];
+    A[a * k + a] += lambda * D[idx[a]];
+  }
+  const s = choleskySolve(A, b, k);
+  const trial = Float64Array.from(x);
+  if (s) for (let a = 0; a < k; a++) trial[idx[a]] = Math.min(upper[idx[a]], Math.max(lower[idx[a]], x[idx[a]] + s[a]));
+  let stepNorm = 0;
+  for (let j = 0; j < m; j++) stepNorm = Math.max(stepNorm, Math.abs(trial[j] - x[j]) / (1 + Math.abs(x[j])));
+  return { s, trial, stepNorm };
+}
+
+/** Predicted reduction of the quadratic model, −(g·δ + ½ δᵀHδ), for the (projected) step δ = trial − x. */
+function predictedReduction(ev: LmEvaluation, trial: Float64Array, x: Float64Array): number {
+  const m = x.length;
+  const step = new Float64Array(m);
+  for (let j = 0; j < m; j++) step[j] = trial[j] - x[j];
+  let pred = 0;
+  for (let i = 0; i < m; i++) {
+    if (step[i] === 0) continue;
+    let hs = 0;
+    for (let j = 0; j < m; j++) hs += ev.H[i * m + j] * step[j];
+    pred -= ev.g[i] * step[i] + 0.5 * step[i] * hs;
+  }
+  return pred;
+}
+
+function stopMessage(reason: StopReason, opts: LmOptions): string {
   const messages: Record<StopReason, string> = {
     'relative-reduction': `the actual and predicted relative reductions of the objective are below ftol = ${opts.ftol}`,
     step: `the relative change of the parameters is below xtol = ${opts.xtol}`,
@@ -208,5 +231,5 @@ export function levenbergMarquardt(
     'no-progress': 'no step reduces the objective further (damping exhausted)',
     'evaluation-failed': 'the model could not be solved',
   };
-  return { x, evaluation: ev, iterations, converged, reason, message: messages[reason], evaluations, atBound: atBoundFlags() };
+  return messages[reason];
 }

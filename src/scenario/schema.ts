@@ -2,6 +2,7 @@
 // POST /api/simulate validates, and what the OpenAPI document describes. Limits are explicit here.
 import { z } from 'zod';
 import { userRecord, userKey } from '../keys.ts';
+import { finiteNumber as num } from '../zod-fields.ts';
 
 export const LIMITS = {
   /** Output rows per simulation (and per arm). */
@@ -25,8 +26,6 @@ export const LIMITS = {
   maxTime: 1e11,
 };
 
-const num = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine(Number.isFinite, { message: `${what} must be finite` });
 const time = (what: string) => num(what).refine((v) => Math.abs(v) <= LIMITS.maxTime, { message: `${what} is out of range (|t| <= ${LIMITS.maxTime})` });
 
 export const Dose = z.strictObject({
@@ -125,12 +124,17 @@ export const DoseRule = z.strictObject({
 /** A dataset row given as JSON: column → number, or a string ('.' for missing, a CMT name). */
 export const DatasetRow = z.record(z.string(), z.union([z.number(), z.string().max(200), z.null()]));
 
-export const Scenario = z.strictObject({
+/** The model and its values, first fields of a scenario and of every analysis request built on one. */
+export const ModelSelectionFields = {
   model: ModelRef,
   parameters: ParameterValues.default({}),
   initial: userRecord(num('initial value')).default({}),
   /** A named parameter preset of the model (e.g. "hot-tumor"). */
   preset: userKey.max(100).optional(),
+};
+
+export const Scenario = z.strictObject({
+  ...ModelSelectionFields,
   times: TimeGrid,
   doses: z.array(Dose).max(LIMITS.doses, `at most ${LIMITS.doses} dose entries`).default([]),
   /** Names of therapy presets (approved regimens), expanded into doses; they add to `doses`. */

@@ -70,7 +70,8 @@ export function needsEpochs(inp: Pick<RunInput, 'covariateChanges' | 'preDose' |
     || inp.records.some((r) => r.steadyState !== undefined);
 }
 
-function modelEvents(model: CompiledModel, p: Float64Array): StateEvent[] {
+/** The model's state events with parameter vector p bound (the solver's StateEvent form). */
+export function modelEvents(model: CompiledModel, p: Float64Array): StateEvent[] {
   return model.events.map((ev) => {
     const vals = new Float64Array(ev.targets.length);
     return {

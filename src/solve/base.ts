@@ -20,6 +20,8 @@ export abstract class StepperBase implements Stepper {
   readonly counters: SolverCounters = zeroCounters();
   /** Step size to try next. */
   h = 0;
+  /** The last step attempt was rejected (the next accepted step may not grow h). */
+  protected lastRejected = false;
 
   protected f: Rhs;
   protected readonly rtol: Float64Array;
@@ -97,6 +99,25 @@ export abstract class StepperBase implements Stepper {
     }
     const hMax = Math.min(this.hMaxOpt, tBound - t);
     this.h = h !== undefined && h > 0 ? Math.min(h, hMax) : selectInitialStep(this.rhsBound, t, this.y, f0, hMax, this.rtol, this.atol, 4, scratch1, scratch2);
+  }
+
+  /**
+   * Step size underflow: the failed status when h is below 1e-14·|t| (a last step shorter than that, a
+   * segment ending just after t, is still taken unless values were non-finite), else null.
+   */
+  protected underflow(t: number, h: number, last: boolean, nonFinite: boolean): StepStatus | null {
+    const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
+    if (h >= hMin || (last && h > 0 && !nonFinite)) return null;
+    return this.fail(nonFinite
+      ? `${this.name}: non-finite values in the solution near t = ${t} (step size fell to ${h})`
+      : `${this.name}: step size underflow at t = ${t} (h = ${h})`);
+  }
+
+  /** A step attempt that produced non-finite values: counted as rejected; the step size to try instead. */
+  protected rejectNonFinite(h: number): number {
+    this.counters.rejected++;
+    this.lastRejected = true;
+    return h * 0.1;
   }
 
   protected fail(msg: string): StepStatus {

@@ -70,3 +70,23 @@ export function anyAtZero(idx: Int32Array, y: Float64Array): boolean {
   for (let k = 0; k < idx.length; k++) if (y[idx[k]] <= 0) return true;
   return false;
 }
+
+/**
+ * ode45's NonNegative test on a step's error: a listed component ending below zero counts as an error of
+ * -y/atol, so that one more than atol below zero fails the step. Returns max(err, those errors).
+ */
+export function nonNegativeError(idx: Int32Array, yNew: Float64Array, atol: Float64Array, err: number): number {
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    if (yNew[i] < 0) {
+      const eNN = -yNew[i] / atol[i];
+      if (eNN > err) err = eNN;
+    }
+  }
+  return err;
+}
+
+/** `count` work vectors of length n (a stepper's stage and scratch buffers). */
+export function vectors(n: number, count: number): Float64Array[] {
+  return Array.from({ length: count }, () => new Float64Array(n));
+}

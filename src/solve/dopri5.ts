@@ -11,7 +11,7 @@
 // step() allocates nothing: every work array is made in the constructor.
 import type { Rhs, StepperOptions, StepStatus } from './types.ts';
 import { StepperBase } from './base.ts';
-import { clampDerivative, clipNegative, anyAtZero } from './common.ts';
+import { clampDerivative, clipNegative, anyAtZero, nonNegativeError, vectors } from './common.ts';
 import { DOPRI5_TABLEAU } from './tableaus.ts';
 
 // The tableau (tableaus.ts) as local constants: read once at load, inlined in the stage loops.
@@ -57,7 +57,6 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
   stiffIndications = 0;
   private nonStiffIndications = 0;
   private facOld = 1e-4;
-  private lastRejected = false;
   private hOld = 0; // size of the last accepted step (for dense output)
   private atZero = false; // a non-negative component of y is at zero
 
@@ -78,7 +77,6 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
   private readonly s4: Float64Array;
   private readonly s5: Float64Array;
   private readonly ySti: Float64Array; // the stage-6 argument (at x + h), for the stiffness test
-  private readonly err: Float64Array;
   private readonly r1: Float64Array;
   private readonly r2: Float64Array;
   private readonly r3: Float64Array;
@@ -88,26 +86,10 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
   constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
     super(f, t0, y0, tBound, opts);
     const n = this.n;
-    this.k1 = new Float64Array(n);
-    this.k2 = new Float64Array(n);
-    this.k3 = new Float64Array(n);
-    this.k4 = new Float64Array(n);
-    this.k5 = new Float64Array(n);
-    this.k6 = new Float64Array(n);
-    this.k7 = new Float64Array(n);
-    this.yNew = new Float64Array(n);
-    this.yPrev = new Float64Array(n);
-    this.ySti = new Float64Array(n);
-    this.s2 = new Float64Array(n);
-    this.s3 = new Float64Array(n);
-    this.s4 = new Float64Array(n);
-    this.s5 = new Float64Array(n);
-    this.err = new Float64Array(n);
-    this.r1 = new Float64Array(n);
-    this.r2 = new Float64Array(n);
-    this.r3 = new Float64Array(n);
-    this.r4 = new Float64Array(n);
-    this.r5 = new Float64Array(n);
+    // Stages, step ends and stage arguments, the dense-output coefficients (CONTD5).
+    [this.k1, this.k2, this.k3, this.k4, this.k5, this.k6, this.k7] = vectors(n, 7);
+    [this.yNew, this.yPrev, this.ySti, this.s2, this.s3, this.s4, this.s5] = vectors(n, 7);
+    [this.r1, this.r2, this.r3, this.r4, this.r5] = vectors(n, 5);
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
@@ -160,18 +142,10 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
     const clampStages = this.atZero;
     for (;;) {
       // Land on tBound exactly rather than leave a sliver (Hairer: 1.01*h).
-      let last = false;
-      if (t + 1.01 * h >= tBound) {
-        h = tBound - t;
-        last = true;
-      }
-      // Step size underflow; a last step shorter than that (a segment ending just after t) is still taken.
-      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
-      if (!(h >= hMin) && !(last && h > 0 && !nonFinite)) {
-        return this.fail(nonFinite
-          ? `dopri5: non-finite values in the solution near t = ${t} (step size fell to ${h})`
-          : `dopri5: step size underflow at t = ${t} (h = ${h})`);
-      }
+      const last = t + 1.01 * h >= tBound;
+      if (last) h = tBound - t;
+      const tooSmall = this.underflow(t, h, last, nonFinite);
+      if (tooSmall) return tooSmall;
       // The NonNegative derivative rule applies in the stages when a non-negative component starts the step
       // at zero. Stages that dip below zero from a positive start are left alone: for a state passing through
       // 1e-15 cells those dips are noise well within atol, and bending the stage derivatives there would
@@ -203,20 +177,11 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
         const d = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sk;
         e += d * d;
       }
-      let err = Math.sqrt(e / n);
       // ode45's NonNegative test: non-negative components ending more than atol below zero fail the step.
-      for (let k = 0; k < idx.length; k++) {
-        const i = idx[k];
-        if (yNew[i] < 0) {
-          const eNN = -yNew[i] / atol[i];
-          if (eNN > err) err = eNN;
-        }
-      }
+      const err = nonNegativeError(idx, yNew, atol, Math.sqrt(e / n));
       if (!Number.isFinite(err)) {
         nonFinite = true;
-        this.counters.rejected++;
-        this.lastRejected = true;
-        h *= 0.1;
+        h = this.rejectNonFinite(h);
         continue;
       }
       const fac11 = err ** EXPO1;

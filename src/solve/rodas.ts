@@ -17,7 +17,7 @@
 // allocates nothing.
 import type { JacobianFn, Rhs, StepperOptions, StepStatus } from './types.ts';
 import { StepperBase } from './base.ts';
-import { clampDerivative, anyAtZero } from './common.ts';
+import { clampDerivative, anyAtZero, nonNegativeError, vectors } from './common.ts';
 import { RODAS5P_TABLEAU } from './tableaus.ts';
 import { luFactor, luSolve } from './lu.ts';
 import { FdJacobian } from './jacobian.ts';
@@ -79,7 +79,6 @@ export class Rodas extends StepperBase {
   private hAcc = 0;
   private errAcc = 0;
   private accepted = 0;
-  private lastRejected = false;
   private firstAttempt = true;
 
   constructor(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions) {
@@ -94,16 +93,7 @@ export class Rodas extends StepperBase {
     this.f0 = new Float64Array(n);
     this.dT = new Float64Array(n);
     this.k = new Float64Array(S * n);
-    this.u = new Float64Array(n);
-    this.du = new Float64Array(n);
-    this.yNew = new Float64Array(n);
-    this.w = new Float64Array(n);
-    this.d0 = new Float64Array(n);
-    this.d1 = new Float64Array(n);
-    this.K1 = new Float64Array(n);
-    this.K2 = new Float64Array(n);
-    this.K3 = new Float64Array(n);
-    this.res = new Float64Array(n);
+    [this.u, this.du, this.yNew, this.w, this.d0, this.d1, this.K1, this.K2, this.K3, this.res] = vectors(n, 10);
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
@@ -217,18 +207,10 @@ export class Rodas extends StepperBase {
     let singular = 0;
     for (;;) {
       // Land on tBound exactly rather than leave a sliver (Hairer: 1.01*h).
-      let last = false;
-      if (t + 1.01 * h >= tBound) {
-        h = tBound - t;
-        last = true;
-      }
-      // Step size underflow; a last step shorter than that (a segment ending just after t) is still taken.
-      const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
-      if (!(h >= hMin) && !(last && h > 0 && !nonFinite)) {
-        return this.fail(nonFinite
-          ? `rodas: non-finite values in the solution near t = ${t} (step size fell to ${h})`
-          : `rodas: step size underflow at t = ${t} (h = ${h})`);
-      }
+      const last = t + 1.01 * h >= tBound;
+      if (last) h = tBound - t;
+      const tooSmall = this.underflow(t, h, last, nonFinite);
+      if (tooSmall) return tooSmall;
       const tNew = last ? tBound : t + h;
       // E = 1/(h gamma) I - J, factored.
       const diag = 1 / (h * GAMMA);
@@ -277,20 +259,10 @@ export class Rodas extends StepperBase {
         const d = k[k8 + i] / sk;
         e += d * d;
       }
-      let err = Math.sqrt(e / n);
-      const idx = this.nnIdx;
-      for (let m = 0; m < idx.length; m++) {
-        const i = idx[m];
-        if (yNew[i] < 0) {
-          const eNN = -yNew[i] / atol[i];
-          if (eNN > err) err = eNN;
-        }
-      }
+      let err = nonNegativeError(this.nnIdx, yNew, atol, Math.sqrt(e / n));
       if (!Number.isFinite(err)) {
         nonFinite = true;
-        this.counters.rejected++;
-        this.lastRejected = true;
-        h *= 0.1;
+        h = this.rejectNonFinite(h);
         continue;
       }
       if (err <= 1) {
@@ -326,9 +298,7 @@ export class Rodas extends StepperBase {
         if (!(ed <= err)) err = Number.isFinite(ed) ? ed : Infinity;
         if (!Number.isFinite(err)) {
           nonFinite = true;
-          this.counters.rejected++;
-          this.lastRejected = true;
-          h *= 0.1;
+          h = this.rejectNonFinite(h);
           continue;
         }
       }

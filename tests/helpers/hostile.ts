@@ -1,5 +1,6 @@
 // Hostile inputs shared by the reliability tests and the fuzzer (bench/fuzz.ts): the reproducers of
-// issue 9, built deterministically.
+// past failures under hostile input (reserved names, cyclic assignments, output budget, limits), built
+// deterministically.
 
 /**
  * An inline model with `n` assignments, each naming the next `fanout` (cyclic = false: the previous

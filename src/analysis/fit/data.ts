@@ -6,33 +6,15 @@ import { FitRequest } from './schema.ts';
 import { resolveModel } from '../../model/library.ts';
 import { loadDataset } from '../../simulate-dataset.ts';
 import { outputPlan, subjectDoses } from '../../data/subjects.ts';
+import { splitQuoted } from '../../data/read.ts';
 
 const DatasetInput = FitRequest.shape.dataset.unwrap();
 const ObserveInput = FitRequest.shape.observe;
 
 const COLUMNS = ['time', 'observable', 'value', 'subject', 'weight'];
 
-function splitCsvLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',' || ch === ';' || ch === '\t') {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur.trim());
-  return out;
-}
+/** Comma, semicolon or tab separated, as spreadsheets export. */
+const splitCsvLine = (line: string): string[] => splitQuoted(line, (ch) => ch === ',' || ch === ';' || ch === '\t').cells;
 
 /** CSV text → row objects (strings converted to numbers where the column is numeric). Errors name the line. */
 export function parseCsv(text: string, path: (string | number)[] = ['data']): unknown[] {

@@ -73,6 +73,23 @@ export const natural = (e: ThetaEntry, v: number) => (e.log ? Math.exp(v) : v);
 export const working = (e: ThetaEntry, v: number) => (e.log ? Math.log(v) : v);
 
 export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
+  const { subjects, model: m } = fitSubjects(req, rows);
+  const theta = thetaEntries(req, subjects, m);
+  const { iSig, iSigmaProp, profiled } = errorModelSlots(req, rows, theta);
+  const { obs, weights, logTransform } = observations(req, rows, theta.length, profiled);
+  const err = req.error;
+  for (const s of subjects) s.theta = theta.map((e, j) => (e.kind === 'model' && (e.subject === undefined || e.subject === s.id) ? j : -1)).filter((j) => j >= 0);
+  return {
+    model: m, request: req, rows, obs, weights, subjects, theta,
+    lower: Float64Array.from(theta, (e) => (e.log ? (e.lower > 0 ? Math.log(e.lower) : -Infinity) : e.lower)),
+    upper: Float64Array.from(theta, (e) => (e.log ? Math.log(e.upper) : e.upper)),
+    sigma: err.sigma ?? NaN, sigmaProp: err.sigmaProp ?? NaN, iSigma: iSig, iSigmaProp, profiled, logTransform,
+    counters: { odeSolves: 0, rhsEvaluations: 0 },
+  };
+}
+
+/** One problem per subject (its prepared scenario, output times, rows); every observable checked against the model. */
+function fitSubjects(req: FitRequest, rows: DataRow[]): { subjects: SubjectProblem[]; model: CompiledModel } {
   const issues: Issue[] = [];
   // Subjects: every subject named in the data needs an entry in `subjects` when `subjects` is used.
   const subjectIds: string[] = [];
@@ -142,9 +159,13 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     subjects.push({ id, prep, times: Float64Array.from(times), rows: subRows, theta: [] });
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
-  const m = model!;
+  return { subjects, model: model! };
 
-  // Estimated quantities.
+}
+
+/** The estimated quantities θ (model parameters, per subject where asked, and error-model terms) with their scales and bounds. */
+function thetaEntries(req: FitRequest, subjects: SubjectProblem[], m: CompiledModel): ThetaEntry[] {
+  const issues: Issue[] = [];
   const theta: ThetaEntry[] = [];
   const names = Object.keys(req.estimate);
   if (!names.length) issues.push({ path: ['estimate'], message: 'name at least one parameter to estimate' });
@@ -193,8 +214,15 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     if (!theta.some((e) => e.name === name || e.parameter === name)) issues.push({ path: ['profile', k], message: `'${name}' is not estimated` });
   }
   if (issues.length) throw new InputError(issues);
+  return theta;
 
-  // Error model.
+}
+
+/**
+ * The error model's terms: fixed, estimated (θ indices) or, for an additive σ neither fixed nor estimated,
+ * profiled out. Proportional / combined terms that are neither fixed nor estimated are added to θ (ML).
+ */
+function errorModelSlots(req: FitRequest, rows: DataRow[], theta: ThetaEntry[]): { iSig: number; iSigmaProp: number; profiled: boolean } {
   const err = req.error;
   const iSigma = theta.findIndex((e) => e.kind === 'error' && e.parameter === 'sigma');
   let iSigmaProp = theta.findIndex((e) => e.kind === 'error' && e.parameter === 'sigmaProp');
@@ -212,8 +240,13 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     theta.push({ name: 'sigma', kind: 'error', parameter: 'sigma', index: -1, log: true, initial: 0.05 * med, lower: 0, upper: Infinity });
     iSig = theta.length - 1;
   }
+  return { iSig, iSigmaProp, profiled };
+}
 
-  // Observations.
+/** Observations on the residual scale and their weights; more observations than estimated quantities. */
+function observations(req: FitRequest, rows: DataRow[], nFree: number, profiled: boolean): { obs: Float64Array; weights: Float64Array; logTransform: boolean } {
+  const issues: Issue[] = [];
+  const err = req.error;
   const logTransform = err.transform === 'log';
   const obs = new Float64Array(rows.length);
   const weights = new Float64Array(rows.length);
@@ -222,20 +255,11 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
     obs[i] = logTransform ? Math.log(r.value) : r.value;
     weights[i] = r.weight ?? 1;
   });
-  const nFree = theta.length;
   if (rows.length <= nFree) {
     issues.push({ path: ['data'], message: `${rows.length} observation${rows.length === 1 ? '' : 's'} for ${nFree} estimated quantit${nFree === 1 ? 'y' : 'ies'}${profiled ? ' and the residual variance' : ''}: need more observations than parameters` });
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
-
-  for (const s of subjects) s.theta = theta.map((e, j) => (e.kind === 'model' && (e.subject === undefined || e.subject === s.id) ? j : -1)).filter((j) => j >= 0);
-  return {
-    model: m, request: req, rows, obs, weights, subjects, theta,
-    lower: Float64Array.from(theta, (e) => (e.log ? (e.lower > 0 ? Math.log(e.lower) : -Infinity) : e.lower)),
-    upper: Float64Array.from(theta, (e) => (e.log ? Math.log(e.upper) : e.upper)),
-    sigma: err.sigma ?? NaN, sigmaProp: err.sigmaProp ?? NaN, iSigma: iSig, iSigmaProp, profiled, logTransform,
-    counters: { odeSolves: 0, rhsEvaluations: 0 },
-  };
+  return { obs, weights, logTransform };
 }
 
 /** Parameter vector of a subject at θ. */

@@ -3,7 +3,8 @@
 // mean what they mean in Contract 2; `data` replaces the output times.
 import { z } from 'zod';
 import { userRecord, userKey } from '../../keys.ts';
-import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS, CovariateValues, DatasetRow } from '../../scenario/schema.ts';
+import { Dose, ModelSelectionFields, ParameterValues, SolverOptions, LIMITS, CovariateValues, DatasetRow } from '../../scenario/schema.ts';
+import { finiteNumber as num } from '../../zod-fields.ts';
 
 export const FIT_LIMITS = {
   dataRows: 20_000,
@@ -14,8 +15,6 @@ export const FIT_LIMITS = {
   fittedPoints: 5_000,
 };
 
-const num = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine(Number.isFinite, { message: `${what} must be finite` });
 
 /** Names of the error-model parameters (usable in `estimate`). */
 export const ERROR_PARAMETERS = ['sigma', 'sigmaProp'] as const;
@@ -69,10 +68,7 @@ export const ErrorModel = z.strictObject({
 
 /** The fields of a fit request, without the cross-field check (extended by the population fit's schema). */
 export const FitRequestFields = z.strictObject({
-  model: ModelRef,
-  parameters: ParameterValues.default({}),
-  initial: userRecord(num('initial value')).default({}),
-  preset: userKey.max(100).optional(),
+  ...ModelSelectionFields,
   doses: z.array(Dose).max(LIMITS.doses).default([]),
   therapies: z.array(z.string().max(100)).max(50).default([]),
   weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),

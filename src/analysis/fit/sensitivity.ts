@@ -3,6 +3,7 @@
 // (doses split the integration; a bolus amount does not depend on the parameters, so the jump leaves S
 // unchanged). J and ∂f/∂p come from the compiled analytic derivatives, or forward differences of the
 // right-hand side when the model has none. Events that set a state reset its sensitivities to zero.
+import type { RhsFn } from '../../model/compile.ts';
 import type { PreparedScenario } from '../../simulate.ts';
 import { initialState, solvePrepared, solverInputs } from '../../simulate.ts';
 import { solveIvp, type StateEvent } from '../../solve/solve_ivp.ts';
@@ -70,43 +71,19 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
   const Jb = new Float64Array(n * n);
   const Pb = new Float64Array(n * np);
   const pp = Float64Array.from(p);
-  const sqrtEps = Math.sqrt(Number.EPSILON);
   // ∂f/∂y: analytic, or forward differences.
   const jacFn = jacA
     ? (t: number, y: Float64Array) => jacA(t, y, p, Jb)
     : (t: number, y: Float64Array) => {
-        for (let k = 0; k < n; k++) {
-          const yk = y[k];
-          const h = sqrtEps * Math.max(Math.abs(yk), 1e-8);
-          y[k] = yk + h;
-          f(t, y, p, fb2);
-          y[k] = yk;
-          for (let i = 0; i < n; i++) Jb[i * n + k] = (fb2[i] - fb[i]) / h;
-        }
+        for (let k = 0; k < n; k++) forwardDifference(f, t, y, p, y, k, fb, fb2, Jb, n);
       };
   // ∂f/∂p for the needed columns (into Pb at the model's column index).
   const pjacFn = pjacA
     ? (t: number, y: Float64Array) => pjacA(t, y, p, Pb)
     : (t: number, y: Float64Array) => {
-        for (let c = 0; c < m; c++) {
-          const j = cols[c].param;
-          const pj = p[j];
-          const h = sqrtEps * Math.max(Math.abs(pj), 1e-8);
-          pp[j] = pj + h;
-          f(t, y, pp, fb2);
-          pp[j] = pj;
-          for (let i = 0; i < n; i++) Pb[i * np + j] = (fb2[i] - fb[i]) / h;
-        }
+        for (let c = 0; c < m; c++) forwardDifference(f, t, y, pp, pp, cols[c].param, fb, fb2, Pb, np);
       };
-  // Structural non-zeros of the generated Jacobians (they assign only those entries): the products J·S
-  // and the ∂f/∂p columns then cost what the model's coupling costs, not n² (19 states: 57 of 361).
-  const pattern = (src: string | null, size: number): Int32Array => {
-    if (!src) return Int32Array.from({ length: size }, (_, k) => k);
-    const idx = new Set<number>();
-    for (const mt of src.matchAll(/M\[(\d+)\] =/g)) idx.add(Number(mt[1]));
-    return Int32Array.from([...idx].sort((a, b) => a - b));
-  };
-  const jPat = jacA ? pattern(model.source.jacobian, n * n) : Int32Array.from({ length: n * n }, (_, k) => k);
+  const jPat = jacA ? sparsityPattern(model.source.jacobian, n * n) : Int32Array.from({ length: n * n }, (_, k) => k);
   const jRow = Int32Array.from(jPat, (k) => Math.floor(k / n));
   const jCol = Int32Array.from(jPat, (k) => k % n);
   const nnzJ = jPat.length;
@@ -140,34 +117,9 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
       }
     : undefined;
 
-  // Initial values and their sensitivities (central differences of the initial-value expressions).
-  const y0 = initialOf(prep, p);
-  const ya0 = new Float64Array(N);
-  ya0.set(y0);
-  for (let c = 0; c < m; c++) {
-    const j = cols[c].param;
-    const pj = p[j];
-    const h = 1e-6 * Math.max(Math.abs(pj), 1e-12);
-    pp[j] = pj + h;
-    const up = initialOf(prep, pp);
-    pp[j] = pj - h;
-    const dn = initialOf(prep, pp);
-    pp[j] = pj;
-    for (let i = 0; i < n; i++) {
-      if (up[i] !== dn[i]) ya0[n + c * n + i] = ((up[i] - dn[i]) / (2 * h)) * cols[c].factor;
-    }
-  }
-
+  const ya0 = initialSensitivities(prep, p, cols);
   const tol = solverInputs(prep);
-  const rtol = new Float64Array(N).fill(scenario.solver.rtol);
-  const atol = new Float64Array(N);
-  atol.set(tol.atol);
-  for (let c = 0; c < m; c++) {
-    // ∂y/∂θ has the units of y for a log-scale θ (factor p), of y/p for a linear one (factor 1).
-    const pv = Math.abs(p[cols[c].param]);
-    const s = pv > 0 ? Math.abs(cols[c].factor) / pv : 1;
-    for (let i = 0; i < n; i++) atol[n + c * n + i] = tol.atol[i] * s;
-  }
+  const { rtol, atol } = augmentedTolerances(prep, tol.atol, p, cols);
   const nonNegative = new Uint8Array(N);
   nonNegative.set(model.nonNegative);
   const sol = solveIvp({
@@ -188,12 +140,87 @@ export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols
     maxSteps: scenario.solver.maxSteps,
     deadline: Date.now() + scenario.solver.timeBudgetMs,
   });
-  const nt = times.length;
+  return { ...unpack(sol.y, times.length, n, m), rhsEvaluations: sol.counters.rhsEvaluations };
+}
+
+const SQRT_EPS = Math.sqrt(Number.EPSILON);
+
+/**
+ * Column `j` of ∂f/∂v by a forward difference (v is y or the parameter vector p, perturbed in place and
+ * restored): M[i·stride + j] = (f(t, y, p)|v_j + h − fb)_i / h, with fb = f at the unperturbed point.
+ */
+function forwardDifference(
+  f: RhsFn, t: number, y: Float64Array, p: Float64Array, v: Float64Array, j: number,
+  fb: Float64Array, scratch: Float64Array, M: Float64Array, stride: number,
+): void {
+  const vj = v[j];
+  const h = SQRT_EPS * Math.max(Math.abs(vj), 1e-8);
+  v[j] = vj + h;
+  f(t, y, p, scratch);
+  v[j] = vj;
+  for (let i = 0; i < fb.length; i++) M[i * stride + j] = (scratch[i] - fb[i]) / h;
+}
+
+/**
+ * Structural non-zeros of a generated Jacobian (it assigns only those entries): the products J·S and the
+ * ∂f/∂p columns then cost what the model's coupling costs, not n² (19 states: 57 of 361).
+ */
+function sparsityPattern(src: string | null, size: number): Int32Array {
+  if (!src) return Int32Array.from({ length: size }, (_, k) => k);
+  const idx = new Set<number>();
+  for (const mt of src.matchAll(/M\[(\d+)\] =/g)) idx.add(Number(mt[1]));
+  return Int32Array.from([...idx].sort((a, b) => a - b));
+}
+
+/** Initial values and their sensitivities (central differences of the initial-value expressions). */
+function initialSensitivities(prep: PreparedScenario, p: Float64Array, cols: SensitivityColumn[]): Float64Array {
+  const n = prep.model.stateNames.length;
+  const m = cols.length;
+  const pp = Float64Array.from(p);
+  const y0 = initialOf(prep, p);
+  const ya0 = new Float64Array(n * (1 + m));
+  ya0.set(y0);
+  for (let c = 0; c < m; c++) {
+    const j = cols[c].param;
+    const pj = p[j];
+    const h = 1e-6 * Math.max(Math.abs(pj), 1e-12);
+    pp[j] = pj + h;
+    const up = initialOf(prep, pp);
+    pp[j] = pj - h;
+    const dn = initialOf(prep, pp);
+    pp[j] = pj;
+    for (let i = 0; i < n; i++) {
+      if (up[i] !== dn[i]) ya0[n + c * n + i] = ((up[i] - dn[i]) / (2 * h)) * cols[c].factor;
+    }
+  }
+  return ya0;
+}
+
+/** Tolerances of the augmented system: the states' own, and for each column the states' atol in its units. */
+function augmentedTolerances(prep: PreparedScenario, stateAtol: Float64Array, p: Float64Array, cols: SensitivityColumn[]) {
+  const n = prep.model.stateNames.length;
+  const m = cols.length;
+  const N = n * (1 + m);
+  const rtol = new Float64Array(N).fill(prep.scenario.solver.rtol);
+  const atol = new Float64Array(N);
+  atol.set(stateAtol);
+  for (let c = 0; c < m; c++) {
+    // ∂y/∂θ has the units of y for a log-scale θ (factor p), of y/p for a linear one (factor 1).
+    const pv = Math.abs(p[cols[c].param]);
+    const s = pv > 0 ? Math.abs(cols[c].factor) / pv : 1;
+    for (let i = 0; i < n; i++) atol[n + c * n + i] = stateAtol[i] * s;
+  }
+  return { rtol, atol };
+}
+
+/** The augmented solution (per time: n states, then m columns of n) as states y (nt×n) and sensitivities S (nt×m×n). */
+function unpack(ya: Float64Array, nt: number, n: number, m: number): { y: Float64Array; S: Float64Array } {
+  const N = n * (1 + m);
   const y = new Float64Array(nt * n);
   const S = new Float64Array(nt * m * n);
   for (let k = 0; k < nt; k++) {
-    for (let i = 0; i < n; i++) y[k * n + i] = sol.y[k * N + i];
-    for (let c = 0; c < m; c++) for (let i = 0; i < n; i++) S[(k * m + c) * n + i] = sol.y[k * N + n + c * n + i];
+    for (let i = 0; i < n; i++) y[k * n + i] = ya[k * N + i];
+    for (let c = 0; c < m; c++) for (let i = 0; i < n; i++) S[(k * m + c) * n + i] = ya[k * N + n + c * n + i];
   }
-  return { y, S, rhsEvaluations: sol.counters.rhsEvaluations };
+  return { y, S };
 }

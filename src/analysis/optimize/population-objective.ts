@@ -127,6 +127,53 @@ function candidatePoints(vars: Variable[], search: { seed: number; candidates: n
   return points;
 }
 
+/**
+ * A candidate schedule's score from its subjects' metrics: the objective (response probability with its
+ * binomial SE, mean log tumor ratio with its SE, or a tumor-ratio percentile) and the population percentiles
+ * of Cmax/AUC against their limits.
+ */
+function scoreCandidate(
+  req: PopulationOptimizeRequest, schedule: PopulationCandidate['schedule'], metrics: Record<string, unknown>[],
+): PopulationCandidate {
+  const { objective, constraints } = req;
+  const n = metrics.length;
+  let value = NaN;
+  let se: number | null = null;
+  if (objective.kind === 'responseProbability') {
+    // Subjects whose baseline is not measurable (RECIST NE) are not evaluable: left out of the denominator.
+    const key = objective.confirmed ? 'confirmedBestOverallResponse' : 'bestOverallResponse';
+    const ev = metrics.filter((m) => typeof m[key] === 'string' && m[key] !== 'NE');
+    if (!ev.length && n) throw new InputError('no subject is evaluable by RECIST 1.1 (every baseline diameter is below 10 mm, or not finite)', ['objective']);
+    value = ev.filter((m) => m[key] === 'CR' || m[key] === 'PR').length / ev.length;
+    se = Math.sqrt((value * (1 - value)) / ev.length);
+  } else {
+    const ratios = metrics.map((m) => (typeof m.final === 'number' && typeof m.baseline === 'number' && m.baseline > 0 ? Math.max(m.final, 1e-12 * m.baseline) / m.baseline : NaN)).filter(Number.isFinite);
+    if (!ratios.length && n) throw new InputError('no subject has a positive, finite tumor baseline (roles.tumor series at time 0)', ['objective']);
+    if (objective.kind === 'meanLogTumorRatio') {
+      const logs = ratios.map(Math.log);
+      value = logs.reduce((a, b) => a + b, 0) / logs.length;
+      se = logs.length > 1 ? Math.sqrt(logs.reduce((a, b) => a + (b - value) ** 2, 0) / (logs.length - 1) / logs.length) : null;
+    } else value = quantileSorted(ratios.sort((a, b) => a - b), objective.percentile / 100);
+  }
+  const violations: Record<string, number> = {};
+  const exposure: Record<string, number> = {};
+  for (const kind of ['cmax', 'auc'] as const) {
+    for (const [drug, lim] of Object.entries(constraints[kind])) {
+      const field = kind === 'cmax' ? 'Cmax' : 'AUC';
+      // The drug is declared (checked above); metrics leave it out of a subject whose concentration never
+      // rose above 0 (e.g. a zero amount), whose Cmax and AUC are therefore 0.
+      const xs = metrics.map((m) => (m.drugs as Record<string, Record<string, number>> | undefined)?.[drug]?.[field] ?? 0).sort((a, b) => a - b);
+      const v = quantileSorted(xs, lim.percentile / 100);
+      exposure[`${kind}.${drug}.p${lim.percentile}`] = v;
+      if (v > lim.max * (1 + 1e-9) + 1e-12) violations[`${kind}.${drug}`] = lim.max > 0 ? v / lim.max - 1 : Infinity;
+    }
+  }
+  return {
+    schedule, objective: n ? (objective.kind === 'responseProbability' ? -value : value) : Infinity, value, se,
+    feasible: Object.keys(violations).length === 0 && n > 0, violations, exposure, solved: n,
+  };
+}
+
 export function optimizePopulationSchedule(input: unknown) {
   const started = performance.now();
   const parsed = PopulationOptimizeRequest.safeParse(input);
@@ -172,7 +219,7 @@ export function optimizePopulationSchedule(input: unknown) {
     ...(s.count > 1 ? { every: s.interval } : {}), label: s.drug,
   } as Dose));
 
-  const { population, objective, constraints } = req;
+  const { population } = req;
   const scenario = {
     model: req.model, parameters: req.parameters, initial: req.initial, ...(req.preset !== undefined ? { preset: req.preset } : {}), weight: req.weight, solver: req.solver,
     times: { start: 0, end: H, step: req.step ?? H / 100 },
@@ -191,47 +238,9 @@ export function optimizePopulationSchedule(input: unknown) {
     const part = populationChunk(resolvePopulation(request), 0, population.n);
     solves += population.n;
     const metrics = part.subjects.map((s) => s.arms[0].metrics).filter((m): m is Record<string, unknown> => !!m);
-    const ev = score(schedule, metrics);
+    const ev = scoreCandidate(req, schedule, metrics);
     cache.set(key, ev);
     return ev;
-  };
-  const score = (schedule: PopulationCandidate['schedule'], metrics: Record<string, unknown>[]): PopulationCandidate => {
-    const n = metrics.length;
-    let value = NaN;
-    let se: number | null = null;
-    if (objective.kind === 'responseProbability') {
-      // Subjects whose baseline is not measurable (RECIST NE) are not evaluable: left out of the denominator.
-      const key = objective.confirmed ? 'confirmedBestOverallResponse' : 'bestOverallResponse';
-      const ev = metrics.filter((m) => typeof m[key] === 'string' && m[key] !== 'NE');
-      if (!ev.length && n) throw new InputError('no subject is evaluable by RECIST 1.1 (every baseline diameter is below 10 mm, or not finite)', ['objective']);
-      value = ev.filter((m) => m[key] === 'CR' || m[key] === 'PR').length / ev.length;
-      se = Math.sqrt((value * (1 - value)) / ev.length);
-    } else {
-      const ratios = metrics.map((m) => (typeof m.final === 'number' && typeof m.baseline === 'number' && m.baseline > 0 ? Math.max(m.final, 1e-12 * m.baseline) / m.baseline : NaN)).filter(Number.isFinite);
-      if (!ratios.length && n) throw new InputError('no subject has a positive, finite tumor baseline (roles.tumor series at time 0)', ['objective']);
-      if (objective.kind === 'meanLogTumorRatio') {
-        const logs = ratios.map(Math.log);
-        value = logs.reduce((a, b) => a + b, 0) / logs.length;
-        se = logs.length > 1 ? Math.sqrt(logs.reduce((a, b) => a + (b - value) ** 2, 0) / (logs.length - 1) / logs.length) : null;
-      } else value = quantileSorted(ratios.sort((a, b) => a - b), objective.percentile / 100);
-    }
-    const violations: Record<string, number> = {};
-    const exposure: Record<string, number> = {};
-    for (const kind of ['cmax', 'auc'] as const) {
-      for (const [drug, lim] of Object.entries(constraints[kind])) {
-        const field = kind === 'cmax' ? 'Cmax' : 'AUC';
-        // The drug is declared (checked above); metrics leave it out of a subject whose concentration never
-        // rose above 0 (e.g. a zero amount), whose Cmax and AUC are therefore 0.
-        const xs = metrics.map((m) => (m.drugs as Record<string, Record<string, number>> | undefined)?.[drug]?.[field] ?? 0).sort((a, b) => a - b);
-        const v = quantileSorted(xs, lim.percentile / 100);
-        exposure[`${kind}.${drug}.p${lim.percentile}`] = v;
-        if (v > lim.max * (1 + 1e-9) + 1e-12) violations[`${kind}.${drug}`] = lim.max > 0 ? v / lim.max - 1 : Infinity;
-      }
-    }
-    return {
-      schedule, objective: n ? (objective.kind === 'responseProbability' ? -value : value) : Infinity, value, se,
-      feasible: Object.keys(violations).length === 0 && n > 0, violations, exposure, solved: n,
-    };
   };
   const violation = (c: PopulationCandidate) => Object.values(c.violations).reduce((a, b) => a + b, 0);
   const better = (a: PopulationCandidate, b: PopulationCandidate) => (a.feasible !== b.feasible ? a.feasible : a.feasible ? a.objective < b.objective : violation(a) < violation(b));

@@ -5,9 +5,8 @@
 import { z } from 'zod';
 import { userRecord, userKey } from '../../keys.ts';
 import { Dose, ModelRef, ParameterValues, SolverOptions, LIMITS } from '../../scenario/schema.ts';
+import { finiteNumber as num } from '../../zod-fields.ts';
 
-const num = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine(Number.isFinite, { message: `${what} must be finite` });
 
 /** A decision: a fixed value, a range {min, max} (optionally in steps: vial multiples), or a set {values}. */
 export const Choice = z.union([
