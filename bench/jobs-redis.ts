@@ -1,4 +1,4 @@
-// A large population through the Redis job backend (issue 11): a redis-server on a free loopback port, two
+// A large population through the Redis job backend: a redis-server on a free loopback port, two
 // local `immunopd worker` processes (one thread each), the API server with REDIS_URL, and a 100,000-subject
 // population submitted to POST /api/jobs and followed to its end. Beside it, in the same run, the same
 // request's first subjects solved in this process on one thread: the ratio says what the two workers,

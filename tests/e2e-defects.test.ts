@@ -1,4 +1,4 @@
-// The main page's defects found in a real browser (issue 15), each with its check: the phone layout at
+// The main page's defects found in a real browser, each with its check: the phone layout at
 // 390×844, arm names, presets across model switches, downloads after an error, readability with many arms,
 // identical curves, the drug axis, axis titles, progress with Cancel, client-side validation against the
 // model's ranges, and axe-core (no serious or critical violation). Skips, saying so, only without chromium.
@@ -26,7 +26,7 @@ async function open(url: string, opts: { width?: number; height?: number; mobile
   return page;
 }
 
-describe.skipIf(!hasChromium)('main page defects (issue 15) in chromium', { timeout: 120_000 }, () => {
+describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     srv = await startServer(0, '127.0.0.1', { workers: 2 });

@@ -1,4 +1,4 @@
-// The views of round 2 on the main page, run as jobs (POST /api/jobs, progress by server-sent events, DELETE
+// The analysis views of the main page, run as jobs (POST /api/jobs, progress by server-sent events, DELETE
 // cancels): a trial population with per-arm objective response ± SE and Kaplan–Meier curves; Sobol bars with
 // bootstrap whiskers and Morris μ*/σ; Cancel stops the job on the server. Desktop and 390×844, axe-checked.
 // Skips, saying so, only without chromium.

@@ -1,4 +1,4 @@
-// Population fits from NONMEM-style datasets (issue 13 round 2): `immunopd fit --dataset` on the worked
+// Population fits from NONMEM-style datasets: `immunopd fit --dataset` on the worked
 // example (docs/examples/pop-trial.csv, simulated by tests/reference/nlme/pop_trial.py) recovers the truth
 // and agrees with R nlme (pop_trial.R → pop-trial-nlme.json); covariate columns and refusals; `immunopd vpc`
 // and POST /api/vpc give identical numbers for the same seed; POST /api/fit and the fit job route a request

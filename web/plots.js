@@ -27,7 +27,7 @@ export function choosePanels(model, results, extra) {
   const find = (name, kind) => cat.find((s) => s.name === name && (!kind || s.kind === kind));
   const used = new Set();
   const panels = [];
-  // The model's declared roles (DESIGN Contract 1) say which series is the tumor and which are drugs; models
+  // The model's declared roles (Contract 1, docs/architecture.md) say which series is the tumor and which are drugs; models
   // without roles fall back to the conventional names.
   const roles = model.roles ?? {};
   const roleSeries = (name) => (name ? find(name, 'output') ?? find(name, 'state') : undefined);

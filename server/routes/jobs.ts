@@ -1,4 +1,4 @@
-// The job routes (DESIGN Contract 5): POST /api/jobs {kind, request} → 202 {id}; GET /api/jobs/:id → status,
+// The job routes (Contract 5, docs/architecture.md): POST /api/jobs {kind, request} → 202 {id}; GET /api/jobs/:id → status,
 // progress (done/total) and the result once finished; GET /api/jobs/:id/events → progress as server-sent
 // events until the job ends; DELETE /api/jobs/:id cancels. The work runs on the job backend (src/jobs).
 import type { Express, Request, Response } from 'express';

@@ -1,4 +1,4 @@
-// What a job kind is (DESIGN Contract 5 "jobs"): a request schema, a split into independent chunks, the work
+// What a job kind is (Contract 5 "jobs", docs/architecture.md): a request schema, a split into independent chunks, the work
 // of one chunk (in a worker thread or an `immunopd worker` process, anywhere), and a merge of the chunks'
 // partial results into the answer. Chunks must not depend on each other or on where they run, so the merged
 // result is the same whichever backend (embedded threads or BullMQ workers) ran them and in whatever order.

@@ -1,4 +1,4 @@
-// Jobs (DESIGN Contract 5): submit a request of a kind, follow its progress (done/total units), cancel it,
+// Jobs (Contract 5, docs/architecture.md): submit a request of a kind, follow its progress (done/total units), cancel it,
 // read its result until it expires. The chunks run on a backend — the embedded thread pool, or BullMQ
 // workers on Redis (src/jobs/redis.ts) — and are merged on this process's pool. Records live in memory
 // while a job runs; finished ones stay in the result store (memory, or Redis with an expiry so any server

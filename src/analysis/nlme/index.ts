@@ -1,4 +1,4 @@
-// Population (nonlinear mixed-effects) fits, DESIGN Contract 4b: `fitPopulation(request, dataset?)`.
+// Population (nonlinear mixed-effects) fits, Contract 4b in docs/architecture.md: `fitPopulation(request, dataset?)`.
 import type { SubjectData } from '../../data/types.ts';
 import { buildPopulationProblem, parsePopulationRequest } from './problem.ts';
 import { fitFocei, type PopulationFitResult } from './focei.ts';

@@ -1,4 +1,4 @@
-// A population fit request (DESIGN Contract 4b) as a zod schema: the fit request of Contract 4 plus
+// A population fit request (Contract 4b, docs/architecture.md) as a zod schema: the fit request of Contract 4 plus
 // `population` (method, Ω, covariate effects, options of the estimation and of the diagnostics).
 // Every parameter named in `population.omega` is θ·exp(η), η ~ N(0, Ω); the other parameters of
 // `estimate` are fixed effects only; `sigma` / `sigmaProp` (Contract 4 `error`) are the residual error.
