@@ -382,7 +382,7 @@ function runStartup() {
       if (r.status !== 0) throw new Error(`startup-worker.mjs: ${r.stderr.split('\n')[0]}`);
       ready.push(Number(r.stdout.trim()));
     }
-    startupRows.push({ what: 'a population worker thread, start to ready (in-process)', medianMs: ready.sort((a, b) => a - b)[n >> 1], limitMs: 300 });
+    startupRows.push({ what: 'a solver thread of the job pool, start to ready', medianMs: ready.sort((a, b) => a - b)[n >> 1], limitMs: 300 });
   } catch (e) {
     notes.push(`start-up: ${errMsg(e)}`);
   }
