@@ -228,10 +228,39 @@ function prepareSubject(req: PopulationFitRequest, model: CompiledModel, s: Subj
   return { id: s.id, prep, times: prep.times, obs: records, covariates, varying, fd: prep.model.doseModifiers.size > 0 || preparedNeedsEpochs(prep) };
 }
 
+/** The request (and dataset) resolved into a PopProblem: subjects, θ, η, β, error model and the working vector x0; InputError naming the field otherwise. */
 export function buildPopulationProblem(req: PopulationFitRequest, data?: SubjectData[]): PopProblem {
-  const issues: Issue[] = [];
   const logT = req.error.transform === 'log';
   const fromDataset = data !== undefined || req.dataset !== undefined;
+  const { subjects, notes } = populationSubjects(req, data, fromDataset, logT);
+  const model = subjects[0].prep.model;
+  const issues: Issue[] = [];
+  const fixed = fixedEffects(req, model, subjects, issues);
+  const om = omegaLayout(req, issues);
+  const etaFe = linkEtas(om, fixed, issues);
+  const covariates = covariateTerms(req, model, subjects, fixed, fromDataset, issues);
+  // Error model.
+  const errorModel = req.error.model;
+  const useA = errorModel !== 'proportional';
+  const useB = errorModel !== 'additive';
+  for (const n of ['sigma', 'sigmaProp'] as const) {
+    if (Object.hasOwn(req.estimate, n) && !model.paramIndex.has(n) && !(n === 'sigma' ? useA : useB)) issues.push({ path: ['estimate', n], message: `'${n}' is not part of the ${errorModel} error model` });
+  }
+  if (issues.length) throw new InputError(issues.slice(0, 20));
+  const w = workingVector(req, subjects, fixed, covariates, om, useA, useB, logT);
+  const nObs = subjects.reduce((a, s) => a + s.obs.length, 0);
+  if (nObs <= w.x0.length) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `${nObs} observations for ${w.x0.length} population parameters` }]);
+  return {
+    request: req, model, subjects, fixed, covariates, etaNames: om.names, etaFe, cholesky: w.chol, xOmega: w.xOmega,
+    xSigma: w.xSigma, xSigmaProp: w.xSigmaProp, sigmaFixed: w.sigmaFixed, sigmaPropFixed: w.sigmaPropFixed, errorModel, logTransform: logT,
+    x0: Float64Array.from(w.x0), lower: Float64Array.from(w.lo), upper: Float64Array.from(w.hi), xNames: w.names, nObs,
+    counters: { odeSolves: 0 }, notes,
+  };
+}
+
+/** The subjects (given, read from the request's dataset, or from its rows), each prepared; BLQ records counted in `notes`. */
+function populationSubjects(req: PopulationFitRequest, data: SubjectData[] | undefined, fromDataset: boolean, logT: boolean): { subjects: PopSubject[]; notes: string[] } {
+  const issues: Issue[] = [];
   const model0 = resolveModel(req.model as string | Record<string, unknown>, ['model']);
   const notes: string[] = [];
   const subjectData = data ?? (req.dataset !== undefined ? subjectsFromDataset(req) : subjectsFromRows(req));
@@ -247,9 +276,11 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
   if (blq) notes.push(`${blq} observation record(s) below the limit of quantification (BLQ = 1) left out of the likelihood (Beal's M1)`);
   if (issues.length) throw new InputError(issues.slice(0, 20));
   if (subjects.length < 2) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `a population fit needs at least 2 subjects with observations (got ${subjects.length})` }]);
-  const model = subjects[0].prep.model;
+  return { subjects, notes };
+}
 
-  // Fixed effects: the model parameters of `estimate`.
+/** Fixed effects θ: the model parameters of `estimate` (error parameters skipped), with scale, bounds and initial value. */
+function fixedEffects(req: PopulationFitRequest, model: CompiledModel, subjects: PopSubject[], issues: Issue[]): FixedEffect[] {
   const fixed: FixedEffect[] = [];
   for (const [name, spec] of Object.entries(req.estimate)) {
     const path = ['estimate', name];
@@ -269,9 +300,11 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
     if (initial < lower || initial > upper) issues.push({ path: [...path, 'initial'], message: `initial value ${initial} is outside [${lower}, ${upper}]` });
     fixed.push({ name, index, log, initial, lower, upper, eta: -1 });
   }
+  return fixed;
+}
 
-  const om = omegaLayout(req, issues);
-  const q = om.names.length;
+/** The fixed effect of each η (which must be estimated on the log scale); marks `fixed[fe].eta`. */
+function linkEtas(om: OmegaLayout, fixed: FixedEffect[], issues: Issue[]): number[] {
   const etaFe: number[] = [];
   om.names.forEach((n, k) => {
     const fe = fixed.findIndex((f) => f.name === n);
@@ -280,8 +313,11 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
     else fixed[fe].eta = k;
     etaFe.push(fe);
   });
+  return etaFe;
+}
 
-  // Covariate effects.
+/** Covariate effects β on log-scale fixed effects, checked against every subject's (time-constant) covariates. */
+function covariateTerms(req: PopulationFitRequest, model: CompiledModel, subjects: PopSubject[], fixed: FixedEffect[], fromDataset: boolean, issues: Issue[]): CovariateTerm[] {
   const covariates: CovariateTerm[] = [];
   for (const [param, spec] of Object.entries(req.population.covariates)) {
     const path = ['population', 'covariates', param];
@@ -308,17 +344,12 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
       covariates.push({ ...eff, fe, parameter: param, x: -1 });
     });
   }
+  return covariates;
+}
 
-  // Error model.
-  const errorModel = req.error.model;
-  const useA = errorModel !== 'proportional';
-  const useB = errorModel !== 'additive';
-  for (const n of ['sigma', 'sigmaProp'] as const) {
-    if (Object.hasOwn(req.estimate, n) && !model.paramIndex.has(n) && !(n === 'sigma' ? useA : useB)) issues.push({ path: ['estimate', n], message: `'${n}' is not part of the ${errorModel} error model` });
-  }
-  if (issues.length) throw new InputError(issues.slice(0, 20));
-
-  // Working vector x.
+/** The working vector x: θ (log or linear), estimated β, the Cholesky entries of Ω, then σ and σp (log). */
+function workingVector(req: PopulationFitRequest, subjects: PopSubject[], fixed: FixedEffect[], covariates: CovariateTerm[], om: OmegaLayout, useA: boolean, useB: boolean, logT: boolean) {
+  const q = om.names.length;
   const x0: number[] = [];
   const lo: number[] = [];
   const hi: number[] = [];
@@ -366,14 +397,7 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
   const medY = allY[allY.length >> 1] || 1;
   const [xSigma, sigmaFixed] = addErr('sigma', useA, logT ? 0.2 : 0.1 * medY);
   const [xSigmaProp, sigmaPropFixed] = addErr('sigmaProp', useB, 0.1);
-  const nObs = subjects.reduce((a, s) => a + s.obs.length, 0);
-  if (nObs <= x0.length) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `${nObs} observations for ${x0.length} population parameters` }]);
-  return {
-    request: req, model, subjects, fixed, covariates, etaNames: om.names, etaFe, cholesky: chol, xOmega,
-    xSigma, xSigmaProp, sigmaFixed, sigmaPropFixed, errorModel, logTransform: logT,
-    x0: Float64Array.from(x0), lower: Float64Array.from(lo), upper: Float64Array.from(hi), xNames: names, nObs,
-    counters: { odeSolves: 0 }, notes,
-  };
+  return { x0, lo, hi, names, chol, xOmega, xSigma, sigmaFixed, xSigmaProp, sigmaPropFixed };
 }
 
 /** Ω = L Lᵀ from x. */

@@ -13,7 +13,7 @@
 import { InputError } from '../../errors.ts';
 import { mulberry32, normalSampler } from '../../numerics/random.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
-import { cholesky, individualParams, omegaOf, typicalWorking, type PopProblem, type PopSubject } from './problem.ts';
+import { cholesky, individualParams, omegaOf, typicalWorking, type CovariateTerm, type PopProblem, type PopSubject } from './problem.ts';
 import { predictSubject } from './predict.ts';
 import { populationM2ll } from './optimize.ts';
 import { assembleResult, covarianceFromR, type PopulationFitResult } from './focei.ts';
@@ -64,8 +64,60 @@ function invert(A: Float64Array, q: number): Float64Array | null {
   return inv;
 }
 
+/** What SAEM carries from one iteration to the next (x, Ω, σ and the statistics are updated in place). */
+interface SaemState {
+  pb: PopProblem;
+  opt: PopProblem['request']['population']['saem'];
+  q: number;
+  nS: number;
+  /** The working vector: μ (log θ, β) written by the M step, Ω and σ only at the end. */
+  x: Float64Array;
+  z: () => number;
+  u: () => number;
+  /** Covariate design per η: the fixed effect and the estimated β on it. */
+  design: { fe: number; betas: CovariateTerm[] }[];
+  /** Z[i][k] = [1, covariate terms] of subject i for η k; ZZ[k] = Σ_i z_ik z_ikᵀ. */
+  Z: number[][][];
+  ZZ: Float64Array[];
+  omega: Float64Array;
+  inv: Float64Array;
+  a: number;
+  b: number;
+  /** Each subject's individual log-parameters φ (the last draw). */
+  phi: Float64Array[];
+  /** Random-walk scales of the kernels K2 (per subject) and K3 (per subject and component). */
+  scale2: Float64Array;
+  scale3: Float64Array[];
+  /** Sufficient statistics (SA): S1[k] = Σ_i z_ik φ̃_ik, Sx[r][c] = Σ_i z_ir φ̃_ic, S2 = Σ φ̃ φ̃ᵀ (φ̃ = φ − offset). */
+  S1: Float64Array[];
+  Sx: Float64Array[][];
+  S2: Float64Array;
+  /** Each subject's predictions (error-model scale) at its last draw, for σ. */
+  mus: Float64Array[];
+  /** Sums of η and ηηᵀ over the smoothing draws (the importance-sampling proposal). */
+  chainSum: Float64Array[];
+  chainSq: Float64Array[];
+  chainN: number;
+}
+
 export function fitSaem(pb: PopProblem, onProgress?: (it: number) => void): PopulationFitResult {
   const t0 = Date.now();
+  const st = initSaem(pb);
+  const K = st.opt.burn + st.opt.smooth;
+  for (let it = 1; it <= K; it++) {
+    const gamma = it <= st.opt.burn ? 1 : 1 / (it - st.opt.burn + 1);
+    sampleEtas(st, it);
+    updateStatistics(st, gamma);
+    const coef = updateMu(st);
+    updateOmega(st, coef, it);
+    updateSigma(st, gamma);
+    onProgress?.(it);
+  }
+  return saemResult(st, t0);
+}
+
+/** Checks the problem suits SAEM and sets up the design, the starting state (η = 0 at x0) and the generators. */
+function initSaem(pb: PopProblem): SaemState {
   const opt = pb.request.population.saem;
   const q = pb.etaNames.length;
   const nS = pb.subjects.length;
@@ -85,167 +137,207 @@ export function fitSaem(pb: PopProblem, onProgress?: (it: number) => void): Popu
   };
   if (pb.covariates.some((c) => c.x >= 0 && c.form === 'linear')) throw new InputError([{ path: ['population', 'covariates'], message: 'SAEM takes power and exponential covariate effects (linear in log P); a linear effect needs focei' }]);
   const Z = pb.subjects.map((s) => design.map((_, k) => zOf(s, k)));
-  const offset = (s: PopSubject, k: number, xx: Float64Array) => {
-    // The part of the typical log value not in the regression (fixed β).
-    const w = typicalWorking(pb, xx, s)[design[k].fe];
-    const zz = Z[pb.subjects.indexOf(s)][k];
-    let reg = xx[design[k].fe];
-    design[k].betas.forEach((c, j) => (reg += xx[c.x] * zz[j + 1]));
-    return w - reg;
-  };
-  // State: each subject's η (relative to its typical value at the current x) and data term.
-  let omega = omegaOf(pb, x);
-  let inv = invert(omega, q)!;
-  let { a, b } = { a: pb.xSigma >= 0 ? Math.exp(x[pb.xSigma]) : pb.errorModel === 'proportional' ? 0 : pb.sigmaFixed, b: pb.xSigmaProp >= 0 ? Math.exp(x[pb.xSigmaProp]) : pb.errorModel === 'additive' ? 0 : pb.sigmaPropFixed };
-  const phi = pb.subjects.map((s) => Float64Array.from(design, (d) => typicalWorking(pb, x, s)[d.fe]));
-  const etaOf = (i: number) => {
-    const w = typicalWorking(pb, x, pb.subjects[i]);
-    return Float64Array.from(phi[i], (v, k) => v - w[design[k].fe]);
-  };
-  const scale2 = new Float64Array(nS).fill(0.5);
-  const scale3 = pb.subjects.map(() => new Float64Array(q).fill(0.5));
-  const K = opt.burn + opt.smooth;
-  // Sufficient statistics (SA): S1[k] = Σ_i z_ik (φ_ik − offset), S2 = Σ φ̃ φ̃ᵀ (φ̃ = φ − offset).
-  const S1 = design.map((d) => new Float64Array(1 + d.betas.length));
-  // Cross statistics Sx[r][c] = Σ_i z_ir φ̃_ic (S1[k] = Sx[k][k]), for Ω's centring.
-  const Sx = design.map((d) => design.map(() => new Float64Array(1 + d.betas.length)));
-  const S2 = new Float64Array(q * q);
   const ZZ = design.map((d, k) => {
     const m = 1 + d.betas.length;
     const M = new Float64Array(m * m);
     Z.forEach((zi) => { for (let r = 0; r < m; r++) for (let c = 0; c < m; c++) M[r * m + c] += zi[k][r] * zi[k][c]; });
     return M;
   });
-  const errPar = { a, b };
-  const mus = pb.subjects.map((s) => new Float64Array(s.obs.length));
-  const chainSum = pb.subjects.map(() => new Float64Array(q));
-  const chainSq = pb.subjects.map(() => new Float64Array(q * q));
-  let chainN = 0;
-  const Lo = () => cholesky(omega, q)!;
-  for (let it = 1; it <= K; it++) {
-    const gamma = it <= opt.burn ? 1 : 1 / (it - opt.burn + 1);
-    const L = Lo();
-    for (let i = 0; i < nS; i++) {
-      const s = pb.subjects[i];
-      for (let chain = 0; chain < opt.chains; chain++) {
-        let eta = etaOf(i);
-        let d = dataM2(pb, x, s, eta, a, b);
-        let U = d + quad(eta, inv, q);
-        // K1: independent proposals from the prior.
-        for (let k = 0; k < 2; k++) {
-          const e = Float64Array.from({ length: q }, () => z());
-          const prop = new Float64Array(q);
-          for (let r = 0; r < q; r++) for (let c = 0; c <= r; c++) prop[r] += L[r * q + c] * e[c];
-          const dp = dataM2(pb, x, s, prop, a, b);
-          if (Math.log(u()) < -0.5 * (dp - d)) { eta = prop; d = dp; U = d + quad(eta, inv, q); }
-        }
-        // K2: joint random walk.
-        for (let k = 0; k < 2; k++) {
-          const prop = Float64Array.from(eta, (v, c) => v + scale2[i] * Math.sqrt(omega[c * q + c]) * z());
-          const dp = dataM2(pb, x, s, prop, a, b);
-          const Up = dp + quad(prop, inv, q);
-          const acc = Math.log(u()) < -0.5 * (Up - U);
-          if (acc) { eta = prop; d = dp; U = Up; }
-          scale2[i] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
-        }
-        // K3: component-wise random walk.
-        for (let c = 0; c < q; c++) {
-          const prop = Float64Array.from(eta);
-          prop[c] += scale3[i][c] * Math.sqrt(omega[c * q + c]) * z();
-          const dp = dataM2(pb, x, s, prop, a, b);
-          const Up = dp + quad(prop, inv, q);
-          const acc = Math.log(u()) < -0.5 * (Up - U);
-          if (acc) { eta = prop; d = dp; U = Up; }
-          scale3[i][c] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
-        }
-        const w = typicalWorking(pb, x, s);
-        phi[i] = Float64Array.from(eta, (v, k) => v + w[design[k].fe]);
-        if (it > opt.burn) {
-          chainN += i === 0 && chain === 0 ? 1 : 0;
-          for (let r = 0; r < q; r++) {
-            chainSum[i][r] += eta[r];
-            for (let c = 0; c < q; c++) chainSq[i][r * q + c] += eta[r] * eta[c];
-          }
-        }
-        dataM2(pb, x, s, eta, a, b, { mu: mus[i] });
-      }
-    }
-    // Stochastic approximation of the statistics, then the M step.
-    const phiT = pb.subjects.map((s, i) => Float64Array.from(phi[i], (v, k) => v - offset(s, k, x)));
-    design.forEach((d, k) => {
-      const m = 1 + d.betas.length;
-      const cur = new Float64Array(m);
-      Z.forEach((zi, i) => { for (let r = 0; r < m; r++) cur[r] += zi[k][r] * phiT[i][k]; });
-      for (let r = 0; r < m; r++) S1[k][r] += gamma * (cur[r] - S1[k][r]);
-    });
-    design.forEach((d, r) => design.forEach((_, c) => {
-      const m = 1 + d.betas.length;
-      const cur = new Float64Array(m);
-      Z.forEach((zi, i) => { for (let e = 0; e < m; e++) cur[e] += zi[r][e] * phiT[i][c]; });
-      for (let e = 0; e < m; e++) Sx[r][c][e] += gamma * (cur[e] - Sx[r][c][e]);
-    }));
-    const cur2 = new Float64Array(q * q);
-    phiT.forEach((p) => { for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) cur2[r * q + c] += p[r] * p[c]; });
-    for (let k = 0; k < q * q; k++) S2[k] += gamma * (cur2[k] - S2[k]);
-    // μ per parameter: (ZᵀZ)⁻¹ S1.
-    const coef = design.map((d, k) => {
-      const m = 1 + d.betas.length;
-      const Mi = invert(ZZ[k], m);
-      if (!Mi) throw new InputError([{ path: ['population', 'covariates'], message: `the covariate design of ${pb.etaNames[k]} is singular (a covariate constant over subjects?)` }]);
-      return Float64Array.from({ length: m }, (_, r) => { let v = 0; for (let c = 0; c < m; c++) v += Mi[r * m + c] * S1[k][c]; return v; });
-    });
-    design.forEach((d, k) => {
-      x[d.fe] = Math.min(pb.upper[d.fe], Math.max(pb.lower[d.fe], coef[k][0]));
-      d.betas.forEach((c, j) => (x[c.x] = coef[k][j + 1]));
-    });
-    // Ω = (1/N) Σ (φ̃ − Zμ)(φ̃ − Zμ)ᵀ from S2, the cross statistics and the (fixed) design.
-    const fittedMean = pb.subjects.map((_, i) => Float64Array.from(design, (_, k) => Z[i][k].reduce((v, zz, r) => v + zz * coef[k][r], 0)));
-    const next = new Float64Array(q * q);
-    for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) {
-      let cross = 0;
-      let mm = 0;
-      coef[r].forEach((v, e) => (cross += v * Sx[r][c][e]));
-      coef[c].forEach((v, e) => (cross += v * Sx[c][r][e]));
-      pb.subjects.forEach((_, i) => (mm += fittedMean[i][r] * fittedMean[i][c]));
-      next[r * q + c] = (S2[r * q + c] - cross + mm) / nS;
-    }
-    // Structure: zero outside the block, diagonal floor, annealing during burn-in.
-    const blockOf = new Set(pb.cholesky.filter(([i, j]) => i !== j).flatMap(([i, j]) => [`${i},${j}`, `${j},${i}`]));
-    for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) if (r !== c && !blockOf.has(`${r},${c}`)) next[r * q + c] = 0;
-    for (let r = 0; r < q; r++) {
-      const floor = it <= opt.burn ? 0.95 * omega[r * q + r] : 1e-8;
-      if (!(next[r * q + r] >= floor)) next[r * q + r] = floor;
-    }
-    const nextInv = invert(next, q);
-    if (nextInv) { omega = next; inv = nextInv; }
-    // σ: the residual-likelihood maximum at the current draws, averaged by the SA step.
-    const resid = pb.subjects.flatMap((s, i) => s.obs.map((o, j) => [o.y - mus[i][j], mus[i][j]] as const));
-    let an = a;
-    let bn = b;
-    if (pb.errorModel === 'additive' && pb.xSigma >= 0) an = Math.sqrt(resid.reduce((v, [r]) => v + r * r, 0) / resid.length);
-    else if (pb.errorModel === 'proportional' && pb.xSigmaProp >= 0) bn = Math.sqrt(resid.reduce((v, [r, m]) => v + (r * r) / (m * m), 0) / resid.length);
-    else if (pb.errorModel === 'combined') {
-      const obj = (p: number[]) => {
-        const aa = pb.xSigma >= 0 ? Math.exp(p[0]) : a;
-        const bb = pb.xSigmaProp >= 0 ? Math.exp(p[1]) : b;
-        return resid.reduce((v, [r, m]) => { const V = aa * aa + bb * bb * m * m; return v + (r * r) / V + Math.log(V); }, 0);
-      };
-      const best = nelderMead(obj, [Math.log(Math.max(a, 1e-12)), Math.log(Math.max(b, 1e-12))], 200).x;
-      if (pb.xSigma >= 0) an = Math.exp(best[0]);
-      if (pb.xSigmaProp >= 0) bn = Math.exp(best[1]);
-    }
-    errPar.a += gamma * (an - errPar.a);
-    errPar.b += gamma * (bn - errPar.b);
-    a = errPar.a;
-    b = errPar.b;
-    onProgress?.(it);
+  const omega = omegaOf(pb, x);
+  return {
+    pb, opt, q, nS, x, z, u, design, Z, ZZ, omega, inv: invert(omega, q)!,
+    a: pb.xSigma >= 0 ? Math.exp(x[pb.xSigma]) : pb.errorModel === 'proportional' ? 0 : pb.sigmaFixed,
+    b: pb.xSigmaProp >= 0 ? Math.exp(x[pb.xSigmaProp]) : pb.errorModel === 'additive' ? 0 : pb.sigmaPropFixed,
+    phi: pb.subjects.map((s) => Float64Array.from(design, (d) => typicalWorking(pb, x, s)[d.fe])),
+    scale2: new Float64Array(nS).fill(0.5),
+    scale3: pb.subjects.map(() => new Float64Array(q).fill(0.5)),
+    S1: design.map((d) => new Float64Array(1 + d.betas.length)),
+    Sx: design.map((d) => design.map(() => new Float64Array(1 + d.betas.length))),
+    S2: new Float64Array(q * q),
+    mus: pb.subjects.map((s) => new Float64Array(s.obs.length)),
+    chainSum: pb.subjects.map(() => new Float64Array(q)),
+    chainSq: pb.subjects.map(() => new Float64Array(q * q)),
+    chainN: 0,
+  };
+}
+
+/** The part of subject i's typical log value of η k not in the regression (fixed β). */
+function offset(st: SaemState, i: number, k: number): number {
+  const { pb, x, design } = st;
+  const w = typicalWorking(pb, x, pb.subjects[i])[design[k].fe];
+  const zz = st.Z[i][k];
+  let reg = x[design[k].fe];
+  design[k].betas.forEach((c, j) => (reg += x[c.x] * zz[j + 1]));
+  return w - reg;
+}
+
+/** A Metropolis-Hastings chain's current point: η, its data term and its −2 log posterior (up to constants). */
+interface Draw { eta: Float64Array; d: number; U: number }
+
+/** K1: independent proposals from the prior N(0, Ω) (L its Cholesky factor); the ratio is the data term's. */
+function priorKernel(st: SaemState, i: number, L: Float64Array, cur: Draw): void {
+  const { pb, x, q, z, u, a, b } = st;
+  for (let k = 0; k < 2; k++) {
+    const e = Float64Array.from({ length: q }, () => z());
+    const prop = new Float64Array(q);
+    for (let r = 0; r < q; r++) for (let c = 0; c <= r; c++) prop[r] += L[r * q + c] * e[c];
+    const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
+    if (Math.log(u()) < -0.5 * (dp - cur.d)) { cur.eta = prop; cur.d = dp; cur.U = cur.d + quad(cur.eta, st.inv, q); }
   }
-  // Back into x: Ω's Cholesky factor and σ.
-  const Lf = cholesky(omega, q)!;
+}
+
+/** K2: a joint random walk, its step scaled by √ω and adapted toward 40 % acceptance. */
+function jointWalkKernel(st: SaemState, i: number, cur: Draw): void {
+  const { pb, x, q, z, u, a, b, omega, scale2 } = st;
+  for (let k = 0; k < 2; k++) {
+    const prop = Float64Array.from(cur.eta, (v, c) => v + scale2[i] * Math.sqrt(omega[c * q + c]) * z());
+    const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
+    const Up = dp + quad(prop, st.inv, q);
+    const acc = Math.log(u()) < -0.5 * (Up - cur.U);
+    if (acc) { cur.eta = prop; cur.d = dp; cur.U = Up; }
+    scale2[i] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
+  }
+}
+
+/** K3: a component-wise random walk, each component's step adapted like K2's. */
+function componentWalkKernel(st: SaemState, i: number, cur: Draw): void {
+  const { pb, x, q, z, u, a, b, omega } = st;
+  const scale3 = st.scale3[i];
+  for (let c = 0; c < q; c++) {
+    const prop = Float64Array.from(cur.eta);
+    prop[c] += scale3[c] * Math.sqrt(omega[c * q + c]) * z();
+    const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
+    const Up = dp + quad(prop, st.inv, q);
+    const acc = Math.log(u()) < -0.5 * (Up - cur.U);
+    if (acc) { cur.eta = prop; cur.d = dp; cur.U = Up; }
+    scale3[c] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
+  }
+}
+
+/** The simulation step: every subject's chains move η by K1, K2, K3 from its last φ; the draws are recorded. */
+function sampleEtas(st: SaemState, it: number): void {
+  const { pb, x, q, nS, a, b } = st;
+  const L = cholesky(st.omega, q)!;
+  for (let i = 0; i < nS; i++) {
+    const s = pb.subjects[i];
+    for (let chain = 0; chain < st.opt.chains; chain++) {
+      // η relative to the subject's typical value at the current x.
+      const w0 = typicalWorking(pb, x, s);
+      const eta0 = Float64Array.from(st.phi[i], (v, k) => v - w0[st.design[k].fe]);
+      const d0 = dataM2(pb, x, s, eta0, a, b);
+      const cur: Draw = { eta: eta0, d: d0, U: d0 + quad(eta0, st.inv, q) };
+      priorKernel(st, i, L, cur);
+      jointWalkKernel(st, i, cur);
+      componentWalkKernel(st, i, cur);
+      const eta = cur.eta;
+      const w = typicalWorking(pb, x, s);
+      st.phi[i] = Float64Array.from(eta, (v, k) => v + w[st.design[k].fe]);
+      if (it > st.opt.burn) {
+        st.chainN += i === 0 && chain === 0 ? 1 : 0;
+        for (let r = 0; r < q; r++) {
+          st.chainSum[i][r] += eta[r];
+          for (let c = 0; c < q; c++) st.chainSq[i][r * q + c] += eta[r] * eta[c];
+        }
+      }
+      dataM2(pb, x, s, eta, a, b, { mu: st.mus[i] });
+    }
+  }
+}
+
+/** Stochastic approximation of the sufficient statistics S1, Sx, S2 with step γ. */
+function updateStatistics(st: SaemState, gamma: number): void {
+  const { pb, q, design, Z, S1, Sx, S2 } = st;
+  const phiT = pb.subjects.map((_, i) => Float64Array.from(st.phi[i], (v, k) => v - offset(st, i, k)));
+  design.forEach((d, k) => {
+    const m = 1 + d.betas.length;
+    const cur = new Float64Array(m);
+    Z.forEach((zi, i) => { for (let r = 0; r < m; r++) cur[r] += zi[k][r] * phiT[i][k]; });
+    for (let r = 0; r < m; r++) S1[k][r] += gamma * (cur[r] - S1[k][r]);
+  });
+  design.forEach((d, r) => design.forEach((_, c) => {
+    const m = 1 + d.betas.length;
+    const cur = new Float64Array(m);
+    Z.forEach((zi, i) => { for (let e = 0; e < m; e++) cur[e] += zi[r][e] * phiT[i][c]; });
+    for (let e = 0; e < m; e++) Sx[r][c][e] += gamma * (cur[e] - Sx[r][c][e]);
+  }));
+  const cur2 = new Float64Array(q * q);
+  phiT.forEach((p) => { for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) cur2[r * q + c] += p[r] * p[c]; });
+  for (let k = 0; k < q * q; k++) S2[k] += gamma * (cur2[k] - S2[k]);
+}
+
+/** M step for μ: per parameter (ZᵀZ)⁻¹ S1, written into x (log θ within its bounds, β); returns the coefficients. */
+function updateMu(st: SaemState): Float64Array[] {
+  const { pb, x, design } = st;
+  const coef = design.map((d, k) => {
+    const m = 1 + d.betas.length;
+    const Mi = invert(st.ZZ[k], m);
+    if (!Mi) throw new InputError([{ path: ['population', 'covariates'], message: `the covariate design of ${pb.etaNames[k]} is singular (a covariate constant over subjects?)` }]);
+    return Float64Array.from({ length: m }, (_, r) => { let v = 0; for (let c = 0; c < m; c++) v += Mi[r * m + c] * st.S1[k][c]; return v; });
+  });
+  design.forEach((d, k) => {
+    x[d.fe] = Math.min(pb.upper[d.fe], Math.max(pb.lower[d.fe], coef[k][0]));
+    d.betas.forEach((c, j) => (x[c.x] = coef[k][j + 1]));
+  });
+  return coef;
+}
+
+/**
+ * M step for Ω = (1/N) Σ (φ̃ − Zμ)(φ̃ − Zμ)ᵀ from S2, the cross statistics and the (fixed) design; zero
+ * outside the block, a diagonal floor, and during burn-in Monolix's annealing (shrinking ≤ 5 % per iteration).
+ */
+function updateOmega(st: SaemState, coef: Float64Array[], it: number): void {
+  const { pb, q, nS, design, Z, Sx, S2, omega } = st;
+  const fittedMean = pb.subjects.map((_, i) => Float64Array.from(design, (_, k) => Z[i][k].reduce((v, zz, r) => v + zz * coef[k][r], 0)));
+  const next = new Float64Array(q * q);
+  for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) {
+    let cross = 0;
+    let mm = 0;
+    coef[r].forEach((v, e) => (cross += v * Sx[r][c][e]));
+    coef[c].forEach((v, e) => (cross += v * Sx[c][r][e]));
+    pb.subjects.forEach((_, i) => (mm += fittedMean[i][r] * fittedMean[i][c]));
+    next[r * q + c] = (S2[r * q + c] - cross + mm) / nS;
+  }
+  const blockOf = new Set(pb.cholesky.filter(([i, j]) => i !== j).flatMap(([i, j]) => [`${i},${j}`, `${j},${i}`]));
+  for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) if (r !== c && !blockOf.has(`${r},${c}`)) next[r * q + c] = 0;
+  for (let r = 0; r < q; r++) {
+    const floor = it <= st.opt.burn ? 0.95 * omega[r * q + r] : 1e-8;
+    if (!(next[r * q + r] >= floor)) next[r * q + r] = floor;
+  }
+  const nextInv = invert(next, q);
+  if (nextInv) { st.omega = next; st.inv = nextInv; }
+}
+
+/** M step for σ: the residual-likelihood maximum at the current draws, averaged by the SA step γ. */
+function updateSigma(st: SaemState, gamma: number): void {
+  const { pb, mus, a, b } = st;
+  const resid = pb.subjects.flatMap((s, i) => s.obs.map((o, j) => [o.y - mus[i][j], mus[i][j]] as const));
+  let an = a;
+  let bn = b;
+  if (pb.errorModel === 'additive' && pb.xSigma >= 0) an = Math.sqrt(resid.reduce((v, [r]) => v + r * r, 0) / resid.length);
+  else if (pb.errorModel === 'proportional' && pb.xSigmaProp >= 0) bn = Math.sqrt(resid.reduce((v, [r, m]) => v + (r * r) / (m * m), 0) / resid.length);
+  else if (pb.errorModel === 'combined') {
+    const obj = (p: number[]) => {
+      const aa = pb.xSigma >= 0 ? Math.exp(p[0]) : a;
+      const bb = pb.xSigmaProp >= 0 ? Math.exp(p[1]) : b;
+      return resid.reduce((v, [r, m]) => { const V = aa * aa + bb * bb * m * m; return v + (r * r) / V + Math.log(V); }, 0);
+    };
+    const best = nelderMead(obj, [Math.log(Math.max(a, 1e-12)), Math.log(Math.max(b, 1e-12))], 200).x;
+    if (pb.xSigma >= 0) an = Math.exp(best[0]);
+    if (pb.xSigmaProp >= 0) bn = Math.exp(best[1]);
+  }
+  st.a += gamma * (an - st.a);
+  st.b += gamma * (bn - st.b);
+}
+
+/** Ω and σ back into x, −2 log L by importance sampling, then the EBEs, diagnostics and (R) covariance at the estimates. */
+function saemResult(st: SaemState, t0: number): PopulationFitResult {
+  const { pb, opt, q, x } = st;
+  const K = opt.burn + opt.smooth;
+  const Lf = cholesky(st.omega, q)!;
   pb.cholesky.forEach(([i, j], k) => (x[pb.xOmega + k] = i === j ? Math.log(Lf[i * q + i]) : Lf[i * q + j]));
-  if (pb.xSigma >= 0) x[pb.xSigma] = Math.log(a);
-  if (pb.xSigmaProp >= 0) x[pb.xSigmaProp] = Math.log(b);
-  const m2ll = importanceSampling(pb, x, chainSum.map((s, i) => ({ sum: s, sq: chainSq[i] })), Math.max(1, chainN * opt.chains), opt.importanceSamples, opt.seed + 7);
+  if (pb.xSigma >= 0) x[pb.xSigma] = Math.log(st.a);
+  if (pb.xSigmaProp >= 0) x[pb.xSigmaProp] = Math.log(st.b);
+  const m2ll = importanceSampling(pb, x, st.chainSum.map((s, i) => ({ sum: s, sq: st.chainSq[i] })), Math.max(1, st.chainN * opt.chains), opt.importanceSamples, opt.seed + 7);
   const best = populationM2ll(pb, x, pb.subjects.map(() => new Float64Array(q)));
   if (!best) throw new InputError([{ path: ['population'], message: 'the model cannot be evaluated at the SAEM estimates' }]);
   const cov = pb.request.population.covariance === 'R' ? covarianceFromR(pb, x, best) : null;
