@@ -5,7 +5,12 @@ import { api, ApiError, fmt, formatPath, h } from './util.js';
 import { ARM_COLORS, tumorSeries } from './plots.js';
 import { progressBar, runJob } from './jobs.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
+ * selects, textareas, buttons) or containers, whose shared properties (value, checked, disabled) are used.
+ * @type {(id: string) => HTMLInputElement}
+ */
+const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const QUANTILES = [0.05, 0.5, 0.95];
 const TORNADO_BARS = 15;
 const MAX_SUBJECTS = 5000;
