@@ -5,7 +5,12 @@ import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_C
 import { validateView, markInvalid } from './validate.js';
 import { setupAnalysis } from './analysis.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
+ * selects, textareas, buttons) or containers, whose shared properties (value, checked, disabled) are used.
+ * @type {(id: string) => HTMLInputElement}
+ */
+const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const MAX_ARMS = 12;
 const DEFAULT_END = { day: 365, days: 365, week: 52, weeks: 52, h: 24 * 28, hour: 24 * 28, hours: 24 * 28, month: 24, year: 5 };
 /** Runs taking longer than this show a progress bar with a Cancel button. */
@@ -35,6 +40,11 @@ let inflight = null;
 let runSeq = 0;
 
 // ---------------------------------------------------------------- state ↔ URL
+
+/** The rows of the parameter table (one per model parameter, data-name = the parameter's name). */
+function paramRows() {
+  return /** @type {HTMLCollectionOf<HTMLElement>} */ ($('params').children);
+}
 
 function saveHash() {
   writeHash({
@@ -182,7 +192,7 @@ function refreshName(arm) {
   if (!arm.autoName) return;
   const i = state.arms.indexOf(arm);
   arm.name = autoName(arm, i);
-  const input = document.querySelector(`.arm[data-arm="${i}"] .arm-name`);
+  const input = /** @type {HTMLInputElement | null} */ (document.querySelector(`.arm[data-arm="${i}"] .arm-name`));
   if (input) input.value = arm.name;
 }
 
@@ -193,9 +203,9 @@ function renderAll() {
   $('model-title').textContent = spec.title ?? '';
   $('model-title').title = [spec.description, ...[spec.reference ?? []].flat()].filter(Boolean).join('\n\n');
   for (const el of document.querySelectorAll('[data-time-unit]')) el.textContent = `(${spec.timeUnit ?? 'day'})`;
-  $('end').value = state.end;
-  $('step').value = state.step;
-  $('weight').value = state.weight;
+  $('end').value = String(state.end);
+  $('step').value = String(state.step);
+  $('weight').value = String(state.weight);
   $('tumor-scale').value = state.tumorScale;
   $('drug-scale').value = state.drugScale;
   const presets = Object.entries(spec.presets ?? {});
@@ -358,7 +368,7 @@ function renderArms() {
       if (arm.autoName) arm.name = autoName(arm, i);
       renderArms();
       // The picker was rebuilt: keep the keyboard where it was.
-      $('arms').querySelector(`.arm[data-arm="${i}"] .add-therapy`)?.focus();
+      /** @type {HTMLElement | null} */ ($('arms').querySelector(`.arm[data-arm="${i}"] .add-therapy`))?.focus();
       changed();
     });
     const addDose = h('button', { type: 'button', class: 'link' }, '+ dose by hand');
@@ -439,7 +449,7 @@ function showProblems(problems) {
       const row = el.closest('.param');
       if (row?.hidden) {
         $('param-filter').value = '';
-        for (const r of $('params').children) r.hidden = false;
+        for (const r of paramRows()) r.hidden = false;
       }
       el.focus();
     });
@@ -636,7 +646,7 @@ function bind() {
   });
   $('param-filter').addEventListener('input', () => {
     const f = $('param-filter').value.trim().toLowerCase();
-    for (const row of $('params').children) {
+    for (const row of paramRows()) {
       const p = spec.parameters[row.dataset.name];
       row.hidden = Boolean(f) && !`${row.dataset.name} ${p.unit ?? ''} ${p.description ?? ''}`.toLowerCase().includes(f);
     }
@@ -653,7 +663,7 @@ function bind() {
     arm.name = autoName(arm, state.arms.length - 1);
     renderArms();
     changed();
-    $('arms').lastElementChild?.querySelector('.add-therapy')?.focus();
+    /** @type {HTMLElement | null | undefined} */ ($('arms').lastElementChild?.querySelector('.add-therapy'))?.focus();
   });
   $('dl-csv').addEventListener('click', async () => {
     if (!lastBody || $('dl-csv').disabled) return showError(new Error('run a simulation first'));
@@ -707,7 +717,7 @@ async function init() {
     bind();
     analysis = setupAnalysis({ spec: () => spec, body: requestBody, valid: () => !validateView(spec, state, paramValue).length });
     // Phones: the parameters start folded, so that Run and the plots come first.
-    if (window.matchMedia('(max-width: 700px)').matches) $('params-card').open = false;
+    if (window.matchMedia('(max-width: 700px)').matches) /** @type {HTMLDetailsElement} */ (document.getElementById('params-card')).open = false;
     await loadModel(id, saved);
     performance.mark('model-ready');
     await run();

@@ -60,7 +60,11 @@ function waitForEnd(id, onProgress, signal) {
 /**
  * Run `request` as a job of `kind`; `onProgress({status, progress: {done, total}})` as it advances.
  * Resolves to the result; rejects with ApiError (a failed job, paths as in the request) or AbortError (the
- * signal aborted: the job is cancelled on the server first, and `onCancelled(status)` hears how it ended).
+ * signal aborted: the job is cancelled on the server first). `onSubmitted(id)` hears the job's id once it is queued.
+ * @param {string} kind
+ * @param {unknown} request
+ * @param {{ onProgress?: (record: any) => void, signal?: AbortSignal, onSubmitted?: (id: string) => void }} [options]
+ * @returns {Promise<any>} the job's result
  */
 export async function runJob(kind, request, { onProgress = () => {}, signal, onSubmitted = () => {} } = {}) {
   const started = await api('api/jobs', { body: { kind, request }, signal });

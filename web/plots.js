@@ -115,13 +115,13 @@ function logRange(traces, decades) {
 const narrow = () => window.matchMedia?.('(max-width: 700px)').matches;
 
 /** A frame for the browser to paint what is drawn so far (a timer too: frames pause in hidden tabs). */
-const nextFrame = () => new Promise((resolve) => {
+const nextFrame = () => /** @type {Promise<void>} */ (new Promise((resolve) => {
   const t = setTimeout(resolve, 50);
   requestAnimationFrame(() => setTimeout(() => {
     clearTimeout(t);
     resolve();
   }, 0));
-});
+}));
 
 /**
  * Draw (or update) every panel in `container`, the tumor panel first and painted before the others.
@@ -195,6 +195,7 @@ export async function drawPlots(container, model, response, opts) {
     }
     const t = axisTitle(panel, timeUnit);
     const log = panel.tumor ? opts.tumorScale === 'log' : panel.drugs ? opts.drugScale !== 'linear' : panel.log;
+    /** @type {Record<string, any>} a plotly layout, extended below */
     const layout = {
       title: { text: panel.title, x: 0.015, xanchor: 'left', y: 0.97, yanchor: 'top', font: { size: 14 } },
       margin: { l: 64, r: 14, t: 58, b: 40 },

@@ -40,7 +40,12 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch JSON (or text) from the API; non-2xx → ApiError with the API's message and issues. */
+/**
+ * fetch JSON (or text) from the API; non-2xx → ApiError with the API's message and issues.
+ * @param {string} path
+ * @param {{ body?: unknown, signal?: AbortSignal, accept?: string }} [options] a body makes it a POST (as JSON)
+ * @returns {Promise<any>} the API's payload (parsed JSON, or text for other types)
+ */
 export async function api(path, { body, signal, accept = 'application/json' } = {}) {
   // A GET the page's inline script already sent (the first load's model list, therapies, model file): used once.
   const early = body === undefined && accept === 'application/json' ? window.__immunopdBoot?.get?.[path] : undefined;

@@ -4,7 +4,14 @@
 // as tables with the objective explained. Errors go to a box in the results column, with their fields.
 import { api, fmt, formatPath, h, numText } from '../util.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
+ * selects, textareas, buttons) or containers, whose shared properties (value, checked, disabled) are used.
+ * @type {(id: string) => HTMLInputElement}
+ */
+const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+/** The form control a selector names (a data-* attribute of the parameter table). @type {(selector: string) => HTMLInputElement} */
+const control = (selector) => document.querySelector(selector);
 const status = (s) => {
   $('status').textContent = s;
 };
@@ -129,10 +136,10 @@ $('fit-example').addEventListener('click', async () => {
   $('fit-subjects').value = '';
   $('fit-error').value = 'additive';
   $('fit-transform').value = 'none';
-  for (const [n, v] of Object.entries(EXAMPLE.fixed)) document.querySelector(`[data-init="${n}"]`).value = numText(v);
+  for (const [n, v] of Object.entries(EXAMPLE.fixed)) control(`[data-init="${n}"]`).value = numText(v);
   for (const [n, v] of Object.entries(EXAMPLE.estimate)) {
-    document.querySelector(`[data-est="${n}"]`).checked = true;
-    document.querySelector(`[data-init="${n}"]`).value = numText(v);
+    control(`[data-est="${n}"]`).checked = true;
+    control(`[data-init="${n}"]`).value = numText(v);
   }
   showError($('fit-error-box'), null);
   status('example loaded: press Fit');
@@ -141,10 +148,10 @@ $('fit-example').addEventListener('click', async () => {
 function fitRequest() {
   const estimate = {};
   const parameters = {};
-  for (const cb of document.querySelectorAll('[data-est]')) {
+  for (const cb of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('[data-est]'))) {
     const n = cb.dataset.est;
     const num = (sel) => {
-      const v = document.querySelector(`[${sel}="${CSS.escape(n)}"]`).value;
+      const v = control(`[${sel}="${CSS.escape(n)}"]`).value;
       return v === '' ? undefined : Number(v);
     };
     if (!cb.checked) {
@@ -153,7 +160,7 @@ function fitRequest() {
       if (v !== undefined && v !== model.parameters[n].value) parameters[n] = v;
       continue;
     }
-    const scale = document.querySelector(`[data-scale="${CSS.escape(n)}"]`).value;
+    const scale = control(`[data-scale="${CSS.escape(n)}"]`).value;
     estimate[n] = { initial: num('data-init'), lower: num('data-lo'), upper: num('data-hi'), ...(scale ? { scale } : {}) };
   }
   const req = {
@@ -296,6 +303,7 @@ $('opt-run').addEventListener('click', async () => {
       h('p', { class: 'hint', id: 'opt-objective' }, objectiveText({ finalTumor: 0, tumorAUC: 0, timeToProgression: 0, ...(req.objective ?? { finalTumor: 1 }) })),
       summaryTable(res),
     );
+    /** @type {Record<string, any>[]} plotly traces */
     const traces = [{ x: res.curves.times, y: tumorOf(res.curves), name: 'best schedule', line: { color: COLORS[0], width: 4 }, meta: { best: true } }];
     if (res.baselines.length) {
       const { model: m, parameters, initial, preset, weight, solver, horizon, step, doses = [], therapies = [] } = req;

@@ -5,7 +5,12 @@
 // simulated ones' median and band). Everything shown is the server's: the page computes nothing.
 import { api, ApiError, fmt, formatPath, h } from '../util.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
+ * selects, textareas, buttons) or containers, whose shared properties (value, checked, disabled) are used.
+ * @type {(id: string) => HTMLInputElement}
+ */
+const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const EXAMPLE = 'examples/tgi-logistic';
 let model = null;
 let last = null; // { request, result } of the last successful fit
@@ -83,7 +88,10 @@ async function loadExample() {
   $('pop-report').textContent = `Example loaded: ${spec.description}`;
 }
 
-/** The fit request from the form, or the first problem (with the field to highlight). */
+/**
+ * The fit request from the form, or the first problem (with the field to highlight).
+ * @returns {{ request?: object, error?: string, field?: string }} either the request or the error and its field
+ */
 function buildRequest() {
   const csv = $('pop-csv').value.trim();
   if (!csv) return { error: 'Dataset: load a CSV file, paste one, or Load example', field: 'pop-csv' };
