@@ -5,12 +5,11 @@ import { parseScenario, prepareScenario, solvePrepared } from './simulate.ts';
 import { paramsAt } from './simulation/runner.ts';
 import { resolveModel } from './model/library.ts';
 import { InputError, SolveError, type Issue } from './errors.ts';
-import { readCsv, readRows, cellIssue, type Table } from './data/read.ts';
-import { checkDataset } from './data/check.ts';
+import { cellIssue, type Table } from './data/read.ts';
+import { loadDataset } from './data/load.ts';
 import { outputPlan, subjectDoses } from './data/subjects.ts';
 import { writeNonmem } from './data/write.ts';
 import type { Dataset, SubjectData } from './data/types.ts';
-import type { CompiledModel } from './model/compile.ts';
 import type { Scenario } from './scenario/schema.ts';
 
 export interface RecordPrediction {
@@ -32,11 +31,7 @@ export interface DatasetSimulation {
   ms: number;
 }
 
-/** Read and check a dataset (CSV text or JSON rows) against a model. */
-export function loadDataset(data: string | Record<string, unknown>[], model: CompiledModel, observe?: Scenario['observe']): { table: Table; dataset: Dataset } {
-  const table = typeof data === 'string' ? readCsv(data) : readRows(data);
-  return { table, dataset: checkDataset(table, { model, observe }) };
-}
+export { loadDataset };
 
 /** The dataset column behind a scenario dose field (for errors found while expanding a subject's doses). */
 const FIELD_COLUMN: Record<string, string> = {

@@ -238,7 +238,14 @@ export function compileModel(input: unknown): CompiledModel {
     });
     return { g, sets };
   });
-  const doseModifiers = compileDoseModifiers(spec, stateIndex, (pe, path) => emitAt(path, pe, resolveWith(false, false, false)), parseAt);
+  const doseModifiers = compileDoseModifiers(spec, stateIndex, (pe, path) => {
+    try {
+      return emit(pe.node, resolveWith(false, false, false), pe.source);
+    } catch (e) {
+      issues.push({ path, message: `${e instanceof ExpressionError ? e.message : String(e)} (dose modifiers may use parameters and covariates only)` });
+      return '0';
+    }
+  }, parseAt);
   if (issues.length) throw new InputError(issues);
 
   // Which assignments each piece of code needs (transitively), so that outputs and events compute only those.
