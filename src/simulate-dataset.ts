@@ -4,13 +4,12 @@
 import { parseScenario, prepareScenario, solvePrepared } from './simulate.ts';
 import { paramsAt } from './simulation/runner.ts';
 import { resolveModel } from './model/library.ts';
-import { InputError, type Issue } from './errors.ts';
-import { readCsv, readRows, cellIssue, type Table } from './data/read.ts';
-import { checkDataset } from './data/check.ts';
+import { InputError, SolveError, type Issue } from './errors.ts';
+import { cellIssue, type Table } from './data/read.ts';
+import { loadDataset } from './data/load.ts';
 import { outputPlan, subjectDoses } from './data/subjects.ts';
 import { writeNonmem } from './data/write.ts';
 import type { Dataset, SubjectData } from './data/types.ts';
-import type { CompiledModel } from './model/compile.ts';
 import type { Scenario } from './scenario/schema.ts';
 
 export interface RecordPrediction {
@@ -32,11 +31,7 @@ export interface DatasetSimulation {
   ms: number;
 }
 
-/** Read and check a dataset (CSV text or JSON rows) against a model. */
-export function loadDataset(data: string | Record<string, unknown>[], model: CompiledModel, observe?: Scenario['observe']): { table: Table; dataset: Dataset } {
-  const table = typeof data === 'string' ? readCsv(data) : readRows(data);
-  return { table, dataset: checkDataset(table, { model, observe }) };
-}
+export { loadDataset };
 
 /** The dataset column behind a scenario dose field (for errors found while expanding a subject's doses). */
 const FIELD_COLUMN: Record<string, string> = {
@@ -87,8 +82,13 @@ export function simulateDataset(input: unknown): { result: DatasetSimulation; ta
   const model = resolveModel(base.model as string | Record<string, unknown>);
   const { table, dataset } = loadDataset(base.dataset as string | Record<string, unknown>[], model, base.observe);
   const predictions = new Map<number, number>();
-  const subjects = dataset.subjects.map((s) => {
-    const { scenario, plan } = subjectScenario(base, s);
+  // One wall-clock budget for the whole dataset (the scenario's timeBudgetMs), shared by its subjects.
+  const deadline = Date.now() + base.solver.timeBudgetMs;
+  const subjects = dataset.subjects.map((s, i) => {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new SolveError(`time budget exceeded after ${i} of ${dataset.subjects.length} subjects (ID ${s.id} not simulated)`, 'time-budget', 0);
+    const { scenario: sc, plan } = subjectScenario(base, s);
+    const scenario = { ...sc, solver: { ...sc.solver, timeBudgetMs: Math.max(1, Math.floor(left)) } };
     const prep = onSubject(s, table, () => prepareScenario(scenario, [], { resets: s.resets }));
     prep.times = Float64Array.from(plan.times);
     prep.preDose = plan.pre;

@@ -110,3 +110,11 @@ describe('malformed datasets are refused with line and column', () => {
     expect(first('ID,TIME\n')).toMatch(/no records/);
   });
 });
+
+describe('dataset limits are checked before the work', () => {
+  it('administrations after ADDL across the dataset', () => {
+    const rows = [H];
+    for (let id = 1; id <= 60; id++) rows.push(dose({ ID: String(id), ADDL: '19998', II: '1' }));
+    expect(() => simulateDataset({ model: oral1, dataset: rows.join('\n') })).toThrow(/expands to 1199940 administrations/);
+  });
+});

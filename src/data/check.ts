@@ -135,6 +135,11 @@ export function checkDataset(table: Table, opts: CheckOptions): Dataset {
     readRecord(r, cur, sameTimeOrder, opts, at, bad, issues);
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
+  let administrations = 0;
+  for (const s of subjects) for (const d of s.doses) administrations += d.count ?? 1;
+  if (administrations > DATASET_LIMITS.administrations) {
+    throw new InputError(`the dataset expands to ${administrations} administrations (ADDL included; at most ${DATASET_LIMITS.administrations})`, ['dataset']);
+  }
   return { columns: table.columns, covariates: usedCov.map(({ j }) => modelCov.get(table.upper[j])!), subjects };
 }
 

@@ -8,6 +8,8 @@ export const DATASET_LIMITS = {
   columns: 200,
   subjects: 5_000,
   cellLength: 200,
+  /** Administrations in the whole dataset after expanding ADDL. */
+  administrations: 1_000_000,
 };
 
 export interface Table {

@@ -4,7 +4,7 @@ import { DataRow, FIT_LIMITS, type DataRow as Row } from './schema.ts';
 import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
 import { FitRequest } from './schema.ts';
 import { resolveModel } from '../../model/library.ts';
-import { loadDataset } from '../../simulate-dataset.ts';
+import { loadDataset } from '../../data/load.ts';
 import { outputPlan, subjectDoses } from '../../data/subjects.ts';
 import { splitQuoted } from '../../data/read.ts';
 

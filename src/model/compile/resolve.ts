@@ -70,7 +70,7 @@ export function emitterInto(issues: Issue[], resolver: SymbolResolver): EmitAt {
       return emit(pe.node, resolve, pe.source);
     } catch (e) {
       const what = e instanceof ExpressionError ? e.message : String(e);
-      const hint = resolve === resolver.full ? '' : ' (initial values may use parameters only)';
+      const hint = resolve === resolver.full ? '' : path[0] === 'dosing' ? ' (dose modifiers may use parameters and covariates only)' : ' (initial values may use parameters only)';
       issues.push({ path, message: what + hint });
       return '0';
     }
