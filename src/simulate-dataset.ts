@@ -9,7 +9,7 @@ import { cellIssue, type Table } from './data/read.ts';
 import { loadDataset } from './data/load.ts';
 import { outputPlan, subjectDoses } from './data/subjects.ts';
 import { writeNonmem } from './data/write.ts';
-import type { Dataset, SubjectData } from './data/types.ts';
+import type { SubjectData } from './data/types.ts';
 import type { Scenario } from './scenario/schema.ts';
 
 export interface RecordPrediction {
