@@ -10,12 +10,12 @@
 //
 // Exit status 1 when any assertion failed (the first failures are printed with their request).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from '../src/numerics/random.ts';
 import { chainModel } from '../tests/helpers/hostile.ts';
+import { rssMb } from './processes.ts';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -279,15 +279,6 @@ function check(req: Req, status: number, type: string, body: string): string | n
     }
   }
   return null;
-}
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 function send(agent: http.Agent, port: number, req: Req, timeoutMs = 120_000): Promise<{ status: number; type: string; body: string }> {

@@ -7,14 +7,14 @@
 //   node src/cli/run-ts.mjs bench/jobs-redis.ts [--subjects 100000] [--reference-subjects 2000]
 //
 // Skipped with a note when redis-server is not installed (Debian: apt-get install redis-server).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import os from 'node:os';
 import { startServer } from '../server/app.ts';
 import { simulatePopulationChunk } from '../src/analysis/population-request.ts';
+import { freePort, startUntil } from './processes.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -32,38 +32,6 @@ const request = {
   times: { start: 0, end: 364, step: 28 },
   population: { n: SUBJECTS, seed: 1, omega: { r: 0.3, kKill: 0.3 }, quantiles: [0.05, 0.5, 0.95], series: ['tumor'] },
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out.slice(-300)}`)), 120_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(p);
-      }
-    };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', onData);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}): ${out.slice(-300)}`));
-    });
-  });
-}
 
 /** CPU seconds a process has used (user + system, Linux /proc; NaN elsewhere): separates the work from the wait on a shared machine. */
 function cpuSeconds(pid: number | undefined): number {

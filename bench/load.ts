@@ -7,9 +7,9 @@
 // and the server's peak RSS, beside the in-process rate of the same simulate measured here in the same run.
 // Bounded: at most 200 clients, 120 s a phase; loopback only.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../src/simulate.ts';
+import { rssMb } from './processes.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number, max: number) => {
@@ -26,15 +26,6 @@ const HEAVY_N = opt('--heavy-n', 2000, 5000);
 const TYPICAL = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 1 } };
 const HEAVY_REQ = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 30 }, population: { n: HEAVY_N, seed: 1, omega: { r: 0.3, kKill: 0.3 } } };
 const BIN = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 const pct = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 

@@ -1,24 +1,16 @@
 // The command line: simulate (JSON and CSV), models, validate, and one-line errors with exit code 2.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { main } from '../src/cli/main.ts';
+import { runCli, writeIn } from './helpers/cli.ts';
 import { onecpt } from './helpers/models.ts';
 
-async function run(args: string[]) {
-  let out = '', err = '';
-  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
+const run = runCli;
 
 let dir: string;
-const file = (name: string, content: unknown) => {
-  const f = path.join(dir, name);
-  writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
-  return f;
-};
+const file = (name: string, content: unknown) => writeIn(dir, name, content);
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'immunopd-cli-'));

@@ -2,24 +2,16 @@
 // `immunopd fit --dataset` recovers the parameters it was simulated with; the scenario and the fit name
 // their model by a file path (CLI only).
 import { describe, expect, it, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { runCli, writeIn } from './helpers/cli.ts';
 import { oral1 } from './helpers/linear-pk.ts';
 
-async function run(args: string[]) {
-  let out = '', err = '';
-  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
+const run = runCli;
 
 let dir: string;
-const file = (name: string, content: unknown) => {
-  const f = path.join(dir, name);
-  writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
-  return f;
-};
+const file = (name: string, content: unknown) => writeIn(dir, name, content);
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'immunopd-dataset-'));
 });

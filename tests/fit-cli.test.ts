@@ -1,21 +1,13 @@
 // The fit and optimize commands: a request file plus a CSV data file, --out, and one-line errors (exit 2).
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../src/cli/main.ts';
+import { runCli, writeIn } from './helpers/cli.ts';
 
-async function run(args: string[]) {
-  let out = '', err = '';
-  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
+const run = runCli;
 let dir: string;
-const file = (name: string, content: unknown) => {
-  const f = path.join(dir, name);
-  writeFileSync(f, typeof content === 'string' ? content : JSON.stringify(content));
-  return f;
-};
+const file = (name: string, content: unknown) => writeIn(dir, name, content);
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'immunopd-fit-cli-'));
 });

@@ -4,48 +4,15 @@
 // subject and a summary identical (bit for bit) to the embedded, in-process run. Skipped only when the
 // redis-server binary is absent outside CI (.ci/run installs Debian's redis-server).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { runLocal } from '../src/jobs/local.ts';
+import { freePort, startUntil } from '../bench/processes.ts';
 
 const redisBinary = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
 const BIN = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
 if (!redisBinary && process.env.CI) throw new Error('CI: redis-server is required for the Redis job test (.ci/run installs it)');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-/** Start a process and resolve when a line of its output matches. */
-function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out.slice(-500)}`)), 100_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (ready.test(out)) {
-        clearTimeout(timer);
-        resolve(p);
-      }
-    };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', onData);
-    p.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${cmd} exited (${code}): ${out.slice(-500)}`));
-    });
-  });
-}
 
 const request = {
   model: 'immunotherapy',
