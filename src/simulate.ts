@@ -338,8 +338,11 @@ function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, pa
   if (model.outputNames.length) {
     const cols = model.outputNames.map(() => new Array<number>(nOut));
     const o = new Float64Array(model.outputNames.length);
+    // tfd clocks do not move with t: set once; only tld clocks follow the output times.
+    if (ct.length) setDoseClocks(model, params, ct, times[0], true);
+    const moving = model.doseClocks.some((c) => c.kind === 'tld');
     for (let k = 0; k < nOut; k++) {
-      if (ct.length) setDoseClocks(model, params, ct, times[k], true);
+      if (moving) setDoseClocks(model, params, ct, times[k], true);
       model.outputs(times[k], y.subarray(k * n, (k + 1) * n), params, o);
       for (let j = 0; j < o.length; j++) cols[j][k] = o[j];
     }
