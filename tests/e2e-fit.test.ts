@@ -125,6 +125,8 @@ describe.skipIf(!hasChromium)('fit page in chromium', { timeout: 120_000 }, () =
 
   it('proportional error with transform log is refused with the reason, in the page', async () => {
     await page.click('#fit-example');
+    // The example loads its model first, then sets the error model to its own: choose after it has finished.
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'example loaded: press Fit');
     await page.selectOption('#fit-error', 'proportional');
     await page.selectOption('#fit-transform', 'log');
     await page.click('#fit-run');
