@@ -2,19 +2,27 @@
 // symmetric eigendecomposition (cyclic Jacobi) for covariance matrices that may be (near) singular.
 // Matrices are row-major Float64Array, m×m; m is the number of estimated parameters (a handful).
 
-/** Solve A x = b for symmetric positive definite A by Cholesky; null if A is not positive definite. */
-export function choleskySolve(A: Float64Array, b: Float64Array, m: number): Float64Array | null {
-  const L = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
+/** Lower Cholesky factor L of a symmetric matrix (A = L Lᵀ, row-major q×q); null if not positive definite. */
+export function cholesky(A: Float64Array, q: number): Float64Array | null {
+  const L = new Float64Array(q * q);
+  for (let i = 0; i < q; i++) {
     for (let j = 0; j <= i; j++) {
-      let s = A[i * m + j];
-      for (let k = 0; k < j; k++) s -= L[i * m + k] * L[j * m + k];
+      let s = A[i * q + j];
+      for (let k = 0; k < j; k++) s -= L[i * q + k] * L[j * q + k];
       if (i === j) {
-        if (!(s > 0) || !Number.isFinite(s)) return null;
-        L[i * m + i] = Math.sqrt(s);
-      } else L[i * m + j] = s / L[j * m + j];
+        if (!(s > 0)) return null;
+        L[i * q + i] = Math.sqrt(s);
+      } else L[i * q + j] = s / L[j * q + j];
     }
   }
+  return L;
+}
+
+/** Solve A x = b for symmetric positive definite A by Cholesky; null if A is not positive definite (or a pivot is infinite). */
+export function choleskySolve(A: Float64Array, b: Float64Array, m: number): Float64Array | null {
+  const L = cholesky(A, m);
+  if (!L) return null;
+  for (let i = 0; i < m; i++) if (!Number.isFinite(L[i * m + i])) return null;
   const x = Float64Array.from(b);
   for (let i = 0; i < m; i++) {
     let s = x[i];

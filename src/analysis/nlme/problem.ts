@@ -8,6 +8,7 @@
 // Data come either as SubjectData[] (the NONMEM-style dataset of Contract 6: given, or read from the request's
 // `dataset` by dataset.ts) or in the Contract 4 form (rows with `subject` and
 // `subjects: {id: {doses, parameters, weight}}`), converted here to SubjectData.
+import { cholesky } from '../../numerics/linalg.ts';
 import { prepareScenario, type PreparedScenario } from '../../simulate.ts';
 import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
 import type { CompiledModel } from '../../model/compile.ts';
@@ -167,21 +168,8 @@ function omegaLayout(req: PopulationFitRequest, issues: Issue[]): OmegaLayout {
   return { names, init, blockSize };
 }
 
-/** Lower Cholesky factor; null if not positive definite. */
-export function cholesky(A: Float64Array, q: number): Float64Array | null {
-  const L = new Float64Array(q * q);
-  for (let i = 0; i < q; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * q + j];
-      for (let k = 0; k < j; k++) s -= L[i * q + k] * L[j * q + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * q + i] = Math.sqrt(s);
-      } else L[i * q + j] = s / L[j * q + j];
-    }
-  }
-  return L;
-}
+/** The lower Cholesky factor (shared numerics), re-exported for the population-fit modules. */
+export { cholesky };
 
 /** The part of a covariate record the model declares (the rest serves covariate effects only). */
 function modelPart(model: CompiledModel, values: Record<string, number>): Record<string, number> {
