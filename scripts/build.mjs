@@ -11,7 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+// TypeScript 7 (the native compiler) is installed as @typescript/native; the `typescript` name holds 6.x,
+// whose JavaScript compiler API typescript-eslint and scripts/check-functions.mjs need.
+const tsc = path.join(root, 'node_modules', '@typescript', 'native', 'bin', 'tsc');
 if (!existsSync(tsc)) {
   // An install without devDependencies (npm ci --omit=dev) cannot build; the command says so when run.
   console.warn('immunopd build: typescript is not installed (devDependencies omitted?); dist/ not built');

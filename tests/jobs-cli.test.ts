@@ -36,7 +36,7 @@ describe('immunopd population', () => {
     bar.update(0, 10);
     bar.update(10, 10);
     bar.stop();
-    expect(written[0]).toMatch(/^\rpopulation \[-+\]   0% 0\/10/);
+    expect(written[0]).toMatch(/^\rpopulation \[-+\] {3}0% 0\/10/);
     expect(written[1]).toMatch(/^\rpopulation \[#+\] 100% 10\/10/);
     expect(written.at(-1)).toBe('\n');
     const piped: string[] = [];
