@@ -1,7 +1,7 @@
 // The API's error shape (Contract 5, docs/architecture.md): HttpError and the helpers that turn zod issues and
 // worker errors into it (400 {error: {message, issues}} / 422 could not solve / 503 busy / 500 a bug).
 import type { Response } from 'express';
-import { fromZodIssues, formatPath, MAX_ISSUES, type Issue } from '../src/errors.ts';
+import { fromZodIssues, formatPath, reachedSuffix, MAX_ISSUES, type Issue } from '../src/errors.ts';
 import type { JobError } from '../src/jobs/tasks.ts';
 
 export class HttpError extends Error {
@@ -52,8 +52,7 @@ export function jobError(e: JobError, arm?: { name: string; index: number }): Ht
     case 'input':
       return badRequest(e.issues, e.total);
     case 'solve': {
-      const at = e.timeReached === null || /at t = /.test(e.message) ? '' : ` (reached t = ${e.timeReached})`;
-      return new HttpError(422, `${where}could not solve: ${e.message}${at}`, arm ? [{ path: ['arms', arm.index], message: e.message }] : [], {
+      return new HttpError(422, `${where}could not solve: ${e.message}${reachedSuffix(e)}`, arm ? [{ path: ['arms', arm.index], message: e.message }] : [], {
         reason: e.reason, timeReached: e.timeReached, ...(arm ? { arm: arm.name } : {}),
       });
     }

@@ -48,12 +48,23 @@ export class SolveError extends Error {
   /** The time the solution had reached when it stopped. */
   readonly timeReached: number;
   readonly reason: 'non-finite' | 'step-size' | 'max-steps' | 'time-budget' | 'other';
-  constructor(message: string, reason: SolveError['reason'], timeReached: number) {
+  /**
+   * True when the message already says where the solve stopped (a solver's "step size underflow at t = 3.2"):
+   * reports then add no "(reached t = …)" of their own (see reachedSuffix).
+   */
+  readonly timeStated: boolean;
+  constructor(message: string, reason: SolveError['reason'], timeReached: number, timeStated = false) {
     super(message);
     this.name = 'SolveError';
     this.reason = reason;
     this.timeReached = timeReached;
+    this.timeStated = timeStated;
   }
+}
+
+/** " (reached t = …)" after a solve error's message, unless the time is unknown or the message states it. */
+export function reachedSuffix(e: { timeReached: number | null; timeStated?: boolean }): string {
+  return e.timeReached === null || !Number.isFinite(e.timeReached) || e.timeStated ? '' : ` (reached t = ${e.timeReached})`;
 }
 
 /**

@@ -40,7 +40,7 @@ export async function runJob(kind: string, request: unknown, threads: number): P
     if (done.status !== 'succeeded') {
       const err = done.error!;
       if (err.type === 'input') throw unprefixed(new InputError(err.issues));
-      if (err.type === 'solve') throw new SolveError(err.message, err.reason as SolveError['reason'], err.timeReached ?? NaN);
+      if (err.type === 'solve') throw new SolveError(err.message, err.reason as SolveError['reason'], err.timeReached ?? NaN, err.timeStated);
       throw new Error(err.message);
     }
     return done.resultJson!;

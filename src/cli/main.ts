@@ -3,7 +3,7 @@
 // Bad input prints one line naming the field and exits with 2; a scenario that cannot be solved exits with 3.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InputError, SolveError, formatPath } from '../errors.ts';
+import { InputError, SolveError, formatPath, reachedSuffix } from '../errors.ts';
 import { VERSION } from '../package-info.ts';
 
 export class UsageError extends Error {}
@@ -103,7 +103,7 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
       return 2;
     }
     if (e instanceof SolveError) {
-      io.err(`error: could not solve: ${e.message} (reached t = ${e.timeReached})\n`);
+      io.err(`error: could not solve: ${e.message}${reachedSuffix(e)}\n`);
       return 3;
     }
     io.err(`error: ${(e as Error).message ?? String(e)}\n`);

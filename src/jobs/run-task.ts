@@ -57,7 +57,7 @@ async function run(task: Task, ctx: ChunkContext): Promise<Reply> {
 export function errorReply(e: unknown): { ok: false; error: JobError } {
   if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
   if (e instanceof SolveError) {
-    return { ok: false, error: { type: 'solve', message: e.message, reason: e.reason, timeReached: Number.isFinite(e.timeReached) ? e.timeReached : null } };
+    return { ok: false, error: { type: 'solve', message: e.message, reason: e.reason, timeReached: Number.isFinite(e.timeReached) ? e.timeReached : null, timeStated: e.timeStated } };
   }
   if (e instanceof CancelledError) return { ok: false, error: { type: 'cancelled', message: e.message } };
   if (e instanceof RangeError) return { ok: false, error: { type: 'resources', message: `the request exceeded the server's resources (${e.message})` } };

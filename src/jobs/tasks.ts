@@ -18,7 +18,7 @@ export type Task = SimulateTask | ChunkTask | MergeTask | SpinTask;
 
 export type JobError =
   | { type: 'input'; message: string; issues: { path: (string | number)[]; message: string }[]; total?: number }
-  | { type: 'solve'; message: string; reason: string; timeReached: number | null }
+  | { type: 'solve'; message: string; reason: string; timeReached: number | null; timeStated?: boolean }
   | { type: 'resources'; message: string }
   | { type: 'busy'; message: string }
   | { type: 'cancelled'; message: string }

@@ -40,13 +40,13 @@ function newton(F: (x: Float64Array, r: Float64Array) => void, x: Float64Array, 
     F(x, r);
     if (done(x, r)) return x;
     jac(x, r, J);
-    if (!luFactor(J, n, piv)) throw new SolveError(`steady state at t = ${at}: the Jacobian is singular (no isolated steady state)`, 'other', at);
+    if (!luFactor(J, n, piv)) throw new SolveError(`steady state at t = ${at}: the Jacobian is singular (no isolated steady state)`, 'other', at, true);
     for (let i = 0; i < n; i++) r[i] = -r[i];
     luSolve(J, n, piv, r);
     for (let i = 0; i < n; i++) x[i] += r[i];
     if (!x.every(Number.isFinite)) break;
   }
-  throw new SolveError(`steady state at t = ${at}: Newton's method did not converge in ${MAX_NEWTON} iterations`, 'other', at);
+  throw new SolveError(`steady state at t = ${at}: Newton's method did not converge in ${MAX_NEWTON} iterations`, 'other', at, true);
 }
 
 /** Pre-dose state at the periodic steady state of `rec` repeated every `interval`, starting Newton from y. */

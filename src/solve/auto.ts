@@ -20,6 +20,7 @@ export class AutoStepper implements Stepper {
   readonly n: number;
   status: StepStatus = 'running';
   message = '';
+  failReason: Stepper['failReason'];
   /** The method now in charge. */
   method: 'dopri5' | 'rodas' = 'dopri5';
   /** Each hand-over: when, and to which method (the start is not listed). */
@@ -48,6 +49,7 @@ export class AutoStepper implements Stepper {
     }
     this.status = this.cur.status;
     this.message = this.cur.message;
+    this.failReason = this.cur.failReason;
   }
 
   /** The next segment: both methods keep their arrays; the one named by opts.startWith leads. */
@@ -68,6 +70,7 @@ export class AutoStepper implements Stepper {
     }
     this.status = this.cur.status;
     this.message = this.cur.message;
+    this.failReason = this.cur.failReason;
   }
 
   get t(): number {
@@ -128,6 +131,7 @@ export class AutoStepper implements Stepper {
     }
     this.status = st;
     this.message = this.cur.message;
+    this.failReason = this.cur.failReason;
     return st;
   }
 

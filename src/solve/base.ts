@@ -17,6 +17,7 @@ export abstract class StepperBase implements Stepper {
   y: Float64Array;
   status: StepStatus = 'running';
   message = '';
+  failReason: Stepper['failReason'];
   readonly counters: SolverCounters = zeroCounters();
   /** Step size to try next. */
   h = 0;
@@ -93,7 +94,7 @@ export abstract class StepperBase implements Stepper {
     const { f0, scratch1, scratch2 } = this.startDerivative();
     for (let i = 0; i < this.n; i++) {
       if (!Number.isFinite(f0[i])) {
-        this.fail(`${this.name}: the right-hand side is not finite at t = ${t} (state ${i})`);
+        this.fail(`${this.name}: the right-hand side is not finite at t = ${t} (state ${i})`, 'non-finite');
         return;
       }
     }
@@ -110,7 +111,7 @@ export abstract class StepperBase implements Stepper {
     if (h >= hMin || (last && h > 0 && !nonFinite)) return null;
     return this.fail(nonFinite
       ? `${this.name}: non-finite values in the solution near t = ${t} (step size fell to ${h})`
-      : `${this.name}: step size underflow at t = ${t} (h = ${h})`);
+      : `${this.name}: step size underflow at t = ${t} (h = ${h})`, nonFinite ? 'non-finite' : 'step-size');
   }
 
   /** A step attempt that produced non-finite values: counted as rejected; the step size to try instead. */
@@ -120,9 +121,10 @@ export abstract class StepperBase implements Stepper {
     return h * 0.1;
   }
 
-  protected fail(msg: string): StepStatus {
+  protected fail(msg: string, reason: NonNullable<Stepper['failReason']> = 'other'): StepStatus {
     this.status = 'failed';
     this.message = msg;
+    this.failReason = reason;
     return 'failed';
   }
 }

@@ -48,7 +48,7 @@ function countersSince(st: Stepper, before: SolverCounters): SolverCounters {
 }
 
 function failedOutcome(st: Stepper & Extra, before: SolverCounters): SegmentOutcome {
-  const reason = /finite|nan/i.test(st.message) ? 'non-finite' : /step/i.test(st.message) ? 'step-size' : 'other';
+  const reason = st.failReason ?? 'other';
   return { status: 'failed', counters: countersSince(st, before), message: st.message || `${st.name} failed at t = ${st.t}`, reason, switches: st.switches, tReached: st.t };
 }
 

@@ -199,7 +199,7 @@ export class Rodas extends StepperBase {
     }
     if (!this.jacCurrent) this.evaluateJacobian();
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(f0[i]) || !Number.isFinite(dT[i])) return this.fail(`rodas: non-finite right-hand side at t = ${t} (state ${i})`);
+      if (!Number.isFinite(f0[i]) || !Number.isFinite(dT[i])) return this.fail(`rodas: non-finite right-hand side at t = ${t} (state ${i})`, 'non-finite');
     }
     const hMax = Math.min(this.hMaxOpt, tBound - t);
     let h = Math.min(this.h, hMax);

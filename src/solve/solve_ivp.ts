@@ -321,13 +321,13 @@ class IvpRun {
     if (this.isOdex) {
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(v.y[i])) {
-          this.failure = new SolveError(`the solution became non-finite (state ${i}) near t = ${v.tOld}`, 'non-finite', v.tOld);
+          this.failure = new SolveError(`the solution became non-finite (state ${i}) near t = ${v.tOld}`, 'non-finite', v.tOld, true);
           return false;
         }
       }
     }
     if ((this.stepsTotal & 255) === 0 && Date.now() > this.deadline) {
-      this.failure = new SolveError(`time budget exceeded at t = ${v.t}`, 'time-budget', v.t);
+      this.failure = new SolveError(`time budget exceeded at t = ${v.t}`, 'time-budget', v.t, true);
       return false;
     }
     // Earliest event in this step.
@@ -395,7 +395,7 @@ class IvpRun {
     if (this.failure) throw this.failure;
     if (res.status === 'failed') {
       const reached = res.tReached ?? (this.lastView as StepView | null)?.t ?? this.t;
-      throw new SolveError(`${res.message}`, res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size', reached);
+      throw new SolveError(`${res.message}`, res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size', reached, true);
     }
     if (res.status === 'stopped') this.restartAtEvent();
     else this.endSegmentAtBound();
@@ -433,7 +433,7 @@ class IvpRun {
     for (let k = 0; k < out.length; k++) {
       if (!Number.isFinite(out[k])) {
         const row = Math.floor(k / n);
-        throw new SolveError(`the solution is not finite (state ${k % n}) at t = ${times[row]}`, 'non-finite', row > 0 ? times[row - 1] : this.prob.t0);
+        throw new SolveError(`the solution is not finite (state ${k % n}) at t = ${times[row]}`, 'non-finite', row > 0 ? times[row - 1] : this.prob.t0, true);
       }
     }
     return { y: out, events: this.firedEvents, counters: this.counters, method: this.name, switches: this.switches, segments: this.segments };

@@ -64,6 +64,8 @@ export interface Stepper {
   status: StepStatus;
   /** Why the method failed (step size underflow, non-finite state, ...) when status is 'failed'. */
   message: string;
+  /** The kind of failure when status is 'failed' (a typed field: callers never read it out of `message`). */
+  failReason?: 'non-finite' | 'step-size' | 'other';
   readonly counters: SolverCounters;
   step(): StepStatus;
   /** Writes the n values at `t` into out[offset .. offset + n). */

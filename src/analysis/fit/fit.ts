@@ -149,7 +149,7 @@ function multistartPoints(pb: Problem, ms: FitRequest['multistart']): Float64Arr
 
 type StartReport = NonNullable<FitResult['multistart']>['starts'][number];
 /** Why a start could not be evaluated, as plain data (it travels between job chunks). */
-type StartError = { message: string; reason: SolveError['reason']; timeReached: number };
+type StartError = { message: string; reason: SolveError['reason']; timeReached: number; timeStated?: boolean };
 
 /** One start, run to convergence (deterministic: the same start gives the same result anywhere). */
 function runStart(pb: Problem, start: Float64Array): { report: StartReport; result: Best | null; error: StartError | null } {
@@ -161,7 +161,7 @@ function runStart(pb: Problem, start: Float64Array): { report: StartReport; resu
     return { report: { initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations }, result: r, error: null };
   } catch (e) {
     if (!(e instanceof SolveError) && !(e instanceof NonFiniteStartError)) throw e;
-    const error = e instanceof SolveError ? { message: e.message, reason: e.reason, timeReached: e.timeReached } : { message: e.message, reason: 'other' as const, timeReached: 0 };
+    const error = e instanceof SolveError ? { message: e.message, reason: e.reason, timeReached: e.timeReached, timeStated: e.timeStated } : { message: e.message, reason: 'other' as const, timeReached: 0 };
     return { report: { initial, objective: null, converged: false, iterations: 0 }, result: null, error };
   }
 }
@@ -455,7 +455,7 @@ export function mergeFitStarts(input: unknown, partials: FitStartsPartial[]): Fi
 function finishFit(req: FitRequest, rows: ReturnType<typeof validateRows>, pb: Problem, best: Best | null, startReports: StartReport[], firstError: StartError | null, started: number): FitResult {
   if (!best) {
     const e = firstError ?? { message: 'no start could be evaluated', reason: 'other' as const, timeReached: 0 };
-    throw new SolveError(e.message, e.reason, e.timeReached);
+    throw new SolveError(e.message, e.reason, e.timeReached, e.timeStated);
   }
   const res: Best = best;
   const bestStart = bestOf(startReports);
