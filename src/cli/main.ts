@@ -1,5 +1,6 @@
-// The `immunopd` command line: simulate a scenario, list and validate models. Other commands (serve,
-// therapies, fit, optimize, population) live in their own modules under src/cli/ and are loaded on demand.
+// The `immunopd` command line: simulate a scenario, list and validate models. Other commands (therapies,
+// fit, optimize, population, ...) live in their own modules under src/cli/ and are loaded on demand; `serve`
+// is the server's (server/serve-command.ts), passed in by server/cli.ts, the installed entry point.
 // Bad input prints one line naming the field and exits with 2; a scenario that cannot be solved exits with 3.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -55,7 +56,7 @@ export function writeOutput(text: string, outFile: string | undefined, io: CliIo
   else io.out(text);
 }
 
-type Command = (args: string[], io: CliIo) => Promise<number> | number;
+export type Command = (args: string[], io: CliIo) => Promise<number> | number;
 
 // command → [module under src/cli/, exported function]; modules load on demand.
 const commands: Record<string, [string, string]> = {
@@ -63,7 +64,6 @@ const commands: Record<string, [string, string]> = {
   models: ['simulate', 'modelsCommand'],
   validate: ['simulate', 'validateCommand'],
   therapies: ['therapies', 'therapiesCommand'],
-  serve: ['serve', 'serveCommand'],
   fit: ['fit', 'fitCommand'],
   vpc: ['vpc', 'vpcCommand'],
   optimize: ['optimize', 'optimizeCommand'],
@@ -74,7 +74,13 @@ const commands: Record<string, [string, string]> = {
   worker: ['worker', 'workerCommand'],
 };
 
-export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+async function loadCommand(entry: [string, string] | undefined): Promise<Command> {
+  if (!entry) throw new UsageError('unknown command');
+  return ((await import(`./${entry[0]}.ts`)) as Record<string, Command>)[entry[1]];
+}
+
+/** Runs one command; `extra` adds commands from a higher layer (server/cli.ts passes `serve`). */
+export async function main(argv: string[], io: CliIo = stdio, extra: Record<string, Command> = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.out(USAGE);
@@ -84,14 +90,14 @@ export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
     io.out(`immunopd ${VERSION}\n`);
     return 0;
   }
-  const entry = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
-  if (!entry) {
+  const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  const given = Object.hasOwn(extra, name) ? extra[name] : undefined;
+  if (!entry && !given) {
     io.err(`error: unknown command '${name}'\n${USAGE}`);
     return 2;
   }
   try {
-    const mod = (await import(`./${entry[0]}.ts`)) as Record<string, Command>;
-    const cmd = mod[entry[1]];
+    const cmd = given ?? (await loadCommand(entry));
     return await cmd(rest, io);
   } catch (e) {
     if (e instanceof InputError) {
