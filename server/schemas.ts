@@ -146,8 +146,8 @@ export function limitsText(): string {
   ].join('\n');
 }
 
-/** The OpenAPI 3.1 document, generated from the zod schemas. */
-export function openApiDocument(version: string): Record<string, unknown> {
+/** The components of the OpenAPI document: every request and response schema, from zod. */
+function schemaComponents(): Record<string, unknown> {
   const reg = z.registry<{ id: string; description?: string }>();
   reg.add(Scenario, { id: 'Scenario', description: 'A scenario (Contract 2, docs/architecture.md): model, parameters, initial values, output times, doses, therapy presets, solver options.' });
   reg.add(SimulationResult, { id: 'SimulationResult', description: 'A result (Contract 3): output times, states and outputs by name, response metrics, solver statistics.' });
@@ -175,10 +175,67 @@ export function openApiDocument(version: string): Record<string, unknown> {
     const { $schema: _s, $id: _i, ...rest } = s;
     schemas[id] = rest;
   }
+  return schemas;
+}
+
+type Ref = (id: string) => { $ref: string };
+type ErrorResponseDoc = (description: string) => { description: string; content: Record<string, unknown> };
+
+/** The job routes of the OpenAPI document (POST /api/jobs, its status, events, per-subject rows, cancel). */
+function jobPaths(ref: Ref, jsonBody: (id: string) => Record<string, unknown>, err: ErrorResponseDoc, errors: Record<400 | 413, unknown>) {
+  const jobId = { name: 'id', in: 'path', required: true, description: 'the job id (a UUID)', schema: { type: 'string', format: 'uuid' } };
+  return {
+    '/api/jobs': {
+      post: {
+        summary: 'Queue a job (population, fit, optimize, sensitivity): chunks on this server\'s threads, or on `immunopd worker`s when the server has REDIS_URL',
+        requestBody: jsonBody('JobSubmit'),
+        responses: {
+          202: { description: 'queued (Location: /api/jobs/{id})', content: { 'application/json': { schema: ref('JobAccepted') } } },
+          400: errors[400],
+          413: errors[413],
+          503: err('Too many jobs queued or running on this server'),
+        },
+      },
+    },
+    '/api/jobs/{id}': {
+      get: {
+        summary: 'A job\'s status and progress; its result once succeeded (kept for an hour)',
+        parameters: [jobId],
+        responses: { 200: { description: 'the job', content: { 'application/json': { schema: ref('JobState') } } }, 404: err('Unknown job, or its result expired') },
+      },
+      delete: {
+        summary: 'Cancel a queued or running job',
+        parameters: [jobId],
+        responses: {
+          202: { description: 'cancelling', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'cancelling' } } } } } },
+          404: err('Unknown job'),
+          409: err('The job has already ended, or runs on another server of the deployment'),
+        },
+      },
+    },
+    '/api/jobs/{id}/events': {
+      get: {
+        summary: 'Progress as server-sent events: `progress` events, then one `end` event with the final status (data: {id, status, progress, error?})',
+        parameters: [jobId],
+        responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: err('Unknown job') },
+      },
+    },
+    '/api/jobs/{id}/subjects': {
+      get: {
+        summary: 'A succeeded population job\'s per-subject values as CSV (subject[,arm],time,<series>), recomputed chunk by chunk and streamed',
+        parameters: [jobId],
+        responses: { 200: { description: 'CSV rows', content: { 'text/csv': { schema: { type: 'string' } } } }, 404: err('Unknown job, or not a population job'), 409: err('The job has not succeeded') },
+      },
+    },
+  };
+}
+
+/** The OpenAPI 3.1 document, generated from the zod schemas. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const schemas = schemaComponents();
   const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
   const jsonBody = (id: string) => ({ required: true, content: { 'application/json': { schema: ref(id) } } });
   const err = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
-  const jobId = { name: 'id', in: 'path', required: true, description: 'the job id (a UUID)', schema: { type: 'string', format: 'uuid' } };
   const formatParam = { name: 'format', in: 'query', required: false, description: 'csv for text/csv (same as Accept: text/csv); json by default', schema: { type: 'string', enum: ['json', 'csv'] } };
   const errors = {
     400: err('Malformed request: bad JSON, not JSON, schema violation, unknown model or name, invalid expression (issues name each field)'),
@@ -268,48 +325,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           responses: { 200: { description: 'route and one result per subject', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
         },
       },
-      '/api/jobs': {
-        post: {
-          summary: 'Queue a job (population, fit, optimize, sensitivity): chunks on this server\'s threads, or on `immunopd worker`s when the server has REDIS_URL',
-          requestBody: jsonBody('JobSubmit'),
-          responses: {
-            202: { description: 'queued (Location: /api/jobs/{id})', content: { 'application/json': { schema: ref('JobAccepted') } } },
-            400: errors[400],
-            413: errors[413],
-            503: err('Too many jobs queued or running on this server'),
-          },
-        },
-      },
-      '/api/jobs/{id}': {
-        get: {
-          summary: 'A job\'s status and progress; its result once succeeded (kept for an hour)',
-          parameters: [jobId],
-          responses: { 200: { description: 'the job', content: { 'application/json': { schema: ref('JobState') } } }, 404: err('Unknown job, or its result expired') },
-        },
-        delete: {
-          summary: 'Cancel a queued or running job',
-          parameters: [jobId],
-          responses: {
-            202: { description: 'cancelling', content: { 'application/json': { schema: { type: 'object', properties: { id: { type: 'string' }, status: { const: 'cancelling' } } } } } },
-            404: err('Unknown job'),
-            409: err('The job has already ended, or runs on another server of the deployment'),
-          },
-        },
-      },
-      '/api/jobs/{id}/events': {
-        get: {
-          summary: 'Progress as server-sent events: `progress` events, then one `end` event with the final status (data: {id, status, progress, error?})',
-          parameters: [jobId],
-          responses: { 200: { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 404: err('Unknown job') },
-        },
-      },
-      '/api/jobs/{id}/subjects': {
-        get: {
-          summary: 'A succeeded population job\'s per-subject values as CSV (subject[,arm],time,<series>), recomputed chunk by chunk and streamed',
-          parameters: [jobId],
-          responses: { 200: { description: 'CSV rows', content: { 'text/csv': { schema: { type: 'string' } } } }, 404: err('Unknown job, or not a population job'), 409: err('The job has not succeeded') },
-        },
-      },
+      ...jobPaths(ref, jsonBody, err, errors),
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
     },
     components: { schemas },

@@ -99,6 +99,16 @@ function stopInfusions(records: RunRecord[], tau: number) {
   }
 }
 
+/** Epoch boundaries: every time at which something other than a dose happens, within (t0, tEnd]. */
+function epochBounds(inp: RunInput, records: RunRecord[], tEnd: number): number[] {
+  const marks = new Set<number>([tEnd]);
+  for (const c of inp.covariateChanges) marks.add(c.time);
+  for (const t of inp.resets) marks.add(t);
+  inp.preDose.forEach((v, k) => v && marks.add(inp.outputTimes[k]));
+  for (const r of records) if (r.steadyState !== undefined || r.status === undefined) marks.add(r.time);
+  return [...marks].filter((t) => t > inp.t0 && t <= tEnd).sort((a, b) => a - b);
+}
+
 export function runEpochs(inp: RunInput): RunSolution {
   const { model, outputTimes } = inp;
   const n = model.stateNames.length;
@@ -118,13 +128,7 @@ export function runEpochs(inp: RunInput): RunSolution {
   let segments = 0;
   const rtol0 = inp.rtol[0];
 
-  // Boundaries: every time at which something other than a dose happens, within (t0, tEnd].
-  const marks = new Set<number>([tEnd]);
-  for (const c of inp.covariateChanges) marks.add(c.time);
-  for (const t of inp.resets) marks.add(t);
-  inp.preDose.forEach((v, k) => v && marks.add(outputTimes[k]));
-  for (const r of records) if (r.steadyState !== undefined || r.status === undefined) marks.add(r.time);
-  const bounds = [...marks].filter((t) => t > inp.t0 && t <= tEnd).sort((a, b) => a - b);
+  const bounds = epochBounds(inp, records, tEnd);
 
   let y: Float64Array<ArrayBufferLike> = Float64Array.from(inp.y0);
   let p = pAt(inp.t0);
