@@ -41,6 +41,7 @@ export const ParameterSpec = z.strictObject({
   /** How a slider or a fit should move it: rate constants on a log scale. */
   scale: z.enum(['linear', 'log']).optional(),
 });
+export type ParameterSpec = z.infer<typeof ParameterSpec>;
 
 /** Units meaning "a count or an amount": such states are non-negative unless said otherwise. */
 export const NON_NEGATIVE_UNITS = /^(cells?|mg|ug|µg|ng|g|mol|mmol|umol|nmol|iu|miu|mg\/l|ug\/ml|µg\/ml|ng\/ml|units?|copies|mm3|mm\^3|ml|l|count|molecules|pg\/ml|1e\d+ cells|fraction)$/i;
@@ -54,6 +55,7 @@ export const StateSpec = z.strictObject({
   /** Absolute tolerance for this state (overrides the scenario's scalar atol). */
   atol: z.number().positive().finite().optional(),
 });
+export type StateSpec = z.infer<typeof StateSpec>;
 
 export const OutputSpec = z.union([
   expression,
@@ -68,6 +70,7 @@ export const EventSpec = z.strictObject({
   set: userRecord(z.union([finite('event value'), expression])),
   description: text.optional(),
 });
+export type EventSpec = z.infer<typeof EventSpec>;
 
 /** A covariate (Contract 1 `covariates`, docs/architecture.md): a subject characteristic visible in expressions. */
 export const CovariateSpec = z.strictObject({
@@ -75,6 +78,7 @@ export const CovariateSpec = z.strictObject({
   unit: z.string().max(100).default('1'),
   description: text.optional(),
 });
+export type CovariateSpec = z.infer<typeof CovariateSpec>;
 
 /** Dose modifiers of one dosed state (NONMEM's F1/ALAG1/R1/D1, mrgsolve's F_/ALAG_/R_/D_): expressions of parameters and covariates. */
 export const DoseModifierSpec = z.strictObject({
@@ -83,6 +87,8 @@ export const DoseModifierSpec = z.strictObject({
   rate: z.union([finite('rate'), expression]).optional(),
   duration: z.union([finite('duration'), expression]).optional(),
 });
+export type DoseModifierSpec = z.infer<typeof DoseModifierSpec>;
+
 /** Time units a model may run in (Contract 1); clinical windows are converted through DAYS_PER_TIME_UNIT. */
 export const TIME_UNITS = ['s', 'min', 'h', 'day', 'week', 'month', 'year'] as const;
 export type TimeUnit = (typeof TIME_UNITS)[number];
@@ -149,11 +155,5 @@ export const ModelSpec = z.strictObject({
     initial: userRecord(finite('preset initial value')).default({}),
   })).optional(),
 });
-
 export type ModelSpecInput = z.input<typeof ModelSpec>;
 export type ModelSpec = z.infer<typeof ModelSpec>;
-export type ParameterSpec = z.infer<typeof ParameterSpec>;
-export type StateSpec = z.infer<typeof StateSpec>;
-export type EventSpec = z.infer<typeof EventSpec>;
-export type CovariateSpec = z.infer<typeof CovariateSpec>;
-export type DoseModifierSpec = z.infer<typeof DoseModifierSpec>;

@@ -69,6 +69,8 @@ export const Dose = z.strictObject({
     ctx.addIssue({ code: 'custom', path: ['every'], message: 'count > 1 needs an interval (every)' });
   }
 });
+export type Dose = z.infer<typeof Dose>;
+export type DoseInput = z.input<typeof Dose>;
 
 export const TimeGrid = z.union([
   z.strictObject({
@@ -80,6 +82,7 @@ export const TimeGrid = z.union([
   }),
   z.array(time('time')).min(1, 'times is empty').max(LIMITS.outputPoints, `at most ${LIMITS.outputPoints} output times`),
 ]);
+export type TimeGrid = z.infer<typeof TimeGrid>;
 
 export const SolverOptions = z.strictObject({
   method: z.enum(['auto', 'nonstiff', 'stiff', 'odex', 'dopri5', 'rodas']).default('auto'),
@@ -96,6 +99,7 @@ export const SolverOptions = z.strictObject({
   maxStep: num('maxStep').refine((v) => v > 0, 'maxStep must be > 0').optional(),
   timeBudgetMs: z.number().int().min(1).max(LIMITS.timeBudgetMs).default(LIMITS.timeBudgetMs),
 });
+export type SolverOptions = z.infer<typeof SolverOptions>;
 
 /** The model field: an id from models/ or an inline model (validated by the model compiler). */
 export const ModelRef = z.union([z.string().min(1).max(100), z.record(z.string(), z.unknown())]);
@@ -161,11 +165,6 @@ export const Scenario = z.strictObject({
   /** Report only these states and outputs (default: all). */
   select: z.array(userKey.max(64)).max(500).optional(),
 });
-
-export type Dose = z.infer<typeof Dose>;
-export type DoseInput = z.input<typeof Dose>;
-export type TimeGrid = z.infer<typeof TimeGrid>;
-export type SolverOptions = z.infer<typeof SolverOptions>;
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioInput = z.input<typeof Scenario>;
 
