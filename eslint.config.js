@@ -16,7 +16,7 @@ export default tseslint.config(
     languageOptions: {
       ecmaVersion: 2024,
       sourceType: 'module',
-      globals: { ...globals.node, ...globals.es2024 },
+      globals: { ...globals.es2024 },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
@@ -45,7 +45,12 @@ export default tseslint.config(
     },
   },
   {
-    // The browser client: plain JavaScript modules, browser globals (Plotly comes from a classic <script>).
+    // Everything but the browser client runs on Node.
+    files: ['src/**', 'server/**', 'tests/**', 'bench/**', 'scripts/**', '*.js', '*.mjs'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The browser client: plain JavaScript modules, browser globals only (Plotly comes from a classic <script>).
     files: ['web/**/*.js'],
     languageOptions: { globals: { ...globals.browser, Plotly: 'readonly' } },
   },

@@ -3,7 +3,15 @@
 // tornado for one arm (POST /api/sensitivity: normalized sensitivities (dM/M)/(dp/p), largest first).
 import { api, ApiError, fmt, formatPath, h } from './util.js';
 import { ARM_COLORS, tumorSeries } from './plots.js';
-import { progressBar, runJob } from './jobs.js';
+import { progressBar, runJob, isAbort } from './jobs.js';
+
+/**
+ * @typedef {import('./types').ModelFile} ModelFile
+ * @typedef {import('./types').CompareBody} CompareBody
+ * @typedef {import('./types').Series} Series
+ * @typedef {import('./types').Trace} Trace
+ * @typedef {CompareBody['arms'][number]} BodyArm
+ */
 
 /**
  * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
@@ -18,15 +26,19 @@ const MAX_SUBJECTS = 5000;
 /**
  * What the analysis panels need of the main view: the model file, the current /api/compare request, and
  * whether the view's fields are valid.
- * @typedef {{ spec: () => any, body: () => any, valid: () => boolean }} AnalysisContext
+ * @typedef {{ spec: () => ModelFile | null, body: () => CompareBody, valid: () => boolean }} AnalysisContext
  */
 /**
  * The controller of the run in flight per panel: a new run aborts it, and a stale answer is dropped.
  * @typedef {{ population: AbortController | null, sensitivity: AbortController | null }} RunsInFlight
  */
 
-/** The page's arms as trial arms: unique names; an arm without treatment gets no doses (not the scenario's). */
+/**
+ * The page's arms as trial arms: unique names; an arm without treatment gets no doses (not the scenario's).
+ * @param {BodyArm[]} arms
+ */
 function trialArms(arms) {
+  /** @type {Map<string, number>} */
   const seen = new Map();
   return arms.map((a) => {
     const k = (seen.get(a.name) ?? 0) + 1;
@@ -36,8 +48,14 @@ function trialArms(arms) {
   });
 }
 
-/** "r=0.3, kKill=0.2" → { r: 0.3, kKill: 0.2 }, or an error message naming the bad entry. */
+/**
+ * "r=0.3, kKill=0.2" → { r: 0.3, kKill: 0.2 }, or an error message naming the bad entry.
+ * @param {string} text
+ * @param {Record<string, unknown>} parameters the model's parameters
+ * @returns {{ omega: Record<string, number>, error?: undefined } | { error: string, omega?: undefined }}
+ */
 export function parseOmega(text, parameters) {
+  /** @type {Record<string, number>} */
   const out = {};
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^([A-Za-z_][\w]*)\s*=\s*([0-9.eE+-]+)$/.exec(part);
@@ -51,6 +69,10 @@ export function parseOmega(text, parameters) {
   return { omega: out };
 }
 
+/**
+ * @param {HTMLElement} box
+ * @param {unknown} e an ApiError (its issues are listed), another error, or null to clear the box
+ */
 function showError(box, e) {
   if (!e) {
     box.hidden = true;
@@ -58,11 +80,20 @@ function showError(box, e) {
     return;
   }
   const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
-  box.replaceChildren(h('strong', {}, e.status ? `Error ${e.status}: ` : 'Error: '),
-    issues.length ? h('ul', {}, issues.slice(0, 10).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : h('span', {}, e.message));
+  const status = e instanceof ApiError ? e.status : 0;
+  box.replaceChildren(h('strong', {}, status ? `Error ${status}: ` : 'Error: '),
+    issues.length ? h('ul', {}, issues.slice(0, 10).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : h('span', {}, e instanceof Error ? e.message : String(e)));
   box.hidden = false;
 }
 
+/**
+ * The shared plotly layout of the analysis plots, `extra` over it.
+ * @param {string} title
+ * @param {string} x
+ * @param {string} y
+ * @param {PlotlyObject} [extra]
+ * @returns {PlotlyObject}
+ */
 const layoutBase = (title, x, y, extra = {}) => ({
   title: { text: title, x: 0.015, xanchor: 'left', font: { size: 14 } },
   margin: { l: 70, r: 14, t: 60, b: 46 }, height: 360, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
@@ -74,15 +105,25 @@ const layoutBase = (title, x, y, extra = {}) => ({
 });
 const CONFIG = () => ({ displaylogo: false, responsive: true, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
 
-/** The scenario part of a request (model, times, weight, parameters, preset) with one arm's treatment. */
+/**
+ * The scenario part of a request (model, times, weight, parameters, preset) with one arm's treatment.
+ * @param {CompareBody} body
+ * @param {Partial<BodyArm>} arm
+ */
 const scenarioOf = (body, arm) => ({
   model: body.model, times: body.times, weight: body.weight,
   ...(body.parameters ? { parameters: body.parameters } : {}), ...(body.preset ? { preset: body.preset } : {}),
   ...(arm.therapies ? { therapies: arm.therapies } : {}), ...(arm.doses ? { doses: arm.doses } : {}),
 });
 
-/** The population bands per arm (median and 90 % interval of the tumor), the final-tumor table, then the response. */
+/**
+ * The population bands per arm (median and 90 % interval of the tumor), the final-tumor table, then the response.
+ * @param {ModelFile} spec
+ * @param {Series} series
+ * @param {import('./types').PopulationAnswer} r
+ */
 function drawPopulation(spec, series, r) {
+  /** @type {Trace[]} */
   const traces = [];
   const tu = spec.timeUnit ?? 'day';
   r.arms.forEach((arm, i) => {
@@ -96,7 +137,7 @@ function drawPopulation(spec, series, r) {
   const unit = series.unit ? ` (${series.unit})` : '';
   Plotly.react($('plot-population'), traces, layoutBase('Virtual population: median and 90 % interval', `time (${tu})`, `tumor${unit}`,
     { yaxis: { title: { text: `tumor${unit}` }, type: 'log', dtick: 1, exponentformat: 'power', gridcolor: '#eef0f3' } }), CONFIG());
-  const last = (a) => a[a.length - 1];
+  const last = (/** @type {(number | null)[]} */ a) => a[a.length - 1];
   $('pop-table').replaceChildren(
     h('caption', {}, `Tumor at the end (${fmt(last(r.times))} ${tu}) over the virtual patients`),
     h('thead', {}, h('tr', {}, ...['Arm', 'median', '5 %', '95 %', 'mean', 'solved'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -108,12 +149,16 @@ function drawPopulation(spec, series, r) {
   drawResponse(r, tu);
 }
 
-/** Per-arm objective response rate ± Monte Carlo SE and the Kaplan–Meier curves of time to progression. */
+/**
+ * Per-arm objective response rate ± Monte Carlo SE and the Kaplan–Meier curves of time to progression.
+ * @param {import('./types').PopulationAnswer} r
+ * @param {string} tu the time unit
+ */
 function drawResponse(r, tu) {
-  const withResponse = r.arms.filter((a) => a.response);
+  const withResponse = r.arms.flatMap((a) => (a.response ? [{ ...a, response: a.response }] : []));
   $('pop-response').hidden = !withResponse.length;
   if (!withResponse.length) return;
-  const pct = (e) => (e ? `${fmt(100 * e.p)} % ± ${fmt(100 * e.se)}` : '–');
+  const pct = (/** @type {{ p: number, se: number } | null | undefined} */ e) => (e ? `${fmt(100 * e.p)} % ± ${fmt(100 * e.se)}` : '–');
   $('pop-response-table').replaceChildren(
     h('caption', {}, 'Response per arm (RECIST 1.1, confirmed; ± Monte Carlo standard error)'),
     h('thead', {}, h('tr', {}, ...['Arm', 'objective response', 'median time to progression', 'evaluable', 'not evaluable'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -123,10 +168,12 @@ function drawResponse(r, tu) {
       return h('tr', {}, h('td', {}, a.name), h('td', { 'data-orr': a.response.objectiveResponse?.p ?? '' }, pct(a.response.objectiveResponse)), h('td', {}, med),
         h('td', {}, String(a.response.evaluable)), h('td', {}, String(a.response.notEvaluable)));
     })));
+  /** @type {Trace[]} */
   const traces = [];
   r.arms.forEach((a, i) => {
-    const curve = a.response?.timeToProgression?.curve;
-    if (!curve?.length) return;
+    const ttp = a.response?.timeToProgression;
+    const curve = ttp?.curve;
+    if (!ttp || !curve?.length) return;
     // A step function: S holds from each event time to the next; starts at 1 at time 0.
     const x = [r.times[0]];
     const y = [1];
@@ -134,7 +181,7 @@ function drawResponse(r, tu) {
       x.push(pt.time, pt.time);
       y.push(y[y.length - 1], pt.survival);
     }
-    x.push(a.response.timeToProgression.followUp);
+    x.push(ttp.followUp);
     y.push(y[y.length - 1]);
     traces.push({ type: 'scatter', mode: 'lines', x, y, name: a.name, line: { color: ARM_COLORS[i % ARM_COLORS.length], width: 2, shape: 'linear' }, hovertemplate: `${a.name}: %{y:.2f} at %{x:.3g} ${tu}<extra></extra>`, meta: { arm: a.name, km: true } });
   });
@@ -145,6 +192,10 @@ function drawResponse(r, tu) {
 /**
  * The global ranges: each named parameter from value/f to value·f (log-uniform), inside the range the model
  * declares; or an error naming the bad entry.
+ * @param {ModelFile} spec
+ * @param {CompareBody} body
+ * @returns {{ ranges: Record<string, { lower: number, upper: number, distribution: string }>, error?: undefined, field?: undefined }
+ *   | { error: string, field: string, ranges?: undefined }}
  */
 function globalRanges(spec, body) {
   const f = Number($('sens-factor').value);
@@ -152,23 +203,31 @@ function globalRanges(spec, body) {
   const names = $('sens-vary').value.split(',').map((x) => x.trim()).filter(Boolean);
   if (!names.length) return { error: 'Parameters: name at least one, e.g. r, kKill', field: 'sens-vary' };
   if (names.length > 20) return { error: 'Parameters: at most 20', field: 'sens-vary' };
+  /** @type {Record<string, { lower: number, upper: number, distribution: string }>} */
   const ranges = {};
+  const parameters = spec.parameters ?? {};
   for (const k of names) {
-    if (!Object.hasOwn(spec.parameters, k)) return { error: `Parameters: '${k}' is not a parameter of this model`, field: 'sens-vary' };
-    const p = spec.parameters[k];
+    if (!Object.hasOwn(parameters, k)) return { error: `Parameters: '${k}' is not a parameter of this model`, field: 'sens-vary' };
+    const p = parameters[k];
     const v = body.parameters?.[k] ?? p.value;
     if (!(v > 0)) return { error: `Parameters: ${k} = ${fmt(v)} is not positive (a range factor needs a positive value)`, field: 'sens-vary' };
-    const lower = Math.max(v / f, Number.isFinite(p.min) ? p.min : -Infinity);
-    const upper = Math.min(v * f, Number.isFinite(p.max) ? p.max : Infinity);
+    const lower = Math.max(v / f, p.min ?? -Infinity);
+    const upper = Math.min(v * f, p.max ?? Infinity);
     if (!(upper > lower)) return { error: `Parameters: ${k} has no room in the model's declared range`, field: 'sens-vary' };
     ranges[k] = { lower, upper, distribution: lower > 0 ? 'loguniform' : 'uniform' };
   }
   return { ranges };
 }
 
-/** Sobol S1 and ST per parameter as grouped bars with their bootstrap intervals, largest ST first. */
+/**
+ * Sobol S1 and ST per parameter as grouped bars with their bootstrap intervals, largest ST first.
+ * @param {import('./types').GlobalSensitivityAnswer<import('./types').SobolIndex>} r
+ * @param {string} metric
+ * @param {string} armName
+ */
 function drawSobol(r, metric, armName) {
   const names = Object.keys(r.indices).sort((a, b) => r.indices[b].ST - r.indices[a].ST);
+  /** @type {(key: 'S1' | 'ST', color: string, label: string) => PlotlyObject} */
   const bar = (key, color, label) => ({
     type: 'bar', name: label, x: names, y: names.map((k) => r.indices[k][key]), marker: { color },
     error_y: { type: 'data', symmetric: false, array: names.map((k) => (r.indices[k][`${key}ci`]?.[1] ?? r.indices[k][key]) - r.indices[k][key]), arrayminus: names.map((k) => r.indices[k][key] - (r.indices[k][`${key}ci`]?.[0] ?? r.indices[k][key])), color: '#374151', thickness: 1.2, width: 4 },
@@ -178,7 +237,12 @@ function drawSobol(r, metric, armName) {
     layoutBase(`Sobol indices of ${metric} (${armName}), 95 % bootstrap intervals`, 'parameter', 'share of the variance', { barmode: 'group', yaxis: { title: { text: 'share of the variance' }, rangemode: 'tozero', gridcolor: '#eef0f3' } }), CONFIG());
 }
 
-/** Morris μ* against σ, one marker per parameter. */
+/**
+ * Morris μ* against σ, one marker per parameter.
+ * @param {import('./types').GlobalSensitivityAnswer<import('./types').MorrisIndex>} r
+ * @param {string} metric
+ * @param {string} armName
+ */
 function drawMorris(r, metric, armName) {
   const names = Object.keys(r.indices);
   Plotly.react($('plot-global'), [{
@@ -199,11 +263,12 @@ function methodChanged() {
 function refreshDefaults(ctx) {
   const spec = ctx.spec();
   if (!spec) return;
-  const params = Object.keys(spec.parameters);
-  const parsed = parseOmega($('pop-omega').value, spec.parameters);
+  const params = Object.keys(spec.parameters ?? {});
+  const parsed = parseOmega($('pop-omega').value, spec.parameters ?? {});
   if (parsed.error) $('pop-omega').value = `${params.includes('r') ? 'r' : params[0]}=0.3`;
-  if ($('sens-vary').value.split(',').map((x) => x.trim()).some((k) => k && !Object.hasOwn(spec.parameters, k))) {
-    $('sens-vary').value = params.filter((k) => spec.parameters[k].value > 0).slice(0, 4).join(', ');
+  const parameters = spec.parameters ?? {};
+  if ($('sens-vary').value.split(',').map((x) => x.trim()).some((k) => k && !Object.hasOwn(parameters, k))) {
+    $('sens-vary').value = params.filter((k) => parameters[k].value > 0).slice(0, 4).join(', ');
   }
   const body = ctx.body();
   const keep = $('sens-arm').value;
@@ -218,13 +283,14 @@ function refreshDefaults(ctx) {
  */
 async function runPopulation(ctx, running) {
   const spec = ctx.spec();
+  if (!spec) return;
   const box = $('pop-error');
-  const parsed = parseOmega($('pop-omega').value, spec.parameters);
+  const parsed = parseOmega($('pop-omega').value, spec.parameters ?? {});
   const n = Number($('pop-n').value);
   const nOk = Number.isInteger(n) && n >= 2 && n <= MAX_SUBJECTS;
   $('pop-omega').toggleAttribute('aria-invalid', Boolean(parsed.error));
   $('pop-n').toggleAttribute('aria-invalid', !nOk);
-  if (parsed.error) return showError(box, new Error(`Variability: ${parsed.error}`));
+  if (parsed.error !== undefined) return showError(box, new Error(`Variability: ${parsed.error}`));
   if (!nOk) return showError(box, new Error(`Subjects: a whole number from 2 to ${MAX_SUBJECTS}`));
   if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
   running.population?.abort();
@@ -242,6 +308,7 @@ async function runPopulation(ctx, running) {
     population: { n, seed: 1, omega: parsed.omega, quantiles: QUANTILES, series: [series.name], ...(spec.roles?.tumor ? { response: { bootstrap: 100 } } : {}) },
   };
   try {
+    /** @type {import('./types').PopulationAnswer} */
     const r = await runJob('population', request, { onProgress: bar.update, signal: ctl.signal, onSubmitted: (id) => { document.body.dataset.populationJob = id; } });
     if (running.population !== ctl) return;
     showError(box, null);
@@ -249,8 +316,8 @@ async function runPopulation(ctx, running) {
     $('pop-status').textContent = `${n} virtual patients per arm, the same subjects in every arm (seed 1), ω: ${Object.entries(parsed.omega).map(([k, w]) => `${k} ${w}`).join(', ')}`;
     document.body.dataset.population = 'ok';
   } catch (e) {
-    if (running.population !== ctl && e.name === 'AbortError') return;
-    if (e.name === 'AbortError') {
+    if (running.population !== ctl && isAbort(e)) return;
+    if (isAbort(e)) {
       $('pop-status').textContent = 'Cancelled: the job was stopped on the server.';
       document.body.dataset.population = 'cancelled';
       return;
@@ -275,6 +342,8 @@ async function runPopulation(ctx, running) {
 async function runSensitivity(ctx, running) {
   if ($('sens-method').value !== 'local') return runGlobal(ctx, running);
   const spec = ctx.spec();
+  if (!spec) return;
+  const parameters = spec.parameters ?? {};
   const box = $('sens-error');
   if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
   running.sensitivity?.abort();
@@ -283,15 +352,16 @@ async function runSensitivity(ctx, running) {
   const body = ctx.body();
   const arm = body.arms[Number($('sens-arm').value)] ?? body.arms[0];
   const metric = $('sens-metric').value;
-  const names = Object.keys(spec.parameters).filter((k) => spec.parameters[k].value !== 0 && (body.parameters?.[k] ?? 1) !== 0);
+  const names = Object.keys(parameters).filter((k) => parameters[k].value !== 0 && (body.parameters?.[k] ?? 1) !== 0);
   $('sens-status').textContent = `${2 * names.length + 1} simulations…`;
   $('sens-run').disabled = true;
   document.body.dataset.sensitivity = 'running';
   try {
+    /** @type {import('./types').LocalSensitivityAnswer} */
     const r = await api('api/sensitivity', { body: { ...scenarioOf(body, arm), sensitivity: { parameters: names.slice(0, 100), response: { metric }, step: 0.01 } }, signal: ctl.signal });
     if (running.sensitivity !== ctl) return;
     showError(box, null);
-    const top = r.parameters.filter((p) => p.normalized !== null).slice(0, TORNADO_BARS).reverse();
+    const top = r.parameters.flatMap((p) => (p.normalized === null ? [] : [{ name: p.name, normalized: p.normalized }])).slice(0, TORNADO_BARS).reverse();
     Plotly.react($('plot-tornado'), [{
       type: 'bar', orientation: 'h', y: top.map((p) => p.name), x: top.map((p) => p.normalized),
       marker: { color: top.map((p) => (p.normalized >= 0 ? '#dc2626' : '#2563eb')) },
@@ -301,7 +371,7 @@ async function runSensitivity(ctx, running) {
     $('sens-status').textContent = `${metric} = ${fmt(r.value)} · ${r.solves} simulations, ${fmt(r.ms)} ms · red: raising the parameter raises ${metric}`;
     document.body.dataset.sensitivity = 'ok';
   } catch (e) {
-    if (e.name === 'AbortError') return;
+    if (isAbort(e)) return;
     showError(box, e);
     $('sens-status').textContent = '';
     document.body.dataset.sensitivity = 'error';
@@ -320,6 +390,7 @@ async function runSensitivity(ctx, running) {
  */
 async function runGlobal(ctx, running) {
   const spec = ctx.spec();
+  if (!spec) return;
   const box = $('sens-error');
   const method = $('sens-method').value;
   const body = ctx.body();
@@ -327,7 +398,7 @@ async function runGlobal(ctx, running) {
   const samples = Number($('sens-samples').value);
   const samplesOk = Number.isInteger(samples) && samples >= 4 && samples <= 4096;
   for (const id of ['sens-factor', 'sens-vary', 'sens-samples']) $(id).toggleAttribute('aria-invalid', g.field === id || (id === 'sens-samples' && !samplesOk));
-  if (g.error) return showError(box, new Error(g.error));
+  if (g.error !== undefined) return showError(box, new Error(g.error));
   if (!samplesOk) return showError(box, new Error('Samples: a whole number from 4 to 4096'));
   if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
   running.sensitivity?.abort();
@@ -343,15 +414,17 @@ async function runGlobal(ctx, running) {
   const bar = progressBar($('sens-progress'), 'Global sensitivity', () => ctl.abort());
   const request = { ...scenarioOf(body, arm), doses: arm.doses ?? [], sensitivity: { method, ranges: g.ranges, response: { metric }, samples, seed: 1 } };
   try {
+    /** @type {import('./types').GlobalSensitivityAnswer} Sobol or Morris indices, by `method` */
     const r = await runJob('sensitivity', request, { onProgress: bar.update, signal: ctl.signal, onSubmitted: (id) => { document.body.dataset.sensitivityJob = id; } });
     if (running.sensitivity !== ctl) return;
     showError(box, null);
-    (method === 'sobol' ? drawSobol : drawMorris)(r, metric, arm.name);
+    if (method === 'sobol') drawSobol(/** @type {import('./types').GlobalSensitivityAnswer<import('./types').SobolIndex>} */ (r), metric, arm.name);
+    else drawMorris(/** @type {import('./types').GlobalSensitivityAnswer<import('./types').MorrisIndex>} */ (r), metric, arm.name);
     $('sens-status').textContent = `${method === 'sobol' ? 'Sobol' : 'Morris'} over ${d} parameter${d > 1 ? 's' : ''} (×/÷ ${$('sens-factor').value}, log-uniform) · ${r.solves ?? solves} simulations${r.dropped ? `, ${r.dropped} failed and left out` : ''}`;
     document.body.dataset.sensitivity = 'ok';
   } catch (e) {
-    if (running.sensitivity !== ctl && e.name === 'AbortError') return;
-    if (e.name === 'AbortError') {
+    if (running.sensitivity !== ctl && isAbort(e)) return;
+    if (isAbort(e)) {
       $('sens-status').textContent = 'Cancelled: the job was stopped on the server.';
       document.body.dataset.sensitivity = 'cancelled';
       return;

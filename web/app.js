@@ -4,6 +4,18 @@ import { api, ApiError, readResponse, fmt, numText, formatPath, download, readHa
 import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_COLORS } from './plots.js';
 import { validateView, markInvalid } from './validate.js';
 import { setupAnalysis } from './analysis.js';
+import { isAbort } from './jobs.js';
+
+/**
+ * @typedef {import('./types').ModelFile} ModelFile
+ * @typedef {import('./types').ViewState} ViewState
+ * @typedef {import('./types').ArmState} ArmState
+ * @typedef {import('./types').HandDose} HandDose
+ * @typedef {import('./types').CompareBody} CompareBody
+ * @typedef {import('./types').CompareResponse} CompareResponse
+ * @typedef {import('./types').Therapy} Therapy
+ * @typedef {import('./types').Problem} Problem
+ */
 
 /**
  * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
@@ -12,11 +24,12 @@ import { setupAnalysis } from './analysis.js';
  */
 const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const MAX_ARMS = 12;
+/** @type {Record<string, number>} */
 const DEFAULT_END = { day: 365, days: 365, week: 52, weeks: 52, h: 24 * 28, hour: 24 * 28, hours: 24 * 28, month: 24, year: 5 };
 /** Runs taking longer than this show a progress bar with a Cancel button. */
 const PROGRESS_AFTER_MS = 300;
 
-/** The view: everything here goes into the URL hash. */
+/** @type {ViewState} the view: everything here goes into the URL hash */
 const state = {
   model: '',
   preset: '',
@@ -31,13 +44,29 @@ const state = {
   extra: null,
 };
 
+/** @type {import('./types').ModelListEntry[]} */
 let models = [];
+/** @type {Therapy[]} */
 let therapies = [];
-let spec = null; // the current model file
-let last = null; // last /api/compare response
+/** @type {ModelFile | null} the current model file */
+let spec = null;
+/** @type {CompareResponse | null} the last /api/compare response */
+let last = null;
+/** @type {CompareBody | null} */
 let lastBody = null;
+/** @type {AbortController | null} */
 let inflight = null;
 let runSeq = 0;
+
+/**
+ * The current model file, for code that runs only once one is loaded (rendering, the controls' handlers:
+ * loadModel sets it before it renders anything).
+ * @returns {ModelFile}
+ */
+function loaded() {
+  if (!spec) throw new Error('no model is loaded');
+  return spec;
+}
 
 // ---------------------------------------------------------------- state ↔ URL
 
@@ -60,8 +89,13 @@ function saveHash() {
   });
 }
 
-const num = (v, d) => (typeof v === 'number' ? v : v === null ? NaN : d);
+/** A saved number: null (NaN in JSON) stays NaN, anything else not a number is the default. */
+const num = (/** @type {unknown} */ v, /** @type {number} */ d) => (typeof v === 'number' ? v : v === null ? NaN : d);
 
+/**
+ * The view from a link's saved state (any JSON: every field is checked).
+ * @param {any} saved the parsed URL hash (unchecked JSON, read field by field)
+ */
 function restore(saved) {
   state.preset = typeof saved.preset === 'string' ? saved.preset : '';
   state.params = {};
@@ -72,19 +106,20 @@ function restore(saved) {
   state.tumorScale = saved.tumorScale === 'linear' ? 'linear' : 'log';
   state.drugScale = saved.drugScale === 'linear' ? 'linear' : 'log';
   if (Array.isArray(saved.arms) && saved.arms.length) {
-    state.arms = saved.arms.slice(0, MAX_ARMS).map((a, i) => ({
+    state.arms = saved.arms.slice(0, MAX_ARMS).map((/** @type {any} */ a, /** @type {number} */ i) => ({
       name: typeof a.name === 'string' ? a.name : `Arm ${i + 1}`,
       autoName: Boolean(a.auto),
-      therapies: Array.isArray(a.therapies) ? a.therapies.filter((t) => typeof t === 'string') : [],
-      doses: Array.isArray(a.doses) ? a.doses.filter((d) => d && typeof d === 'object').map((d) => ({ ...d })) : [],
+      therapies: Array.isArray(a.therapies) ? a.therapies.filter((/** @type {unknown} */ t) => typeof t === 'string') : [],
+      doses: Array.isArray(a.doses) ? a.doses.filter((/** @type {unknown} */ d) => d && typeof d === 'object').map((/** @type {HandDose} */ d) => ({ ...d })) : [],
       stash: { therapies: [], doses: [] },
     }));
   }
-  state.extra = Array.isArray(saved.extra) ? saved.extra.filter((s) => typeof s === 'string') : null;
+  state.extra = Array.isArray(saved.extra) ? saved.extra.filter((/** @type {unknown} */ s) => typeof s === 'string') : null;
 }
 
 // ---------------------------------------------------------------- model
 
+/** A round output step giving about 400 points up to `end`. @param {number} end */
 function niceStep(end) {
   const raw = end / 400;
   const p = 10 ** Math.floor(Math.log10(raw));
@@ -97,12 +132,14 @@ function niceStep(end) {
  * is what the default view will send (checked by equality before use), so the first plot waits for one
  * round trip instead of three.
  */
+/** @type {{ key: string, promise: Promise<CompareResponse> } | null} */
 let speculative = null;
 function speculate() {
   // The inline script of index.html may have sent it already, while the page was parsed.
-  const boot = window.__immunopdBoot?.compare;
-  if (boot) {
-    window.__immunopdBoot.compare = null;
+  const early = window.__immunopdBoot;
+  const boot = early?.compare;
+  if (early && boot) {
+    early.compare = null;
     speculative = { key: boot.key, promise: boot.response.then(readResponse, () => api('api/compare', { body: JSON.parse(boot.key) })) };
     speculative.promise.catch(() => undefined);
     return;
@@ -111,26 +148,35 @@ function speculate() {
   speculative = { key: JSON.stringify(body), promise: api('api/compare', { body }) };
   speculative.promise.catch(() => undefined);
 }
+/** @param {CompareBody} body */
 function takeSpeculative(body) {
   const s = speculative;
   speculative = null;
   return s && s.key === JSON.stringify(body) ? s.promise : null;
 }
 
-/** The population and sensitivity views (web/analysis.js). */
+/** @type {{ refresh: () => void } | null} the population and sensitivity views (web/analysis.js) */
 let analysis = null;
 
-/** The model file fetched with the first page load (see init), used once. */
+/** @type {Promise<ModelFile | null> | null} the model file fetched with the first page load (see init), used once */
 let prefetched = null;
 
+/**
+ * Load model `id` and render the view for it: a saved view (a link) over the defaults, or the current
+ * arms carried over to another model.
+ * @param {string} id
+ * @param {unknown} [saved] the parsed URL hash
+ */
 async function loadModel(id, saved) {
   setStatus('Loading model…');
   const early = prefetched ? await prefetched : null;
   prefetched = null;
-  spec = early?.id === id ? early : await api(`api/models/${encodeURIComponent(id)}`);
+  /** @type {ModelFile} */
+  const model = early?.id === id ? early : await api(`api/models/${encodeURIComponent(id)}`);
+  spec = model;
   const switching = state.model && state.model !== id;
   state.model = id;
-  const unit = spec.timeUnit ?? 'day';
+  const unit = model.timeUnit ?? 'day';
   if (saved || !switching) {
     // Defaults first; a saved view (a link, possibly partial) goes over them.
     state.preset = '';
@@ -153,7 +199,7 @@ async function loadModel(id, saved) {
   }
   // The therapies and doses this model can take are used; the others wait in the arm's stash, so that
   // switching back to a model that takes them brings them back.
-  const states = new Set(Object.keys(spec.states));
+  const states = new Set(Object.keys(model.states));
   const usable = new Set(usableTherapies().map((u) => u.id));
   for (const a of state.arms) {
     a.stash ??= { therapies: [], doses: [] };
@@ -165,7 +211,7 @@ async function loadModel(id, saved) {
     a.stash.doses = allD.filter((d) => !states.has(d.target));
     if (a.autoName) a.name = autoName(a, state.arms.indexOf(a));
   }
-  if (spec.presets?.[state.preset] === undefined) state.preset = '';
+  if (model.presets?.[state.preset] === undefined) state.preset = '';
   renderAll();
 }
 
@@ -174,11 +220,16 @@ function usableTherapies() {
   return therapies.filter((t) => t.targets.every((s) => states.has(s)));
 }
 
+/** @returns {ArmState} */
 function newArm() {
   return { name: 'Untreated', autoName: true, therapies: [], doses: [], stash: { therapies: [], doses: [] } };
 }
 
-/** An arm's name from what it gives: its drugs, then the states dosed by hand; empty = untreated. */
+/**
+ * An arm's name from what it gives: its drugs, then the states dosed by hand; empty = untreated.
+ * @param {ArmState} arm
+ * @param {number} index
+ */
 function autoName(arm, index) {
   const parts = [...new Set(arm.therapies.map((id) => therapies.find((t) => t.id === id)?.drug ?? id))];
   const targets = [...new Set(arm.doses.map((d) => d.target))];
@@ -187,7 +238,10 @@ function autoName(arm, index) {
   return index === 0 || !state.arms.slice(0, index).some((a) => !a.therapies.length && !a.doses.length) ? 'Untreated' : `Arm ${index + 1}`;
 }
 
-/** After a change of what an arm gives: its automatic name follows (in place, keeping the focus). */
+/**
+ * After a change of what an arm gives: its automatic name follows (in place, keeping the focus).
+ * @param {ArmState} arm
+ */
 function refreshName(arm) {
   if (!arm.autoName) return;
   const i = state.arms.indexOf(arm);
@@ -199,6 +253,7 @@ function refreshName(arm) {
 // ---------------------------------------------------------------- rendering
 
 function renderAll() {
+  const spec = loaded();
   $('model').value = state.model;
   $('model-title').textContent = spec.title ?? '';
   $('model-title').title = [spec.description, ...[spec.reference ?? []].flat()].filter(Boolean).join('\n\n');
@@ -218,39 +273,46 @@ function renderAll() {
   analysis?.refresh();
 }
 
+/**
+ * A parameter's value before the user changes it: the preset's, else the model file's.
+ * @param {string} name
+ */
 function paramDefault(name) {
+  const spec = loaded();
   const p = spec.presets?.[state.preset]?.parameters?.[name];
-  return p ?? spec.parameters[name].value;
+  return p ?? (spec.parameters ?? {})[name].value;
 }
 
+/** @param {string} name */
 function paramValue(name) {
   return name in state.params ? state.params[name] : paramDefault(name);
 }
 
-/** Slider geometry: log10 for log-scale or rate-like parameters, linear otherwise. */
+/**
+ * Slider geometry: log10 for log-scale or rate-like parameters, linear otherwise.
+ * @param {import('./types').ModelParameter} p
+ */
 function sliderSpec(p) {
   const v = p.value;
   const rateLike = /^1\s*\/|\/\s*(day|d|h|hour|min|week|s)$/i.test(p.unit ?? '');
   const log = (p.scale === 'log' || (p.scale === undefined && rateLike)) && v > 0;
-  let lo = p.min;
-  let hi = p.max;
   if (log) {
-    if (!(lo > 0)) lo = v / 100;
-    if (!(hi > lo)) hi = v * 100;
+    const lo = p.min !== undefined && p.min > 0 ? p.min : v / 100;
+    const hi = p.max !== undefined && p.max > lo ? p.max : v * 100;
     return { log, lo: Math.log10(lo), hi: Math.log10(hi) };
   }
-  if (lo === undefined) lo = v < 0 ? 2 * v : 0;
-  if (hi === undefined || !(hi > lo)) hi = v > 0 ? 2 * v : v < 0 ? 0 : lo + 1;
+  const lo = p.min ?? (v < 0 ? 2 * v : 0);
+  const hi = p.max !== undefined && p.max > lo ? p.max : v > 0 ? 2 * v : v < 0 ? 0 : lo + 1;
   return { log, lo, hi };
 }
 
 function renderParams() {
   const list = $('params');
   const filter = $('param-filter').value.trim().toLowerCase();
-  const rows = Object.entries(spec.parameters).map(([name, p]) => {
+  const rows = Object.entries(loaded().parameters ?? {}).map(([name, p]) => {
     const sl = sliderSpec(p);
-    const toSlider = (v) => (sl.log ? Math.log10(Math.max(v, 10 ** sl.lo)) : v);
-    const fromSlider = (s) => Number((sl.log ? 10 ** s : s).toPrecision(4));
+    const toSlider = (/** @type {number} */ v) => (sl.log ? Math.log10(Math.max(v, 10 ** sl.lo)) : v);
+    const fromSlider = (/** @type {number} */ s) => Number((sl.log ? 10 ** s : s).toPrecision(4));
     const value = paramValue(name);
     const numberInput = h('input', { type: 'number', step: 'any', value: numText(value), 'aria-label': `${name} value`, 'data-param': name });
     const slider = h('input', {
@@ -264,6 +326,7 @@ function renderParams() {
         sl.log ? h('span', { class: 'tag', title: 'slider on a log scale' }, 'log') : null,
         h('span', { class: 'desc' }, p.description ?? ''), reset),
       h('div', { class: 'pctl' }, slider, numberInput));
+    /** @type {(v: number, from: 'slider' | 'number' | 'reset') => void} */
     const set = (v, from) => {
       if (Number.isFinite(v) && v === paramDefault(name)) delete state.params[name];
       else state.params[name] = v;
@@ -285,13 +348,20 @@ function renderParams() {
 }
 
 function countParams() {
-  const n = Object.keys(spec.parameters).length;
+  const n = Object.keys(loaded().parameters ?? {}).length;
   const c = Object.keys(state.params).length;
   $('param-count').textContent = `(${n}${c ? `, ${c} changed` : ''})`;
 }
 
+/**
+ * The editor of one hand dose of an arm.
+ * @param {ArmState} arm
+ * @param {HandDose} dose
+ */
 function doseRow(arm, dose) {
+  const spec = loaded();
   const stateNames = Object.keys(spec.states);
+  /** @type {(key: 'amount' | 'start' | 'every' | 'count' | 'duration', label: string, attrs?: { placeholder?: string, short?: string }) => HTMLElement} */
   const field = (key, label, attrs = {}) => {
     const input = h('input', { type: 'number', step: 'any', value: dose[key] ?? '', placeholder: attrs.placeholder ?? '', 'aria-label': label, title: label, class: `d-${key}` });
     input.addEventListener('input', () => {
@@ -330,7 +400,9 @@ function doseRow(arm, dose) {
 }
 
 function renderArms() {
+  const spec = loaded();
   const usable = usableTherapies();
+  /** @type {Map<string, Therapy[]>} */
   const byDrug = new Map();
   for (const t of usable) byDrug.set(t.drug, [...(byDrug.get(t.drug) ?? []), t]);
   const cards = state.arms.map((arm, i) => {
@@ -375,7 +447,7 @@ function renderArms() {
     addDose.addEventListener('click', () => {
       const names = Object.keys(spec.states);
       // The model's declared dose targets first (roles), else a central-compartment-looking state.
-      const declared = Object.values(spec.roles?.drugs ?? {}).map((r) => r.doseTarget).find((t) => names.includes(t));
+      const declared = Object.values(spec.roles?.drugs ?? {}).flatMap((r) => (typeof r.doseTarget === 'string' ? [r.doseTarget] : [])).find((t) => names.includes(t));
       const target = declared ?? names.find((s) => /c$/.test(s)) ?? names.find((s) => /^(Cd|Cp|A|IL|IL2|VAC|D)$/.test(s)) ?? names[0];
       arm.doses.push({ target, amount: 1, start: 0 });
       refreshName(arm);
@@ -394,6 +466,7 @@ function renderArms() {
 }
 
 function renderSeriesPicker() {
+  const spec = loaded();
   const chosen = new Set(state.extra ?? defaultExtra(spec));
   const boxes = seriesCatalog(spec).map((s) => {
     const box = h('input', { type: 'checkbox', checked: chosen.has(s.name), value: s.name });
@@ -412,10 +485,16 @@ function renderSeriesPicker() {
 
 // ---------------------------------------------------------------- running
 
+/**
+ * The /api/compare request of the view.
+ * @returns {CompareBody}
+ */
 function requestBody() {
+  /** @type {(d: HandDose) => HandDose} the dose's fields that are set, in a fixed order */
   const dose = (d) => {
+    /** @type {HandDose} */
     const out = { target: d.target };
-    for (const k of ['amount', 'start', 'every', 'count', 'duration']) if (d[k] !== undefined) out[k] = d[k];
+    for (const k of /** @type {const} */ (['amount', 'start', 'every', 'count', 'duration'])) if (d[k] !== undefined) out[k] = d[k];
     return out;
   };
   return {
@@ -432,21 +511,25 @@ function requestBody() {
   };
 }
 
+/** @param {string} text */
 function setStatus(text) {
   $('status').textContent = text;
 }
 
-/** The problems found before a run, each a link to its field. */
+/**
+ * The problems found before a run, each a link to its field.
+ * @param {Problem[]} problems
+ */
 function showProblems(problems) {
   const box = $('error');
-  const item = (p) => {
+  const item = (/** @type {Problem} */ p) => {
     const go = h('button', { type: 'button', class: 'link' }, p.label);
     go.addEventListener('click', () => {
-      const el = document.querySelector(p.selector);
+      const el = /** @type {HTMLElement | null} */ (document.querySelector(p.selector));
       if (!el) return;
       const details = el.closest('details');
       if (details) details.open = true;
-      const row = el.closest('.param');
+      const row = /** @type {HTMLElement | null} */ (el.closest('.param'));
       if (row?.hidden) {
         $('param-filter').value = '';
         for (const r of paramRows()) r.hidden = false;
@@ -460,7 +543,11 @@ function showProblems(problems) {
   box.hidden = false;
 }
 
-/** Downloads export the last successful run: off while the view shows an error or a newer, unrun state. */
+/**
+ * Downloads export the last successful run: off while the view shows an error or a newer, unrun state.
+ * @param {boolean} ok
+ * @param {string} [why] the buttons' tooltip while off
+ */
 function setDownloads(ok, why = '') {
   for (const id of ['dl-csv', 'dl-json']) {
     $(id).disabled = !ok;
@@ -468,6 +555,7 @@ function setDownloads(ok, why = '') {
   }
 }
 
+/** @param {unknown} e an ApiError (its issues are listed), another error, or null to clear the box */
 function showError(e) {
   const box = $('error');
   if (!e) {
@@ -480,16 +568,20 @@ function showError(e) {
     : 'Error';
   // With issues that name fields, list them (path and message); otherwise the message alone.
   const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
-  box.replaceChildren(...[
-    h('strong', {}, `${kind}${e.status ? ` (${e.status})` : ''}${issues.length ? '' : ':'} `),
-    issues.length ? null : h('span', { class: 'error-message' }, e.message),
-    issues.length ? h('ul', {}, issues.map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : null,
-  ].filter(Boolean));
+  const status = e instanceof ApiError ? e.status : 0;
+  box.replaceChildren(
+    h('strong', {}, `${kind}${status ? ` (${status})` : ''}${issues.length ? '' : ':'} `),
+    issues.length
+      ? h('ul', {}, issues.map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)))
+      : h('span', { class: 'error-message' }, e instanceof Error ? e.message : String(e)),
+  );
   box.hidden = false;
 }
 
 /** The progress bar with elapsed time and Cancel (shown once a run takes longer than PROGRESS_AFTER_MS). */
-let progressTimer = 0;
+/** @type {ReturnType<typeof setInterval> | undefined} */
+let progressTimer;
+/** @param {number} t0 when the run started (performance.now()) */
 function showProgress(t0) {
   clearInterval(progressTimer);
   const tick = () => {
@@ -548,6 +640,7 @@ async function run() {
   document.body.dataset.state = 'running';
   try {
     const early = takeSpeculative(body);
+    /** @type {CompareResponse} */
     const res = await (early ?? api('api/compare', { body, signal: ctl.signal }));
     if (seq !== runSeq) return;
     performance.mark('compare-data');
@@ -563,7 +656,7 @@ async function run() {
     document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
     document.body.dataset.state = 'ok';
   } catch (e) {
-    if (e.name === 'AbortError' || seq !== runSeq) return;
+    if (isAbort(e) || seq !== runSeq) return;
     showError(e);
     setStatus('');
     $('plots').classList.add('stale');
@@ -585,12 +678,16 @@ function changed() {
   runSoon();
 }
 
-/** plotly loads async (in parallel with the first API calls): resolves once it is there. */
+/**
+ * plotly loads async (in parallel with the first API calls): resolves once it is there.
+ * @returns {Promise<void>}
+ */
 function plotlyReady() {
   if (window.Plotly) return Promise.resolve();
   return new Promise((resolve) => {
-    document.querySelector('script[src*="plotly"]')?.addEventListener('load', resolve, { once: true });
-    window.addEventListener('load', resolve, { once: true });
+    const done = () => resolve();
+    document.querySelector('script[src*="plotly"]')?.addEventListener('load', done, { once: true });
+    window.addEventListener('load', done, { once: true });
   });
 }
 
@@ -598,7 +695,7 @@ function plotlyReady() {
 async function redraw() {
   if (!last || !spec || last.model !== spec.id) return;
   const tumorOut = spec.outputs?.tumor;
-  const tumorUnit = typeof tumorOut === 'object' ? tumorOut.unit : (last.metrics.rows[0]?.tumorUnit ?? '');
+  const tumorUnit = typeof tumorOut === 'object' ? (tumorOut.unit ?? '') : String(last.metrics.rows[0]?.tumorUnit ?? '');
   $('metrics').innerHTML = metricsTable(last.metrics, spec.timeUnit ?? 'day', tumorUnit);
   await plotlyReady();
   performance.mark('plotly-ready');
@@ -621,6 +718,7 @@ function bind() {
   });
   $('run').addEventListener('click', run);
   $('cancel').addEventListener('click', cancel);
+  /** @type {(id: string, key: 'end' | 'step' | 'weight') => void} */
   const numberField = (id, key) => $(id).addEventListener('input', () => {
     const v = $(id).value.trim();
     state[key] = v === '' ? NaN : Number(v);
@@ -646,8 +744,9 @@ function bind() {
   });
   $('param-filter').addEventListener('input', () => {
     const f = $('param-filter').value.trim().toLowerCase();
+    const parameters = loaded().parameters ?? {};
     for (const row of paramRows()) {
-      const p = spec.parameters[row.dataset.name];
+      const p = parameters[row.dataset.name ?? ''];
       row.hidden = Boolean(f) && !`${row.dataset.name} ${p.unit ?? ''} ${p.description ?? ''}`.toLowerCase().includes(f);
     }
   });
@@ -712,10 +811,11 @@ async function init() {
     models = m.models;
     therapies = t.therapies;
     $('model').replaceChildren(...models.map((x) => h('option', { value: x.id, title: x.title }, x.id)));
+    /** @type {string} */
     const id = saved && models.some((x) => x.id === saved.model) ? saved.model : m.default;
     if (id === guess) prefetched = early;
     bind();
-    analysis = setupAnalysis({ spec: () => spec, body: requestBody, valid: () => !validateView(spec, state, paramValue).length });
+    analysis = setupAnalysis({ spec: () => spec, body: requestBody, valid: () => !validateView(loaded(), state, paramValue).length });
     // Phones: the parameters start folded, so that Run and the plots come first.
     if (window.matchMedia('(max-width: 700px)').matches) /** @type {HTMLDetailsElement} */ (document.getElementById('params-card')).open = false;
     await loadModel(id, saved);

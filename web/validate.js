@@ -3,14 +3,28 @@
 // again (it is the authority); these catch a typo before a round trip and say which field.
 import { fmt, numText } from './util.js';
 
-const finite = (v) => typeof v === 'number' && Number.isFinite(v);
+/** @typedef {import('./types').Problem} Problem */
+
+/**
+ * @param {unknown} v
+ * @returns {v is number}
+ */
+function finite(v) {
+  return typeof v === 'number' && Number.isFinite(v);
+}
 
 /**
  * Problems of the view: [{ selector, label, message }], `selector` finds the input to highlight.
  * `values(name)` gives a parameter's current value.
+ * @param {import('./types').ModelFile} spec
+ * @param {import('./types').ViewState} state
+ * @param {(name: string) => number} values
+ * @returns {Problem[]}
  */
 export function validateView(spec, state, values) {
+  /** @type {Problem[]} */
   const out = [];
+  /** @type {(selector: string, label: string, message: string) => void} */
   const add = (selector, label, message) => out.push({ selector, label, message });
   for (const [name, p] of Object.entries(spec.parameters ?? {})) {
     const v = values(name);
@@ -27,27 +41,30 @@ export function validateView(spec, state, values) {
     if (!arm.name.trim()) add(`.arm[data-arm="${i}"] .arm-name`, `Arm ${i + 1} name`, 'must not be empty');
     else if (state.arms.findIndex((a) => a.name === arm.name) !== i) add(`.arm[data-arm="${i}"] .arm-name`, `Arm ${i + 1} name`, `'${arm.name}' is used by another arm`);
     arm.doses.forEach((d, k) => {
-      const at = (key) => `.arm[data-arm="${i}"] .dose:nth-of-type(${k + 1}) .d-${key}`;
+      const at = (/** @type {string} */ key) => `.arm[data-arm="${i}"] .dose:nth-of-type(${k + 1}) .d-${key}`;
       const where = `${arm.name}, dose ${k + 1}`;
       if (!finite(d.amount) || d.amount < 0) add(at('amount'), `${where}: amount`, 'must be a number ≥ 0');
       if (d.start !== undefined && (!finite(d.start) || d.start < 0)) add(at('start'), `${where}: start`, 'must be a time ≥ 0');
       if (d.every !== undefined && (!finite(d.every) || !(d.every > 0))) add(at('every'), `${where}: every`, 'must be an interval > 0');
       if (d.count !== undefined && (!Number.isInteger(d.count) || d.count < 1)) add(at('count'), `${where}: count`, 'must be a whole number ≥ 1');
-      if (d.count > 1 && d.every === undefined) add(at('every'), `${where}: every`, `${d.count} doses need an interval`);
+      if (d.count !== undefined && d.count > 1 && d.every === undefined) add(at('every'), `${where}: every`, `${d.count} doses need an interval`);
       if (d.duration !== undefined && (!finite(d.duration) || !(d.duration > 0))) add(at('duration'), `${where}: infusion`, 'must be a duration > 0 (empty = bolus)');
     });
   });
   return out;
 }
 
-/** Highlight the fields of `problems` (and clear the others'). */
+/**
+ * Highlight the fields of `problems` (and clear the others').
+ * @param {Problem[]} problems
+ */
 export function markInvalid(problems) {
   for (const el of document.querySelectorAll('[aria-invalid="true"]')) {
     el.removeAttribute('aria-invalid');
     el.classList.remove('invalid');
   }
   for (const p of problems) {
-    const el = document.querySelector(p.selector);
+    const el = /** @type {HTMLElement | null} */ (document.querySelector(p.selector));
     if (!el) continue;
     el.setAttribute('aria-invalid', 'true');
     el.classList.add('invalid');

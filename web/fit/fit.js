@@ -2,7 +2,16 @@
 // POST /api/simulate for the baseline curve, GET /api/models). Data over fitted curves, the estimates
 // table with the identifiability warnings, residuals; the optimizer's best schedule against a baseline,
 // as tables with the objective explained. Errors go to a box in the results column, with their fields.
-import { api, fmt, formatPath, h, numText } from '../util.js';
+import { api, ApiError, fmt, formatPath, h, numText } from '../util.js';
+
+/**
+ * @typedef {import('../types').ModelFile} ModelFile
+ * @typedef {import('../types').FitResult} FitResult
+ * @typedef {import('../types').SimulationResult} SimulationResult
+ * @typedef {import('../types').EvaluatedSchedule} EvaluatedSchedule
+ * @typedef {import('../types').OptimizeAnswer} OptimizeAnswer
+ * @typedef {import('../types').Issue} Issue
+ */
 
 /**
  * An element of the page by id. Typed as an input because the ids looked up are form controls (inputs,
@@ -10,38 +19,63 @@ import { api, fmt, formatPath, h, numText } from '../util.js';
  * @type {(id: string) => HTMLInputElement}
  */
 const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
-/** The form control a selector names (a data-* attribute of the parameter table). @type {(selector: string) => HTMLInputElement} */
-const control = (selector) => document.querySelector(selector);
-const status = (s) => {
+/**
+ * The form control a selector names (a data-* attribute of the parameter table, built by pickModel).
+ * @param {string} selector
+ * @returns {HTMLInputElement}
+ */
+const control = (selector) => {
+  const el = document.querySelector(selector);
+  if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement)) throw new Error(`no form control ${selector}`);
+  return /** @type {HTMLInputElement} */ (el);
+};
+const status = (/** @type {string} */ s) => {
   $('status').textContent = s;
 };
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#4b5563'];
 // plotly 3+ takes titles as {text}: plain strings here are wrapped.
-const titled = (t) => (typeof t === 'string' ? { text: t } : t);
-/** plotly loads async: resolves once it is there. */
-const plotlyReady = () => (window.Plotly ? Promise.resolve() : new Promise((resolve) => {
-  document.querySelector('script[src*="plotly"]')?.addEventListener('load', resolve, { once: true });
-  window.addEventListener('load', resolve, { once: true });
-}));
-const plot = async (el, data, layout) => (await plotlyReady(), window.Plotly.react(el, data, {
+const titled = (/** @type {unknown} */ t) => (typeof t === 'string' ? { text: t } : t);
+/**
+ * plotly loads async: resolves to it once it is there.
+ * @returns {Promise<PlotlyApi>}
+ */
+const plotlyReady = () => new Promise((resolve, reject) => {
+  const done = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('the plotting library (plotly) did not load')));
+  if (window.Plotly) return done();
+  document.querySelector('script[src*="plotly"]')?.addEventListener('load', done, { once: true });
+  window.addEventListener('load', done, { once: true });
+});
+/**
+ * A plot with the page's style: `layout` over it; titles given as text.
+ * @typedef {{ title?: string, xaxis?: PlotlyObject & { title?: string }, yaxis?: PlotlyObject & { title?: string }, legend?: PlotlyObject, [key: string]: unknown }} Layout
+ * @param {HTMLElement} el
+ * @param {PlotlyObject[]} data
+ * @param {Layout} layout
+ */
+const plot = async (el, data, layout) => (await plotlyReady()).react(el, data, {
   margin: { t: 40, r: 10, l: 70, b: 46 }, font: { family: 'system-ui, sans-serif', size: 11, color: '#1f2937' }, ...layout,
   title: titled(layout.title),
   legend: { orientation: 'h', y: -0.22, ...(layout.legend ?? {}) },
   xaxis: { exponentformat: 'power', ...layout.xaxis, title: titled(layout.xaxis?.title) },
   yaxis: { exponentformat: 'power', ...layout.yaxis, title: titled(layout.yaxis?.title) },
-}, { responsive: true, displaylogo: false, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' }));
+}, { responsive: true, displaylogo: false, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
 
-/** An error in the results column: the message, and each field the API named. */
+/**
+ * An error in the results column: the message, and each field the API (or the request's own check) named.
+ * @param {HTMLElement} box
+ * @param {unknown} e an ApiError, an error with `issues`, or null to clear the box
+ */
 function showError(box, e) {
   if (!e) {
     box.hidden = true;
     box.replaceChildren();
     return;
   }
-  const issues = (e.issues ?? []).filter((i) => i.path?.length);
+  const err = /** @type {{ message?: string, status?: number, issues?: Issue[] }} */ (e instanceof ApiError ? e : typeof e === 'object' ? e : { message: String(e) });
+  const issues = (err.issues ?? []).filter((i) => i.path?.length);
   box.replaceChildren(
-    h('strong', {}, `${e.status ? `Error ${e.status}: ` : 'Error: '}`),
-    issues.length ? h('ul', {}, issues.slice(0, 20).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : h('span', {}, e.message),
+    h('strong', {}, `${err.status ? `Error ${err.status}: ` : 'Error: '}`),
+    issues.length ? h('ul', {}, issues.slice(0, 20).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : h('span', {}, err.message ?? String(e)),
   );
   box.hidden = false;
 }
@@ -50,6 +84,11 @@ function showError(box, e) {
 // Tabs (WAI-ARIA tabs: arrows, Home and End move between them; only the selected one is in the Tab order)
 // ---------------------------------------------------------------------------------------------------------
 const TABS = [['tab-fit', 'panel-fit'], ['tab-pop', 'panel-pop'], ['tab-opt', 'panel-opt']];
+/**
+ * Select a tab (and show its panel).
+ * @param {string} which the tab's id
+ * @param {boolean} [focus]
+ */
 function tab(which, focus = false) {
   for (const [t, p] of TABS) {
     const on = t === which;
@@ -65,7 +104,9 @@ for (const [t] of TABS) {
   $(t).addEventListener('click', () => tab(t));
   $(t).addEventListener('keydown', (ev) => {
     const i = TABS.findIndex(([x]) => x === t);
-    const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 }[ev.key];
+    /** @type {Record<string, number>} */
+    const keys = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: TABS.length - 1 };
+    const to = Object.hasOwn(keys, ev.key) ? keys[ev.key] : undefined;
     if (to === undefined) return;
     ev.preventDefault();
     tab(TABS[(to + TABS.length) % TABS.length][0], true);
@@ -75,7 +116,17 @@ for (const [t] of TABS) {
 // ---------------------------------------------------------------------------------------------------------
 // Fit
 // ---------------------------------------------------------------------------------------------------------
+/** @type {ModelFile | null} the model of the fit panel */
 let model = null;
+
+/**
+ * The fit panel's model, for code that runs once one is loaded (pickModel loads it before any control exists).
+ * @returns {ModelFile}
+ */
+function loaded() {
+  if (!model) throw new Error('no model is loaded');
+  return model;
+}
 
 /** The documented example (docs/api.md): logistic growth, one subject, starting values 2x off. */
 const EXAMPLE = {
@@ -87,22 +138,28 @@ const EXAMPLE = {
 
 async function loadModels() {
   const list = await api('/api/models');
+  /** @type {import('../types').ModelListEntry[]} */
   const models = Array.isArray(list) ? list : list.models ?? [];
   $('fit-model').replaceChildren(...models.map((m) => h('option', { value: m.id }, m.id)));
   $('fit-model').value = models.some((m) => m.id === 'tgi-logistic') ? 'tgi-logistic' : models[0]?.id;
   await pickModel();
 }
 
-/** Name and unit of a model series (state or output). */
+/**
+ * Name and unit of a model series (state or output).
+ * @param {string} name
+ */
 function seriesInfo(name) {
   const s = model?.states?.[name] ?? model?.outputs?.[name];
   return { unit: typeof s === 'object' && s.unit && s.unit !== '1' ? s.unit : '', description: typeof s === 'object' ? s.description ?? '' : '' };
 }
 
 async function pickModel() {
-  model = await api(`/api/models/${encodeURIComponent($('fit-model').value)}`);
+  /** @type {ModelFile} */
+  const m = await api(`/api/models/${encodeURIComponent($('fit-model').value)}`);
+  model = m;
   const rows = [h('span', { class: 'head' }, 'estimate'), h('span', { class: 'head' }, 'initial / fixed'), h('span', { class: 'head' }, 'lower'), h('span', { class: 'head' }, 'upper'), h('span', { class: 'head' }, 'scale')];
-  for (const [name, p] of Object.entries(model.parameters)) {
+  for (const [name, p] of Object.entries(m.parameters ?? {})) {
     const unit = p.unit && p.unit !== '1' ? ` (${p.unit})` : '';
     rows.push(
       h('label', { title: p.description ?? '' }, h('input', { type: 'checkbox', 'data-est': name }), ` ${name}`),
@@ -114,13 +171,13 @@ async function pickModel() {
   }
   $('fit-params').replaceChildren(...rows);
   // The observables the data may name: the model's states and outputs.
-  const item = (name, kind) => {
+  const item = (/** @type {string} */ name, /** @type {string} */ kind) => {
     const { unit, description } = seriesInfo(name);
     return h('li', { title: description }, h('code', {}, name), ` ${kind}${unit ? `, ${unit}` : ''}`);
   };
   $('fit-observables').replaceChildren(
-    h('span', {}, `Observables of ${model.id} (the CSV's observable column):`),
-    h('ul', { class: 'observables' }, ...Object.keys(model.states).map((n) => item(n, 'state')), ...Object.keys(model.outputs ?? {}).map((n) => item(n, 'output'))),
+    h('span', {}, `Observables of ${m.id} (the CSV's observable column):`),
+    h('ul', { class: 'observables' }, ...Object.keys(m.states).map((n) => item(n, 'state')), ...Object.keys(m.outputs ?? {}).map((n) => item(n, 'output'))),
   );
 }
 
@@ -145,26 +202,34 @@ $('fit-example').addEventListener('click', async () => {
   status('example loaded: press Fit');
 });
 
+/**
+ * The POST /api/fit request of the form: the checked parameters estimated, the others fixed at their
+ * typed values.
+ */
 function fitRequest() {
+  const m = loaded();
+  /** @type {Record<string, { initial?: number, lower?: number, upper?: number, scale?: string }>} */
   const estimate = {};
+  /** @type {Record<string, number>} */
   const parameters = {};
   for (const cb of /** @type {NodeListOf<HTMLInputElement>} */ (document.querySelectorAll('[data-est]'))) {
-    const n = cb.dataset.est;
-    const num = (sel) => {
+    const n = cb.dataset.est ?? '';
+    const num = (/** @type {string} */ sel) => {
       const v = control(`[${sel}="${CSS.escape(n)}"]`).value;
       return v === '' ? undefined : Number(v);
     };
     if (!cb.checked) {
       // A fixed parameter: its value as typed (the initial column), when it differs from the model's.
       const v = num('data-init');
-      if (v !== undefined && v !== model.parameters[n].value) parameters[n] = v;
+      if (v !== undefined && v !== m.parameters?.[n]?.value) parameters[n] = v;
       continue;
     }
     const scale = control(`[data-scale="${CSS.escape(n)}"]`).value;
     estimate[n] = { initial: num('data-init'), lower: num('data-lo'), upper: num('data-hi'), ...(scale ? { scale } : {}) };
   }
+  /** @type {Record<string, unknown> & { estimate: typeof estimate }} */
   const req = {
-    model: model.id, parameters, data: $('fit-csv').value, estimate,
+    model: m.id, parameters, data: $('fit-csv').value, estimate,
     error: { model: $('fit-error').value, transform: $('fit-transform').value },
   };
   const subj = $('fit-subjects').value.trim();
@@ -172,7 +237,8 @@ function fitRequest() {
     try {
       req.subjects = JSON.parse(subj);
     } catch (e) {
-      throw Object.assign(new Error(`the doses per subject are not valid JSON (${e.message})`), { issues: [{ path: ['subjects'], message: `not valid JSON: ${e.message}` }] });
+      const why = e instanceof Error ? e.message : String(e);
+      throw Object.assign(new Error(`the doses per subject are not valid JSON (${why})`), { issues: [{ path: ['subjects'], message: `not valid JSON: ${why}` }] });
     }
   }
   const starts = Number($('fit-starts').value);
@@ -181,6 +247,7 @@ function fitRequest() {
   return req;
 }
 
+/** @param {FitResult} res */
 function showFit(res) {
   const warn = res.identifiability.warnings;
   $('fit-report').replaceChildren(
@@ -188,8 +255,9 @@ function showFit(res) {
     h('div', {}, `−log L (objective) ${fmt(res.objective, 6)} · OFV = −2 log L ${fmt(2 * res.objective, 6)} · AIC ${fmt(res.aic, 5)} · BIC ${fmt(res.bic, 5)} · n ${res.observations} · residual sd ${fmt(res.sigmaResidual)}`),
     ...warn.map((w) => h('div', { class: 'warn' }, `⚠ ${w}`)),
   );
-  const tu = model.timeUnit ?? 'day';
+  const tu = loaded().timeUnit ?? 'day';
   // Data over fitted curves, one colour per subject × observable.
+  /** @type {PlotlyObject[]} */
   const traces = [];
   const units = new Set();
   let c = 0;
@@ -229,6 +297,7 @@ $('fit-run').addEventListener('click', async () => {
   status('fitting…');
   $('fit-run').disabled = true;
   try {
+    /** @type {FitResult} */
     const res = await api('/api/fit', { body: req });
     showError(box, null);
     showFit(res);
@@ -254,13 +323,21 @@ const OPT_EXAMPLE = {
 };
 $('opt-request').value = JSON.stringify(OPT_EXAMPLE, null, 2);
 
+/**
+ * The tumor series of a result, by the names the library's models use.
+ * @param {SimulationResult} result
+ * @returns {(number | null)[]}
+ */
 function tumorOf(result) {
   return result.outputs.tumor ?? result.outputs.tumorVolume_mm3 ?? result.states.T ?? result.states.V;
 }
 
-const scheduleText = (schedule) => schedule.map((s) => `${s.drug} ${fmt(s.amount, 4)}${s.perKg ? '/kg' : ''} × ${s.count}${s.interval !== undefined && s.count > 1 ? ` every ${fmt(s.interval, 4)} d` : ''}${s.start ? ` from day ${fmt(s.start, 4)}` : ''}`).join('; ');
+const scheduleText = (/** @type {EvaluatedSchedule['schedule']} */ schedule) => schedule.map((s) => `${s.drug} ${fmt(s.amount, 4)}${s.perKg ? '/kg' : ''} × ${s.count}${s.interval !== undefined && s.count > 1 ? ` every ${fmt(s.interval, 4)} d` : ''}${s.start ? ` from day ${fmt(s.start, 4)}` : ''}`).join('; ');
 
-/** What the objective is, from the request's weights (optimize schema: lower is better). */
+/**
+ * What the objective is, from the request's weights (optimize schema: lower is better).
+ * @param {{ finalTumor?: number, tumorAUC?: number, timeToProgression?: number }} weights
+ */
 function objectiveText(weights) {
   const terms = [];
   if (weights.finalTumor) terms.push(`${fmt(weights.finalTumor)} × log10(final tumor / tumor at day 0)`);
@@ -269,8 +346,10 @@ function objectiveText(weights) {
   return `Objective (lower is better) = ${terms.join(' + ') || 'log10(final tumor / tumor at day 0)'}. −1 means a tenfold shrinkage over the horizon.`;
 }
 
+/** @param {OptimizeAnswer} res */
 function summaryTable(res) {
-  const rows = [['Best schedule', res.best], ...res.baselines.map((b) => [`Baseline ${b.therapy}`, b])];
+  /** @type {[string, EvaluatedSchedule][]} */
+  const rows = [['Best schedule', res.best], ...res.baselines.map((b) => /** @type {[string, EvaluatedSchedule]} */ ([`Baseline ${b.therapy}`, b]))];
   const head = ['', 'schedule', 'objective', 'final tumor', 'best response', 'time to progression (day)', 'feasible'];
   return h('table', { class: 'metrics', id: 'opt-summary' },
     h('caption', {}, 'Best schedule against the baselines'),
@@ -288,13 +367,14 @@ $('opt-run').addEventListener('click', async () => {
   try {
     req = JSON.parse($('opt-request').value);
   } catch (e) {
-    showError(box, { message: `the request is not valid JSON: ${e.message}` });
+    showError(box, { message: `the request is not valid JSON: ${e instanceof Error ? e.message : String(e)}` });
     status('not optimized: see the error');
     return;
   }
   status('optimizing…');
   $('opt-run').disabled = true;
   try {
+    /** @type {OptimizeAnswer} */
     const res = await api('/api/optimize', { body: req });
     showError(box, null);
     const b = res.best;
@@ -303,14 +383,15 @@ $('opt-run').addEventListener('click', async () => {
       h('p', { class: 'hint', id: 'opt-objective' }, objectiveText({ finalTumor: 0, tumorAUC: 0, timeToProgression: 0, ...(req.objective ?? { finalTumor: 1 }) })),
       summaryTable(res),
     );
-    /** @type {Record<string, any>[]} plotly traces */
+    /** @type {(PlotlyObject & { y: (number | null)[] })[]} plotly traces */
     const traces = [{ x: res.curves.times, y: tumorOf(res.curves), name: 'best schedule', line: { color: COLORS[0], width: 4 }, meta: { best: true } }];
     if (res.baselines.length) {
       const { model: m, parameters, initial, preset, weight, solver, horizon, step, doses = [], therapies = [] } = req;
+      /** @type {SimulationResult} */
       const base = await api('/api/simulate', { body: { model: m ?? 'immunotherapy', parameters, initial, preset, weight, solver, times: { start: 0, end: horizon, step: step ?? horizon / 500 }, doses, therapies: [...therapies, res.baselines[0].therapy] } });
       const y = tumorOf(base);
       const best = traces[0].y;
-      const same = y.length === best.length && y.every((v, i) => Math.abs(v - best[i]) <= 1e-6 * Math.abs(best[i]));
+      const same = y.length === best.length && y.every((v, i) => v === best[i] || (v !== null && best[i] !== null && Math.abs(v - (best[i] ?? 0)) <= 1e-6 * Math.abs(best[i] ?? 0)));
       // Drawn on top, thinner and dashed: visible even where it coincides with the best schedule.
       traces.push({ x: base.times, y, name: `baseline ${res.baselines[0].therapy}${same ? ' (same curve as the best)' : ''}`, line: { color: COLORS[1], dash: 'dash', width: 2 }, meta: { baseline: true, same } });
     }

@@ -12,10 +12,18 @@ import { api, ApiError, fmt, formatPath, h } from '../util.js';
  */
 const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const EXAMPLE = 'examples/tgi-logistic';
+/**
+ * @typedef {import('../types').PopFitAnswer} PopFitAnswer
+ * @typedef {import('../types').PopRecord} PopRecord
+ */
+/** @type {import('../types').ModelFile | null} */
 let model = null;
-let last = null; // { request, result } of the last successful fit
+/** @type {{ request: object, result: PopFitAnswer } | null} the last successful fit */
+let last = null;
+/** @type {AbortController | null} */
 let fitCtl = null;
 
+/** @param {unknown} e an ApiError (its issues are listed), another error, or null to clear the box */
 function showError(e) {
   const box = $('pop-error-box');
   if (!e) {
@@ -24,14 +32,22 @@ function showError(e) {
     return;
   }
   const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
-  box.replaceChildren(h('strong', {}, e.status ? `Error ${e.status}: ${e.message}` : `Error: ${e.message}`),
-    issues.length ? h('ul', {}, issues.slice(0, 12).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : null);
+  const message = e instanceof Error ? e.message : String(e);
+  box.replaceChildren(h('strong', {}, e instanceof ApiError && e.status ? `Error ${e.status}: ${message}` : `Error: ${message}`),
+    ...(issues.length ? [h('ul', {}, issues.slice(0, 12).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)))] : []));
   box.hidden = false;
   box.scrollIntoView({ block: 'nearest' });
 }
 
-/** "a=1, b=2e-3" → { a: 1, b: 0.002 } (numbers) or { a: "(WT/70)^beta" } (text); an error names the entry. */
+/**
+ * "a=1, b=2e-3" → { a: 1, b: 0.002 } (numbers) or { a: "(WT/70)^beta" } (text); an error names the entry.
+ * @param {string} text
+ * @param {string} field the form field's name, for the error
+ * @param {boolean} [numeric]
+ * @returns {{ values: Record<string, number | string>, error?: undefined } | { error: string, values?: undefined }}
+ */
 export function parseList(text, field, numeric = true) {
+  /** @type {Record<string, number | string>} */
   const out = {};
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const eq = part.indexOf('=');
@@ -44,6 +60,14 @@ export function parseList(text, field, numeric = true) {
   return { values: out };
 }
 
+/**
+ * The shared plotly layout of the tab's plots, `extra` over it.
+ * @param {string} title
+ * @param {string} x
+ * @param {string} y
+ * @param {PlotlyObject} [extra]
+ * @returns {PlotlyObject}
+ */
 const layout = (title, x, y, extra = {}) => ({
   title: { text: title, x: 0.015, xanchor: 'left', font: { size: 13 } },
   margin: { l: 64, r: 12, t: 40, b: 44 }, height: 300, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
@@ -56,13 +80,16 @@ const layout = (title, x, y, extra = {}) => ({
 const CONFIG = () => ({ displaylogo: false, responsive: true, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
 
 async function pickModel() {
-  model = await api(`/api/models/${encodeURIComponent($('pop-model').value)}`);
-  const names = [...Object.keys(model.states ?? {}), ...Object.keys(model.outputs ?? {})];
-  $('pop-observables').textContent = `CMT may name: ${names.join(', ')}. Parameters: ${Object.keys(model.parameters).join(', ')}.`;
+  /** @type {import('../types').ModelFile} */
+  const m = await api(`/api/models/${encodeURIComponent($('pop-model').value)}`);
+  model = m;
+  const names = [...Object.keys(m.states ?? {}), ...Object.keys(m.outputs ?? {})];
+  $('pop-observables').textContent = `CMT may name: ${names.join(', ')}. Parameters: ${Object.keys(m.parameters ?? {}).join(', ')}.`;
 }
 
 async function loadModels() {
   const list = await api('/api/models');
+  /** @type {import('../types').ModelListEntry[]} */
   const models = Array.isArray(list) ? list : list.models ?? [];
   $('pop-model').replaceChildren(...models.map((m) => h('option', { value: m.id }, m.id)));
   $('pop-model').value = models.some((m) => m.id === 'tgi-logistic') ? 'tgi-logistic' : models[0]?.id;
@@ -77,6 +104,7 @@ async function loadExample() {
   $('pop-csv').value = csv;
   $('pop-model').value = spec.model;
   await pickModel();
+  /** @type {(o: Record<string, any> | undefined, f?: (v: any) => unknown) => string} name=value pairs of the example's (JSON) fields */
   const list = (o, f = (v) => v) => Object.entries(o ?? {}).map(([k, v]) => `${k}=${f(v)}`).join(', ');
   $('pop-theta').value = list(spec.estimate, (e) => e.initial);
   $('pop-omega').value = list(spec.population.omega);
@@ -96,15 +124,15 @@ function buildRequest() {
   const csv = $('pop-csv').value.trim();
   if (!csv) return { error: 'Dataset: load a CSV file, paste one, or Load example', field: 'pop-csv' };
   const theta = parseList($('pop-theta').value, 'θ');
-  if (theta.error) return { ...theta, field: 'pop-theta' };
+  if (theta.error !== undefined) return { error: theta.error, field: 'pop-theta' };
   if (!Object.keys(theta.values).length) return { error: 'θ: name at least one parameter to estimate, e.g. r=0.1', field: 'pop-theta' };
   const omega = parseList($('pop-omega').value, 'Ω');
-  if (omega.error) return { ...omega, field: 'pop-omega' };
+  if (omega.error !== undefined) return { error: omega.error, field: 'pop-omega' };
   if (!Object.keys(omega.values).length) return { error: 'Ω: give at least one variance, e.g. r=0.1', field: 'pop-omega' };
   const cov = parseList($('pop-cov').value, 'Covariates', false);
-  if (cov.error) return { ...cov, field: 'pop-cov' };
+  if (cov.error !== undefined) return { error: cov.error, field: 'pop-cov' };
   const fixed = parseList($('pop-fixed').value, 'Fixed parameters');
-  if (fixed.error) return { ...fixed, field: 'pop-fixed' };
+  if (fixed.error !== undefined) return { error: fixed.error, field: 'pop-fixed' };
   const estimate = Object.fromEntries(Object.entries(theta.values).map(([k, v]) => [k, { initial: v }]));
   return {
     request: {
@@ -119,7 +147,8 @@ function buildRequest() {
 async function runFit() {
   const built = buildRequest();
   for (const id of ['pop-csv', 'pop-theta', 'pop-omega', 'pop-cov', 'pop-fixed']) $(id).toggleAttribute('aria-invalid', built.field === id);
-  if (built.error) return showError(new Error(built.error));
+  if (built.error !== undefined || !built.request) return showError(new Error(built.error ?? 'no request'));
+  const request = built.request;
   fitCtl?.abort();
   const ctl = new AbortController();
   fitCtl = ctl;
@@ -129,14 +158,15 @@ async function runFit() {
   document.body.dataset.popfit = 'running';
   $('pop-report').textContent = `Fitting (${$('pop-method').value === 'saem' ? 'SAEM' : 'FOCE-I'})…`;
   try {
-    const result = await api('/api/fit', { body: built.request, signal: ctl.signal });
+    /** @type {PopFitAnswer} */
+    const result = await api('/api/fit', { body: request, signal: ctl.signal });
     showError(null);
-    last = { request: built.request, result };
+    last = { request, result };
     drawFit(result);
     $('pop-vpc').disabled = false;
     document.body.dataset.popfit = 'ok';
   } catch (e) {
-    if (e.name === 'AbortError') {
+    if (e instanceof DOMException && e.name === 'AbortError') {
       // Cancel: the request is dropped, and the server stops the fit when its client goes away.
       $('pop-report').textContent = 'Cancelled.';
       document.body.dataset.popfit = 'cancelled';
@@ -155,8 +185,9 @@ async function runFit() {
   }
 }
 
-const pct = (x) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${fmt(100 * x)} %`);
+const pct = (/** @type {number | null | undefined} */ x) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${fmt(100 * x)} %`);
 
+/** @param {PopFitAnswer} r */
 function drawFit(r) {
   $('pop-report').replaceChildren(
     h('p', {}, h('strong', {}, `${r.method === 'saem' ? 'SAEM' : 'FOCE-I'}: ${r.converged ? 'converged' : 'NOT converged'}`), ` (${r.reason}) · OFV ${fmt(r.ofv, 6)} (−2 log L ${fmt(r.minus2LogLikelihood, 6)}) · AIC ${fmt(r.aic, 5)} · BIC ${fmt(r.bic, 5)}`),
@@ -168,14 +199,16 @@ function drawFit(r) {
   const ids = [...new Set(r.records.map((x) => x.subject))];
   $('pop-subject').replaceChildren(...ids.map((id) => h('option', { value: id }, id)));
   drawIndividual(r, ids[0]);
-  Plotly.purge($('pop-vpc-plot'));
+  window.Plotly?.purge($('pop-vpc-plot'));
   $('pop-vpc-status').textContent = '';
 }
 
+/** @param {PopFitAnswer} r */
 function drawTable(r) {
   const head = ['parameter', 'estimate', 'RSE', '95 % CI', 'CV (√ω²)', 'shrinkage'];
+  /** @type {{ kind: string, cells: string[] }[]} */
   const rows = [];
-  const ci = (c) => (c && c[0] !== null ? `${fmt(c[0])} – ${fmt(c[1])}` : '–');
+  const ci = (/** @type {[number | null, number | null] | undefined} */ c) => (c && c[0] !== null ? `${fmt(c[0])} – ${fmt(c[1])}` : '–');
   for (const [k, t] of Object.entries(r.theta)) rows.push({ kind: 'theta', cells: [`θ ${k}${t.atBound ? ' (at bound)' : ''}`, fmt(t.value, 4), pct(t.rse), ci(t.ci95), '', ''] });
   for (const [k, b] of Object.entries(r.beta ?? {})) rows.push({ kind: 'beta', cells: [`β ${k}`, fmt(b.value, 4), pct(b.rse), ci(b.ci95), '', ''] });
   r.omega.names.forEach((k, i) => {
@@ -183,7 +216,7 @@ function drawTable(r) {
     const se = r.omega.se?.[i]?.[i];
     rows.push({ kind: 'omega', cells: [`ω² ${k}`, fmt(v, 4), se === null || se === undefined ? '–' : pct(se / v), ci(r.omega.ci95?.[i]), pct(r.omega.cv[i]), pct(r.omega.shrinkage[i])] });
   });
-  for (const key of ['sigma', 'sigmaProp']) {
+  for (const key of /** @type {const} */ (['sigma', 'sigmaProp'])) {
     const s = r.sigma[key];
     if (s) rows.push({ kind: 'sigma', cells: [`σ${key === 'sigmaProp' ? ' proportional' : ''}${r.sigma.transform === 'log' ? ' (log scale)' : ''}`, fmt(s.value, 4), pct(s.rse), ci(s.ci95), '', key === 'sigma' ? `ε ${pct(r.sigma.epsilonShrinkage)}` : ''] });
   }
@@ -193,18 +226,22 @@ function drawTable(r) {
     h('tbody', {}, ...rows.map((row) => h('tr', { 'data-kind': row.kind }, ...row.cells.map((c) => h('td', {}, c))))));
 }
 
+/** @param {PopFitAnswer} r */
 function drawGof(r) {
   const recs = r.records;
   const logAxes = r.sigma.transform === 'log';
   const axisType = logAxes ? 'log' : 'linear';
   const text = recs.map((x) => `ID ${x.subject}, t ${fmt(x.time)}`);
+  /** @type {(x: (number | null)[], y: (number | null)[], name: string) => PlotlyObject} */
   const points = (x, y, name) => ({ type: 'scatter', mode: 'markers', x, y, text, name, marker: { size: 6, color: '#2563eb', opacity: 0.7 }, hovertemplate: '%{text}: %{x:.3g}, %{y:.3g}<extra></extra>' });
+  /** @type {(xs: (number | null)[], ys: (number | null)[]) => PlotlyObject} */
   const identity = (xs, ys) => {
-    const all = [...xs, ...ys].filter((v) => Number.isFinite(v) && (!logAxes || v > 0));
+    const all = [...xs, ...ys].filter((v) => v !== null && Number.isFinite(v) && (!logAxes || v > 0)).map(Number);
     const lo = Math.min(...all);
     const hi = Math.max(...all);
     return { type: 'scatter', mode: 'lines', x: [lo, hi], y: [lo, hi], name: 'identity', line: { color: '#6b7280', dash: 'dash', width: 1 }, hoverinfo: 'skip', meta: { identity: true } };
   };
+  /** @type {(xs: number[]) => PlotlyObject} */
   const zero = (xs) => ({ type: 'scatter', mode: 'lines', x: [Math.min(...xs), Math.max(...xs)], y: [0, 0], name: 'zero', line: { color: '#6b7280', dash: 'dash', width: 1 }, hoverinfo: 'skip', meta: { zero: true } });
   const DV = recs.map((x) => x.DV);
   const PRED = recs.map((x) => x.PRED);
@@ -222,6 +259,10 @@ function drawGof(r) {
     layout('CWRES vs PRED', 'PRED', 'CWRES', { xaxis: { title: { text: 'PRED (η = 0)' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
 }
 
+/**
+ * @param {PopFitAnswer} r
+ * @param {string} id the subject
+ */
 function drawIndividual(r, id) {
   const recs = r.records.filter((x) => x.subject === id).sort((a, b) => a.time - b.time);
   const x = recs.map((q) => q.time);
@@ -247,6 +288,7 @@ async function runVpc() {
   document.body.dataset.vpc = 'running';
   $('pop-vpc-status').textContent = `Simulating the dataset's design ${n} times…`;
   try {
+    /** @type {import('../types').VpcAnswer} */
     const v = await api('/api/vpc', { body: { ...last.request, result: last.result, vpc: { replicates: n, seed: 1, predictionCorrected: $('pop-vpc-pc').checked } } });
     showError(null);
     drawVpc(v);
@@ -260,11 +302,13 @@ async function runVpc() {
   }
 }
 
+/** @param {import('../types').VpcAnswer} v */
 function drawVpc(v) {
   const observable = v.bins[0]?.observable;
   const bins = v.bins.filter((b) => b.observable === observable);
   const keys = Object.keys(bins[0]?.observed ?? {});
   const colors = ['#2563eb', '#dc2626', '#2563eb', '#7c3aed', '#059669'];
+  /** @type {PlotlyObject[]} */
   const traces = [];
   const x = bins.map((b) => b.time);
   keys.forEach((k, i) => {
@@ -274,7 +318,7 @@ function drawVpc(v) {
     traces.push({ type: 'scatter', mode: 'lines', x, y: bins.map((b) => b.simulated[k].median), line: { color, dash: 'dash', width: 1.5 }, name: `simulated ${k.slice(1)}th (median)`, meta: { percentile: k, simulated: true } });
     traces.push({ type: 'scatter', mode: 'lines+markers', x, y: bins.map((b) => b.observed[k]), line: { color, width: 2.5 }, marker: { size: 6 }, name: `observed ${k.slice(1)}th`, meta: { percentile: k, observed: true } });
   });
-  const log = last.result.sigma.transform === 'log';
+  const log = last?.result.sigma.transform === 'log';
   const tu = model?.timeUnit ?? 'day';
   Plotly.react($('pop-vpc-plot'), traces, layout(`${v.predictionCorrected ? 'Prediction-corrected VPC' : 'VPC'} of ${observable}: observed percentiles over the simulated ones`, `time (${tu})`, observable,
     { height: 420, showlegend: true, legend: { orientation: 'h', x: 0, y: -0.2 }, margin: { l: 64, r: 12, t: 40, b: 110 }, yaxis: { title: { text: observable }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
