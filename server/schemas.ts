@@ -181,6 +181,54 @@ function schemaComponents(): Record<string, unknown> {
 type Ref = (id: string) => { $ref: string };
 type ErrorResponseDoc = (description: string) => { description: string; content: Record<string, unknown> };
 
+/** The analysis routes of the OpenAPI document: fit, VPC, optimize, population, sensitivity, NCA. */
+function analysisPaths(ref: Ref, jsonBody: (id: string) => Record<string, unknown>, errors: Record<number, unknown>) {
+  return {
+    '/api/fit': {
+      post: {
+        summary: 'Estimate parameters from data: Levenberg-Marquardt with bounds, forward sensitivities, standard errors and confidence intervals; a request with `population` is a population fit (FOCE-I or SAEM)',
+        requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('FitRequest'), ref('PopulationFitRequest')] } } } },
+        responses: { 200: { description: 'estimates (value, se, ci95), objective, AIC, BIC, correlation, residuals, fitted curves, ODE solves, ms', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+      },
+    },
+    '/api/vpc': {
+      post: {
+        summary: 'Visual predictive check of a population fit: observed vs simulated percentiles per time bin with confidence bands (prediction-corrected on request)',
+        requestBody: jsonBody('VpcRequest'),
+        responses: { 200: { description: 'replicates, seed, binning, bins (observed and simulated percentiles), failedSimulations', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+      },
+    },
+    '/api/optimize': {
+      post: {
+        summary: 'Search dosing schedules under constraints; the best schedule, its curves and the ranked candidates',
+        requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('OptimizeRequest'), ref('PopulationOptimizeRequest')] } } } },
+        responses: { 200: { description: 'best schedule, baselines, ranked candidates', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+      },
+    },
+    '/api/population': {
+      post: {
+        summary: 'A virtual population or a trial (arms over the same subjects): quantile bands of states or outputs, response probabilities with Monte Carlo SEs',
+        requestBody: jsonBody('PopulationRequest'),
+        responses: { 200: { description: 'times, quantiles, summary per series, failures, stats', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+      },
+    },
+    '/api/sensitivity': {
+      post: {
+        summary: 'Sensitivity of a response: local (normalized, by central differences, ranked), Sobol S1/ST with bootstrap CIs, or Morris μ*, σ',
+        requestBody: jsonBody('SensitivityRequest'),
+        responses: { 200: { description: 'response value and ranked parameters', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+      },
+    },
+    '/api/nca': {
+      post: {
+        summary: 'Non-compartmental analysis per subject: Cmax, Tmax, λz (PKNCA point selection), t½, AUC0–t (linear-up/log-down), AUC0–∞, AUMC, MRT, CL(/F), Vz(/F), Ctrough, accumulation ratio',
+        requestBody: jsonBody('NcaRequest'),
+        responses: { 200: { description: 'route and one result per subject', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
+      },
+    },
+  };
+}
+
 /** The job routes of the OpenAPI document (POST /api/jobs, its status, events, per-subject rows, cancel). */
 function jobPaths(ref: Ref, jsonBody: (id: string) => Record<string, unknown>, err: ErrorResponseDoc, errors: Record<400 | 413, unknown>) {
   const jobId = { name: 'id', in: 'path', required: true, description: 'the job id (a UUID)', schema: { type: 'string', format: 'uuid' } };
@@ -283,48 +331,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
-      '/api/fit': {
-        post: {
-          summary: 'Estimate parameters from data: Levenberg-Marquardt with bounds, forward sensitivities, standard errors and confidence intervals; a request with `population` is a population fit (FOCE-I or SAEM)',
-          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('FitRequest'), ref('PopulationFitRequest')] } } } },
-          responses: { 200: { description: 'estimates (value, se, ci95), objective, AIC, BIC, correlation, residuals, fitted curves, ODE solves, ms', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
-        },
-      },
-      '/api/vpc': {
-        post: {
-          summary: 'Visual predictive check of a population fit: observed vs simulated percentiles per time bin with confidence bands (prediction-corrected on request)',
-          requestBody: jsonBody('VpcRequest'),
-          responses: { 200: { description: 'replicates, seed, binning, bins (observed and simulated percentiles), failedSimulations', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
-        },
-      },
-      '/api/optimize': {
-        post: {
-          summary: 'Search dosing schedules under constraints; the best schedule, its curves and the ranked candidates',
-          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('OptimizeRequest'), ref('PopulationOptimizeRequest')] } } } },
-          responses: { 200: { description: 'best schedule, baselines, ranked candidates', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
-        },
-      },
-      '/api/population': {
-        post: {
-          summary: 'A virtual population or a trial (arms over the same subjects): quantile bands of states or outputs, response probabilities with Monte Carlo SEs',
-          requestBody: jsonBody('PopulationRequest'),
-          responses: { 200: { description: 'times, quantiles, summary per series, failures, stats', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
-        },
-      },
-      '/api/sensitivity': {
-        post: {
-          summary: 'Sensitivity of a response: local (normalized, by central differences, ranked), Sobol S1/ST with bootstrap CIs, or Morris μ*, σ',
-          requestBody: jsonBody('SensitivityRequest'),
-          responses: { 200: { description: 'response value and ranked parameters', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
-        },
-      },
-      '/api/nca': {
-        post: {
-          summary: 'Non-compartmental analysis per subject: Cmax, Tmax, λz (PKNCA point selection), t½, AUC0–t (linear-up/log-down), AUC0–∞, AUMC, MRT, CL(/F), Vz(/F), Ctrough, accumulation ratio',
-          requestBody: jsonBody('NcaRequest'),
-          responses: { 200: { description: 'route and one result per subject', content: { 'application/json': { schema: { type: 'object' } } } }, ...errors },
-        },
-      },
+      ...analysisPaths(ref, jsonBody, errors),
       ...jobPaths(ref, jsonBody, err, errors),
       '/api/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
     },

@@ -92,6 +92,34 @@ export function checkDataset(table: Table, opts: CheckOptions): Dataset {
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
 
+  const subjects = groupSubjects(recs, { opts, at, bad, issues, idColumn: col('ID'), timeColumn: col('TIME'), usedCov, covName: (j) => modelCov.get(table.upper[j])! });
+  if (issues.length) throw new InputError(issues.slice(0, 20));
+  let administrations = 0;
+  for (const s of subjects) for (const d of s.doses) administrations += d.count ?? 1;
+  if (administrations > DATASET_LIMITS.administrations) {
+    throw new InputError(`the dataset expands to ${administrations} administrations (ADDL included; at most ${DATASET_LIMITS.administrations})`, ['dataset']);
+  }
+  return { columns: table.columns, covariates: usedCov.map(({ j }) => modelCov.get(table.upper[j])!), subjects };
+}
+
+/** What grouping the records into subjects needs of the checker: where to report, and the covariate columns. */
+interface GroupContext {
+  opts: CheckOptions;
+  at: Record<string, number>;
+  bad: Bad;
+  issues: Issue[];
+  idColumn: number;
+  timeColumn: number;
+  usedCov: { j: number }[];
+  covName: (j: number) => string;
+}
+
+/**
+ * The records, in file order, as subjects: each subject's records together and sorted by TIME, covariates
+ * carried forward from the first record (a change holds from its record on), then each record read as an
+ * observation, a dose or a reset (readRecord).
+ */
+function groupSubjects(recs: Rec[], c: GroupContext): SubjectData[] {
   const subjects: SubjectData[] = [];
   const seenIds = new Set<string>();
   let cur: SubjectData | null = null;
@@ -99,14 +127,14 @@ export function checkDataset(table: Table, opts: CheckOptions): Dataset {
   let sameTimeOrder = 0;
   let carried: Record<string, number> = {};
   for (const r of recs) {
-    if (issues.length >= 20) break;
+    if (c.issues.length >= 20) break;
     if (!cur || cur.id !== r.id) {
       if (seenIds.has(r.id)) {
-        bad(r.line, col('ID'), `ID ${r.id} appears again after other subjects: keep each subject's records together, sorted by TIME`);
+        c.bad(r.line, c.idColumn, `ID ${r.id} appears again after other subjects: keep each subject's records together, sorted by TIME`);
         continue;
       }
       if (seenIds.size >= DATASET_LIMITS.subjects) {
-        bad(r.line, col('ID'), `too many subjects (at most ${DATASET_LIMITS.subjects})`);
+        c.bad(r.line, c.idColumn, `too many subjects (at most ${DATASET_LIMITS.subjects})`);
         break;
       }
       seenIds.add(r.id);
@@ -114,14 +142,14 @@ export function checkDataset(table: Table, opts: CheckOptions): Dataset {
       subjects.push(cur);
       lastTime = -Infinity;
       carried = {};
-      for (const { j } of usedCov) {
-        const name = modelCov.get(table.upper[j])!;
-        if (r.cov[name] === null) bad(r.line, j, `covariate ${name} is missing on the subject's first record (there is no earlier value to carry forward)`);
+      for (const { j } of c.usedCov) {
+        const name = c.covName(j);
+        if (r.cov[name] === null) c.bad(r.line, j, `covariate ${name} is missing on the subject's first record (there is no earlier value to carry forward)`);
         else carried[name] = r.cov[name]!;
       }
       cur.covariates = { ...carried };
     }
-    if (r.time < lastTime) bad(r.line, col('TIME'), `TIME ${r.time} is before the previous record's ${lastTime}: sort each subject's records by TIME`);
+    if (r.time < lastTime) c.bad(r.line, c.timeColumn, `TIME ${r.time} is before the previous record's ${lastTime}: sort each subject's records by TIME`);
     sameTimeOrder = r.time === lastTime ? sameTimeOrder + 1 : 0;
     lastTime = r.time;
     // Time-varying covariates: a changed value holds from this record on (last observation carried forward).
@@ -132,15 +160,9 @@ export function checkDataset(table: Table, opts: CheckOptions): Dataset {
       if (last && last.time === r.time) Object.assign(last.values, changed);
       else cur.covariateChanges.push({ time: r.time, values: changed });
     }
-    readRecord(r, cur, sameTimeOrder, opts, at, bad, issues);
+    readRecord(r, cur, sameTimeOrder, c.opts, c.at, c.bad, c.issues);
   }
-  if (issues.length) throw new InputError(issues.slice(0, 20));
-  let administrations = 0;
-  for (const s of subjects) for (const d of s.doses) administrations += d.count ?? 1;
-  if (administrations > DATASET_LIMITS.administrations) {
-    throw new InputError(`the dataset expands to ${administrations} administrations (ADDL included; at most ${DATASET_LIMITS.administrations})`, ['dataset']);
-  }
-  return { columns: table.columns, covariates: usedCov.map(({ j }) => modelCov.get(table.upper[j])!), subjects };
+  return subjects;
 }
 
 /** The observed series of an observation record: its CMT (state or output, name or 1-based state index), then `observe`. */

@@ -57,6 +57,20 @@ export interface LmResult {
 }
 
 /**
+ * The parameters free to move: those not held at a bound by a gradient pushing outward. Marks them in
+ * `free` (1 free, 0 held) and returns their indices.
+ */
+function freeIndices(x: Float64Array, g: Float64Array, lower: Float64Array, upper: Float64Array, free: Uint8Array): number[] {
+  const idx: number[] = [];
+  for (let j = 0; j < x.length; j++) {
+    const held = (x[j] <= lower[j] && g[j] > 0) || (x[j] >= upper[j] && g[j] < 0);
+    free[j] = held ? 0 : 1;
+    if (!held) idx.push(j);
+  }
+  return idx;
+}
+
+/**
  * Minimize from x0 within [lower, upper] (may be ±Infinity). `evaluate` throws on failure (a solve that
  * cannot finish); a failure at a trial point counts as a rejected step.
  */
@@ -85,19 +99,12 @@ export function levenbergMarquardt(
 
   outer: while (iterations < opts.maxIterations) {
     iterations++;
-    let nFree = 0;
-    for (let j = 0; j < m; j++) {
-      const held = (x[j] <= lower[j] && ev.g[j] > 0) || (x[j] >= upper[j] && ev.g[j] < 0);
-      free[j] = held ? 0 : 1;
-      if (!held) nFree++;
-    }
-    if (nFree === 0 || gradientConverged(ev, free, opts.gtol)) {
+    const idx = freeIndices(x, ev.g, lower, upper, free);
+    if (idx.length === 0 || gradientConverged(ev, free, opts.gtol)) {
       converged = true;
       reason = 'gradient';
       break;
     }
-    const idx: number[] = [];
-    for (let j = 0; j < m; j++) if (free[j]) idx.push(j);
     const A = new Float64Array(idx.length * idx.length);
     const b = new Float64Array(idx.length);
     for (;;) {

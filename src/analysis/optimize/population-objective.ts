@@ -174,14 +174,12 @@ function scoreCandidate(
   };
 }
 
-export function optimizePopulationSchedule(input: unknown) {
-  const started = performance.now();
-  const parsed = PopulationOptimizeRequest.safeParse(input);
-  if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
-  const req = parsed.data;
+/**
+ * The search variables of a request, after the checks that need no solve: the number of solves, and the
+ * model's roles that the objective and constraints read (Contract 1). Throws an InputError naming each field.
+ */
+function checkRequest(req: PopulationOptimizeRequest) {
   const issues: Issue[] = [];
-  const H = req.horizon;
-  const names = req.drugs.map((d) => d.name ?? d.target);
   const { fixed, vars } = variables(req, issues);
   const maxCandidates = req.search.candidates + req.search.refineEvaluations + 1;
   if (req.population.n * maxCandidates > POPULATION_OPTIMIZE_LIMITS.solves) {
@@ -202,7 +200,13 @@ export function optimizePopulationSchedule(input: unknown) {
     }
   }
   if (issues.length) throw new InputError(issues);
+  return { fixed, vars };
+}
 
+/** Search points → schedules (one entry per drug: fixed values, else the point's) → the doses to simulate. */
+function scheduleBuilder(req: PopulationOptimizeRequest, fixed: ReturnType<typeof variables>['fixed'], vars: Variable[]) {
+  const H = req.horizon;
+  const names = req.drugs.map((d) => d.name ?? d.target);
   const scheduleOf = (vals: number[]) => req.drugs.map((d, i) => {
     const get = (f: Field) => {
       const k = vars.findIndex((v) => v.drug === i && v.field === f);
@@ -218,6 +222,17 @@ export function optimizePopulationSchedule(input: unknown) {
     target: s.target, ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }), start: s.start, count: s.count,
     ...(s.count > 1 ? { every: s.interval } : {}), label: s.drug,
   } as Dose));
+  return { scheduleOf, dosesOf };
+}
+
+export function optimizePopulationSchedule(input: unknown) {
+  const started = performance.now();
+  const parsed = PopulationOptimizeRequest.safeParse(input);
+  if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
+  const req = parsed.data;
+  const H = req.horizon;
+  const { fixed, vars } = checkRequest(req);
+  const { scheduleOf, dosesOf } = scheduleBuilder(req, fixed, vars);
 
   const { population } = req;
   const scenario = {
