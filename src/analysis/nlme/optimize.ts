@@ -137,8 +137,9 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     let t = 1;
     let next: Objective | null = null;
     let xn = x;
-    // Halve until the Armijo condition holds, or until the decrease it asks for (t·|slope|) is below 1e-8.
-    for (let ls = 0; ls < 30 && t * -slope > 1e-8; ls++, t /= 2) {
+    // Halve until the Armijo condition holds, or until the first-order decrease t·|slope| is below the 1e-6
+    // the OFV is converged to.
+    for (let ls = 0; ls < 30 && t * -slope > 1e-6; ls++, t /= 2) {
       xn = clamp(pb, Float64Array.from(x, (v, k) => v + t * d[k]));
       const cand = F(xn);
       if (cand && cand.value <= cur.value + 1e-4 * t * slope) {
