@@ -6,6 +6,8 @@ import { describe, it, expect } from 'vitest';
 import { fitPopulation } from '../src/analysis/nlme/index.ts';
 import { parsePopulationRequest, buildPopulationProblem } from '../src/analysis/nlme/problem.ts';
 import { populationM2ll, populationGradient } from '../src/analysis/nlme/optimize.ts';
+import { xFromResult } from '../src/analysis/nlme/vpc.ts';
+import { newtonDecrement } from '../src/analysis/nlme/focei.ts';
 import { InputError, SolveError } from '../src/errors.ts';
 import { theophRef, theophRequest } from './helpers/nlme-theoph.ts';
 import { simulateStudy, simulateTgi, STUDY_TRUTH, TGI_TRUTH } from './helpers/nlme-study.ts';
@@ -146,6 +148,31 @@ describe('recovery on a simulated design (30 subjects × 6 samples, proportional
     expect(Math.abs(m)).toBeLessThan(0.25);
     expect(v).toBeGreaterThan(0.7);
     expect(v).toBeLessThan(1.4);
+  }, T);
+});
+
+describe('the Newton decrement that decides convergence when the line search stalls', () => {
+  it('is below 1e-3 at a converged fit; 1 SE away it promises the rise of −2 log L back (within 30 %)', () => {
+    const req = simulateStudy(1, 60);
+    const fit = fitPopulation(req);
+    expect(fit.converged).toBe(true);
+    const pb = buildPopulationProblem(parsePopulationRequest(req));
+    const cov = Float64Array.from(fit.covariance!.matrix.flat(), (v) => v!);
+    const x = xFromResult(pb, fit);
+    const at = populationM2ll(pb, x, pb.subjects.map(() => new Float64Array(2)))!;
+    expect(Math.abs(at.value - fit.minus2LogLikelihood)).toBeLessThan(1e-4); // the same point (η̂ re-found from 0)
+    const dec = newtonDecrement(pb, x, at, cov)!;
+    expect(dec).toBeGreaterThanOrEqual(0);
+    expect(dec).toBeLessThan(1e-3);
+    // Moved 1 SE in log CL: −2 log L rises by ½δᵀHδ ≥ 1 (H ≥ 2/SE² in that direction), and the decrement
+    // ½gᵀH⁻¹g with g ≈ Hδ promises that decrease back.
+    const y = Float64Array.from(x);
+    y[0] += Math.sqrt(cov[0]);
+    const off = populationM2ll(pb, y, at.fits.map((f) => Float64Array.from(f.eta)))!;
+    const decOff = newtonDecrement(pb, y, off, cov)!;
+    expect(off.value - at.value).toBeGreaterThan(0.9);
+    expect(decOff).toBeGreaterThan(0.3);
+    expect(Math.abs(decOff - (off.value - at.value))).toBeLessThan(0.3 * (off.value - at.value));
   }, T);
 });
 

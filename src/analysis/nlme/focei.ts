@@ -3,7 +3,7 @@
 // likelihood.ts, then the covariance step and the diagnostics, assembled into the result of Contract 4b.
 import { invertInformation } from '../../numerics/linalg.ts';
 import { omegaOf, sigmasOf, individualParams, type PopProblem } from './problem.ts';
-import { minimizeOuter, hessianAt, type Objective } from './optimize.ts';
+import { minimizeOuter, hessianAt, populationGradient, type Objective } from './optimize.ts';
 import { recordDiagnostics, shrinkage, addNpde, type PopulationRecord } from './diagnostics.ts';
 
 export interface PopEstimate {
@@ -147,10 +147,34 @@ export function covarianceFromR(pb: PopProblem, x: Float64Array, best: Objective
   return inverse;
 }
 
+/**
+ * The Newton decrement gᵀH⁻¹g/2 at x (H the Hessian of −2 log L, cov = 2H⁻¹ from covarianceFromR): the
+ * decrease of −2 log L a Newton step still promises. Below 1e-3 the estimates are within ~0.03 SE of the
+ * minimum. null when the gradient cannot be computed.
+ */
+export function newtonDecrement(pb: PopProblem, x: Float64Array, best: Objective, cov: Float64Array): number | null {
+  const g = populationGradient(pb, x, best);
+  if (!g) return null;
+  const m = x.length;
+  let dec = 0;
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) dec += (g[i] * cov[i * m + j] * g[j]) / 4;
+  return Number.isFinite(dec) && dec >= 0 ? dec : null;
+}
+
 export function fitFocei(pb: PopProblem, onProgress?: (it: number, ofv: number) => void): PopulationFitResult {
   const t0 = Date.now();
   const out = minimizeOuter(pb, pb.x0, pb.request.population.maxIterations, onProgress);
   const cov = pb.request.population.covariance === 'R' ? covarianceFromR(pb, out.x, out.best) : null;
-  return assembleResult(pb, out.x, out.best, cov, { method: 'focei', converged: out.converged, reason: out.reason, iterations: out.iterations, t0 });
+  let { converged, reason } = out;
+  if (!converged && reason === 'no-progress' && cov) {
+    // The line search stops when the objective's noise (inner optimisations and ODE solutions to rtol) hides
+    // the remaining decrease; the R matrix decides whether that is the optimum.
+    const dec = newtonDecrement(pb, out.x, out.best, cov);
+    if (dec !== null && dec < 1e-3) {
+      converged = true;
+      reason = 'newton-decrement';
+    }
+  }
+  return assembleResult(pb, out.x, out.best, cov, { method: 'focei', converged, reason, iterations: out.iterations, t0 });
 }
 

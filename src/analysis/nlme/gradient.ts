@@ -86,8 +86,11 @@ function typicalDirection(pb: PopProblem, x: Float64Array, s: PopSubject, k: num
   return dw;
 }
 
-/** Gradient of subject i's −2 log L_i in x; null when a perturbed solve fails. */
-export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, fit: SubjectFit, om: OmegaFactors, dOmega: Float64Array[]): { g: Float64Array; hessEta: Float64Array } | null {
+/**
+ * Gradient of subject i's −2 log L_i in x; also the exact data Hessian in η (hessEta) and dη̂/dx (q × m,
+ * row-major: the outer loop warm-starts η̂ at a new x from η̂ + dη̂/dx·Δx). null when a perturbed solve fails.
+ */
+export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, fit: SubjectFit, om: OmegaFactors, dOmega: Float64Array[]): { g: Float64Array; hessEta: Float64Array; detaDx: Float64Array } | null {
   const nf = pb.fixed.length;
   const q = om.q;
   const m = x.length;
@@ -137,6 +140,7 @@ export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, 
     };
   };
   const out = new Float64Array(m);
+  const detaDx = new Float64Array(q * m);
   for (let k = 0; k < m; k++) {
     let dO = 0;
     let rhs = new Float64Array(q);
@@ -163,9 +167,12 @@ export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, 
       dA = sd.dA;
     }
     const deta = choleskySolve(Heta, rhs, q) ?? new Float64Array(q);
-    for (let c = 0; c < q; c++) dphi[pb.etaFe[c]] -= deta[c];
+    for (let c = 0; c < q; c++) {
+      dphi[pb.etaFe[c]] -= deta[c];
+      detaDx[c * m + k] = -deta[c];
+    }
     for (let l = 0; l < nf; l++) if (dphi[l]) for (let i = 0; i < q * q; i++) dA[i] += dAdphi[l][i] * dphi[l];
     out[k] = dO + trace(Ainv, dA, q);
   }
-  return { g: out, hessEta };
+  return { g: out, hessEta, detaDx };
 }
