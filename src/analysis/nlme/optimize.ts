@@ -71,18 +71,26 @@ const clamp = (pb: PopProblem, x: Float64Array) => {
   return x;
 };
 
-export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: number, onProgress?: (it: number, ofv: number) => void): OuterResult {
-  const m = x0.length;
-  const x = clamp(pb, Float64Array.from(x0));
-  const etas = pb.subjects.map(() => new Float64Array(pb.etaNames.length));
-  const hints: (Float64Array | null)[] = pb.subjects.map(() => null);
-  // dη̂/dx at the accepted point x: each η̂ at a trial point y starts from η̂ + dη̂/dx·(y − x), first-order
-  // accurate, which saves the inner optimisation about a third of its iterations on the tail of the path.
-  const slopes: (Float64Array | null)[] = pb.subjects.map(() => null);
+const scaledIdentity = (m: number, v: number) => {
+  const H = new Float64Array(m * m);
+  for (let k = 0; k < m; k++) H[k * m + k] = v;
+  return H;
+};
+const norm2 = (v: Float64Array) => Math.sqrt(v.reduce((a, w) => a + w * w, 0)) || 1;
+const dot = (a: Float64Array, b: Float64Array) => a.reduce((acc, v, k) => acc + v * b[k], 0);
+const scaledGradMax = (g: Float64Array, x: Float64Array) => Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k]))));
+
+/**
+ * The objective evaluated along the outer path: each η̂ at a trial point y starts from η̂ + dη̂/dx·(y − x)
+ * (dη̂/dx at the accepted point x, from the gradient), first-order accurate, which saves the inner
+ * optimisation about a third of its iterations on the tail of the path.
+ */
+function warmStartedObjective(pb: PopProblem, x: Float64Array, etas: Float64Array[], hints: (Float64Array | null)[], slopes: (Float64Array | null)[]) {
+  const m = x.length;
   const q = pb.etaNames.length;
-  let evaluations = 0;
+  const counter = { evaluations: 0 };
   const F = (y: Float64Array) => {
-    evaluations++;
+    counter.evaluations++;
     const starts = etas.map((e, i) => {
       const S = slopes[i];
       if (!S) return e;
@@ -92,6 +100,63 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     });
     return populationM2ll(pb, y, starts, hints);
   };
+  return { F, counter };
+}
+
+/** The quasi-Newton direction −H⁻¹g, steepest descent when that is not a descent direction, at most 2 working units long. */
+function searchDirection(Hi: Float64Array, g: Float64Array, gn: number): { d: Float64Array; slope: number; restarted: Float64Array | null } {
+  const m = g.length;
+  const d = new Float64Array(m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) d[i] -= Hi[i * m + j] * g[j];
+  let slope = dot(d, g);
+  let restarted: Float64Array | null = null;
+  if (!(slope < 0)) {
+    // Not a descent direction: restart from steepest descent.
+    restarted = scaledIdentity(m, 0.1 / gn);
+    for (let k = 0; k < m; k++) d[k] = -(0.1 / gn) * g[k];
+    slope = dot(d, g);
+  }
+  // Limit the step to 2 working units (a factor e² on log-scale quantities).
+  const dmax = Math.max(...d.map(Math.abs));
+  if (dmax > 2) {
+    for (let k = 0; k < m; k++) d[k] *= 2 / dmax;
+    slope *= 2 / dmax;
+  }
+  return { d, slope, restarted };
+}
+
+/**
+ * Backtracking: halve until the Armijo condition holds, or until the first-order decrease t·|slope| is below
+ * the 1e-6 the OFV is converged to.
+ */
+function lineSearch(pb: PopProblem, F: (y: Float64Array) => Objective | null, x: Float64Array, d: Float64Array, slope: number, curValue: number) {
+  let t = 1;
+  for (let ls = 0; ls < 30 && t * -slope > 1e-6; ls++, t /= 2) {
+    const xn = clamp(pb, Float64Array.from(x, (v, k) => v + t * d[k]));
+    const cand = F(xn);
+    if (cand && cand.value <= curValue + 1e-4 * t * slope) return { next: cand, xn };
+  }
+  return null;
+}
+
+/** BFGS update of the inverse Hessian approximation, in place (s the step, y the change of gradient, sy = sᵀy > 0). */
+function bfgsUpdate(Hi: Float64Array, s: Float64Array, yv: Float64Array, sy: number) {
+  const m = s.length;
+  const Hy = new Float64Array(m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) Hy[i] += Hi[i * m + j] * yv[j];
+  const yHy = dot(yv, Hy);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) Hi[i * m + j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy) - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+  }
+}
+
+export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: number, onProgress?: (it: number, ofv: number) => void): OuterResult {
+  const m = x0.length;
+  const x = clamp(pb, Float64Array.from(x0));
+  const etas = pb.subjects.map(() => new Float64Array(pb.etaNames.length));
+  const hints: (Float64Array | null)[] = pb.subjects.map(() => null);
+  const slopes: (Float64Array | null)[] = pb.subjects.map(() => null);
+  const { F, counter } = warmStartedObjective(pb, x, etas, hints, slopes);
   let cur = F(x);
   if (cur) cur = refreshModes(pb, x, cur);
   if (!cur) throw new SolveError('the population likelihood cannot be evaluated at the initial estimates (a subject\'s model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)', 'other', 0);
@@ -104,11 +169,10 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
     for (let k = 0; k < m; k++) if ((y[k] <= pb.lower[k] && g[k] > 0) || (y[k] >= pb.upper[k] && g[k] < 0)) g[k] = 0;
     return g;
   };
-  let g = grad(x, cur);
+  let g: Float64Array = grad(x, cur);
   // Inverse Hessian approximation, started at a scaled identity.
-  let Hi = new Float64Array(m * m);
-  const gn = Math.sqrt(g.reduce((a, v) => a + v * v, 0)) || 1;
-  for (let k = 0; k < m; k++) Hi[k * m + k] = Math.min(1, 0.1 / gn) ;
+  const gn = norm2(g);
+  let Hi: Float64Array = scaledIdentity(m, Math.min(1, 0.1 / gn));
   let it = 0;
   let reason = 'max-iterations';
   let converged = false;
@@ -117,25 +181,10 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
   let scaleFirst = true;
   for (; it < maxIterations; it++) {
     onProgress?.(it, cur.value);
-    const d = new Float64Array(m);
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) d[i] -= Hi[i * m + j] * g[j];
-    let slope = 0;
-    for (let k = 0; k < m; k++) slope += d[k] * g[k];
-    if (!(slope < 0)) {
-      // Not a descent direction: restart from steepest descent.
-      Hi = new Float64Array(m * m);
-      for (let k = 0; k < m; k++) {
-        Hi[k * m + k] = 0.1 / gn;
-        d[k] = -Hi[k * m + k] * g[k];
-      }
+    const { d, slope, restarted } = searchDirection(Hi, g, gn);
+    if (restarted) {
+      Hi = restarted;
       scaleFirst = true;
-      slope = d.reduce((a, v, k) => a + v * g[k], 0);
-    }
-    // Limit the step to 2 working units (a factor e² on log-scale quantities).
-    const dmax = Math.max(...d.map(Math.abs));
-    if (dmax > 2) {
-      for (let k = 0; k < m; k++) d[k] *= 2 / dmax;
-      slope *= 2 / dmax;
     }
     if (-slope < 2e-6 && !fresh) {
       // The quasi-Newton model predicts a decrease −slope/2 below the 1e-6 the OFV is converged to (the
@@ -145,64 +194,41 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
       reason = 'relative-reduction';
       break;
     }
-    let t = 1;
-    let next: Objective | null = null;
-    let xn = x;
-    // Halve until the Armijo condition holds, or until the first-order decrease t·|slope| is below the 1e-6
-    // the OFV is converged to.
-    for (let ls = 0; ls < 30 && t * -slope > 1e-6; ls++, t /= 2) {
-      xn = clamp(pb, Float64Array.from(x, (v, k) => v + t * d[k]));
-      const cand = F(xn);
-      if (cand && cand.value <= cur.value + 1e-4 * t * slope) {
-        next = cand;
-        break;
-      }
-    }
-    if (!next && !fresh) {
+    const found = lineSearch(pb, F, x, d, slope, cur.value);
+    if (!found && !fresh) {
       // The quasi-Newton direction failed (a stale curvature model, or an objective made slightly rough by
       // the inner optimisations): restart from steepest descent once before giving up.
       fresh = true;
-      const gk = Math.sqrt(g.reduce((a, v) => a + v * v, 0)) || 1;
-      Hi = new Float64Array(m * m);
-      for (let k = 0; k < m; k++) Hi[k * m + k] = Math.min(1, 0.1 / gk);
+      Hi = scaledIdentity(m, Math.min(1, 0.1 / norm2(g)));
       scaleFirst = true;
       it--;
       continue;
     }
-    if (!next) {
+    if (!found) {
       reason = 'no-progress';
-      converged = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k])))) < 1e-2;
+      converged = scaledGradMax(g, x) < 1e-2;
       break;
     }
-    next = refreshModes(pb, xn, next);
+    const { xn } = found;
+    const next = refreshModes(pb, xn, found.next);
     const drop = cur.value - next.value;
     fresh = false;
     accept(next);
     const gNew = grad(xn, next);
     const s = Float64Array.from(xn, (v, k) => v - x[k]);
     const yv = Float64Array.from(gNew, (v, k) => v - g[k]);
-    const sy = s.reduce((a, v, k) => a + v * yv[k], 0);
+    const sy = dot(s, yv);
     if (sy > 1e-12 && scaleFirst) {
       // Before the first update, rescale the starting identity by sᵀy/yᵀy (Shanno–Phua; Nocedal & Wright
       // eq. 6.20): the guess 0.1/|g| knows nothing of the objective's curvature.
-      const yy = yv.reduce((a, v) => a + v * v, 0);
-      Hi = new Float64Array(m * m);
-      for (let k = 0; k < m; k++) Hi[k * m + k] = sy / yy;
+      Hi = scaledIdentity(m, sy / dot(yv, yv));
       scaleFirst = false;
     }
-    if (sy > 1e-12) {
-      // BFGS update of the inverse Hessian.
-      const Hy = new Float64Array(m);
-      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) Hy[i] += Hi[i * m + j] * yv[j];
-      const yHy = yv.reduce((a, v, k) => a + v * Hy[k], 0);
-      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) {
-        Hi[i * m + j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy) - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
-      }
-    }
+    if (sy > 1e-12) bfgsUpdate(Hi, s, yv, sy);
     x.set(xn);
     cur = next;
     g = gNew;
-    const gmax = Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k]))));
+    const gmax = scaledGradMax(g, x);
     small = drop < 1e-6 ? small + 1 : 0;
     if (gmax < 1e-3 || small >= 2) {
       converged = true;
@@ -211,7 +237,7 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
       break;
     }
   }
-  return { x, best: cur, iterations: it, converged, reason, evaluations };
+  return { x, best: cur, iterations: it, converged, reason, evaluations: counter.evaluations };
 }
 
 /**
