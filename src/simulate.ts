@@ -355,6 +355,60 @@ function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, pa
   return { states, outputs };
 }
 
+/** A plain array of a typed array's numbers (Array.from goes through the iterator: several times slower). */
+function numbersOf(a: Float64Array): number[] {
+  const out = new Array<number>(a.length);
+  for (let k = 0; k < a.length; k++) out[k] = a[k];
+  return out;
+}
+
+/** Column i of a row-major block with `stride` columns (module-level: a closure made per call stays slow). */
+function columnOf(src: Float64Array, stride: number, i: number, rows: number): number[] {
+  const col = new Array<number>(rows);
+  for (let k = 0; k < rows; k++) col[k] = src[k * stride + i];
+  return col;
+}
+
+/** Every output at every time, row-major (one row buffer and one output buffer, copied: a subarray per row costs more). */
+function outputBlock(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, doses: readonly DoseRecord[]): Float64Array {
+  const n = model.stateNames.length;
+  const m = model.outputNames.length;
+  const block = new Float64Array(times.length * m);
+  const ct = model.doseClocks.length ? clockTimes(model, doses) : [];
+  if (ct.length) setDoseClocks(model, params, ct, times[0], true);
+  const moving = model.doseClocks.some((c) => c.kind === 'tld');
+  const row = new Float64Array(n);
+  const o = new Float64Array(m);
+  for (let k = 0; k < times.length; k++) {
+    if (moving) setDoseClocks(model, params, ct, times[k], true);
+    for (let i = 0; i < n; i++) row[i] = y[k * n + i];
+    model.outputs(times[k], row, params, o);
+    for (let j = 0; j < m; j++) block[k * m + j] = o[j];
+  }
+  return block;
+}
+
+/**
+ * The same series as seriesOf, for the metrics' refined grid only (never serialized): each column is made
+ * when first read (the metrics read about a quarter of them), and the outputs are evaluated once, into one
+ * block, when the first output is read. Own enumerable getters: Object.hasOwn and Object.keys see every name.
+ */
+function lazySeriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, doses: readonly DoseRecord[]) {
+  const n = model.stateNames.length;
+  const m = model.outputNames.length;
+  const rows = times.length;
+  const lazy = (rec: Record<string, number[]>, name: string, make: () => number[]) => {
+    let v: number[] | undefined;
+    Object.defineProperty(rec, name, { enumerable: true, configurable: true, get: () => (v ??= make()) });
+  };
+  const states: Record<string, number[]> = {};
+  model.stateNames.forEach((name, i) => lazy(states, name, () => columnOf(y, n, i, rows)));
+  const outputs: Record<string, number[]> = {};
+  let block: Float64Array | undefined;
+  model.outputNames.forEach((name, j) => lazy(outputs, name, () => columnOf((block ??= outputBlock(model, times, y, params, doses)), m, j, rows)));
+  return { states, outputs };
+}
+
 /** Keep only the named states and outputs, in the order given; an unknown name is an input error. */
 function selectSeries(all: { states: Record<string, number[]>; outputs: Record<string, number[]> }, names: string[]) {
   const states: Record<string, number[]> = {};
@@ -396,7 +450,7 @@ export function buildResult(
   const tEnd = times[times.length - 1];
   const base = {
     model: model.id,
-    times: Array.from(times),
+    times: numbersOf(times),
     states,
     outputs,
     events: sol.events.map((e) => ({ name: e.name, time: e.t, kind: 'event' as const })),
@@ -419,7 +473,7 @@ export function buildResult(
   };
   let metrics: Record<string, unknown> = {};
   if (scenario.metrics) {
-    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, [], prep.doses) };
+    const fine = solTimes === times ? base : { ...base, times: numbersOf(solTimes), ...lazySeriesOf(model, solTimes, sol.y, params, prep.doses) };
     metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model, exposure);
     if (Array.isArray(metrics.plausibility)) warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
   }
