@@ -19,7 +19,7 @@ import type { Task } from '../src/jobs/tasks.ts';
 import { Scenario } from '../src/scenario/schema.ts';
 import { SERVER_LIMITS } from '../server/schemas.ts';
 import type { PhaseConfig, PhaseResult } from './load-clients.ts';
-import { rssMb } from './processes.ts';
+import { rssMb, threadCpuMs, cpuDelta } from './processes.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number, max: number) => {
@@ -51,11 +51,15 @@ function typicalTask(): Task {
   return { type: 'simulate', scenario, format: 'json', maxValues: SERVER_LIMITS.outputValues, encoding: ENCODING as 'gzip' | 'identity' };
 }
 
+/** CPU of this process's calls, ms per call: the calling thread and the other threads (V8's GC and compiler helpers). */
+let inProcCpu = { thread: 0, helpers: 0, calls: 0 };
+
 /** Calls per second of the thread's call for the typical request, in this process, warm. */
 async function inProcessRate(seconds: number): Promise<number> {
   const task = typicalTask();
   const ctx = { progress: () => {}, signal: { aborted: false } };
   for (let i = 0; i < 50; i++) await runTask(task, ctx); // warm the JIT
+  const cpu0 = threadCpuMs('self');
   const end = performance.now() + seconds * 1000;
   let n = 0;
   while (performance.now() < end) {
@@ -63,7 +67,25 @@ async function inProcessRate(seconds: number): Promise<number> {
     if (!r.ok) throw new Error(`the typical simulate failed in-process: ${r.error.message}`);
     n++;
   }
+  const d = cpuDelta(cpu0, threadCpuMs('self'));
+  const own = d.get(String(process.pid)) ?? 0;
+  inProcCpu = { thread: inProcCpu.thread + own, helpers: inProcCpu.helpers + [...d.values()].reduce((a, b) => a + b, 0) - own, calls: inProcCpu.calls + n };
   return n / seconds;
+}
+
+/**
+ * Where a request's CPU goes (from /proc, Linux): the server's main thread (HTTP, express, validation), its
+ * solver threads (taken as the `workers` busiest other threads), its other threads (V8's GC and compiler
+ * helpers, libuv) and the clients' process.
+ */
+function cpuPerRequest(d: Map<string, number>, mainTid: string, workers: number, clientMs: number, requests: number): string {
+  if (!d.size || !requests) return 'not measured (no /proc)';
+  const main = d.get(mainTid) ?? 0;
+  const others = [...d].filter(([tid]) => tid !== mainTid).map(([, ms]) => ms).sort((a, b) => b - a);
+  const solver = others.slice(0, workers).reduce((a, b) => a + b, 0);
+  const rest = others.slice(workers).reduce((a, b) => a + b, 0);
+  const per = (ms: number) => (ms / requests).toFixed(2);
+  return `server main thread ${per(main)}, solver threads ${per(solver)}, other server threads ${per(rest)}, clients ${per(clientMs)}, total ${per(main + solver + rest + clientMs)}`;
 }
 
 /** One phase in the clients' own process (bench/load-clients.ts). */
@@ -103,9 +125,12 @@ async function main() {
     const rows: string[] = [];
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid!))), 200);
+    let cpuLine = '';
     const phase = async (label: string, heavy: number) => {
       peak = rssMb(server.pid!);
-      const { cheap, heavy: hv, cheapSeconds } = await clientsPhase({ base, seconds: SECONDS, clients: CLIENTS, heavy, cheapBody: TYPICAL, heavyBody: HEAVY_REQ, encoding: ENCODING as 'gzip' | 'identity' });
+      const cpu0 = threadCpuMs(server.pid!);
+      const { cheap, heavy: hv, cheapSeconds, cpuMs } = await clientsPhase({ base, seconds: SECONDS, clients: CLIENTS, heavy, cheapBody: TYPICAL, heavyBody: HEAVY_REQ, encoding: ENCODING as 'gzip' | 'identity' });
+      if (!heavy) cpuLine = cpuPerRequest(cpuDelta(cpu0, threadCpuMs(server.pid!)), String(server.pid), workers, cpuMs, cheap.requests);
       const lat = cheap.latencies.sort((a, b) => a - b);
       rows.push(`| ${label} | ${CLIENTS}${heavy ? ` + ${heavy} heavy` : ''} | ${(cheap.requests / cheapSeconds).toFixed(1)} | ${pct(lat, 0.5).toFixed(0)} | ${pct(lat, 0.95).toFixed(0)} | ${pct(lat, 0.99).toFixed(0)} | ${cheap.errors}${cheap.errors ? ` (${Object.entries(cheap.statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${v} × ${k}`).join(', ')})` : ''} | ${heavy ? `${hv.statuses['200'] ?? 0} done, ${hv.statuses['503'] ?? 0} × 503, ${hv.errors} errors` : '-'} | ${peak.toFixed(0)} |`);
       return { rate: cheap.requests / cheapSeconds, bytesPerRequest: cheap.bytes / Math.max(1, cheap.requests) };
@@ -121,6 +146,7 @@ async function main() {
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
     console.log(`\nin-process rate of the thread's call for the same request (this process, one thread, warm; solve + result + JSON${ENCODING === 'gzip' ? ' + gzip' : ''}): ${inProcBefore.toFixed(1)}/s before the first phase, ${inProcAfter.toFixed(1)}/s after it, mean ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`);
+    if (cpuLine) console.log(`CPU per request in the first phase, ms: ${cpuLine}; the in-process call: ${(inProcCpu.thread / inProcCpu.calls).toFixed(2)} on its thread + ${(inProcCpu.helpers / inProcCpu.calls).toFixed(2)} on V8's helper threads`);
     console.log(`HTTP alone / (in-process x threads) = ${alone.rate.toFixed(1)} / ${(inProc * workers).toFixed(1)} = ${(100 * alone.rate / (inProc * workers)).toFixed(0)} %${mixed ? `; with heavy work the cheap rate keeps ${(100 * mixed.rate / alone.rate).toFixed(0)} % of its alone rate` : ''}`);
   } finally {
     server.kill('SIGTERM');
