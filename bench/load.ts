@@ -58,7 +58,7 @@ let inProcCpu = { thread: 0, helpers: 0, calls: 0 };
 async function inProcessRate(seconds: number): Promise<number> {
   const task = typicalTask();
   const ctx = { progress: () => {}, signal: { aborted: false } };
-  for (let i = 0; i < 50; i++) await runTask(task, ctx); // warm the JIT
+  for (let i = 0; i < 200; i++) await runTask(task, ctx); // warm the JIT
   const cpu0 = threadCpuMs('self');
   const end = performance.now() + seconds * 1000;
   let n = 0;

@@ -28,7 +28,8 @@ function simulateTask(task: Extract<Task, { type: 'simulate' }>): Reply {
   const body = task.format === 'csv'
     ? resultToCsv(result, task.arm !== undefined ? [{ name: 'arm', value: task.arm }] : [])
     : resultToJson(result);
-  if (task.encoding) return { ok: true, body: '', metrics: result.metrics, model: result.model, ...encodeBody(body, task.encoding) };
+  // Bytes for an HTTP answer: nothing else of the result crosses to the main thread (it only writes them).
+  if (task.encoding) return { ok: true, body: '', metrics: {}, model: result.model, ...encodeBody(body, task.encoding) };
   return { ok: true, body, metrics: result.metrics, model: result.model };
 }
 
