@@ -1,15 +1,25 @@
 // `npm run load`: a bounded load test of the HTTP API on loopback. Starts `immunopd serve` on a free port
-// (its own process, so its RSS is measured apart from the clients), then:
+// (its own process, so its RSS is measured apart from the clients), then, with the clients in a third process
+// (bench/load-clients.ts: keep-alive http.Agent, bodies counted, not decoded):
 //   1. `--clients` (default 50) concurrent clients POST a typical /api/simulate for `--seconds` (default 30);
 //   2. the same, mixed with `--heavy` (default 6) clients looping heavy analyses (virtual populations of
 //      `--heavy-n` subjects through POST /api/population, and as jobs through POST /api/jobs).
-// Prints req/s, p50/p95/p99 latency, errors (non-2xx other than a heavy request's 503, and network errors)
-// and the server's peak RSS, beside the in-process rate of the same simulate measured here in the same run.
+// Prints req/s, p50/p95/p99 latency, errors (non-2xx other than a heavy request's 503, network errors, a body
+// shorter than its Content-Length) and the server's peak RSS, beside the in-process rate of the same
+// simulate measured here, in this process, just before and just after the first phase: the very call a
+// server thread makes for that request (run-task.ts: solve, result assembly, JSON, and gzip when the
+// clients accept it, `--encoding`, default gzip), warm, one thread. The ratio reported is
+// HTTP req/s ÷ (in-process rate × server threads).
 // Bounded: at most 200 clients, 120 s a phase; loopback only.
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { simulate } from '../src/simulate.ts';
-import { rssMb } from './processes.ts';
+import { runTask } from '../src/jobs/run-task.ts';
+import type { Task } from '../src/jobs/tasks.ts';
+import { Scenario } from '../src/scenario/schema.ts';
+import { SERVER_LIMITS } from '../server/schemas.ts';
+import type { PhaseConfig, PhaseResult } from './load-clients.ts';
+import { rssMb, threadCpuMs, cpuDelta } from './processes.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number, max: number) => {
@@ -22,80 +32,75 @@ const CLIENTS = opt('--clients', 50, 200);
 const SECONDS = opt('--seconds', 30, 120);
 const HEAVY = opt('--heavy', 6, 50);
 const HEAVY_N = opt('--heavy-n', 2000, 5000);
+const ei = argv.indexOf('--encoding');
+const ENCODING = ei >= 0 ? argv[ei + 1] : 'gzip';
+if (ENCODING !== 'gzip' && ENCODING !== 'identity') throw new Error("--encoding must be 'gzip' or 'identity'");
 
 const TYPICAL = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 1 } };
 const HEAVY_REQ = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 30 }, population: { n: HEAVY_N, seed: 1, omega: { r: 0.3, kKill: 0.3 } } };
 const BIN = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
+const CLIENTS_TS = fileURLToPath(new URL('./load-clients.ts', import.meta.url));
+const RUN_TS = fileURLToPath(new URL('../src/cli/run-ts.mjs', import.meta.url));
 
 const pct = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
 
-interface PhaseStats { requests: number; errors: number; latencies: number[]; statuses: Record<string, number> }
-const newStats = (): PhaseStats => ({ requests: 0, errors: 0, latencies: [], statuses: {} });
-
-async function client(url: string, body: unknown, until: number, st: PhaseStats, heavy: boolean) {
-  const payload = JSON.stringify(body);
-  while (Date.now() < until) {
-    const t0 = performance.now();
-    let status = 'network';
-    try {
-      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: payload, signal: AbortSignal.timeout(Math.max(1000, until - Date.now() + 30_000)) });
-      await r.arrayBuffer();
-      status = String(r.status);
-    } catch (e) {
-      const err = e as Error & { cause?: { code?: string } };
-      status = `network ${err.cause?.code ?? err.name}`;
-    }
-    st.requests++;
-    st.statuses[status] = (st.statuses[status] ?? 0) + 1;
-    st.latencies.push(performance.now() - t0);
-    const ok = /^2\d\d$/.test(status) || (heavy && status === '503');
-    if (!ok) st.errors++;
-    if (heavy && status === '503') await new Promise((r) => setTimeout(r, 1000)); // honour Retry-After
-  }
+/** The task a server thread runs for the typical request (server/routes/simulate.ts builds the same). */
+function typicalTask(): Task {
+  const parsed = Scenario.parse(TYPICAL);
+  const scenario = { ...parsed, solver: { ...parsed.solver, timeBudgetMs: Math.min(parsed.solver.timeBudgetMs, SERVER_LIMITS.requestBudgetMs) } };
+  return { type: 'simulate', scenario, format: 'json', maxValues: SERVER_LIMITS.outputValues, encoding: ENCODING as 'gzip' | 'identity' };
 }
 
-async function heavyJobClient(base: string, until: number, st: PhaseStats) {
-  while (Date.now() < until) {
-    const t0 = performance.now();
-    let status = 'network';
-    try {
-      const r = await fetch(`${base}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'population', request: HEAVY_REQ }) });
-      const { id } = (await r.json()) as { id: string };
-      for (;;) {
-        const j = (await (await fetch(`${base}/api/jobs/${id}`)).json()) as { status: string };
-        if (j.status !== 'queued' && j.status !== 'running') {
-          status = j.status === 'succeeded' ? '200' : j.status;
-          break;
-        }
-        if (Date.now() > until + 60_000) {
-          await fetch(`${base}/api/jobs/${id}`, { method: 'DELETE' });
-          status = 'cancelled-at-end';
-          break;
-        }
-        await new Promise((res) => setTimeout(res, 250));
-      }
-    } catch {
-      /* network */
-    }
-    st.requests++;
-    st.statuses[status] = (st.statuses[status] ?? 0) + 1;
-    st.latencies.push(performance.now() - t0);
-    if (status !== '200' && status !== 'cancelled-at-end') st.errors++;
-  }
-}
+/** CPU of this process's calls, ms per call: the calling thread and the other threads (V8's GC and compiler helpers). */
+let inProcCpu = { thread: 0, helpers: 0, calls: 0 };
 
-function inProcessRate(seconds: number): number {
-  for (let i = 0; i < 20; i++) simulate(TYPICAL); // warm the JIT
+/** Calls per second of the thread's call for the typical request, in this process, warm. */
+async function inProcessRate(seconds: number): Promise<number> {
+  const task = typicalTask();
+  const ctx = { progress: () => {}, signal: { aborted: false } };
+  for (let i = 0; i < 200; i++) await runTask(task, ctx); // warm the JIT
+  const cpu0 = threadCpuMs('self');
   const end = performance.now() + seconds * 1000;
   let n = 0;
   while (performance.now() < end) {
-    simulate(TYPICAL);
+    const r = await runTask(task, ctx);
+    if (!r.ok) throw new Error(`the typical simulate failed in-process: ${r.error.message}`);
     n++;
   }
+  const d = cpuDelta(cpu0, threadCpuMs('self'));
+  const own = d.get(String(process.pid)) ?? 0;
+  inProcCpu = { thread: inProcCpu.thread + own, helpers: inProcCpu.helpers + [...d.values()].reduce((a, b) => a + b, 0) - own, calls: inProcCpu.calls + n };
   return n / seconds;
 }
 
+/**
+ * Where a request's CPU goes (from /proc, Linux): the server's main thread (HTTP, express, validation), its
+ * solver threads (taken as the `workers` busiest other threads), its other threads (V8's GC and compiler
+ * helpers, libuv) and the clients' process.
+ */
+function cpuPerRequest(d: Map<string, number>, mainTid: string, workers: number, clientMs: number, requests: number): string {
+  if (!d.size || !requests) return 'not measured (no /proc)';
+  const main = d.get(mainTid) ?? 0;
+  const others = [...d].filter(([tid]) => tid !== mainTid).map(([, ms]) => ms).sort((a, b) => b - a);
+  const solver = others.slice(0, workers).reduce((a, b) => a + b, 0);
+  const rest = others.slice(workers).reduce((a, b) => a + b, 0);
+  const per = (ms: number) => (ms / requests).toFixed(2);
+  return `server main thread ${per(main)}, solver threads ${per(solver)}, other server threads ${per(rest)}, clients ${per(clientMs)}, total ${per(main + solver + rest + clientMs)}`;
+}
+
+/** One phase in the clients' own process (bench/load-clients.ts). */
+function clientsPhase(config: PhaseConfig): Promise<PhaseResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [RUN_TS, CLIENTS_TS, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as PhaseResult) : reject(new Error(`the load clients exited with ${code}`))));
+  });
+}
+
 async function main() {
+  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
   const server = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env: { ...process.env, IMMUNOPD_LOG: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   server.stdout!.on('data', (d) => (out += d));
@@ -112,40 +117,37 @@ async function main() {
       if (h.ready === h.workers) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    // Warm the server's threads (a first solve is much slower than a warm one).
-    await Promise.all(Array.from({ length: 4 * workers }, () => fetch(`${base}/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(TYPICAL) }).then((r) => r.arrayBuffer())));
-    const inProc = inProcessRate(Math.min(5, Math.max(1, SECONDS / 6)));
+    // Warm the server's threads (a first solve is much slower than a warm one; the JIT needs a few hundred).
+    for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 2 * workers }, () => fetch(`${base}/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(TYPICAL) }).then((r) => r.arrayBuffer())));
+    const inProcSeconds = Math.min(5, Math.max(1, SECONDS / 6));
+    const inProcBefore = await inProcessRate(inProcSeconds);
 
     const rows: string[] = [];
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid!))), 200);
+    let cpuLine = '';
     const phase = async (label: string, heavy: number) => {
       peak = rssMb(server.pid!);
-      const until = Date.now() + SECONDS * 1000;
-      const cheap = newStats();
-      const hv = newStats();
-      const t0 = performance.now();
-      const running = [
-        ...Array.from({ length: CLIENTS }, () => client(`${base}/api/simulate`, TYPICAL, until, cheap, false)),
-        ...Array.from({ length: heavy }, (_, i) => (i % 2 === 0 ? client(`${base}/api/population`, HEAVY_REQ, until, hv, true) : heavyJobClient(base, until, hv))),
-      ];
-      await Promise.all(running.slice(0, CLIENTS));
-      const cheapSeconds = (performance.now() - t0) / 1000;
-      await Promise.all(running.slice(CLIENTS));
+      const cpu0 = threadCpuMs(server.pid!);
+      const { cheap, heavy: hv, cheapSeconds, cpuMs } = await clientsPhase({ base, seconds: SECONDS, clients: CLIENTS, heavy, cheapBody: TYPICAL, heavyBody: HEAVY_REQ, encoding: ENCODING as 'gzip' | 'identity' });
+      if (!heavy) cpuLine = cpuPerRequest(cpuDelta(cpu0, threadCpuMs(server.pid!)), String(server.pid), workers, cpuMs, cheap.requests);
       const lat = cheap.latencies.sort((a, b) => a - b);
       rows.push(`| ${label} | ${CLIENTS}${heavy ? ` + ${heavy} heavy` : ''} | ${(cheap.requests / cheapSeconds).toFixed(1)} | ${pct(lat, 0.5).toFixed(0)} | ${pct(lat, 0.95).toFixed(0)} | ${pct(lat, 0.99).toFixed(0)} | ${cheap.errors}${cheap.errors ? ` (${Object.entries(cheap.statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${v} × ${k}`).join(', ')})` : ''} | ${heavy ? `${hv.statuses['200'] ?? 0} done, ${hv.statuses['503'] ?? 0} × 503, ${hv.errors} errors` : '-'} | ${peak.toFixed(0)} |`);
-      return cheap.requests / cheapSeconds;
+      return { rate: cheap.requests / cheapSeconds, bytesPerRequest: cheap.bytes / Math.max(1, cheap.requests) };
     };
     const alone = await phase('simulate alone', 0);
-    const mixed = HEAVY ? await phase('simulate + heavy', HEAVY) : NaN;
+    const inProcAfter = await inProcessRate(inProcSeconds);
+    const mixed = HEAVY ? await phase('simulate + heavy', HEAVY) : undefined;
     clearInterval(sampler);
-    console.log(`\nimmunopd load test: ${new Date().toISOString().slice(0, 10)}, ${SECONDS} s a phase, loopback, server threads: ${workers}, node ${process.version}`);
-    console.log(`typical request: POST /api/simulate ${JSON.stringify(TYPICAL)}; heavy: populations of ${HEAVY_N} subjects (half POST /api/population, half POST /api/jobs)\n`);
+    const inProc = (inProcBefore + inProcAfter) / 2;
+    console.log(`\nimmunopd load test: ${new Date().toISOString().slice(0, 16)}Z, ${SECONDS} s a phase, loopback, server threads: ${workers}, node ${process.version}, load average before: ${loadBefore}`);
+    console.log(`typical request: POST /api/simulate ${JSON.stringify(TYPICAL)}, Accept-Encoding: ${ENCODING} (${(alone.bytesPerRequest / 1024).toFixed(1)} KB a response); heavy: populations of ${HEAVY_N} subjects (half POST /api/population, half POST /api/jobs)\n`);
     console.log('| phase | clients | cheap req/s | p50 ms | p95 ms | p99 ms | cheap errors | heavy | server RSS peak MB |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
-    console.log(`\nin-process rate of the same simulate (this process, one thread, warm): ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`);
-    console.log(`HTTP alone / (in-process x threads) = ${(100 * alone / (inProc * workers)).toFixed(0)} %${HEAVY ? `; with heavy work the cheap rate keeps ${(100 * mixed / alone).toFixed(0)} % of its alone rate` : ''}`);
+    console.log(`\nin-process rate of the thread's call for the same request (this process, one thread, warm; solve + result + JSON${ENCODING === 'gzip' ? ' + gzip' : ''}): ${inProcBefore.toFixed(1)}/s before the first phase, ${inProcAfter.toFixed(1)}/s after it, mean ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`);
+    if (cpuLine) console.log(`CPU per request in the first phase, ms: ${cpuLine}; the in-process call: ${(inProcCpu.thread / inProcCpu.calls).toFixed(2)} on its thread + ${(inProcCpu.helpers / inProcCpu.calls).toFixed(2)} on V8's helper threads`);
+    console.log(`HTTP alone / (in-process x threads) = ${alone.rate.toFixed(1)} / ${(inProc * workers).toFixed(1)} = ${(100 * alone.rate / (inProc * workers)).toFixed(0)} %${mixed ? `; with heavy work the cheap rate keeps ${(100 * mixed.rate / alone.rate).toFixed(0)} % of its alone rate` : ''}`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));

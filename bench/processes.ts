@@ -2,7 +2,7 @@
 // and bench): a free loopback port, a process started and awaited until its output says it is ready, and a
 // process's resident memory from /proc. One copy, shared by bench/ and tests/.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A TCP port free on 127.0.0.1 right now (the OS picks it). */
@@ -47,4 +47,33 @@ export function rssMb(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU time (user + system, ms) of each thread of a process, by thread id, from /proc (empty where there is no /proc). */
+export function threadCpuMs(pid: number | 'self'): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  for (const tid of tids) {
+    try {
+      // Fields after the command name "(...)": state is the 1st, utime the 12th, stime the 13th.
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out.set(tid, (Number(f[11]) + Number(f[12])) * tick);
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/** Per-thread CPU spent between two threadCpuMs samples, ms (threads new in `after` count from zero). */
+export function cpuDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const d = new Map<string, number>();
+  for (const [tid, ms] of after) d.set(tid, ms - (before.get(tid) ?? 0));
+  return d;
 }

@@ -211,21 +211,24 @@ export function prepareScenario(input: unknown, path: Path = [], extras: Scenari
 export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Array {
   const first = times[0];
   const last = times[times.length - 1];
-  const pts: number[] = Array.from(times);
   const N = 2000;
-  if (last > first) for (let k = 0; k <= N; k++) pts.push(first + ((last - first) * k) / N);
+  // A typed array sorted natively (numeric order) instead of an array of numbers sorted by a comparator.
+  const pts = new Float64Array(times.length + (last > first ? N + 1 : 0) + 3 * doses.length);
+  pts.set(times);
+  let len = times.length;
+  if (last > first) for (let k = 0; k <= N; k++) pts[len++] = first + ((last - first) * k) / N;
   for (const d of doses) {
     if (d.time >= first && d.time <= last) {
-      pts.push(d.time);
+      pts[len++] = d.time;
       const before = d.time - 1e-9 * Math.max(1, Math.abs(d.time));
-      if (before > first) pts.push(before);
+      if (before > first) pts[len++] = before;
     }
-    if (d.duration !== undefined && d.time + d.duration > first && d.time + d.duration <= last) pts.push(d.time + d.duration);
+    if (d.duration !== undefined && d.time + d.duration > first && d.time + d.duration <= last) pts[len++] = d.time + d.duration;
   }
-  pts.sort((a, b) => a - b);
-  const out: number[] = [];
-  for (const v of pts) if (!out.length || v > out[out.length - 1]) out.push(v);
-  return Float64Array.from(out);
+  const sorted = pts.subarray(0, len).sort();
+  let n = 0;
+  for (let k = 0; k < len; k++) if (n === 0 || sorted[k] > sorted[n - 1]) sorted[n++] = sorted[k];
+  return sorted.slice(0, n);
 }
 
 /** Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario (also used by the fit's sensitivity solves). */
@@ -355,6 +358,77 @@ function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, pa
   return { states, outputs };
 }
 
+/** A plain array of a typed array's numbers (Array.from goes through the iterator: several times slower). */
+function numbersOf(a: Float64Array): number[] {
+  const out = new Array<number>(a.length);
+  for (let k = 0; k < a.length; k++) out[k] = a[k];
+  return out;
+}
+
+/** Column i of a row-major block with `stride` columns (module-level: a closure made per call stays slow). */
+function columnOf(src: Float64Array, stride: number, i: number, rows: number): number[] {
+  const col = new Array<number>(rows);
+  for (let k = 0; k < rows; k++) col[k] = src[k * stride + i];
+  return col;
+}
+
+/**
+ * Scratch for outputBlock, reused from call to call on this thread (a fresh ~0.4 MB block per simulate is
+ * garbage the GC then has to collect): only lazySeriesOf's columns read it, and only while the metrics run.
+ */
+let scratch = new Float64Array(0);
+
+/** Every output at every time, row-major, in `scratch` (one row buffer and one output buffer, copied: a subarray per row costs more). */
+function outputBlock(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, doses: readonly DoseRecord[]): Float64Array {
+  const n = model.stateNames.length;
+  const m = model.outputNames.length;
+  if (scratch.length < times.length * m) scratch = new Float64Array(times.length * m);
+  const block = scratch;
+  const ct = model.doseClocks.length ? clockTimes(model, doses) : [];
+  if (ct.length) setDoseClocks(model, params, ct, times[0], true);
+  const moving = model.doseClocks.some((c) => c.kind === 'tld');
+  const row = new Float64Array(n);
+  const o = new Float64Array(m);
+  for (let k = 0; k < times.length; k++) {
+    if (moving) setDoseClocks(model, params, ct, times[k], true);
+    for (let i = 0; i < n; i++) row[i] = y[k * n + i];
+    model.outputs(times[k], row, params, o);
+    for (let j = 0; j < m; j++) block[k * m + j] = o[j];
+  }
+  return block;
+}
+
+/**
+ * The same series as seriesOf, for the metrics' refined grid only (never serialized): each column is made
+ * when first read (the metrics read about a quarter of them), and the outputs are evaluated once, into one
+ * block, when the first output is read. Own enumerable getters: Object.hasOwn and Object.keys see every name.
+ */
+function lazySeriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, doses: readonly DoseRecord[]) {
+  const n = model.stateNames.length;
+  const m = model.outputNames.length;
+  const rows = times.length;
+  // The output block lives in the shared scratch: once `expire` is called (right after the metrics), a
+  // column not read by then can no longer be made (an error, never another simulation's numbers).
+  let expired = false;
+  const lazy = (rec: Record<string, number[]>, name: string, make: () => number[]) => {
+    let v: number[] | undefined;
+    Object.defineProperty(rec, name, {
+      enumerable: true, configurable: true,
+      get: () => {
+        if (v) return v;
+        if (expired) throw new Error(`internal: the refined-grid series '${name}' was read after the metrics`);
+        return (v = make());
+      },
+    });
+  };
+  const states: Record<string, number[]> = {};
+  model.stateNames.forEach((name, i) => lazy(states, name, () => columnOf(y, n, i, rows)));
+  const outputs: Record<string, number[]> = {};
+  let block: Float64Array | undefined;
+  model.outputNames.forEach((name, j) => lazy(outputs, name, () => columnOf((block ??= outputBlock(model, times, y, params, doses)), m, j, rows)));
+  return { states, outputs, expire: () => (expired = true) };
+}
+
 /** Keep only the named states and outputs, in the order given; an unknown name is an input error. */
 function selectSeries(all: { states: Record<string, number[]>; outputs: Record<string, number[]> }, names: string[]) {
   const states: Record<string, number[]> = {};
@@ -396,7 +470,7 @@ export function buildResult(
   const tEnd = times[times.length - 1];
   const base = {
     model: model.id,
-    times: Array.from(times),
+    times: numbersOf(times),
     states,
     outputs,
     events: sol.events.map((e) => ({ name: e.name, time: e.t, kind: 'event' as const })),
@@ -419,8 +493,10 @@ export function buildResult(
   };
   let metrics: Record<string, unknown> = {};
   if (scenario.metrics) {
-    const fine = solTimes === times ? base : { ...base, times: Array.from(solTimes), ...seriesOf(model, solTimes, sol.y, params, [], prep.doses) };
+    const lazy = solTimes === times ? undefined : lazySeriesOf(model, solTimes, sol.y, params, prep.doses);
+    const fine = lazy ? { ...base, times: numbersOf(solTimes), states: lazy.states, outputs: lazy.outputs } : base;
     metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model, exposure);
+    lazy?.expire();
     if (Array.isArray(metrics.plausibility)) warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
   }
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;

@@ -15,6 +15,20 @@ export function wantedFormat(req: Request): 'json' | 'csv' {
   return req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json';
 }
 
+/** gzip when the client accepts it (Accept-Encoding, with q-values), else the body as it is. */
+export function wantedEncoding(req: Request): 'gzip' | 'identity' {
+  return req.headers['accept-encoding'] && req.acceptsEncodings('gzip', 'identity') === 'gzip' ? 'gzip' : 'identity';
+}
+
+/** Write a thread's encoded body (reply.bytes, made by run-task.ts encodeBody) with its length and encoding. */
+export function sendBytes(res: Response, type: string, reply: Extract<Reply, { ok: true }>): void {
+  const bytes = reply.bytes ?? new TextEncoder().encode(reply.body);
+  res.type(type);
+  res.vary('Accept-Encoding');
+  if (reply.encoding === 'gzip') res.set('Content-Encoding', 'gzip');
+  res.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
 /** Aborted when the client goes away before its answer is sent: its queued or running solves are cancelled. */
 export const clientGone = (req: Request, res: Response): AbortSignal => {
   const ac = new AbortController();

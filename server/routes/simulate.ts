@@ -8,7 +8,7 @@ import type { WorkerPool } from '../../src/jobs/pool.ts';
 import type { Reply, Task } from '../../src/jobs/tasks.ts';
 import { SERVER_LIMITS } from '../schemas.ts';
 import { badRequest, zodIssues, jobError, type ZodIssueLike } from '../http-errors.ts';
-import { wantedFormat, clientGone, budgetLeft, runAll as runOnPool } from './request.ts';
+import { wantedFormat, wantedEncoding, sendBytes, clientGone, budgetLeft, runAll as runOnPool } from './request.ts';
 
 export function registerSimulateRoutes(app: Express, pool: WorkerPool, budgetMs: number): void {
   const runAll = (jobs: Task[], deadline: number, signal?: AbortSignal): Promise<Reply[]> => runOnPool(pool, jobs, deadline, signal);
@@ -20,9 +20,12 @@ export function registerSimulateRoutes(app: Express, pool: WorkerPool, budgetMs:
     if (!parsed.success) throw badRequest(zodIssues(parsed.error.issues as unknown as ZodIssueLike[]));
     // A copy: the parsed solver object may be the schema's shared default.
     const scenario = { ...parsed.data, solver: { ...parsed.data.solver, timeBudgetMs: budgetLeft(parsed.data.solver.timeBudgetMs, deadline) } };
-    const [reply] = await runAll([{ type: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues }], deadline, clientGone(req, res));
+    // The thread answers with the body's bytes, already gzip-compressed when the client accepts gzip: the
+    // main thread only writes them (the compression middleware leaves an encoded body alone).
+    const encoding = wantedEncoding(req);
+    const [reply] = await runAll([{ type: 'simulate', scenario, format, maxValues: SERVER_LIMITS.outputValues, encoding }], deadline, clientGone(req, res));
     if (!reply.ok) throw jobError(reply.error);
-    res.type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(reply.body);
+    sendBytes(res, format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8', reply);
   });
 
   app.post('/api/compare', async (req, res) => {

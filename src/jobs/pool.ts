@@ -6,6 +6,10 @@
 // A task still running after its deadline plus a grace period, or cancelled and not stopping by itself, is
 // stopped by terminating its thread (a fresh one replaces it). Threads have a heap limit: one that runs out
 // of memory dies alone and its task gets a `resources` error.
+// Cheap tasks are pipelined: a thread running a simulate is already sent the next queued simulate, so it
+// starts it without waiting for the main thread to receive its answer and send more (on a loaded machine the
+// main thread's turn can take milliseconds, as long as a solve). Only simulates (synchronous from start to
+// answer on the thread) are sent ahead; a task sent ahead counts as queued, not running.
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../workers/start.ts';
 import { setMaxListeners } from 'node:events';
@@ -60,8 +64,12 @@ interface Slot {
   cancel: Int32Array;
   /** The thread has loaded the library (tasks are only given to ready threads: a start-up is not a solve). */
   ready: boolean;
-  current?: { id: number; p: Pending; timer?: NodeJS.Timeout };
+  current?: Running;
+  /** A simulate sent ahead while `current` (also a simulate) runs: the thread starts it when it answers. */
+  next?: Running;
 }
+
+interface Running { id: number; p: Pending; timer?: NodeJS.Timeout; started: number }
 
 // The thread module, started through the package's one worker bootstrap (src/workers/start.ts): the compiled
 // thread.js under dist/, or thread.ts through tsx when running from the sources.
@@ -111,7 +119,10 @@ export class WorkerPool {
       }
       if (!msg.reply) return;
       clearTimeout(cur.timer);
-      slot.current = undefined;
+      // The task sent ahead starts now on the thread.
+      slot.current = slot.next;
+      slot.next = undefined;
+      if (slot.current) slot.current.started = Date.now();
       this.finish(cur.p, msg.reply);
       this.pump();
     });
@@ -141,6 +152,13 @@ export class WorkerPool {
   }
 
   private replace(slot: Slot) {
+    // A task sent ahead never started: it goes back to the front of its queue (or fails with the pool closed).
+    const ahead = slot.next;
+    slot.next = undefined;
+    if (ahead) {
+      clearTimeout(ahead.timer);
+      if (!ahead.p.done) this.queues.cheap.unshift(ahead.p);
+    }
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
     slot.worker.removeAllListeners('exit');
@@ -179,7 +197,7 @@ export class WorkerPool {
   /** Expected wait of `n` more cheap tasks, ms: the queue ahead spread over the threads cheap work can use. */
   private cheapWaitMs(n: number): number {
     const idle = this.slots.filter((s) => s.ready && !s.current).length;
-    const ahead = this.queues.cheap.length + n - idle;
+    const ahead = this.queues.cheap.length + this.slots.filter((s) => s.next).length + n - idle;
     if (ahead <= 0) return 0;
     const threads = Math.max(1, this.slots.length - this.heavyBusy());
     return Math.ceil(ahead / threads) * this.cheapMs;
@@ -196,6 +214,8 @@ export class WorkerPool {
   }
 
   private analyses = 0;
+  /** Simulates sent to a thread ahead, while it ran the one before (stats). */
+  private sentAhead = 0;
 
   /**
    * Admit one synchronous analysis (all its chunks) or refuse it at once (PoolBusyError) when
@@ -245,6 +265,7 @@ export class WorkerPool {
       if (i >= 0) q.splice(i, 1);
     }
     this.finish(p, cancelledReply);
+    // Sent ahead and not started: the thread runs it (a few ms) and its answer is dropped.
     const slot = this.slots.find((s) => s.current?.p === p);
     if (!slot) return;
     const id = slot.current!.id;
@@ -267,9 +288,15 @@ export class WorkerPool {
 
   private pump() {
     for (;;) {
-      const slot = this.slots.find((s) => s.ready && !s.current);
+      let slot = this.slots.find((s) => s.ready && !s.current);
+      let ahead = false;
+      if (!slot && this.queues.cheap.length && this.queues.cheap[0].task.type === 'simulate') {
+        slot = this.slots.find((s) => s.ready && s.current && !s.next && s.current.p.task.type === 'simulate' && s.current.p.opts.cls === 'cheap');
+        ahead = true;
+      }
       if (!slot) return;
-      const p = this.next();
+      const target = slot;
+      const p = ahead ? this.queues.cheap.shift() : this.next();
       if (!p) return;
       const now = Date.now();
       const { deadline } = p.opts;
@@ -282,25 +309,39 @@ export class WorkerPool {
       let timer: NodeJS.Timeout | undefined;
       if (deadline !== undefined) {
         timer = setTimeout(() => {
+          const timeBudget: Reply = { ok: false, error: { type: 'solve', message: 'the time budget was exceeded; the solve was stopped', reason: 'time-budget', timeReached: null } };
+          // Sent ahead and still waiting behind the running task: it fails alone (the thread runs it later,
+          // stopping at once on its spent budget, and that answer is dropped).
+          if (target.next?.id === id) {
+            const waiting = target.next;
+            target.next = undefined;
+            this.finish(waiting.p, timeBudget);
+            return;
+          }
           // The task ignored its deadline: stop it the hard way.
-          if (slot.current?.id !== id) return;
-          const cur = slot.current;
-          slot.current = undefined;
-          this.finish(cur.p, { ok: false, error: { type: 'solve', message: 'the time budget was exceeded; the solve was stopped', reason: 'time-budget', timeReached: null } });
-          this.replace(slot);
+          if (target.current?.id !== id) return;
+          const cur = target.current;
+          target.current = undefined;
+          this.finish(cur.p, timeBudget);
+          this.replace(target);
         }, deadline - now + this.opts.killGraceMs);
         timer.unref();
       }
+      const run: Running = { id, p, timer, started };
       if (p.opts.cls === 'cheap') {
         const resolve = p.resolve;
         p.resolve = (r) => {
-          this.cheapMs = 0.8 * this.cheapMs + 0.2 * (Date.now() - started);
+          // From the start on the thread (a task sent ahead starts when the one before it answers).
+          this.cheapMs = 0.8 * this.cheapMs + 0.2 * (Date.now() - run.started);
           resolve(r);
         };
       }
-      slot.current = { id, p, timer };
-      p.opts.onStart?.(slot.index);
-      slot.worker.postMessage({ id, task: p.task });
+      if (ahead) {
+        target.next = run;
+        this.sentAhead++;
+      } else target.current = run;
+      p.opts.onStart?.(target.index);
+      target.worker.postMessage({ id, task: p.task });
     }
   }
 
@@ -308,7 +349,7 @@ export class WorkerPool {
     return {
       size: this.slots.length, ready: this.slots.filter((s) => s.ready).length, busy: this.slots.filter((s) => s.current).length, heavyBusy: this.heavyBusy(), heavySlots: this.heavySlots,
       queued: this.queues.cheap.length + this.queues['sync-heavy'].length + this.queues.job.length,
-      queuedCheap: this.queues.cheap.length, queuedJob: this.queues.job.length,
+      queuedCheap: this.queues.cheap.length, queuedJob: this.queues.job.length, sentAhead: this.sentAhead,
     };
   }
 
@@ -327,6 +368,10 @@ export class WorkerPool {
     for (const q of Object.values(this.queues)) for (const p of q.splice(0)) this.finish(p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
     await Promise.all(this.slots.splice(0).map((s) => {
       s.worker.removeAllListeners('exit');
+      if (s.next) {
+        clearTimeout(s.next.timer);
+        this.finish(s.next.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
+      }
       if (s.current) {
         clearTimeout(s.current.timer);
         this.finish(s.current.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });

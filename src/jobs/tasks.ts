@@ -7,6 +7,12 @@ export interface SimulateTask {
   arm?: string;
   /** Largest times x (states + outputs) accepted. */
   maxValues: number;
+  /**
+   * Answer with the body as bytes (reply.bytes, moved to the main thread, not copied): UTF-8 ('identity') or
+   * gzip-compressed ('gzip', when the HTTP client accepts it), so the main thread only writes them out.
+   * Without it the reply's body is a string (compare's arms, which the main thread assembles).
+   */
+  encoding?: 'identity' | 'gzip';
 }
 /** One chunk of a job kind (src/jobs/kinds). */
 export interface ChunkTask { type: 'chunk'; kind: string; request: unknown; chunk: unknown }
@@ -25,5 +31,5 @@ export type JobError =
   | { type: 'internal'; message: string };
 
 export type Reply =
-  | { ok: true; body: string; metrics: Record<string, unknown>; model: string; value?: unknown }
+  | { ok: true; body: string; metrics: Record<string, unknown>; model: string; value?: unknown; bytes?: Uint8Array; encoding?: 'identity' | 'gzip' }
   | { ok: false; error: JobError };

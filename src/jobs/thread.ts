@@ -1,5 +1,6 @@
 // A pool thread: one task at a time (src/jobs/pool.ts). A simulate task answers with the serialized body
-// (JSON or CSV, so the main thread never holds the numbers); a chunk task with the kind's partial result; a
+// (JSON or CSV, so the main thread never holds the numbers; as transferred bytes, gzip-compressed when the
+// HTTP client accepts it, so the main thread only writes them); a chunk task with the kind's partial result; a
 // merge task with the job's result as JSON. Errors become plain data (errorReply). The pool cancels the
 // running task by writing its id into the shared `cancel` cell, which chunks read through ctx.signal.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -24,6 +25,8 @@ parentPort!.on('message', async (msg: { id: number; task: Task; allowTestJobs?: 
   });
   const transfer: ArrayBuffer[] = [];
   if (reply.ok && reply.value !== undefined) collectBuffers(reply.value, transfer, 0);
+  // A simulate body as bytes (run-task.ts encodeBody: always its own whole buffer): moved, not copied.
+  if (reply.ok && reply.bytes) transfer.push(reply.bytes.buffer as ArrayBuffer);
   parentPort!.postMessage({ id: msg.id, reply }, transfer);
 });
 parentPort!.postMessage({ ready: true });
