@@ -63,6 +63,13 @@ export function resolvePopulation(request: PopulationRequest): ResolvedPopulatio
     return j;
   });
   const L = cholesky(om.cov, m, om.names, P('omega'));
+  const etas = population.etas;
+  if (etas) {
+    if (etas.length !== population.n) throw new InputError(`${etas.length} rows of stored etas for ${population.n} subjects (one row per subject)`, P('etas'));
+    etas.forEach((row, i) => {
+      if (row.length !== m) throw new InputError(`row ${i} has ${row.length} etas for the ${m} parameters of omega (${om.names.join(', ')})`, P('etas', i));
+    });
+  }
   const dist = population.distributions ?? {};
   for (const name of Object.keys(dist)) if (!om.names.includes(name)) throw new InputError(`'${name}' has no variability in omega`, P('distributions', name));
   const transforms = om.names.map((n) => (Object.hasOwn(dist, n) ? dist[n] : 'lognormal') as Transform);
@@ -103,7 +110,7 @@ export interface SubjectArmRecord {
   failure?: string;
   metrics?: Record<string, unknown>;
   /** One array per `series`, over the output times (with residual error when asked). */
-  series?: number[][];
+  series?: ArrayLike<number>[];
 }
 
 export interface SubjectRecord {
@@ -126,7 +133,9 @@ function drawSubject(R: ResolvedPopulation, id: number) {
   const pop = R.request.population;
   const s = subjectStream(pop.seed, id);
   const m = R.etaNames.length;
-  const eta = drawEta(R.L, m, s.normal, new Float64Array(m));
+  // Stored η replace the draws (the stream still serves covariates and residuals, as for drawn subjects).
+  const stored = pop.etas;
+  const eta = stored ? Float64Array.from(stored[id]) : drawEta(R.L, m, s.normal, new Float64Array(m));
   const covariates: Record<string, number> = {};
   const cov = pop.covariates;
   if (cov && 'table' in cov) {
@@ -148,7 +157,14 @@ function drawSubject(R: ResolvedPopulation, id: number) {
   return { eta, covariates, residual };
 }
 
-function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array, covariates: Record<string, number>, id: number, parameters: Record<string, number> | null) {
+interface ArmSolve {
+  series: Float64Array[];
+  metrics?: Record<string, unknown>;
+  steps: number;
+  rhsEvaluations: number;
+}
+
+function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array, covariates: Record<string, number>, id: number, parameters: Record<string, number> | null): ArmSolve {
   let prep = arm.prep;
   let grid = arm.grid;
   if (Object.hasOwn(covariates, 'weight')) {
@@ -171,8 +187,43 @@ function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array,
   // series alone, solved on the output times as simulate() does with metrics off (several times faster).
   if (!R.needMetrics) grid = prep.times;
   const sol = solvePrepared(prep, p, y0, grid);
+  const counts = { steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
+  // Without metrics the series are read straight from the solution rows (no result object per subject).
+  const direct = R.needMetrics ? null : seriesFromRows(R.series, prep, sol.y, p);
+  if (direct) return { series: direct, ...counts };
   const result = buildResult(R.needMetrics ? prep : { ...prep, scenario: { ...sc, metrics: false } }, sol, 0, p, grid);
-  return { result, steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
+  const series = R.series.map((name) => Float64Array.from(Object.hasOwn(result.outputs, name) ? result.outputs[name] : result.states[name]));
+  return { series, metrics: R.needMetrics ? result.metrics : undefined, ...counts };
+}
+
+/**
+ * The series over the output times from the solution rows y (row-major, times × states): states copied,
+ * outputs evaluated at each time as buildResult does. null when an output reads a dose clock (tfd/tld): those
+ * go through buildResult, which sets the clocks.
+ */
+function seriesFromRows(names: string[], prep: PreparedScenario, y: Float64Array, p: Float64Array): Float64Array[] | null {
+  const model = prep.model;
+  const times = prep.times;
+  const nT = times.length;
+  const n = model.stateNames.length;
+  const outIdx = names.map((name) => model.outputNames.indexOf(name));
+  const anyOutput = outIdx.some((j) => j >= 0);
+  if (anyOutput && model.doseClocks.length) return null;
+  const cols = names.map(() => new Float64Array(nT));
+  names.forEach((name, q) => {
+    if (outIdx[q] >= 0) return;
+    const i = model.stateIndex.get(name)!;
+    const col = cols[q];
+    for (let k = 0; k < nT; k++) col[k] = y[k * n + i];
+  });
+  if (anyOutput) {
+    const o = new Float64Array(model.outputNames.length);
+    for (let k = 0; k < nT; k++) {
+      model.outputs(times[k], y.subarray(k * n, (k + 1) * n), p, o);
+      for (let q = 0; q < names.length; q++) if (outIdx[q] >= 0) cols[q][k] = o[outIdx[q]];
+    }
+  }
+  return cols;
 }
 
 /** Metrics kept per subject: everything numeric, boolean or categorical at the top level, plus drugs. */
@@ -198,14 +249,13 @@ export function populationChunk(R: ResolvedPopulation, start: number, count: num
         const r = simulateArm(R, arm, eta, covariates, id, a === 0 ? parameters : null);
         steps += r.steps;
         rhsEvaluations += r.rhsEvaluations;
-        const series = R.series.map((name, q) => {
-          const col = Object.hasOwn(r.result.outputs, name) ? r.result.outputs[name] : r.result.states[name];
+        const series = r.series.map((col, q) => {
           const e = residual[a][q];
-          if (!e) return Array.from(col);
+          if (!e) return col;
           const nT = col.length;
           return col.map((v, k) => v * (1 + (e.proportional ?? 0) * e.e[k]) + (e.additive ?? 0) * e.e[nT + k]);
         });
-        return { ...(R.needMetrics ? { metrics: keptMetrics(r.result.metrics) } : {}), series };
+        return { ...(r.metrics ? { metrics: keptMetrics(r.metrics) } : {}), series };
       } catch (e) {
         if (e instanceof SolveError || e instanceof InputError) return { failure: e.message };
         throw e;
@@ -263,7 +313,7 @@ function subjectOutput(R: ResolvedPopulation, s: SubjectRecord): Record<string, 
   const armOut = (x: SubjectArmRecord) => ({
     ...(x.failure ? { failure: x.failure } : {}),
     metrics: x.metrics ?? null,
-    ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? x.series[q] : null])) } : {}),
+    ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? Array.from(x.series[q]) : null])) } : {}),
   });
   const single = !R.request.arms?.length;
   return {
@@ -279,7 +329,8 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
   const nT = R.arms[0].prep.times.length;
   const pop = R.request.population;
   const arms = R.arms.map((_, a): PartialArm => {
-    const series = R.series.map(() => new Array<number | null>(chunk.count * nT).fill(null));
+    // NaN where a subject failed or a value is not finite (8 bytes a value; the merge skips non-finite values).
+    const series = R.series.map(() => new Float64Array(chunk.count * nT).fill(NaN));
     const response = pop.response ? Object.fromEntries(RESPONSE_FIELDS.map((f) => [f, new Array<Cell>(chunk.count).fill(null)])) : undefined;
     const failures: PartialArm['failures'] = [];
     chunk.subjects.forEach((s, j) => {
@@ -289,7 +340,11 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
         return;
       }
       x.series!.forEach((col, q) => {
-        for (let k = 0; k < nT; k++) series[q][j * nT + k] = finiteOrNull(col[k]);
+        const d = series[q];
+        for (let k = 0; k < nT; k++) {
+          const v = col[k];
+          if (Number.isFinite(v)) d[j * nT + k] = v;
+        }
       });
       if (response && x.metrics) {
         for (const f of RESPONSE_FIELDS) {
@@ -338,32 +393,111 @@ export interface PopulationResponse {
   stats: { subjects: number; solved: number; failed: number; steps: number; rhsEvaluations: number; ms: number };
 }
 
+/**
+ * The k-th smallest of v[lo..hi] (inclusive) placed at v[k], smaller-or-equal values before it and
+ * greater-or-equal after (Hoare's quickselect, median-of-three pivot): the order statistic a sort would put
+ * there, exactly, in O(n) expected time.
+ */
+function selectInPlace(v: Float64Array, k: number, lo: number, hi: number): number {
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // Median of three as the pivot (also guards against sorted input).
+    const a = v[lo], b = v[mid], c = v[hi];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break; // j < k < i: v[k] equals the pivot
+  }
+  return v[k];
+}
+
+/**
+ * Type-7 quantiles of the m values in v (reordered), as quantileSorted on the sorted values gives them: the
+ * two order statistics around each position by quickselect, in increasing order so that each selection
+ * works on the part above the previous one. `qs` increasing or not; `out[r]` for qs[r].
+ */
+export function quantilesSelect(v: Float64Array, m: number, qs: readonly number[], out: (number | null)[]): void {
+  if (m === 0) {
+    for (let r = 0; r < qs.length; r++) out[r] = null;
+    return;
+  }
+  const order = qs.map((_, r) => r).sort((x, y) => qs[x] - qs[y]);
+  let from = 0;
+  for (const r of order) {
+    const pos = (m - 1) * qs[r];
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, m - 1);
+    const vlo = selectInPlace(v, lo, from, m - 1);
+    // The next order statistic is the smallest value above position lo.
+    let vhi = vlo;
+    if (hi > lo) {
+      vhi = v[lo + 1];
+      for (let i = lo + 2; i < m; i++) if (v[i] < vhi) vhi = v[i];
+    }
+    out[r] = vlo + (vhi - vlo) * (pos - lo);
+    from = lo;
+  }
+}
+
+/** Output times gathered at once by the merge: one pass over each subject's row reads a run of them. */
+const MERGE_TIME_BLOCK = 16;
+
+/**
+ * The finite values of output times k0..k0 + nb - 1 of a partial's series d (subject j's row at [j·nT,
+ * (j + 1)·nT): contiguous, so each row's run is read once) appended to cols[b] (counts m, sums), in subject
+ * order: the means add in the same order as one time at a time. A small function of its own, so that the
+ * JIT optimizes it after a few calls (the merge runs once per job, cold).
+ */
+function gatherBlock(d: ArrayLike<number | null>, count: number, nT: number, k0: number, nb: number, cols: Float64Array[], m: Int32Array, sums: Float64Array): void {
+  for (let j = 0; j < count; j++) {
+    const base = j * nT + k0;
+    for (let b = 0; b < nb; b++) {
+      const v = d[base + b] as number; // null (JSON partials) and NaN are skipped alike
+      if (Number.isFinite(v)) {
+        cols[b][m[b]++] = v;
+        sums[b] += v;
+      }
+    }
+  }
+}
+
 function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: number): ArmSummary {
   const pop = R.request.population;
   const nT = R.arms[0].prep.times.length;
   const summary: ArmSummary['summary'] = {};
-  const col = new Float64Array(pop.n);
+  // Per output time of a block: every solved subject's value (the quantiles' input, reordered by selection).
+  const B = Math.min(MERGE_TIME_BLOCK, nT);
+  const cols = Array.from({ length: B }, () => new Float64Array(pop.n));
+  const m = new Int32Array(B);
+  const sums = new Float64Array(B);
+  const qv: (number | null)[] = pop.quantiles.map(() => null);
   R.series.forEach((name, q) => {
     const entry: Record<string, (number | null)[]> = {};
     const per = pop.quantiles.map(() => new Array<number | null>(nT));
     const mean = new Array<number | null>(nT);
-    for (let k = 0; k < nT; k++) {
-      let m = 0;
-      let sum = 0;
-      for (const p of parts) {
-        const d = p.arms[a].series[q];
-        for (let j = 0; j < p.count; j++) {
-          const v = d[j * nT + k];
-          if (typeof v === 'number' && Number.isFinite(v)) {
-            col[m++] = v;
-            sum += v;
-          }
-        }
+    for (let k0 = 0; k0 < nT; k0 += B) {
+      const nb = Math.min(B, nT - k0);
+      m.fill(0);
+      sums.fill(0);
+      for (const p of parts) gatherBlock(p.arms[a].series[q], p.count, nT, k0, nb, cols, m, sums);
+      for (let b = 0; b < nb; b++) {
+        const k = k0 + b;
+        quantilesSelect(cols[b], m[b], pop.quantiles, qv);
+        for (let r = 0; r < qv.length; r++) per[r][k] = qv[r];
+        mean[k] = m[b] ? sums[b] / m[b] : null;
       }
-      // A typed array sorts numerically (ascending), without a comparator call per pair.
-      const sorted = col.subarray(0, m).sort();
-      pop.quantiles.forEach((qq, r) => (per[r][k] = m ? quantileSorted(sorted, qq) : null));
-      mean[k] = m ? sum / m : null;
     }
     pop.quantiles.forEach((qq, r) => (entry[`q${qq}`] = per[r]));
     entry.mean = mean;
