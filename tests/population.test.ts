@@ -47,6 +47,23 @@ describe('population chunks', () => {
     // a gap or an overlap is refused
     expect(() => mergePopulationChunks(request, parts.slice(0, 2))).toThrow(InputError);
   });
+  it('a summary-only chunk (solved straight into the partial) holds the same numbers as the per-subject records packed', async () => {
+    const { resolvePopulation, populationChunk, packChunk } = await import('../src/analysis/population.ts');
+    const { parsePopulationRequest } = await import('../src/analysis/population-request.ts');
+    const { perSubject: _p, response: _r, ...summaryOnly } = request.population;
+    const req = { ...request, population: summaryOnly };
+    const R = resolvePopulation(parsePopulationRequest(req));
+    const packed = packChunk(R, populationChunk(R, 2, 9));
+    const done: number[] = [];
+    const direct = simulatePopulationChunk(req, 2, 9, { progress: (d) => done.push(d) });
+    expect(direct.steps).toBe(packed.steps);
+    expect(direct.rhsEvaluations).toBe(packed.rhsEvaluations);
+    direct.arms.forEach((arm, a) => {
+      expect(arm.failures).toEqual(packed.arms[a].failures);
+      arm.series.forEach((col, q) => expect(Array.from(col)).toEqual(Array.from(packed.arms[a].series[q])));
+    });
+    expect(done).toEqual([9]);
+  });
   it('per subject: transforms, covariate rows and residual error as declared', () => {
     const r = runPopulation(request);
     const subj = r.subjects as { parameters: Record<string, number>; covariates: Record<string, number>; arms: { series: Record<string, number[]> }[] }[];

@@ -8,7 +8,7 @@ import { userKey, assertNoReservedKeys } from '../keys.ts';
 import { checkBudget, populationCost } from '../limits.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
-import { resolvePopulation, populationChunk, packChunk, mergeChunks, type SubjectChunk, type PopulationPartial, type PopulationResponse } from './population.ts';
+import { resolvePopulation, populationChunk, packChunk, packDirect, mergeChunks, type SubjectChunk, type PopulationPartial, type PopulationResponse } from './population.ts';
 import { TrialArm, ResponseOptions, TRIAL_LIMITS } from './trial.ts';
 
 /** Who runs a population: the synchronous route / runPopulation, or a job on the embedded threads or on Redis workers. */
@@ -199,6 +199,8 @@ export interface ChunkOptions {
 /** Subjects [start, start + count) of a population request: a JSON partial for mergePopulationChunks. */
 export function simulatePopulationChunk(input: unknown, start: number, count: number, opts: ChunkOptions = {}): PopulationPartial {
   const R = resolveCached(input, opts.backend ?? 'sync', opts.key);
+  // Only series and failures to keep: solved straight into the partial (the same numbers, less memory).
+  if (!R.request.population.perSubject && !R.request.population.response) return packDirect(R, start, count, opts.progress, PROGRESS_CHUNK);
   if (!opts.progress) return packChunk(R, populationChunk(R, start, count));
   const records: SubjectChunk = { start, count, subjects: [], steps: 0, rhsEvaluations: 0 };
   for (let s = start; s < start + count; s += PROGRESS_CHUNK) {
