@@ -19,9 +19,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
-import { simulatePopulation as simulatePopulationFromSource, type PopulationSubject } from '../src/analysis/population.ts';
+import type { PopulationPartial } from '../src/analysis/population.ts';
 import { availableParallelism } from 'node:os';
-import { w1Scenario, w2Scenario, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method } from './workloads.ts';
+import { w1Scenario, w2Scenario, w3Request, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method, type W3Etas } from './workloads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -227,46 +227,106 @@ function runStiff() {
   }
 }
 
-function w3SubjectList(n: number): PopulationSubject[] {
-  const E = loadRef<{ names: string[]; etas: number[][]; n: number }>('w3_etas');
-  if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
-  const typical = Object.fromEntries(Object.entries(CHECKPOINT.parameters).map(([k, v]) => [k, v.value]));
-  return E.etas.slice(0, n).map((eta) => ({
-    parameters: Object.fromEntries(E.names.map((k, j) => [k, typical[k] * Math.exp(eta[j])])),
-  }));
-}
-
 /** The method immunopd uses for a workload in the ratio column: auto when it works, else the fastest that worked. */
 function immunopdBaseline(kase: string): Row | undefined {
   const mine = rows.filter((r) => r.case === kase && r.tool === 'immunopd' && !r.failed);
   return mine.find((r) => r.method.startsWith('auto')) ?? mine.sort((a, b) => a.medianMs - b.medianMs)[0];
 }
 
-/** dist/src/analysis/population.js (built first), else the source module (notes it). */
-async function importCompiledPopulation(): Promise<{ simulatePopulation: typeof simulatePopulationFromSource }> {
+/** The compiled dist/ (built first, as users run it); undefined with a note when the build fails. */
+function buildDist(): boolean {
   const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { encoding: 'utf8' });
-  if (build.status === 0) return (await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'analysis', 'population.js')).href)) as { simulatePopulation: typeof simulatePopulationFromSource };
-  notes.push('W3: npm run build failed, the population ran from the TypeScript sources (workers start under tsx)');
-  return { simulatePopulation: simulatePopulationFromSource };
+  if (build.status === 0) return true;
+  notes.push(`W3: npm run build failed (${build.stderr.split('\n')[0]}): the W3 rows were not run`);
+  return false;
+}
+const dist = (rel: string) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href);
+
+/** Each subject's states over `times` from a W3 partial's columns (its series are every state, in model order). */
+function partialStates(p: PopulationPartial, times: number[]): Record<string, Float64Array>[] {
+  const names = Object.keys(CHECKPOINT.states);
+  const nT = times.length;
+  return Array.from({ length: p.count }, (_, j) => Object.fromEntries(names.map((s, q) => [s, p.arms[0].series[q].slice(j * nT, (j + 1) * nT) as Float64Array])));
 }
 
+/** Facts of the W3 comparison, printed in their own table (w3Table). */
+const w3Facts: { label: string; immunopd: string; c: string; ratio: string }[] = [];
+
+/**
+ * W3 as users run it, from the compiled dist/, summarising the tumour T (quantiles and mean at every day, as a
+ * model declaring roles.tumor does by default; the solve is the same whatever is summarised):
+ *  - per core: the population chunk API (what a pool thread runs for a job) on the first subjects in this
+ *    thread, warmed up, median of 3 (ms/subject/thread);
+ *  - the whole population as a job on the embedded job system (src/jobs: a pool of worker threads sized to
+ *    the cores, the population split into chunks and merged): wall time from creating the pool (threads
+ *    start inside the timing, as in `immunopd population`) and submitting to the merged result, median of 3;
+ *    once more summarising all six states (the merge then sorts out 6× more values).
+ * All solve the stored subjects (population.etas) on the daily grid at rtol = atol = 1e-6; the error is over
+ * the first 100 subjects' six states, recomputed through the chunk API with the same request (as
+ * GET /api/jobs/:id/subjects does).
+ */
 async function runW3() {
   const base = immunopdBaseline('checkpoint');
-  const method = (base?.method.split(' ')[0] ?? 'odex') as Method;
-  const subjects = w3SubjectList(w3Subjects);
-  const ref = loadRef<W3Ref>('w3_reference');
-  // Single-threaded, from the compiled dist/: splitting populations across workers is the job system's (src/jobs).
-  const { simulatePopulation } = await importCompiledPopulation();
-  for (const [label, n] of [['1 thread', Math.min(w3Subjects, quick ? 200 : 1000)]] as const) {
-    try {
+  const method = (base?.method.split(' ')[0] ?? 'auto') as Method;
+  const E = loadRef<W3Etas>('w3_etas');
+  if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
+  if (!buildDist()) return;
+  const { simulatePopulationChunk } = (await dist('src/analysis/population-request.js')) as typeof import('../src/analysis/population-request.ts');
+  const days = Array.from({ length: 366 }, (_, k) => k); // the W2 grid: daily on [0, 365]
+  const w3err = w3Error(days, partialStates(simulatePopulationChunk(w3Request(method, E, 100), 0, 100, { backend: 'embedded' }), days));
+  const T = ['T'];
+  // Per core, in this thread.
+  const n1 = Math.min(w3Subjects, quick ? 200 : 1000);
+  try {
+    const request = w3Request(method, E, n1, T);
+    simulatePopulationChunk(request, 0, Math.min(n1, 200), { backend: 'embedded' }); // warm-up (JIT)
+    const runs: number[] = [];
+    let part: PopulationPartial | undefined;
+    for (let r = 0; r < (quick ? 1 : 3); r++) {
       const t0 = performance.now();
-      const pop = await simulatePopulation({ scenario: w2Scenario(method), subjects: subjects.slice(0, n), keepSubjects: 100 });
-      const ms = performance.now() - t0;
-      const err = ref ? w3Error(pop.times, pop.subjects.map((s) => s.states)) : NO_ERR;
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: ms, rhsEvaluations: pop.stats.rhsEvaluations,
-        maxError: err, subjects: n, note: `solving ${(pop.stats.solveMs / n).toFixed(2)} ms/subject/thread${pop.failures.length ? `; ${pop.failures.length} subjects failed` : ''}` });
+      part = simulatePopulationChunk(request, 0, n1, { backend: 'embedded' });
+      runs.push(performance.now() - t0);
+    }
+    const ms = median(runs);
+    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: ms, rhsEvaluations: part!.rhsEvaluations,
+      maxError: w3err, subjects: n1, note: `${(ms / n1).toFixed(3)} ms/subject/thread, chunk API, warm${part!.arms[0].failures.length ? `; ${part!.arms[0].failures.length} subjects failed` : ''}` });
+  } catch (e) {
+    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n1, failed: errMsg(e) });
+  }
+  // The whole population as a job on the embedded job system.
+  const threads = availableParallelism();
+  const { WorkerPool } = (await dist('src/jobs/pool.js')) as typeof import('../src/jobs/pool.ts');
+  const { JobManager, MemoryStore } = (await dist('src/jobs/manager.js')) as typeof import('../src/jobs/manager.ts');
+  const { embeddedBackend } = (await dist('src/jobs/embedded.js')) as typeof import('../src/jobs/embedded.ts');
+  for (const [series, repeatsHere, what] of [[T, quick ? 1 : 3, 'T summarised'], [Object.keys(CHECKPOINT.states), 1, 'all 6 states summarised']] as const) {
+    const label = `${method}, job on ${threads} worker threads, ${what}`;
+    try {
+      const request = w3Request(method, E, w3Subjects, [...series]);
+      const runs: { ms: number; readyMs: number; result: { stats: { solved: number; failed: number; rhsEvaluations: number } }; chunks: number }[] = [];
+      for (let r = 0; r < repeatsHere; r++) {
+        const t0 = performance.now();
+        // As `immunopd population` does (src/cli/job.ts): every thread may take job chunks.
+        const pool = new WorkerPool({ size: threads, heavySlots: threads, queueLength: 1, killGraceMs: 2_000 });
+        let readyMs = NaN;
+        void pool.ready().then(() => (readyMs = performance.now() - t0));
+        const jobs = new JobManager({ pool, backend: embeddedBackend(pool), store: new MemoryStore() });
+        try {
+          const rec = jobs.submit('population', request);
+          const done = await jobs.wait(rec.id);
+          const ms = performance.now() - t0;
+          if (done.status !== 'succeeded') throw new Error(`the job ${done.status}: ${done.error?.message}`);
+          runs.push({ ms, readyMs, result: JSON.parse(done.resultJson!), chunks: done.progress.chunks });
+        } finally {
+          await jobs.close();
+          await pool.close();
+        }
+      }
+      const mid = [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1];
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: mid.ms, rhsEvaluations: mid.result.stats.rhsEvaluations,
+        maxError: w3err, subjects: w3Subjects,
+        note: `wall time from starting the pool to the merged summary${repeatsHere > 1 ? `, median of ${repeatsHere}` : ''}; threads ready after ${mid.readyMs.toFixed(0)} ms; ${mid.chunks} chunks${mid.result.stats.failed ? `; ${mid.result.stats.failed} subjects failed` : ''}` });
     } catch (e) {
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n, failed: errMsg(e) });
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: w3Subjects, failed: errMsg(e) });
     }
   }
 }
@@ -293,7 +353,7 @@ function have(cmd: string, args: string[]): boolean {
   return r.status === 0;
 }
 
-function runPeer(tool: string, cmd: string, args: string[]): void {
+function runPeer(tool: string, cmd: string, args: string[], keep: (r: PeerResult) => boolean = () => true): void {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 1_800_000 });
   if (r.status !== 0 || !r.stdout) {
@@ -308,7 +368,7 @@ function runPeer(tool: string, cmd: string, args: string[]): void {
     return;
   }
   notes.push(`${tool}: ${doc.version} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  for (const res of doc.results) {
+  for (const res of doc.results.filter(keep)) {
     const base = { workload: res.workload, case: res.case, tool, method: res.method };
     if (res.failed && res.workload !== 'W3') {
       rows.push({ ...base, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: res.failed });
@@ -342,7 +402,36 @@ function runCDopri5() {
     notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
     return;
   }
-  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', String(w3Subjects), '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(availableParallelism())]);
+  // The whole population on every core (median of 3 runs), then the per-core cost on the subjects immunopd's
+  // 1-thread row runs (W2 is dropped from the second run's output).
+  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', String(w3Subjects), '--w3-repeats', quick ? '1' : '3', '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(availableParallelism())]);
+  runPeer('C DOPRI5', exe, ['--repeats', '1', '--w3-subjects', String(Math.min(w3Subjects, quick ? 200 : 1000)), '--w3-repeats', quick ? '1' : '3', '--etas', path.join(REF, 'w3_etas.json'), '--threads', '1'], (r) => r.workload === 'W3');
+}
+
+/**
+ * The W3 yardstick side by side: immunopd's job on the worker pool against the C program on as many POSIX
+ * threads (wall time, 10,000 subjects), and both on one thread (ms per subject per thread).
+ */
+function w3Table(): string {
+  const w3 = rows.filter((r) => r.case === 'population' && !r.failed);
+  const find = (tool: string, re: RegExp) => w3.find((r) => r.tool === tool && re.test(r.method));
+  const pairs: [string, Row | undefined, Row | undefined][] = [
+    [`${w3Subjects.toLocaleString("en")} subjects on ${availableParallelism()} threads: wall time, s (immunopd: embedded job system, T summarised; C: POSIX threads)`, find('immunopd', /job on .*T summarised/), find('C DOPRI5', new RegExp(`, ${availableParallelism()} threads$`))],
+    [`the same, immunopd summarising all 6 states: wall time, s`, find('immunopd', /job on .*all 6 states/), find('C DOPRI5', new RegExp(`, ${availableParallelism()} threads$`))],
+    ['1 thread: ms per subject per thread (warm)', find('immunopd', /1 thread/), find('C DOPRI5', /, 1 threads$/)],
+  ];
+  const lines = ['| W3 population | immunopd | C DOPRI5 | immunopd / C | RHS evals per subject (immunopd / C) | max error / tol, first 100 subjects (immunopd / C) |', '|---|---:|---:|---:|---:|---:|'];
+  for (const [label, a, c] of pairs) {
+    if (!a || !c || !a.subjects || !c.subjects) {
+      lines.push(`| ${label} | ${a ? '' : 'not run'} | ${c ? '' : 'not run'} | — | — | — |`);
+      continue;
+    }
+    const wall = /wall/.test(label);
+    const va = wall ? a.medianMs / 1000 : a.medianMs / a.subjects;
+    const vc = wall ? c.medianMs / 1000 : c.medianMs / c.subjects;
+    lines.push(`| ${label} | ${va.toFixed(wall ? 2 : 3)} | ${vc.toFixed(wall ? 2 : 3)} | ${(va / vc).toFixed(2)} | ${fmtN(a.rhsEvaluations / a.subjects)} / ${fmtN(c.rhsEvaluations / c.subjects)} | ${fmtE(a.maxError.tol)} / ${fmtE(c.maxError.tol)} |`);
+  }
+  return lines.join('\n');
 }
 
 interface StartupRow { what: string; medianMs: number; limitMs?: number }
@@ -506,6 +595,7 @@ async function main() {
     'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
   console.log(table());
   console.log('');
+  console.log(`${w3Table()}\n`);
   if (startupRows.length) console.log(`${startupTable()}\n`);
   console.log(baseline());
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

@@ -43,7 +43,6 @@ export function populationLimits(backend: PopulationBackend): { subjects: number
 }
 
 const MAX_SUBJECTS = POPULATION_LIMITS.jobs.redis.subjects;
-const POPULATION_LIMITS_ETA_ROWS = POPULATION_LIMITS.etaRows;
 
 const finite = (what: string) => z.number().refine(Number.isFinite, `${what} must be finite`);
 const name = userKey.min(1).max(64);
@@ -100,7 +99,7 @@ export const PopulationRequest = Scenario.extend({
      * η, in the order of omega's parameters, transformed as drawn ones; exactly n rows. Every tool then solves
      * the same subjects (the bench's W3 population). At most POPULATION_LIMITS.etaRows rows.
      */
-    etas: z.array(z.array(finite('etas values')).max(50)).min(1).max(POPULATION_LIMITS_ETA_ROWS, `at most ${POPULATION_LIMITS_ETA_ROWS} rows of stored etas`).optional(),
+    etas: z.array(z.array(finite('etas values')).max(50)).min(1).max(POPULATION_LIMITS.etaRows, `at most ${POPULATION_LIMITS.etaRows} rows of stored etas`).optional(),
     /** Covariates: 'weight' (the dosing weight, kg) or model parameters, per subject. */
     covariates: Covariates.optional(),
     /** Residual error on reported series: y·(1 + proportional·ε₁) + additive·ε₂, ε ~ N(0, 1). */
