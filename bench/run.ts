@@ -252,18 +252,48 @@ function partialStates(p: PopulationPartial, times: number[]): Record<string, Fl
 /** Facts of the W3 comparison, printed in their own table (w3Table). */
 const w3Facts: { label: string; immunopd: string; c: string; ratio: string }[] = [];
 
+/** The C DOPRI5 yardstick compiled (cc -O2) once; undefined (with a note) when cc fails. */
+let cExe: string | null | undefined = null;
+function buildC(): string | undefined {
+  if (cExe !== null) return cExe;
+  const src = path.join(HERE, 'peers', 'dopri5_bench.c');
+  const exe = path.join(HERE, 'peers', 'build', 'dopri5_bench');
+  mkdirSync(path.dirname(exe), { recursive: true });
+  const r = spawnSync('cc', ['-O2', '-o', exe, src, '-lm', '-lpthread'], { encoding: 'utf8' });
+  if (r.status !== 0) notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
+  cExe = r.status === 0 ? exe : undefined;
+  return cExe;
+}
+
+/** One W3 run of the C program: the first `subjects` subjects on `threads` POSIX threads. */
+function runCW3(exe: string, threads: number, subjects: number): { ms: number; rhs: number; err: Err; failed: number } {
+  const r = spawnSync(exe, ['--repeats', '1', '--w3-subjects', String(subjects), '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`dopri5_bench exited with ${r.status}: ${(r.stderr ?? '').split('\n')[0]}`);
+  const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { results: PeerResult[] };
+  const w3 = doc.results.find((x) => x.workload === 'W3');
+  if (!w3 || w3.failed) throw new Error(`dopri5_bench W3: ${w3?.failed ?? 'no result'}`);
+  return { ms: w3.medianMs!, rhs: w3.rhsEvaluations!, err: w3Error(w3.times ?? [], w3.subjectStates ?? []), failed: w3.failedSubjects ?? 0 };
+}
+
+/** The W3 comparison, immunopd and C measured alternately (the machine is shared: a pair sees the same load). */
+interface W3Pair { label: string; perSubject: boolean; subjects: number; immunopd: number[]; c: number[]; rhs: [number, number]; err: [Err, Err] }
+const w3Pairs: W3Pair[] = [];
+
 /**
  * W3 as users run it, from the compiled dist/, summarising the tumour T (quantiles and mean at every day, as a
- * model declaring roles.tumor does by default; the solve is the same whatever is summarised):
+ * model declaring roles.tumor does by default; the solve is the same whatever is summarised), each immunopd
+ * run followed by a run of the C program on as many threads (so that each pair sees the same machine load):
  *  - per core: the population chunk API (what a pool thread runs for a job) on the first subjects in this
- *    thread, warmed up, median of 3 (ms/subject/thread);
+ *    thread, warmed up (ms/subject/thread), against the C program on one thread;
  *  - the whole population as a job on the embedded job system (src/jobs: a pool of worker threads sized to
  *    the cores, the population split into chunks and merged): wall time from creating the pool (threads
- *    start inside the timing, as in `immunopd population`) and submitting to the merged result, median of 3;
- *    once more summarising all six states (the merge then sorts out 6× more values).
- * All solve the stored subjects (population.etas) on the daily grid at rtol = atol = 1e-6; the error is over
- * the first 100 subjects' six states, recomputed through the chunk API with the same request (as
- * GET /api/jobs/:id/subjects does).
+ *    start inside the timing, as in `immunopd population`) and submitting to the merged result, against the
+ *    C program on as many POSIX threads; once more summarising all six states (the merge then handles 6×
+ *    more values).
+ * Medians of 3 pairs (1 with --quick, and for the six-state job). All solve the stored subjects
+ * (population.etas) on the daily grid at rtol = atol = 1e-6; the error is over the first 100 subjects' six
+ * states, immunopd's recomputed through the chunk API with the same request (as GET /api/jobs/:id/subjects
+ * does).
  */
 async function runW3() {
   const base = immunopdBaseline('checkpoint');
@@ -271,25 +301,34 @@ async function runW3() {
   const E = loadRef<W3Etas>('w3_etas');
   if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
   if (!buildDist()) return;
+  const exe = buildC();
   const { simulatePopulationChunk } = (await dist('src/analysis/population-request.js')) as typeof import('../src/analysis/population-request.ts');
   const days = Array.from({ length: 366 }, (_, k) => k); // the W2 grid: daily on [0, 365]
   const w3err = w3Error(days, partialStates(simulatePopulationChunk(w3Request(method, E, 100), 0, 100, { backend: 'embedded' }), days));
   const T = ['T'];
+  const pairs = quick ? 1 : 3;
+  const record = (label: string, perSubject: boolean, subjects: number, mine: { ms: number; rhs: number }[], c: ReturnType<typeof runCW3>[], cLabel: string) => {
+    rows.push({ workload: 'W3', case: 'population', tool: 'C DOPRI5', method: cLabel, medianMs: median(c.map((x) => x.ms)), rhsEvaluations: c[0].rhs, maxError: c[0].err, subjects,
+      note: `median of ${c.length}, alternating with immunopd${c[0].failed ? `; ${c[0].failed} subjects failed` : ''}` });
+    w3Pairs.push({ label, perSubject, subjects, immunopd: mine.map((x) => x.ms), c: c.map((x) => x.ms), rhs: [mine[0].rhs, c[0].rhs], err: [w3err, c[0].err] });
+  };
   // Per core, in this thread.
   const n1 = Math.min(w3Subjects, quick ? 200 : 1000);
   try {
     const request = w3Request(method, E, n1, T);
     simulatePopulationChunk(request, 0, Math.min(n1, 200), { backend: 'embedded' }); // warm-up (JIT)
-    const runs: number[] = [];
-    let part: PopulationPartial | undefined;
-    for (let r = 0; r < (quick ? 1 : 3); r++) {
+    const mine: { ms: number; rhs: number; failed: number }[] = [];
+    const c: ReturnType<typeof runCW3>[] = [];
+    for (let r = 0; r < pairs; r++) {
       const t0 = performance.now();
-      part = simulatePopulationChunk(request, 0, n1, { backend: 'embedded' });
-      runs.push(performance.now() - t0);
+      const part = simulatePopulationChunk(request, 0, n1, { backend: 'embedded' });
+      mine.push({ ms: performance.now() - t0, rhs: part.rhsEvaluations, failed: part.arms[0].failures.length });
+      if (exe) c.push(runCW3(exe, 1, n1));
     }
-    const ms = median(runs);
-    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: ms, rhsEvaluations: part!.rhsEvaluations,
-      maxError: w3err, subjects: n1, note: `${(ms / n1).toFixed(3)} ms/subject/thread, chunk API, warm${part!.arms[0].failures.length ? `; ${part!.arms[0].failures.length} subjects failed` : ''}` });
+    const ms = median(mine.map((x) => x.ms));
+    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: ms, rhsEvaluations: mine[0].rhs,
+      maxError: w3err, subjects: n1, note: `${(ms / n1).toFixed(3)} ms/subject/thread, chunk API, warm, median of ${pairs}${mine[0].failed ? `; ${mine[0].failed} subjects failed` : ''}` });
+    if (c.length) record('1 thread: ms per subject per thread (warm)', true, n1, mine, c, 'DOPRI5 (C yardstick), 1 thread');
   } catch (e) {
     rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n1, failed: errMsg(e) });
   }
@@ -298,11 +337,12 @@ async function runW3() {
   const { WorkerPool } = (await dist('src/jobs/pool.js')) as typeof import('../src/jobs/pool.ts');
   const { JobManager, MemoryStore } = (await dist('src/jobs/manager.js')) as typeof import('../src/jobs/manager.ts');
   const { embeddedBackend } = (await dist('src/jobs/embedded.js')) as typeof import('../src/jobs/embedded.ts');
-  for (const [series, repeatsHere, what] of [[T, quick ? 1 : 3, 'T summarised'], [Object.keys(CHECKPOINT.states), 1, 'all 6 states summarised']] as const) {
+  for (const [series, repeatsHere, what] of [[T, pairs, 'T summarised'], [Object.keys(CHECKPOINT.states), 1, 'all 6 states summarised']] as const) {
     const label = `${method}, job on ${threads} worker threads, ${what}`;
     try {
       const request = w3Request(method, E, w3Subjects, [...series]);
-      const runs: { ms: number; readyMs: number; result: { stats: { solved: number; failed: number; rhsEvaluations: number } }; chunks: number }[] = [];
+      const runs: { ms: number; rhs: number; readyMs: number; failed: number; chunks: number }[] = [];
+      const c: ReturnType<typeof runCW3>[] = [];
       for (let r = 0; r < repeatsHere; r++) {
         const t0 = performance.now();
         // As `immunopd population` does (src/cli/job.ts): every thread may take job chunks.
@@ -315,16 +355,21 @@ async function runW3() {
           const done = await jobs.wait(rec.id);
           const ms = performance.now() - t0;
           if (done.status !== 'succeeded') throw new Error(`the job ${done.status}: ${done.error?.message}`);
-          runs.push({ ms, readyMs, result: JSON.parse(done.resultJson!), chunks: done.progress.chunks });
+          const result = JSON.parse(done.resultJson!) as { stats: { failed: number; rhsEvaluations: number } };
+          runs.push({ ms, rhs: result.stats.rhsEvaluations, readyMs, failed: result.stats.failed, chunks: done.progress.chunks });
         } finally {
           await jobs.close();
           await pool.close();
         }
+        if (exe) c.push(runCW3(exe, threads, w3Subjects));
       }
       const mid = [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1];
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: mid.ms, rhsEvaluations: mid.result.stats.rhsEvaluations,
-        maxError: w3err, subjects: w3Subjects,
-        note: `wall time from starting the pool to the merged summary${repeatsHere > 1 ? `, median of ${repeatsHere}` : ''}; threads ready after ${mid.readyMs.toFixed(0)} ms; ${mid.chunks} chunks${mid.result.stats.failed ? `; ${mid.result.stats.failed} subjects failed` : ''}` });
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: mid.ms, rhsEvaluations: mid.rhs, maxError: w3err, subjects: w3Subjects,
+        note: `wall time from starting the pool to the merged summary${repeatsHere > 1 ? `, median of ${repeatsHere}` : ''}; threads ready after ${mid.readyMs.toFixed(0)} ms; ${mid.chunks} chunks${mid.failed ? `; ${mid.failed} subjects failed` : ''}` });
+      if (c.length) {
+        const wallLabel = `${w3Subjects.toLocaleString('en')} subjects on ${threads} threads, wall time, s: immunopd job (embedded job system, ${what}) / C on POSIX threads`;
+        record(wallLabel, false, w3Subjects, runs, c, `DOPRI5 (C yardstick), ${threads} threads${series.length > 1 ? ' (paired with the 6-state job)' : ''}`);
+      }
     } catch (e) {
       rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: w3Subjects, failed: errMsg(e) });
     }
@@ -392,44 +437,24 @@ function python(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
-/** The C DOPRI5 yardstick on W2 and the full W3 population, on all cores (POSIX threads). */
+/** The C DOPRI5 yardstick on W2 (its W3 runs alternate with immunopd's in runW3). */
 function runCDopri5() {
-  const src = path.join(HERE, 'peers', 'dopri5_bench.c');
-  const exe = path.join(HERE, 'peers', 'build', 'dopri5_bench');
-  mkdirSync(path.dirname(exe), { recursive: true });
-  const r = spawnSync('cc', ['-O2', '-o', exe, src, '-lm', '-lpthread'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
-    return;
-  }
-  // The whole population on every core (median of 3 runs), then the per-core cost on the subjects immunopd's
-  // 1-thread row runs (W2 is dropped from the second run's output).
-  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', String(w3Subjects), '--w3-repeats', quick ? '1' : '3', '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(availableParallelism())]);
-  runPeer('C DOPRI5', exe, ['--repeats', '1', '--w3-subjects', String(Math.min(w3Subjects, quick ? 200 : 1000)), '--w3-repeats', quick ? '1' : '3', '--etas', path.join(REF, 'w3_etas.json'), '--threads', '1'], (r) => r.workload === 'W3');
+  const exe = buildC();
+  if (!exe) return;
+  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', '1', '--etas', path.join(REF, 'w3_etas.json'), '--threads', '1'], (r) => r.workload === 'W2');
 }
 
 /**
- * The W3 yardstick side by side: immunopd's job on the worker pool against the C program on as many POSIX
- * threads (wall time, 10,000 subjects), and both on one thread (ms per subject per thread).
+ * The W3 yardstick side by side, from the alternating runs of runW3: medians of each tool and the median of
+ * the per-pair ratios (each pair ran back to back, under the same machine load).
  */
 function w3Table(): string {
-  const w3 = rows.filter((r) => r.case === 'population' && !r.failed);
-  const find = (tool: string, re: RegExp) => w3.find((r) => r.tool === tool && re.test(r.method));
-  const pairs: [string, Row | undefined, Row | undefined][] = [
-    [`${w3Subjects.toLocaleString("en")} subjects on ${availableParallelism()} threads: wall time, s (immunopd: embedded job system, T summarised; C: POSIX threads)`, find('immunopd', /job on .*T summarised/), find('C DOPRI5', new RegExp(`, ${availableParallelism()} threads$`))],
-    [`the same, immunopd summarising all 6 states: wall time, s`, find('immunopd', /job on .*all 6 states/), find('C DOPRI5', new RegExp(`, ${availableParallelism()} threads$`))],
-    ['1 thread: ms per subject per thread (warm)', find('immunopd', /1 thread/), find('C DOPRI5', /, 1 threads$/)],
-  ];
-  const lines = ['| W3 population | immunopd | C DOPRI5 | immunopd / C | RHS evals per subject (immunopd / C) | max error / tol, first 100 subjects (immunopd / C) |', '|---|---:|---:|---:|---:|---:|'];
-  for (const [label, a, c] of pairs) {
-    if (!a || !c || !a.subjects || !c.subjects) {
-      lines.push(`| ${label} | ${a ? '' : 'not run'} | ${c ? '' : 'not run'} | — | — | — |`);
-      continue;
-    }
-    const wall = /wall/.test(label);
-    const va = wall ? a.medianMs / 1000 : a.medianMs / a.subjects;
-    const vc = wall ? c.medianMs / 1000 : c.medianMs / c.subjects;
-    lines.push(`| ${label} | ${va.toFixed(wall ? 2 : 3)} | ${vc.toFixed(wall ? 2 : 3)} | ${(va / vc).toFixed(2)} | ${fmtN(a.rhsEvaluations / a.subjects)} / ${fmtN(c.rhsEvaluations / c.subjects)} | ${fmtE(a.maxError.tol)} / ${fmtE(c.maxError.tol)} |`);
+  const lines = ['| W3 population | immunopd | C DOPRI5 | immunopd / C (median of pairs) | RHS evals per subject (immunopd / C) | max error / tol, first 100 subjects (immunopd / C) |', '|---|---:|---:|---:|---:|---:|'];
+  for (const p of w3Pairs) {
+    const scale = (ms: number) => (p.perSubject ? ms / p.subjects : ms / 1000);
+    const digits = p.perSubject ? 3 : 2;
+    const ratios = p.immunopd.map((x, k) => x / p.c[Math.min(k, p.c.length - 1)]);
+    lines.push(`| ${p.label} | ${scale(median(p.immunopd)).toFixed(digits)} | ${scale(median(p.c)).toFixed(digits)} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ${fmtN(p.rhs[0] / p.subjects)} / ${fmtN(p.rhs[1] / p.subjects)} | ${fmtE(p.err[0].tol)} / ${fmtE(p.err[1].tol)} |`);
   }
   return lines.join('\n');
 }
