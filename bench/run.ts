@@ -249,9 +249,6 @@ function partialStates(p: PopulationPartial, times: number[]): Record<string, Fl
   return Array.from({ length: p.count }, (_, j) => Object.fromEntries(names.map((s, q) => [s, p.arms[0].series[q].slice(j * nT, (j + 1) * nT) as Float64Array])));
 }
 
-/** Facts of the W3 comparison, printed in their own table (w3Table). */
-const w3Facts: { label: string; immunopd: string; c: string; ratio: string }[] = [];
-
 /** The C DOPRI5 yardstick compiled (cc -O2) once; undefined (with a note) when cc fails. */
 let cExe: string | null | undefined = null;
 function buildC(): string | undefined {
