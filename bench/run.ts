@@ -19,9 +19,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
-import { simulatePopulation as simulatePopulationFromSource, type PopulationSubject } from '../src/analysis/population.ts';
+import type { PopulationPartial } from '../src/analysis/population.ts';
 import { availableParallelism } from 'node:os';
-import { w1Scenario, w2Scenario, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method } from './workloads.ts';
+import { w1Scenario, w2Scenario, w3Request, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method, type W3Etas } from './workloads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -227,46 +227,165 @@ function runStiff() {
   }
 }
 
-function w3SubjectList(n: number): PopulationSubject[] {
-  const E = loadRef<{ names: string[]; etas: number[][]; n: number }>('w3_etas');
-  if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
-  const typical = Object.fromEntries(Object.entries(CHECKPOINT.parameters).map(([k, v]) => [k, v.value]));
-  return E.etas.slice(0, n).map((eta) => ({
-    parameters: Object.fromEntries(E.names.map((k, j) => [k, typical[k] * Math.exp(eta[j])])),
-  }));
-}
-
 /** The method immunopd uses for a workload in the ratio column: auto when it works, else the fastest that worked. */
 function immunopdBaseline(kase: string): Row | undefined {
   const mine = rows.filter((r) => r.case === kase && r.tool === 'immunopd' && !r.failed);
   return mine.find((r) => r.method.startsWith('auto')) ?? mine.sort((a, b) => a.medianMs - b.medianMs)[0];
 }
 
-/** dist/src/analysis/population.js (built first), else the source module (notes it). */
-async function importCompiledPopulation(): Promise<{ simulatePopulation: typeof simulatePopulationFromSource }> {
+/** The compiled dist/ (built first, as users run it); undefined with a note when the build fails. */
+function buildDist(): boolean {
   const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { encoding: 'utf8' });
-  if (build.status === 0) return (await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'analysis', 'population.js')).href)) as { simulatePopulation: typeof simulatePopulationFromSource };
-  notes.push('W3: npm run build failed, the population ran from the TypeScript sources (workers start under tsx)');
-  return { simulatePopulation: simulatePopulationFromSource };
+  if (build.status === 0) return true;
+  notes.push(`W3: npm run build failed (${build.stderr.split('\n')[0]}): the W3 rows were not run`);
+  return false;
+}
+const dist = (rel: string) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href);
+
+/** Each subject's states over `times` from a W3 partial's columns (its series are every state, in model order). */
+function partialStates(p: PopulationPartial, times: number[]): Record<string, Float64Array>[] {
+  const names = Object.keys(CHECKPOINT.states);
+  const nT = times.length;
+  return Array.from({ length: p.count }, (_, j) => Object.fromEntries(names.map((s, q) => [s, p.arms[0].series[q].slice(j * nT, (j + 1) * nT) as Float64Array])));
 }
 
+/** The C DOPRI5 yardstick compiled (cc -O2) once; undefined (with a note) when cc fails. */
+let cExe: string | null | undefined = null;
+function buildC(): string | undefined {
+  if (cExe !== null) return cExe;
+  const src = path.join(HERE, 'peers', 'dopri5_bench.c');
+  const exe = path.join(HERE, 'peers', 'build', 'dopri5_bench');
+  mkdirSync(path.dirname(exe), { recursive: true });
+  const r = spawnSync('cc', ['-O2', '-o', exe, src, '-lm', '-lpthread'], { encoding: 'utf8' });
+  if (r.status !== 0) notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
+  cExe = r.status === 0 ? exe : undefined;
+  return cExe;
+}
+
+/** One W3 run of the C program: the first `subjects` subjects on `threads` POSIX threads. */
+function runCW3(exe: string, threads: number, subjects: number): { ms: number; rhs: number; err: Err; failed: number } {
+  const r = spawnSync(exe, ['--repeats', '1', '--w3-subjects', String(subjects), '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new Error(`dopri5_bench exited with ${r.status}: ${(r.stderr ?? '').split('\n')[0]}`);
+  const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { results: PeerResult[] };
+  const w3 = doc.results.find((x) => x.workload === 'W3');
+  if (!w3 || w3.failed) throw new Error(`dopri5_bench W3: ${w3?.failed ?? 'no result'}`);
+  return { ms: w3.medianMs!, rhs: w3.rhsEvaluations!, err: w3Error(w3.times ?? [], w3.subjectStates ?? []), failed: w3.failedSubjects ?? 0 };
+}
+
+/** The W3 comparison, immunopd and C measured alternately (the machine is shared: a pair sees the same load). */
+interface W3Pair { label: string; perSubject: boolean; subjects: number; immunopd: number[]; c: number[]; rhs: [number, number]; err: [Err, Err] }
+const w3Pairs: W3Pair[] = [];
+
+/**
+ * W3 as users run it, from the compiled dist/, summarising the tumour T (quantiles and mean at every day, as a
+ * model declaring roles.tumor does by default; the solve is the same whatever is summarised), each immunopd
+ * run followed by a run of the C program on as many threads (so that each pair sees the same machine load):
+ *  - per core: the population chunk API (what a pool thread runs for a job) on the first subjects in this
+ *    thread, warmed up (ms/subject/thread), against the C program on one thread;
+ *  - the whole population as a job on the embedded job system (src/jobs: a pool of worker threads sized to
+ *    the cores, the population split into chunks and merged): wall time from creating the pool (threads
+ *    start inside the timing, as in `immunopd population`) and submitting to the merged result, against the
+ *    C program on as many POSIX threads; once more summarising all six states (the merge then handles 6×
+ *    more values).
+ * Medians of 3 pairs (1 with --quick, and for the six-state job). All solve the stored subjects
+ * (population.etas) on the daily grid at rtol = atol = 1e-6; the error is over the first 100 subjects' six
+ * states, immunopd's recomputed through the chunk API with the same request (as GET /api/jobs/:id/subjects
+ * does).
+ */
 async function runW3() {
   const base = immunopdBaseline('checkpoint');
-  const method = (base?.method.split(' ')[0] ?? 'odex') as Method;
-  const subjects = w3SubjectList(w3Subjects);
-  const ref = loadRef<W3Ref>('w3_reference');
-  // Single-threaded, from the compiled dist/: splitting populations across workers is the job system's (src/jobs).
-  const { simulatePopulation } = await importCompiledPopulation();
-  for (const [label, n] of [['1 thread', Math.min(w3Subjects, quick ? 200 : 1000)]] as const) {
-    try {
+  const method = (base?.method.split(' ')[0] ?? 'auto') as Method;
+  const E = loadRef<W3Etas>('w3_etas');
+  if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
+  if (!buildDist()) return;
+  const exe = buildC();
+  const { simulatePopulationChunk } = (await dist('src/analysis/population-request.js')) as typeof import('../src/analysis/population-request.ts');
+  const days = Array.from({ length: 366 }, (_, k) => k); // the W2 grid: daily on [0, 365]
+  const w3err = w3Error(days, partialStates(simulatePopulationChunk(w3Request(method, E, 100), 0, 100, { backend: 'embedded' }), days));
+  const T = ['T'];
+  const pairs = quick ? 1 : 3;
+  const record = (label: string, perSubject: boolean, subjects: number, mine: { ms: number; rhs: number }[], c: ReturnType<typeof runCW3>[], cLabel: string) => {
+    rows.push({ workload: 'W3', case: 'population', tool: 'C DOPRI5', method: cLabel, medianMs: median(c.map((x) => x.ms)), rhsEvaluations: c[0].rhs, maxError: c[0].err, subjects,
+      note: `median of ${c.length}, alternating with immunopd${c[0].failed ? `; ${c[0].failed} subjects failed` : ''}` });
+    w3Pairs.push({ label, perSubject, subjects, immunopd: mine.map((x) => x.ms), c: c.map((x) => x.ms), rhs: [mine[0].rhs, c[0].rhs], err: [w3err, c[0].err] });
+  };
+  // Per core, in this thread.
+  const n1 = Math.min(w3Subjects, quick ? 200 : 1000);
+  try {
+    const request = w3Request(method, E, n1, T);
+    simulatePopulationChunk(request, 0, Math.min(n1, 200), { backend: 'embedded' }); // warm-up (JIT)
+    const mine: { ms: number; rhs: number; failed: number }[] = [];
+    const c: ReturnType<typeof runCW3>[] = [];
+    for (let r = 0; r < pairs; r++) {
       const t0 = performance.now();
-      const pop = await simulatePopulation({ scenario: w2Scenario(method), subjects: subjects.slice(0, n), keepSubjects: 100 });
-      const ms = performance.now() - t0;
-      const err = ref ? w3Error(pop.times, pop.subjects.map((s) => s.states)) : NO_ERR;
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: ms, rhsEvaluations: pop.stats.rhsEvaluations,
-        maxError: err, subjects: n, note: `solving ${(pop.stats.solveMs / n).toFixed(2)} ms/subject/thread${pop.failures.length ? `; ${pop.failures.length} subjects failed` : ''}` });
+      const part = simulatePopulationChunk(request, 0, n1, { backend: 'embedded' });
+      mine.push({ ms: performance.now() - t0, rhs: part.rhsEvaluations, failed: part.arms[0].failures.length });
+      if (exe) c.push(runCW3(exe, 1, n1));
+    }
+    const ms = median(mine.map((x) => x.ms));
+    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: ms, rhsEvaluations: mine[0].rhs,
+      maxError: w3err, subjects: n1, note: `${(ms / n1).toFixed(3)} ms/subject/thread, chunk API, warm, median of ${pairs}${mine[0].failed ? `; ${mine[0].failed} subjects failed` : ''}` });
+    if (c.length) record('1 thread: ms per subject per thread (warm)', true, n1, mine, c, 'DOPRI5 (C yardstick), 1 thread');
+  } catch (e) {
+    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n1, failed: errMsg(e) });
+  }
+  // The whole population as a job on the embedded job system.
+  const threads = availableParallelism();
+  const { WorkerPool } = (await dist('src/jobs/pool.js')) as typeof import('../src/jobs/pool.ts');
+  const { JobManager, MemoryStore } = (await dist('src/jobs/manager.js')) as typeof import('../src/jobs/manager.ts');
+  const { embeddedBackend } = (await dist('src/jobs/embedded.js')) as typeof import('../src/jobs/embedded.ts');
+  for (const [series, repeatsHere, what] of [[T, pairs, 'T summarised'], [Object.keys(CHECKPOINT.states), 1, 'all 6 states summarised']] as const) {
+    const label = `${method}, job on ${threads} worker threads, ${what}`;
+    try {
+      const request = w3Request(method, E, w3Subjects, [...series]);
+      const runs: { ms: number; rhs: number; readyMs: number; failed: number; chunks: number }[] = [];
+      // The same job again on the pool the first one warmed (threads started, JIT warm: a server or a
+      // long-running `immunopd worker`), T only.
+      const warm: { ms: number; rhs: number }[] = [];
+      const c: ReturnType<typeof runCW3>[] = [];
+      for (let r = 0; r < repeatsHere; r++) {
+        const t0 = performance.now();
+        // As `immunopd population` does (src/cli/job.ts): every thread may take job chunks.
+        const pool = new WorkerPool({ size: threads, heavySlots: threads, queueLength: 1, killGraceMs: 2_000 });
+        let readyMs = NaN;
+        void pool.ready().then(() => (readyMs = performance.now() - t0));
+        const jobs = new JobManager({ pool, backend: embeddedBackend(pool), store: new MemoryStore() });
+        try {
+          const rec = jobs.submit('population', request);
+          const done = await jobs.wait(rec.id);
+          const ms = performance.now() - t0;
+          if (done.status !== 'succeeded') throw new Error(`the job ${done.status}: ${done.error?.message}`);
+          const result = JSON.parse(done.resultJson!) as { stats: { failed: number; rhsEvaluations: number } };
+          runs.push({ ms, rhs: result.stats.rhsEvaluations, readyMs, failed: result.stats.failed, chunks: done.progress.chunks });
+          if (series.length === 1) {
+            const t1 = performance.now();
+            const again = await jobs.wait(jobs.submit('population', request).id);
+            if (again.status !== 'succeeded') throw new Error(`the job ${again.status}: ${again.error?.message}`);
+            warm.push({ ms: performance.now() - t1, rhs: result.stats.rhsEvaluations });
+          }
+        } finally {
+          await jobs.close();
+          await pool.close();
+        }
+        if (exe) c.push(runCW3(exe, threads, w3Subjects));
+      }
+      const mid = [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1];
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: mid.ms, rhsEvaluations: mid.rhs, maxError: w3err, subjects: w3Subjects,
+        note: `wall time from starting the pool to the merged summary${repeatsHere > 1 ? `, median of ${repeatsHere}` : ''}; threads ready after ${mid.readyMs.toFixed(0)} ms; ${mid.chunks} chunks${mid.failed ? `; ${mid.failed} subjects failed` : ''}` });
+      if (c.length) {
+        const wallLabel = `${w3Subjects.toLocaleString('en')} subjects on ${threads} threads, wall time, s: immunopd job (embedded job system, ${what}) / C on POSIX threads`;
+        record(wallLabel, false, w3Subjects, runs, c, `DOPRI5 (C yardstick), ${threads} threads${series.length > 1 ? ' (paired with the 6-state job)' : ''}`);
+        if (warm.length) {
+          w3Pairs.push({ label: `the same on a pool already running (threads started and warm: a server, \`immunopd worker\`), T summarised`, perSubject: false, subjects: w3Subjects,
+            immunopd: warm.map((x) => x.ms), c: c.map((x) => x.ms), rhs: [warm[0].rhs, c[0].rhs], err: [w3err, c[0].err] });
+        }
+      }
+      if (warm.length) {
+        rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, job on ${threads} worker threads already running, T summarised`, medianMs: median(warm.map((x) => x.ms)), rhsEvaluations: warm[0].rhs,
+          maxError: w3err, subjects: w3Subjects, note: `the same job again on the pool the first one started and warmed${warm.length > 1 ? `, median of ${warm.length}` : ''}` });
+      }
     } catch (e) {
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, ${label}`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n, failed: errMsg(e) });
+      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: w3Subjects, failed: errMsg(e) });
     }
   }
 }
@@ -293,7 +412,7 @@ function have(cmd: string, args: string[]): boolean {
   return r.status === 0;
 }
 
-function runPeer(tool: string, cmd: string, args: string[]): void {
+function runPeer(tool: string, cmd: string, args: string[], keep: (r: PeerResult) => boolean = () => true): void {
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 1_800_000 });
   if (r.status !== 0 || !r.stdout) {
@@ -308,7 +427,7 @@ function runPeer(tool: string, cmd: string, args: string[]): void {
     return;
   }
   notes.push(`${tool}: ${doc.version} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-  for (const res of doc.results) {
+  for (const res of doc.results.filter(keep)) {
     const base = { workload: res.workload, case: res.case, tool, method: res.method };
     if (res.failed && res.workload !== 'W3') {
       rows.push({ ...base, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: res.failed });
@@ -332,17 +451,26 @@ function python(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
-/** The C DOPRI5 yardstick on W2 and the full W3 population, on all cores (POSIX threads). */
+/** The C DOPRI5 yardstick on W2 (its W3 runs alternate with immunopd's in runW3). */
 function runCDopri5() {
-  const src = path.join(HERE, 'peers', 'dopri5_bench.c');
-  const exe = path.join(HERE, 'peers', 'build', 'dopri5_bench');
-  mkdirSync(path.dirname(exe), { recursive: true });
-  const r = spawnSync('cc', ['-O2', '-o', exe, src, '-lm', '-lpthread'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
-    return;
+  const exe = buildC();
+  if (!exe) return;
+  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', '1', '--etas', path.join(REF, 'w3_etas.json'), '--threads', '1'], (r) => r.workload === 'W2');
+}
+
+/**
+ * The W3 yardstick side by side, from the alternating runs of runW3: medians of each tool and the median of
+ * the per-pair ratios (each pair ran back to back, under the same machine load).
+ */
+function w3Table(): string {
+  const lines = ['| W3 population | immunopd | C DOPRI5 | immunopd / C (median of pairs) | RHS evals per subject (immunopd / C) | max error / tol, first 100 subjects (immunopd / C) |', '|---|---:|---:|---:|---:|---:|'];
+  for (const p of w3Pairs) {
+    const scale = (ms: number) => (p.perSubject ? ms / p.subjects : ms / 1000);
+    const digits = p.perSubject ? 3 : 2;
+    const ratios = p.immunopd.map((x, k) => x / p.c[Math.min(k, p.c.length - 1)]);
+    lines.push(`| ${p.label} | ${scale(median(p.immunopd)).toFixed(digits)} | ${scale(median(p.c)).toFixed(digits)} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ${fmtN(p.rhs[0] / p.subjects)} / ${fmtN(p.rhs[1] / p.subjects)} | ${fmtE(p.err[0].tol)} / ${fmtE(p.err[1].tol)} |`);
   }
-  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', String(w3Subjects), '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(availableParallelism())]);
+  return lines.join('\n');
 }
 
 interface StartupRow { what: string; medianMs: number; limitMs?: number }
@@ -506,6 +634,7 @@ async function main() {
     'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
   console.log(table());
   console.log('');
+  console.log(`${w3Table()}\n`);
   if (startupRows.length) console.log(`${startupTable()}\n`);
   console.log(baseline());
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);

@@ -104,3 +104,27 @@ export const STIFF_CASES: StiffCase[] = [
   { id: 'robertson_4e10', model: ROBERTSON, times: robertsonTimes(4e10), rtol: 1e-6, atol: 1e-10 },
   { id: 'vanderpol', model: VANDERPOL, times: [0, 500, 1000, 1500, 2000, 2500, 3000], rtol: 1e-6, atol: 1e-6 },
 ];
+
+/** W3 stored η (bench/reference/w3_etas.json): names in column order, one row per subject. */
+export interface W3Etas {
+  names: string[];
+  etas: number[][];
+}
+
+/**
+ * W3 as a population request (POST /api/jobs kind "population", `immunopd population`): W2 for the first n
+ * subjects of the stored η (population.etas, so the same subjects as every peer), log-normal with ω = 0.3
+ * on c, kex, EC50 and r2, the quantiles (5%, 50%, 95%) and mean of `series` over the daily grid (default:
+ * every state, what this model, which declares no tumor role, summarises by default).
+ */
+export function w3Request(method: Method, E: W3Etas, n: number, series: string[] = Object.keys(CHECKPOINT.states)): Record<string, unknown> {
+  return {
+    ...w2Scenario(method),
+    population: {
+      n, seed: 1,
+      omega: Object.fromEntries(E.names.map((k) => [k, 0.3])),
+      etas: E.etas.slice(0, n),
+      series,
+    },
+  };
+}

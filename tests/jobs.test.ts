@@ -56,7 +56,9 @@ describe('population chunks', () => {
   it('splits into chunks covering every subject once', () => {
     const req = populationKind.schema.parse({ ...request, population: { ...request.population, n: 20_001 } });
     const chunks = populationKind.split(req, 'embedded');
-    expect(chunks[0]).toEqual({ start: 0, count: chunkSize(20_001), backend: 'embedded' });
+    // key: the request's content hash (SHA-256, base64), the same for every chunk of the job.
+    expect(chunks[0]).toEqual({ start: 0, count: chunkSize(20_001), backend: 'embedded', key: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) });
+    expect(new Set(chunks.map((c) => c.key)).size).toBe(1);
     expect(chunks.reduce((a, c) => a + c.count, 0)).toBe(20_001);
     chunks.forEach((c, i) => i > 0 && expect(c.start).toBe(chunks[i - 1].start + chunks[i - 1].count));
   });

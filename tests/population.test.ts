@@ -47,6 +47,23 @@ describe('population chunks', () => {
     // a gap or an overlap is refused
     expect(() => mergePopulationChunks(request, parts.slice(0, 2))).toThrow(InputError);
   });
+  it('a summary-only chunk (solved straight into the partial) holds the same numbers as the per-subject records packed', async () => {
+    const { resolvePopulation, populationChunk, packChunk } = await import('../src/analysis/population.ts');
+    const { parsePopulationRequest } = await import('../src/analysis/population-request.ts');
+    const { perSubject: _p, response: _r, ...summaryOnly } = request.population;
+    const req = { ...request, population: summaryOnly };
+    const R = resolvePopulation(parsePopulationRequest(req));
+    const packed = packChunk(R, populationChunk(R, 2, 9));
+    const done: number[] = [];
+    const direct = simulatePopulationChunk(req, 2, 9, { progress: (d) => done.push(d) });
+    expect(direct.steps).toBe(packed.steps);
+    expect(direct.rhsEvaluations).toBe(packed.rhsEvaluations);
+    direct.arms.forEach((arm, a) => {
+      expect(arm.failures).toEqual(packed.arms[a].failures);
+      arm.series.forEach((col, q) => expect(Array.from(col)).toEqual(Array.from(packed.arms[a].series[q])));
+    });
+    expect(done).toEqual([9]);
+  });
   it('per subject: transforms, covariate rows and residual error as declared', () => {
     const r = runPopulation(request);
     const subj = r.subjects as { parameters: Record<string, number>; covariates: Record<string, number>; arms: { series: Record<string, number[]> }[] }[];
@@ -233,5 +250,55 @@ describe('given subjects', () => {
     }
     expect(pop.failures.map((f) => f.index)).toEqual([4]);
     expect(() => simulatePopulation({ scenario: base, subjects, states: ['Q'] })).toThrow(/'Q' is neither a state nor an output/);
+  });
+});
+
+describe('exact quantiles by selection', () => {
+  it('quantilesSelect gives the type-7 quantiles of a sort, bit for bit, with ties, one value and none', async () => {
+    const { quantilesSelect, quantileSorted } = await import('../src/analysis/population.ts');
+    const { mulberry32 } = await import('../src/numerics/random.ts');
+    const rnd = mulberry32(7);
+    const qs = [0.95, 0.05, 0.5, 0.25, 0.999, 0.001];
+    for (const m of [0, 1, 2, 3, 10, 101, 1000, 5000]) {
+      for (const ties of [false, true]) {
+        const v = Float64Array.from({ length: m }, () => (ties ? Math.floor(rnd() * 7) : Math.exp(10 * rnd())));
+        const sorted = Float64Array.from(v).sort();
+        const out: (number | null)[] = qs.map(() => null);
+        quantilesSelect(v, m, qs, out);
+        qs.forEach((q, r) => expect(out[r]).toBe(m ? quantileSorted(sorted, q) : null));
+      }
+    }
+  });
+});
+
+describe('stored etas (population.etas)', () => {
+  const omega = { g: 0.2, D0: 0.3 };
+  const etas = [[0.1, -0.2], [0, 0], [-0.5, 0.4]];
+  const request = { ...base, population: { n: 3, omega, etas, distributions: { g: 'normal' }, series: ['tumor'], perSubject: true } };
+  it('row i is subject i: transformed as drawn η (normal: θ + η, log-normal: θ·exp(η))', () => {
+    const r = runPopulation(request) as unknown as { subjects: { parameters: Record<string, number> }[] };
+    etas.forEach((e, i) => {
+      expect(r.subjects[i].parameters.g).toBeCloseTo(-0.01 + e[0], 15);
+      expect(r.subjects[i].parameters.D0).toBeCloseTo(50 * Math.exp(e[1]), 12);
+    });
+    // The series is that subject's simulate(): D0·exp(g·t) at t = 200.
+    const whole = runPopulation({ ...request, population: { ...request.population, quantiles: [0.5] } }) as unknown as { summary: { tumor: Record<string, number[]> } };
+    const finals = etas.map((e) => 50 * Math.exp(e[1]) * Math.exp((-0.01 + e[0]) * 200)).sort((a, b) => a - b);
+    expect(whole.summary.tumor['q0.5'][20]).toBeCloseTo(finals[1], 6);
+  });
+  it('refuses a row count other than n and a row of the wrong length, naming the field', () => {
+    const bad = (etasIn: number[][], n = 3) => {
+      try {
+        runPopulation({ ...request, population: { ...request.population, n, etas: etasIn } });
+      } catch (e) {
+        expect(e).toBeInstanceOf(InputError);
+        return (e as InputError).issues[0];
+      }
+      throw new Error('accepted');
+    };
+    expect(bad(etas, 4).path).toEqual(['population', 'etas']);
+    const row = bad([[0, 0], [0], [0, 0]]);
+    expect(row.path).toEqual(['population', 'etas', 1]);
+    expect(row.message).toMatch(/1 etas for the 2 parameters of omega \(g, D0\)/);
   });
 });

@@ -8,7 +8,7 @@ import { userKey, assertNoReservedKeys } from '../keys.ts';
 import { checkBudget, populationCost } from '../limits.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
-import { resolvePopulation, populationChunk, packChunk, mergeChunks, type SubjectChunk, type PopulationPartial, type PopulationResponse } from './population.ts';
+import { resolvePopulation, populationChunk, packChunk, packDirect, mergeChunks, type SubjectChunk, type PopulationPartial, type PopulationResponse } from './population.ts';
 import { TrialArm, ResponseOptions, TRIAL_LIMITS } from './trial.ts';
 
 /** Who runs a population: the synchronous route / runPopulation, or a job on the embedded threads or on Redis workers. */
@@ -29,6 +29,8 @@ export const POPULATION_LIMITS = {
   values: 5_000_000,
   /** rows of a covariate table. */
   tableRows: 100_000,
+  /** rows of stored η (population.etas): one per subject. */
+  etaRows: 100_000,
   jobs: {
     embedded: { subjects: 200_000, solves: 200_000, values: 25_000_000 },
     redis: { subjects: 1_000_000, solves: 1_000_000, values: 50_000_000 },
@@ -92,6 +94,12 @@ export const PopulationRequest = Scenario.extend({
     omega: Omega,
     /** How η enters each parameter (default log-normal): θ·exp(η), θ + η, or expit(logit θ + η). */
     distributions: z.record(name, z.enum(['lognormal', 'normal', 'logitnormal'])).optional(),
+    /**
+     * Stored η instead of draws (NONMEM's simulation from given ETAs, mrgsolve's idata): row i is subject i's
+     * η, in the order of omega's parameters, transformed as drawn ones; exactly n rows. Every tool then solves
+     * the same subjects (the bench's W3 population). At most POPULATION_LIMITS.etaRows rows.
+     */
+    etas: z.array(z.array(finite('etas values')).max(50)).min(1).max(POPULATION_LIMITS.etaRows, `at most ${POPULATION_LIMITS.etaRows} rows of stored etas`).optional(),
     /** Covariates: 'weight' (the dosing weight, kg) or model parameters, per subject. */
     covariates: Covariates.optional(),
     /** Residual error on reported series: y·(1 + proportional·ε₁) + additive·ε₂, ε ~ N(0, 1). */
@@ -156,16 +164,42 @@ function resolve(input: unknown, backend: PopulationBackend) {
   return R;
 }
 
+/** Requests resolved in this thread, by content hash and backend (most recently used last). */
+const resolvedCache = new Map<string, ReturnType<typeof resolve>>();
+const RESOLVED_CACHE_ENTRIES = 4;
+
+function resolveCached(input: unknown, backend: PopulationBackend, key: string | undefined) {
+  if (key === undefined) return resolve(input, backend);
+  const k = `${backend} ${key}`;
+  const hit = resolvedCache.get(k);
+  if (hit) {
+    resolvedCache.delete(k);
+    resolvedCache.set(k, hit);
+    return hit;
+  }
+  const R = resolve(input, backend);
+  resolvedCache.set(k, R);
+  if (resolvedCache.size > RESOLVED_CACHE_ENTRIES) resolvedCache.delete(resolvedCache.keys().next().value!);
+  return R;
+}
+
 export interface ChunkOptions {
   /** The limits to apply (default: the synchronous ones). */
   backend?: PopulationBackend;
+  /**
+   * A content hash of `input` (the job kind's split computes it once): the resolved request is kept under it
+   * (with the backend) in this thread, so a job's later chunks skip parsing and preparing it again.
+   */
+  key?: string;
   /** Called with the subjects done so far in the chunk, every `PROGRESS_CHUNK` subjects; may throw to stop. */
   progress?: (done: number) => void;
 }
 
 /** Subjects [start, start + count) of a population request: a JSON partial for mergePopulationChunks. */
 export function simulatePopulationChunk(input: unknown, start: number, count: number, opts: ChunkOptions = {}): PopulationPartial {
-  const R = resolve(input, opts.backend ?? 'sync');
+  const R = resolveCached(input, opts.backend ?? 'sync', opts.key);
+  // Only series and failures to keep: solved straight into the partial (the same numbers, less memory).
+  if (!R.request.population.perSubject && !R.request.population.response) return packDirect(R, start, count, opts.progress, PROGRESS_CHUNK);
   if (!opts.progress) return packChunk(R, populationChunk(R, start, count));
   const records: SubjectChunk = { start, count, subjects: [], steps: 0, rhsEvaluations: 0 };
   for (let s = start; s < start + count; s += PROGRESS_CHUNK) {

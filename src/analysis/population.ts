@@ -63,6 +63,13 @@ export function resolvePopulation(request: PopulationRequest): ResolvedPopulatio
     return j;
   });
   const L = cholesky(om.cov, m, om.names, P('omega'));
+  const etas = population.etas;
+  if (etas) {
+    if (etas.length !== population.n) throw new InputError(`${etas.length} rows of stored etas for ${population.n} subjects (one row per subject)`, P('etas'));
+    etas.forEach((row, i) => {
+      if (row.length !== m) throw new InputError(`row ${i} has ${row.length} etas for the ${m} parameters of omega (${om.names.join(', ')})`, P('etas', i));
+    });
+  }
   const dist = population.distributions ?? {};
   for (const name of Object.keys(dist)) if (!om.names.includes(name)) throw new InputError(`'${name}' has no variability in omega`, P('distributions', name));
   const transforms = om.names.map((n) => (Object.hasOwn(dist, n) ? dist[n] : 'lognormal') as Transform);
@@ -103,7 +110,7 @@ export interface SubjectArmRecord {
   failure?: string;
   metrics?: Record<string, unknown>;
   /** One array per `series`, over the output times (with residual error when asked). */
-  series?: number[][];
+  series?: ArrayLike<number>[];
 }
 
 export interface SubjectRecord {
@@ -126,7 +133,9 @@ function drawSubject(R: ResolvedPopulation, id: number) {
   const pop = R.request.population;
   const s = subjectStream(pop.seed, id);
   const m = R.etaNames.length;
-  const eta = drawEta(R.L, m, s.normal, new Float64Array(m));
+  // Stored η replace the draws (the stream still serves covariates and residuals, as for drawn subjects).
+  const stored = pop.etas;
+  const eta = stored ? Float64Array.from(stored[id]) : drawEta(R.L, m, s.normal, new Float64Array(m));
   const covariates: Record<string, number> = {};
   const cov = pop.covariates;
   if (cov && 'table' in cov) {
@@ -148,7 +157,14 @@ function drawSubject(R: ResolvedPopulation, id: number) {
   return { eta, covariates, residual };
 }
 
-function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array, covariates: Record<string, number>, id: number, parameters: Record<string, number> | null) {
+interface ArmSolve {
+  series: Float64Array[];
+  metrics?: Record<string, unknown>;
+  steps: number;
+  rhsEvaluations: number;
+}
+
+function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array, covariates: Record<string, number>, id: number, parameters: Record<string, number> | null): ArmSolve {
   let prep = arm.prep;
   let grid = arm.grid;
   if (Object.hasOwn(covariates, 'weight')) {
@@ -171,8 +187,43 @@ function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array,
   // series alone, solved on the output times as simulate() does with metrics off (several times faster).
   if (!R.needMetrics) grid = prep.times;
   const sol = solvePrepared(prep, p, y0, grid);
+  const counts = { steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
+  // Without metrics the series are read straight from the solution rows (no result object per subject).
+  const direct = R.needMetrics ? null : seriesFromRows(R.series, prep, sol.y, p);
+  if (direct) return { series: direct, ...counts };
   const result = buildResult(R.needMetrics ? prep : { ...prep, scenario: { ...sc, metrics: false } }, sol, 0, p, grid);
-  return { result, steps: sol.counters.steps, rhsEvaluations: sol.counters.rhsEvaluations };
+  const series = R.series.map((name) => Float64Array.from(Object.hasOwn(result.outputs, name) ? result.outputs[name] : result.states[name]));
+  return { series, metrics: R.needMetrics ? result.metrics : undefined, ...counts };
+}
+
+/**
+ * The series over the output times from the solution rows y (row-major, times × states): states copied,
+ * outputs evaluated at each time as buildResult does. null when an output reads a dose clock (tfd/tld): those
+ * go through buildResult, which sets the clocks.
+ */
+function seriesFromRows(names: string[], prep: PreparedScenario, y: Float64Array, p: Float64Array): Float64Array[] | null {
+  const model = prep.model;
+  const times = prep.times;
+  const nT = times.length;
+  const n = model.stateNames.length;
+  const outIdx = names.map((name) => model.outputNames.indexOf(name));
+  const anyOutput = outIdx.some((j) => j >= 0);
+  if (anyOutput && model.doseClocks.length) return null;
+  const cols = names.map(() => new Float64Array(nT));
+  names.forEach((name, q) => {
+    if (outIdx[q] >= 0) return;
+    const i = model.stateIndex.get(name)!;
+    const col = cols[q];
+    for (let k = 0; k < nT; k++) col[k] = y[k * n + i];
+  });
+  if (anyOutput) {
+    const o = new Float64Array(model.outputNames.length);
+    for (let k = 0; k < nT; k++) {
+      model.outputs(times[k], y.subarray(k * n, (k + 1) * n), p, o);
+      for (let q = 0; q < names.length; q++) if (outIdx[q] >= 0) cols[q][k] = o[outIdx[q]];
+    }
+  }
+  return cols;
 }
 
 /** Metrics kept per subject: everything numeric, boolean or categorical at the top level, plus drugs. */
@@ -198,14 +249,13 @@ export function populationChunk(R: ResolvedPopulation, start: number, count: num
         const r = simulateArm(R, arm, eta, covariates, id, a === 0 ? parameters : null);
         steps += r.steps;
         rhsEvaluations += r.rhsEvaluations;
-        const series = R.series.map((name, q) => {
-          const col = Object.hasOwn(r.result.outputs, name) ? r.result.outputs[name] : r.result.states[name];
+        const series = r.series.map((col, q) => {
           const e = residual[a][q];
-          if (!e) return Array.from(col);
+          if (!e) return col;
           const nT = col.length;
           return col.map((v, k) => v * (1 + (e.proportional ?? 0) * e.e[k]) + (e.additive ?? 0) * e.e[nT + k]);
         });
-        return { ...(R.needMetrics ? { metrics: keptMetrics(r.result.metrics) } : {}), series };
+        return { ...(r.metrics ? { metrics: keptMetrics(r.metrics) } : {}), series };
       } catch (e) {
         if (e instanceof SolveError || e instanceof InputError) return { failure: e.message };
         throw e;
@@ -263,7 +313,7 @@ function subjectOutput(R: ResolvedPopulation, s: SubjectRecord): Record<string, 
   const armOut = (x: SubjectArmRecord) => ({
     ...(x.failure ? { failure: x.failure } : {}),
     metrics: x.metrics ?? null,
-    ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? x.series[q] : null])) } : {}),
+    ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? Array.from(x.series[q]) : null])) } : {}),
   });
   const single = !R.request.arms?.length;
   return {
@@ -279,7 +329,8 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
   const nT = R.arms[0].prep.times.length;
   const pop = R.request.population;
   const arms = R.arms.map((_, a): PartialArm => {
-    const series = R.series.map(() => new Array<number | null>(chunk.count * nT).fill(null));
+    // NaN where a subject failed or a value is not finite (8 bytes a value; the merge skips non-finite values).
+    const series = R.series.map(() => new Float64Array(chunk.count * nT).fill(NaN));
     const response = pop.response ? Object.fromEntries(RESPONSE_FIELDS.map((f) => [f, new Array<Cell>(chunk.count).fill(null)])) : undefined;
     const failures: PartialArm['failures'] = [];
     chunk.subjects.forEach((s, j) => {
@@ -289,7 +340,11 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
         return;
       }
       x.series!.forEach((col, q) => {
-        for (let k = 0; k < nT; k++) series[q][j * nT + k] = finiteOrNull(col[k]);
+        const d = series[q];
+        for (let k = 0; k < nT; k++) {
+          const v = col[k];
+          if (Number.isFinite(v)) d[j * nT + k] = v;
+        }
       });
       if (response && x.metrics) {
         for (const f of RESPONSE_FIELDS) {
@@ -308,6 +363,53 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
     steps: chunk.steps,
     rhsEvaluations: chunk.rhsEvaluations,
   };
+}
+
+/**
+ * Subjects [start, start + count) solved straight into a partial, the same numbers as
+ * packChunk(R, populationChunk(R, start, count)) when the partial holds only series and failures (no
+ * population.perSubject, no response): no record is kept per subject, so a chunk's memory is its partial
+ * (a worker thread's old generation, and its GC, stay small). `progress(done)` after every `every` subjects
+ * and at the end; it may throw to stop.
+ */
+export function packDirect(R: ResolvedPopulation, start: number, count: number, progress?: (done: number) => void, every = 50): PopulationPartial {
+  const n = R.request.population.n;
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= n)) {
+    throw new InputError(`chunk [${start}, ${start + count}) is not within the population's ${n} subjects`, ['start']);
+  }
+  const nT = R.arms[0].prep.times.length;
+  const arms = R.arms.map((): PartialArm & { series: Float64Array[] } => ({ series: R.series.map(() => new Float64Array(count * nT).fill(NaN)), failures: [] }));
+  let steps = 0;
+  let rhsEvaluations = 0;
+  for (let j = 0; j < count; j++) {
+    const id = start + j;
+    const { eta, covariates, residual } = drawSubject(R, id);
+    for (let a = 0; a < R.arms.length; a++) {
+      let r: ArmSolve;
+      try {
+        r = simulateArm(R, R.arms[a], eta, covariates, id, null);
+      } catch (e) {
+        if (e instanceof SolveError || e instanceof InputError) {
+          arms[a].failures.push({ id, message: e.message });
+          continue;
+        }
+        throw e;
+      }
+      steps += r.steps;
+      rhsEvaluations += r.rhsEvaluations;
+      r.series.forEach((col, q) => {
+        const d = arms[a].series[q];
+        const e = residual[a][q];
+        const base = j * nT;
+        for (let k = 0; k < nT; k++) {
+          const v = e ? col[k] * (1 + (e.proportional ?? 0) * e.e[k]) + (e.additive ?? 0) * e.e[nT + k] : col[k];
+          if (Number.isFinite(v)) d[base + k] = v;
+        }
+      });
+    }
+    if (progress && ((j + 1) % every === 0 || j + 1 === count)) progress(j + 1);
+  }
+  return { start, count, arms, steps, rhsEvaluations };
 }
 
 /** Failures listed one by one, per arm and overall (all are counted: stats.failed, ArmSummary.failed). */
@@ -338,32 +440,122 @@ export interface PopulationResponse {
   stats: { subjects: number; solved: number; failed: number; steps: number; rhsEvaluations: number; ms: number };
 }
 
+/**
+ * Order statistics of v[lo..hi] (inclusive) at the positions ranks[rlo..rhi) (increasing): afterwards v[r]
+ * holds the value a sort would put at r, for each requested r. Multiple quickselect (Hoare partition,
+ * median-of-three pivot): one partition serves every requested position, and only the sides holding one are
+ * partitioned further, so a handful of quantiles costs a few passes over the values instead of a sort.
+ */
+function selectRanks(v: Float64Array, lo: number, hi: number, ranks: Int32Array, rlo: number, rhi: number): void {
+  while (rlo < rhi && hi > lo) {
+    const mid = (lo + hi) >> 1;
+    const a = v[lo], b = v[mid], c = v[hi];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        const t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // Now v[lo..j] <= pivot <= v[i..hi], and j < r < i holds the pivot value itself.
+    let left = rlo;
+    while (left < rhi && ranks[left] <= j) left++;
+    let right = left;
+    while (right < rhi && ranks[right] < i) right++;
+    // Recurse into the smaller list of positions' side, loop on the other.
+    if (left - rlo <= rhi - right) {
+      selectRanks(v, lo, j, ranks, rlo, left);
+      lo = i;
+      rlo = right;
+    } else {
+      selectRanks(v, i, hi, ranks, right, rhi);
+      hi = j;
+      rhi = left;
+    }
+  }
+}
+
+/**
+ * Type-7 quantiles of the m values in v (reordered), as quantileSorted on the sorted values gives them: the
+ * two order statistics around each position (selectRanks). `qs` in any order; `out[r]` for qs[r].
+ */
+export function quantilesSelect(v: Float64Array, m: number, qs: readonly number[], out: (number | null)[]): void {
+  if (m === 0) {
+    for (let r = 0; r < qs.length; r++) out[r] = null;
+    return;
+  }
+  const want: number[] = [];
+  for (const q of qs) {
+    const lo = Math.floor((m - 1) * q);
+    want.push(lo, Math.min(lo + 1, m - 1));
+  }
+  const ranks = Int32Array.from(new Set(want)).sort();
+  selectRanks(v, 0, m - 1, ranks, 0, ranks.length);
+  qs.forEach((q, r) => {
+    const pos = (m - 1) * q;
+    const lo = Math.floor(pos);
+    const hi = Math.min(lo + 1, m - 1);
+    out[r] = v[lo] + (v[hi] - v[lo]) * (pos - lo);
+  });
+}
+
+/**
+ * Values the merge gathers at once (output times × subjects, 8 bytes each: 32 MB): as many output times as
+ * fit, at least 4, so that each subject's row is read in long runs (a run of 16 times left the merge bound by
+ * cache misses: 10,000 subjects × 6 series × 366 times took 0.95 s, whole rows 0.66 s).
+ */
+const MERGE_GATHER_VALUES = 4_000_000;
+
+/**
+ * The finite values of output times k0..k0 + nb - 1 of a partial's series d (subject j's row at [j·nT,
+ * (j + 1)·nT): contiguous, so each row's run is read once) appended to cols[b] (counts m, sums), in subject
+ * order: the means add in the same order as one time at a time. A small function of its own, so that the
+ * JIT optimizes it after a few calls (the merge runs once per job, cold).
+ */
+function gatherBlock(d: ArrayLike<number | null>, count: number, nT: number, k0: number, nb: number, cols: Float64Array[], m: Int32Array, sums: Float64Array): void {
+  for (let j = 0; j < count; j++) {
+    const base = j * nT + k0;
+    for (let b = 0; b < nb; b++) {
+      const v = d[base + b] as number; // null (JSON partials) and NaN are skipped alike
+      if (Number.isFinite(v)) {
+        cols[b][m[b]++] = v;
+        sums[b] += v;
+      }
+    }
+  }
+}
+
 function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: number): ArmSummary {
   const pop = R.request.population;
   const nT = R.arms[0].prep.times.length;
   const summary: ArmSummary['summary'] = {};
-  const col = new Float64Array(pop.n);
+  // Per output time of a block: every solved subject's value (the quantiles' input, reordered by selection).
+  const B = Math.min(nT, Math.max(4, Math.floor(MERGE_GATHER_VALUES / Math.max(1, pop.n))));
+  const cols = Array.from({ length: B }, () => new Float64Array(pop.n));
+  const m = new Int32Array(B);
+  const sums = new Float64Array(B);
+  const qv: (number | null)[] = pop.quantiles.map(() => null);
   R.series.forEach((name, q) => {
     const entry: Record<string, (number | null)[]> = {};
     const per = pop.quantiles.map(() => new Array<number | null>(nT));
     const mean = new Array<number | null>(nT);
-    for (let k = 0; k < nT; k++) {
-      let m = 0;
-      let sum = 0;
-      for (const p of parts) {
-        const d = p.arms[a].series[q];
-        for (let j = 0; j < p.count; j++) {
-          const v = d[j * nT + k];
-          if (typeof v === 'number' && Number.isFinite(v)) {
-            col[m++] = v;
-            sum += v;
-          }
-        }
+    for (let k0 = 0; k0 < nT; k0 += B) {
+      const nb = Math.min(B, nT - k0);
+      m.fill(0);
+      sums.fill(0);
+      for (const p of parts) gatherBlock(p.arms[a].series[q], p.count, nT, k0, nb, cols, m, sums);
+      for (let b = 0; b < nb; b++) {
+        const k = k0 + b;
+        quantilesSelect(cols[b], m[b], pop.quantiles, qv);
+        for (let r = 0; r < qv.length; r++) per[r][k] = qv[r];
+        mean[k] = m[b] ? sums[b] / m[b] : null;
       }
-      // A typed array sorts numerically (ascending), without a comparator call per pair.
-      const sorted = col.subarray(0, m).sort();
-      pop.quantiles.forEach((qq, r) => (per[r][k] = m ? quantileSorted(sorted, qq) : null));
-      mean[k] = m ? sum / m : null;
     }
     pop.quantiles.forEach((qq, r) => (entry[`q${qq}`] = per[r]));
     entry.mean = mean;

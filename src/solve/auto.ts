@@ -12,6 +12,8 @@ import { zeroCounters } from './types.ts';
 import { Dopri5 } from './dopri5.ts';
 import { Rodas } from './rodas.ts';
 
+const NO_COUNTS: SolverCounters = zeroCounters();
+
 /** Consecutive nonstiff-looking Rodas steps before going back to DOPRI5. */
 const SWITCH_BACK_STEPS = 15;
 
@@ -26,7 +28,11 @@ export class AutoStepper implements Stepper {
   /** Each hand-over: when, and to which method (the start is not listed). */
   readonly switches: { t: number; method: string }[] = [];
   readonly dopri5: Dopri5;
-  readonly rodas: Rodas;
+  /** Rodas, made on the first hand-over (most nonstiff solves never need its arrays: n×n matrices, stages). */
+  private rodasInst: Rodas | null = null;
+  /** The right-hand side and options Rodas is made with. */
+  private rodasF: Rhs;
+  private readonly opts: StepperOptions;
   private cur: Dopri5 | Rodas;
   private rodasStarted = false;
   private readonly sum: SolverCounters = zeroCounters();
@@ -37,8 +43,8 @@ export class AutoStepper implements Stepper {
     this.tBound = tBound;
     // DOPRI5 is started only when it leads (its start costs two RHS calls).
     this.dopri5 = new Dopri5(f, t0, y0, opts.startWith === 'rodas' ? t0 : tBound, opts);
-    // Rodas is made now (all its arrays allocated) but started only on the first hand-over.
-    this.rodas = new Rodas(f, t0, y0, t0, opts);
+    this.rodasF = f;
+    this.opts = opts;
     this.cur = this.dopri5;
     if (opts.startWith === 'rodas') {
       // A continuation (the previous segment ended stiff): not listed as a switch.
@@ -57,6 +63,7 @@ export class AutoStepper implements Stepper {
     this.tBound = tBound;
     this.switches.length = 0;
     if (opts.startWith === 'rodas') {
+      this.rodasF = f;
       this.rodas.reuse(f, t0, y0, tBound, opts);
       this.dopri5.setRhs(f);
       this.rodasStarted = true;
@@ -64,7 +71,8 @@ export class AutoStepper implements Stepper {
       this.method = 'rodas';
     } else {
       this.dopri5.reuse(f, t0, y0, tBound, opts);
-      this.rodas.setRhs(f);
+      this.rodasF = f;
+      this.rodasInst?.setRhs(f);
       this.cur = this.dopri5;
       this.method = 'dopri5';
     }
@@ -86,8 +94,14 @@ export class AutoStepper implements Stepper {
   get h(): number {
     return this.cur.h;
   }
+  /** Rodas, made now if it was not yet (idle: finished at t0 until restarted). */
+  get rodas(): Rodas {
+    this.rodasInst ??= new Rodas(this.rodasF, this.dopri5.t, this.dopri5.y, this.dopri5.t, this.opts);
+    return this.rodasInst;
+  }
+
   get counters(): SolverCounters {
-    const a = this.dopri5.counters, b = this.rodas.counters, s = this.sum;
+    const a = this.dopri5.counters, b = this.rodasInst?.counters ?? NO_COUNTS, s = this.sum;
     s.steps = a.steps + b.steps;
     s.rejected = a.rejected + b.rejected;
     s.rhsEvaluations = a.rhsEvaluations + b.rhsEvaluations;

@@ -7,12 +7,18 @@
 // depend on how the subjects were split or where they ran. The limits by backend are POPULATION_LIMITS.
 import { PopulationRequest, checkPopulationSize, simulatePopulationChunk, mergePopulationChunks, type PopulationPartial, type PopulationResponse } from '../../analysis/population-request.ts';
 import { CancelledError, type Backend, type ChunkContext, type JobKind } from '../kind.ts';
+import { createHash } from 'node:crypto';
 
 export interface PopulationChunk {
   start: number;
   count: number;
   /** Whose limits apply (the chunk checks the values kept, which needs the model). */
   backend: Backend;
+  /**
+   * SHA-256 of the request's JSON, computed once by split: a thread that already resolved this request (parsed,
+   * model compiled, Ω factored: ~25 ms with 10,000 rows of stored etas) reuses it for the job's next chunks.
+   */
+  key?: string;
 }
 
 /** Subjects per chunk: about 64 chunks, each between 50 and 2,000 subjects. */
@@ -24,8 +30,9 @@ function split(request: PopulationRequest, backend: Backend): PopulationChunk[] 
   checkPopulationSize(request, backend);
   const n = request.population.n;
   const size = chunkSize(n);
+  const key = createHash('sha256').update(JSON.stringify(request)).digest('base64');
   const chunks: PopulationChunk[] = [];
-  for (let s = 0; s < n; s += size) chunks.push({ start: s, count: Math.min(size, n - s), backend });
+  for (let s = 0; s < n; s += size) chunks.push({ start: s, count: Math.min(size, n - s), backend, key });
   return chunks;
 }
 
@@ -39,6 +46,7 @@ function runChunk(request: PopulationRequest, chunk: PopulationChunk, ctx: Chunk
   if (ctx.signal.aborted) throw new CancelledError();
   const partial = simulatePopulationChunk(request, chunk.start, chunk.count, {
     backend: chunk.backend,
+    key: chunk.key,
     progress: (done) => {
       if (ctx.signal.aborted) throw new CancelledError();
       ctx.progress(done);
