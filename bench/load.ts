@@ -6,15 +6,16 @@
 //      `--heavy-n` subjects through POST /api/population, and as jobs through POST /api/jobs).
 // Prints req/s, p50/p95/p99 latency, errors (non-2xx other than a heavy request's 503, network errors, a body
 // shorter than its Content-Length) and the server's peak RSS, beside the in-process rate of the same
-// simulate measured here, in this process, just before and just after the first phase: the very call a
-// server thread makes for that request (run-task.ts: solve, result assembly, JSON, and gzip when the
+// simulate measured here, in this process (a worker thread with the pool threads' heap limits), just before and
+// just after the first phase: the very call a server thread makes for that request (run-task.ts: solve, result assembly, JSON, and gzip when the
 // clients accept it, `--encoding`, default gzip), warm, one thread. The ratio reported is
 // HTTP req/s ÷ (in-process rate × server threads).
 // Bounded: at most 200 clients, 120 s a phase; loopback only.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { runTask } from '../src/jobs/run-task.ts';
+import { poolThreadLimits } from '../src/jobs/pool.ts';
+import { startWorker } from '../src/workers/start.ts';
 import type { Task } from '../src/jobs/tasks.ts';
 import { Scenario } from '../src/scenario/schema.ts';
 import { SERVER_LIMITS } from '../server/schemas.ts';
@@ -51,26 +52,36 @@ function typicalTask(): Task {
   return { type: 'simulate', scenario, format: 'json', maxValues: SERVER_LIMITS.outputValues, encoding: ENCODING as 'gzip' | 'identity' };
 }
 
-/** CPU of this process's calls, ms per call: the calling thread and the other threads (V8's GC and compiler helpers). */
+/** CPU of the in-process calls, ms per call: the calling thread and the other threads (V8's GC and compiler helpers). */
 let inProcCpu = { thread: 0, helpers: 0, calls: 0 };
 
-/** Calls per second of the thread's call for the typical request, in this process, warm. */
+/**
+ * Calls per second of the thread's call for the typical request, warm, on a worker thread of this process
+ * started with the pool threads' heap limits (bench/load-inprocess.ts). Its thread's CPU is the busiest
+ * thread's in the interval (this main thread only waits).
+ */
 async function inProcessRate(seconds: number): Promise<number> {
-  const task = typicalTask();
-  const ctx = { progress: () => {}, signal: { aborted: false } };
-  for (let i = 0; i < 200; i++) await runTask(task, ctx); // warm the JIT
-  const cpu0 = threadCpuMs('self');
-  const end = performance.now() + seconds * 1000;
-  let n = 0;
-  while (performance.now() < end) {
-    const r = await runTask(task, ctx);
-    if (!r.ok) throw new Error(`the typical simulate failed in-process: ${r.error.message}`);
-    n++;
+  const worker = startWorker(new URL('./load-inprocess.ts', import.meta.url), undefined, { resourceLimits: poolThreadLimits() });
+  try {
+    const ask = (msg: object) => new Promise<{ started?: boolean; calls?: number; error?: string }>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage(msg);
+    });
+    const next = () => new Promise<{ calls?: number; error?: string }>((resolve) => worker.once('message', resolve));
+    const started = await ask({ task: typicalTask(), warm: 200, seconds });
+    if (started.error) throw new Error(started.error);
+    const cpu0 = threadCpuMs('self');
+    const done = await next();
+    if (done.error || done.calls === undefined) throw new Error(done.error ?? 'no answer from the in-process thread');
+    const d = cpuDelta(cpu0, threadCpuMs('self'));
+    const own = Math.max(...d.values());
+    const all = [...d.values()].reduce((x, y) => x + y, 0);
+    inProcCpu = { thread: inProcCpu.thread + own, helpers: inProcCpu.helpers + all - own, calls: inProcCpu.calls + done.calls };
+    return done.calls / seconds;
+  } finally {
+    await worker.terminate();
   }
-  const d = cpuDelta(cpu0, threadCpuMs('self'));
-  const own = d.get(String(process.pid)) ?? 0;
-  inProcCpu = { thread: inProcCpu.thread + own, helpers: inProcCpu.helpers + [...d.values()].reduce((a, b) => a + b, 0) - own, calls: inProcCpu.calls + n };
-  return n / seconds;
 }
 
 /**
@@ -145,7 +156,7 @@ async function main() {
     console.log('| phase | clients | cheap req/s | p50 ms | p95 ms | p99 ms | cheap errors | heavy | server RSS peak MB |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
-    console.log(`\nin-process rate of the thread's call for the same request (this process, one thread, warm; solve + result + JSON${ENCODING === 'gzip' ? ' + gzip' : ''}): ${inProcBefore.toFixed(1)}/s before the first phase, ${inProcAfter.toFixed(1)}/s after it, mean ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`);
+    console.log(`\nin-process rate of the thread's call for the same request (a worker thread of this process with the pool threads' heap limits, warm; solve + result + JSON${ENCODING === 'gzip' ? ' + gzip' : ''}): ${inProcBefore.toFixed(1)}/s before the first phase, ${inProcAfter.toFixed(1)}/s after it, mean ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`);
     if (cpuLine) console.log(`CPU per request in the first phase, ms: ${cpuLine}; the in-process call: ${(inProcCpu.thread / inProcCpu.calls).toFixed(2)} on its thread + ${(inProcCpu.helpers / inProcCpu.calls).toFixed(2)} on V8's helper threads`);
     console.log(`HTTP alone / (in-process x threads) = ${alone.rate.toFixed(1)} / ${(inProc * workers).toFixed(1)} = ${(100 * alone.rate / (inProc * workers)).toFixed(0)} %${mixed ? `; with heavy work the cheap rate keeps ${(100 * mixed.rate / alone.rate).toFixed(0)} % of its alone rate` : ''}`);
   } finally {

@@ -48,6 +48,17 @@ export interface RunOptions {
   admitted?: boolean;
 }
 
+/**
+ * A pool thread's V8 heap: the old generation bounded (`heapMb`, default 1 GiB, so a runaway task fails alone)
+ * and a 64 MB young generation: a simulate's result arrays and strings are short-lived, and with V8's default
+ * young generation the scavenges' helper threads took 1.1–1.2 ms of CPU a request beside 4.3–4.7 ms of
+ * solving (`npm run load` on 2 cores, "other server threads", 3 runs), 0.97–1.02 ms with 64 MB.
+ * bench/load.ts measures its in-process rate on a thread with these same limits.
+ */
+export function poolThreadLimits(heapMb?: number) {
+  return { maxOldGenerationSizeMb: heapMb ?? 1024, maxYoungGenerationSizeMb: 64 };
+}
+
 export class PoolBusyError extends Error {}
 
 interface Pending {
@@ -98,7 +109,7 @@ export class WorkerPool {
   private spawn(index: number): Slot {
     const cancel = new SharedArrayBuffer(4);
     const worker = startWorker(WORKER_URL, { cancel }, {
-      resourceLimits: { maxOldGenerationSizeMb: this.opts.heapMb ?? 1024 },
+      resourceLimits: poolThreadLimits(this.opts.heapMb),
       stdout: false,
       stderr: false,
     });
