@@ -44,11 +44,14 @@ interface Tracked {
 }
 
 /**
- * A step observer accumulating the exposure integrals of the model's `roles.drugs` over [from, to], with
- * occupancy integrated from each drug's first dose time (`firstDose[drug]`, default `from`).
+ * Which side of `level` a sampled range lies on: 1 above, -1 below, 0 unclear. Margin: the interpolant may
+ * bulge between samples; only a clear side skips the root search.
  */
-export function exposureIntegrator(model: CompiledModel, params: Float64Array, from: number, to: number, firstDose: Record<string, number>) {
-  const n = model.stateNames.length;
+const side = (lo: number, hi: number, level: number) =>
+  lo > level + 1e-9 * Math.abs(level) ? 1 : hi < level - 1e-9 * Math.abs(level) ? -1 : 0;
+
+/** The drugs of the model's `roles.drugs`, each with readers of its concentration and occupancy and zeroed integrals. */
+function trackedDrugs(model: CompiledModel, from: number, to: number, firstDose: Record<string, number>): Tracked[] {
   const outIndex = new Map(model.outputNames.map((o, j) => [o, j]));
   const reader = (name: string) => {
     const j = outIndex.get(name);
@@ -60,11 +63,38 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
   for (const [drug, role] of Object.entries(model.spec.roles?.drugs ?? {})) {
     const occFrom = Math.max(from, Object.hasOwn(firstDose, drug) ? firstDose[drug] : from);
     tracked.push({
-      drug, conc: reader(role.concentration), occ: role.occupancy ? reader(role.occupancy) : undefined, occFrom, threshold: role.threshold,
-      lo: new Float64Array(2), hi: new Float64Array(2),
-      res: { auc: 0, ...(role.occupancy ? { occupancyIntegral: 0, occupancySpan: Math.max(0, to - occFrom), timeOccupancyAbove90: 0 } : {}), ...(role.threshold !== undefined ? { timeAboveThreshold: 0 } : {}) },
+      drug,
+      conc: reader(role.concentration),
+      occ: role.occupancy ? reader(role.occupancy) : undefined,
+      occFrom,
+      threshold: role.threshold,
+      lo: new Float64Array(2),
+      hi: new Float64Array(2),
+      res: {
+        auc: 0,
+        ...(role.occupancy
+          ? { occupancyIntegral: 0, occupancySpan: Math.max(0, to - occFrom), timeOccupancyAbove90: 0 }
+          : {}),
+        ...(role.threshold !== undefined ? { timeAboveThreshold: 0 } : {}),
+      },
     });
   }
+  return tracked;
+}
+
+/**
+ * A step observer accumulating the exposure integrals of the model's `roles.drugs` over [from, to], with
+ * occupancy integrated from each drug's first dose time (`firstDose[drug]`, default `from`).
+ */
+export function exposureIntegrator(
+  model: CompiledModel,
+  params: Float64Array,
+  from: number,
+  to: number,
+  firstDose: Record<string, number>,
+) {
+  const n = model.stateNames.length;
+  const tracked = trackedDrugs(model, from, to, firstDose);
   const y = new Float64Array(n);
   const o = new Float64Array(model.outputNames.length);
   let view: StepView;
@@ -96,7 +126,7 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
           const mid = 0.5 * (lo + hi);
           evalAt(mid);
           const gm = f(o, y) - level;
-          if ((gm >= 0) === upward) hi = mid;
+          if (gm >= 0 === upward) hi = mid;
           else lo = mid;
         }
         const root = 0.5 * (lo + hi);
@@ -137,8 +167,6 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
         note(d);
       }
     }
-    // Margin: the interpolant may bulge between samples; only a clear side skips the search.
-    const side = (lo: number, hi: number, level: number) => (lo > level + 1e-9 * Math.abs(level) ? 1 : hi < level - 1e-9 * Math.abs(level) ? -1 : 0);
     for (const d of tracked) {
       if (d.occ) {
         const oa = Math.max(a, d.occFrom);
@@ -163,12 +191,21 @@ export function exposureIntegrator(model: CompiledModel, params: Float64Array, f
       }
     }
   };
-  const result = (): ExposureIntegrals => ({ from, to, drugs: Object.fromEntries(tracked.map((d) => [d.drug, d.res])) });
+  const result = (): ExposureIntegrals => ({
+    from,
+    to,
+    drugs: Object.fromEntries(tracked.map((d) => [d.drug, d.res])),
+  });
   return { observer, result };
 }
 
 /** The integrator for a simulation over output times `times`, with each drug's first dose from its dose records. */
-export function exposureForSimulation(model: CompiledModel, params: Float64Array, times: Float64Array, doses: readonly { target: string; time: number; amount: number }[]) {
+export function exposureForSimulation(
+  model: CompiledModel,
+  params: Float64Array,
+  times: Float64Array,
+  doses: readonly { target: string; time: number; amount: number }[],
+) {
   const first: Record<string, number> = {};
   for (const [drug, role] of Object.entries(model.spec.roles?.drugs ?? {})) {
     const targets = doseTargets(model, role);

@@ -65,9 +65,16 @@ export function paramsAt(p0: Float64Array, changes: RunInput['covariateChanges']
 }
 
 /** Does this run need epochs, or is one pass of the orchestrator enough? */
-export function needsEpochs(inp: Pick<RunInput, 'covariateChanges' | 'preDose' | 'records' | 'rules' | 'resets'>): boolean {
-  return inp.covariateChanges.length > 0 || inp.preDose.some((v) => v === 1) || inp.rules.length > 0 || inp.resets.length > 0
-    || inp.records.some((r) => r.steadyState !== undefined);
+export function needsEpochs(
+  inp: Pick<RunInput, 'covariateChanges' | 'preDose' | 'records' | 'rules' | 'resets'>,
+): boolean {
+  return (
+    inp.covariateChanges.length > 0 ||
+    inp.preDose.some((v) => v === 1) ||
+    inp.rules.length > 0 ||
+    inp.resets.length > 0 ||
+    inp.records.some((r) => r.steadyState !== undefined)
+  );
 }
 
 /** The model's state events with parameter vector p bound (the solver's StateEvent form). */
@@ -109,6 +116,62 @@ function epochBounds(inp: RunInput, records: RunRecord[], tEnd: number): number[
   return [...marks].filter((t) => t > inp.t0 && t <= tEnd).sort((a, b) => a - b);
 }
 
+/** A record's rule decision at τ (given, reduced, skipped or stopped), from the state and outputs there. */
+function decideRecord(
+  inp: RunInput,
+  r: RunRecord,
+  tau: number,
+  y: Float64Array,
+  p: Float64Array,
+  o: Float64Array,
+  st: { stopped: boolean },
+) {
+  inp.model.outputs(tau, y, p, o);
+  let factor = 1;
+  let skip = false;
+  for (const rule of inp.rules) {
+    if (!rule.appliesTo(r) || !rule.test(tau, y, p, o)) continue;
+    if (rule.spec.action === 'skip') skip = true;
+    else if (rule.spec.action === 'stop') st.stopped = true;
+    else if (rule.spec.action === 'resume') st.stopped = false;
+    else factor *= rule.spec.factor!;
+  }
+  if (st.stopped) r.status = 'stopped';
+  else if (skip) r.status = 'skipped';
+  else if (factor !== 1) {
+    r.status = 'reduced';
+    r.amount *= factor;
+    if (r.rate !== undefined) r.rate *= factor;
+  } else r.status = 'given';
+}
+
+/**
+ * The state at τ after a steady-state dose record (SS=1 replaces the state, SS=2 adds what the dose
+ * contributes at steady state over the no-dose steady state: superposition).
+ */
+function steadyStateAt(
+  inp: RunInput,
+  r: RunRecord,
+  tau: number,
+  p: Float64Array,
+  y: Float64Array,
+  b: Parameters<typeof periodicSteadyState>[0],
+): Float64Array {
+  const { model } = inp;
+  const rtol0 = inp.rtol[0];
+  const ss =
+    r.rate !== undefined
+      ? infusionSteadyState(model, p, r.index, r.rate, y, inp.atol, rtol0, tau)
+      : periodicSteadyState(b, r, r.interval!, y, inp.atol, rtol0);
+  if (r.steadyState !== 2) return ss;
+  const none =
+    r.rate !== undefined
+      ? infusionSteadyState(model, p, r.index, 0, y, inp.atol, rtol0, tau)
+      : periodicSteadyState(b, { ...r, amount: 0 }, r.interval!, y, inp.atol, rtol0);
+  for (let i = 0; i < y.length; i++) y[i] += ss[i] - none[i];
+  return y;
+}
+
 export function runEpochs(inp: RunInput): RunSolution {
   const { model, outputTimes } = inp;
   const n = model.stateNames.length;
@@ -119,14 +182,16 @@ export function runEpochs(inp: RunInput): RunSolution {
     inp.clocks?.(q, t);
     return q;
   };
-  const records: RunRecord[] = inp.records.map((r) => ({ ...r, status: inp.rules.length && inp.rules.some((q) => q.appliesTo(r)) ? undefined : 'given' }));
+  const records: RunRecord[] = inp.records.map((r) => ({
+    ...r,
+    status: inp.rules.length && inp.rules.some((q) => q.appliesTo(r)) ? undefined : 'given',
+  }));
   const out = new Float64Array(outputTimes.length * n);
   const counters = zeroCounters();
   const events: { name: string; t: number }[] = [];
   const switches: { t: number; method: string }[] = [];
   let method = '';
   let segments = 0;
-  const rtol0 = inp.rtol[0];
 
   const bounds = epochBounds(inp, records, tEnd);
 
@@ -135,13 +200,24 @@ export function runEpochs(inp: RunInput): RunSolution {
   let iOut = 0;
   const o = new Float64Array(model.outputNames.length);
   const base = () => ({
-    rhs: model.bindRhs(p), jac: model.jacobian ? ((t: number, yy: Float64Array, J: Float64Array) => model.jacobian!(t, yy, p, J)) : undefined,
-    events: modelEvents(model, p), method: inp.method, rtol: inp.rtol, atol: inp.atol, nonNegative: model.nonNegative,
-    autonomous: model.autonomous, maxStep: inp.maxStep, maxSteps: inp.maxSteps, deadline: inp.deadline,
-    stepObserver: inp.stepObserver || (inp.clocks && inp.tldClocks) ? (v: StepView, te: number) => {
-      inp.stepObserver?.(v, te);
-      if (inp.tldClocks) inp.clocks!(p, te);
-    } : undefined,
+    rhs: model.bindRhs(p),
+    jac: model.jacobian ? (t: number, yy: Float64Array, J: Float64Array) => model.jacobian!(t, yy, p, J) : undefined,
+    events: modelEvents(model, p),
+    method: inp.method,
+    rtol: inp.rtol,
+    atol: inp.atol,
+    nonNegative: model.nonNegative,
+    autonomous: model.autonomous,
+    maxStep: inp.maxStep,
+    maxSteps: inp.maxSteps,
+    deadline: inp.deadline,
+    stepObserver:
+      inp.stepObserver || (inp.clocks && inp.tldClocks)
+        ? (v: StepView, te: number) => {
+            inp.stepObserver?.(v, te);
+            if (inp.tldClocks) inp.clocks!(p, te);
+          }
+        : undefined,
   });
 
   // What happens at τ before the integration goes on: covariates, resets, steady states, rule decisions.
@@ -156,39 +232,13 @@ export function runEpochs(inp: RunInput): RunSolution {
       if (r.status === undefined) decide(r, tau);
       if (r.steadyState === undefined || r.status === 'skipped' || r.status === 'stopped') continue;
       if (r.steadyState === 1) stopInfusions(records, tau);
-      const b = base();
-      let ss: Float64Array<ArrayBufferLike>;
-      if (r.rate !== undefined) ss = infusionSteadyState(model, p, r.index, r.rate, y, inp.atol, rtol0, tau);
-      else ss = periodicSteadyState(b, r, r.interval!, y, inp.atol, rtol0);
-      if (r.steadyState === 2) {
-        // Superposition: add what the dose contributes at steady state over the no-dose steady state.
-        const none = r.rate !== undefined ? infusionSteadyState(model, p, r.index, 0, y, inp.atol, rtol0, tau)
-          : periodicSteadyState(b, { ...r, amount: 0 }, r.interval!, y, inp.atol, rtol0);
-        for (let i = 0; i < n; i++) y[i] += ss[i] - none[i];
-      } else y = ss;
-      if (r.rate === undefined) for (const v of overlappingInfusions(r, r.interval!)) records.push({ ...v, status: 'given' });
+      y = steadyStateAt(inp, r, tau, p, y, base());
+      if (r.rate === undefined)
+        for (const v of overlappingInfusions(r, r.interval!)) records.push({ ...v, status: 'given' });
     }
   };
-  let stopped = false;
-  const decide = (r: RunRecord, tau: number) => {
-    model.outputs(tau, y, p, o);
-    let factor = 1;
-    let skip = false;
-    for (const rule of inp.rules) {
-      if (!rule.appliesTo(r) || !rule.test(tau, y, p, o)) continue;
-      if (rule.spec.action === 'skip') skip = true;
-      else if (rule.spec.action === 'stop') stopped = true;
-      else if (rule.spec.action === 'resume') stopped = false;
-      else factor *= rule.spec.factor!;
-    }
-    if (stopped) r.status = 'stopped';
-    else if (skip) r.status = 'skipped';
-    else if (factor !== 1) {
-      r.status = 'reduced';
-      r.amount *= factor;
-      if (r.rate !== undefined) r.rate *= factor;
-    } else r.status = 'given';
-  };
+  const ruleState = { stopped: false };
+  const decide = (r: RunRecord, tau: number) => decideRecord(inp, r, tau, y, p, o, ruleState);
   const given = () => records.filter((r) => r.status === 'given' || r.status === 'reduced');
 
   // Outputs at t0 that want the value before anything happens there.
@@ -199,26 +249,37 @@ export function runEpochs(inp: RunInput): RunSolution {
     // Outputs of this epoch: those after ts (or at ts, post-dose) up to b (at b only when pre-dose).
     const mine: number[] = [];
     const k0 = iOut;
-    while (iOut < outputTimes.length && (outputTimes[iOut] < b || (outputTimes[iOut] === b && inp.preDose[iOut]))) mine.push(outputTimes[iOut++]);
+    while (iOut < outputTimes.length && (outputTimes[iOut] < b || (outputTimes[iOut] === b && inp.preDose[iOut])))
+      mine.push(outputTimes[iOut++]);
     const times = [...new Set([...mine, b])];
     // The last epoch includes the doses at tEnd unless an output there wants the value before them.
     const last = b === tEnd && !(iOut > 0 && outputTimes[iOut - 1] === b && inp.preDose[iOut - 1]);
     const discs = doseTimeline(given()).filter((d) => d.t < b || last);
-    const sol = solveIvp({ ...base(), t0: ts, tEnd: b, y0: y, outputTimes: Float64Array.from(times), discontinuities: discs });
+    const sol = solveIvp({
+      ...base(),
+      t0: ts,
+      tEnd: b,
+      y0: y,
+      outputTimes: Float64Array.from(times),
+      discontinuities: discs,
+    });
     addCounters(counters, sol.counters);
     events.push(...sol.events);
     method = sol.method;
-    for (const s of sol.switches) if (!switches.length || switches[switches.length - 1].method !== s.method) switches.push(s);
+    for (const s of sol.switches)
+      if (!switches.length || switches[switches.length - 1].method !== s.method) switches.push(s);
     segments += sol.segments;
     const row = new Map(times.map((t, k) => [t, k]));
-    for (let k = k0; k < iOut; k++) out.set(sol.y.subarray(row.get(outputTimes[k])! * n, (row.get(outputTimes[k])! + 1) * n), k * n);
+    for (let k = k0; k < iOut; k++)
+      out.set(sol.y.subarray(row.get(outputTimes[k])! * n, (row.get(outputTimes[k])! + 1) * n), k * n);
     y = Float64Array.from(sol.y.subarray(row.get(b)! * n, (row.get(b)! + 1) * n));
     ts = b;
     if (last) break; // doses at tEnd already applied
     // Pre-dose outputs at tEnd were recorded; the doses there still count for the report.
     actions(b);
     if (b === tEnd) {
-      for (const r of given()) if (r.time === b && r.duration === undefined && r.rate === undefined) y[r.index] += r.amount;
+      for (const r of given())
+        if (r.time === b && r.duration === undefined && r.rate === undefined) y[r.index] += r.amount;
     }
   }
   while (iOut < outputTimes.length) out.set(y, n * iOut++);
