@@ -17,17 +17,34 @@ import { fit } from '../src/analysis/fit/index.ts';
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const DIR = path.join(ROOT, 'tests', 'reference', 'fit');
 const argv = process.argv.slice(2);
-const opt = (n: string, d: string) => (argv.includes(n) && argv.indexOf(n) + 1 < argv.length ? argv[argv.indexOf(n) + 1] : d);
+const opt = (n: string, d: string) =>
+  argv.includes(n) && argv.indexOf(n) + 1 < argv.length ? argv[argv.indexOf(n) + 1] : d;
 const repeats = Number(opt('--repeats', '5'));
-const peers = opt('--peers', 'scipy,r').split(',').filter((s) => s && s !== 'none');
+const peers = opt('--peers', 'scipy,r')
+  .split(',')
+  .filter((s) => s && s !== 'none');
 const proportional = argv.includes('--proportional');
 const jsonOut = opt('--json', '');
 
-const cases = JSON.parse(readFileSync(path.join(DIR, 'cases.json'), 'utf8')).cases as Record<string, Record<string, unknown>>;
-const reference = JSON.parse(readFileSync(path.join(DIR, 'scipy.json'), 'utf8')).cases as Record<string, { estimates: Record<string, { value: number }> }>;
+const cases = JSON.parse(readFileSync(path.join(DIR, 'cases.json'), 'utf8')).cases as Record<
+  string,
+  Record<string, unknown>
+>;
+const reference = JSON.parse(readFileSync(path.join(DIR, 'scipy.json'), 'utf8')).cases as Record<
+  string,
+  { estimates: Record<string, { value: number }> }
+>;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-interface Row { case: string; tool: string; medianMs: number; odeSolves: number; iterations?: number; maxRelDiff?: number; note?: string }
+interface Row {
+  case: string;
+  tool: string;
+  medianMs: number;
+  odeSolves: number;
+  iterations?: number;
+  maxRelDiff?: number;
+  note?: string;
+}
 const rows: Row[] = [];
 const diff = (name: string, est: Record<string, { value: number }>) => {
   const ref = reference[name]?.estimates;
@@ -41,37 +58,82 @@ for (const [name, req] of Object.entries(cases)) {
     const r0 = fit({ ...req, sensitivities: sens });
     const ms: number[] = [];
     for (let k = 0; k < repeats; k++) ms.push(fit({ ...req, sensitivities: sens }).ms);
-    rows.push({ case: name, tool: `immunopd (${sens})`, medianMs: median(ms), odeSolves: r0.odeSolves - Object.keys(r0.fitted).length, iterations: r0.iterations, maxRelDiff: diff(name, r0.estimates) });
+    rows.push({
+      case: name,
+      tool: `immunopd (${sens})`,
+      medianMs: median(ms),
+      odeSolves: r0.odeSolves - Object.keys(r0.fitted).length,
+      iterations: r0.iterations,
+      maxRelDiff: diff(name, r0.estimates),
+    });
   }
 }
 
 function runPeer(tool: string, cmd: string, args: string[]) {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20, timeout: 3_600_000 });
   if (r.status !== 0 || !r.stdout) {
-    rows.push({ case: '-', tool, medianMs: NaN, odeSolves: NaN, note: `skipped: ${(r.error?.message ?? r.stderr ?? '').split('\n').slice(-3).join(' ').trim() || 'failed'}` });
+    rows.push({
+      case: '-',
+      tool,
+      medianMs: NaN,
+      odeSolves: NaN,
+      note: `skipped: ${(r.error?.message ?? r.stderr ?? '').split('\n').slice(-3).join(' ').trim() || 'failed'}`,
+    });
     return;
   }
-  const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { cases: Record<string, { ms: number; odeSolves: number; niter?: number; nfev?: number; estimates: Record<string, { value: number }> }> };
+  const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as {
+    cases: Record<
+      string,
+      { ms: number; odeSolves: number; niter?: number; nfev?: number; estimates: Record<string, { value: number }> }
+    >;
+  };
   for (const [name, c] of Object.entries(out.cases)) {
-    rows.push({ case: name, tool, medianMs: c.ms, odeSolves: c.odeSolves, iterations: c.niter ?? c.nfev, maxRelDiff: diff(name, c.estimates) });
+    rows.push({
+      case: name,
+      tool,
+      medianMs: c.ms,
+      odeSolves: c.odeSolves,
+      iterations: c.niter ?? c.nfev,
+      maxRelDiff: diff(name, c.estimates),
+    });
   }
 }
-const lsCases = Object.entries(cases).filter(([, c]) => (c.error as { model: string }).model === 'additive').map(([k]) => k);
+const lsCases = Object.entries(cases)
+  .filter(([, c]) => (c.error as { model: string }).model === 'additive')
+  .map(([k]) => k);
 if (peers.includes('scipy')) {
   const only = proportional ? Object.keys(cases) : lsCases;
-  runPeer('SciPy least_squares + solve_ivp', '/usr/bin/python3', [path.join(DIR, 'scipy_fit.py'), '--only', only.join(','), '--repeats', String(Math.min(repeats, 3))]);
+  runPeer('SciPy least_squares + solve_ivp', '/usr/bin/python3', [
+    path.join(DIR, 'scipy_fit.py'),
+    '--only',
+    only.join(','),
+    '--repeats',
+    String(Math.min(repeats, 3)),
+  ]);
 }
-if (peers.includes('r')) runPeer('R nls.lm + deSolve', 'Rscript', [path.join(DIR, 'nlslm_fit.R'), path.join(DIR, 'cases.json'), '', String(Math.min(repeats, 3))]);
+if (peers.includes('r'))
+  runPeer('R nls.lm + deSolve', 'Rscript', [
+    path.join(DIR, 'nlslm_fit.R'),
+    path.join(DIR, 'cases.json'),
+    '',
+    String(Math.min(repeats, 3)),
+  ]);
 
 const w = Math.max(...rows.map((r) => r.tool.length));
-console.log(`W5 fit benchmark (median of ${repeats} immunopd fits; peers median of ${Math.min(repeats, 3)}); ratio = tool ms / immunopd (forward) ms`);
-console.log(`${'case'.padEnd(22)} ${'tool'.padEnd(w)} ${'ms/fit'.padStart(9)} ${'ratio'.padStart(7)} ${'ODE solves'.padStart(10)} ${'iter'.padStart(5)} ${'max rel diff vs SciPy'.padStart(22)}`);
+console.log(
+  `W5 fit benchmark (median of ${repeats} immunopd fits; peers median of ${Math.min(repeats, 3)}); ratio = tool ms / immunopd (forward) ms`,
+);
+console.log(
+  `${'case'.padEnd(22)} ${'tool'.padEnd(w)} ${'ms/fit'.padStart(9)} ${'ratio'.padStart(7)} ${'ODE solves'.padStart(10)} ${'iter'.padStart(5)} ${'max rel diff vs SciPy'.padStart(22)}`,
+);
 for (const r of rows) {
   const base = rows.find((q) => q.case === r.case && q.tool === 'immunopd (forward)');
   if (r.note) {
     console.log(`${r.case.padEnd(22)} ${r.tool.padEnd(w)} ${r.note}`);
     continue;
   }
-  console.log(`${r.case.padEnd(22)} ${r.tool.padEnd(w)} ${r.medianMs.toFixed(1).padStart(9)} ${base ? (r.medianMs / base.medianMs).toFixed(1).padStart(7) : ''.padStart(7)} ${String(r.odeSolves).padStart(10)} ${String(r.iterations ?? '').padStart(5)} ${r.maxRelDiff !== undefined ? r.maxRelDiff.toExponential(1).padStart(22) : ''}`);
+  console.log(
+    `${r.case.padEnd(22)} ${r.tool.padEnd(w)} ${r.medianMs.toFixed(1).padStart(9)} ${base ? (r.medianMs / base.medianMs).toFixed(1).padStart(7) : ''.padStart(7)} ${String(r.odeSolves).padStart(10)} ${String(r.iterations ?? '').padStart(5)} ${r.maxRelDiff !== undefined ? r.maxRelDiff.toExponential(1).padStart(22) : ''}`,
+  );
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ workload: 'W5', repeats, rows }, null, 1) + '\n');

@@ -65,14 +65,42 @@ async function main() {
   try {
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
-    children.push(await startUntil(redisBinary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/));
-    children.push(...await Promise.all([0, 1].map(() => startUntil(process.execPath, [BIN, 'worker', '--threads', '1', '--quiet'], { REDIS_URL: url }, /ready, 1 thread/))));
+    children.push(
+      await startUntil(
+        redisBinary,
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {},
+        /Ready to accept connections/,
+      ),
+    );
+    children.push(
+      ...(await Promise.all(
+        [0, 1].map(() =>
+          startUntil(
+            process.execPath,
+            [BIN, 'worker', '--threads', '1', '--quiet'],
+            { REDIS_URL: url },
+            /ready, 1 thread/,
+          ),
+        ),
+      )),
+    );
     server = await startServer(0, '127.0.0.1', { workers: 1, redisUrl: url });
     const t0 = performance.now();
-    const post = await fetch(`${server.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'population', request }) });
+    const post = await fetch(`${server.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ kind: 'population', request }),
+    });
     if (post.status !== 202) throw new Error(`POST /api/jobs: ${post.status} ${(await post.text()).slice(0, 300)}`);
     const { id } = (await post.json()) as { id: string };
-    let job: { status: string; workers: Record<string, number>; progress: { chunks: number }; error?: unknown; result?: { stats: { solved: number; failed: number } } };
+    let job: {
+      status: string;
+      workers: Record<string, number>;
+      progress: { chunks: number };
+      error?: unknown;
+      result?: { stats: { solved: number; failed: number } };
+    };
     for (;;) {
       job = await (await fetch(`${server.url}/api/jobs/${id}`)).json();
       if (job.status !== 'queued' && job.status !== 'running') break;
@@ -82,11 +110,22 @@ async function main() {
     const workerCpuMs = children.slice(1).reduce((a, c) => a + cpuSeconds(c.pid) * 1000, 0);
     if (job.status !== 'succeeded') throw new Error(`the job ${job.status}: ${JSON.stringify(job.error)}`);
     const perSubject = wallMs / SUBJECTS;
-    console.log('| case | subjects | wall s | wall ms / subject | ratio to 1 thread in process | CPU ms / subject | chunks per worker |');
+    console.log(
+      '| case | subjects | wall s | wall ms / subject | ratio to 1 thread in process | CPU ms / subject | chunks per worker |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    console.log(`| in process, 1 thread (reference) | ${REFERENCE} | ${(refMsPerSubject * REFERENCE / 1000).toFixed(1)} | ${refMsPerSubject.toFixed(3)} | 1.00 | ${refCpuPerSubject.toFixed(3)} | |`);
-    console.log(`| POST /api/jobs on Redis, 2 immunopd workers × 1 thread | ${SUBJECTS} | ${(wallMs / 1000).toFixed(1)} | ${perSubject.toFixed(3)} | ${(perSubject / refMsPerSubject).toFixed(2)} | ${(workerCpuMs / SUBJECTS).toFixed(3)} (both workers, start-up included) | ${Object.values(job.workers).join(' + ')} of ${job.progress.chunks} |`);
-    console.log(`\n${job.result!.stats.solved} solved, ${job.result!.stats.failed} failed. Ratio < 1: the two workers beat one thread (0.5 would be two cores fully used, queue and merge free). CPU ms / subject near the reference's while the wall ratio is high: the machine was busy with other work (load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')}).`);
+    console.log(
+      `| in process, 1 thread (reference) | ${REFERENCE} | ${((refMsPerSubject * REFERENCE) / 1000).toFixed(1)} | ${refMsPerSubject.toFixed(3)} | 1.00 | ${refCpuPerSubject.toFixed(3)} | |`,
+    );
+    console.log(
+      `| POST /api/jobs on Redis, 2 immunopd workers × 1 thread | ${SUBJECTS} | ${(wallMs / 1000).toFixed(1)} | ${perSubject.toFixed(3)} | ${(perSubject / refMsPerSubject).toFixed(2)} | ${(workerCpuMs / SUBJECTS).toFixed(3)} (both workers, start-up included) | ${Object.values(job.workers).join(' + ')} of ${job.progress.chunks} |`,
+    );
+    console.log(
+      `\n${job.result!.stats.solved} solved, ${job.result!.stats.failed} failed. Ratio < 1: the two workers beat one thread (0.5 would be two cores fully used, queue and merge free). CPU ms / subject near the reference's while the wall ratio is high: the machine was busy with other work (load average ${os
+        .loadavg()
+        .map((v) => v.toFixed(1))
+        .join(' ')}).`,
+    );
   } finally {
     await server?.close();
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

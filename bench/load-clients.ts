@@ -19,30 +19,65 @@ export interface PhaseConfig {
   encoding: 'gzip' | 'identity';
 }
 
-export interface PhaseStats { requests: number; errors: number; bytes: number; latencies: number[]; statuses: Record<string, number> }
-export interface PhaseResult { cheap: PhaseStats; heavy: PhaseStats; cheapSeconds: number; /** CPU of this process during the cheap clients' run (ms). */ cpuMs: number }
+export interface PhaseStats {
+  requests: number;
+  errors: number;
+  bytes: number;
+  latencies: number[];
+  statuses: Record<string, number>;
+}
+export interface PhaseResult {
+  cheap: PhaseStats;
+  heavy: PhaseStats;
+  cheapSeconds: number;
+  /** CPU of this process during the cheap clients' run (ms). */ cpuMs: number;
+}
 
 const newStats = (): PhaseStats => ({ requests: 0, errors: 0, bytes: 0, latencies: [], statuses: {} });
 
-interface Answer { status: string; bytes: number; text?: string }
+interface Answer {
+  status: string;
+  bytes: number;
+  text?: string;
+}
 
 /** One request on the keep-alive agent; the body is counted (or kept as text when `keep`), never decoded. */
-function send(agent: Agent, url: string, method: string, payload: string | undefined, headers: Record<string, string>, keep: boolean, timeoutMs: number): Promise<Answer> {
+function send(
+  agent: Agent,
+  url: string,
+  method: string,
+  payload: string | undefined,
+  headers: Record<string, string>,
+  keep: boolean,
+  timeoutMs: number,
+): Promise<Answer> {
   return new Promise((resolve) => {
-    const req = request(url, { method, agent, headers: payload === undefined ? headers : { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) }, timeout: timeoutMs }, (res) => {
-      let bytes = 0;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => {
-        bytes += c.length;
-        if (keep) chunks.push(c);
-      });
-      res.on('end', () => {
-        const declared = res.headers['content-length'];
-        const status = declared !== undefined && Number(declared) !== bytes ? 'short body' : String(res.statusCode);
-        resolve({ status, bytes, text: keep ? Buffer.concat(chunks).toString('utf8') : undefined });
-      });
-      res.on('error', (e: Error & { code?: string }) => resolve({ status: `network ${e.code ?? e.name}`, bytes }));
-    });
+    const req = request(
+      url,
+      {
+        method,
+        agent,
+        headers:
+          payload === undefined
+            ? headers
+            : { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let bytes = 0;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+          if (keep) chunks.push(c);
+        });
+        res.on('end', () => {
+          const declared = res.headers['content-length'];
+          const status = declared !== undefined && Number(declared) !== bytes ? 'short body' : String(res.statusCode);
+          resolve({ status, bytes, text: keep ? Buffer.concat(chunks).toString('utf8') : undefined });
+        });
+        res.on('error', (e: Error & { code?: string }) => resolve({ status: `network ${e.code ?? e.name}`, bytes }));
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
     req.on('error', (e: Error & { code?: string }) => resolve({ status: `network ${e.code ?? e.name}`, bytes: 0 }));
     req.end(payload);
@@ -66,7 +101,9 @@ function record(st: PhaseStats, a: Answer, t0: number, ok: boolean) {
 async function cheapClient(c: PhaseConfig, until: number, st: PhaseStats) {
   const url = new URL(`${c.base}/api/simulate`);
   const payload = Buffer.from(JSON.stringify(c.cheapBody));
-  const head = Buffer.from(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAccept-Encoding: ${c.encoding}\r\nConnection: keep-alive\r\nContent-Length: ${payload.length}\r\n\r\n`);
+  const head = Buffer.from(
+    `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nAccept-Encoding: ${c.encoding}\r\nConnection: keep-alive\r\nContent-Length: ${payload.length}\r\n\r\n`,
+  );
   const request = Buffer.concat([head, payload]);
   let conn: RawConnection | undefined;
   while (Date.now() < until) {
@@ -172,7 +209,15 @@ async function heavyPopulationClient(agent: Agent, c: PhaseConfig, until: number
   const payload = JSON.stringify(c.heavyBody);
   while (Date.now() < until) {
     const t0 = performance.now();
-    const a = await send(agent, `${c.base}/api/population`, 'POST', payload, { 'Accept-Encoding': 'gzip' }, false, until - Date.now() + 60_000);
+    const a = await send(
+      agent,
+      `${c.base}/api/population`,
+      'POST',
+      payload,
+      { 'Accept-Encoding': 'gzip' },
+      false,
+      until - Date.now() + 60_000,
+    );
     record(st, a, t0, /^2\d\d$/.test(a.status) || a.status === '503');
     if (a.status === '503') await new Promise((r) => setTimeout(r, 1000)); // honour Retry-After
   }
@@ -189,7 +234,8 @@ async function heavyJobClient(agent: Agent, c: PhaseConfig, until: number, st: P
       const id = (JSON.parse(sub.text!) as { id: string }).id;
       for (;;) {
         const g = await send(agent, `${c.base}/api/jobs/${id}`, 'GET', undefined, {}, true, 30_000);
-        const j = g.text && /^2\d\d$/.test(g.status) ? (JSON.parse(g.text) as { status: string }) : { status: g.status };
+        const j =
+          g.text && /^2\d\d$/.test(g.status) ? (JSON.parse(g.text) as { status: string }) : { status: g.status };
         bytes += g.bytes;
         if (j.status !== 'queued' && j.status !== 'running') {
           status = j.status === 'succeeded' ? '200' : j.status;
@@ -214,7 +260,9 @@ export async function runPhase(c: PhaseConfig): Promise<PhaseResult> {
   const heavy = newStats();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const heavyRuns = Array.from({ length: c.heavy }, (_, i) => (i % 2 === 0 ? heavyPopulationClient : heavyJobClient)(agent, c, until, heavy));
+  const heavyRuns = Array.from({ length: c.heavy }, (_, i) =>
+    (i % 2 === 0 ? heavyPopulationClient : heavyJobClient)(agent, c, until, heavy),
+  );
   await Promise.all(Array.from({ length: c.clients }, () => cheapClient(c, until, cheap)));
   const cheapSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);

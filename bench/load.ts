@@ -37,19 +37,38 @@ const ei = argv.indexOf('--encoding');
 const ENCODING = ei >= 0 ? argv[ei + 1] : 'gzip';
 if (ENCODING !== 'gzip' && ENCODING !== 'identity') throw new Error("--encoding must be 'gzip' or 'identity'");
 
-const TYPICAL = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 1 } };
-const HEAVY_REQ = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 30 }, population: { n: HEAVY_N, seed: 1, omega: { r: 0.3, kKill: 0.3 } } };
+const TYPICAL = {
+  model: 'immunotherapy',
+  therapies: ['pembrolizumab-200mg-q3w'],
+  times: { start: 0, end: 180, step: 1 },
+};
+const HEAVY_REQ = {
+  model: 'immunotherapy',
+  therapies: ['pembrolizumab-200mg-q3w'],
+  times: { start: 0, end: 180, step: 30 },
+  population: { n: HEAVY_N, seed: 1, omega: { r: 0.3, kKill: 0.3 } },
+};
 const BIN = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
 const CLIENTS_TS = fileURLToPath(new URL('./load-clients.ts', import.meta.url));
 const RUN_TS = fileURLToPath(new URL('../src/cli/run-ts.mjs', import.meta.url));
 
-const pct = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+const pct = (sorted: number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
 
 /** The task a server thread runs for the typical request (server/routes/simulate.ts builds the same). */
 function typicalTask(): Task {
   const parsed = Scenario.parse(TYPICAL);
-  const scenario = { ...parsed, solver: { ...parsed.solver, timeBudgetMs: Math.min(parsed.solver.timeBudgetMs, SERVER_LIMITS.requestBudgetMs) } };
-  return { type: 'simulate', scenario, format: 'json', maxValues: SERVER_LIMITS.outputValues, encoding: ENCODING as 'gzip' | 'identity' };
+  const scenario = {
+    ...parsed,
+    solver: { ...parsed.solver, timeBudgetMs: Math.min(parsed.solver.timeBudgetMs, SERVER_LIMITS.requestBudgetMs) },
+  };
+  return {
+    type: 'simulate',
+    scenario,
+    format: 'json',
+    maxValues: SERVER_LIMITS.outputValues,
+    encoding: ENCODING as 'gzip' | 'identity',
+  };
 }
 
 /** CPU of the in-process calls, ms per call: the calling thread and the other threads (V8's GC and compiler helpers). */
@@ -61,13 +80,16 @@ let inProcCpu = { thread: 0, helpers: 0, calls: 0 };
  * thread's in the interval (this main thread only waits).
  */
 async function inProcessRate(seconds: number): Promise<number> {
-  const worker = startWorker(new URL('./load-inprocess.ts', import.meta.url), undefined, { resourceLimits: poolThreadLimits() });
+  const worker = startWorker(new URL('./load-inprocess.ts', import.meta.url), undefined, {
+    resourceLimits: poolThreadLimits(),
+  });
   try {
-    const ask = (msg: object) => new Promise<{ started?: boolean; calls?: number; error?: string }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.postMessage(msg);
-    });
+    const ask = (msg: object) =>
+      new Promise<{ started?: boolean; calls?: number; error?: string }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage(msg);
+      });
     const next = () => new Promise<{ calls?: number; error?: string }>((resolve) => worker.once('message', resolve));
     const started = await ask({ task: typicalTask(), warm: 200, seconds });
     if (started.error) throw new Error(started.error);
@@ -77,7 +99,11 @@ async function inProcessRate(seconds: number): Promise<number> {
     const d = cpuDelta(cpu0, threadCpuMs('self'));
     const own = Math.max(...d.values());
     const all = [...d.values()].reduce((x, y) => x + y, 0);
-    inProcCpu = { thread: inProcCpu.thread + own, helpers: inProcCpu.helpers + all - own, calls: inProcCpu.calls + done.calls };
+    inProcCpu = {
+      thread: inProcCpu.thread + own,
+      helpers: inProcCpu.helpers + all - own,
+      calls: inProcCpu.calls + done.calls,
+    };
     return done.calls / seconds;
   } finally {
     await worker.terminate();
@@ -89,10 +115,19 @@ async function inProcessRate(seconds: number): Promise<number> {
  * solver threads (taken as the `workers` busiest other threads), its other threads (V8's GC and compiler
  * helpers, libuv) and the clients' process.
  */
-function cpuPerRequest(d: Map<string, number>, mainTid: string, workers: number, clientMs: number, requests: number): string {
+function cpuPerRequest(
+  d: Map<string, number>,
+  mainTid: string,
+  workers: number,
+  clientMs: number,
+  requests: number,
+): string {
   if (!d.size || !requests) return 'not measured (no /proc)';
   const main = d.get(mainTid) ?? 0;
-  const others = [...d].filter(([tid]) => tid !== mainTid).map(([, ms]) => ms).sort((a, b) => b - a);
+  const others = [...d]
+    .filter(([tid]) => tid !== mainTid)
+    .map(([, ms]) => ms)
+    .sort((a, b) => b - a);
   const solver = others.slice(0, workers).reduce((a, b) => a + b, 0);
   const rest = others.slice(workers).reduce((a, b) => a + b, 0);
   const per = (ms: number) => (ms / requests).toFixed(2);
@@ -102,17 +137,28 @@ function cpuPerRequest(d: Map<string, number>, mainTid: string, workers: number,
 /** One phase in the clients' own process (bench/load-clients.ts). */
 function clientsPhase(config: PhaseConfig): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUN_TS, CLIENTS_TS, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [RUN_TS, CLIENTS_TS, JSON.stringify(config)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as PhaseResult) : reject(new Error(`the load clients exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as PhaseResult)
+        : reject(new Error(`the load clients exited with ${code}`)),
+    );
   });
 }
 
 async function main() {
-  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(' ');
-  const server = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env: { ...process.env, IMMUNOPD_LOG: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const loadBefore = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+  const server = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+    env: { ...process.env, IMMUNOPD_LOG: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   server.stdout!.on('data', (d) => (out += d));
   try {
@@ -129,7 +175,16 @@ async function main() {
       await new Promise((r) => setTimeout(r, 100));
     }
     // Warm the server's threads (a first solve is much slower than a warm one; the JIT needs a few hundred).
-    for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: 2 * workers }, () => fetch(`${base}/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(TYPICAL) }).then((r) => r.arrayBuffer())));
+    for (let i = 0; i < 50; i++)
+      await Promise.all(
+        Array.from({ length: 2 * workers }, () =>
+          fetch(`${base}/api/simulate`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(TYPICAL),
+          }).then((r) => r.arrayBuffer()),
+        ),
+      );
     const inProcSeconds = Math.min(5, Math.max(1, SECONDS / 6));
     const inProcBefore = await inProcessRate(inProcSeconds);
 
@@ -140,10 +195,39 @@ async function main() {
     const phase = async (label: string, heavy: number) => {
       peak = rssMb(server.pid!);
       const cpu0 = threadCpuMs(server.pid!);
-      const { cheap, heavy: hv, cheapSeconds, cpuMs } = await clientsPhase({ base, seconds: SECONDS, clients: CLIENTS, heavy, cheapBody: TYPICAL, heavyBody: HEAVY_REQ, encoding: ENCODING as 'gzip' | 'identity' });
-      if (!heavy) cpuLine = cpuPerRequest(cpuDelta(cpu0, threadCpuMs(server.pid!)), String(server.pid), workers, cpuMs, cheap.requests);
+      const {
+        cheap,
+        heavy: hv,
+        cheapSeconds,
+        cpuMs,
+      } = await clientsPhase({
+        base,
+        seconds: SECONDS,
+        clients: CLIENTS,
+        heavy,
+        cheapBody: TYPICAL,
+        heavyBody: HEAVY_REQ,
+        encoding: ENCODING as 'gzip' | 'identity',
+      });
+      if (!heavy)
+        cpuLine = cpuPerRequest(
+          cpuDelta(cpu0, threadCpuMs(server.pid!)),
+          String(server.pid),
+          workers,
+          cpuMs,
+          cheap.requests,
+        );
       const lat = cheap.latencies.sort((a, b) => a - b);
-      rows.push(`| ${label} | ${CLIENTS}${heavy ? ` + ${heavy} heavy` : ''} | ${(cheap.requests / cheapSeconds).toFixed(1)} | ${pct(lat, 0.5).toFixed(0)} | ${pct(lat, 0.95).toFixed(0)} | ${pct(lat, 0.99).toFixed(0)} | ${cheap.errors}${cheap.errors ? ` (${Object.entries(cheap.statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${v} × ${k}`).join(', ')})` : ''} | ${heavy ? `${hv.statuses['200'] ?? 0} done, ${hv.statuses['503'] ?? 0} × 503, ${hv.errors} errors` : '-'} | ${peak.toFixed(0)} |`);
+      rows.push(
+        `| ${label} | ${CLIENTS}${heavy ? ` + ${heavy} heavy` : ''} | ${(cheap.requests / cheapSeconds).toFixed(1)} | ${pct(lat, 0.5).toFixed(0)} | ${pct(lat, 0.95).toFixed(0)} | ${pct(lat, 0.99).toFixed(0)} | ${cheap.errors}${
+          cheap.errors
+            ? ` (${Object.entries(cheap.statuses)
+                .filter(([k]) => !/^2\d\d$/.test(k))
+                .map(([k, v]) => `${v} × ${k}`)
+                .join(', ')})`
+            : ''
+        } | ${heavy ? `${hv.statuses['200'] ?? 0} done, ${hv.statuses['503'] ?? 0} × 503, ${hv.errors} errors` : '-'} | ${peak.toFixed(0)} |`,
+      );
       return { rate: cheap.requests / cheapSeconds, bytesPerRequest: cheap.bytes / Math.max(1, cheap.requests) };
     };
     const alone = await phase('simulate alone', 0);
@@ -151,14 +235,27 @@ async function main() {
     const mixed = HEAVY ? await phase('simulate + heavy', HEAVY) : undefined;
     clearInterval(sampler);
     const inProc = (inProcBefore + inProcAfter) / 2;
-    console.log(`\nimmunopd load test: ${new Date().toISOString().slice(0, 16)}Z, ${SECONDS} s a phase, loopback, server threads: ${workers}, node ${process.version}, load average before: ${loadBefore}`);
-    console.log(`typical request: POST /api/simulate ${JSON.stringify(TYPICAL)}, Accept-Encoding: ${ENCODING} (${(alone.bytesPerRequest / 1024).toFixed(1)} KB a response); heavy: populations of ${HEAVY_N} subjects (half POST /api/population, half POST /api/jobs)\n`);
-    console.log('| phase | clients | cheap req/s | p50 ms | p95 ms | p99 ms | cheap errors | heavy | server RSS peak MB |');
+    console.log(
+      `\nimmunopd load test: ${new Date().toISOString().slice(0, 16)}Z, ${SECONDS} s a phase, loopback, server threads: ${workers}, node ${process.version}, load average before: ${loadBefore}`,
+    );
+    console.log(
+      `typical request: POST /api/simulate ${JSON.stringify(TYPICAL)}, Accept-Encoding: ${ENCODING} (${(alone.bytesPerRequest / 1024).toFixed(1)} KB a response); heavy: populations of ${HEAVY_N} subjects (half POST /api/population, half POST /api/jobs)\n`,
+    );
+    console.log(
+      '| phase | clients | cheap req/s | p50 ms | p95 ms | p99 ms | cheap errors | heavy | server RSS peak MB |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of rows) console.log(r);
-    console.log(`\nin-process rate of the thread's call for the same request (a worker thread of this process with the pool threads' heap limits, warm; solve + result + JSON${ENCODING === 'gzip' ? ' + gzip' : ''}): ${inProcBefore.toFixed(1)}/s before the first phase, ${inProcAfter.toFixed(1)}/s after it, mean ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`);
-    if (cpuLine) console.log(`CPU per request in the first phase, ms: ${cpuLine}; the in-process call: ${(inProcCpu.thread / inProcCpu.calls).toFixed(2)} on its thread + ${(inProcCpu.helpers / inProcCpu.calls).toFixed(2)} on V8's helper threads`);
-    console.log(`HTTP alone / (in-process x threads) = ${alone.rate.toFixed(1)} / ${(inProc * workers).toFixed(1)} = ${(100 * alone.rate / (inProc * workers)).toFixed(0)} %${mixed ? `; with heavy work the cheap rate keeps ${(100 * mixed.rate / alone.rate).toFixed(0)} % of its alone rate` : ''}`);
+    console.log(
+      `\nin-process rate of the thread's call for the same request (a worker thread of this process with the pool threads' heap limits, warm; solve + result + JSON${ENCODING === 'gzip' ? ' + gzip' : ''}): ${inProcBefore.toFixed(1)}/s before the first phase, ${inProcAfter.toFixed(1)}/s after it, mean ${inProc.toFixed(1)}/s; x ${workers} threads = ${(inProc * workers).toFixed(1)}/s`,
+    );
+    if (cpuLine)
+      console.log(
+        `CPU per request in the first phase, ms: ${cpuLine}; the in-process call: ${(inProcCpu.thread / inProcCpu.calls).toFixed(2)} on its thread + ${(inProcCpu.helpers / inProcCpu.calls).toFixed(2)} on V8's helper threads`,
+      );
+    console.log(
+      `HTTP alone / (in-process x threads) = ${alone.rate.toFixed(1)} / ${(inProc * workers).toFixed(1)} = ${((100 * alone.rate) / (inProc * workers)).toFixed(0)} %${mixed ? `; with heavy work the cheap rate keeps ${((100 * mixed.rate) / alone.rate).toFixed(0)} % of its alone rate` : ''}`,
+    );
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));

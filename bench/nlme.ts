@@ -17,17 +17,31 @@ import { simulateStudy } from '../tests/helpers/nlme-study.ts';
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const argv = process.argv.slice(2);
-const opt = (n: string, d: string) => (argv.includes(n) && argv.indexOf(n) + 1 < argv.length ? argv[argv.indexOf(n) + 1] : d);
+const opt = (n: string, d: string) =>
+  argv.includes(n) && argv.indexOf(n) + 1 < argv.length ? argv[argv.indexOf(n) + 1] : d;
 const repeats = Number(opt('--repeats', '5'));
-const peers = opt('--peers', 'r').split(',').filter((s) => s && s !== 'none');
+const peers = opt('--peers', 'r')
+  .split(',')
+  .filter((s) => s && s !== 'none');
 const jsonOut = opt('--json', '');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const ref = theophRef();
 const nl = ref.diag2.fixed;
-interface Row { tool: string; medianMs: number; odeSolves?: number; iterations?: number; maxRelDiffTheta?: number; note?: string }
+interface Row {
+  tool: string;
+  medianMs: number;
+  odeSolves?: number;
+  iterations?: number;
+  maxRelDiffTheta?: number;
+  note?: string;
+}
 const rows: Row[] = [];
-for (const [covariance, rtol] of [['R', 1e-8], ['none', 1e-8], ['R', 1e-6]] as const) {
+for (const [covariance, rtol] of [
+  ['R', 1e-8],
+  ['none', 1e-8],
+  ['R', 1e-6],
+] as const) {
   const req = { ...theophRequest(ref, { ka: 0.2, Cl: 0.1 }, { covariance }), solver: { rtol } };
   const r0 = fitPopulation(req);
   const ms: number[] = [];
@@ -36,8 +50,18 @@ for (const [covariance, rtol] of [['R', 1e-8], ['none', 1e-8], ['R', 1e-6]] as c
     fitPopulation(req);
     ms.push(performance.now() - t);
   }
-  const diff = Math.max(rel(r0.theta.ka.value, Math.exp(nl.lKa)), rel(r0.theta.ke.value, Math.exp(nl.lKe)), rel(r0.theta.Cl.value, Math.exp(nl.lCl)));
-  rows.push({ tool: `immunopd FOCE-I, ODE rtol ${rtol} (covariance ${covariance})`, medianMs: median(ms), odeSolves: r0.odeSolves, iterations: r0.iterations, maxRelDiffTheta: diff });
+  const diff = Math.max(
+    rel(r0.theta.ka.value, Math.exp(nl.lKa)),
+    rel(r0.theta.ke.value, Math.exp(nl.lKe)),
+    rel(r0.theta.Cl.value, Math.exp(nl.lCl)),
+  );
+  rows.push({
+    tool: `immunopd FOCE-I, ODE rtol ${rtol} (covariance ${covariance})`,
+    medianMs: median(ms),
+    odeSolves: r0.odeSolves,
+    iterations: r0.iterations,
+    maxRelDiffTheta: diff,
+  });
 }
 // The design of the simulation study (tests/reference/nlme/simulation-study.ts): 60 subjects × 6 samples of
 // a one-compartment IV bolus model, seed 1, starts 1.5× off, with the covariance step.
@@ -50,22 +74,41 @@ for (const [covariance, rtol] of [['R', 1e-8], ['none', 1e-8], ['R', 1e-6]] as c
     fitPopulation(req);
     ms.push(performance.now() - t);
   }
-  rows.push({ tool: 'immunopd FOCE-I, simulated 60 × 6 IV bolus (study design)', medianMs: median(ms), odeSolves: r0.odeSolves, iterations: r0.iterations, });
+  rows.push({
+    tool: 'immunopd FOCE-I, simulated 60 × 6 IV bolus (study design)',
+    medianMs: median(ms),
+    odeSolves: r0.odeSolves,
+    iterations: r0.iterations,
+  });
 }
 function rel(a: number, b: number) {
   return Math.abs(a - b) / Math.abs(b);
 }
 if (peers.includes('r')) {
-  const r = spawnSync('Rscript', [path.join(ROOT, 'tests', 'reference', 'nlme', 'nlme_time.R'), String(Math.min(repeats, 5))], { encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(
+    'Rscript',
+    [path.join(ROOT, 'tests', 'reference', 'nlme', 'nlme_time.R'), String(Math.min(repeats, 5))],
+    { encoding: 'utf8', timeout: 600_000 },
+  );
   if (r.status === 0 && r.stdout.includes('{')) {
     const o = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { ms: number };
     rows.push({ tool: 'R nlme (closed-form SSfol, ML)', medianMs: o.ms });
-  } else rows.push({ tool: 'R nlme (closed-form SSfol, ML)', medianMs: NaN, note: `skipped: ${(r.stderr || r.error?.message || 'failed').trim().split('\n').pop()}` });
+  } else
+    rows.push({
+      tool: 'R nlme (closed-form SSfol, ML)',
+      medianMs: NaN,
+      note: `skipped: ${(r.stderr || r.error?.message || 'failed').trim().split('\n').pop()}`,
+    });
 }
 const base = rows[0].medianMs;
-console.log(`Population fit benchmark: Theoph, 12 subjects × 11 points (median of ${repeats}); ratio = row ms / first row ms`);
+console.log(
+  `Population fit benchmark: Theoph, 12 subjects × 11 points (median of ${repeats}); ratio = row ms / first row ms`,
+);
 for (const r of rows) {
   if (r.note) console.log(`${r.tool.padEnd(56)} ${r.note}`);
-  else console.log(`${r.tool.padEnd(56)} ${r.medianMs.toFixed(1).padStart(9)} ms ${(r.medianMs / base).toFixed(2).padStart(6)} ${r.odeSolves !== undefined ? `${r.odeSolves} solves, ${r.iterations} iterations${r.maxRelDiffTheta !== undefined ? `, θ vs nlme ${(100 * r.maxRelDiffTheta).toFixed(2)} %` : ''}` : ''}`);
+  else
+    console.log(
+      `${r.tool.padEnd(56)} ${r.medianMs.toFixed(1).padStart(9)} ms ${(r.medianMs / base).toFixed(2).padStart(6)} ${r.odeSolves !== undefined ? `${r.odeSolves} solves, ${r.iterations} iterations${r.maxRelDiffTheta !== undefined ? `, θ vs nlme ${(100 * r.maxRelDiffTheta).toFixed(2)} %` : ''}` : ''}`,
+    );
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ workload: 'nlme-theoph', repeats, rows }, null, 1) + '\n');

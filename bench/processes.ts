@@ -18,11 +18,20 @@ export function freePort(): Promise<number> {
 }
 
 /** Start a process and resolve when its output (stdout or stderr) matches `ready`; reject if it exits first or after `timeoutMs`. */
-export function startUntil(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: RegExp, timeoutMs = 120_000): Promise<ChildProcess> {
+export function startUntil(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  timeoutMs = 120_000,
+): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out.slice(-500)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${cmd} ${args.join(' ')} did not start: ${out.slice(-500)}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       out += d.toString();
       if (ready.test(out)) {

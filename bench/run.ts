@@ -21,7 +21,16 @@ import path from 'node:path';
 import { prepareScenario, solvePrepared, simulate } from '../src/simulate.ts';
 import type { PopulationPartial } from '../src/analysis/population.ts';
 import { availableParallelism } from 'node:os';
-import { w1Scenario, w2Scenario, w3Request, STIFF_CASES, CHECKPOINT, W2_DOSES, type Method, type W3Etas } from './workloads.ts';
+import {
+  w1Scenario,
+  w2Scenario,
+  w3Request,
+  STIFF_CASES,
+  CHECKPOINT,
+  W2_DOSES,
+  type Method,
+  type W3Etas,
+} from './workloads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(HERE);
@@ -45,7 +54,9 @@ const peerW3 = {
   scipy: Number(opt('--scipy-w3-subjects', quick ? '10' : '50')),
   desolve: Number(opt('--desolve-w3-subjects', quick ? '10' : '50')),
 };
-const peers = opt('--peers', 'cvode,scipy,desolve').split(',').filter((s) => s && s !== 'none');
+const peers = opt('--peers', 'cvode,scipy,desolve')
+  .split(',')
+  .filter((s) => s && s !== 'none');
 const methods = opt('--methods', 'auto,dopri5,odex,rodas').split(',') as Method[];
 const jsonOut = opt('--json', '');
 
@@ -75,7 +86,12 @@ interface Err {
 }
 
 /** Errors against a reference, rows matched by time; a non-finite value counts as an infinite error. */
-function maxError(times: number[], states: Record<string, ArrayLike<number>>, ref: { times: number[]; states: Record<string, number[]> }, tol: { rtol: number; atol: number }): Err {
+function maxError(
+  times: number[],
+  states: Record<string, ArrayLike<number>>,
+  ref: { times: number[]; states: Record<string, number[]> },
+  tol: { rtol: number; atol: number },
+): Err {
   const row = new Map(times.map((t, k) => [t, k]));
   const e: Err = { rel: 0, tol: 0 };
   for (const [name, rv] of Object.entries(ref.states)) {
@@ -174,10 +190,26 @@ function runScenarioWorkload(workload: string, kase: string, make: (m: Method) =
       const { ms, last } = timeIt(() => solvePrepared(prep), repeats);
       const states: Record<string, number[]> = {};
       prep.model.stateNames.forEach((s, i) => (states[s] = Array.from(prep.times, (_, k) => last.y[k * n + i])));
-      rows.push({ workload, case: kase, tool: 'immunopd', method: autoLabel(m, last),
-        medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: maxError(Array.from(prep.times), states, ref, ref.benchTolerance) });
+      rows.push({
+        workload,
+        case: kase,
+        tool: 'immunopd',
+        method: autoLabel(m, last),
+        medianMs: ms,
+        rhsEvaluations: last.counters.rhsEvaluations,
+        maxError: maxError(Array.from(prep.times), states, ref, ref.benchTolerance),
+      });
     } catch (e) {
-      rows.push({ workload, case: kase, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: errMsg(e) });
+      rows.push({
+        workload,
+        case: kase,
+        tool: 'immunopd',
+        method: m,
+        medianMs: NaN,
+        rhsEvaluations: NaN,
+        maxError: NO_ERR,
+        failed: errMsg(e),
+      });
     }
   }
 }
@@ -191,17 +223,36 @@ async function runYardstick() {
     notes.push(`hand-written dopri5 yardstick: not run (${errMsg(e)})`);
     return;
   }
-  for (const [kase, workload, fn, names] of [['kp98', 'W1', mod.handW1, ['E', 'T', 'IL']], ['checkpoint', 'W2', mod.handW2, ['E', 'X', 'T', 'IL', 'Ac', 'Ap']]] as const) {
+  for (const [kase, workload, fn, names] of [
+    ['kp98', 'W1', mod.handW1, ['E', 'T', 'IL']],
+    ['checkpoint', 'W2', mod.handW2, ['E', 'X', 'T', 'IL', 'Ac', 'Ap']],
+  ] as const) {
     const ref = loadRef(REF_OF[kase])!;
     try {
       const { ms, last } = timeIt(fn, repeats);
       const n = names.length;
       const states: Record<string, number[]> = {};
       names.forEach((s, i) => (states[s] = ref.times.map((_, k) => last.y[k * n + i])));
-      rows.push({ workload, case: kase, tool: 'hand-written', method: 'dopri5 (plain JS yardstick)', medianMs: ms, rhsEvaluations: last.nfev,
-        maxError: maxError(ref.times, states, ref, ref.benchTolerance) });
+      rows.push({
+        workload,
+        case: kase,
+        tool: 'hand-written',
+        method: 'dopri5 (plain JS yardstick)',
+        medianMs: ms,
+        rhsEvaluations: last.nfev,
+        maxError: maxError(ref.times, states, ref, ref.benchTolerance),
+      });
     } catch (e) {
-      rows.push({ workload, case: kase, tool: 'hand-written', method: 'dopri5 (plain JS yardstick)', medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: errMsg(e) });
+      rows.push({
+        workload,
+        case: kase,
+        tool: 'hand-written',
+        method: 'dopri5 (plain JS yardstick)',
+        medianMs: NaN,
+        rhsEvaluations: NaN,
+        maxError: NO_ERR,
+        failed: errMsg(e),
+      });
     }
   }
 }
@@ -213,15 +264,36 @@ function runStiff() {
       try {
         // The same path as W1/W2: validated once, then solvePrepared per repeat (bound RHS, analytic
         // Jacobian, autonomous model).
-        const prep = prepareScenario({ model: c.model, times: c.times, metrics: false, solver: { method: m, rtol: c.rtol, atol: c.atol, maxSteps: 500_000 } });
+        const prep = prepareScenario({
+          model: c.model,
+          times: c.times,
+          metrics: false,
+          solver: { method: m, rtol: c.rtol, atol: c.atol, maxSteps: 500_000 },
+        });
         const n = prep.model.stateNames.length;
         const { ms, last } = timeIt(() => solvePrepared(prep), repeats);
         const states: Record<string, number[]> = {};
         prep.model.stateNames.forEach((s, i) => (states[s] = c.times.map((_, k) => last.y[k * n + i])));
-        rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: autoLabel(m, last),
-          medianMs: ms, rhsEvaluations: last.counters.rhsEvaluations, maxError: ref ? maxError(c.times, states, ref, { rtol: c.rtol, atol: c.atol }) : NO_ERR });
+        rows.push({
+          workload: 'W4',
+          case: c.id,
+          tool: 'immunopd',
+          method: autoLabel(m, last),
+          medianMs: ms,
+          rhsEvaluations: last.counters.rhsEvaluations,
+          maxError: ref ? maxError(c.times, states, ref, { rtol: c.rtol, atol: c.atol }) : NO_ERR,
+        });
       } catch (e) {
-        rows.push({ workload: 'W4', case: c.id, tool: 'immunopd', method: m, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: errMsg(e) });
+        rows.push({
+          workload: 'W4',
+          case: c.id,
+          tool: 'immunopd',
+          method: m,
+          medianMs: NaN,
+          rhsEvaluations: NaN,
+          maxError: NO_ERR,
+          failed: errMsg(e),
+        });
       }
     }
   }
@@ -246,7 +318,9 @@ const dist = (rel: string) => import(pathToFileURL(path.join(ROOT, 'dist', rel))
 function partialStates(p: PopulationPartial, times: number[]): Record<string, Float64Array>[] {
   const names = Object.keys(CHECKPOINT.states);
   const nT = times.length;
-  return Array.from({ length: p.count }, (_, j) => Object.fromEntries(names.map((s, q) => [s, p.arms[0].series[q].slice(j * nT, (j + 1) * nT) as Float64Array])));
+  return Array.from({ length: p.count }, (_, j) =>
+    Object.fromEntries(names.map((s, q) => [s, p.arms[0].series[q].slice(j * nT, (j + 1) * nT) as Float64Array])),
+  );
 }
 
 /** The C DOPRI5 yardstick compiled (cc -O2) once; undefined (with a note) when cc fails. */
@@ -257,23 +331,52 @@ function buildC(): string | undefined {
   const exe = path.join(HERE, 'peers', 'build', 'dopri5_bench');
   mkdirSync(path.dirname(exe), { recursive: true });
   const r = spawnSync('cc', ['-O2', '-o', exe, src, '-lm', '-lpthread'], { encoding: 'utf8' });
-  if (r.status !== 0) notes.push(`C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`);
+  if (r.status !== 0)
+    notes.push(
+      `C DOPRI5 yardstick: skipped (cc -O2 bench/peers/dopri5_bench.c failed: ${r.error?.message ?? r.stderr.split('\n')[0]})`,
+    );
   cExe = r.status === 0 ? exe : undefined;
   return cExe;
 }
 
 /** One W3 run of the C program: the first `subjects` subjects on `threads` POSIX threads. */
 function runCW3(exe: string, threads: number, subjects: number): { ms: number; rhs: number; err: Err; failed: number } {
-  const r = spawnSync(exe, ['--repeats', '1', '--w3-subjects', String(subjects), '--etas', path.join(REF, 'w3_etas.json'), '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync(
+    exe,
+    [
+      '--repeats',
+      '1',
+      '--w3-subjects',
+      String(subjects),
+      '--etas',
+      path.join(REF, 'w3_etas.json'),
+      '--threads',
+      String(threads),
+    ],
+    { encoding: 'utf8', maxBuffer: 256 << 20 },
+  );
   if (r.status !== 0) throw new Error(`dopri5_bench exited with ${r.status}: ${(r.stderr ?? '').split('\n')[0]}`);
   const doc = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { results: PeerResult[] };
   const w3 = doc.results.find((x) => x.workload === 'W3');
   if (!w3 || w3.failed) throw new Error(`dopri5_bench W3: ${w3?.failed ?? 'no result'}`);
-  return { ms: w3.medianMs!, rhs: w3.rhsEvaluations!, err: w3Error(w3.times ?? [], w3.subjectStates ?? []), failed: w3.failedSubjects ?? 0 };
+  return {
+    ms: w3.medianMs!,
+    rhs: w3.rhsEvaluations!,
+    err: w3Error(w3.times ?? [], w3.subjectStates ?? []),
+    failed: w3.failedSubjects ?? 0,
+  };
 }
 
 /** The W3 comparison, immunopd and C measured alternately (the machine is shared: a pair sees the same load). */
-interface W3Pair { label: string; perSubject: boolean; subjects: number; immunopd: number[]; c: number[]; rhs: [number, number]; err: [Err, Err] }
+interface W3Pair {
+  label: string;
+  perSubject: boolean;
+  subjects: number;
+  immunopd: number[];
+  c: number[];
+  rhs: [number, number];
+  err: [Err, Err];
+}
 const w3Pairs: W3Pair[] = [];
 
 /**
@@ -299,15 +402,44 @@ async function runW3() {
   if (!E) throw new Error('bench/reference/w3_etas.json is missing (run tests/reference/make_references.py)');
   if (!buildDist()) return;
   const exe = buildC();
-  const { simulatePopulationChunk } = (await dist('src/analysis/population-request.js')) as typeof import('../src/analysis/population-request.ts');
+  const { simulatePopulationChunk } = (await dist(
+    'src/analysis/population-request.js',
+  )) as typeof import('../src/analysis/population-request.ts');
   const days = Array.from({ length: 366 }, (_, k) => k); // the W2 grid: daily on [0, 365]
-  const w3err = w3Error(days, partialStates(simulatePopulationChunk(w3Request(method, E, 100), 0, 100, { backend: 'embedded' }), days));
+  const w3err = w3Error(
+    days,
+    partialStates(simulatePopulationChunk(w3Request(method, E, 100), 0, 100, { backend: 'embedded' }), days),
+  );
   const T = ['T'];
   const pairs = quick ? 1 : 3;
-  const record = (label: string, perSubject: boolean, subjects: number, mine: { ms: number; rhs: number }[], c: ReturnType<typeof runCW3>[], cLabel: string) => {
-    rows.push({ workload: 'W3', case: 'population', tool: 'C DOPRI5', method: cLabel, medianMs: median(c.map((x) => x.ms)), rhsEvaluations: c[0].rhs, maxError: c[0].err, subjects,
-      note: `median of ${c.length}, alternating with immunopd${c[0].failed ? `; ${c[0].failed} subjects failed` : ''}` });
-    w3Pairs.push({ label, perSubject, subjects, immunopd: mine.map((x) => x.ms), c: c.map((x) => x.ms), rhs: [mine[0].rhs, c[0].rhs], err: [w3err, c[0].err] });
+  const record = (
+    label: string,
+    perSubject: boolean,
+    subjects: number,
+    mine: { ms: number; rhs: number }[],
+    c: ReturnType<typeof runCW3>[],
+    cLabel: string,
+  ) => {
+    rows.push({
+      workload: 'W3',
+      case: 'population',
+      tool: 'C DOPRI5',
+      method: cLabel,
+      medianMs: median(c.map((x) => x.ms)),
+      rhsEvaluations: c[0].rhs,
+      maxError: c[0].err,
+      subjects,
+      note: `median of ${c.length}, alternating with immunopd${c[0].failed ? `; ${c[0].failed} subjects failed` : ''}`,
+    });
+    w3Pairs.push({
+      label,
+      perSubject,
+      subjects,
+      immunopd: mine.map((x) => x.ms),
+      c: c.map((x) => x.ms),
+      rhs: [mine[0].rhs, c[0].rhs],
+      err: [w3err, c[0].err],
+    });
   };
   // Per core, in this thread.
   const n1 = Math.min(w3Subjects, quick ? 200 : 1000);
@@ -323,18 +455,41 @@ async function runW3() {
       if (exe) c.push(runCW3(exe, 1, n1));
     }
     const ms = median(mine.map((x) => x.ms));
-    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: ms, rhsEvaluations: mine[0].rhs,
-      maxError: w3err, subjects: n1, note: `${(ms / n1).toFixed(3)} ms/subject/thread, chunk API, warm, median of ${pairs}${mine[0].failed ? `; ${mine[0].failed} subjects failed` : ''}` });
-    if (c.length) record('1 thread: ms per subject per thread (warm)', true, n1, mine, c, 'DOPRI5 (C yardstick), 1 thread');
+    rows.push({
+      workload: 'W3',
+      case: 'population',
+      tool: 'immunopd',
+      method: `${method}, 1 thread`,
+      medianMs: ms,
+      rhsEvaluations: mine[0].rhs,
+      maxError: w3err,
+      subjects: n1,
+      note: `${(ms / n1).toFixed(3)} ms/subject/thread, chunk API, warm, median of ${pairs}${mine[0].failed ? `; ${mine[0].failed} subjects failed` : ''}`,
+    });
+    if (c.length)
+      record('1 thread: ms per subject per thread (warm)', true, n1, mine, c, 'DOPRI5 (C yardstick), 1 thread');
   } catch (e) {
-    rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: n1, failed: errMsg(e) });
+    rows.push({
+      workload: 'W3',
+      case: 'population',
+      tool: 'immunopd',
+      method: `${method}, 1 thread`,
+      medianMs: NaN,
+      rhsEvaluations: NaN,
+      maxError: NO_ERR,
+      subjects: n1,
+      failed: errMsg(e),
+    });
   }
   // The whole population as a job on the embedded job system.
   const threads = availableParallelism();
   const { WorkerPool } = (await dist('src/jobs/pool.js')) as typeof import('../src/jobs/pool.ts');
   const { JobManager, MemoryStore } = (await dist('src/jobs/manager.js')) as typeof import('../src/jobs/manager.ts');
   const { embeddedBackend } = (await dist('src/jobs/embedded.js')) as typeof import('../src/jobs/embedded.ts');
-  for (const [series, repeatsHere, what] of [[T, pairs, 'T summarised'], [Object.keys(CHECKPOINT.states), 1, 'all 6 states summarised']] as const) {
+  for (const [series, repeatsHere, what] of [
+    [T, pairs, 'T summarised'],
+    [Object.keys(CHECKPOINT.states), 1, 'all 6 states summarised'],
+  ] as const) {
     const label = `${method}, job on ${threads} worker threads, ${what}`;
     try {
       const request = w3Request(method, E, w3Subjects, [...series]);
@@ -356,7 +511,13 @@ async function runW3() {
           const ms = performance.now() - t0;
           if (done.status !== 'succeeded') throw new Error(`the job ${done.status}: ${done.error?.message}`);
           const result = JSON.parse(done.resultJson!) as { stats: { failed: number; rhsEvaluations: number } };
-          runs.push({ ms, rhs: result.stats.rhsEvaluations, readyMs, failed: result.stats.failed, chunks: done.progress.chunks });
+          runs.push({
+            ms,
+            rhs: result.stats.rhsEvaluations,
+            readyMs,
+            failed: result.stats.failed,
+            chunks: done.progress.chunks,
+          });
           if (series.length === 1) {
             const t1 = performance.now();
             const again = await jobs.wait(jobs.submit('population', request).id);
@@ -370,22 +531,64 @@ async function runW3() {
         if (exe) c.push(runCW3(exe, threads, w3Subjects));
       }
       const mid = [...runs].sort((a, b) => a.ms - b.ms)[runs.length >> 1];
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: mid.ms, rhsEvaluations: mid.rhs, maxError: w3err, subjects: w3Subjects,
-        note: `wall time from starting the pool to the merged summary${repeatsHere > 1 ? `, median of ${repeatsHere}` : ''}; threads ready after ${mid.readyMs.toFixed(0)} ms; ${mid.chunks} chunks${mid.failed ? `; ${mid.failed} subjects failed` : ''}` });
+      rows.push({
+        workload: 'W3',
+        case: 'population',
+        tool: 'immunopd',
+        method: label,
+        medianMs: mid.ms,
+        rhsEvaluations: mid.rhs,
+        maxError: w3err,
+        subjects: w3Subjects,
+        note: `wall time from starting the pool to the merged summary${repeatsHere > 1 ? `, median of ${repeatsHere}` : ''}; threads ready after ${mid.readyMs.toFixed(0)} ms; ${mid.chunks} chunks${mid.failed ? `; ${mid.failed} subjects failed` : ''}`,
+      });
       if (c.length) {
         const wallLabel = `${w3Subjects.toLocaleString('en')} subjects on ${threads} threads, wall time, s: immunopd job (embedded job system, ${what}) / C on POSIX threads`;
-        record(wallLabel, false, w3Subjects, runs, c, `DOPRI5 (C yardstick), ${threads} threads${series.length > 1 ? ' (paired with the 6-state job)' : ''}`);
+        record(
+          wallLabel,
+          false,
+          w3Subjects,
+          runs,
+          c,
+          `DOPRI5 (C yardstick), ${threads} threads${series.length > 1 ? ' (paired with the 6-state job)' : ''}`,
+        );
         if (warm.length) {
-          w3Pairs.push({ label: `the same on a pool already running (threads started and warm: a server, \`immunopd worker\`), T summarised`, perSubject: false, subjects: w3Subjects,
-            immunopd: warm.map((x) => x.ms), c: c.map((x) => x.ms), rhs: [warm[0].rhs, c[0].rhs], err: [w3err, c[0].err] });
+          w3Pairs.push({
+            label: `the same on a pool already running (threads started and warm: a server, \`immunopd worker\`), T summarised`,
+            perSubject: false,
+            subjects: w3Subjects,
+            immunopd: warm.map((x) => x.ms),
+            c: c.map((x) => x.ms),
+            rhs: [warm[0].rhs, c[0].rhs],
+            err: [w3err, c[0].err],
+          });
         }
       }
       if (warm.length) {
-        rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, job on ${threads} worker threads already running, T summarised`, medianMs: median(warm.map((x) => x.ms)), rhsEvaluations: warm[0].rhs,
-          maxError: w3err, subjects: w3Subjects, note: `the same job again on the pool the first one started and warmed${warm.length > 1 ? `, median of ${warm.length}` : ''}` });
+        rows.push({
+          workload: 'W3',
+          case: 'population',
+          tool: 'immunopd',
+          method: `${method}, job on ${threads} worker threads already running, T summarised`,
+          medianMs: median(warm.map((x) => x.ms)),
+          rhsEvaluations: warm[0].rhs,
+          maxError: w3err,
+          subjects: w3Subjects,
+          note: `the same job again on the pool the first one started and warmed${warm.length > 1 ? `, median of ${warm.length}` : ''}`,
+        });
       }
     } catch (e) {
-      rows.push({ workload: 'W3', case: 'population', tool: 'immunopd', method: label, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, subjects: w3Subjects, failed: errMsg(e) });
+      rows.push({
+        workload: 'W3',
+        case: 'population',
+        tool: 'immunopd',
+        method: label,
+        medianMs: NaN,
+        rhsEvaluations: NaN,
+        maxError: NO_ERR,
+        subjects: w3Subjects,
+        failed: errMsg(e),
+      });
     }
   }
 }
@@ -416,7 +619,9 @@ function runPeer(tool: string, cmd: string, args: string[], keep: (r: PeerResult
   const t0 = performance.now();
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 << 20, timeout: 1_800_000 });
   if (r.status !== 0 || !r.stdout) {
-    notes.push(`${tool}: run failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').split('\n').slice(-3).join(' ')}`);
+    notes.push(
+      `${tool}: run failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').split('\n').slice(-3).join(' ')}`,
+    );
     return;
   }
   let doc: { version: string; results: PeerResult[] };
@@ -442,8 +647,14 @@ function runPeer(tool: string, cmd: string, args: string[], keep: (r: PeerResult
     const noteParts = [];
     if (res.failedSubjects) noteParts.push(`${res.failedSubjects} subjects failed`);
     if (res.failed && res.workload === 'W3') noteParts.push(`stopped: ${res.failed}`);
-    rows.push({ ...base, medianMs: res.medianMs ?? NaN, rhsEvaluations: res.rhsEvaluations ?? NaN, maxError: err, subjects: res.subjects,
-      ...(noteParts.length ? { note: noteParts.join('; ') } : {}) });
+    rows.push({
+      ...base,
+      medianMs: res.medianMs ?? NaN,
+      rhsEvaluations: res.rhsEvaluations ?? NaN,
+      maxError: err,
+      subjects: res.subjects,
+      ...(noteParts.length ? { note: noteParts.join('; ') } : {}),
+    });
   }
 }
 
@@ -455,7 +666,12 @@ function python(): string {
 function runCDopri5() {
   const exe = buildC();
   if (!exe) return;
-  runPeer('C DOPRI5', exe, ['--repeats', String(repeats), '--w3-subjects', '1', '--etas', path.join(REF, 'w3_etas.json'), '--threads', '1'], (r) => r.workload === 'W2');
+  runPeer(
+    'C DOPRI5',
+    exe,
+    ['--repeats', String(repeats), '--w3-subjects', '1', '--etas', path.join(REF, 'w3_etas.json'), '--threads', '1'],
+    (r) => r.workload === 'W2',
+  );
 }
 
 /**
@@ -463,17 +679,26 @@ function runCDopri5() {
  * the per-pair ratios (each pair ran back to back, under the same machine load).
  */
 function w3Table(): string {
-  const lines = ['| W3 population | immunopd | C DOPRI5 | immunopd / C (median of pairs) | RHS evals per subject (immunopd / C) | max error / tol, first 100 subjects (immunopd / C) |', '|---|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| W3 population | immunopd | C DOPRI5 | immunopd / C (median of pairs) | RHS evals per subject (immunopd / C) | max error / tol, first 100 subjects (immunopd / C) |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   for (const p of w3Pairs) {
     const scale = (ms: number) => (p.perSubject ? ms / p.subjects : ms / 1000);
     const digits = p.perSubject ? 3 : 2;
     const ratios = p.immunopd.map((x, k) => x / p.c[Math.min(k, p.c.length - 1)]);
-    lines.push(`| ${p.label} | ${scale(median(p.immunopd)).toFixed(digits)} | ${scale(median(p.c)).toFixed(digits)} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ${fmtN(p.rhs[0] / p.subjects)} / ${fmtN(p.rhs[1] / p.subjects)} | ${fmtE(p.err[0].tol)} / ${fmtE(p.err[1].tol)} |`);
+    lines.push(
+      `| ${p.label} | ${scale(median(p.immunopd)).toFixed(digits)} | ${scale(median(p.c)).toFixed(digits)} | ${median(ratios).toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ${fmtN(p.rhs[0] / p.subjects)} / ${fmtN(p.rhs[1] / p.subjects)} | ${fmtE(p.err[0].tol)} / ${fmtE(p.err[1].tol)} |`,
+    );
   }
   return lines.join('\n');
 }
 
-interface StartupRow { what: string; medianMs: number; limitMs?: number }
+interface StartupRow {
+  what: string;
+  medianMs: number;
+  limitMs?: number;
+}
 const startupRows: StartupRow[] = [];
 
 /**
@@ -488,14 +713,23 @@ function runStartup() {
   }
   const bin = path.join(ROOT, 'src', 'cli', 'bin.mjs');
   const scenarioFile = path.join(os.tmpdir(), `immunopd-bench-${process.pid}.json`);
-  writeFileSync(scenarioFile, JSON.stringify({ model: 'immunotherapy', preset: 'hot', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 360, step: 60 } }));
+  writeFileSync(
+    scenarioFile,
+    JSON.stringify({
+      model: 'immunotherapy',
+      preset: 'hot',
+      therapies: ['pembrolizumab-200mg-q3w'],
+      times: { start: 0, end: 360, step: 60 },
+    }),
+  );
   const n = quick ? 3 : 7;
   const wall = (args: string[]): number => {
     const ms: number[] = [];
     for (let k = 0; k < n; k++) {
       const t0 = performance.now();
       const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status}: ${String(r.stderr).split('\n')[0]}`);
+      if (r.status !== 0)
+        throw new Error(`node ${args.join(' ')} exited with ${r.status}: ${String(r.stderr).split('\n')[0]}`);
       ms.push(performance.now() - t0);
     }
     return ms.sort((a, b) => a - b)[n >> 1];
@@ -503,14 +737,22 @@ function runStartup() {
   try {
     startupRows.push({ what: '`node -e 0`', medianMs: wall(['-e', '0']) });
     startupRows.push({ what: '`immunopd models`', medianMs: wall([bin, 'models']), limitMs: 300 });
-    startupRows.push({ what: '`immunopd simulate` (6 states, 1 therapy, 360 days)', medianMs: wall([bin, 'simulate', scenarioFile]), limitMs: 500 });
+    startupRows.push({
+      what: '`immunopd simulate` (6 states, 1 therapy, 360 days)',
+      medianMs: wall([bin, 'simulate', scenarioFile]),
+      limitMs: 500,
+    });
     const ready: number[] = [];
     for (let k = 0; k < n; k++) {
       const r = spawnSync(process.execPath, [path.join(HERE, 'startup-worker.mjs')], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`startup-worker.mjs: ${r.stderr.split('\n')[0]}`);
       ready.push(Number(r.stdout.trim()));
     }
-    startupRows.push({ what: 'a solver thread of the job pool, start to ready', medianMs: ready.sort((a, b) => a - b)[n >> 1], limitMs: 300 });
+    startupRows.push({
+      what: 'a solver thread of the job pool, start to ready',
+      medianMs: ready.sort((a, b) => a - b)[n >> 1],
+      limitMs: 300,
+    });
   } catch (e) {
     notes.push(`start-up: ${errMsg(e)}`);
   }
@@ -518,8 +760,14 @@ function runStartup() {
 
 function startupTable(): string {
   const base = startupRows[0]?.medianMs ?? NaN;
-  const lines = ['| start-up (compiled dist/, median wall time) | ms | × `node -e 0` | target |', '|---|---:|---:|---:|'];
-  for (const r of startupRows) lines.push(`| ${r.what} | ${r.medianMs.toFixed(0)} | ${(r.medianMs / base).toFixed(1)} | ${r.limitMs ? `≤ ${r.limitMs} ms${r.medianMs > r.limitMs ? ' (over)' : ''}` : ''} |`);
+  const lines = [
+    '| start-up (compiled dist/, median wall time) | ms | × `node -e 0` | target |',
+    '|---|---:|---:|---:|',
+  ];
+  for (const r of startupRows)
+    lines.push(
+      `| ${r.what} | ${r.medianMs.toFixed(0)} | ${(r.medianMs / base).toFixed(1)} | ${r.limitMs ? `≤ ${r.limitMs} ms${r.medianMs > r.limitMs ? ' (over)' : ''}` : ''} |`,
+    );
   return lines.join('\n');
 }
 
@@ -527,10 +775,17 @@ function runPeers() {
   if (peers.includes('cvode')) {
     const src = path.join(HERE, 'peers', 'cvode_bench.c');
     const exe = path.join(HERE, 'peers', 'build', 'cvode_bench');
-    if (!existsSync('/usr/include/cvode/cvode.h')) notes.push('cvode: skipped (no /usr/include/cvode/cvode.h; apt-get install libsundials-dev)');
+    if (!existsSync('/usr/include/cvode/cvode.h'))
+      notes.push('cvode: skipped (no /usr/include/cvode/cvode.h; apt-get install libsundials-dev)');
     else {
       mkdirSync(path.dirname(exe), { recursive: true });
-      const libs = ['-lsundials_cvode', '-lsundials_nvecserial', '-lsundials_sunmatrixdense', '-lsundials_sunlinsoldense', '-lm'];
+      const libs = [
+        '-lsundials_cvode',
+        '-lsundials_nvecserial',
+        '-lsundials_sunmatrixdense',
+        '-lsundials_sunlinsoldense',
+        '-lm',
+      ];
       let ok = false;
       for (const extra of [[], ['-lsundials_core']]) {
         const r = spawnSync('cc', ['-O2', '-o', exe, src, ...libs, ...extra], { encoding: 'utf8' });
@@ -540,39 +795,70 @@ function runPeers() {
         }
       }
       if (!ok) notes.push('cvode: skipped (compiling bench/peers/cvode_bench.c failed)');
-      else runPeer('CVODE', exe, ['--repeats', String(peerRepeats), '--w3-subjects', String(peerW3.cvode), '--etas', path.join(REF, 'w3_etas.json')]);
+      else
+        runPeer('CVODE', exe, [
+          '--repeats',
+          String(peerRepeats),
+          '--w3-subjects',
+          String(peerW3.cvode),
+          '--etas',
+          path.join(REF, 'w3_etas.json'),
+        ]);
     }
   }
   if (peers.includes('scipy')) {
-    if (!have(python(), ['-c', 'import scipy'])) notes.push('scipy: skipped (python3 -c "import scipy" fails; apt-get install python3-scipy)');
-    else runPeer('SciPy', python(), [path.join(HERE, 'peers', 'scipy_bench.py'), '--repeats', String(peerRepeats), '--w3-subjects', String(peerW3.scipy)]);
+    if (!have(python(), ['-c', 'import scipy']))
+      notes.push('scipy: skipped (python3 -c "import scipy" fails; apt-get install python3-scipy)');
+    else
+      runPeer('SciPy', python(), [
+        path.join(HERE, 'peers', 'scipy_bench.py'),
+        '--repeats',
+        String(peerRepeats),
+        '--w3-subjects',
+        String(peerW3.scipy),
+      ]);
   }
   if (peers.includes('desolve')) {
-    if (!have('Rscript', ['-e', 'suppressPackageStartupMessages(library(deSolve))'])) notes.push('deSolve: skipped (Rscript or deSolve missing; apt-get install r-cran-desolve)');
-    else runPeer('deSolve', 'Rscript', [path.join(HERE, 'peers', 'desolve_bench.R'), '--repeats', String(peerRepeats), '--w3-subjects', String(peerW3.desolve)]);
+    if (!have('Rscript', ['-e', 'suppressPackageStartupMessages(library(deSolve))']))
+      notes.push('deSolve: skipped (Rscript or deSolve missing; apt-get install r-cran-desolve)');
+    else
+      runPeer('deSolve', 'Rscript', [
+        path.join(HERE, 'peers', 'desolve_bench.R'),
+        '--repeats',
+        String(peerRepeats),
+        '--w3-subjects',
+        String(peerW3.desolve),
+      ]);
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Table
 // ---------------------------------------------------------------------------------------------------------
-const fmtMs = (v: number) => (!Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const fmtMs = (v: number) =>
+  !Number.isFinite(v) ? '—' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
 const fmtE = (v: number) => (Number.isNaN(v) ? '—' : !Number.isFinite(v) ? 'inf' : v.toExponential(1));
 const fmtN = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '—');
 
 function table(): string {
   const order = ['W1', 'W2', 'W3', 'W4'];
   const caseOrder = ['kp98', 'checkpoint', 'population', 'robertson_1e5', 'robertson_4e10', 'vanderpol'];
-  const sorted = [...rows].sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || caseOrder.indexOf(a.case) - caseOrder.indexOf(b.case));
+  const sorted = [...rows].sort(
+    (a, b) =>
+      order.indexOf(a.workload) - order.indexOf(b.workload) || caseOrder.indexOf(a.case) - caseOrder.indexOf(b.case),
+  );
   const lines = [
     '| workload | tool / method | median ms | RHS evals | max rel. error | max error / tol | × immunopd time |',
     '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of sorted) {
     const perTenK = (x: Row) => (x.subjects ? x.medianMs * (10_000 / x.subjects) : x.medianMs);
-    const base = r.case === 'population'
-      ? rows.filter((x) => x.case === 'population' && x.tool === 'immunopd' && !x.failed).sort((a, b) => perTenK(a) - perTenK(b))[0]
-      : immunopdBaseline(r.case);
+    const base =
+      r.case === 'population'
+        ? rows
+            .filter((x) => x.case === 'population' && x.tool === 'immunopd' && !x.failed)
+            .sort((a, b) => perTenK(a) - perTenK(b))[0]
+        : immunopdBaseline(r.case);
     let ms = r.medianMs;
     let msText = fmtMs(ms);
     let evals = r.rhsEvaluations;
@@ -587,23 +873,36 @@ function table(): string {
     if (r.case === 'population' && base?.subjects) baseMs = base.medianMs * (10_000 / base.subjects);
     const ratio = r.failed || !Number.isFinite(baseMs) ? '—' : (ms / baseMs).toFixed(ms / baseMs >= 10 ? 0 : 2);
     const what = `${r.tool} ${r.method}${r.failed ? ` — FAILED: ${r.failed}` : ''}${r.note ? ` (${r.note})` : ''}`;
-    lines.push(`| ${r.workload} ${r.case} | ${what} | ${r.failed ? '—' : msText} | ${r.failed ? '—' : fmtN(evals)} | ${r.failed ? '—' : fmtE(r.maxError.rel)} | ${r.failed ? '—' : fmtE(r.maxError.tol)} | ${ratio} |`);
+    lines.push(
+      `| ${r.workload} ${r.case} | ${what} | ${r.failed ? '—' : msText} | ${r.failed ? '—' : fmtN(evals)} | ${r.failed ? '—' : fmtE(r.maxError.rel)} | ${r.failed ? '—' : fmtE(r.maxError.tol)} | ${ratio} |`,
+    );
   }
   return lines.join('\n');
 }
 
 function baseline(): string {
-  const out = ['Solves per second (immunopd, compiled model reused; simulate() also validates and compiles each call):', '', '```'];
-  for (const [kase, label, make] of [['kp98', 'KP98 1000 days daily', w1Scenario], ['checkpoint', '6-state 18-dose scenario', w2Scenario]] as const) {
+  const out = [
+    'Solves per second (immunopd, compiled model reused; simulate() also validates and compiles each call):',
+    '',
+    '```',
+  ];
+  for (const [kase, label, make] of [
+    ['kp98', 'KP98 1000 days daily', w1Scenario],
+    ['checkpoint', '6-state 18-dose scenario', w2Scenario],
+  ] as const) {
     for (const r of rows.filter((x) => x.case === kase && x.tool === 'immunopd' && !x.failed)) {
-      out.push(`  ${label.padEnd(26)} ${r.method.padEnd(24)} ${(1000 / r.medianMs).toFixed(0).padStart(7)} solves/s  ${fmtN(r.rhsEvaluations).padStart(7)} RHS evals`);
+      out.push(
+        `  ${label.padEnd(26)} ${r.method.padEnd(24)} ${(1000 / r.medianMs).toFixed(0).padStart(7)} solves/s  ${fmtN(r.rhsEvaluations).padStart(7)} RHS evals`,
+      );
     }
     const b = immunopdBaseline(kase);
     if (b) {
       const m = b.method.split(' ')[0] as Method;
       try {
         const { ms } = timeIt(() => simulate(make(m)), repeats);
-        out.push(`  ${label.padEnd(26)} ${`simulate() ${m}`.padEnd(24)} ${(1000 / ms).toFixed(0).padStart(7)} solves/s  (incl. validation + model compilation)`);
+        out.push(
+          `  ${label.padEnd(26)} ${`simulate() ${m}`.padEnd(24)} ${(1000 / ms).toFixed(0).padStart(7)} solves/s  (incl. validation + model compilation)`,
+        );
       } catch (e) {
         out.push(`  ${label}: simulate() failed: ${errMsg(e)}`);
       }
@@ -616,7 +915,9 @@ function baseline(): string {
 // ---------------------------------------------------------------------------------------------------------
 async function main() {
   const started = Date.now();
-  console.error(`immunopd bench: repeats ${repeats}, peers [${peers.join(', ') || 'none'}], methods [${methods.join(', ')}]`);
+  console.error(
+    `immunopd bench: repeats ${repeats}, peers [${peers.join(', ') || 'none'}], methods [${methods.join(', ')}]`,
+  );
   runScenarioWorkload('W1', 'kp98', w1Scenario);
   runScenarioWorkload('W2', 'checkpoint', w2Scenario);
   await runYardstick();
@@ -625,13 +926,20 @@ async function main() {
   runCDopri5();
   runPeers();
   if (!flag('--no-startup')) runStartup();
-  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average at the end ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} (the machine is shared)`;
+  const machine = `${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length} cores, Node ${process.version}, ${os.platform()} ${os.release()}; load average at the end ${os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ')} (the machine is shared)`;
   console.log(`\n## immunopd bench — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC\n`);
-  console.log(`Machine: ${machine}. Command: \`npm run bench -- ${argv.join(' ')}\`. immunopd repeats ${repeats}, peers ${peerRepeats} (median).`);
-  console.log('Tolerances as in bench/workloads.ts. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
-    'max rel. error = max |y − ref| / |ref| where |ref| ≥ atol; max error / tol = max |y − ref| / (atol + rtol·|ref|) (1 = at the requested tolerance). ' +
-    'Ratio = row time / immunopd time (auto, else its fastest working method; W3: the faster immunopd row) on the same workload: > 1 means immunopd is faster. ' +
-    'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n');
+  console.log(
+    `Machine: ${machine}. Command: \`npm run bench -- ${argv.join(' ')}\`. immunopd repeats ${repeats}, peers ${peerRepeats} (median).`,
+  );
+  console.log(
+    'Tolerances as in bench/workloads.ts. Errors against bench/reference (SciPy DOP853/Radau at rtol 1e-12..1e-13), over all output rows and states: ' +
+      'max rel. error = max |y − ref| / |ref| where |ref| ≥ atol; max error / tol = max |y − ref| / (atol + rtol·|ref|) (1 = at the requested tolerance). ' +
+      'Ratio = row time / immunopd time (auto, else its fastest working method; W3: the faster immunopd row) on the same workload: > 1 means immunopd is faster. ' +
+      'W3 times are per 10,000 subjects, scaled linearly when a tool ran fewer; W3 error is over the first 100 subjects at days 0, 28, …, 364, 365.\n',
+  );
   console.log(table());
   console.log('');
   console.log(`${w3Table()}\n`);
@@ -639,23 +947,55 @@ async function main() {
   console.log(baseline());
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
   console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  if (jsonOut) writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
+  if (jsonOut)
+    writeFileSync(jsonOut, JSON.stringify({ date: new Date().toISOString(), machine, argv, rows, notes }, null, 1));
   // W5, the fit workload, has its own script (bench/fit.ts); run it too unless --no-fit.
   if (!flag('--no-fit')) {
-    const fitArgs = ['--repeats', quick ? '2' : '5', '--peers', peers.some((p) => p === 'scipy' || p === 'desolve') ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none' : 'none'];
+    const fitArgs = [
+      '--repeats',
+      quick ? '2' : '5',
+      '--peers',
+      peers.some((p) => p === 'scipy' || p === 'desolve')
+        ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none'
+        : 'none',
+    ];
     console.log('\n## W5 fit\n');
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs], { stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs],
+      { stdio: 'inherit' },
+    );
     if (r.status !== 0) notes.push(`bench/fit.ts exited with ${r.status}`);
   }
   // The population fit (FOCE-I on Theoph beside R's nlme) has its own script too (bench/nlme.ts); --no-nlme skips it.
   if (!flag('--no-nlme')) {
     console.log('\n## Population fit (FOCE-I vs nlme)\n');
-    spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'nlme.ts'), '--repeats', quick ? '2' : '5', '--peers', peers.includes('desolve') ? 'r' : 'none'], { stdio: 'inherit' });
+    spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'src', 'cli', 'run-ts.mjs'),
+        path.join(HERE, 'nlme.ts'),
+        '--repeats',
+        quick ? '2' : '5',
+        '--peers',
+        peers.includes('desolve') ? 'r' : 'none',
+      ],
+      { stdio: 'inherit' },
+    );
   }
   // A 100,000-subject population job through Redis with two local immunopd workers (bench/jobs-redis.ts).
   if (!flag('--no-redis')) {
     console.log('\n## Population job on Redis, two immunopd workers\n');
-    spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'jobs-redis.ts'), '--subjects', quick ? '10000' : '100000'], { stdio: 'inherit' });
+    spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'src', 'cli', 'run-ts.mjs'),
+        path.join(HERE, 'jobs-redis.ts'),
+        '--subjects',
+        quick ? '10000' : '100000',
+      ],
+      { stdio: 'inherit' },
+    );
   }
 }
 

@@ -10,8 +10,19 @@ export const KP98 = {
   title: 'Kirschner-Panetta 1998 (W1)',
   timeUnit: 'day',
   parameters: {
-    c: p(0.02), mu2: p(0.03), p1: p(0.1245), g1: p(2e7), s1: p(0), r2: p(0.18), b: p(1e-9), a: p(1),
-    g2: p(1e5), p2: p(5), g3: p(1e3), mu3: p(10), s2: p(0),
+    c: p(0.02),
+    mu2: p(0.03),
+    p1: p(0.1245),
+    g1: p(2e7),
+    s1: p(0),
+    r2: p(0.18),
+    b: p(1e-9),
+    a: p(1),
+    g2: p(1e5),
+    p2: p(5),
+    g3: p(1e3),
+    mu3: p(10),
+    s2: p(0),
   },
   states: { E: { initial: 1 }, T: { initial: 1e5 }, IL: { initial: 1 } },
   odes: {
@@ -28,10 +39,24 @@ export const CHECKPOINT = {
   timeUnit: 'day',
   parameters: {
     ...KP98.parameters,
-    kex: p(0.05), gx: p(1e5), krev: p(0.1), dX: p(0.02),
-    CL: p(0.22), V1: p(3.48), Q: p(0.795), V2: p(4.06), EC50: p(0.5),
+    kex: p(0.05),
+    gx: p(1e5),
+    krev: p(0.1),
+    dX: p(0.02),
+    CL: p(0.22),
+    V1: p(3.48),
+    Q: p(0.795),
+    V2: p(4.06),
+    EC50: p(0.5),
   },
-  states: { E: { initial: 1 }, X: { initial: 0 }, T: { initial: 1e5 }, IL: { initial: 1 }, Ac: { initial: 0 }, Ap: { initial: 0 } },
+  states: {
+    E: { initial: 1 },
+    X: { initial: 0 },
+    T: { initial: 1e5 },
+    IL: { initial: 1 },
+    Ac: { initial: 0 },
+    Ap: { initial: 0 },
+  },
   assignments: {
     occ: '(Ac/V1)/(Ac/V1 + EC50)',
     exh: 'kex*E*T/(gx + T)*(1 - occ)',
@@ -68,15 +93,23 @@ export const VANDERPOL = {
 export type Method = 'auto' | 'nonstiff' | 'stiff' | 'odex' | 'dopri5' | 'rodas';
 
 export function w1Scenario(method: Method): ScenarioInput {
-  return { model: KP98, times: { start: 0, end: 1000, step: 1 }, solver: { method, rtol: 1e-6, atol: 1e-6 }, metrics: false };
+  return {
+    model: KP98,
+    times: { start: 0, end: 1000, step: 1 },
+    solver: { method, rtol: 1e-6, atol: 1e-6 },
+    metrics: false,
+  };
 }
 
 export const W2_DOSES = [{ target: 'Ac', amount: 200, start: 0, every: 21, count: 18 }];
 
 export function w2Scenario(method: Method): ScenarioInput {
   return {
-    model: CHECKPOINT, times: { start: 0, end: 365, step: 1 }, doses: W2_DOSES,
-    solver: { method, rtol: 1e-6, atol: 1e-6 }, metrics: false,
+    model: CHECKPOINT,
+    times: { start: 0, end: 365, step: 1 },
+    doses: W2_DOSES,
+    solver: { method, rtol: 1e-6, atol: 1e-6 },
+    metrics: false,
   };
 }
 
@@ -117,11 +150,17 @@ export interface W3Etas {
  * on c, kex, EC50 and r2, the quantiles (5%, 50%, 95%) and mean of `series` over the daily grid (default:
  * every state, what this model, which declares no tumor role, summarises by default).
  */
-export function w3Request(method: Method, E: W3Etas, n: number, series: string[] = Object.keys(CHECKPOINT.states)): Record<string, unknown> {
+export function w3Request(
+  method: Method,
+  E: W3Etas,
+  n: number,
+  series: string[] = Object.keys(CHECKPOINT.states),
+): Record<string, unknown> {
   return {
     ...w2Scenario(method),
     population: {
-      n, seed: 1,
+      n,
+      seed: 1,
       omega: Object.fromEntries(E.names.map((k) => [k, 0.3])),
       etas: E.etas.slice(0, n),
       series,

@@ -20,7 +20,10 @@ if (!existsSync(tsc)) {
   process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
 }
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], {
+  stdio: 'inherit',
+  cwd: root,
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 
 const slice = path.join(root, 'dist', 'src', 'model', 'mathjs-slice.js');
@@ -37,6 +40,8 @@ try {
     logLevel: 'warning',
   });
 } catch (e) {
-  console.warn(`immunopd build: mathjs not bundled (${e instanceof Error ? e.message.split('\n')[0] : e}); start-up will be slower`);
+  console.warn(
+    `immunopd build: mathjs not bundled (${e instanceof Error ? e.message.split('\n')[0] : e}); start-up will be slower`,
+  );
   if (!existsSync(slice)) process.exit(1);
 }

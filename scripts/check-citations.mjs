@@ -17,7 +17,10 @@ import ts from 'typescript';
 
 // The repository root; `--root DIR` checks another tree (the tests run the check on small fixtures).
 const rootArg = process.argv.indexOf('--root');
-const root = rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root =
+  rootArg > 0
+    ? path.resolve(process.argv[rootArg + 1])
+    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const DOCS = ['README.md', 'CHANGELOG.md', 'server/README.md', 'bench/README.md'];
 const CODE_DIRS = ['src', 'server', 'tests', 'bench', 'scripts', 'web'];
@@ -28,7 +31,8 @@ const PATH_RE = new RegExp(`(?<![\\w./@-])(\\.{1,2}/)?((?:[\\w.*-]+/)+[\\w.*-]*\
 // A bare Markdown file name ("biology.md"): it must be somewhere in the repository.
 const BARE_MD_RE = /(?<![\w./@-])([\w-]+\.md)(?![\w/])/g;
 // Paths preceded by another project's name or a possessive are that project's.
-const EXTERNAL_BEFORE = /(?:\b\w+'s|\b(?:scipy|nlmixr2lib|nlmixr2|mrgsolve|deSolve|PKNCA|NONMEM|odex|Hairer))\s*[(`"']?$/i;
+const EXTERNAL_BEFORE =
+  /(?:\b\w+'s|\b(?:scipy|nlmixr2lib|nlmixr2|mrgsolve|deSolve|PKNCA|NONMEM|odex|Hairer))\s*[(`"']?$/i;
 const EXTERNAL_ROOT = /^(?:scipy|nlmixr2lib|mrgsolve|deSolve|PKNCA)\//;
 const PLACEHOLDER = /^(?:x|y|module|file|name|foo)\.\w+$/i;
 const SELF = fileURLToPath(import.meta.url);
@@ -60,7 +64,12 @@ function present(abs) {
   if (!abs.includes('*')) return existsSync(abs);
   const dir = path.dirname(abs);
   if (dir.includes('*') || !existsSync(dir)) return false;
-  const re = new RegExp(`^${path.basename(abs).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const re = new RegExp(
+    `^${path
+      .basename(abs)
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')}$`,
+  );
   return readdirSync(dir).some((n) => re.test(n));
 }
 
@@ -68,17 +77,26 @@ function present(abs) {
 export function resolves(cited, file) {
   const rel = cited.replace(/^dist\/(.*)\.js$/, '$1.ts');
   const candidates = [path.join(root, rel), path.join(root, 'src', rel), path.join(root, 'node_modules', rel)];
-  for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) candidates.push(path.join(dir, rel));
+  for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir))
+    candidates.push(path.join(dir, rel));
   if (rel !== cited) candidates.push(path.join(root, cited.replace(/\.js$/, '.mjs').replace(/^dist\//, '')));
   return candidates.some(present);
 }
 
 /** The comments of a source file, as [text, line] (strings, templates and regexes are not comments). */
 export function commentsOf(file, text) {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, /\.m?ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const sf = ts.createSourceFile(
+    file,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    /\.m?ts$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+  );
   const seen = new Map();
   const take = (ranges) => {
-    for (const r of ranges ?? []) if (!seen.has(r.pos)) seen.set(r.pos, [text.slice(r.pos, r.end), sf.getLineAndCharacterOfPosition(r.pos).line + 1]);
+    for (const r of ranges ?? [])
+      if (!seen.has(r.pos))
+        seen.set(r.pos, [text.slice(r.pos, r.end), sf.getLineAndCharacterOfPosition(r.pos).line + 1]);
   };
   const visit = (node) => {
     take(ts.getLeadingCommentRanges(text, node.getFullStart()));
@@ -101,7 +119,12 @@ export function citationProblems(file, text, line = 1) {
   const dirs = new Set();
   for (const m of plain.matchAll(PATH_RE)) {
     const cited = (m[1] ?? '') + m[2];
-    if (PLACEHOLDER.test(path.basename(cited)) || EXTERNAL_ROOT.test(cited) || EXTERNAL_BEFORE.test(plain.slice(Math.max(0, m.index - 30), m.index))) continue;
+    if (
+      PLACEHOLDER.test(path.basename(cited)) ||
+      EXTERNAL_ROOT.test(cited) ||
+      EXTERNAL_BEFORE.test(plain.slice(Math.max(0, m.index - 30), m.index))
+    )
+      continue;
     if (resolves(cited, file)) dirs.add(path.dirname(cited));
     else unresolved.push([cited, m.index]);
   }
@@ -110,7 +133,8 @@ export function citationProblems(file, text, line = 1) {
     if (!beside) problems.push(`${at(index)}: cites ${cited}, which the repository does not contain`);
   }
   for (const m of plain.matchAll(BARE_MD_RE)) {
-    if (!markdownNames().has(m[1]) && m[1] !== 'DESIGN.md') problems.push(`${at(m.index)}: cites ${m[1]}, which the repository does not contain`);
+    if (!markdownNames().has(m[1]) && m[1] !== 'DESIGN.md')
+      problems.push(`${at(m.index)}: cites ${m[1]}, which the repository does not contain`);
   }
   for (const [re, why] of OUTSIDE) for (const m of plain.matchAll(re)) problems.push(`${at(m.index)}: ${why}`);
   return problems;
@@ -120,9 +144,12 @@ export function checkCitations() {
   const problems = [];
   const docs = [...DOCS.map((d) => path.join(root, d)), ...walk(path.join(root, 'docs'), (n) => n.endsWith('.md'))];
   for (const f of docs) if (existsSync(f)) problems.push(...citationProblems(f, readFileSync(f, 'utf8')));
-  const code = CODE_DIRS.flatMap((d) => walk(path.join(root, d), (n) => /\.(ts|mts|js|mjs)$/.test(n))).filter((f) => f !== SELF);
+  const code = CODE_DIRS.flatMap((d) => walk(path.join(root, d), (n) => /\.(ts|mts|js|mjs)$/.test(n))).filter(
+    (f) => f !== SELF,
+  );
   for (const f of code) {
-    for (const [comment, line] of commentsOf(f, readFileSync(f, 'utf8'))) problems.push(...citationProblems(f, comment, line));
+    for (const [comment, line] of commentsOf(f, readFileSync(f, 'utf8')))
+      problems.push(...citationProblems(f, comment, line));
   }
   return problems;
 }
@@ -130,7 +157,9 @@ export function checkCitations() {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const problems = checkCitations();
   if (problems.length) {
-    console.error(`check-citations: ${problems.length} citation(s) of what the repository does not contain:\n${problems.join('\n')}`);
+    console.error(
+      `check-citations: ${problems.length} citation(s) of what the repository does not contain:\n${problems.join('\n')}`,
+    );
     process.exit(1);
   }
   console.log('check-citations: every cited repository path exists; no DESIGN.md, ../shared or issue numbers');

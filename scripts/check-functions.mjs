@@ -12,7 +12,10 @@ import ts from 'typescript';
 
 // The repository root; `--root DIR` checks another tree (the tests run the check on small fixtures).
 const rootArg = process.argv.indexOf('--root');
-const root = rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root =
+  rootArg > 0
+    ? path.resolve(process.argv[rootArg + 1])
+    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const MAX_LINES = 120;
 /** file:function name allowed over MAX_LINES, and why (see the header). */
 export const ALLOWED = new Set(['src/solve/dopri5.ts:step', 'src/solve/rodas.ts:step']);
@@ -32,7 +35,8 @@ function nameOf(node, sf) {
   if (ts.isConstructorDeclaration(node)) return 'constructor';
   // const f = () => ...; x: function () {...}; f(() => ...): the variable, property or "(anonymous)".
   const p = node.parent;
-  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) && p.name) return p.name.getText(sf);
+  if (p && (ts.isVariableDeclaration(p) || ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) && p.name)
+    return p.name.getText(sf);
   return '(anonymous)';
 }
 
@@ -58,7 +62,8 @@ export function checkFunctions(dirs = ['src', 'server']) {
   for (const file of dirs.flatMap((d) => walk(path.join(root, d), []))) {
     const rel = path.relative(root, file).split(path.sep).join('/');
     for (const f of longFunctions(file, readFileSync(file, 'utf8'))) {
-      if (!ALLOWED.has(`${rel}:${f.name}`)) problems.push(`${rel}:${f.line}: ${f.name} is ${f.lines} lines (at most ${MAX_LINES})`);
+      if (!ALLOWED.has(`${rel}:${f.name}`))
+        problems.push(`${rel}:${f.line}: ${f.name} is ${f.lines} lines (at most ${MAX_LINES})`);
     }
   }
   return problems;
@@ -67,8 +72,12 @@ export function checkFunctions(dirs = ['src', 'server']) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const problems = checkFunctions();
   if (problems.length) {
-    console.error(`check-functions: ${problems.length} function(s) over ${MAX_LINES} lines (split them into named stages):\n${problems.join('\n')}`);
+    console.error(
+      `check-functions: ${problems.length} function(s) over ${MAX_LINES} lines (split them into named stages):\n${problems.join('\n')}`,
+    );
     process.exit(1);
   }
-  console.log(`check-functions: no function over ${MAX_LINES} lines in src/ and server/ (allowed: ${[...ALLOWED].join(', ')})`);
+  console.log(
+    `check-functions: no function over ${MAX_LINES} lines in src/ and server/ (allowed: ${[...ALLOWED].join(', ')})`,
+  );
 }

@@ -11,23 +11,39 @@ import ts from 'typescript';
 
 // The repository root; `--root DIR` checks another tree (the tests run the check on small fixtures).
 const rootArg = process.argv.indexOf('--root');
-const root = rootArg > 0 ? path.resolve(process.argv[rootArg + 1]) : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root =
+  rootArg > 0
+    ? path.resolve(process.argv[rootArg + 1])
+    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // [layer, path prefix relative to the root]; the longest matching prefix wins. Keep in step with
 // docs/architecture.md.
 export const LAYERS = [
-  [0, 'src/errors.ts'], [0, 'src/package-info.ts'], [0, 'src/keys.ts'], [0, 'src/zod-fields.ts'],
+  [0, 'src/errors.ts'],
+  [0, 'src/package-info.ts'],
+  [0, 'src/keys.ts'],
+  [0, 'src/zod-fields.ts'],
   [0, 'src/types/'],
   // The ODE solvers are numerics: they know nothing of models, doses or scenarios (they import errors.ts
   // only), and dosing builds their input (the discontinuity timeline).
-  [1, 'src/model/'], [1, 'src/numerics/'], [1, 'src/solve/'],
-  [2, 'src/dosing/'], [2, 'src/scenario/'], [2, 'src/data/'],
+  [1, 'src/model/'],
+  [1, 'src/numerics/'],
+  [1, 'src/solve/'],
+  [2, 'src/dosing/'],
+  [2, 'src/scenario/'],
+  [2, 'src/data/'],
   // limits.ts is the request budget: it reads the scenario limits and the model library.
-  [3, 'src/simulate.ts'], [3, 'src/simulate-dataset.ts'], [3, 'src/simulation/'], [3, 'src/results/'], [3, 'src/limits.ts'],
+  [3, 'src/simulate.ts'],
+  [3, 'src/simulate-dataset.ts'],
+  [3, 'src/simulation/'],
+  [3, 'src/results/'],
+  [3, 'src/limits.ts'],
   [4, 'src/analysis/'],
-  [5, 'src/workers/'], [5, 'src/jobs/'],
+  [5, 'src/workers/'],
+  [5, 'src/jobs/'],
   [6, 'src/cli/'],
-  [7, 'server/'], [7, 'web/'],
+  [7, 'server/'],
+  [7, 'web/'],
   // The installed entry point: the composition root above every layer (it runs dist/server/cli.js).
   [8, 'src/cli/bin.mjs'],
 ];
@@ -35,7 +51,11 @@ export const LAYERS = [
 export function layerOf(rel) {
   let best = null;
   for (const [layer, prefix] of LAYERS) {
-    if ((rel === prefix || (prefix.endsWith('/') && rel.startsWith(prefix))) && (!best || prefix.length > best[1].length)) best = [layer, prefix];
+    if (
+      (rel === prefix || (prefix.endsWith('/') && rel.startsWith(prefix))) &&
+      (!best || prefix.length > best[1].length)
+    )
+      best = [layer, prefix];
   }
   return best ? best[0] : null;
 }
@@ -55,17 +75,30 @@ function walk(dir, out) {
 
 /** Every relative module specifier in a file, with its line. */
 export function importsOf(file, text) {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const sf = ts.createSourceFile(
+    file,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    file.endsWith('ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+  );
   const found = [];
   const add = (lit) => {
-    if (lit && ts.isStringLiteralLike(lit) && lit.text.startsWith('.')) found.push({ spec: lit.text, line: sf.getLineAndCharacterOfPosition(lit.getStart(sf)).line + 1 });
+    if (lit && ts.isStringLiteralLike(lit) && lit.text.startsWith('.'))
+      found.push({ spec: lit.text, line: sf.getLineAndCharacterOfPosition(lit.getStart(sf)).line + 1 });
   };
   const visit = (node) => {
     if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) add(node.moduleSpecifier);
     else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node.arguments[0]);
     else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node.argument.literal);
-    else if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'URL' && node.arguments?.length === 2
-      && /import\.meta\.url$/.test(node.arguments[1].getText(sf)) && /\.(ts|js|mjs)$/.test(ts.isStringLiteralLike(node.arguments[0]) ? node.arguments[0].text : '')) {
+    else if (
+      ts.isNewExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === 'URL' &&
+      node.arguments?.length === 2 &&
+      /import\.meta\.url$/.test(node.arguments[1].getText(sf)) &&
+      /\.(ts|js|mjs)$/.test(ts.isStringLiteralLike(node.arguments[0]) ? node.arguments[0].text : '')
+    ) {
       add(node.arguments[0]);
     }
     ts.forEachChild(node, visit);
@@ -88,11 +121,16 @@ export function checkLayers(files = ['src', 'server', 'web'].flatMap((d) => walk
     const rel = path.relative(root, file).split(path.sep).join('/');
     const from = layerOf(rel);
     if (from === null) {
-      problems.push(`${rel}:1: not in any layer (add it to LAYERS in scripts/check-layers.mjs and to docs/architecture.md)`);
+      problems.push(
+        `${rel}:1: not in any layer (add it to LAYERS in scripts/check-layers.mjs and to docs/architecture.md)`,
+      );
       continue;
     }
     for (const { spec, line } of importsOf(file, readFileSync(file, 'utf8'))) {
-      const target = path.relative(root, path.resolve(path.dirname(file), spec)).split(path.sep).join('/');
+      const target = path
+        .relative(root, path.resolve(path.dirname(file), spec))
+        .split(path.sep)
+        .join('/');
       const to = layerOf(target);
       if (to !== null && to > from) problems.push(`${rel}:${line}: imports ${spec} (layer ${to}) from layer ${from}`);
     }
@@ -103,7 +141,9 @@ export function checkLayers(files = ['src', 'server', 'web'].flatMap((d) => walk
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const problems = checkLayers();
   if (problems.length) {
-    console.error(`check-layers: ${problems.length} import(s) from a lower layer to a higher one:\n${problems.join('\n')}`);
+    console.error(
+      `check-layers: ${problems.length} import(s) from a lower layer to a higher one:\n${problems.join('\n')}`,
+    );
     process.exit(1);
   }
   console.log('check-layers: no import from a lower layer to a higher one');

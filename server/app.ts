@@ -48,14 +48,25 @@ export interface App extends express.Express {
 
 export function createApp(options: AppOptions = {}): App {
   const envWorkers = Number(process.env.IMMUNOPD_WORKERS);
-  const size = options.workers ?? (Number.isInteger(envWorkers) && envWorkers > 0 ? envWorkers : Math.max(1, Math.min(4, availableParallelism())));
+  const size =
+    options.workers ??
+    (Number.isInteger(envWorkers) && envWorkers > 0 ? envWorkers : Math.max(1, Math.min(4, availableParallelism())));
   const budgetMs = options.budgetMs ?? SERVER_LIMITS.requestBudgetMs;
   const analysisBudgetMs = options.analysisBudgetMs ?? SERVER_LIMITS.analysisBudgetMs;
-  const pool = new WorkerPool({ size, queueLength: options.queueLength ?? SERVER_LIMITS.queueLength, killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs, allowTestJobs: options.allowTestJobs });
+  const pool = new WorkerPool({
+    size,
+    queueLength: options.queueLength ?? SERVER_LIMITS.queueLength,
+    killGraceMs: options.killGraceMs ?? SERVER_LIMITS.killGraceMs,
+    allowTestJobs: options.allowTestJobs,
+  });
   const app = express() as unknown as App;
   app.locals.pool = pool;
   const redisUrl = options.redisUrl ?? process.env.REDIS_URL;
-  app.locals.jobs = new JobManager({ pool, backend: redisUrl ? redisBackend(redisUrl) : embeddedBackend(pool), store: redisUrl ? redisStore(redisUrl) : new MemoryStore() });
+  app.locals.jobs = new JobManager({
+    pool,
+    backend: redisUrl ? redisBackend(redisUrl) : embeddedBackend(pool),
+    store: redisUrl ? redisStore(redisUrl) : new MemoryStore(),
+  });
   // Requests being answered (graceful shutdown waits for them).
   app.locals.inFlight = registerMiddleware(app, options);
 
@@ -98,7 +109,10 @@ export async function startServer(port: number, host = '127.0.0.1', options: App
       const addr = server.address() as AddressInfo;
       const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
       resolve({
-        server, app, port: addr.port, url: `http://${shownHost}:${addr.port}`,
+        server,
+        app,
+        port: addr.port,
+        url: `http://${shownHost}:${addr.port}`,
         close: async () => {
           const closed = new Promise<void>((r) => server.close(() => r()));
           server.closeAllConnections();
@@ -106,7 +120,9 @@ export async function startServer(port: number, host = '127.0.0.1', options: App
           await app.locals.jobs.close();
           await app.locals.pool.close();
         },
-        shutdown: async (graceMs = options.shutdownGraceMs ?? (Number(process.env.IMMUNOPD_SHUTDOWN_GRACE_MS) || SHUTDOWN_GRACE_MS)) => {
+        shutdown: async (
+          graceMs = options.shutdownGraceMs ?? (Number(process.env.IMMUNOPD_SHUTDOWN_GRACE_MS) || SHUTDOWN_GRACE_MS),
+        ) => {
           const closed = new Promise<void>((r) => server.close(() => r()));
           server.closeIdleConnections();
           const end = Date.now() + graceMs;

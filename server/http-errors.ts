@@ -5,25 +5,60 @@ import { fromZodIssues, formatPath, reachedSuffix, MAX_ISSUES, type Issue } from
 import type { JobError } from '../src/jobs/tasks.ts';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly issues: Issue[] = [], readonly extra: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly issues: Issue[] = [],
+    readonly extra: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
 
-export function sendError(res: Response, status: number, message: string, issues: Issue[] = [], extra: Record<string, unknown> = {}) {
-  res.status(status).type('application/json').send(JSON.stringify({ error: { message, issues, ...extra } }));
+export function sendError(
+  res: Response,
+  status: number,
+  message: string,
+  issues: Issue[] = [],
+  extra: Record<string, unknown> = {},
+) {
+  res
+    .status(status)
+    .type('application/json')
+    .send(JSON.stringify({ error: { message, issues, ...extra } }));
 }
 
 /** 400 with the first MAX_ISSUES issues (and `total` when there were more): error bodies stay small. */
 export function badRequest(all: Issue[], total = all.length): HttpError {
   const issues = all.slice(0, MAX_ISSUES);
   const count = Math.max(total, all.length);
-  if (count > issues.length) return new HttpError(400, `${count} problems in the request (the first ${issues.length} are listed): ${issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}; ...`, issues, { total: count });
-  const message = issues.length === 1 ? `${formatPath(issues[0].path)}: ${issues[0].message}` : `${issues.length} problems in the request: ${issues.slice(0, 5).map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}${issues.length > 5 ? '; ...' : ''}`;
+  if (count > issues.length)
+    return new HttpError(
+      400,
+      `${count} problems in the request (the first ${issues.length} are listed): ${issues
+        .slice(0, 5)
+        .map((i) => `${formatPath(i.path)}: ${i.message}`)
+        .join('; ')}; ...`,
+      issues,
+      { total: count },
+    );
+  const message =
+    issues.length === 1
+      ? `${formatPath(issues[0].path)}: ${issues[0].message}`
+      : `${issues.length} problems in the request: ${issues
+          .slice(0, 5)
+          .map((i) => `${formatPath(i.path)}: ${i.message}`)
+          .join('; ')}${issues.length > 5 ? '; ...' : ''}`;
   return new HttpError(400, message, issues);
 }
 
-export type ZodIssueLike = { code?: string; path: PropertyKey[]; message: string; errors?: ZodIssueLike[][]; keys?: string[] };
+export type ZodIssueLike = {
+  code?: string;
+  path: PropertyKey[];
+  message: string;
+  errors?: ZodIssueLike[][];
+  keys?: string[];
+};
 
 /**
  * zod issues → ours. A union that failed ("Invalid input") is replaced by the issues of the branch whose
@@ -52,16 +87,27 @@ export function jobError(e: JobError, arm?: { name: string; index: number }): Ht
     case 'input':
       return badRequest(e.issues, e.total);
     case 'solve': {
-      return new HttpError(422, `${where}could not solve: ${e.message}${reachedSuffix(e)}`, arm ? [{ path: ['arms', arm.index], message: e.message }] : [], {
-        reason: e.reason, timeReached: e.timeReached, ...(arm ? { arm: arm.name } : {}),
-      });
+      return new HttpError(
+        422,
+        `${where}could not solve: ${e.message}${reachedSuffix(e)}`,
+        arm ? [{ path: ['arms', arm.index], message: e.message }] : [],
+        {
+          reason: e.reason,
+          timeReached: e.timeReached,
+          ...(arm ? { arm: arm.name } : {}),
+        },
+      );
     }
     case 'busy':
       return new HttpError(503, e.message);
     case 'cancelled':
       return new HttpError(503, e.message);
     case 'resources':
-      return new HttpError(422, `${where}could not solve: ${e.message}`, [], { reason: 'resources', timeReached: null, ...(arm ? { arm: arm.name } : {}) });
+      return new HttpError(422, `${where}could not solve: ${e.message}`, [], {
+        reason: 'resources',
+        timeReached: null,
+        ...(arm ? { arm: arm.name } : {}),
+      });
     default:
       return new HttpError(500, 'internal error');
   }

@@ -4,7 +4,11 @@
 import { parse, UsageError, type CliIo } from '../src/cli/main.ts';
 
 export async function serveCommand(args: string[], io: CliIo): Promise<number> {
-  const { values } = parse(args, { port: { type: 'string' }, host: { type: 'string' } }, { min: 0, max: 0, usage: 'immunopd serve [--port N] [--host H]' });
+  const { values } = parse(
+    args,
+    { port: { type: 'string' }, host: { type: 'string' } },
+    { min: 0, max: 0, usage: 'immunopd serve [--port N] [--host H]' },
+  );
   const raw = (values.port as string | undefined) ?? process.env.PORT ?? '3000';
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port > 65535) throw new UsageError(`--port must be an integer in 0..65535 (got '${raw}')`);

@@ -21,15 +21,30 @@ const PLOTLY_VERSION: string = (require('plotly.js-basic-dist-min/package.json')
 export const PLOTLY_URL = `vendor/plotly-basic-${PLOTLY_VERSION}.min.js`;
 const YEAR_S = 365 * 24 * 3600;
 
-interface Encoded { raw: Buffer; br?: Buffer; gzip?: Buffer }
+interface Encoded {
+  raw: Buffer;
+  br?: Buffer;
+  gzip?: Buffer;
+}
 
 /** The bundle, with its brotli and gzip forms once they are ready (compressed in the libuv pool). */
 function loadBundle(): Encoded {
   const bundle: Encoded = { raw: readFileSync(PLOTLY_FILE) };
   // Quality 9: 0.36 MB in well under a second (11 saves 8 % more but costs ten times the CPU at every start).
-  promisify(brotliCompress)(bundle.raw, { params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_SIZE_HINT]: bundle.raw.length } })
-    .then((b) => { bundle.br = b; }, () => undefined);
-  promisify(gzip)(bundle.raw, { level: 9 }).then((b) => { bundle.gzip = b; }, () => undefined);
+  promisify(brotliCompress)(bundle.raw, {
+    params: { [zc.BROTLI_PARAM_QUALITY]: 9, [zc.BROTLI_PARAM_SIZE_HINT]: bundle.raw.length },
+  }).then(
+    (b) => {
+      bundle.br = b;
+    },
+    () => undefined,
+  );
+  promisify(gzip)(bundle.raw, { level: 9 }).then(
+    (b) => {
+      bundle.gzip = b;
+    },
+    () => undefined,
+  );
   return bundle;
 }
 
@@ -37,7 +52,11 @@ let bundle: Encoded | undefined;
 
 function sendBundle(req: Request, res: Response) {
   bundle ??= loadBundle();
-  res.set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': `public, max-age=${YEAR_S}, immutable`, Vary: 'Accept-Encoding' });
+  res.set({
+    'Content-Type': 'text/javascript; charset=utf-8',
+    'Cache-Control': `public, max-age=${YEAR_S}, immutable`,
+    Vary: 'Accept-Encoding',
+  });
   const enc = req.acceptsEncodings('br', 'gzip', 'identity');
   const body = enc === 'br' && bundle.br ? bundle.br : enc === 'gzip' && bundle.gzip ? bundle.gzip : undefined;
   if (body) {
@@ -56,7 +75,9 @@ function page(file: string): { html: string; scriptHashes: string[] } {
   let p = pages.get(file);
   if (p === undefined) {
     const html = readFileSync(`${WEB_DIR}${file}`, 'utf8').replace(/vendor\/plotly\.min\.js/g, PLOTLY_URL);
-    const scriptHashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1], 'utf8').digest('base64')}'`);
+    const scriptHashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+      (m) => `'sha256-${createHash('sha256').update(m[1], 'utf8').digest('base64')}'`,
+    );
     p = { html, scriptHashes };
     pages.set(file, p);
   }
@@ -76,9 +97,16 @@ export function mountStatic(app: Express) {
   app.get(`/${PLOTLY_URL}`, sendBundle);
   // The old unversioned address still works (a day of caching), for pages saved before.
   app.get('/vendor/plotly.min.js', (_req, res) => {
-    res.set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=86400' }).send(bundle!.raw);
+    res
+      .set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=86400' })
+      .send(bundle!.raw);
   });
-  for (const [route, file] of [['/', 'index.html'], ['/index.html', 'index.html'], ['/fit/', 'fit/index.html'], ['/fit/index.html', 'fit/index.html']]) {
+  for (const [route, file] of [
+    ['/', 'index.html'],
+    ['/index.html', 'index.html'],
+    ['/fit/', 'fit/index.html'],
+    ['/fit/index.html', 'fit/index.html'],
+  ]) {
     app.get(route, (_req, res) => {
       const p = page(file);
       allowInline(res, p.scriptHashes);

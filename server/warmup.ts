@@ -6,8 +6,25 @@ import type { WorkerPool } from '../src/jobs/pool.ts';
 
 export async function warmPool(pool: WorkerPool, model: string, maxMs = 3_000): Promise<void> {
   const deadline = Date.now() + maxMs;
-  const scenario = { model, times: { start: 0, end: 365, step: 1 }, therapies: ['pembrolizumab-200mg-q3w'], weight: 70, solver: { timeBudgetMs: maxMs } };
-  const tasks = Array.from({ length: pool.size }, () => ({ type: 'simulate' as const, scenario, format: 'json' as const, maxValues: 1_000_000 }));
+  const scenario = {
+    model,
+    times: { start: 0, end: 365, step: 1 },
+    therapies: ['pembrolizumab-200mg-q3w'],
+    weight: 70,
+    solver: { timeBudgetMs: maxMs },
+  };
+  const tasks = Array.from({ length: pool.size }, () => ({
+    type: 'simulate' as const,
+    scenario,
+    format: 'json' as const,
+    maxValues: 1_000_000,
+  }));
   const timeout = new Promise<void>((r) => setTimeout(r, maxMs).unref());
-  await Promise.race([pool.runAll(tasks, deadline).then(() => undefined, () => undefined), timeout]);
+  await Promise.race([
+    pool.runAll(tasks, deadline).then(
+      () => undefined,
+      () => undefined,
+    ),
+    timeout,
+  ]);
 }

@@ -33,14 +33,21 @@ export class InputError extends Error {
     const all = typeof issues === 'string' ? [{ path, message: issues }] : issues;
     const list = all.length > MAX_ISSUES ? all.slice(0, MAX_ISSUES) : all;
     const count = Math.max(total ?? 0, all.length);
-    super(list.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') + (count > list.length ? ` (first ${list.length} of ${count} problems)` : ''));
+    super(
+      list.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ') +
+        (count > list.length ? ` (first ${list.length} of ${count} problems)` : ''),
+    );
     this.name = 'InputError';
     this.issues = list;
     this.total = count;
   }
   /** The same issues under a path prefix (a model inline in a scenario, an arm of a comparison). */
   prefixed(prefix: Path): InputError {
-    return new InputError(this.issues.map((i) => ({ path: [...prefix, ...i.path], message: i.message })), [], this.total);
+    return new InputError(
+      this.issues.map((i) => ({ path: [...prefix, ...i.path], message: i.message })),
+      [],
+      this.total,
+    );
   }
 }
 
@@ -64,18 +71,25 @@ export class SolveError extends Error {
 
 /** " (reached t = …)" after a solve error's message, unless the time is unknown or the message states it. */
 export function reachedSuffix(e: { timeReached: number | null; timeStated?: boolean }): string {
-  return e.timeReached === null || !Number.isFinite(e.timeReached) || e.timeStated ? '' : ` (reached t = ${e.timeReached})`;
+  return e.timeReached === null || !Number.isFinite(e.timeReached) || e.timeStated
+    ? ''
+    : ` (reached t = ${e.timeReached})`;
 }
 
 /**
  * zod issues → our issues (paths made of strings and numbers only). An unknown field is reported at its
  * own path (zod reports the object with the list of keys), one issue per key, so that the field is named.
  */
-export function fromZodIssues(issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[], prefix: Path = []): Issue[] {
+export function fromZodIssues(
+  issues: readonly { path: readonly PropertyKey[]; message: string; code?: string; keys?: readonly string[] }[],
+  prefix: Path = [],
+): Issue[] {
   return issues.flatMap((i) => {
     const path = [...prefix, ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))];
     if (i.code === 'unrecognized_keys' && Array.isArray(i.keys) && i.keys.length) {
-      return i.keys.slice(0, MAX_ISSUES).map((k) => ({ path: [...path, String(k)], message: `unknown field '${String(k).slice(0, 100)}'` }));
+      return i.keys
+        .slice(0, MAX_ISSUES)
+        .map((k) => ({ path: [...path, String(k)], message: `unknown field '${String(k).slice(0, 100)}'` }));
     }
     return [{ path, message: i.message }];
   });

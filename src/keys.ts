@@ -12,7 +12,10 @@ import { InputError } from './errors.ts';
  * With `obj[name]` any of them would find something the user never wrote; `__proto__` is also dropped
  * silently by JSON-to-object copies (zod records), so it could never be looked up at all.
  */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  'prototype',
+]);
 
 export const reservedKeyMessage = (name: string) =>
   `'${name}' is a reserved name (it is a built-in property of JavaScript objects): choose another name`;
@@ -27,7 +30,9 @@ export function ownValue<T>(obj: Readonly<Record<string, T>> | undefined | null,
 }
 
 /** A user-chosen name (a record key or a name given as a value): any string but a reserved one. */
-export const userKey = z.string().refine((s) => !RESERVED_KEYS.has(s), { error: (iss) => reservedKeyMessage(String(iss.input)) });
+export const userKey = z
+  .string()
+  .refine((s) => !RESERVED_KEYS.has(s), { error: (iss) => reservedKeyMessage(String(iss.input)) });
 
 /** A record whose keys the user chooses: reserved names are refused with their path. */
 export function userRecord<V extends z.ZodType>(value: V) {
@@ -46,7 +51,8 @@ export function findReservedKeys(value: unknown, max = 20): { path: (string | nu
     const [v, path] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) if (v[i] !== null && typeof v[i] === 'object') stack.push([v[i], [...path, i]]);
+      for (let i = v.length - 1; i >= 0; i--)
+        if (v[i] !== null && typeof v[i] === 'object') stack.push([v[i], [...path, i]]);
       continue;
     }
     for (const k of Object.keys(v)) {

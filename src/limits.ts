@@ -43,10 +43,16 @@ const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 /** Throw an InputError under `path` when `cost` is over budget. */
 export function checkBudget(cost: Cost, path: Path, hint: string, budget = BUDGET): void {
   if (cost.values > budget.outputValues) {
-    throw new InputError(`output too large: ${cost.detail} = ${cost.values} numbers (at most ${budget.outputValues} per response): ${hint}`, path);
+    throw new InputError(
+      `output too large: ${cost.detail} = ${cost.values} numbers (at most ${budget.outputValues} per response): ${hint}`,
+      path,
+    );
   }
   if (cost.bytes > budget.memoryBytes) {
-    throw new InputError(`request too large: ${cost.detail} needs about ${mb(cost.bytes)} of memory (at most ${mb(budget.memoryBytes)} per request): ${hint}`, path);
+    throw new InputError(
+      `request too large: ${cost.detail} needs about ${mb(cost.bytes)} of memory (at most ${mb(budget.memoryBytes)} per request): ${hint}`,
+      path,
+    );
   }
 }
 
@@ -100,7 +106,11 @@ export function simulationCost(points: number, columns: number, states = columns
 export function populationCost(subjects: number, points: number, series: number, quantiles: number): Cost {
   const values = points * series * (quantiles + 1) + points;
   const bytes = subjects * points * series * BYTES_PER_TYPED_VALUE + values * BYTES_PER_OUTPUT_VALUE;
-  return { values, bytes, detail: `${subjects} subjects x ${series} series x ${points} output times (${quantiles} quantiles + mean)` };
+  return {
+    values,
+    bytes,
+    detail: `${subjects} subjects x ${series} series x ${points} output times (${quantiles} quantiles + mean)`,
+  };
 }
 
 /** The largest |t| accepted anywhere (re-exported for callers that only need the budget module). */

@@ -18,7 +18,9 @@ function findRoot(start: string): string {
 export const PACKAGE_ROOT: string = findRoot(path.dirname(fileURLToPath(import.meta.url)));
 
 /** The package version, from package.json (never hard-coded). */
-export const VERSION: string = (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 
 /** Whether this module runs from the TypeScript sources (tsx, vitest) rather than the compiled dist/. */
 export const RUNNING_FROM_SOURCE: boolean = import.meta.url.endsWith('.ts');

@@ -1,6 +1,13 @@
 // simulate(): a scenario (Contract 2) → a result (Contract 3). Resolves the model, applies parameters,
 // initial values and doses, builds the output grid, runs the orchestrator and computes metrics.
-import { Scenario, type ScenarioInput, type SimulationResult, type TimeGrid, type Dose, LIMITS } from './scenario/schema.ts';
+import {
+  Scenario,
+  type ScenarioInput,
+  type SimulationResult,
+  type TimeGrid,
+  type Dose,
+  LIMITS,
+} from './scenario/schema.ts';
 import { InputError, fromZodIssues, type Issue, type Path } from './errors.ts';
 import type { CompiledModel } from './model/compile.ts';
 import { resolveModel } from './model/library.ts';
@@ -36,7 +43,10 @@ export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: numbe
     step = times.step ?? (span <= 1000 ? 1 : span / 1000);
     const intervals = span / step;
     if (intervals + 1 > LIMITS.outputPoints) {
-      throw new InputError(`too many output points (${Math.floor(intervals) + 1}; at most ${LIMITS.outputPoints}): use a larger step`, [...path, 'step']);
+      throw new InputError(
+        `too many output points (${Math.floor(intervals) + 1}; at most ${LIMITS.outputPoints}): use a larger step`,
+        [...path, 'step'],
+      );
     }
     const whole = Math.round(intervals);
     count = Math.abs(intervals - whole) < 1e-9 * Math.max(1, intervals) ? whole + 1 : Math.floor(intervals) + 2;
@@ -48,35 +58,54 @@ export function outputGrid(times: TimeGrid, path: Path = ['times']): { t0: numbe
 }
 
 /** Parameter vector for a model: defaults, then a named preset, then explicit values. */
-export function parameterVector(model: CompiledModel, values: Record<string, number>, preset?: string, path: Path = []): Float64Array {
+export function parameterVector(
+  model: CompiledModel,
+  values: Record<string, number>,
+  preset?: string,
+  path: Path = [],
+): Float64Array {
   const p = Float64Array.from(model.defaultParams);
   const issues: Issue[] = [];
   if (preset !== undefined) {
     const ps = ownValue(model.spec.presets, preset);
-    if (!ps) issues.push({ path: [...path, 'preset'], message: `unknown preset '${preset}' (available: ${Object.keys(model.spec.presets ?? {}).join(', ') || 'none'})` });
+    if (!ps)
+      issues.push({
+        path: [...path, 'preset'],
+        message: `unknown preset '${preset}' (available: ${Object.keys(model.spec.presets ?? {}).join(', ') || 'none'})`,
+      });
     else for (const [k, v] of Object.entries(ps.parameters)) p[model.paramIndex.get(k)!] = v;
   }
   for (const [k, v] of Object.entries(values)) {
     const j = model.paramIndex.get(k);
-    if (j === undefined) issues.push({ path: [...path, 'parameters', k], message: `'${k}' is not a parameter of model '${model.id}'` });
+    if (j === undefined)
+      issues.push({ path: [...path, 'parameters', k], message: `'${k}' is not a parameter of model '${model.id}'` });
     else p[j] = v;
   }
   if (issues.length) throw new InputError(issues);
   return p;
 }
 
-export function initialState(model: CompiledModel, p: Float64Array, values: Record<string, number>, preset?: string, path: Path = []): Float64Array {
+export function initialState(
+  model: CompiledModel,
+  p: Float64Array,
+  values: Record<string, number>,
+  preset?: string,
+  path: Path = [],
+): Float64Array {
   const y = model.initial(p);
   const issues: Issue[] = [];
   const ps = preset !== undefined ? ownValue(model.spec.presets, preset) : undefined;
   for (const [k, v] of Object.entries({ ...(ps?.initial ?? {}), ...values })) {
     const i = model.stateIndex.get(k);
-    if (i === undefined) issues.push({ path: [...path, 'initial', k], message: `'${k}' is not a state of model '${model.id}'` });
-    else if (model.nonNegative[i] && v < 0) issues.push({ path: [...path, 'initial', k], message: `'${k}' cannot be negative` });
+    if (i === undefined)
+      issues.push({ path: [...path, 'initial', k], message: `'${k}' is not a state of model '${model.id}'` });
+    else if (model.nonNegative[i] && v < 0)
+      issues.push({ path: [...path, 'initial', k], message: `'${k}' cannot be negative` });
     else y[i] = v;
   }
   y.forEach((v, i) => {
-    if (!Number.isFinite(v)) issues.push({ path: [...path, 'initial', model.stateNames[i]], message: 'initial value is not finite' });
+    if (!Number.isFinite(v))
+      issues.push({ path: [...path, 'initial', model.stateNames[i]], message: 'initial value is not finite' });
   });
   if (issues.length) throw new InputError(issues);
   return y;
@@ -86,7 +115,12 @@ export function initialState(model: CompiledModel, p: Float64Array, values: Reco
 export const DEFAULT_ATOL = 1e-9;
 
 /** Per-state tolerances: a scenario number for all; else per state from the scenario, the model file, the default. */
-export function tolerances(model: CompiledModel, rtol: number, atol: number | Record<string, number> | undefined, path: Path = ['solver', 'atol']) {
+export function tolerances(
+  model: CompiledModel,
+  rtol: number,
+  atol: number | Record<string, number> | undefined,
+  path: Path = ['solver', 'atol'],
+) {
   const n = model.stateNames.length;
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -145,7 +179,11 @@ function covariatePairs(model: CompiledModel, values: Record<string, number>, pa
   const out: [number, number][] = [];
   for (const [k, v] of Object.entries(values)) {
     const j = model.covariateIndex.get(k);
-    if (j === undefined) issues.push({ path: [...path, k], message: `'${k}' is not a covariate of model '${model.id}' (covariates: ${model.covariateNames.join(', ') || 'none'})` });
+    if (j === undefined)
+      issues.push({
+        path: [...path, k],
+        message: `'${k}' is not a covariate of model '${model.id}' (covariates: ${model.covariateNames.join(', ') || 'none'})`,
+      });
     else out.push([j, v]);
   }
   if (issues.length) throw new InputError(issues);
@@ -160,20 +198,33 @@ export function prepareScenario(input: unknown, path: Path = [], extras: Scenari
     throw e instanceof InputError && path.length ? e.prefixed(path) : e;
   }
   if (scenario.dataset !== undefined) {
-    throw new InputError('a scenario with a dataset is simulated subject by subject (immunopd simulate --dataset, or POST /api/simulate): see docs/datasets.md', [...path, 'dataset']);
+    throw new InputError(
+      'a scenario with a dataset is simulated subject by subject (immunopd simulate --dataset, or POST /api/simulate): see docs/datasets.md',
+      [...path, 'dataset'],
+    );
   }
   const model = resolveModel(scenario.model as string | Record<string, unknown>, [...path, 'model']);
   const params = parameterVector(model, scenario.parameters, scenario.preset, path);
   for (const [j, v] of covariatePairs(model, scenario.covariates, [...path, 'covariates'])) params[j] = v;
-  const covariateChanges = scenario.covariateChanges.map((c, k) => ({ time: c.time, values: covariatePairs(model, c.values, [...path, 'covariateChanges', k, 'values']) }));
+  const covariateChanges = scenario.covariateChanges.map((c, k) => ({
+    time: c.time,
+    values: covariatePairs(model, c.values, [...path, 'covariateChanges', k, 'values']),
+  }));
   for (let k = 1; k < covariateChanges.length; k++) {
-    if (!(covariateChanges[k].time > covariateChanges[k - 1].time)) throw new InputError('covariate change times must be strictly increasing', [...path, 'covariateChanges', k, 'time']);
+    if (!(covariateChanges[k].time > covariateChanges[k - 1].time))
+      throw new InputError('covariate change times must be strictly increasing', [
+        ...path,
+        'covariateChanges',
+        k,
+        'time',
+      ]);
   }
   const y0 = initialState(model, params, scenario.initial, scenario.preset, path);
   const grid = outputGrid(scenario.times, [...path, 'times']);
   let t0 = grid.t0;
   const times = grid.times;
-  const bsa = scenario.height !== undefined ? bodySurfaceArea(scenario.height, scenario.weight, scenario.bsaFormula) : undefined;
+  const bsa =
+    scenario.height !== undefined ? bodySurfaceArea(scenario.height, scenario.weight, scenario.bsaFormula) : undefined;
   const rules = (() => {
     try {
       return compileRules(model, scenario.rules);
@@ -190,13 +241,24 @@ export function prepareScenario(input: unknown, path: Path = [], extras: Scenari
   }
   const all = [...direct, ...fromTherapies];
   const pathOf = (i: number) => (i < direct.length ? [...path, 'doses', i] : [...path, 'therapies']);
-  const doses = expandDoses(all, model, { weight: scenario.weight, bsa, paramsAt: paramsAt(params, covariateChanges) }, pathOf);
+  const doses = expandDoses(
+    all,
+    model,
+    { weight: scenario.weight, bsa, paramsAt: paramsAt(params, covariateChanges) },
+    pathOf,
+  );
   // A dose before the start: with explicit output times the simulation starts at it; a grid's start is the user's.
   // (An infusion that started before a grid's start and runs past it is kept: its rate counts from the start.)
-  const early = doses.find((d) => d.time < t0 && (Array.isArray(scenario.times) || d.duration === undefined || d.time + d.duration <= t0));
+  const early = doses.find(
+    (d) => d.time < t0 && (Array.isArray(scenario.times) || d.duration === undefined || d.time + d.duration <= t0),
+  );
   if (early) {
     if (Array.isArray(scenario.times)) t0 = Math.min(t0, doses[0].time);
-    else throw new InputError(`a dose at t = ${early.time} is before the simulation start (times.start = ${t0}): start the simulation at or before it, or give explicit output times`, pathOf(early.entry));
+    else
+      throw new InputError(
+        `a dose at t = ${early.time} is before the simulation start (times.start = ${t0}): start the simulation at or before it, or give explicit output times`,
+        pathOf(early.entry),
+      );
   }
   const resets = [...(extras.resets ?? [])];
   const preDose = extras.preDose ?? new Uint8Array(times.length);
@@ -223,7 +285,8 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
       const before = d.time - 1e-9 * Math.max(1, Math.abs(d.time));
       if (before > first) pts[len++] = before;
     }
-    if (d.duration !== undefined && d.time + d.duration > first && d.time + d.duration <= last) pts[len++] = d.time + d.duration;
+    if (d.duration !== undefined && d.time + d.duration > first && d.time + d.duration <= last)
+      pts[len++] = d.time + d.duration;
   }
   const sorted = pts.subarray(0, len).sort();
   let n = 0;
@@ -233,13 +296,21 @@ export function metricsGrid(times: Float64Array, doses: DoseRecord[]): Float64Ar
 
 /** Tolerances and the dose timeline depend on the scenario only: made once per prepared scenario (also used by the fit's sensitivity solves). */
 export function solverInputs(prep: PreparedScenario): NonNullable<PreparedScenario['cache']> {
-  prep.cache ??= { ...tolerances(prep.model, prep.scenario.solver.rtol, prep.scenario.solver.atol), timeline: doseTimeline(prep.doses) };
+  prep.cache ??= {
+    ...tolerances(prep.model, prep.scenario.solver.rtol, prep.scenario.solver.atol),
+    timeline: doseTimeline(prep.doses),
+  };
   return prep.cache;
 }
 
 /** Dose times into each clock's state, sorted (only doses with a positive amount count). */
 function clockTimes(model: CompiledModel, doses: readonly DoseRecord[]): number[][] {
-  return model.doseClocks.map((c) => doses.filter((d) => d.index === c.state && d.amount > 0).map((d) => d.time).sort((a, b) => a - b));
+  return model.doseClocks.map((c) =>
+    doses
+      .filter((d) => d.index === c.state && d.amount > 0)
+      .map((d) => d.time)
+      .sort((a, b) => a - b),
+  );
 }
 
 /**
@@ -265,12 +336,24 @@ export function preparedNeedsEpochs(prep: PreparedScenario): boolean {
 }
 
 /** Solve a prepared scenario with (optionally) other parameters and output times; returns the raw solution. */
-export function solvePrepared(prep: PreparedScenario, params: Float64Array = prep.params, y0: Float64Array = prep.y0, times: Float64Array = prep.times, stepObserver?: (v: StepView, tEnd: number) => void): ReturnType<typeof solveIvp> & { records?: RunRecord[] } {
+export function solvePrepared(
+  prep: PreparedScenario,
+  params: Float64Array = prep.params,
+  y0: Float64Array = prep.y0,
+  times: Float64Array = prep.times,
+  stepObserver?: (v: StepView, tEnd: number) => void,
+): ReturnType<typeof solveIvp> & { records?: RunRecord[] } {
   const { model, scenario, t0 } = prep;
   // Dose modifiers (F, lag, rate, duration) may read parameters: other parameters, other administrations.
-  const doses = params !== prep.params && model.doseModifiers.size > 0
-    ? expandDoses(prep.entries, model, { weight: scenario.weight, bsa: prep.bsa, paramsAt: paramsAt(params, prep.covariateChanges) }, (i) => ['doses', i])
-    : prep.doses;
+  const doses =
+    params !== prep.params && model.doseModifiers.size > 0
+      ? expandDoses(
+          prep.entries,
+          model,
+          { weight: scenario.weight, bsa: prep.bsa, paramsAt: paramsAt(params, prep.covariateChanges) },
+          (i) => ['doses', i],
+        )
+      : prep.doses;
   // Dose clocks (tfd/tld): hidden parameter slots set from the dose times (see setDoseClocks).
   const ct = model.doseClocks.length ? clockTimes(model, doses) : undefined;
   const clocks = ct ? (q: Float64Array, t: number) => setDoseClocks(model, q, ct, t, true) : undefined;
@@ -278,12 +361,26 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
   if (needsEpochs({ ...prep, records: doses })) {
     const { rtol, atol } = tolerances(model, scenario.solver.rtol, scenario.solver.atol);
     return runEpochs({
-      model, p0: params, covariateChanges: prep.covariateChanges, y0,
+      model,
+      p0: params,
+      covariateChanges: prep.covariateChanges,
+      y0,
       initialAt: (p) => initialState(model, p, scenario.initial, scenario.preset),
-      t0, outputTimes: times, preDose: times === prep.times ? prep.preDose : new Uint8Array(times.length),
-      records: doses, rules: prep.rules, resets: prep.resets, method: scenario.solver.method, rtol, atol,
-      maxStep: scenario.solver.maxStep, maxSteps: scenario.solver.maxSteps, deadline: Date.now() + scenario.solver.timeBudgetMs,
-      clocks, tldClocks, stepObserver,
+      t0,
+      outputTimes: times,
+      preDose: times === prep.times ? prep.preDose : new Uint8Array(times.length),
+      records: doses,
+      rules: prep.rules,
+      resets: prep.resets,
+      method: scenario.solver.method,
+      rtol,
+      atol,
+      maxStep: scenario.solver.maxStep,
+      maxSteps: scenario.solver.maxSteps,
+      deadline: Date.now() + scenario.solver.timeBudgetMs,
+      clocks,
+      tldClocks,
+      stepObserver,
     });
   }
   const tEnd = times[times.length - 1];
@@ -327,7 +424,14 @@ export function solvePrepared(prep: PreparedScenario, params: Float64Array = pre
 }
 
 /** States and outputs by name at the given times, from a row-major solution. */
-function seriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, warnings: string[], doses: readonly DoseRecord[] = []) {
+function seriesOf(
+  model: CompiledModel,
+  times: Float64Array,
+  y: Float64Array,
+  params: Float64Array,
+  warnings: string[],
+  doses: readonly DoseRecord[] = [],
+) {
   const ct = model.doseClocks.length ? clockTimes(model, doses) : [];
   const n = model.stateNames.length;
   const nOut = times.length;
@@ -379,7 +483,13 @@ function columnOf(src: Float64Array, stride: number, i: number, rows: number): n
 let scratch = new Float64Array(0);
 
 /** Every output at every time, row-major, in `scratch` (one row buffer and one output buffer, copied: a subarray per row costs more). */
-function outputBlock(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, doses: readonly DoseRecord[]): Float64Array {
+function outputBlock(
+  model: CompiledModel,
+  times: Float64Array,
+  y: Float64Array,
+  params: Float64Array,
+  doses: readonly DoseRecord[],
+): Float64Array {
   const n = model.stateNames.length;
   const m = model.outputNames.length;
   if (scratch.length < times.length * m) scratch = new Float64Array(times.length * m);
@@ -403,7 +513,13 @@ function outputBlock(model: CompiledModel, times: Float64Array, y: Float64Array,
  * when first read (the metrics read about a quarter of them), and the outputs are evaluated once, into one
  * block, when the first output is read. Own enumerable getters: Object.hasOwn and Object.keys see every name.
  */
-function lazySeriesOf(model: CompiledModel, times: Float64Array, y: Float64Array, params: Float64Array, doses: readonly DoseRecord[]) {
+function lazySeriesOf(
+  model: CompiledModel,
+  times: Float64Array,
+  y: Float64Array,
+  params: Float64Array,
+  doses: readonly DoseRecord[],
+) {
   const n = model.stateNames.length;
   const m = model.outputNames.length;
   const rows = times.length;
@@ -413,7 +529,8 @@ function lazySeriesOf(model: CompiledModel, times: Float64Array, y: Float64Array
   const lazy = (rec: Record<string, number[]>, name: string, make: () => number[]) => {
     let v: number[] | undefined;
     Object.defineProperty(rec, name, {
-      enumerable: true, configurable: true,
+      enumerable: true,
+      configurable: true,
       get: () => {
         if (v) return v;
         if (expired) throw new Error(`internal: the refined-grid series '${name}' was read after the metrics`);
@@ -425,7 +542,9 @@ function lazySeriesOf(model: CompiledModel, times: Float64Array, y: Float64Array
   model.stateNames.forEach((name, i) => lazy(states, name, () => columnOf(y, n, i, rows)));
   const outputs: Record<string, number[]> = {};
   let block: Float64Array | undefined;
-  model.outputNames.forEach((name, j) => lazy(outputs, name, () => columnOf((block ??= outputBlock(model, times, y, params, doses)), m, j, rows)));
+  model.outputNames.forEach((name, j) =>
+    lazy(outputs, name, () => columnOf((block ??= outputBlock(model, times, y, params, doses)), m, j, rows)),
+  );
   return { states, outputs, expire: () => (expired = true) };
 }
 
@@ -449,7 +568,11 @@ function selectSeries(all: { states: Record<string, number[]>; outputs: Record<s
  * metrics use them all.
  */
 export function buildResult(
-  prep: PreparedScenario, sol: ReturnType<typeof solvePrepared>, ms: number, params: Float64Array = prep.params, solTimes: Float64Array = prep.times,
+  prep: PreparedScenario,
+  sol: ReturnType<typeof solvePrepared>,
+  ms: number,
+  params: Float64Array = prep.params,
+  solTimes: Float64Array = prep.times,
   exposure?: ExposureIntegrals,
 ): SimulationResult {
   const { model, times, scenario } = prep;
@@ -474,10 +597,17 @@ export function buildResult(
     states,
     outputs,
     events: sol.events.map((e) => ({ name: e.name, time: e.t, kind: 'event' as const })),
-    doses: ((sol.records ?? prep.doses) as RunRecord[]).filter((d) => d.time >= prep.t0 && d.time <= tEnd).map((d) => ({
-      target: d.target, time: d.time, amount: d.amount, ...(d.duration !== undefined ? { duration: d.duration } : {}), ...(d.label ? { label: d.label } : {}),
-      ...(d.status ? { status: d.status } : {}), ...(d.steadyState ? { steadyState: d.steadyState } : {}),
-    })),
+    doses: ((sol.records ?? prep.doses) as RunRecord[])
+      .filter((d) => d.time >= prep.t0 && d.time <= tEnd)
+      .map((d) => ({
+        target: d.target,
+        time: d.time,
+        amount: d.amount,
+        ...(d.duration !== undefined ? { duration: d.duration } : {}),
+        ...(d.label ? { label: d.label } : {}),
+        ...(d.status ? { status: d.status } : {}),
+        ...(d.steadyState ? { steadyState: d.steadyState } : {}),
+      })),
     solver: {
       method: sol.method,
       switches: sol.switches,
@@ -497,15 +627,22 @@ export function buildResult(
     const fine = lazy ? { ...base, times: numbersOf(solTimes), states: lazy.states, outputs: lazy.outputs } : base;
     metrics = computeMetrics(fine as Omit<SimulationResult, 'metrics'>, model, exposure);
     lazy?.expire();
-    if (Array.isArray(metrics.plausibility)) warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
+    if (Array.isArray(metrics.plausibility))
+      warnings.push(...(metrics.plausibility as string[]).map((w) => `implausible: ${w}`));
   }
   return { ...base, metrics, ...(warnings.length ? { warnings } : {}) } as SimulationResult;
 }
 
 /** The output and memory budget of one simulation (src/limits.ts), checked before solving. */
 export function checkSimulationBudget(prep: PreparedScenario): void {
-  const columns = prep.scenario.select ? prep.scenario.select.length : prep.model.stateNames.length + prep.model.outputNames.length;
-  checkBudget(simulationCost(prep.times.length, columns, prep.model.stateNames.length), ['times'], "use a larger step, fewer points or 'select'");
+  const columns = prep.scenario.select
+    ? prep.scenario.select.length
+    : prep.model.stateNames.length + prep.model.outputNames.length;
+  checkBudget(
+    simulationCost(prep.times.length, columns, prep.model.stateNames.length),
+    ['times'],
+    "use a larger step, fewer points or 'select'",
+  );
 }
 
 /** Simulate one scenario. Throws InputError (bad input, with paths) or SolveError (could not be solved). */
@@ -515,7 +652,10 @@ export function simulate(input: ScenarioInput | unknown): SimulationResult {
   checkSimulationBudget(prep);
   const grid = prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times;
   // Exposure integrals on the solver's dense output (independent of the output grid), when metrics are on.
-  const ex = prep.scenario.metrics && prep.model.spec.roles?.drugs ? exposureForSimulation(prep.model, prep.params, prep.times, prep.doses) : undefined;
+  const ex =
+    prep.scenario.metrics && prep.model.spec.roles?.drugs
+      ? exposureForSimulation(prep.model, prep.params, prep.times, prep.doses)
+      : undefined;
   const sol = solvePrepared(prep, prep.params, prep.y0, grid, ex?.observer);
   return buildResult(prep, sol, performance.now() - started, prep.params, grid, ex?.result());
 }

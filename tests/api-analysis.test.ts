@@ -15,7 +15,11 @@ afterAll(async () => {
 });
 
 async function post(path: string, body: unknown) {
-  const res = await fetch(srv.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(srv.url + path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: JSON.parse(text), text };
 }
@@ -36,7 +40,10 @@ describe('POST /api/fit', () => {
   });
 
   it('bad data: 400 naming the field', async () => {
-    const r = await post('/api/fit', { ...cases['arms-log'], data: [{ time: -1, observable: 'tumorVolume_mm3', value: 1 }] });
+    const r = await post('/api/fit', {
+      ...cases['arms-log'],
+      data: [{ time: -1, observable: 'tumorVolume_mm3', value: 1 }],
+    });
     expect(r.status).toBe(400);
     expect(r.json.error.issues.map((i: { path: unknown[] }) => i.path.join('.'))).toContain('data.0.time');
     const u = await post('/api/fit', { ...cases['arms-log'], model: 'no-such-model' });
@@ -51,15 +58,29 @@ describe('POST /api/fit', () => {
 describe('POST /api/optimize', () => {
   it('returns the best schedule and the ranked candidates', async () => {
     const model = {
-      id: 'tgi-opt', parameters: { k: { value: 0.05 }, kd: { value: 0.02 }, kel: { value: 0.1 }, V: { value: 5 } },
+      id: 'tgi-opt',
+      parameters: { k: { value: 0.05 }, kd: { value: 0.02 }, kel: { value: 0.1 }, V: { value: 5 } },
       states: { T: { initial: 1e9, unit: 'cells' }, A: { initial: 0, unit: 'mg' } },
       odes: { T: 'k*T - kd*(A/V)*T', A: '-kel*A' },
       outputs: { tumor: 'T', C_drug: 'A/V' },
-      roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } } },
+      roles: {
+        tumor: { series: 'tumor', unit: 'cells' },
+        drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } },
+      },
     };
     const r = await post('/api/optimize', {
-      model, horizon: 60, step: 1,
-      drugs: [{ name: 'drug', target: 'A', amount: { values: [50, 100] }, interval: { values: [7, 14] }, count: { values: [2, 4] } }],
+      model,
+      horizon: 60,
+      step: 1,
+      drugs: [
+        {
+          name: 'drug',
+          target: 'A',
+          amount: { values: [50, 100] },
+          interval: { values: [7, 14] },
+          count: { values: [2, 4] },
+        },
+      ],
       objective: { finalTumor: 1 },
       constraints: { cumulativeDose: { drug: 300 } },
       search: { seed: 1 },
@@ -102,7 +123,10 @@ describe('POST /api/population', () => {
     expect(local.summary.tumor['q0.5']).toEqual(t['q0.5']);
   });
   it('bad input: 400 naming the field', async () => {
-    const a = await post('/api/population', { ...request, population: { ...request.population, omega: { nope: 0.3 } } });
+    const a = await post('/api/population', {
+      ...request,
+      population: { ...request.population, omega: { nope: 0.3 } },
+    });
     expect(a.status).toBe(400);
     expect(a.json.error.issues[0].path).toEqual(['population', 'omega', 'nope']);
     const b = await post('/api/population', { ...request, population: { ...request.population, n: 1e6 } });
@@ -117,11 +141,17 @@ describe('POST /api/population', () => {
 describe('POST /api/sensitivity', () => {
   // One compartment, 100 mg bolus: C(T) = 100 exp(-kT) / V, so (dC/C)/(dk/k) = -kT and (dC/C)/(dV/V) = -1.
   const onecpt = {
-    id: 'onecpt', parameters: { k: { value: 0.3 }, V: { value: 5 } },
-    states: { A: { initial: 0, unit: 'mg' } }, odes: { A: '-k*A' }, outputs: { C: 'A/V' },
+    id: 'onecpt',
+    parameters: { k: { value: 0.3 }, V: { value: 5 } },
+    states: { A: { initial: 0, unit: 'mg' } },
+    odes: { A: '-k*A' },
+    outputs: { C: 'A/V' },
   };
   const request = {
-    model: onecpt, times: { start: 0, end: 10, step: 1 }, doses: [{ target: 'A', amount: 100 }], solver: { rtol: 1e-10, atol: 1e-12 },
+    model: onecpt,
+    times: { start: 0, end: 10, step: 1 },
+    doses: [{ target: 'A', amount: 100 }],
+    solver: { rtol: 1e-10, atol: 1e-12 },
     sensitivity: { response: { series: 'C', time: 10 }, step: 0.001 },
   };
   it('matches the analytic normalized sensitivities, ranked', async () => {
@@ -134,12 +164,18 @@ describe('POST /api/sensitivity', () => {
     expect(r.json.solves).toBe(5);
   });
   it('a metric response on the default model, and bad input named', async () => {
-    const r = await post('/api/sensitivity', { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 30 },
-      sensitivity: { parameters: ['r', 'kKill', 'K'], response: { metric: 'tumorAUC' } } });
+    const r = await post('/api/sensitivity', {
+      model: 'immunotherapy',
+      therapies: ['pembrolizumab-200mg-q3w'],
+      times: { start: 0, end: 180, step: 30 },
+      sensitivity: { parameters: ['r', 'kKill', 'K'], response: { metric: 'tumorAUC' } },
+    });
     expect(r.status, r.text.slice(0, 300)).toBe(200);
     expect(r.json.parameters).toHaveLength(3);
     // Faster growth means more tumor; stronger kill means less.
-    const by = Object.fromEntries(r.json.parameters.map((p: { name: string; normalized: number }) => [p.name, p.normalized]));
+    const by = Object.fromEntries(
+      r.json.parameters.map((p: { name: string; normalized: number }) => [p.name, p.normalized]),
+    );
     expect(by.r).toBeGreaterThan(0);
     expect(by.kKill).toBeLessThan(0);
     const bad = await post('/api/sensitivity', { ...request, sensitivity: { parameters: ['nope'] } });

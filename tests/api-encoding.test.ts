@@ -17,18 +17,33 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const TYPICAL = { model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 1 } };
+const TYPICAL = {
+  model: 'immunotherapy',
+  therapies: ['pembrolizumab-200mg-q3w'],
+  times: { start: 0, end: 180, step: 1 },
+};
 
 /** A raw POST (no client-side decoding): status, headers and the body's bytes as sent. */
-function rawPost(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: Buffer }> {
+function rawPost(
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: Buffer }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(`${srv.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      `${srv.url}${path}`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -60,7 +75,9 @@ describe('simulate bodies encoded on the pool thread', () => {
       const parsed = JSON.parse(r.bytes.toString('utf8'));
       expect(withoutMs(parsed)).toEqual(lib);
       // Same text once the one varying number is set equal: every other number is written identically.
-      expect(r.bytes.toString('utf8').replace(/"ms":[^,}]+/, '"ms":0')).toBe(JSON.stringify(simulate(TYPICAL)).replace(/"ms":[^,}]+/, '"ms":0'));
+      expect(r.bytes.toString('utf8').replace(/"ms":[^,}]+/, '"ms":0')).toBe(
+        JSON.stringify(simulate(TYPICAL)).replace(/"ms":[^,}]+/, '"ms":0'),
+      );
     }
   });
 
@@ -82,7 +99,11 @@ describe('simulate bodies encoded on the pool thread', () => {
   });
 
   it('errors are still JSON errors (not encoded by the thread)', async () => {
-    const r = await rawPost('/api/simulate', { ...TYPICAL, times: { start: 0, end: -1 } }, { 'Accept-Encoding': 'gzip' });
+    const r = await rawPost(
+      '/api/simulate',
+      { ...TYPICAL, times: { start: 0, end: -1 } },
+      { 'Accept-Encoding': 'gzip' },
+    );
     expect(r.status).toBe(400);
     expect(JSON.parse(r.bytes.toString('utf8')).error.issues.length).toBeGreaterThan(0);
   });

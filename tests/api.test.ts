@@ -42,7 +42,13 @@ function expectError(r: { status: number; json: any; text: string }, status: num
     expect(typeof i.message).toBe('string');
   }
   expect(r.text).not.toMatch(/\bat .*\.(ts|js|mjs):\d+|node_modules|stack/);
-  return r.json.error as { message: string; issues: { path: (string | number)[]; message: string }[]; reason?: string; timeReached?: number | null; arm?: string };
+  return r.json.error as {
+    message: string;
+    issues: { path: (string | number)[]; message: string }[];
+    reason?: string;
+    timeReached?: number | null;
+    arm?: string;
+  };
 }
 
 const paths = (e: { issues: { path: (string | number)[] }[] }) => e.issues.map((i) => i.path.join('.'));
@@ -96,12 +102,38 @@ describe('GET routes', () => {
   it('GET /api/openapi.json is generated from the schemas, documents the limits, and its refs resolve', async () => {
     const doc = await (await fetch(`${base}/api/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
-    for (const p of ['/healthz', '/api/models', '/api/models/{id}', '/api/therapies', '/api/simulate', '/api/compare', '/api/openapi.json']) expect(doc.paths).toHaveProperty(p);
-    for (const s of ['Scenario', 'SimulationResult', 'CompareRequest', 'CompareResponse', 'Error', 'Model', 'TherapyList']) expect(doc.components.schemas).toHaveProperty(s);
+    for (const p of [
+      '/healthz',
+      '/api/models',
+      '/api/models/{id}',
+      '/api/therapies',
+      '/api/simulate',
+      '/api/compare',
+      '/api/openapi.json',
+    ])
+      expect(doc.paths).toHaveProperty(p);
+    for (const s of [
+      'Scenario',
+      'SimulationResult',
+      'CompareRequest',
+      'CompareResponse',
+      'Error',
+      'Model',
+      'TherapyList',
+    ])
+      expect(doc.components.schemas).toHaveProperty(s);
     expect(doc.components.schemas.CompareRequest.properties.arms.maxItems).toBe(LIMITS.arms);
     expect(doc.components.schemas.Scenario.properties.doses.maxItems).toBe(LIMITS.doses);
     const d = doc.info.description as string;
-    for (const n of [SERVER_LIMITS.bodyBytes, LIMITS.outputPoints, SERVER_LIMITS.outputValues, LIMITS.arms, LIMITS.doses, SERVER_LIMITS.requestBudgetMs]) expect(d).toContain(String(n));
+    for (const n of [
+      SERVER_LIMITS.bodyBytes,
+      LIMITS.outputPoints,
+      SERVER_LIMITS.outputValues,
+      LIMITS.arms,
+      LIMITS.doses,
+      SERVER_LIMITS.requestBudgetMs,
+    ])
+      expect(d).toContain(String(n));
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     expect(refs.length).toBeGreaterThan(5);
     for (const ref of refs) {
@@ -123,7 +155,8 @@ describe('GET routes', () => {
     expect(plotly.status).toBe(200);
     expect(plotly.headers.get('content-type')).toMatch(/javascript/);
     expect((await plotly.text()).length).toBeGreaterThan(1e6);
-    for (const f of ['app.js', 'plots.js', 'util.js', 'style.css']) expect((await fetch(`${base}/${f}`)).status).toBe(200);
+    for (const f of ['app.js', 'plots.js', 'util.js', 'style.css'])
+      expect((await fetch(`${base}/${f}`)).status).toBe(200);
   });
 
   it('unknown API routes are JSON 404s', async () => {
@@ -168,7 +201,12 @@ describe('POST /api/simulate', () => {
   });
 
   it('an inline model works', async () => {
-    const model = { id: 'decay', parameters: { k: { value: 0.5 } }, states: { A: { initial: 10 } }, odes: { A: '-k*A' } };
+    const model = {
+      id: 'decay',
+      parameters: { k: { value: 0.5 } },
+      states: { A: { initial: 10 } },
+      odes: { A: '-k*A' },
+    };
     const r = await post('/api/simulate', { model, times: [0, 1, 2], solver: { rtol: 1e-10, atol: 1e-12 } });
     expect(r.status).toBe(200);
     expect(r.json.states.A[2]).toBeCloseTo(10 * Math.exp(-1), 7);
@@ -207,7 +245,9 @@ describe('POST /api/compare', () => {
 
   it('shared parameters apply to every arm; an arm overrides them', async () => {
     const r = await post('/api/compare', {
-      model: 'immunotherapy', times: { end: 28, step: 7 }, parameters: { r: 0.05 },
+      model: 'immunotherapy',
+      times: { end: 28, step: 7 },
+      parameters: { r: 0.05 },
       arms: [{ name: 'a' }, { name: 'b', parameters: { r: 0.01 } }],
     });
     expect(r.status).toBe(200);
@@ -244,16 +284,40 @@ describe('POST /api/compare', () => {
   });
 
   it('input errors name the arm they come from; shared fields once', async () => {
-    const e = expectError(await post('/api/compare', {
-      model: 'immunotherapy', times: year, parameters: { r: 0.03 },
-      arms: [{ name: 'a', parameters: { yy: 2 } }, { name: 'b', therapies: ['no-such-therapy'] }, { name: 'c', doses: [{ target: 'NOPE', amount: 1 }] }, { name: 'd' }],
-    }), 400);
+    const e = expectError(
+      await post('/api/compare', {
+        model: 'immunotherapy',
+        times: year,
+        parameters: { r: 0.03 },
+        arms: [
+          { name: 'a', parameters: { yy: 2 } },
+          { name: 'b', therapies: ['no-such-therapy'] },
+          { name: 'c', doses: [{ target: 'NOPE', amount: 1 }] },
+          { name: 'd' },
+        ],
+      }),
+      400,
+    );
     expect(paths(e)).toEqual(['arms.0.parameters.yy', 'arms.1.therapies.0', 'arms.2.doses.0.target']);
-    const shared = expectError(await post('/api/compare', { model: 'immunotherapy', times: year, parameters: { zz: 1 }, arms: [{ name: 'a' }, { name: 'b' }] }), 400);
+    const shared = expectError(
+      await post('/api/compare', {
+        model: 'immunotherapy',
+        times: year,
+        parameters: { zz: 1 },
+        arms: [{ name: 'a' }, { name: 'b' }],
+      }),
+      400,
+    );
     expect(paths(shared)).toEqual(['parameters.zz']);
-    const model = expectError(await post('/api/compare', { model: 'nope', times: year, arms: [{ name: 'a' }, { name: 'b' }] }), 400);
+    const model = expectError(
+      await post('/api/compare', { model: 'nope', times: year, arms: [{ name: 'a' }, { name: 'b' }] }),
+      400,
+    );
     expect(paths(model)).toEqual(['model']);
-    const dup = expectError(await post('/api/compare', { model: 'immunotherapy', times: year, arms: [{ name: 'x' }, { name: 'x' }] }), 400);
+    const dup = expectError(
+      await post('/api/compare', { model: 'immunotherapy', times: year, arms: [{ name: 'x' }, { name: 'x' }] }),
+      400,
+    );
     expect(paths(dup)).toEqual(['arms.1.name']);
     const none = expectError(await post('/api/compare', { model: 'immunotherapy', times: year, arms: [] }), 400);
     expect(paths(none)).toEqual(['arms']);
@@ -263,14 +327,33 @@ describe('POST /api/compare', () => {
     const arms = Array.from({ length: LIMITS.arms + 1 }, (_, i) => ({ name: `arm ${i}` }));
     const e = expectError(await post('/api/compare', { model: 'immunotherapy', times: year, arms }), 400);
     expect(paths(e)).toEqual(['arms']);
-    const big = expectError(await post('/api/compare', { model: 'immunotherapy', times: { end: 1000, points: LIMITS.outputPoints }, arms: arms.slice(0, LIMITS.arms) }), 400);
+    const big = expectError(
+      await post('/api/compare', {
+        model: 'immunotherapy',
+        times: { end: 1000, points: LIMITS.outputPoints },
+        arms: arms.slice(0, LIMITS.arms),
+      }),
+      400,
+    );
     expect(big.issues[0].path).toEqual(['times']);
     expect(big.message).toMatch(/output too large/);
   });
 
   it('422 names the arm that could not be solved', async () => {
-    const model = { id: 'blowup', parameters: { k: { value: 1 } }, states: { A: { initial: 1 } }, odes: { A: 'k*A^2' } };
-    const e = expectError(await post('/api/compare', { model, times: { end: 10 }, arms: [{ name: 'mild', parameters: { k: 0.01 } }, { name: 'wild' }] }), 422);
+    const model = {
+      id: 'blowup',
+      parameters: { k: { value: 1 } },
+      states: { A: { initial: 1 } },
+      odes: { A: 'k*A^2' },
+    };
+    const e = expectError(
+      await post('/api/compare', {
+        model,
+        times: { end: 10 },
+        arms: [{ name: 'mild', parameters: { k: 0.01 } }, { name: 'wild' }],
+      }),
+      422,
+    );
     expect(e.arm).toBe('wild');
     expect(e.message).toMatch(/^arm 'wild': could not solve/);
     expect(e.timeReached).toBeGreaterThan(0.5);
@@ -284,8 +367,13 @@ describe('errors and limits', () => {
   it('400: bad JSON, wrong content type, no body, a body that is not an object', async () => {
     expect(expectError(await post('/api/simulate', '{"model": '), 400).message).toMatch(/not valid JSON/);
     expect(expectError(await post('/api/simulate', '{bad json}'), 400).message).toMatch(/not valid JSON/);
-    expect(expectError(await post('/api/simulate', JSON.stringify(ok), { 'Content-Type': 'text/plain' }), 400).message).toMatch(/must be JSON/);
-    expect(expectError(await post('/api/simulate', 'model=x', { 'Content-Type': 'application/x-www-form-urlencoded' }), 400).message).toMatch(/must be JSON/);
+    expect(
+      expectError(await post('/api/simulate', JSON.stringify(ok), { 'Content-Type': 'text/plain' }), 400).message,
+    ).toMatch(/must be JSON/);
+    expect(
+      expectError(await post('/api/simulate', 'model=x', { 'Content-Type': 'application/x-www-form-urlencoded' }), 400)
+        .message,
+    ).toMatch(/must be JSON/);
     const none = await fetch(`${base}/api/simulate`, { method: 'POST' });
     expectError({ status: none.status, text: await none.clone().text(), json: await none.json() }, 400);
     expectError(await post('/api/simulate', '[1,2,3]'), 400);
@@ -296,11 +384,23 @@ describe('errors and limits', () => {
   it('400: schema violations name the field', async () => {
     expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy' }), 400))).toEqual(['times']);
     expect(paths(expectError(await post('/api/simulate', { ...ok, extra: 1 }), 400))).toEqual(['extra']); // an unknown field is named
-    expect(paths(expectError(await post('/api/simulate', { ...ok, doses: [{ target: 'PEMc', amount: -1 }] }), 400))).toEqual(['doses.0.amount']);
-    expect(paths(expectError(await post('/api/simulate', { ...ok, parameters: { r: 'fast' } }), 400))).toEqual(['parameters.r']);
-    expect(paths(expectError(await post('/api/simulate', { ...ok, parameters: { nope: 1 } }), 400))).toEqual(['parameters.nope']);
-    expect(paths(expectError(await post('/api/simulate', { ...ok, therapies: ['nope'] }), 400))).toEqual(['therapies.0']);
-    expect(paths(expectError(await post('/api/simulate', { ...ok, solver: { timeBudgetMs: LIMITS.timeBudgetMs + 1 } }), 400))).toEqual(['solver.timeBudgetMs']);
+    expect(
+      paths(expectError(await post('/api/simulate', { ...ok, doses: [{ target: 'PEMc', amount: -1 }] }), 400)),
+    ).toEqual(['doses.0.amount']);
+    expect(paths(expectError(await post('/api/simulate', { ...ok, parameters: { r: 'fast' } }), 400))).toEqual([
+      'parameters.r',
+    ]);
+    expect(paths(expectError(await post('/api/simulate', { ...ok, parameters: { nope: 1 } }), 400))).toEqual([
+      'parameters.nope',
+    ]);
+    expect(paths(expectError(await post('/api/simulate', { ...ok, therapies: ['nope'] }), 400))).toEqual([
+      'therapies.0',
+    ]);
+    expect(
+      paths(
+        expectError(await post('/api/simulate', { ...ok, solver: { timeBudgetMs: LIMITS.timeBudgetMs + 1 } }), 400),
+      ),
+    ).toEqual(['solver.timeBudgetMs']);
   });
 
   it('400: unknown model', async () => {
@@ -310,34 +410,85 @@ describe('errors and limits', () => {
   });
 
   it('400: hostile expressions in an inline model', async () => {
-    const inline = (rhs: string) => ({ model: { id: 'h', parameters: { k: { value: 1 } }, states: { x: { initial: 1 } }, odes: { x: rhs } }, times: { end: 1 } });
-    for (const rhs of ['constructor', 'x.__proto__', 'x["constructor"]', '__proto__', 'eval("1")', 'import("fs")', 'k = 2', 'f(x) = x', 'process.exit(1)', 'this', '"str"', '[1,2]', 'x; k', ')(', 'toString(x)', 'k'.repeat(5000)]) {
+    const inline = (rhs: string) => ({
+      model: { id: 'h', parameters: { k: { value: 1 } }, states: { x: { initial: 1 } }, odes: { x: rhs } },
+      times: { end: 1 },
+    });
+    for (const rhs of [
+      'constructor',
+      'x.__proto__',
+      'x["constructor"]',
+      '__proto__',
+      'eval("1")',
+      'import("fs")',
+      'k = 2',
+      'f(x) = x',
+      'process.exit(1)',
+      'this',
+      '"str"',
+      '[1,2]',
+      'x; k',
+      ')(',
+      'toString(x)',
+      'k'.repeat(5000),
+    ]) {
       const e = expectError(await post('/api/simulate', inline(rhs)), 400);
       expect(e.issues[0].path.slice(0, 1)).toEqual(['model']);
     }
     // A hostile name as a parameter key.
-    const e = expectError(await post('/api/simulate', { model: { id: 'h', parameters: { constructor: { value: 1 } }, states: { x: { initial: 1 } }, odes: { x: '-constructor*x' } }, times: { end: 1 } }), 400);
+    const e = expectError(
+      await post('/api/simulate', {
+        model: {
+          id: 'h',
+          parameters: { constructor: { value: 1 } },
+          states: { x: { initial: 1 } },
+          odes: { x: '-constructor*x' },
+        },
+        times: { end: 1 },
+      }),
+      400,
+    );
     expect(e.issues[0].path[0]).toBe('model');
   });
 
   it('400: models over the size limits', async () => {
-    const states = Object.fromEntries(Array.from({ length: MODEL_LIMITS.states + 1 }, (_, i) => [`s${i}`, { initial: 1 }]));
+    const states = Object.fromEntries(
+      Array.from({ length: MODEL_LIMITS.states + 1 }, (_, i) => [`s${i}`, { initial: 1 }]),
+    );
     const odes = Object.fromEntries(Object.keys(states).map((k) => [k, `-${k}`]));
     const e = expectError(await post('/api/simulate', { model: { id: 'big', states, odes }, times: { end: 1 } }), 400);
     expect(e.issues[0].path[0]).toBe('model');
     expect(e.message).toContain(String(MODEL_LIMITS.states));
-    const long = expectError(await post('/api/simulate', { model: { id: 'long', states: { x: { initial: 1 } }, odes: { x: `-x${'+0'.repeat(MAX_EXPRESSION_LENGTH)}` } }, times: { end: 1 } }), 400);
+    const long = expectError(
+      await post('/api/simulate', {
+        model: { id: 'long', states: { x: { initial: 1 } }, odes: { x: `-x${'+0'.repeat(MAX_EXPRESSION_LENGTH)}` } },
+        times: { end: 1 },
+      }),
+      400,
+    );
     expect(paths(long)).toEqual(['model.odes.x']);
   });
 
   it('400: negative, NaN and reversed times; a 1e-12 step; too many output times', async () => {
-    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { start: 10, end: -5 } }), 400))).toEqual(['times.end']);
-    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 10, step: -1 } }), 400))).toEqual(['times.step']);
-    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 10, step: null } }), 400))).toEqual(['times.step']);
+    expect(
+      paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { start: 10, end: -5 } }), 400)),
+    ).toEqual(['times.end']);
+    expect(
+      paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 10, step: -1 } }), 400)),
+    ).toEqual(['times.step']);
+    expect(
+      paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 10, step: null } }), 400)),
+    ).toEqual(['times.step']);
     expectError(await post('/api/simulate', '{"model":"immunotherapy","times":{"end":NaN}}'), 400);
-    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 10, step: 1e-12 } }), 400))).toEqual(['times.step']);
-    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: [0, 5, 3] }), 400))).toEqual(['times.2']);
-    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 1e300 } }), 400))).toEqual(['times.end']);
+    expect(
+      paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 10, step: 1e-12 } }), 400)),
+    ).toEqual(['times.step']);
+    expect(paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: [0, 5, 3] }), 400))).toEqual([
+      'times.2',
+    ]);
+    expect(
+      paths(expectError(await post('/api/simulate', { model: 'immunotherapy', times: { end: 1e300 } }), 400)),
+    ).toEqual(['times.end']);
     const many = Array.from({ length: LIMITS.outputPoints + 1 }, (_, i) => i);
     const e = expectError(await post('/api/simulate', { model: 'immunotherapy', times: many }), 400);
     expect(paths(e)).toEqual(['times']);
@@ -348,7 +499,17 @@ describe('errors and limits', () => {
     expectError(await post('/api/simulate', '['.repeat(5000) + ']'.repeat(5000)), 400);
     const doses = Array.from({ length: LIMITS.doses + 1 }, () => ({ target: 'PEMc', amount: 1 }));
     expect(paths(expectError(await post('/api/simulate', { ...ok, doses }), 400))).toEqual(['doses']);
-    expect(paths(expectError(await post('/api/simulate', { ...ok, doses: [{ target: 'PEMc', amount: 1, every: 1e-3, count: LIMITS.doseEvents + 1 }] }), 400))).toEqual(['doses.0.count']);
+    expect(
+      paths(
+        expectError(
+          await post('/api/simulate', {
+            ...ok,
+            doses: [{ target: 'PEMc', amount: 1, every: 1e-3, count: LIMITS.doseEvents + 1 }],
+          }),
+          400,
+        ),
+      ),
+    ).toEqual(['doses.0.count']);
     const twice = { target: 'PEMc', amount: 1, every: 1e-3, count: LIMITS.doseEvents };
     expectError(await post('/api/simulate', { ...ok, doses: [twice, twice] }), 400);
   });
@@ -372,9 +533,14 @@ describe('errors and limits', () => {
   });
 
   it('422: the solver stops at the time budget (here 1 ms)', async () => {
-    const e = expectError(await post('/api/simulate', {
-      model: 'kirschner-panetta-1998', times: { end: 100000, step: 100 }, solver: { rtol: 1e-12, atol: 1e-14, timeBudgetMs: 1 },
-    }), 422);
+    const e = expectError(
+      await post('/api/simulate', {
+        model: 'kirschner-panetta-1998',
+        times: { end: 100000, step: 100 },
+        solver: { rtol: 1e-12, atol: 1e-14, timeBudgetMs: 1 },
+      }),
+      422,
+    );
     expect(e.reason).toBe('time-budget');
     expect(e.timeReached).toBeLessThan(100000);
   });
@@ -400,7 +566,11 @@ describe('the worker pool enforces the budget', () => {
         expect(reply.error.type === 'solve' && reply.error.reason).toBe('time-budget');
       }
       expect(pool.stats().size).toBe(1);
-      const r = await fetch(`${s.url}/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 } }) });
+      const r = await fetch(`${s.url}/api/simulate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 } }),
+      });
       expect(r.status).toBe(200);
     } finally {
       await s.close();
@@ -416,7 +586,8 @@ describe('overload', () => {
       // Occupy the only worker until it is stopped.
       const busy = pool.run({ type: 'spin', ms: 120_000 }, { deadline: Date.now() + 3_000 });
       const r = await fetch(`${s.url}/api/compare`, {
-        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 }, arms: [{ name: 'a' }, { name: 'b' }] }),
       });
       expect(r.status).toBe(503);
@@ -424,7 +595,11 @@ describe('overload', () => {
       expect((await r.json()).error.message).toMatch(/busy/);
       expect(pool.stats().queued).toBe(0);
       await busy;
-      const ok = await fetch(`${s.url}/api/simulate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 } }) });
+      const ok = await fetch(`${s.url}/api/simulate`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'immunotherapy', times: { end: 10 } }),
+      });
       expect(ok.status).toBe(200);
     } finally {
       await s.close();
@@ -435,7 +610,10 @@ describe('overload', () => {
 describe('immunopd serve', () => {
   it('starts the server on the given port and prints its URL', async () => {
     const bin = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
-    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, HOST: '127.0.0.1', IMMUNOPD_WORKERS: '1', IMMUNOPD_LOG: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+      env: { ...process.env, HOST: '127.0.0.1', IMMUNOPD_WORKERS: '1', IMMUNOPD_LOG: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

@@ -9,7 +9,9 @@ import path from 'node:path';
 
 const scripts = path.resolve(import.meta.dirname, '..', 'scripts');
 let root = '';
-beforeEach(() => { root = mkdtempSync(path.join(tmpdir(), 'immunopd-checks-')); });
+beforeEach(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'immunopd-checks-'));
+});
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 function put(file: string, text: string) {
@@ -17,7 +19,9 @@ function put(file: string, text: string) {
   writeFileSync(path.join(root, file), text);
 }
 function check(name: string) {
-  const r = spawnSync(process.execPath, [path.join(scripts, `check-${name}.mjs`), '--root', root], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(scripts, `check-${name}.mjs`), '--root', root], {
+    encoding: 'utf8',
+  });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
@@ -27,12 +31,15 @@ describe('check-layers', () => {
     put('src/solve/a.ts', "import { InputError } from '../errors.ts';\nexport const a = InputError;\n");
     put('server/main.ts', "import { a } from '../src/solve/a.ts';\nexport const m = a;\n");
     expect(check('layers').code).toBe(0);
-    put('src/solve/b.ts', [
-      "import type { x } from '../analysis/fit.ts';",
-      "export const m = () => import('../../server/main.ts');",
-      "export const w = new URL('../jobs/worker.ts', import.meta.url);",
-      "export type T = import('../simulate.ts').R;",
-    ].join('\n'));
+    put(
+      'src/solve/b.ts',
+      [
+        "import type { x } from '../analysis/fit.ts';",
+        "export const m = () => import('../../server/main.ts');",
+        "export const w = new URL('../jobs/worker.ts', import.meta.url);",
+        "export type T = import('../simulate.ts').R;",
+      ].join('\n'),
+    );
     const r = check('layers');
     expect(r.code).toBe(1);
     expect(r.out).toContain('src/solve/b.ts:1: imports ../analysis/fit.ts (layer 4) from layer 1');
@@ -71,8 +78,11 @@ describe('check-functions', () => {
 
 describe('check-citations', () => {
   it('passes cited files that exist (from the root, beside the file, under src/, globs, other projects)', () => {
-    put('docs/models.md', '# Models\nSee `src/model/compile.ts`, models/*.json and scipy\'s integrate/_ivp/base.py.\n');
-    put('src/model/compile.ts', '// Stages in compile/stage.ts (docs/models.md); the solver is solve/base.ts.\nexport const s = "docs/none.md";\n');
+    put('docs/models.md', "# Models\nSee `src/model/compile.ts`, models/*.json and scipy's integrate/_ivp/base.py.\n");
+    put(
+      'src/model/compile.ts',
+      '// Stages in compile/stage.ts (docs/models.md); the solver is solve/base.ts.\nexport const s = "docs/none.md";\n',
+    );
     put('src/model/compile/stage.ts', 'export {};\n');
     put('src/solve/base.ts', 'export {};\n');
     put('models/a.json', '{}\n');
@@ -82,7 +92,10 @@ describe('check-citations', () => {
 
   it('lists a missing file, a bare missing .md, the design notes and issue numbers, in docs and comments', () => {
     put('README.md', 'Read `docs/gone.md` and biology.md.\n');
-    put('tests/a.test.ts', 'const x = 1; // as DESIGN.md says (issue 16)\n/* see src/solve/nothere.ts */\nexport { x };\n');
+    put(
+      'tests/a.test.ts',
+      'const x = 1; // as DESIGN.md says (issue 16)\n/* see src/solve/nothere.ts */\nexport { x };\n',
+    );
     const r = check('citations');
     expect(r.code).toBe(1);
     expect(r.out).toContain('README.md:1: cites docs/gone.md, which the repository does not contain');

@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 async function post(route: string, body: unknown) {
-  const res = await fetch(srv.url + route, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(srv.url + route, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, text: await res.text() };
 }
 async function cli(args: string[]) {
@@ -38,8 +42,24 @@ const noMs = (x: unknown): unknown => JSON.parse(JSON.stringify(x), (k, v) => (k
 const trial = {
   model: 'immunotherapy',
   times: { start: 0, end: 180, step: 30 },
-  population: { n: 16, seed: 9, omega: { sd: { r: 0.3, kKill: 0.4 }, correlation: [[1, -0.4], [-0.4, 1]] }, series: ['tumor'], perSubject: true, response: { progressionBy: [90] } },
-  arms: [{ name: 'untreated', therapies: [] }, { name: 'pembrolizumab', therapies: ['pembrolizumab-200mg-q3w'] }],
+  population: {
+    n: 16,
+    seed: 9,
+    omega: {
+      sd: { r: 0.3, kKill: 0.4 },
+      correlation: [
+        [1, -0.4],
+        [-0.4, 1],
+      ],
+    },
+    series: ['tumor'],
+    perSubject: true,
+    response: { progressionBy: [90] },
+  },
+  arms: [
+    { name: 'untreated', therapies: [] },
+    { name: 'pembrolizumab', therapies: ['pembrolizumab-200mg-q3w'] },
+  ],
 };
 
 describe('CLI = API', () => {
@@ -62,8 +82,17 @@ describe('CLI = API', () => {
 
   it('sensitivity (Sobol): identical numbers', async () => {
     const req = {
-      model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 120, step: 30 },
-      sensitivity: { method: 'sobol', ranges: { r: { lower: 0.05, upper: 0.2, distribution: 'loguniform' }, kKill: { lower: 0.5, upper: 2 } }, samples: 32, seed: 4, bootstrap: 50, response: { metric: 'tumorAUC' } },
+      model: 'immunotherapy',
+      therapies: ['pembrolizumab-200mg-q3w'],
+      times: { start: 0, end: 120, step: 30 },
+      sensitivity: {
+        method: 'sobol',
+        ranges: { r: { lower: 0.05, upper: 0.2, distribution: 'loguniform' }, kKill: { lower: 0.5, upper: 2 } },
+        samples: 32,
+        seed: 4,
+        bootstrap: 50,
+        response: { metric: 'tumorAUC' },
+      },
     };
     const api = await post('/api/sensitivity', req);
     expect(api.status, api.text.slice(0, 300)).toBe(200);
@@ -77,7 +106,11 @@ describe('CLI = API', () => {
   }, 120_000);
 
   it('compare: the API body, JSON and CSV', async () => {
-    const req = { model: 'immunotherapy', times: { start: 0, end: 90, step: 30 }, arms: [{ name: 'none' }, { name: 'pembro', therapies: ['pembrolizumab-200mg-q3w'] }] };
+    const req = {
+      model: 'immunotherapy',
+      times: { start: 0, end: 90, step: 30 },
+      arms: [{ name: 'none' }, { name: 'pembro', therapies: ['pembrolizumab-200mg-q3w'] }],
+    };
     const f = file('compare.json', req);
     for (const format of ['json', 'csv']) {
       const api = await post(`/api/compare${format === 'csv' ? '?format=csv' : ''}`, req);
@@ -91,16 +124,31 @@ describe('CLI = API', () => {
 
   it('optimize with a virtual population: the same best schedule and numbers', async () => {
     const model = {
-      id: 'pk-kill', title: 'bolus drug, Emax kill', timeUnit: 'day',
-      parameters: { V: { value: 5 }, ke: { value: 0.1 }, g: { value: 0.01 }, kmax: { value: 0.08 }, EC50: { value: 10 } },
+      id: 'pk-kill',
+      title: 'bolus drug, Emax kill',
+      timeUnit: 'day',
+      parameters: {
+        V: { value: 5 },
+        ke: { value: 0.1 },
+        g: { value: 0.01 },
+        kmax: { value: 0.08 },
+        EC50: { value: 10 },
+      },
       states: { A: { initial: 0 }, D: { initial: 50 } },
       odes: { A: '-ke*A', D: '(g - kmax*(A/V)/(EC50 + A/V))*D' },
       outputs: { C_drug: 'A/V', sumOfDiameters_mm: 'D', tumor: 'D' },
-      roles: { tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' }, drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } } },
+      roles: {
+        tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' },
+        drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } },
+      },
     };
     const req = {
-      model, horizon: 60, step: 2, drugs: [{ name: 'drug', target: 'A', amount: { values: [10, 100] }, interval: 14, count: 3 }],
-      population: { n: 10, seed: 2, omega: { V: 0.3 } }, objective: { kind: 'tumorPercentile', percentile: 90 },
+      model,
+      horizon: 60,
+      step: 2,
+      drugs: [{ name: 'drug', target: 'A', amount: { values: [10, 100] }, interval: 14, count: 3 }],
+      population: { n: 10, seed: 2, omega: { V: 0.3 } },
+      objective: { kind: 'tumorPercentile', percentile: 90 },
       constraints: { cmax: { drug: { percentile: 95, max: 1000 } } },
     };
     const api = await post('/api/optimize', req);
@@ -112,13 +160,44 @@ describe('CLI = API', () => {
   }, 60_000);
 
   it('bad input: one line naming the field, exit 2', async () => {
-    const c = await cli(['population', file('bad.json', { ...trial, population: { ...trial.population, omega: { block: [['r', 'kKill'], [[0.1, 0.5], [0.5, 0.1]]] } } })]);
+    const c = await cli([
+      'population',
+      file('bad.json', {
+        ...trial,
+        population: {
+          ...trial.population,
+          omega: {
+            block: [
+              ['r', 'kKill'],
+              [
+                [0.1, 0.5],
+                [0.5, 0.1],
+              ],
+            ],
+          },
+        },
+      }),
+    ]);
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/^error: population\.omega.*not positive definite/);
-    const s = await cli(['sensitivity', file('bad2.json', { model: 'immunotherapy', times: { start: 0, end: 10, step: 5 }, sensitivity: { method: 'morris', response: { metric: 'tumorAUC' } } })]);
+    const s = await cli([
+      'sensitivity',
+      file('bad2.json', {
+        model: 'immunotherapy',
+        times: { start: 0, end: 10, step: 5 },
+        sensitivity: { method: 'morris', response: { metric: 'tumorAUC' } },
+      }),
+    ]);
     expect(s.code).toBe(2);
     expect(s.err).toMatch(/sensitivity\.ranges/);
-    const k = await cli(['compare', file('bad3.json', { model: 'immunotherapy', times: { start: 0, end: 10, step: 5 }, arms: [{ name: 'a', therapies: ['nope'] }] })]);
+    const k = await cli([
+      'compare',
+      file('bad3.json', {
+        model: 'immunotherapy',
+        times: { start: 0, end: 10, step: 5 },
+        arms: [{ name: 'a', therapies: ['nope'] }],
+      }),
+    ]);
     expect(k.code).toBe(2);
     expect(k.err).toMatch(/arms\[0\]|arms\.0/);
   });

@@ -18,7 +18,12 @@ beforeAll(() => {
 
 describe('immunopd CLI', () => {
   it('simulates a scenario with an inline model, as JSON and as CSV', async () => {
-    const f = file('s.json', { model: onecpt, times: [0, 1, 2], doses: [{ target: 'A', amount: 100 }], solver: { rtol: 1e-10, atol: 1e-12 } });
+    const f = file('s.json', {
+      model: onecpt,
+      times: [0, 1, 2],
+      doses: [{ target: 'A', amount: 100 }],
+      solver: { rtol: 1e-10, atol: 1e-12 },
+    });
     const j = await run(['simulate', f]);
     expect(j.code).toBe(0);
     const r = JSON.parse(j.out);
@@ -56,14 +61,32 @@ describe('immunopd CLI', () => {
 
   it('bad input: one line naming the field, exit code 2, no stack trace', async () => {
     const cases: [string[], RegExp][] = [
-      [['simulate', file('x1.json', { model: onecpt, times: { start: 0, end: -1 } })], /times\.end: end must be greater than start/],
-      [['simulate', file('x2.json', { model: 'no-such-model', times: [0, 1] })], /model: unknown model 'no-such-model'/],
-      [['simulate', file('x3.json', { model: onecpt, times: [0, 1], parameters: { kk: 1 } })], /parameters\.kk: 'kk' is not a parameter/],
+      [
+        ['simulate', file('x1.json', { model: onecpt, times: { start: 0, end: -1 } })],
+        /times\.end: end must be greater than start/,
+      ],
+      [
+        ['simulate', file('x2.json', { model: 'no-such-model', times: [0, 1] })],
+        /model: unknown model 'no-such-model'/,
+      ],
+      [
+        ['simulate', file('x3.json', { model: onecpt, times: [0, 1], parameters: { kk: 1 } })],
+        /parameters\.kk: 'kk' is not a parameter/,
+      ],
       [['simulate', file('x4.json', '{not json')], /is not valid JSON/],
       [['simulate', path.join(dir, 'missing.json')], /cannot read/],
-      [['simulate', file('x5.json', { model: onecpt, times: [0, 1] }), '--format', 'xml'], /--format must be json or csv/],
-      [['simulate', file('x6.json', { model: onecpt, times: { start: 0, end: 1, step: 1e-12 } })], /times\.step: too many output points/],
-      [['simulate', file('x7.json', { model: onecpt, times: [0, 2, 1] })], /times\[2\]: output times must be strictly increasing/],
+      [
+        ['simulate', file('x5.json', { model: onecpt, times: [0, 1] }), '--format', 'xml'],
+        /--format must be json or csv/,
+      ],
+      [
+        ['simulate', file('x6.json', { model: onecpt, times: { start: 0, end: 1, step: 1e-12 } })],
+        /times\.step: too many output points/,
+      ],
+      [
+        ['simulate', file('x7.json', { model: onecpt, times: [0, 2, 1] })],
+        /times\[2\]: output times must be strictly increasing/,
+      ],
       [['simulate'], /usage: immunopd simulate/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ];
@@ -76,14 +99,16 @@ describe('immunopd CLI', () => {
   });
 
   it('a solve that fails exits with 3 and says how far it got', async () => {
-    const blowup = { id: 'b', states: { y: { initial: 1 } }, odes: { y: "y^2" } };
+    const blowup = { id: 'b', states: { y: { initial: 1 } }, odes: { y: 'y^2' } };
     const r = await run(['simulate', file('f.json', { model: blowup, times: [0, 2] })]);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/could not solve: .*(at|reached) t = (0\.99|1\.0)/);
   });
 
   it('runs as the installed `immunopd` bin (node_modules/.bin, what npx finds after npm ci)', () => {
-    const r = spawnSync(path.resolve('node_modules/.bin/immunopd'), ['validate', file('m2.json', onecpt)], { encoding: 'utf8' });
+    const r = spawnSync(path.resolve('node_modules/.bin/immunopd'), ['validate', file('m2.json', onecpt)], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/ok: onecpt/);
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -95,7 +120,12 @@ describe('immunopd therapies', () => {
   it('lists every preset with its source', async () => {
     const r = await run(['therapies']);
     expect(r.code).toBe(0);
-    for (const id of ['pembrolizumab-200mg-q3w', 'nivolumab-480mg-q4w', 'ipilimumab-3mgkg-q3w-x4', 'atezolizumab-1200mg-q3w']) {
+    for (const id of [
+      'pembrolizumab-200mg-q3w',
+      'nivolumab-480mg-q4w',
+      'ipilimumab-3mgkg-q3w-x4',
+      'atezolizumab-1200mg-q3w',
+    ]) {
       expect(r.out).toMatch(new RegExp(`^${id}\\s`, 'm'));
     }
     expect(r.out).toMatch(/source: /);

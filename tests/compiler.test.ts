@@ -14,7 +14,12 @@ function issuesOf(model: unknown): { path: string; message: string }[] {
   throw new Error('model was accepted');
 }
 
-const withOde = (ode: string) => ({ id: 'x', parameters: { k: { value: 1 } }, states: { T: { initial: 1 } }, odes: { T: ode } });
+const withOde = (ode: string) => ({
+  id: 'x',
+  parameters: { k: { value: 1 } },
+  states: { T: { initial: 1 } },
+  odes: { T: ode },
+});
 
 describe('hostile expressions are rejected, never executed', () => {
   const hostile: [string, RegExp][] = [
@@ -59,7 +64,12 @@ describe('hostile expressions are rejected, never executed', () => {
   }
 
   it('deeply nested or very long expressions are refused, not a stack overflow', () => {
-    for (const text of ['('.repeat(1999) + 'T' + ')'.repeat(1999), '-'.repeat(3999) + 'T', 'T' + '+T'.repeat(1999), 'exp('.repeat(700) + 'T' + ')'.repeat(700)]) {
+    for (const text of [
+      '('.repeat(1999) + 'T' + ')'.repeat(1999),
+      '-'.repeat(3999) + 'T',
+      'T' + '+T'.repeat(1999),
+      'exp('.repeat(700) + 'T' + ')'.repeat(700),
+    ]) {
       const [issue] = issuesOf(withOde(text));
       expect(issue.path).toBe('odes.T');
       expect(issue.message).toMatch(/nested too deeply|longer than|syntax error/);
@@ -73,19 +83,40 @@ describe('hostile expressions are rejected, never executed', () => {
 
   it('generated source contains only numbers, fixed tokens and array indices', () => {
     const m = compileModel({
-      id: 'y', parameters: { k: { value: 2 } }, states: { T: { initial: 1 }, U: { initial: 2 } },
+      id: 'y',
+      parameters: { k: { value: 2 } },
+      states: { T: { initial: 1 }, U: { initial: 2 } },
       assignments: { z: 'k > 1 ? exp(-T) : max(T, U, 3)' },
       odes: { T: '-k*T + z', U: 'T^2 - sqrt(abs(U)) + step(T - 1) + log(U, 10) + pi' },
     });
     const src = m.source.rhs;
     const words = new Set(src.match(/[A-Za-z_$][A-Za-z0-9_$]*/g));
-    for (const w of words) expect(['const', 'a0', 'y', 'p', 'dydt', 'Math', 'exp', 'max', 'pow', 'sqrt', 'abs', 'PI', '$step', '$log', 't']).toContain(w);
+    for (const w of words)
+      expect([
+        'const',
+        'a0',
+        'y',
+        'p',
+        'dydt',
+        'Math',
+        'exp',
+        'max',
+        'pow',
+        'sqrt',
+        'abs',
+        'PI',
+        '$step',
+        '$log',
+        't',
+      ]).toContain(w);
   });
 });
 
 describe('model validation names the field', () => {
   it('unknown name in an expression', () => {
-    expect(issuesOf(withOde('-kk*T'))).toEqual([{ path: 'odes.T', message: expect.stringMatching(/unknown name 'kk'/) }]);
+    expect(issuesOf(withOde('-kk*T'))).toEqual([
+      { path: 'odes.T', message: expect.stringMatching(/unknown name 'kk'/) },
+    ]);
   });
   it('a state without an ODE and an ODE for an unknown state', () => {
     const issues = issuesOf({ id: 'x', states: { A: { initial: 1 }, B: { initial: 0 } }, odes: { A: '-A', C: '1' } });
@@ -93,37 +124,85 @@ describe('model validation names the field', () => {
     expect(issues).toContainEqual({ path: 'odes.C', message: "ODE for unknown state 'C'" });
   });
   it('cyclic and out-of-order assignments', () => {
-    const cyc = issuesOf({ id: 'x', states: { A: { initial: 1 } }, assignments: { u: 'v + 1', v: 'u * 2' }, odes: { A: 'u' } });
+    const cyc = issuesOf({
+      id: 'x',
+      states: { A: { initial: 1 } },
+      assignments: { u: 'v + 1', v: 'u * 2' },
+      odes: { A: 'u' },
+    });
     expect(cyc[0]).toMatchObject({ path: 'assignments.u', message: expect.stringMatching(/cyclic/) });
     const self = issuesOf({ id: 'x', states: { A: { initial: 1 } }, assignments: { u: 'u + 1' }, odes: { A: 'u' } });
     expect(self[0].message).toMatch(/refers to itself/);
-    const order = issuesOf({ id: 'x', states: { A: { initial: 1 } }, assignments: { u: 'v + 1', v: 'A * 2' }, odes: { A: 'u' } });
+    const order = issuesOf({
+      id: 'x',
+      states: { A: { initial: 1 } },
+      assignments: { u: 'v + 1', v: 'A * 2' },
+      odes: { A: 'u' },
+    });
     expect(order[0]).toMatchObject({ path: 'assignments.u', message: expect.stringMatching(/assigned later/) });
   });
   it('duplicate names across kinds, reserved and malformed names', () => {
-    const dup = issuesOf({ id: 'x', parameters: { A: { value: 1 } }, states: { A: { initial: 1 } }, odes: { A: '-A' } });
+    const dup = issuesOf({
+      id: 'x',
+      parameters: { A: { value: 1 } },
+      states: { A: { initial: 1 } },
+      odes: { A: '-A' },
+    });
     expect(dup[0]).toMatchObject({ path: 'parameters.A', message: expect.stringMatching(/duplicate name 'A'/) });
-    const res = issuesOf({ id: 'x', parameters: { exp: { value: 1 } }, states: { A: { initial: 1 } }, odes: { A: '-A' } });
+    const res = issuesOf({
+      id: 'x',
+      parameters: { exp: { value: 1 } },
+      states: { A: { initial: 1 } },
+      odes: { A: '-A' },
+    });
     expect(res[0].message).toMatch(/reserved/);
-    const bad = issuesOf({ id: 'x', parameters: { '1a': { value: 1 } }, states: { A: { initial: 1 } }, odes: { A: '-A' } });
+    const bad = issuesOf({
+      id: 'x',
+      parameters: { '1a': { value: 1 } },
+      states: { A: { initial: 1 } },
+      odes: { A: '-A' },
+    });
     expect(bad[0].message).toMatch(/not a valid name/);
   });
   it('non-finite values and wrong types', () => {
-    const nan = issuesOf({ id: 'x', parameters: { k: { value: NaN } }, states: { A: { initial: 1 } }, odes: { A: '-k*A' } });
+    const nan = issuesOf({
+      id: 'x',
+      parameters: { k: { value: NaN } },
+      states: { A: { initial: 1 } },
+      odes: { A: '-k*A' },
+    });
     expect(nan[0]).toMatchObject({ path: 'parameters.k.value' });
     const inf = issuesOf({ id: 'x', states: { A: { initial: Infinity } }, odes: { A: '-A' } });
     expect(inf[0].path).toBe('states.A.initial');
-    const str = issuesOf({ id: 'x', parameters: { k: { value: '1' } }, states: { A: { initial: 1 } }, odes: { A: '-k*A' } });
+    const str = issuesOf({
+      id: 'x',
+      parameters: { k: { value: '1' } },
+      states: { A: { initial: 1 } },
+      odes: { A: '-k*A' },
+    });
     expect(str[0].path).toBe('parameters.k.value');
     const extra = issuesOf({ id: 'x', states: { A: { initial: 1 } }, odes: { A: '-A' }, oops: 1 });
     expect(extra[0].message).toMatch(/oops|Unrecognized/i);
   });
   it('initial values may use parameters only', () => {
-    const issues = issuesOf({ id: 'x', parameters: { k: { value: 1 } }, states: { A: { initial: 'k*B' }, B: { initial: 1 } }, odes: { A: '-A', B: '-B' } });
-    expect(issues[0]).toMatchObject({ path: 'states.A.initial', message: expect.stringMatching(/unknown name 'B'.*parameters only/) });
+    const issues = issuesOf({
+      id: 'x',
+      parameters: { k: { value: 1 } },
+      states: { A: { initial: 'k*B' }, B: { initial: 1 } },
+      odes: { A: '-A', B: '-B' },
+    });
+    expect(issues[0]).toMatchObject({
+      path: 'states.A.initial',
+      message: expect.stringMatching(/unknown name 'B'.*parameters only/),
+    });
   });
   it('events must be one comparison and set states', () => {
-    const issues = issuesOf({ id: 'x', states: { A: { initial: 1 } }, odes: { A: '-A' }, events: [{ when: 'A + 1', set: { B: 0 } }] });
+    const issues = issuesOf({
+      id: 'x',
+      states: { A: { initial: 1 } },
+      odes: { A: '-A' },
+      events: [{ when: 'A + 1', set: { B: 0 } }],
+    });
     expect(issues.map((i) => i.path)).toEqual(['events[0].when', 'events[0].set.B']);
   });
 });
@@ -131,7 +210,8 @@ describe('model validation names the field', () => {
 describe('bound right-hand side', () => {
   it('hoists parameter-only subexpressions and gives the same derivatives as the plain one', () => {
     const m = compileModel({
-      id: 'h', parameters: { CL: { value: 0.22 }, V1: { value: 3.48 }, Q: { value: 0.8 }, k: { value: 2 } },
+      id: 'h',
+      parameters: { CL: { value: 0.22 }, V1: { value: 3.48 }, Q: { value: 0.8 }, k: { value: 2 } },
       states: { A: { initial: 100 }, P: { initial: 3 } },
       assignments: { ke: 'CL/V1', c: 'A/V1', s: 'k > 1 ? sqrt(k) : exp(-k)' },
       odes: { A: '-ke*A - Q/V1*A + s*P + pi*t', P: 'Q/V1*A - (Q/V1 + CL/(V1*k))*P' },
@@ -140,7 +220,8 @@ describe('bound right-hand side', () => {
     const p = m.defaultParams;
     const f = m.bindRhs(p);
     const y = Float64Array.of(12.5, 7.25);
-    const a = new Float64Array(2), b = new Float64Array(2);
+    const a = new Float64Array(2),
+      b = new Float64Array(2);
     for (const t of [0, 1.5, 10]) {
       f(t, y, a);
       m.rhs(t, y, p, b);
@@ -152,7 +233,8 @@ describe('bound right-hand side', () => {
 describe('symbolic Jacobian', () => {
   it('matches central finite differences through assignments', () => {
     const m = compileModel({
-      id: 'j', parameters: { a: { value: 1.3 }, b: { value: 0.7 } },
+      id: 'j',
+      parameters: { a: { value: 1.3 }, b: { value: 0.7 } },
       states: { x: { initial: 0.5 }, y: { initial: 1.5 }, z: { initial: 2 } },
       assignments: { u: 'a*x*y/(b + y)', w: 'u^2 + exp(-z)*x' },
       odes: { x: '-u + z', y: 'w - b*y^1.5', z: 'sin(x)*tanh(y) - sqrt(z)*u' },
@@ -162,21 +244,28 @@ describe('symbolic Jacobian', () => {
     const y = Float64Array.from([0.5, 1.5, 2]);
     const J = new Float64Array(9);
     m.jacobian!(0, y, p, J);
-    const f1 = new Float64Array(3), f2 = new Float64Array(3);
+    const f1 = new Float64Array(3),
+      f2 = new Float64Array(3);
     for (let j = 0; j < 3; j++) {
       const h = 1e-6 * Math.max(1, Math.abs(y[j]));
-      const yp = Float64Array.from(y); yp[j] += h;
-      const ym = Float64Array.from(y); ym[j] -= h;
-      m.rhs(0, yp, p, f1); m.rhs(0, ym, p, f2);
+      const yp = Float64Array.from(y);
+      yp[j] += h;
+      const ym = Float64Array.from(y);
+      ym[j] -= h;
+      m.rhs(0, yp, p, f1);
+      m.rhs(0, ym, p, f2);
       for (let i = 0; i < 3; i++) expect(J[i * 3 + j]).toBeCloseTo((f1[i] - f2[i]) / (2 * h), 6);
     }
     const Jp = new Float64Array(6);
     m.paramJacobian!(0, y, p, Jp);
     for (let j = 0; j < 2; j++) {
       const h = 1e-6;
-      const pp = Float64Array.from(p); pp[j] += h;
-      const pm = Float64Array.from(p); pm[j] -= h;
-      m.rhs(0, y, pp, f1); m.rhs(0, y, pm, f2);
+      const pp = Float64Array.from(p);
+      pp[j] += h;
+      const pm = Float64Array.from(p);
+      pm[j] -= h;
+      m.rhs(0, y, pp, f1);
+      m.rhs(0, y, pm, f2);
       for (let i = 0; i < 3; i++) expect(Jp[i * 2 + j]).toBeCloseTo((f1[i] - f2[i]) / (2 * h), 6);
     }
   });

@@ -6,8 +6,10 @@ import { oral1 } from './helpers/linear-pk.ts';
 
 const H = 'ID,TIME,EVID,AMT,CMT,RATE,DUR,II,ADDL,SS,DV,MDV,WT';
 const COLS = H.split(',');
-const dose = (over: Partial<Record<string, string>> = {}) => row({ ID: '1', TIME: '0', EVID: '1', AMT: '100', CMT: 'depot', RATE: '0', MDV: '1', WT: '70', ...over });
-const obs = (over: Partial<Record<string, string>> = {}) => row({ ID: '1', TIME: '1', EVID: '0', CMT: 'CP', DV: '1.5', MDV: '0', WT: '70', ...over });
+const dose = (over: Partial<Record<string, string>> = {}) =>
+  row({ ID: '1', TIME: '0', EVID: '1', AMT: '100', CMT: 'depot', RATE: '0', MDV: '1', WT: '70', ...over });
+const obs = (over: Partial<Record<string, string>> = {}) =>
+  row({ ID: '1', TIME: '1', EVID: '0', CMT: 'CP', DV: '1.5', MDV: '0', WT: '70', ...over });
 function row(v: Record<string, string | undefined>) {
   return COLS.map((c) => v[c] ?? '.').join(',');
 }
@@ -67,7 +69,13 @@ const CASES: [string, string[], number, string | null, RegExp][] = [
   ['too few values', ['1,0,1,100'], 2, null, /expected 13 values/],
   ['unterminated quote', [dose({ CMT: '"depot' })], 2, null, /unterminated quote/],
   ['constant infusion without SS', [dose({ CMT: 'central', AMT: '0', RATE: '10' })], 2, 'SS', /needs SS = 1/],
-  ['constant infusion with ADDL', [dose({ CMT: 'central', AMT: '0', RATE: '10', SS: '1', ADDL: '2', II: '12' })], 2, 'ADDL', /no ADDL/],
+  [
+    'constant infusion with ADDL',
+    [dose({ CMT: 'central', AMT: '0', RATE: '10', SS: '1', ADDL: '2', II: '12' })],
+    2,
+    'ADDL',
+    /no ADDL/,
+  ],
   ['dose of nothing', [dose({ AMT: '0' })], 2, 'AMT', /nothing to give/],
   ['EVID 4 without AMT', [dose(), dose({ TIME: '24', EVID: '4', AMT: '.' })], 3, 'AMT', /needs AMT/],
   ['SS 1 with a lag', [dose({ SS: '1', II: '12' })], 2, 'CMT', /steady-state dose with a lag/],
@@ -115,6 +123,8 @@ describe('dataset limits are checked before the work', () => {
   it('administrations after ADDL across the dataset', () => {
     const rows = [H];
     for (let id = 1; id <= 60; id++) rows.push(dose({ ID: String(id), ADDL: '19998', II: '1' }));
-    expect(() => simulateDataset({ model: oral1, dataset: rows.join('\n') })).toThrow(/expands to 1199940 administrations/);
+    expect(() => simulateDataset({ model: oral1, dataset: rows.join('\n') })).toThrow(
+      /expands to 1199940 administrations/,
+    );
   });
 });

@@ -32,7 +32,16 @@ describe('simulate a trial, write it as NONMEM data, fit it back', () => {
     file('pk.json', oral1);
     file('design.csv', design());
     const scn = file('scenario.json', { model: './pk.json', solver: { rtol: 1e-10, atol: 1e-12 } });
-    const sim = await run(['simulate', scn, '--dataset', path.join(dir, 'design.csv'), '--format', 'nonmem', '--out', path.join(dir, 'trial.csv')]);
+    const sim = await run([
+      'simulate',
+      scn,
+      '--dataset',
+      path.join(dir, 'design.csv'),
+      '--format',
+      'nonmem',
+      '--out',
+      path.join(dir, 'trial.csv'),
+    ]);
     expect(sim.err).toBe('');
     expect(sim.code).toBe(0);
     const trial = readFileSync(path.join(dir, 'trial.csv'), 'utf8');
@@ -40,7 +49,11 @@ describe('simulate a trial, write it as NONMEM data, fit it back', () => {
     expect(trial).not.toMatch(/,\.,0,\d+\n/); // every observation got a value
     const fitFile = file('fit.json', {
       model: './pk.json',
-      estimate: { ka: { initial: 2.4, scale: 'log' }, CL: { initial: 8, scale: 'log' }, V: { initial: 15, scale: 'log' } },
+      estimate: {
+        ka: { initial: 2.4, scale: 'log' },
+        CL: { initial: 8, scale: 'log' },
+        V: { initial: 15, scale: 'log' },
+      },
       error: { model: 'additive', sigma: 0.01 },
       solver: { rtol: 1e-10, atol: 1e-12 },
     });
@@ -49,7 +62,11 @@ describe('simulate a trial, write it as NONMEM data, fit it back', () => {
     const res = JSON.parse(fit.out);
     expect(res.converged).toBe(true);
     expect(res.residuals.length).toBe(66);
-    for (const [k, truth] of [['ka', 1.2], ['CL', 4], ['V', 30]] as const) {
+    for (const [k, truth] of [
+      ['ka', 1.2],
+      ['CL', 4],
+      ['V', 30],
+    ] as const) {
       expect(Math.abs(res.estimates[k].value - truth) / truth, k).toBeLessThan(1e-5);
     }
   }, 60_000);

@@ -7,7 +7,8 @@ import { readCsv } from '../src/data/read.ts';
 import { simulate1, steadyState1, oral1, type Event1 } from './helpers/linear-pk.ts';
 
 const solver = { rtol: 1e-12, atol: 1e-14 };
-const ka = 1.2, V = 30;
+const ka = 1.2,
+  V = 30;
 const kOf = (wt: number) => (4 * Math.pow(wt / 70, 0.75)) / V;
 
 const csv = `ID,TIME,EVID,AMT,CMT,RATE,DUR,II,ADDL,SS,DV,MDV,WT
@@ -63,15 +64,20 @@ describe('dataset-driven simulation against closed forms', () => {
     expect(p.length).toBeGreaterThan(0);
     p.forEach((r, k) => {
       const w = want(r.time, r.observable, k);
-      if (!(rel(r.pred, w) <= 1e-8)) throw new Error(`ID ${id} line ${r.line} (t = ${r.time}, ${r.observable}): ${r.pred} vs closed form ${w}`);
+      if (!(rel(r.pred, w) <= 1e-8))
+        throw new Error(`ID ${id} line ${r.line} (t = ${r.time}, ${r.observable}): ${r.pred} vs closed form ${w}`);
     });
   };
 
   it('subject 1: oral with lag and F, IV bolus, RATE, DUR, RATE -1/-2, ADDL/II, time-varying weight', () => {
-    const ev: Event1[] = [{ t: 10, k: kOf(85) }, { t: 26, k: kOf(72) }];
+    const ev: Event1[] = [
+      { t: 10, k: kOf(85) },
+      { t: 26, k: kOf(72) },
+    ];
     for (let j = 0; j < 4; j++) ev.push({ t: 12 * j + 0.4, bolus: { cmt: 'd', amount: 70 } });
     ev.push({ t: 6, bolus: { cmt: 'c', amount: 50 } });
-    const inf = (t: number, R: number, T: number) => ev.push({ t, rate: { cmt: 'c', delta: R } }, { t: t + T, rate: { cmt: 'c', delta: -R } });
+    const inf = (t: number, R: number, T: number) =>
+      ev.push({ t, rate: { cmt: 'c', delta: R } }, { t: t + T, rate: { cmt: 'c', delta: -R } });
     inf(14, 20, 2);
     inf(21, 10, 3);
     inf(33, 25, 60 / 25);
@@ -101,7 +107,11 @@ describe('dataset-driven simulation against closed forms', () => {
 
   it('subject 3: EVID 4 resets and doses', () => {
     const k = kOf(70);
-    check('3', (t) => (t < 24 ? simulate1([{ t: 0.4, bolus: { cmt: 'd', amount: 70 } }], ka, k, [t])[0][1] / V : (80 * Math.exp(-k * (t - 24))) / V));
+    check('3', (t) =>
+      t < 24
+        ? simulate1([{ t: 0.4, bolus: { cmt: 'd', amount: 70 } }], ka, k, [t])[0][1] / V
+        : (80 * Math.exp(-k * (t - 24))) / V,
+    );
   });
 
   it('subject 4: a constant infusion at steady state', () => {
@@ -129,9 +139,13 @@ describe('dataset-driven simulation against closed forms', () => {
   });
 
   it('JSON rows work as CSV text does', () => {
-    const rows = readCsv(csv).rows.map((r) => Object.fromEntries(readCsv(csv).columns.map((c, j) => [c.toLowerCase(), r.cells[j]])));
+    const rows = readCsv(csv).rows.map((r) =>
+      Object.fromEntries(readCsv(csv).columns.map((c, j) => [c.toLowerCase(), r.cells[j]])),
+    );
     const again = simulateDataset({ model: oral1, dataset: rows, solver });
-    expect(again.result.subjects.flatMap((s) => s.predictions.map((p) => p.pred))).toEqual(sim.result.subjects.flatMap((s) => s.predictions.map((p) => p.pred)));
+    expect(again.result.subjects.flatMap((s) => s.predictions.map((p) => p.pred))).toEqual(
+      sim.result.subjects.flatMap((s) => s.predictions.map((p) => p.pred)),
+    );
   });
 });
 
@@ -140,7 +154,10 @@ describe('the worked example of docs/datasets.md', () => {
     const { readFileSync } = await import('node:fs');
     const { main } = await import('../src/cli/main.ts');
     let out = '';
-    const code = await main(['simulate', 'docs/examples/scenario.json', '--dataset', 'docs/examples/trial.csv', '--format', 'nonmem'], { out: (s) => (out += s), err: () => {} });
+    const code = await main(
+      ['simulate', 'docs/examples/scenario.json', '--dataset', 'docs/examples/trial.csv', '--format', 'nonmem'],
+      { out: (s) => (out += s), err: () => {} },
+    );
     expect(code).toBe(0);
     const page = readFileSync('docs/datasets.md', 'utf8');
     const shown = /--format nonmem\n([\s\S]*?)```/.exec(page)![1];
@@ -155,7 +172,8 @@ describe('the worked example of docs/datasets.md', () => {
 
 describe('what an observation measures, and resets in file order', () => {
   const model = { ...oral1, id: 'oral-observe' };
-  const text = 'ID,TIME,EVID,AMT,CMT,DV\n1,0,1,100,2,.\n1,2,0,.,2,1\n1,2,0,.,central,1\n1,3,0,.,.,1\n1,4,0,.,depot,1\n1,4,3,.,.,.\n1,4,0,.,central,1\n';
+  const text =
+    'ID,TIME,EVID,AMT,CMT,DV\n1,0,1,100,2,.\n1,2,0,.,2,1\n1,2,0,.,central,1\n1,3,0,.,.,1\n1,4,0,.,depot,1\n1,4,3,.,.,.\n1,4,0,.,central,1\n';
   const k = kOf(70);
   it('observe: one output for every observation', () => {
     const s = simulateDataset({ model, dataset: text, observe: 'CP', solver }).result.subjects[0].predictions;
@@ -166,10 +184,15 @@ describe('what an observation measures, and resets in file order', () => {
     expect(s[4].pred).toBe(0);
   });
   it('observe per CMT value; without it a CMT names the state observed; no CMT and no observe is an error', () => {
-    const s = simulateDataset({ model, dataset: text.replace('1,3,0,.,.,1\n', ''), observe: { 2: 'CP' }, solver }).result.subjects[0].predictions;
+    const s = simulateDataset({ model, dataset: text.replace('1,3,0,.,.,1\n', ''), observe: { 2: 'CP' }, solver })
+      .result.subjects[0].predictions;
     expect(s.map((p) => p.observable)).toEqual(['CP', 'central', 'depot', 'central']);
     expect(rel(s[1].pred, 100 * Math.exp(-k * 2))).toBeLessThan(1e-8);
-    expect(() => simulateDataset({ model, dataset: text, solver })).toThrow(/line 5, column 5 \(CMT\): an observation record needs a CMT/);
-    expect(() => simulateDataset({ model, dataset: text, observe: 'AUC', solver })).toThrow(/'AUC' \(from observe\) is neither a state nor an output/);
+    expect(() => simulateDataset({ model, dataset: text, solver })).toThrow(
+      /line 5, column 5 \(CMT\): an observation record needs a CMT/,
+    );
+    expect(() => simulateDataset({ model, dataset: text, observe: 'AUC', solver })).toThrow(
+      /'AUC' \(from observe\) is neither a state nor an output/,
+    );
   });
 });

@@ -10,16 +10,24 @@ import { startServer, type RunningServer } from '../server/app.ts';
 import { hasChromium, CHROMIUM, launch, waitForRun, runs, traces, axeViolations } from './e2e/browser.ts';
 
 const OUT = fileURLToPath(new URL('../test-results/', import.meta.url));
-if (!hasChromium) console.warn(`tests/e2e-defects.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(
+    `tests/e2e-defects.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`,
+  );
 
 let srv: RunningServer;
 let browser: Browser;
 const pageErrors: string[] = [];
 
-const view = (v: object) => `${srv.url}/#s=${encodeURIComponent(JSON.stringify({ model: 'immunotherapy', end: 365, step: 1, ...v }))}`;
+const view = (v: object) =>
+  `${srv.url}/#s=${encodeURIComponent(JSON.stringify({ model: 'immunotherapy', end: 365, step: 1, ...v }))}`;
 
 async function open(url: string, opts: { width?: number; height?: number; mobile?: boolean } = {}): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: opts.width ?? 1366, height: opts.height ?? 768 }, isMobile: opts.mobile ?? false, hasTouch: opts.mobile ?? false });
+  const page = await browser.newPage({
+    viewport: { width: opts.width ?? 1366, height: opts.height ?? 768 },
+    isMobile: opts.mobile ?? false,
+    hasTouch: opts.mobile ?? false,
+  });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(url);
   await waitForRun(page, 0);
@@ -41,7 +49,9 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
     const page = await open(`${srv.url}/`, { width: 390, height: 844, mobile: true });
     try {
       const m = await page.evaluate(() => ({
-        scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, scale: window.visualViewport?.scale,
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth,
+        scale: window.visualViewport?.scale,
         tumorTop: document.getElementById('plot-tumor')!.getBoundingClientRect().top,
         paramsTop: document.getElementById('params-card')!.getBoundingClientRect().top,
         paramsOpen: (document.getElementById('params-card') as HTMLDetailsElement).open,
@@ -76,7 +86,9 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
       await page.locator('.arm[data-arm="0"] .dose select.d-target').selectOption('NIVc');
       await waitForRun(page, n);
       expect(await page.locator('.arm[data-arm="0"] .arm-name').inputValue()).toBe('NIVc by hand');
-      await expect.poll(async () => (await traces(page, 'plot-tumor')).filter((t) => !t.meta?.doses).map((t) => t.name)).toEqual(['NIVc by hand']);
+      await expect
+        .poll(async () => (await traces(page, 'plot-tumor')).filter((t) => !t.meta?.doses).map((t) => t.name))
+        .toEqual(['NIVc by hand']);
       const other = await open(page.url());
       try {
         expect(await other.locator('.arm[data-arm="0"] .arm-name').inputValue()).toBe('NIVc by hand');
@@ -89,7 +101,9 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
   });
 
   it('presets survive a switch to a model that cannot take them and come back', async () => {
-    const page = await open(view({ arms: [{ name: 'x', auto: 1, therapies: ['nivolumab-240mg-q2w', 'ipilimumab-3mgkg-q3w-x4'] }] }));
+    const page = await open(
+      view({ arms: [{ name: 'x', auto: 1, therapies: ['nivolumab-240mg-q2w', 'ipilimumab-3mgkg-q3w-x4'] }] }),
+    );
     try {
       expect(await page.locator('.arm .chip').count()).toBe(2);
       let n = await runs(page);
@@ -99,7 +113,10 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
       n = await runs(page);
       await page.locator('#model').selectOption('immunotherapy');
       await waitForRun(page, n);
-      expect(await page.locator('.arm .chip').allInnerTexts()).toEqual([expect.stringContaining('nivolumab-240mg-q2w'), expect.stringContaining('ipilimumab-3mgkg-q3w-x4')]);
+      expect(await page.locator('.arm .chip').allInnerTexts()).toEqual([
+        expect.stringContaining('nivolumab-240mg-q2w'),
+        expect.stringContaining('ipilimumab-3mgkg-q3w-x4'),
+      ]);
       expect(await page.locator('.arm-name').inputValue()).toBe('nivolumab + ipilimumab');
       // Therapy classes come from GET /api/therapies.
       expect(await page.locator('.add-therapy optgroup[label="pembrolizumab (anti-PD-1)"]').count()).toBe(1);
@@ -113,7 +130,15 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
     try {
       expect(await page.locator('#dl-csv').isEnabled()).toBe(true);
       // A server-side failure (the solver gives up): answered 422 by the route.
-      await page.route('**/api/compare*', (route) => route.fulfill({ status: 422, contentType: 'application/json', body: JSON.stringify({ error: { message: "arm 'Untreated': could not solve: step size too small", issues: [] } }) }));
+      await page.route('**/api/compare*', (route) =>
+        route.fulfill({
+          status: 422,
+          contentType: 'application/json',
+          body: JSON.stringify({
+            error: { message: "arm 'Untreated': could not solve: step size too small", issues: [] },
+          }),
+        }),
+      );
       await page.click('#run');
       await page.waitForFunction(() => document.body.dataset.state === 'error');
       expect(await page.locator('#error').innerText()).toContain('Could not solve (422)');
@@ -130,11 +155,15 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
   });
 
   it('12 arms: the tumor plot keeps a readable height; identical curves are drawn dashed on top and say so', async () => {
-    const arms = Array.from({ length: 12 }, (_, i) => ({ name: `arm ${i + 1}`, therapies: i % 2 ? ['pembrolizumab-200mg-q3w'] : [] }));
+    const arms = Array.from({ length: 12 }, (_, i) => ({
+      name: `arm ${i + 1}`,
+      therapies: i % 2 ? ['pembrolizumab-200mg-q3w'] : [],
+    }));
     const page = await open(view({ arms }));
     try {
       const sizes = await page.evaluate(() => {
-        const fl = (id: string) => (document.getElementById(id) as unknown as { _fullLayout: { yaxis: { _length: number } } })._fullLayout;
+        const fl = (id: string) =>
+          (document.getElementById(id) as unknown as { _fullLayout: { yaxis: { _length: number } } })._fullLayout;
         return { tumor: fl('plot-tumor').yaxis._length, drugs: fl('plot-drugs').yaxis._length };
       });
       expect(sizes.tumor).toBeGreaterThanOrEqual(180);
@@ -153,12 +182,33 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
   });
 
   it('drug axis on a log scale by default (aldesleukin visible), y titles with units, ticks as powers of ten', async () => {
-    const page = await open(view({ arms: [{ name: 'IL-2', therapies: ['aldesleukin-600kiu-kg-q8h-x14'] }, { name: 'pembro', therapies: ['pembrolizumab-200mg-q3w'] }], extra: ['IL2', 'E', 'exhaustedFraction'] }));
+    const page = await open(
+      view({
+        arms: [
+          { name: 'IL-2', therapies: ['aldesleukin-600kiu-kg-q8h-x14'] },
+          { name: 'pembro', therapies: ['pembrolizumab-200mg-q3w'] },
+        ],
+        extra: ['IL2', 'E', 'exhaustedFraction'],
+      }),
+    );
     try {
-      const layout = (id: string) => page.evaluate((i) => {
-        const l = (document.getElementById(i) as unknown as { layout: { yaxis: { type: string; title: { text: string }; range?: number[]; exponentformat: string; dtick?: number } } }).layout;
-        return l.yaxis;
-      }, id);
+      const layout = (id: string) =>
+        page.evaluate((i) => {
+          const l = (
+            document.getElementById(i) as unknown as {
+              layout: {
+                yaxis: {
+                  type: string;
+                  title: { text: string };
+                  range?: number[];
+                  exponentformat: string;
+                  dtick?: number;
+                };
+              };
+            }
+          ).layout;
+          return l.yaxis;
+        }, id);
       const drugs = await layout('plot-drugs');
       expect(drugs.type).toBe('log');
       const il2 = (await traces(page, 'plot-drugs')).find((t) => t.meta?.series === 'C_aldesleukin')!;
@@ -172,7 +222,9 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
       expect(tumor.dtick).toBe(1);
       expect((await layout('plot-tcells')).title.text).toBe('T cells (cells)');
       expect((await layout('plot-occupancy')).title.text).toBe('occupancy (fraction)');
-      expect((await layout('plot-extra')).title.text).toMatch(/^mixed units: .*cells.*fraction|^mixed units: .*fraction.*cells/);
+      expect((await layout('plot-extra')).title.text).toMatch(
+        /^mixed units: .*cells.*fraction|^mixed units: .*fraction.*cells/,
+      );
       // Linear on demand.
       await page.locator('#drug-scale').selectOption('linear');
       await expect.poll(async () => (await layout('plot-drugs')).type).toBe('linear');
@@ -203,7 +255,7 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
     }
   });
 
-  it('validation in the page: values outside the model\'s declared range are highlighted and not sent', async () => {
+  it("validation in the page: values outside the model's declared range are highlighted and not sent", async () => {
     const page = await open(`${srv.url}/`);
     try {
       let posts = 0;
@@ -213,7 +265,8 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
       await page.fill('input[data-param="r"]', '-1');
       await page.fill('input[data-param="T0"]', '-1e10');
       await page.waitForFunction(() => document.body.dataset.state === 'invalid');
-      for (const name of ['r', 'T0']) expect(await page.locator(`input[data-param="${name}"]`).getAttribute('aria-invalid')).toBe('true');
+      for (const name of ['r', 'T0'])
+        expect(await page.locator(`input[data-param="${name}"]`).getAttribute('aria-invalid')).toBe('true');
       const text = await page.locator('#error').innerText();
       expect(text).toMatch(/r: -1 is below the model's range \[0\.005, 0\.3\]/);
       expect(text).toMatch(/T0: -1e10 is below the model's range/);
@@ -237,7 +290,14 @@ describe.skipIf(!hasChromium)('main page defects in chromium', { timeout: 120_00
   });
 
   it('axe-core finds no serious or critical violation on the main page (desktop, with arms, doses, metrics and errors)', async () => {
-    const page = await open(view({ arms: [{ name: 'u' }, { name: 'p', therapies: ['pembrolizumab-200mg-q3w'], doses: [{ target: 'ATZc', amount: 1200 }] }] }));
+    const page = await open(
+      view({
+        arms: [
+          { name: 'u' },
+          { name: 'p', therapies: ['pembrolizumab-200mg-q3w'], doses: [{ target: 'ATZc', amount: 1200 }] },
+        ],
+      }),
+    );
     try {
       await page.click('#more-series summary');
       await page.click('.all-metrics summary');

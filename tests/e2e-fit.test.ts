@@ -9,7 +9,8 @@ import { axeViolations, traces } from './e2e/browser.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`tests/e2e-fit.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(`tests/e2e-fit.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
 
 let srv: RunningServer;
 let browser: Browser;
@@ -23,7 +24,15 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 afterAll(async () => {
@@ -54,7 +63,11 @@ describe.skipIf(!hasChromium)('fit page in chromium', { timeout: 120_000 }, () =
     await page.locator('#fit-model').selectOption('tgi-logistic');
     await expect.poll(() => page.locator('[data-est="r"]').count()).toBe(1);
     await page.fill('#fit-csv', csv);
-    for (const [name, init] of [['r', '0.2'], ['K', '2e9'], ['V0', '2.5e7']]) {
+    for (const [name, init] of [
+      ['r', '0.2'],
+      ['K', '2e9'],
+      ['V0', '2.5e7'],
+    ]) {
       await page.check(`[data-est="${name}"]`);
       await page.fill(`[data-init="${name}"]`, init);
     }
@@ -65,14 +78,30 @@ describe.skipIf(!hasChromium)('fit page in chromium', { timeout: 120_000 }, () =
     const r = Number((await page.locator('#fit-table tr:has(td:text-is("r")) td').nth(1).textContent())!);
     expect(Math.abs(r - 0.1) / 0.1).toBeLessThan(0.05);
     expect(await page.locator('#fit-report').textContent()).toMatch(/Converged/);
-    expect(await page.evaluate(() => (document.getElementById('fit-plot') as unknown as { data: unknown[] }).data.length)).toBeGreaterThanOrEqual(2);
-    expect(await page.evaluate(() => (document.getElementById('fit-resid') as unknown as { data: { x: number[] }[] }).data[0].x.length)).toBe(rows.length);
+    expect(
+      await page.evaluate(() => (document.getElementById('fit-plot') as unknown as { data: unknown[] }).data.length),
+    ).toBeGreaterThanOrEqual(2);
+    expect(
+      await page.evaluate(
+        () => (document.getElementById('fit-resid') as unknown as { data: { x: number[] }[] }).data[0].x.length,
+      ),
+    ).toBe(rows.length);
   });
 
   it('the fit plots carry time units and y titles with units', async () => {
     const layout = await page.evaluate(() => {
-      const l = (id: string) => (document.getElementById(id) as unknown as { layout: { xaxis: { title: { text: string } }; yaxis: { title: { text: string } } } }).layout;
-      return { x: l('fit-plot').xaxis.title.text, y: l('fit-plot').yaxis.title.text, rx: l('fit-resid').xaxis.title.text, ry: l('fit-resid').yaxis.title.text };
+      const l = (id: string) =>
+        (
+          document.getElementById(id) as unknown as {
+            layout: { xaxis: { title: { text: string } }; yaxis: { title: { text: string } } };
+          }
+        ).layout;
+      return {
+        x: l('fit-plot').xaxis.title.text,
+        y: l('fit-plot').yaxis.title.text,
+        rx: l('fit-resid').xaxis.title.text,
+        ry: l('fit-resid').yaxis.title.text,
+      };
     });
     expect(layout).toEqual({ x: 'time (day)', y: 'tumorVolume_mm3 (mm3)', rx: 'time (day)', ry: 'weighted residual' });
     expect(await axeViolations(page)).toEqual([]);
@@ -86,7 +115,9 @@ describe.skipIf(!hasChromium)('fit page in chromium', { timeout: 120_000 }, () =
     const summary = page.locator('#opt-summary tbody tr');
     expect(await summary.count()).toBe(3); // best + 2 baselines
     expect(await summary.nth(0).innerText()).toMatch(/pembrolizumab \d+ × \d+ every \d+ d/);
-    expect(await page.locator('#opt-objective').innerText()).toMatch(/lower is better.*log10\(final tumor \/ tumor at day 0\)/);
+    expect(await page.locator('#opt-objective').innerText()).toMatch(
+      /lower is better.*log10\(final tumor \/ tumor at day 0\)/,
+    );
     const curves = await traces(page, 'opt-plot');
     expect(curves).toHaveLength(2);
     const [best, base] = curves;
@@ -95,10 +126,19 @@ describe.skipIf(!hasChromium)('fit page in chromium', { timeout: 120_000 }, () =
     expect(base.line!.width!).toBeLessThan(best.line!.width!);
     const same = best.y.every((v, i) => Math.abs(v - base.y[i]) <= 1e-6 * Math.abs(v));
     expect(base.name.includes('same curve as the best')).toBe(same);
-    const y = await page.evaluate(() => (document.getElementById('opt-plot') as unknown as { layout: { yaxis: { exponentformat: string; title: { text: string } } } }).layout.yaxis);
+    const y = await page.evaluate(
+      () =>
+        (
+          document.getElementById('opt-plot') as unknown as {
+            layout: { yaxis: { exponentformat: string; title: { text: string } } };
+          }
+        ).layout.yaxis,
+    );
     expect(y.exponentformat).toBe('power');
     expect(y.title.text).toBe('tumor (cells)');
-    expect(await page.locator('#opt-plot .ytick text').allTextContents()).not.toContainEqual(expect.stringMatching(/[BMk]$/));
+    expect(await page.locator('#opt-plot .ytick text').allTextContents()).not.toContainEqual(
+      expect.stringMatching(/[BMk]$/),
+    );
     expect(await axeViolations(page)).toEqual([]);
     await page.click('#tab-fit');
   });
@@ -131,66 +171,73 @@ describe.skipIf(!hasChromium)('fit page in chromium', { timeout: 120_000 }, () =
     await page.selectOption('#fit-transform', 'log');
     await page.click('#fit-run');
     const box = page.locator('#fit-error-box');
-    await expect.poll(async () => (await box.isVisible()) && box.innerText(), { timeout: 30_000 }).toMatch(/error\.model.*not a proper likelihood/s);
+    await expect
+      .poll(async () => (await box.isVisible()) && box.innerText(), { timeout: 30_000 })
+      .toMatch(/error\.model.*not a proper likelihood/s);
   });
 });
 
-describe.skipIf(!hasChromium)('fit page at 1366×768: example, placeholders, Fit reachable, keyboard', { timeout: 120_000 }, () => {
-  let p: Page;
-  beforeAll(async () => {
-    p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
-    await p.goto(`${srv.url}/fit/`);
-    await p.waitForSelector('[data-est="r"]');
-  });
-  afterAll(async () => {
-    await p?.close();
-  });
+describe.skipIf(!hasChromium)(
+  'fit page at 1366×768: example, placeholders, Fit reachable, keyboard',
+  { timeout: 120_000 },
+  () => {
+    let p: Page;
+    beforeAll(async () => {
+      p = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+      await p.goto(`${srv.url}/fit/`);
+      await p.waitForSelector('[data-est="r"]');
+    });
+    afterAll(async () => {
+      await p?.close();
+    });
 
-  it('the Fit button is on the first screen; every field has an accessible name (axe)', async () => {
-    const box = await p.locator('#fit-run').boundingBox();
-    expect(box!.y + box!.height).toBeLessThanOrEqual(768);
-    expect(box!.x + box!.width).toBeLessThanOrEqual(1366);
-    expect(await axeViolations(p)).toEqual([]);
-  });
+    it('the Fit button is on the first screen; every field has an accessible name (axe)', async () => {
+      const box = await p.locator('#fit-run').boundingBox();
+      expect(box!.y + box!.height).toBeLessThanOrEqual(768);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(1366);
+      expect(await axeViolations(p)).toEqual([]);
+    });
 
-  it('the placeholders agree: every arm of the CSV placeholder has an entry in the doses placeholder, on observables of the model', async () => {
-    const csv = (await p.locator('#fit-csv').getAttribute('placeholder'))!.split('\n');
-    const subjects = JSON.parse((await p.locator('#fit-subjects').getAttribute('placeholder'))!);
-    const header = csv[0].split(',');
-    const arms = new Set(csv.slice(1).map((l) => l.split(',')[header.indexOf('arm')]));
-    for (const a of arms) expect(Object.keys(subjects)).toContain(a);
-    const observables = await p.locator('#fit-observables li code').allTextContents();
-    for (const l of csv.slice(1)) expect(observables).toContain(l.split(',')[header.indexOf('observable')]);
-    for (const d of Object.values<{ doses?: { target: string }[] }>(subjects).flatMap((s) => s.doses ?? [])) expect(observables).toContain(d.target);
-  });
+    it('the placeholders agree: every arm of the CSV placeholder has an entry in the doses placeholder, on observables of the model', async () => {
+      const csv = (await p.locator('#fit-csv').getAttribute('placeholder'))!.split('\n');
+      const subjects = JSON.parse((await p.locator('#fit-subjects').getAttribute('placeholder'))!);
+      const header = csv[0].split(',');
+      const arms = new Set(csv.slice(1).map((l) => l.split(',')[header.indexOf('arm')]));
+      for (const a of arms) expect(Object.keys(subjects)).toContain(a);
+      const observables = await p.locator('#fit-observables li code').allTextContents();
+      for (const l of csv.slice(1)) expect(observables).toContain(l.split(',')[header.indexOf('observable')]);
+      for (const d of Object.values<{ doses?: { target: string }[] }>(subjects).flatMap((s) => s.doses ?? []))
+        expect(observables).toContain(d.target);
+    });
 
-  it('the example data fits at the first press of Fit (the documented truth r = 0.1 recovered)', async () => {
-    await p.click('#fit-example');
-    await p.click('#fit-run');
-    await expect.poll(() => p.locator('#fit-table tbody tr').count(), { timeout: 60_000 }).toBe(3);
-    const r = Number(await p.locator('#fit-table tr:has(td:text-is("r")) td').nth(1).textContent());
-    expect(Math.abs(r - 0.1) / 0.1).toBeLessThan(0.01);
-    expect(await p.locator('#fit-error-box').isVisible()).toBe(false);
-  });
+    it('the example data fits at the first press of Fit (the documented truth r = 0.1 recovered)', async () => {
+      await p.click('#fit-example');
+      await p.click('#fit-run');
+      await expect.poll(() => p.locator('#fit-table tbody tr').count(), { timeout: 60_000 }).toBe(3);
+      const r = Number(await p.locator('#fit-table tr:has(td:text-is("r")) td').nth(1).textContent());
+      expect(Math.abs(r - 0.1) / 0.1).toBeLessThan(0.01);
+      expect(await p.locator('#fit-error-box').isVisible()).toBe(false);
+    });
 
-  it('keyboard: a skip link to the results; the tabs follow the arrow keys', async () => {
-    await p.goto(`${srv.url}/fit/`);
-    await p.keyboard.press('Tab');
-    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the results');
-    await p.keyboard.press('Enter');
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('fit-results');
-    await p.focus('#tab-fit');
-    await p.keyboard.press('ArrowRight');
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-pop');
-    expect(await p.locator('#panel-pop').isVisible()).toBe(true);
-    await p.keyboard.press('End');
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-opt');
-    expect(await p.locator('#tab-opt').getAttribute('aria-selected')).toBe('true');
-    expect(await p.locator('#panel-opt').isVisible()).toBe(true);
-    expect(await p.locator('#panel-fit').isVisible()).toBe(false);
-    expect(await p.locator('#tab-fit').getAttribute('tabindex')).toBe('-1');
-    await p.keyboard.press('Home');
-    expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-fit');
-    expect(await p.locator('#panel-fit').isVisible()).toBe(true);
-  });
-});
+    it('keyboard: a skip link to the results; the tabs follow the arrow keys', async () => {
+      await p.goto(`${srv.url}/fit/`);
+      await p.keyboard.press('Tab');
+      expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Skip to the results');
+      await p.keyboard.press('Enter');
+      expect(await p.evaluate(() => document.activeElement?.id)).toBe('fit-results');
+      await p.focus('#tab-fit');
+      await p.keyboard.press('ArrowRight');
+      expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-pop');
+      expect(await p.locator('#panel-pop').isVisible()).toBe(true);
+      await p.keyboard.press('End');
+      expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-opt');
+      expect(await p.locator('#tab-opt').getAttribute('aria-selected')).toBe('true');
+      expect(await p.locator('#panel-opt').isVisible()).toBe(true);
+      expect(await p.locator('#panel-fit').isVisible()).toBe(false);
+      expect(await p.locator('#tab-fit').getAttribute('tabindex')).toBe('-1');
+      await p.keyboard.press('Home');
+      expect(await p.evaluate(() => document.activeElement?.id)).toBe('tab-fit');
+      expect(await p.locator('#panel-fit').isVisible()).toBe(true);
+    });
+  },
+);

@@ -9,7 +9,10 @@ import { startServer, type RunningServer } from '../server/app.ts';
 import { hasChromium, CHROMIUM, launch, axeViolations } from './e2e/browser.ts';
 import type { PopulationFitResult } from '../src/analysis/nlme/index.ts';
 
-if (!hasChromium) console.warn(`tests/e2e-popfit.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(
+    `tests/e2e-popfit.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`,
+  );
 
 let srv: RunningServer;
 let browser: Browser;
@@ -47,13 +50,18 @@ describe.skipIf(!hasChromium)('population fit page in chromium', { timeout: 300_
     expect(await page.inputValue('#pop-csv')).toBe(CSV);
     const responded = page.waitForResponse((r) => r.url().endsWith('/api/fit'), { timeout: 240_000 });
     await page.click('#pop-fit');
-    const result = await (await responded).json() as PopulationFitResult;
+    const result = (await (await responded).json()) as PopulationFitResult;
     await page.waitForFunction(() => document.body.dataset.popfit === 'ok', undefined, { timeout: 30_000 });
     // The fit recovers the simulation's truth (r 0.1, kKill 0.02) to 15 % (docs/nlme.md TGI check).
     expect(Math.abs(result.theta.r.value / 0.1 - 1)).toBeLessThan(0.15);
     expect(Math.abs(result.theta.kKill.value / 0.02 - 1)).toBeLessThan(0.15);
     // The table shows the server's numbers: θ with RSE, Ω as CV % with shrinkage, σ.
-    const rows = await page.$$eval('#pop-table tbody tr', (trs) => trs.map((tr) => ({ kind: (tr as HTMLElement).dataset.kind, cells: Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '') })));
+    const rows = await page.$$eval('#pop-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        kind: (tr as HTMLElement).dataset.kind,
+        cells: Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? ''),
+      })),
+    );
     const thetaR = rows.find((r) => r.cells[0] === 'θ r')!;
     expect(Number(thetaR.cells[1])).toBeCloseTo(result.theta.r.value, 3);
     expect(thetaR.cells[2]).toBe(`${Number((100 * result.theta.r.rse!).toPrecision(3))} %`);
@@ -63,8 +71,16 @@ describe.skipIf(!hasChromium)('population fit page in chromium', { timeout: 300_
     expect(rows.filter((r) => r.kind === 'sigma')).toHaveLength(1);
     expect(await page.locator('#pop-report').innerText()).toMatch(/FOCE-I: converged .* OFV/s);
     // Goodness of fit: every record plotted; the identity line spans the points.
-    const data = (id: string) => page.evaluate((i) => (document.getElementById(i) as unknown as { data: { x: number[]; y: number[]; meta?: Record<string, unknown> }[] }).data
-      .map((t) => ({ x: Array.from(t.x), y: Array.from(t.y), meta: t.meta })), id);
+    const data = (id: string) =>
+      page.evaluate(
+        (i) =>
+          (
+            document.getElementById(i) as unknown as {
+              data: { x: number[]; y: number[]; meta?: Record<string, unknown> }[];
+            }
+          ).data.map((t) => ({ x: Array.from(t.x), y: Array.from(t.y), meta: t.meta })),
+        id,
+      );
     const dvPred = await data('pop-dv-pred');
     expect(dvPred[0].x).toEqual(result.records.map((r) => r.PRED));
     expect(dvPred[0].y).toEqual(result.records.map((r) => r.DV));
@@ -90,11 +106,23 @@ describe.skipIf(!hasChromium)('population fit page in chromium', { timeout: 300_
   it('VPC: observed percentiles inside the plot with the simulated medians and bands (lo ≤ median ≤ hi)', async () => {
     const responded = page.waitForResponse((r) => r.url().endsWith('/api/vpc'), { timeout: 240_000 });
     await page.click('#pop-vpc');
-    const v = await (await responded).json() as { bins: { observed: Record<string, number>; simulated: Record<string, { median: number; lo: number; hi: number }> }[] };
-    await page.waitForFunction(() => ['ok', 'error'].includes(document.body.dataset.vpc ?? ''), undefined, { timeout: 30_000 });
+    const v = (await (await responded).json()) as {
+      bins: {
+        observed: Record<string, number>;
+        simulated: Record<string, { median: number; lo: number; hi: number }>;
+      }[];
+    };
+    await page.waitForFunction(() => ['ok', 'error'].includes(document.body.dataset.vpc ?? ''), undefined, {
+      timeout: 30_000,
+    });
     expect(await page.evaluate(() => document.body.dataset.vpc)).toBe('ok');
-    const tr = await page.evaluate(() => (document.getElementById('pop-vpc-plot') as unknown as { data: { y: number[]; meta: Record<string, unknown> }[] }).data.map((t) => ({ y: Array.from(t.y), meta: t.meta })));
-    const get = (p: string, k: string) => tr.find((t) => t.meta.percentile === p && (t.meta[k] === true || t.meta.band === k))!.y;
+    const tr = await page.evaluate(() =>
+      (
+        document.getElementById('pop-vpc-plot') as unknown as { data: { y: number[]; meta: Record<string, unknown> }[] }
+      ).data.map((t) => ({ y: Array.from(t.y), meta: t.meta })),
+    );
+    const get = (p: string, k: string) =>
+      tr.find((t) => t.meta.percentile === p && (t.meta[k] === true || t.meta.band === k))!.y;
     expect(get('p50', 'observed')).toEqual(v.bins.map((b) => b.observed.p50));
     for (const p of ['p5', 'p50', 'p95']) {
       const [lo, mid, hi] = [get(p, 'lo'), get(p, 'simulated'), get(p, 'hi')];

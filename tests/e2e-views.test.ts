@@ -6,7 +6,10 @@ import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/app.ts';
 import { hasChromium, CHROMIUM, launch, waitForRun, runs, traces, axeViolations } from './e2e/browser.ts';
 
-if (!hasChromium) console.warn(`tests/e2e-views.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(
+    `tests/e2e-views.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`,
+  );
 
 let srv: RunningServer;
 let browser: Browser;
@@ -19,7 +22,12 @@ describe.skipIf(!hasChromium)('population, sensitivity and the keyboard in chrom
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    const view = { model: 'immunotherapy', end: 365, step: 1, arms: [{ name: 'Untreated' }, { name: 'pembro', therapies: ['pembrolizumab-200mg-q3w'] }] };
+    const view = {
+      model: 'immunotherapy',
+      end: 365,
+      step: 1,
+      arms: [{ name: 'Untreated' }, { name: 'pembro', therapies: ['pembrolizumab-200mg-q3w'] }],
+    };
     await page.goto(`${srv.url}/#s=${encodeURIComponent(JSON.stringify(view))}`);
     await waitForRun(page, 0);
   });
@@ -33,10 +41,13 @@ describe.skipIf(!hasChromium)('population, sensitivity and the keyboard in chrom
     await page.fill('#pop-n', '40');
     await page.fill('#pop-omega', 'r=0.3, kKill=0.2');
     await page.click('#pop-run');
-    await page.waitForFunction(() => ['ok', 'error'].includes(document.body.dataset.population ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => ['ok', 'error'].includes(document.body.dataset.population ?? ''), undefined, {
+      timeout: 120_000,
+    });
     expect(await page.locator('#pop-error').isVisible()).toBe(false);
     const tr = await traces(page, 'plot-population');
-    const get = (arm: string, key: string) => tr.find((t) => t.meta?.arm === arm && (key === 'median' ? t.meta?.median : t.meta?.band === key))!.y;
+    const get = (arm: string, key: string) =>
+      tr.find((t) => t.meta?.arm === arm && (key === 'median' ? t.meta?.median : t.meta?.band === key))!.y;
     for (const arm of ['Untreated', 'pembro']) {
       const [lo, mid, hi] = [get(arm, 'low'), get(arm, 'median'), get(arm, 'high')];
       expect(mid).toHaveLength(366);
@@ -60,10 +71,13 @@ describe.skipIf(!hasChromium)('population, sensitivity and the keyboard in chrom
   it('sensitivity tornado for an arm: bars ranked by |S|, the growth rate r raises the tumor AUC', async () => {
     await page.selectOption('#sens-arm', '1');
     await page.click('#sens-run');
-    await page.waitForFunction(() => ['ok', 'error'].includes(document.body.dataset.sensitivity ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => ['ok', 'error'].includes(document.body.dataset.sensitivity ?? ''), undefined, {
+      timeout: 120_000,
+    });
     expect(await page.locator('#sens-error').isVisible()).toBe(false);
     const bars = await page.evaluate(() => {
-      const d = (document.getElementById('plot-tornado') as unknown as { data: { x: number[]; y: string[] }[] }).data[0];
+      const d = (document.getElementById('plot-tornado') as unknown as { data: { x: number[]; y: string[] }[] })
+        .data[0];
       return { x: Array.from(d.x), y: Array.from(d.y) };
     });
     expect(bars.y.length).toBeGreaterThan(5);
@@ -93,13 +107,23 @@ describe.skipIf(!hasChromium)('population, sensitivity and the keyboard in chrom
       const stops: string[] = [];
       for (let i = 0; i < 40 && (await p.evaluate(() => document.activeElement?.id)) !== 'param-filter'; i++) {
         await p.keyboard.press('Tab');
-        stops.push(await p.evaluate(() => document.activeElement?.id || document.activeElement?.className || document.activeElement?.tagName || ''));
+        stops.push(
+          await p.evaluate(
+            () =>
+              document.activeElement?.id || document.activeElement?.className || document.activeElement?.tagName || '',
+          ),
+        );
       }
       expect(await p.evaluate(() => document.activeElement?.id)).toBe('param-filter');
       expect(stops).toContain('run'); // Run was on the way
       await p.keyboard.type('growth rate');
       let n = await runs(p);
-      for (let i = 0; i < 10 && (await p.evaluate(() => (document.activeElement as HTMLInputElement).dataset?.param)) !== 'r'; i++) await p.keyboard.press('Tab');
+      for (
+        let i = 0;
+        i < 10 && (await p.evaluate(() => (document.activeElement as HTMLInputElement).dataset?.param)) !== 'r';
+        i++
+      )
+        await p.keyboard.press('Tab');
       expect(await p.evaluate(() => (document.activeElement as HTMLInputElement).dataset.param)).toBe('r');
       await p.keyboard.press('Control+A');
       await p.keyboard.type('0.03');

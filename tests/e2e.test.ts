@@ -21,15 +21,24 @@ const pageErrors: string[] = [];
 
 /** Wait until the client has drawn more results than `before` (body[data-runs]) and is not running. */
 async function waitForRun(p: Page, before: number) {
-  await p.waitForFunction((n) => Number(document.body.dataset.runs ?? 0) > n && document.body.dataset.state === 'ok', before, { timeout: 50_000 });
+  await p.waitForFunction(
+    (n) => Number(document.body.dataset.runs ?? 0) > n && document.body.dataset.state === 'ok',
+    before,
+    { timeout: 50_000 },
+  );
 }
 const runs = (p: Page) => p.evaluate(() => Number(document.body.dataset.runs ?? 0));
 
 /** The tumor panel's curves (not the dose markers): arm name → y values. */
-const tumorCurves = (p: Page) => p.evaluate(() => {
-  const div = document.getElementById('plot-tumor') as unknown as { data: { name: string; y: number[]; meta?: { doses?: boolean; legendOnly?: boolean } }[] };
-  return div.data.filter((t) => !t.meta?.doses && !t.meta?.legendOnly).map((t) => ({ name: t.name, y: Array.from(t.y) }));
-});
+const tumorCurves = (p: Page) =>
+  p.evaluate(() => {
+    const div = document.getElementById('plot-tumor') as unknown as {
+      data: { name: string; y: number[]; meta?: { doses?: boolean; legendOnly?: boolean } }[];
+    };
+    return div.data
+      .filter((t) => !t.meta?.doses && !t.meta?.legendOnly)
+      .map((t) => ({ name: t.name, y: Array.from(t.y) }));
+  });
 
 // Generous timeouts: CI runs every test file at once on two cores, and the first run starts the workers.
 describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, () => {
@@ -39,7 +48,15 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -75,9 +92,14 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
     expect(Math.min(...curves[1].y)).toBeLessThan(Math.min(...curves[0].y));
     // Drawn in the SVG too, with dose markers under the curve.
     expect(await page.locator('#plot-tumor .scatterlayer .trace').count()).toBeGreaterThanOrEqual(3);
-    const doseMarkers = await page.evaluate(() => (document.getElementById('plot-tumor') as unknown as { data: { meta?: { doses?: boolean }; x: number[] }[] }).data.filter((t) => t.meta?.doses).map((t) => t.x.length));
+    const doseMarkers = await page.evaluate(() =>
+      (document.getElementById('plot-tumor') as unknown as { data: { meta?: { doses?: boolean }; x: number[] }[] }).data
+        .filter((t) => t.meta?.doses)
+        .map((t) => t.x.length),
+    );
     expect(doseMarkers[0]).toBeGreaterThan(10);
-    for (const id of ['plot-tcells', 'plot-drugs', 'plot-occupancy']) expect(await page.locator(`#${id} .main-svg`).count()).toBeGreaterThan(0);
+    for (const id of ['plot-tcells', 'plot-drugs', 'plot-occupancy'])
+      expect(await page.locator(`#${id} .main-svg`).count()).toBeGreaterThan(0);
     const rows = page.locator('#metrics-table tbody tr');
     await expect.poll(() => rows.count()).toBe(2);
     expect(await rows.nth(1).locator('td').first().innerText()).toContain('pembrolizumab');
@@ -169,8 +191,19 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
     await dose.locator('input.d-every').fill('21');
     await dose.locator('input.d-count').fill('4');
     await waitForRun(page, n);
-    await expect.poll(async () => page.evaluate(() => (document.getElementById('plot-tumor') as unknown as { data: { name: string; meta?: { doses?: boolean }; x: number[] }[] }).data
-      .filter((t) => t.meta?.doses).map((t) => [t.name, t.x.length]))).toContainEqual(['ATZc by hand doses', 4]);
+    await expect
+      .poll(async () =>
+        page.evaluate(() =>
+          (
+            document.getElementById('plot-tumor') as unknown as {
+              data: { name: string; meta?: { doses?: boolean }; x: number[] }[];
+            }
+          ).data
+            .filter((t) => t.meta?.doses)
+            .map((t) => [t.name, t.x.length]),
+        ),
+      )
+      .toContainEqual(['ATZc by hand doses', 4]);
     // The arm's automatic name says what it gives now.
     expect(await page.locator('.arm[data-arm="0"] .arm-name').inputValue()).toBe('ATZc by hand');
     expect(await page.locator('#plot-drugs').count()).toBe(1);
@@ -199,7 +232,15 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
 
   it('switches the tumor axis and saves a screenshot', async () => {
     await page.locator('#tumor-scale').selectOption('linear');
-    await expect.poll(() => page.evaluate(() => (document.getElementById('plot-tumor') as unknown as { layout: { yaxis: { type: string } } }).layout.yaxis.type)).toBe('linear');
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            (document.getElementById('plot-tumor') as unknown as { layout: { yaxis: { type: string } } }).layout.yaxis
+              .type,
+        ),
+      )
+      .toBe('linear');
     await page.locator('#tumor-scale').selectOption('log');
     await page.screenshot({ path: `${OUT}e2e.png`, fullPage: true });
     expect(existsSync(`${OUT}e2e.png`)).toBe(true);

@@ -11,10 +11,26 @@ const opts = { rtol: Float64Array.of(1e-6), atol: Float64Array.of(1e-9) };
 
 describe('typed failure fields', () => {
   it("a stepper's failure carries its kind as failReason (non-finite start, blow-up)", () => {
-    const nan = new Dopri5((_t, _y, d) => { d[0] = NaN; }, 0, Float64Array.of(1), 1, opts);
+    const nan = new Dopri5(
+      (_t, _y, d) => {
+        d[0] = NaN;
+      },
+      0,
+      Float64Array.of(1),
+      1,
+      opts,
+    );
     expect(nan.status).toBe('failed');
     expect(nan.failReason).toBe('non-finite');
-    const blowup = new Dopri5((_t, y, d) => { d[0] = y[0] * y[0]; }, 0, Float64Array.of(1), 2, opts);
+    const blowup = new Dopri5(
+      (_t, y, d) => {
+        d[0] = y[0] * y[0];
+      },
+      0,
+      Float64Array.of(1),
+      2,
+      opts,
+    );
     while (blowup.status === 'running') blowup.step();
     expect(blowup.status).toBe('failed');
     expect(['non-finite', 'step-size']).toContain(blowup.failReason);
@@ -23,7 +39,11 @@ describe('typed failure fields', () => {
   it('a solver failure is a SolveError whose message states the time (timeStated), with a typed reason', () => {
     const model = { id: 'b', states: { y: { initial: 1 } }, odes: { y: 'y^2' } };
     let err: unknown;
-    try { simulate({ model, times: [0, 2] }); } catch (e) { err = e; }
+    try {
+      simulate({ model, times: [0, 2] });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(SolveError);
     const e = err as SolveError;
     expect(e.timeStated).toBe(true);
@@ -40,11 +60,22 @@ describe('typed failure fields', () => {
   });
 
   it("the HTTP 422 follows the typed field, not the message's wording", () => {
-    const stated = jobError({ type: 'solve', message: 'rodas: step size underflow at t = 1', reason: 'step-size', timeReached: 1, timeStated: true });
+    const stated = jobError({
+      type: 'solve',
+      message: 'rodas: step size underflow at t = 1',
+      reason: 'step-size',
+      timeReached: 1,
+      timeStated: true,
+    });
     expect(stated.status).toBe(422);
     expect(stated.message).toBe('could not solve: rodas: step size underflow at t = 1');
     // The same words without the flag get the suffix: the decision is the field's, not a regex's.
-    const unstated = jobError({ type: 'solve', message: 'rodas: step size underflow at t = 1', reason: 'step-size', timeReached: 1 });
+    const unstated = jobError({
+      type: 'solve',
+      message: 'rodas: step size underflow at t = 1',
+      reason: 'step-size',
+      timeReached: 1,
+    });
     expect(unstated.message).toBe('could not solve: rodas: step size underflow at t = 1 (reached t = 1)');
     expect(unstated.extra).toMatchObject({ reason: 'step-size', timeReached: 1 });
   });

@@ -17,15 +17,26 @@ const cases = JSON.parse(readFileSync(new URL('./reference/fit/cases.json', impo
 describe('immunopd fit', () => {
   it('fits a request with the data from a CSV file, as JSON on stdout or into --out', async () => {
     const req = cases['arms-log'];
-    const csv = 'time,observable,value,arm\n' + req.data.map((d: { time: number; observable: string; value: number; subject: string }) => `${d.time},${d.observable},${d.value},${d.subject}`).join('\n') + '\n';
+    const csv =
+      'time,observable,value,arm\n' +
+      req.data
+        .map(
+          (d: { time: number; observable: string; value: number; subject: string }) =>
+            `${d.time},${d.observable},${d.value},${d.subject}`,
+        )
+        .join('\n') +
+      '\n';
     const f = file('fit.json', { ...req, data: [] });
     const d = file('data.csv', csv);
     const r = await run(['fit', f, d]);
     expect(r.code, r.err).toBe(0);
     const res = JSON.parse(r.out);
     expect(res.converged).toBe(true);
-    const inProcess = JSON.parse(readFileSync(new URL('./reference/fit/scipy.json', import.meta.url), 'utf8')).cases['arms-log'].estimates;
-    for (const k of ['r', 'K', 'kKill']) expect(Math.abs(res.estimates[k].value / inProcess[k].value - 1)).toBeLessThan(1e-3);
+    const inProcess = JSON.parse(readFileSync(new URL('./reference/fit/scipy.json', import.meta.url), 'utf8')).cases[
+      'arms-log'
+    ].estimates;
+    for (const k of ['r', 'K', 'kKill'])
+      expect(Math.abs(res.estimates[k].value / inProcess[k].value - 1)).toBeLessThan(1e-3);
     const o = path.join(dir, 'out.json');
     const r2 = await run(['fit', f, d, '--out', o]);
     expect(r2.code).toBe(0);
@@ -55,9 +66,13 @@ describe('immunopd fit', () => {
 describe('immunopd optimize', () => {
   it('writes the best schedule and the ranked table', async () => {
     const f = file('opt.json', {
-      model: 'tgi-exponential', parameters: { kKill: 0.05, kel: 0.3 }, horizon: 40, step: 0.5,
+      model: 'tgi-exponential',
+      parameters: { kKill: 0.05, kel: 0.3 },
+      horizon: 40,
+      step: 0.5,
       drugs: [{ name: 'drug', target: 'Cd', amount: { values: [1, 2, 4] }, interval: { values: [7, 14] } }],
-      objective: { finalTumor: 1 }, constraints: { cumulativeDose: { drug: 12 } },
+      objective: { finalTumor: 1 },
+      constraints: { cumulativeDose: { drug: 12 } },
     });
     const r = await run(['optimize', f]);
     expect(r.code, r.err).toBe(0);
@@ -66,7 +81,10 @@ describe('immunopd optimize', () => {
     expect(res.candidates).toBe(6);
     expect(res.table[0].rank).toBe(1);
     expect(res.best.summary.exposure.drug.cumulativeDose).toBeLessThanOrEqual(12);
-    const bad = await run(['optimize', file('bad.json', { horizon: 10, drugs: [{ target: 'nope', amount: 1 }], model: 'tgi-exponential' })]);
+    const bad = await run([
+      'optimize',
+      file('bad.json', { horizon: 10, drugs: [{ target: 'nope', amount: 1 }], model: 'tgi-exponential' }),
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/drugs\[0\]\.target: 'nope' is not a state/);
   });

@@ -76,14 +76,27 @@ function armsData(seed: number, sd = 0.1) {
   const z = normalSampler(mulberry32(seed));
   const data: object[] = [];
   for (const arm of ['control', 'treated']) {
-    const s = simulate({ model: 'tgi-logistic', parameters: truth, times, doses: arm === 'treated' ? TREATED : [], solver: { rtol: 1e-10, atol: 1e-10 }, metrics: false });
-    s.states.V.forEach((v, k) => data.push({ time: times[k], observable: 'V', value: v * Math.exp(sd * z()), subject: arm }));
+    const s = simulate({
+      model: 'tgi-logistic',
+      parameters: truth,
+      times,
+      doses: arm === 'treated' ? TREATED : [],
+      solver: { rtol: 1e-10, atol: 1e-10 },
+      metrics: false,
+    });
+    s.states.V.forEach((v, k) =>
+      data.push({ time: times[k], observable: 'V', value: v * Math.exp(sd * z()), subject: arm }),
+    );
   }
   return {
     truth,
     req: {
-      model: 'tgi-logistic', parameters: { kel: 0.2, V0: 5e7 }, subjects: { control: {}, treated: { doses: TREATED } }, data,
-      estimate: { r: { initial: 0.2 }, K: { initial: 2e9 }, kKill: { initial: 0.04 } }, error: { model: 'additive' as const, transform: 'log' as const },
+      model: 'tgi-logistic',
+      parameters: { kel: 0.2, V0: 5e7 },
+      subjects: { control: {}, treated: { doses: TREATED } },
+      data,
+      estimate: { r: { initial: 0.2 }, K: { initial: 2e9 }, kKill: { initial: 0.04 } },
+      error: { model: 'additive' as const, transform: 'log' as const },
     },
   };
 }
@@ -136,18 +149,26 @@ describe('fit: recovery of known parameters', () => {
     expect(latinHypercube(5, 3, 42)).toEqual(a);
     for (let d = 0; d < 3; d++) expect(a.map((p) => Math.floor(p[d] * 5)).sort()).toEqual([0, 1, 2, 3, 4]);
     const { req } = armsData(3);
-    const bounded = { ...req, estimate: { r: { initial: 0.2, lower: 0.01, upper: 1 }, K: { initial: 2e9, lower: 1e8, upper: 1e11 }, kKill: { initial: 0.04, lower: 1e-4, upper: 1 } } };
+    const bounded = {
+      ...req,
+      estimate: {
+        r: { initial: 0.2, lower: 0.01, upper: 1 },
+        K: { initial: 2e9, lower: 1e8, upper: 1e11 },
+        kKill: { initial: 0.04, lower: 1e-4, upper: 1 },
+      },
+    };
     const r = fit({ ...bounded, multistart: { count: 4, seed: 7 } });
     expect(r.multistart!.starts).toHaveLength(4);
     const objs = r.multistart!.starts.map((s) => s.objective ?? Infinity);
     expect(r.objective).toBeLessThanOrEqual(Math.min(...objs.map((o) => o)) + 1e-6 || Infinity);
     const single = fit(bounded);
     expect(relErr(r.estimates.kKill.value, single.estimates.kKill.value)).toBeLessThan(1e-4);
-    for (const s of r.multistart!.starts) for (const [k, v] of Object.entries(s.initial)) {
-      const e = bounded.estimate[k as 'r'];
-      expect(v).toBeGreaterThanOrEqual(e.lower);
-      expect(v).toBeLessThanOrEqual(e.upper);
-    }
+    for (const s of r.multistart!.starts)
+      for (const [k, v] of Object.entries(s.initial)) {
+        const e = bounded.estimate[k as 'r'];
+        expect(v).toBeGreaterThanOrEqual(e.lower);
+        expect(v).toBeLessThanOrEqual(e.upper);
+      }
   });
 
   it('combined error model: sigma and sigmaProp estimated with the parameters', () => {
@@ -198,11 +219,19 @@ describe('fit: Kirschner-Panetta from tumor counts alone (bench/fit.ts, W5 note)
   it('reports c and a as not identifiable: huge standard errors and correlation near -1', () => {
     const times = Array.from({ length: 21 }, (_, k) => k * 5);
     const z = normalSampler(mulberry32(3));
-    const s = simulate({ model: 'kirschner-panetta-1998', times, solver: { rtol: 1e-10, atol: 1e-10 }, metrics: false });
+    const s = simulate({
+      model: 'kirschner-panetta-1998',
+      times,
+      solver: { rtol: 1e-10, atol: 1e-10 },
+      metrics: false,
+    });
     const data = s.states.T.map((v, k) => ({ time: times[k], observable: 'T', value: v * Math.exp(0.05 * z()) }));
     const r = fit({
-      model: 'kirschner-panetta-1998', data, estimate: { c: { initial: 0.05 }, r2: { initial: 0.25 }, a: { initial: 0.75 } },
-      error: { model: 'additive', transform: 'log' }, solver: { rtol: 1e-8, atol: 1e-14 },
+      model: 'kirschner-panetta-1998',
+      data,
+      estimate: { c: { initial: 0.05 }, r2: { initial: 0.25 }, a: { initial: 0.75 } },
+      error: { model: 'additive', transform: 'log' },
+      solver: { rtol: 1e-8, atol: 1e-14 },
     });
     expect(r.identifiability.identifiable).toBe(false);
     const ic = r.correlation.names.indexOf('c');
@@ -228,7 +257,10 @@ describe('fit: bad requests and data are InputErrors naming the field', () => {
     throw new Error('no error');
   };
   it('empty data', () => {
-    expect(issue({ ...base(), data: [] })[0]).toMatchObject({ path: ['data'], message: expect.stringMatching(/empty/) });
+    expect(issue({ ...base(), data: [] })[0]).toMatchObject({
+      path: ['data'],
+      message: expect.stringMatching(/empty/),
+    });
     expect(issue({ ...base(), data: '' })[0].message).toMatch(/empty/);
     expect(issue({ ...base(), data: 'time,observable,value\n' })[0].message).toMatch(/empty/);
   });
@@ -238,39 +270,61 @@ describe('fit: bad requests and data are InputErrors naming the field', () => {
     rows[3] = { ...rows[3], value: 'abc' };
     expect(issue({ ...r, data: rows })[0]).toMatchObject({ path: ['data', 3, 'value'] });
     const csv = 'time,observable,value,subject\n0,V,5e7,control\n5,V,x,control\n';
-    expect(issue({ ...r, data: csv })[0]).toMatchObject({ path: ['data', 'line 3', 'value'], message: "'x' is not a number" });
+    expect(issue({ ...r, data: csv })[0]).toMatchObject({
+      path: ['data', 'line 3', 'value'],
+      message: "'x' is not a number",
+    });
   });
   it('negative times', () => {
     const r = base();
     const rows = [...(r.data as object[])];
     rows[2] = { ...rows[2], time: -1 };
-    expect(issue({ ...r, data: rows })[0]).toMatchObject({ path: ['data', 2, 'time'], message: expect.stringMatching(/>= 0/) });
+    expect(issue({ ...r, data: rows })[0]).toMatchObject({
+      path: ['data', 2, 'time'],
+      message: expect.stringMatching(/>= 0/),
+    });
   });
   it('unknown observable and unknown subject', () => {
     const r = base();
     const rows = [...(r.data as object[])];
     rows[1] = { ...rows[1], observable: 'Q' };
-    expect(issue({ ...r, data: rows })[0]).toMatchObject({ path: ['data', 1, 'observable'], message: expect.stringMatching(/'Q' is neither a state nor an output/) });
+    expect(issue({ ...r, data: rows })[0]).toMatchObject({
+      path: ['data', 1, 'observable'],
+      message: expect.stringMatching(/'Q' is neither a state nor an output/),
+    });
     const rows2 = [...(r.data as object[])];
     rows2[0] = { ...rows2[0], subject: 'arm9' };
-    expect(issue({ ...r, data: rows2 })[0]).toMatchObject({ path: ['data', 0, 'subject'], message: expect.stringMatching(/unknown subject 'arm9'/) });
+    expect(issue({ ...r, data: rows2 })[0]).toMatchObject({
+      path: ['data', 0, 'subject'],
+      message: expect.stringMatching(/unknown subject 'arm9'/),
+    });
   });
   it('fewer observations than parameters', () => {
     const r = base();
-    expect(issue({ ...r, data: (r.data as object[]).slice(0, 3) })[0]).toMatchObject({ path: ['data'], message: expect.stringMatching(/need more observations than parameters/) });
+    expect(issue({ ...r, data: (r.data as object[]).slice(0, 3) })[0]).toMatchObject({
+      path: ['data'],
+      message: expect.stringMatching(/need more observations than parameters/),
+    });
   });
   it('unknown parameters, bad bounds, log transform of non-positive data', () => {
     const r = base();
     expect(issue({ ...r, estimate: { zz: {} } })[0]).toMatchObject({ path: ['estimate', 'zz'] });
-    expect(issue({ ...r, estimate: { r: { initial: 0.1, lower: 0.2 } } })[0]).toMatchObject({ path: ['estimate', 'r', 'initial'] });
+    expect(issue({ ...r, estimate: { r: { initial: 0.1, lower: 0.2 } } })[0]).toMatchObject({
+      path: ['estimate', 'r', 'initial'],
+    });
     const rows = [...(r.data as object[])];
     rows[4] = { ...rows[4], value: 0 };
-    expect(issue({ ...r, data: rows })[0]).toMatchObject({ path: ['data', 4, 'value'], message: expect.stringMatching(/positive/) });
+    expect(issue({ ...r, data: rows })[0]).toMatchObject({
+      path: ['data', 4, 'value'],
+      message: expect.stringMatching(/positive/),
+    });
     expect(issue({ ...r, profile: ['kel'] })[0]).toMatchObject({ path: ['profile', 0] });
   });
   it('CSV header problems name the line', () => {
     expect(() => parseCsv('t,observable,value\n1,V,2\n')).toThrow(/needs a 'time' column/);
-    expect(parseCsv('time,observable,value,arm\n1,V,2,a\n')).toEqual([{ time: 1, observable: 'V', value: 2, subject: 'a' }]);
+    expect(parseCsv('time,observable,value,arm\n1,V,2,a\n')).toEqual([
+      { time: 1, observable: 'V', value: 2, subject: 'a' },
+    ]);
   });
   it('the request schema is exported for the API', () => {
     expect(FitRequest.safeParse({ model: 'tgi-logistic', data: [], estimate: {} }).success).toBe(true);
@@ -279,7 +333,16 @@ describe('fit: bad requests and data are InputErrors naming the field', () => {
   it('a fit whose model cannot be evaluated is a SolveError (422), not a crash', () => {
     const r = base();
     // Log-transformed residuals of a state that is zero: no positive prediction exists.
-    expect(() => fit({ ...r, data: (r.data as { time: number; value: number; subject: string }[]).map((d) => ({ ...d, observable: 'Cd', subject: 'control' })) })).toThrow(SolveError);
+    expect(() =>
+      fit({
+        ...r,
+        data: (r.data as { time: number; value: number; subject: string }[]).map((d) => ({
+          ...d,
+          observable: 'Cd',
+          subject: 'control',
+        })),
+      }),
+    ).toThrow(SolveError);
   });
 });
 
@@ -289,11 +352,20 @@ describe('fit: the default model (infusions, events, an output as observable)', 
     const z = normalSampler(mulberry32(5));
     const data: object[] = [];
     for (const arm of ['control', 'pembro']) {
-      const s = simulate({ model: 'immunotherapy', times, therapies: arm === 'pembro' ? ['pembrolizumab-200mg-q3w'] : [], metrics: false });
-      s.outputs.tumorVolume_mm3.forEach((v, k) => data.push({ time: times[k], observable: 'tumorVolume_mm3', value: v * Math.exp(0.1 * z()), subject: arm }));
+      const s = simulate({
+        model: 'immunotherapy',
+        times,
+        therapies: arm === 'pembro' ? ['pembrolizumab-200mg-q3w'] : [],
+        metrics: false,
+      });
+      s.outputs.tumorVolume_mm3.forEach((v, k) =>
+        data.push({ time: times[k], observable: 'tumorVolume_mm3', value: v * Math.exp(0.1 * z()), subject: arm }),
+      );
     }
     const req = {
-      model: 'immunotherapy', data, subjects: { control: {}, pembro: { therapies: ['pembrolizumab-200mg-q3w'] } },
+      model: 'immunotherapy',
+      data,
+      subjects: { control: {}, pembro: { therapies: ['pembrolizumab-200mg-q3w'] } },
       estimate: { r: { initial: 0.03 }, kKill: { initial: 0.3 }, sPD: { initial: 0.5, lower: 0.01, upper: 1 } },
       error: { model: 'additive' as const, transform: 'log' as const },
     };

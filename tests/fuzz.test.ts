@@ -9,13 +9,34 @@ describe('fuzz', () => {
     // As many clients as workers, so no request waits for a worker (queueing behind heavy work is the
     // scheduler's matter, measured by `npm run load`), and one heavy valid request every 1,000: the run
     // stays near a minute on a 2-core machine.
-    const report = await runFuzz({ count: 2000, seed: 1, concurrency: 2, workers: 2, heavyEvery: 1000, maxRssMb: 2048, timeLimitS: 170 });
+    const report = await runFuzz({
+      count: 2000,
+      seed: 1,
+      concurrency: 2,
+      workers: 2,
+      heavyEvery: 1000,
+      maxRssMb: 2048,
+      timeLimitS: 170,
+    });
     expect(report.failures, JSON.stringify(report.failures.slice(0, 5), null, 1)).toEqual([]);
     expect(report.sent).toBe(2000);
     expect(report.alive).toBe(true);
     expect(Object.keys(report.byStatus).filter((s) => Number(s) >= 500)).toEqual([]);
     // Every family of hostile input was sent.
-    for (const f of ['get', 'malformed-json', 'content-type', 'deep-nesting', 'prototype-key', 'prototype-value', 'hostile-expression', 'huge', 'wrong-type', 'oversize-body', 'oversize-doses', 'oversize-model']) {
+    for (const f of [
+      'get',
+      'malformed-json',
+      'content-type',
+      'deep-nesting',
+      'prototype-key',
+      'prototype-value',
+      'hostile-expression',
+      'huge',
+      'wrong-type',
+      'oversize-body',
+      'oversize-doses',
+      'oversize-model',
+    ]) {
       expect(report.byFamily[f] ?? 0, f).toBeGreaterThan(0);
     }
   }, 180_000);

@@ -78,7 +78,12 @@ describe('2. anti-PD-1 at an approved regimen: shrinks a hot tumor, does little 
 
   it('the other PD-1/PD-L1 regimens act like pembrolizumab on the hot tumor', () => {
     const none = run({ times: TWO_YEARS });
-    for (const th of ['pembrolizumab-400mg-q6w', 'nivolumab-240mg-q2w', 'nivolumab-480mg-q4w', 'atezolizumab-1200mg-q3w']) {
+    for (const th of [
+      'pembrolizumab-400mg-q6w',
+      'nivolumab-240mg-q2w',
+      'nivolumab-480mg-q4w',
+      'atezolizumab-1200mg-q3w',
+    ]) {
       const r = run({ times: TWO_YEARS, therapies: [th] });
       expect(at(r, 'tumor', 365), th).toBeLessThan(0.05 * at(none, 'tumor', 365));
       expect(r.metrics.bestPercentChange as number, th).toBeLessThan(-90);
@@ -178,15 +183,18 @@ describe('antibody pharmacokinetics', () => {
     const J = new Float64Array(n * n);
     m.jacobian!(0, m.initial(m.defaultParams), m.defaultParams, J);
     const cases: [string, number, number, number][] = [
-      ['PEM', 0.46060, 0.026876, 25.791], // pembrolizumab: t1/2 beta 25.791 d
+      ['PEM', 0.4606, 0.026876, 25.791], // pembrolizumab: t1/2 beta 25.791 d
       ['NIV', 0.51827, 0.033231, 20.858], // nivolumab at baseline clearance (t = 0)
       ['ATZ', 0.35178, 0.026072, 26.586], // atezolizumab
-      ['IPI', 0.59539, 0.046211, 15.000], // ipilimumab
+      ['IPI', 0.59539, 0.046211, 15.0], // ipilimumab
     ];
     for (const [s, alpha, beta, thalf] of cases) {
       const i = m.stateIndex.get(`${s}c`)!;
       const j = m.stateIndex.get(`${s}p`)!;
-      const a = J[i * n + i], b = J[i * n + j], c = J[j * n + i], d = J[j * n + j];
+      const a = J[i * n + i],
+        b = J[i * n + j],
+        c = J[j * n + i],
+        d = J[j * n + j];
       const tr = a + d;
       const det = a * d - b * c;
       const disc = Math.sqrt((tr * tr) / 4 - det);
@@ -204,7 +212,12 @@ describe('antibody pharmacokinetics', () => {
   });
 
   it('P2: pembrolizumab 200 mg IV bolus, C at days 1, 7, 21, 42 (rel 1e-6)', () => {
-    const r = simulate({ model: 'immunotherapy', times: [0, 1, 7, 21, 42], doses: [{ target: 'PEMc', amount: 200 }], solver: { method: METHOD, rtol: 1e-10, atol: 1e-9 } });
+    const r = simulate({
+      model: 'immunotherapy',
+      times: [0, 1, 7, 21, 42],
+      doses: [{ target: 'PEMc', amount: 200 }],
+      solver: { method: METHOD, rtol: 1e-10, atol: 1e-9 },
+    });
     [43.927438, 19.942166, 12.732804, 7.240007].forEach((v, k) => {
       expect(Math.abs(r.outputs.C_pembrolizumab[k + 1] / v - 1)).toBeLessThan(1e-6);
     });
@@ -250,7 +263,10 @@ describe('therapy presets', () => {
       }
       throw new Error('no error');
     };
-    expect(bad({ model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w', 'aspirin'] })[0].path).toEqual(['therapies', 1]);
+    expect(bad({ model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w', 'aspirin'] })[0].path).toEqual([
+      'therapies',
+      1,
+    ]);
     const issues = bad({ model: 'kuznetsov-1994', therapies: ['nivolumab-240mg-q2w'] });
     expect(issues[0].path).toEqual(['therapies', 0]);
     expect(issues[0].message).toMatch(/NIVc/);

@@ -12,12 +12,19 @@ import { freePort, startUntil } from '../bench/processes.ts';
 
 const redisBinary = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
 const BIN = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
-if (!redisBinary && process.env.CI) throw new Error('CI: redis-server is required for the Redis job test (.ci/run installs it)');
+if (!redisBinary && process.env.CI)
+  throw new Error('CI: redis-server is required for the Redis job test (.ci/run installs it)');
 
 const request = {
   model: 'immunotherapy',
   times: { start: 0, end: 30, step: 5 },
-  population: { n: 20_000, seed: 2024, omega: { r: 0.3, kKill: 0.3 }, quantiles: [0.05, 0.25, 0.5, 0.75, 0.95], series: ['tumor', 'T2'] },
+  population: {
+    n: 20_000,
+    seed: 2024,
+    omega: { r: 0.3, kKill: 0.3 },
+    quantiles: [0.05, 0.25, 0.5, 0.75, 0.95],
+    series: ['tumor', 'T2'],
+  },
 };
 
 describe.skipIf(!redisBinary)('POST /api/jobs on Redis with two immunopd workers', () => {
@@ -29,10 +36,19 @@ describe.skipIf(!redisBinary)('POST /api/jobs on Redis with two immunopd workers
   beforeAll(async () => {
     const port = await freePort();
     url = `redis://127.0.0.1:${port}`;
-    redis = await startUntil(redisBinary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/);
+    redis = await startUntil(
+      redisBinary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {},
+      /Ready to accept connections/,
+    );
     // A short lock: a killed worker's chunk goes back to the queue within ~2 s.
     const env = { REDIS_URL: url, IMMUNOPD_LOCK_MS: '2000' };
-    workers.push(...await Promise.all([0, 1].map(() => startUntil(process.execPath, [BIN, 'worker', '--threads', '1'], env, /ready, 1 thread/))));
+    workers.push(
+      ...(await Promise.all(
+        [0, 1].map(() => startUntil(process.execPath, [BIN, 'worker', '--threads', '1'], env, /ready, 1 thread/)),
+      )),
+    );
     s = await startServer(0, '127.0.0.1', { workers: 1, redisUrl: url });
   }, 120_000); // a few seconds on a quiet machine (each worker loads the library in a process and a thread)
 
@@ -43,7 +59,11 @@ describe.skipIf(!redisBinary)('POST /api/jobs on Redis with two immunopd workers
   });
 
   it('both workers take chunks; one killed mid-way; the complete result, identical to the embedded run', async () => {
-    const post = await fetch(`${s!.url}/api/jobs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'population', request }) });
+    const post = await fetch(`${s!.url}/api/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ kind: 'population', request }),
+    });
     expect(post.status).toBe(202);
     const { id, backend } = await post.json();
     expect(backend).toBe('redis');

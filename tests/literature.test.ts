@@ -20,10 +20,12 @@ interface Case {
   times: number[];
   states: Record<string, number[]>;
 }
-const load = (name: string) => JSON.parse(readFileSync(`tests/reference/${name}.json`, 'utf8')) as { model: Record<string, unknown>; cases: Case[] };
+const load = (name: string) =>
+  JSON.parse(readFileSync(`tests/reference/${name}.json`, 'utf8')) as { model: Record<string, unknown>; cases: Case[] };
 
 function worst(res: Record<string, number[]>, ref: Record<string, number[]>) {
-  let rel = 0, abs = 0;
+  let rel = 0,
+    abs = 0;
   for (const [name, vals] of Object.entries(ref)) {
     vals.forEach((v, k) => {
       const e = Math.abs(res[name][k] - v);
@@ -47,14 +49,29 @@ const solverFor = (method: string, caseId = '') =>
     : { method, rtol: 1e-10, atol: method === 'rodas' && TINY.has(caseId) ? 1e-20 : 1e-12 };
 
 describe.each(METHODS)('literature models with %s', (method) => {
-  for (const [file, modelId] of [['kirschner-panetta-1998', 'kirschner-panetta-1998'], ['kuznetsov-1994', 'kuznetsov-1994']] as const) {
+  for (const [file, modelId] of [
+    ['kirschner-panetta-1998', 'kirschner-panetta-1998'],
+    ['kuznetsov-1994', 'kuznetsov-1994'],
+  ] as const) {
     for (const c of load(file).cases) {
       it(`${modelId} ${c.id}: library model file vs reference`, () => {
-        const r = simulate({ model: modelId, parameters: c.overrides, initial: c.initial, doses: c.doses, times: c.times, solver: solverFor(method, c.id), metrics: false });
+        const r = simulate({
+          model: modelId,
+          parameters: c.overrides,
+          initial: c.initial,
+          doses: c.doses,
+          times: c.times,
+          solver: solverFor(method, c.id),
+          metrics: false,
+        });
         const w = worst(r.states, c.states);
         expect(w.rel).toBeLessThan(1e-5);
         expect(w.abs).toBeLessThan(1e-6);
-        expect(Object.values(r.states).flat().every((v) => v >= 0)).toBe(true);
+        expect(
+          Object.values(r.states)
+            .flat()
+            .every((v) => v >= 0),
+        ).toBe(true);
       });
     }
   }
@@ -62,7 +79,15 @@ describe.each(METHODS)('literature models with %s', (method) => {
   it('W2 checkpoint scenario, 18 bolus doses, piecewise', () => {
     const ref = load('checkpoint-w2');
     const c = ref.cases[0];
-    const r = simulate({ model: ref.model, parameters: c.overrides, initial: c.initial, doses: c.doses, times: c.times, solver: solverFor(method, c.id), metrics: false });
+    const r = simulate({
+      model: ref.model,
+      parameters: c.overrides,
+      initial: c.initial,
+      doses: c.doses,
+      times: c.times,
+      solver: solverFor(method, c.id),
+      metrics: false,
+    });
     const w = worst(r.states, c.states);
     expect(w.rel).toBeLessThan(1e-5);
     expect(w.abs).toBeLessThan(1e-6);
@@ -76,7 +101,15 @@ const RODAS_KP98_BOUND = 0.5;
 describe('the implicit method and tiny states', () => {
   it('auto is accurate on Kirschner-Panetta c = 0.02 at atol 1e-10; rodas there stays within its documented bound', () => {
     const c = load('kirschner-panetta-1998').cases.find((x) => x.id === 'c0.02')!;
-    const run = (method: string) => simulate({ model: 'kirschner-panetta-1998', parameters: c.overrides, initial: c.initial, times: c.times, solver: { method, rtol: 1e-8, atol: 1e-10 }, metrics: false });
+    const run = (method: string) =>
+      simulate({
+        model: 'kirschner-panetta-1998',
+        parameters: c.overrides,
+        initial: c.initial,
+        times: c.times,
+        solver: { method, rtol: 1e-8, atol: 1e-10 },
+        metrics: false,
+      });
     expect(worst(run('auto').states, c.states).rel).toBeLessThan(1e-5);
     // Rodas alone drifts on this case (0.19 at the time of writing; docs/architecture.md, "Solvers"): the
     // bound catches a regression, an improvement passes.

@@ -16,7 +16,10 @@ describe('every bundled model declares roles', () => {
 });
 
 describe('1. no CR for a growing tumor: an unmeasurable baseline is NE, with the reason', () => {
-  it.each([['de-pillis-2005', 100], ['kirschner-panetta-1998', 1e5]] as const)('%s untreated (baseline %d cells)', (model, cells) => {
+  it.each([
+    ['de-pillis-2005', 100],
+    ['kirschner-panetta-1998', 1e5],
+  ] as const)('%s untreated (baseline %d cells)', (model, cells) => {
     const r = simulate({ model, times: { start: 0, end: 100, step: 1 } });
     // Sphere of cells / 1e6 mm3: d = (6 V / pi)^(1/3)
     const d0 = Math.cbrt((6 * cells) / 1e6 / Math.PI);
@@ -42,7 +45,11 @@ describe('2. clinical windows converted from the model time unit (claret-2009 ru
       if (y(mid) >= limit) hi = mid;
       else lo = mid;
     }
-    const r = simulate({ model: 'claret-2009', times: { start: 0, end: 52, step: 1 }, solver: { rtol: 1e-10, atol: 1e-10 } });
+    const r = simulate({
+      model: 'claret-2009',
+      times: { start: 0, end: 52, step: 1 },
+      solver: { rtol: 1e-10, atol: 1e-10 },
+    });
     expect(r.metrics.timeUnit).toBe('week');
     // The metrics grid has 2000 intervals over 52 weeks: TTP is the first grid time at or after the crossing.
     expect(r.metrics.timeToProgression as number).toBeGreaterThanOrEqual(hi - 1e-6);
@@ -54,11 +61,13 @@ describe('2. clinical windows converted from the model time unit (claret-2009 ru
 
 describe('3. arms compared by time back to baseline and depth x duration, not by TTP from their own nadir', () => {
   it('pembrolizumab + ipilimumab vs pembrolizumab: combination is smaller at every time, so it scores better on both', () => {
-    const run = (therapies: string[]) => simulate({ model: 'immunotherapy', times: { start: 0, end: 730, step: 1 }, therapies });
+    const run = (therapies: string[]) =>
+      simulate({ model: 'immunotherapy', times: { start: 0, end: 730, step: 1 }, therapies });
     const pem = run(['pembrolizumab-200mg-q3w']);
     const both = run(['pembrolizumab-200mg-q3w', 'ipilimumab-3mgkg-q3w-x4']);
     const m = (r: typeof pem, k: string) => r.metrics[k] as number;
-    for (let k = 0; k < pem.times.length; k++) expect(both.outputs.tumor[k]).toBeLessThanOrEqual(pem.outputs.tumor[k] * (1 + 1e-9));
+    for (let k = 0; k < pem.times.length; k++)
+      expect(both.outputs.tumor[k]).toBeLessThanOrEqual(pem.outputs.tumor[k] * (1 + 1e-9));
     // RECIST TTP is kept (and misleads here: measured from each arm's own, deeper, nadir).
     expect(m(both, 'timeToProgression')).toBeLessThan(m(pem, 'timeToProgression'));
     expect(m(both, 'timeToBaseline') ?? Infinity).toBeGreaterThan(m(pem, 'timeToBaseline'));
@@ -75,23 +84,34 @@ describe('3. arms compared by time back to baseline and depth x duration, not by
 
 describe('4. exposure metrics are exact on the dense output, whatever the output grid', () => {
   const r0 = ref.atezolizumab_1200mg_60min_21d;
-  it.each([1, 0.25, 0.001])('atezolizumab 1200 mg over 60 min, days 0-21, output step %d: SciPy values to 1e-7', (step) => {
-    const r = simulate({ model: 'immunotherapy', times: { start: 0, end: 21, step }, doses: [{ target: 'ATZc', amount: 1200, duration: 1 / 24 }], solver: { rtol: 1e-8, atol: 1e-10 } });
-    const d = (r.metrics.drugs as Record<string, DrugMetrics>).atezolizumab;
-    expect(d.integration).toBe('dense-output');
-    expect(Math.abs(d.meanOccupancy! / r0.meanOccupancy - 1)).toBeLessThan(1e-7);
-    expect(Math.abs(d.AUC / r0.AUC - 1)).toBeLessThan(1e-7);
-    expect(Math.abs(d.timeOccupancyAbove90! - r0.timeOccupancyAbove90)).toBeLessThan(1e-6);
-    expect(Math.abs(d.Cmax / r0.Cmax - 1)).toBeLessThan(1e-7); // the infusion end is on the metrics grid
-  });
+  it.each([1, 0.25, 0.001])(
+    'atezolizumab 1200 mg over 60 min, days 0-21, output step %d: SciPy values to 1e-7',
+    (step) => {
+      const r = simulate({
+        model: 'immunotherapy',
+        times: { start: 0, end: 21, step },
+        doses: [{ target: 'ATZc', amount: 1200, duration: 1 / 24 }],
+        solver: { rtol: 1e-8, atol: 1e-10 },
+      });
+      const d = (r.metrics.drugs as Record<string, DrugMetrics>).atezolizumab;
+      expect(d.integration).toBe('dense-output');
+      expect(Math.abs(d.meanOccupancy! / r0.meanOccupancy - 1)).toBeLessThan(1e-7);
+      expect(Math.abs(d.AUC / r0.AUC - 1)).toBeLessThan(1e-7);
+      expect(Math.abs(d.timeOccupancyAbove90! - r0.timeOccupancyAbove90)).toBeLessThan(1e-6);
+      expect(Math.abs(d.Cmax / r0.Cmax - 1)).toBeLessThan(1e-7); // the infusion end is on the metrics grid
+    },
+  );
 });
 
 describe('10. plausibility warnings instead of silent numbers', () => {
   it('effectors growing as 1e9 e^{rt} past 1e12 cells are reported, with the closed-form peak; no warning below', () => {
     const model = {
-      id: 'effector-boom', timeUnit: 'day', parameters: { r: { value: Math.log(1e4) / 10, unit: '1/day' } },
+      id: 'effector-boom',
+      timeUnit: 'day',
+      parameters: { r: { value: Math.log(1e4) / 10, unit: '1/day' } },
       states: { E: { initial: 1e9, unit: 'cells' }, T: { initial: 1e9, unit: 'cells' } },
-      odes: { E: 'r * E', T: '0' }, roles: { tumor: { series: 'T', unit: 'cells' }, effectors: ['E'] },
+      odes: { E: 'r * E', T: '0' },
+      roles: { tumor: { series: 'T', unit: 'cells' }, effectors: ['E'] },
     };
     const r = simulate({ model, times: { start: 0, end: 10, step: 1 }, solver: { rtol: 1e-10 } });
     const w = r.metrics.plausibility as string[];
@@ -104,7 +124,13 @@ describe('10. plausibility warnings instead of silent numbers', () => {
 });
 
 describe('9. the default model description is true: the regimes it lists', () => {
-  const run = (s: Record<string, unknown>) => simulate({ model: 'immunotherapy', times: { start: 0, end: 1500, step: 1 }, solver: { rtol: 1e-8, atol: 1e-6 }, ...s });
+  const run = (s: Record<string, unknown>) =>
+    simulate({
+      model: 'immunotherapy',
+      times: { start: 0, end: 1500, step: 1 },
+      solver: { rtol: 1e-8, atol: 1e-6 },
+      ...s,
+    });
   it('T0 = 1e6, f2 = 0: dormant at 2.66e8 (stationary: < 0.01 % change over the last 400 days)', () => {
     const r = run({ parameters: { T0: 1e6, f2: 0 } });
     const y = r.outputs.tumor;

@@ -2,7 +2,12 @@
 import { describe, it, expect } from 'vitest';
 import { compileModel } from '../src/model/compile.ts';
 import {
-  computeMetrics, recist, trapezoid, sphereDiameter, interpolate, type DrugMetrics,
+  computeMetrics,
+  recist,
+  trapezoid,
+  sphereDiameter,
+  interpolate,
+  type DrugMetrics,
 } from '../src/results/metrics.ts';
 import type { SimulationResult } from '../src/scenario/schema.ts';
 import { InputError } from '../src/errors.ts';
@@ -20,18 +25,38 @@ const model = compileModel({
     C_drugx: { expr: 'conc', unit: 'mg/L' },
     RO_drugx: { expr: 'conc / (conc + 1)', unit: 'fraction' },
   },
-  roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drugx: { concentration: 'C_drugx', unit: 'mg/L', occupancy: 'RO_drugx', doseTarget: 'A' } } },
+  roles: {
+    tumor: { series: 'tumor', unit: 'cells' },
+    drugs: { drugx: { concentration: 'C_drugx', unit: 'mg/L', occupancy: 'RO_drugx', doseTarget: 'A' } },
+  },
 });
 
-const solver = { method: 'test', switches: [], steps: 0, rejected: 0, rhsEvaluations: 0, jacobianEvaluations: 0, luDecompositions: 0, segments: 1, ms: 0, rtol: 1e-6 };
+const solver = {
+  method: 'test',
+  switches: [],
+  steps: 0,
+  rejected: 0,
+  rhsEvaluations: 0,
+  jacobianEvaluations: 0,
+  luDecompositions: 0,
+  segments: 1,
+  ms: 0,
+  rtol: 1e-6,
+};
 
 /** Cells of a sphere with diameter d mm at 1e6 cells per mm3. */
 const cellsOfDiameter = (d: number) => (Math.PI / 6) * d ** 3 * 1e6;
 
 function result(times: number[], tumor: number[], extra: Partial<ResultLike> = {}): ResultLike {
   return {
-    model: 'metrics-fixture', times, states: { T: tumor, A: times.map(() => 0) },
-    outputs: { tumor }, events: [], doses: [], solver, ...extra,
+    model: 'metrics-fixture',
+    times,
+    states: { T: tumor, A: times.map(() => 0) },
+    outputs: { tumor },
+    events: [],
+    doses: [],
+    solver,
+    ...extra,
   };
 }
 
@@ -99,8 +124,14 @@ describe('RECIST 1.1 from diameters', () => {
   });
 
   it('not evaluable (NE, with the reason) when the baseline is not measurable (< 10 mm), however the tumor shrinks', () => {
-    for (const d of [[0, 3], [9.99, 0.5, 0.2]]) {
-      const r = recist(d.map((_, k) => 7 * k), d)!;
+    for (const d of [
+      [0, 3],
+      [9.99, 0.5, 0.2],
+    ]) {
+      const r = recist(
+        d.map((_, k) => 7 * k),
+        d,
+      )!;
       expect(r.bestOverallResponse).toBe('NE');
       expect(r.confirmedBestOverallResponse).toBe('NE');
       expect(r.recistNotEvaluable).toMatch(/below the RECIST 1.1 measurability limit of 10 mm/);
@@ -160,7 +191,10 @@ describe('computeMetrics', () => {
   });
 
   it('elimination is reported with the event time', () => {
-    const m = computeMetrics(result([0, 10, 20], [1e9, 1e3, 0], { events: [{ name: 'clone eliminated', time: 14.5, kind: 'event' }] }), model);
+    const m = computeMetrics(
+      result([0, 10, 20], [1e9, 1e3, 0], { events: [{ name: 'clone eliminated', time: 14.5, kind: 'event' }] }),
+      model,
+    );
     expect(m.tumorEliminated).toBe(true);
     expect(m.timeOfElimination).toBe(14.5);
     expect(m.bestOverallResponse).toBe('CR'); // 1e3 cells: diameter 0.12 mm < 1 mm at day 10
@@ -175,7 +209,10 @@ describe('computeMetrics', () => {
     const r = result(times, [1, 1, 1, 1, 1], {
       states: { T: [1, 1, 1, 1, 1], A },
       outputs: { tumor: [1, 1, 1, 1, 1], C_drugx: C, RO_drugx: RO },
-      doses: [{ target: 'A', time: 0, amount: 20 }, { target: 'A', time: 3, amount: 20 }],
+      doses: [
+        { target: 'A', time: 0, amount: 20 },
+        { target: 'A', time: 3, amount: 20 },
+      ],
     });
     const drugs = computeMetrics(r, model).drugs as Record<string, DrugMetrics>;
     const x = drugs.drugx;
@@ -211,7 +248,10 @@ describe('computeMetrics', () => {
     expect(allFinite(none)).toBe(true);
 
     const bare = compileModel({ id: 'bare', states: { x: { initial: 1 } }, odes: { x: '0' } });
-    const m = computeMetrics({ model: 'bare', times: [0, 1], states: { x: [1, 1] }, outputs: {}, events: [], doses: [], solver }, bare);
+    const m = computeMetrics(
+      { model: 'bare', times: [0, 1], states: { x: [1, 1] }, outputs: {}, events: [], doses: [], solver },
+      bare,
+    );
     expect(m).toEqual({ timeUnit: 'day' });
 
     const zero = computeMetrics(result([0, 1, 2], [0, 0, 0]), model);
@@ -223,14 +263,31 @@ describe('computeMetrics', () => {
 
   it('never guesses from names: a state T without roles gets no tumor metrics; any name declared as the tumor does', () => {
     const m2 = compileModel({ id: 'state-t', states: { T: { initial: 1, unit: 'cells' } }, odes: { T: '0' } });
-    const none = computeMetrics({ model: 'state-t', times: [0, 1], states: { T: [4, 2] }, outputs: {}, events: [], doses: [], solver }, m2);
+    const none = computeMetrics(
+      { model: 'state-t', times: [0, 1], states: { T: [4, 2] }, outputs: {}, events: [], doses: [], solver },
+      m2,
+    );
     expect(none.tumorSeries).toBeUndefined();
     // A user model whose tumor output is a longest diameter in mm: RECIST straight from it.
     const m3 = compileModel({
-      id: 'lesion-mm', states: { L: { initial: 30, unit: 'mm' } }, odes: { L: '0' },
-      outputs: { lesion: { expr: 'L', unit: 'mm' } }, roles: { tumor: { series: 'lesion', unit: 'mm' } },
+      id: 'lesion-mm',
+      states: { L: { initial: 30, unit: 'mm' } },
+      odes: { L: '0' },
+      outputs: { lesion: { expr: 'L', unit: 'mm' } },
+      roles: { tumor: { series: 'lesion', unit: 'mm' } },
     });
-    const m = computeMetrics({ model: 'lesion-mm', times: [0, 60, 120], states: { L: [30, 20, 18] }, outputs: { lesion: [30, 20, 18] }, events: [], doses: [], solver }, m3);
+    const m = computeMetrics(
+      {
+        model: 'lesion-mm',
+        times: [0, 60, 120],
+        states: { L: [30, 20, 18] },
+        outputs: { lesion: [30, 20, 18] },
+        events: [],
+        doses: [],
+        solver,
+      },
+      m3,
+    );
     expect(m.tumorSeries).toBe('lesion');
     expect(m.baselineDiameter_mm).toBe(30);
     expect(m.bestOverallResponse).toBe('PR'); // 18 <= 0.7 * 30 = 21
@@ -238,10 +295,13 @@ describe('computeMetrics', () => {
   });
 
   it('roles naming an unknown series or a non-state dose target are refused with their path', () => {
-    const bad = () => compileModel({
-      id: 'bad-roles', states: { x: { initial: 1 } }, odes: { x: '0' },
-      roles: { tumor: { series: 'tumour', unit: 'cells' }, drugs: { d: { concentration: 'x', doseTarget: 'C' } } },
-    });
+    const bad = () =>
+      compileModel({
+        id: 'bad-roles',
+        states: { x: { initial: 1 } },
+        odes: { x: '0' },
+        roles: { tumor: { series: 'tumour', unit: 'cells' }, drugs: { d: { concentration: 'x', doseTarget: 'C' } } },
+      });
     expect(bad).toThrow(InputError);
     try {
       bad();
@@ -279,18 +339,31 @@ describe('computeMetrics', () => {
 
   it('plausibility warnings: effectors above 1e12 cells, tumor above 1e13 cells, Cmax above 10x the label', () => {
     const pm = compileModel({
-      id: 'plaus', parameters: { V: { value: 5, unit: 'L' } }, states: { E: { initial: 1, unit: 'cells' }, T: { initial: 1, unit: 'cells' }, A: { initial: 0, unit: 'mg' } }, odes: { E: '0', T: '0', A: '0' },
+      id: 'plaus',
+      parameters: { V: { value: 5, unit: 'L' } },
+      states: { E: { initial: 1, unit: 'cells' }, T: { initial: 1, unit: 'cells' }, A: { initial: 0, unit: 'mg' } },
+      odes: { E: '0', T: '0', A: '0' },
       outputs: { C: { expr: 'A / V', unit: 'mg/L' } },
-      roles: { tumor: { series: 'T', unit: 'cells' }, effectors: ['E'], drugs: { d: { concentration: 'C', unit: 'mg/L', doseTarget: 'A', labelCmax: 10 } } },
+      roles: {
+        tumor: { series: 'T', unit: 'cells' },
+        effectors: ['E'],
+        drugs: { d: { concentration: 'C', unit: 'mg/L', doseTarget: 'A', labelCmax: 10 } },
+      },
     });
     const base = { model: 'plaus', times: [0, 1], events: [], doses: [], solver };
-    const bad = computeMetrics({ ...base, states: { E: [1e9, 5.6e12], T: [1e9, 2e13], A: [0, 600] }, outputs: { C: [0, 120] } }, pm);
+    const bad = computeMetrics(
+      { ...base, states: { E: [1e9, 5.6e12], T: [1e9, 2e13], A: [0, 600] }, outputs: { C: [0, 120] } },
+      pm,
+    );
     const w = bad.plausibility as string[];
     expect(w).toHaveLength(3);
     expect(w[0]).toMatch(/'E' reaches 5.60e\+12 cells/);
     expect(w[1]).toMatch(/2.00e\+13 cells/);
     expect(w[2]).toMatch(/Cmax 120 mg\/L/);
-    const ok = computeMetrics({ ...base, states: { E: [1e9, 1e11], T: [1e9, 1e12], A: [0, 400] }, outputs: { C: [0, 80] } }, pm);
+    const ok = computeMetrics(
+      { ...base, states: { E: [1e9, 1e11], T: [1e9, 1e12], A: [0, 400] }, outputs: { C: [0, 80] } },
+      pm,
+    );
     expect(ok.plausibility).toBeUndefined();
   });
 });

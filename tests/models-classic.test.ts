@@ -56,7 +56,10 @@ function equilibrium(model: CompiledModel, p: Float64Array, guess: number[]): nu
   const f = new Float64Array(n);
   for (let it = 0; it < 100; it++) {
     model.rhs(0, Float64Array.from(y), p, f);
-    const dy = solveLinear(jacobianAt(model, p, y), Array.from(f, (v) => -v));
+    const dy = solveLinear(
+      jacobianAt(model, p, y),
+      Array.from(f, (v) => -v),
+    );
     y = y.map((v, i) => v + dy[i]);
     if (dy.every((d, i) => Math.abs(d) <= 1e-14 * Math.max(1, Math.abs(y[i])))) break;
   }
@@ -71,8 +74,15 @@ function eig2(J: number[][]): [number, number][] {
   const tr = J[0][0] + J[1][1];
   const det = J[0][0] * J[1][1] - J[0][1] * J[1][0];
   const disc = (tr * tr) / 4 - det;
-  if (disc >= 0) return [[tr / 2 + Math.sqrt(disc), 0], [tr / 2 - Math.sqrt(disc), 0]];
-  return [[tr / 2, Math.sqrt(-disc)], [tr / 2, -Math.sqrt(-disc)]];
+  if (disc >= 0)
+    return [
+      [tr / 2 + Math.sqrt(disc), 0],
+      [tr / 2 - Math.sqrt(disc), 0],
+    ];
+  return [
+    [tr / 2, Math.sqrt(-disc)],
+    [tr / 2, -Math.sqrt(-disc)],
+  ];
 }
 
 function rel(a: number, b: number): number {
@@ -94,12 +104,22 @@ describe('Kuznetsov et al. 1994', () => {
   const E0 = 1e6;
   // Dimensional parameters whose nondimensional values are the paper's rounded ones (sigma .1181, ...).
   const paper = params(model, {
-    n, s: 0.1181 * n * E0 * E0, p: 1.131 * n * E0, g: 20.19 * E0, m: 0.00311 * n, d: 0.3743 * n * E0,
-    a: 1.636 * n * E0, b: 0.002 / E0,
+    n,
+    s: 0.1181 * n * E0 * E0,
+    p: 1.131 * n * E0,
+    g: 20.19 * E0,
+    m: 0.00311 * n,
+    d: 0.3743 * n * E0,
+    a: 1.636 * n * E0,
+    b: 0.002 / E0,
   });
 
   it('K1: the three interior equilibria with the paper-rounded parameters (rel 1e-6)', () => {
-    const targets: [number, number][] = [[1.609203, 8.189707], [0.759765, 267.797961], [0.172977, 447.134229]];
+    const targets: [number, number][] = [
+      [1.609203, 8.189707],
+      [0.759765, 267.797961],
+      [0.172977, 447.134229],
+    ];
     for (const [x, y] of targets) {
       const eq = equilibrium(model, paper, [x * 1.01 * E0, y * 0.99 * E0]);
       // The targets are printed to 6 decimals: agreement to that precision (|diff| < 5e-7), which is
@@ -113,7 +133,9 @@ describe('Kuznetsov et al. 1994', () => {
     const eq = equilibrium(model, paper, [3e5, 0]);
     expectRel(eq[0] / E0, 0.1181 / 0.3743, 1e-12);
     expect(eq[1]).toBe(0);
-    const ev = eig2(jacobianAt(model, paper, eq)).map(([re]) => re / (n * E0)).sort((a, b) => a - b);
+    const ev = eig2(jacobianAt(model, paper, eq))
+      .map(([re]) => re / (n * E0))
+      .sort((a, b) => a - b);
     expect(ev[0]).toBeCloseTo(-0.3743, 10);
     expect(Math.abs(ev[1] - 1.32048)).toBeLessThan(1e-4);
   });
@@ -127,15 +149,19 @@ describe('Kuznetsov et al. 1994', () => {
 
   it('K8: dormant equilibrium with the dimensional (BioModels) parameters (rel 1e-6)', () => {
     const eq = equilibrium(model, params(model), [1.6e6, 8.2e6]);
-    expectRel(eq[0], 1.608110e6, 1e-6);
+    expectRel(eq[0], 1.60811e6, 1e-6);
     expectRel(eq[1], 8.186382e6, 1e-6);
   });
 
   it('K7: trajectory from E 3.2e5, T 5e6 (rel 1e-5 to day 100, 1e-4 at 200 and 400)', () => {
     const r = sim({ model: 'kuznetsov-1994', times: [0, 10, 30, 60, 100, 200, 400], rtol: 1e-11, atol: 1e-6 });
     const want: [number, number, number][] = [
-      [4.420840e5, 1.933369e7, 1e-5], [1.122311e6, 9.342188e7, 1e-5], [3.012265e6, 1.207002e7, 1e-5],
-      [1.218234e6, 1.305213e6, 1e-5], [1.589373e6, 2.972937e6, 1e-4], [1.633515e6, 6.016783e6, 1e-4],
+      [4.42084e5, 1.933369e7, 1e-5],
+      [1.122311e6, 9.342188e7, 1e-5],
+      [3.012265e6, 1.207002e7, 1e-5],
+      [1.218234e6, 1.305213e6, 1e-5],
+      [1.589373e6, 2.972937e6, 1e-4],
+      [1.633515e6, 6.016783e6, 1e-4],
     ];
     want.forEach(([E, T, tol], k) => {
       expectRel(r.states.E[k + 1], E, tol);
@@ -148,16 +174,27 @@ describe('Kirschner & Panetta 1998', () => {
   const model = getModel('kirschner-panetta-1998');
 
   it('KP4: stable equilibria at c = 0.035 and c = 0.05 (rel 1e-4)', () => {
-    const cases: [number, number[]][] = [[0.035, [2.1275e4, 1.8198e4, 1.0083e4]], [0.05, [2.0174e4, 1.2081e4, 9.3161e3]]];
+    const cases: [number, number[]][] = [
+      [0.035, [2.1275e4, 1.8198e4, 1.0083e4]],
+      [0.05, [2.0174e4, 1.2081e4, 9.3161e3]],
+    ];
     for (const [c, want] of cases) {
-      const eq = equilibrium(model, params(model, { c }), want.map((v) => v * 1.05));
+      const eq = equilibrium(
+        model,
+        params(model, { c }),
+        want.map((v) => v * 1.05),
+      );
       want.forEach((v, i) => expectRel(eq[i], v, 1e-4));
     }
   });
 
   it('KP5: stable equilibrium near the carrying capacity at c = 1e-5 (rel 1e-4)', () => {
     const want = [3.4493e5, 9.9808e8, 1.7247e5];
-    const eq = equilibrium(model, params(model, { c: 1e-5 }), want.map((v) => v * 1.01));
+    const eq = equilibrium(
+      model,
+      params(model, { c: 1e-5 }),
+      want.map((v) => v * 1.01),
+    );
     want.forEach((v, i) => expectRel(eq[i], v, 1e-4));
   });
 
@@ -169,7 +206,10 @@ describe('Kirschner & Panetta 1998', () => {
       const J = jacobianAt(model, p, [s1 / 0.03, 0, 0]);
       expect(Math.abs(J[1][0])).toBe(0);
       expect(Math.abs(J[1][2])).toBe(0);
-      const block = eig2([[J[0][0], J[0][2]], [J[2][0], J[2][2]]]);
+      const block = eig2([
+        [J[0][0], J[0][2]],
+        [J[2][0], J[2][2]],
+      ]);
       for (const [re] of block) expect(re).toBeLessThan(0);
       return J[1][1];
     };
@@ -185,7 +225,13 @@ describe('Kirschner & Panetta 1998', () => {
 
   it('KP limit cycle at c = 0.025: period 150.75 days, T max 1.662e5 (rel 2e-3), T min 19.03 (rel 2e-2)', () => {
     const dt = 0.05;
-    const r = sim({ model: 'kirschner-panetta-1998', parameters: { c: 0.025 }, times: { start: 0, end: 2400, step: dt }, rtol: 1e-10, atol: 1e-12 });
+    const r = sim({
+      model: 'kirschner-panetta-1998',
+      parameters: { c: 0.025 },
+      times: { start: 0, end: 2400, step: dt },
+      rtol: 1e-10,
+      atol: 1e-12,
+    });
     const t = r.times;
     const T = r.states.T;
     // Local maxima of T after the transient (t > 1200), refined by a parabola through three samples.
@@ -195,7 +241,9 @@ describe('Kirschner & Panetta 1998', () => {
     for (let k = 1; k < t.length - 1; k++) {
       if (t[k] < 1200) continue;
       if (T[k] > T[k - 1] && T[k] >= T[k + 1]) {
-        const a = T[k - 1], b = T[k], c = T[k + 1];
+        const a = T[k - 1],
+          b = T[k],
+          c = T[k + 1];
         const off = (0.5 * (a - c)) / (a - 2 * b + c);
         peaks.push(t[k] + off * dt);
         maxima.push(b);
@@ -220,14 +268,22 @@ describe('Kirschner & Panetta 1998', () => {
 describe('de Pillis, Radunskaya & Wiseman 2005 mouse model', () => {
   it('D1, D2: T, N, L from T 100, N 1000, L 0 (D = 0 when L = 0; rel 1e-5)', () => {
     const r = sim({ model: 'de-pillis-2005', times: [0, 5, 10, 20, 30, 60], rtol: 1e-11, atol: 1e-8 });
-    [1.138432e3, 1.040217e4, 5.104161e5, 2.644597e7, 9.772051e8].forEach((v, k) => expectRel(r.states.T[k + 1], v, 1e-5));
+    [1.138432e3, 1.040217e4, 5.104161e5, 2.644597e7, 9.772051e8].forEach((v, k) =>
+      expectRel(r.states.T[k + 1], v, 1e-5),
+    );
     expectRel(r.states.N[2], 1.116553e5, 1e-5);
     expectRel(r.states.L[3], 2.751729e4, 1e-5);
     expectRel(r.states.L[4], 3.790119e5, 1e-5);
   });
 
   it('D3: T from T 1e6, N 2.5e5, L 0 (rel 1e-5)', () => {
-    const r = sim({ model: 'de-pillis-2005', initial: { T: 1e6, N: 2.5e5, L: 0 }, times: [0, 10, 30], rtol: 1e-11, atol: 1e-8 });
+    const r = sim({
+      model: 'de-pillis-2005',
+      initial: { T: 1e6, N: 2.5e5, L: 0 },
+      times: [0, 10, 30],
+      rtol: 1e-11,
+      atol: 1e-8,
+    });
     expectRel(r.states.T[1], 6.469889e7, 1e-5);
     expectRel(r.states.T[2], 9.762138e8, 1e-5);
   });
@@ -246,9 +302,9 @@ describe('Lai PD-1 low / PD-1 high exhaustion model', () => {
   it('X3: tight-tolerance reference C(30), C(60), T1(30), T2(30), E(30) (rel 1e-6)', () => {
     expectRel(r.states.C[3], 5.812452e8, 1e-6);
     expectRel(r.states.C[4], 9.666424e8, 1e-6);
-    expectRel(r.states.T1[3], 3.250170e7, 1e-6);
+    expectRel(r.states.T1[3], 3.25017e7, 1e-6);
     expectRel(r.states.T2[3], 6.796846e6, 1e-6);
-    expectRel(r.states.E[3], 6.669370e3, 1e-6);
+    expectRel(r.states.E[3], 6.66937e3, 1e-6);
   });
 });
 
@@ -284,7 +340,11 @@ describe('tumor growth laws', () => {
   });
 
   it('S-2: Simeoni 2004 at constant c = 300 / 434 / 1000 ng/mL: w(20) (rel 1e-5)', () => {
-    const want: [number, number][] = [[300, 0.807528], [434, 0.184652], [1000, 0.000503]];
+    const want: [number, number][] = [
+      [300, 0.807528],
+      [434, 0.184652],
+      [1000, 0.000503],
+    ];
     for (const [c, w] of want) {
       const r = sim({ model: 'simeoni-2004', parameters: { cConst: c }, times: [0, 20], rtol: 1e-12, atol: 1e-14 });
       // 0.000503 is printed to 3 digits: rel 1e-3 there.
@@ -293,7 +353,10 @@ describe('tumor growth laws', () => {
   });
 
   it('CL-1: Claret 2009 at constant exposure 1 and 2: y(12), y(52) (rel 1e-8) and the nadir time (abs 1e-3 week)', () => {
-    const want: [number, number, number, number][] = [[1, 103.04768, 191.60699, 3.2897], [2, 82.53425, 123.18934, 16.3679]];
+    const want: [number, number, number, number][] = [
+      [1, 103.04768, 191.60699, 3.2897],
+      [2, 82.53425, 123.18934, 16.3679],
+    ];
     for (const [E, y12, y52, tn] of want) {
       const r = sim({ model: 'claret-2009', parameters: { Econst: E }, times: [0, 12, 52], rtol: 1e-13, atol: 1e-10 });
       expectRel(r.states.y[1], y12, 1e-7); // printed to 7-8 digits
@@ -302,7 +365,13 @@ describe('tumor growth laws', () => {
       expectRel(r.states.y[1], closed(12), 1e-8);
       expectRel(r.states.y[2], closed(52), 1e-8);
       // Nadir from the response metrics on a fine grid.
-      const f = sim({ model: 'claret-2009', parameters: { Econst: E }, times: { start: 0, end: 30, step: 0.0005 }, rtol: 1e-10, atol: 1e-10 });
+      const f = sim({
+        model: 'claret-2009',
+        parameters: { Econst: E },
+        times: { start: 0, end: 30, step: 0.0005 },
+        rtol: 1e-10,
+        atol: 1e-10,
+      });
       expect(Math.abs((f.metrics.timeOfNadir as number) - tn)).toBeLessThan(1e-3);
       expect(Math.abs((f.metrics.timeOfNadir as number) - Math.log((0.025 * E) / 0.021) / 0.053)).toBeLessThan(1e-3);
     }

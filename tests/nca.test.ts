@@ -13,7 +13,9 @@ import { startServer, type RunningServer } from '../server/app.ts';
 const rel = (a: number, b: number) => Math.abs(a / b - 1);
 
 describe('one-compartment IV bolus: C = D/V e^{-kt} (log-down rule exact)', () => {
-  const D = 100, V = 10, k = 0.1;
+  const D = 100,
+    V = 10,
+    k = 0.1;
   const t = [0.5, 1, 2, 4, 6, 8, 12, 24, 36, 48];
   const c = t.map((x) => (D / V) * Math.exp(-k * x));
   const r = ncaProfile(t, c, { dose: D, route: 'iv-bolus', tau: 24 });
@@ -24,7 +26,7 @@ describe('one-compartment IV bolus: C = D/V e^{-kt} (log-down rule exact)', () =
     expect(rel(r.AUCinf!, D / (V * k))).toBeLessThan(1e-10); // C0 back-extrapolated from the first two points
     expect(rel(r.AUMCinf!, D / (V * k * k))).toBeLessThan(1e-10);
     expect(rel(r.MRT!, 1 / k)).toBeLessThan(1e-10);
-    expect(rel(r.Cmax, D / V * Math.exp(-0.05))).toBeLessThan(1e-14);
+    expect(rel(r.Cmax, (D / V) * Math.exp(-0.05))).toBeLessThan(1e-14);
   });
   it('with tau = 24: Ctrough = C(24), AUCτ, CL = dose/AUCτ, accumulation 1/(1 − e^{−kτ})', () => {
     expect(rel(r.Ctrough!, (D / V) * Math.exp(-2.4))).toBeLessThan(1e-14);
@@ -40,7 +42,9 @@ describe('one-compartment IV bolus: C = D/V e^{-kt} (log-down rule exact)', () =
 });
 
 describe('one-compartment first-order absorption (Bateman), dense sampling every 0.05 h', () => {
-  const ka = 1, k = 0.1, FDV = 10;
+  const ka = 1,
+    k = 0.1,
+    FDV = 10;
   const f = (x: number) => ((FDV * ka) / (ka - k)) * (Math.exp(-k * x) - Math.exp(-ka * x));
   const tmax = Math.log(ka / k) / (ka - k);
   const t = [...Array.from({ length: 960 }, (_, i) => 0.05 * (i + 1)), tmax].sort((a, b) => a - b);
@@ -56,7 +60,11 @@ describe('one-compartment first-order absorption (Bateman), dense sampling every
 });
 
 describe('two-compartment IV bolus: C = A e^{-αt} + B e^{-βt}', () => {
-  const A = 8, B = 2, al = 1, be = 0.03, D = 100;
+  const A = 8,
+    B = 2,
+    al = 1,
+    be = 0.03,
+    D = 100;
   const conc = (x: number) => A * Math.exp(-al * x) + B * Math.exp(-be * x);
   const auc = A / al + B / be;
   const aumc = A / al ** 2 + B / be ** 2;
@@ -84,8 +92,10 @@ describe('λz point selection (PKNCA rules)', () => {
     const c = [1, 5, 4, 2, 1];
     const r = ncaProfile(t, c);
     // Least squares of ln c on t over (2, ln 4), (4, ln 2), (8, 0), by hand.
-    const xs = [2, 4, 8], ys = [Math.log(4), Math.log(2), 0];
-    const mx = 14 / 3, my = ys.reduce((a, b) => a + b) / 3;
+    const xs = [2, 4, 8],
+      ys = [Math.log(4), Math.log(2), 0];
+    const mx = 14 / 3,
+      my = ys.reduce((a, b) => a + b) / 3;
     const slope = xs.reduce((s, x, i) => s + (x - mx) * (ys[i] - my), 0) / xs.reduce((s, x) => s + (x - mx) ** 2, 0);
     expect(rel(r.lambdaZ!.lambdaZ, -slope)).toBeLessThan(1e-12);
     expect(r.lambdaZ!.points).toBe(3);
@@ -110,7 +120,12 @@ describe('input checks', () => {
   it('names the observation and the reason', () => {
     expect(() => ncaProfile([0, 2, 1], [1, 2, 3])).toThrow(/times must be strictly increasing/);
     try {
-      ncaRequest({ observations: [{ time: 0, conc: 1 }, { time: 1, conc: -2 }] });
+      ncaRequest({
+        observations: [
+          { time: 0, conc: 1 },
+          { time: 1, conc: -2 },
+        ],
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(InputError);
@@ -127,7 +142,18 @@ describe('input checks', () => {
   });
   it('a NONMEM-style subject (src/data/types.ts): observations after the first dose, dose amount from the record', () => {
     const obs = [1, 2, 4, 8].map((t, k) => ({ line: k + 3, time: t, observable: 'C', value: 10 * 2 ** -t, order: 0 }));
-    const r = ncaSubject({ id: '7', doses: [{ target: 'A', amount: 50, start: 0 }], covariates: {}, covariateChanges: [], observations: obs, resets: [] }, 'C', { route: 'iv-bolus' });
+    const r = ncaSubject(
+      {
+        id: '7',
+        doses: [{ target: 'A', amount: 50, start: 0 }],
+        covariates: {},
+        covariateChanges: [],
+        observations: obs,
+        resets: [],
+      },
+      'C',
+      { route: 'iv-bolus' },
+    );
     expect(r.subject).toBe('7');
     expect(rel(r.AUCinf!, 10 / Math.LN2)).toBeLessThan(1e-10);
     expect(rel(r.CL!, 50 / (10 / Math.LN2))).toBeLessThan(1e-10);
@@ -144,7 +170,10 @@ describe('immunopd nca', () => {
   it('on a CSV file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'nca-'));
     const f = path.join(dir, 'd.csv');
-    writeFileSync(f, 'time,conc\n' + [0.5, 1, 2, 4, 8, 12].map((t) => `${t},${10 * Math.exp(-0.1 * t)}`).join('\n') + '\n');
+    writeFileSync(
+      f,
+      'time,conc\n' + [0.5, 1, 2, 4, 8, 12].map((t) => `${t},${10 * Math.exp(-0.1 * t)}`).join('\n') + '\n',
+    );
     const r = await cli(['nca', f, '--route', 'iv-bolus', '--dose', '100']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out);
@@ -156,12 +185,22 @@ describe('immunopd nca', () => {
   it('on a simulated series: pembrolizumab 200 mg bolus, λz = the terminal eigenvalue β of its two-compartment model', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'nca-'));
     const f = path.join(dir, 's.json');
-    writeFileSync(f, JSON.stringify({ model: 'immunotherapy', times: [0.5, 1, 2, 4, 7, 14, 21, 42, 63, 84, 105, 126], doses: [{ target: 'PEMc', amount: 200 }], solver: { rtol: 1e-10, atol: 1e-12 } }));
+    writeFileSync(
+      f,
+      JSON.stringify({
+        model: 'immunotherapy',
+        times: [0.5, 1, 2, 4, 7, 14, 21, 42, 63, 84, 105, 126],
+        doses: [{ target: 'PEMc', amount: 200 }],
+        solver: { rtol: 1e-10, atol: 1e-12 },
+      }),
+    );
     const r = await cli(['nca', f]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out).subjects[0];
     // k10 = CL/V1, k12 = Q/V1, k21 = Q/V2 (models/immunotherapy.json); β = smaller root of s² + (k10+k12+k21)s + k10 k21.
-    const k10 = 0.22 / 3.48, k12 = 0.795 / 3.48, k21 = 0.795 / 4.06;
+    const k10 = 0.22 / 3.48,
+      k12 = 0.795 / 3.48,
+      k21 = 0.795 / 4.06;
     const sum = k10 + k12 + k21;
     const beta = (sum - Math.sqrt(sum * sum - 4 * k10 * k21)) / 2;
     expect(rel(s.lambdaZ.lambdaZ, beta)).toBeLessThan(1e-3);
@@ -178,15 +217,27 @@ describe('POST /api/nca', () => {
     await srv?.close();
   });
   const post = async (body: unknown) => {
-    const res = await fetch(srv.url + '/api/nca', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(srv.url + '/api/nca', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, json: await res.json() };
   };
   it('JSON observations and CSV text give the same closed-form answer; bad input is a 400 naming the field', async () => {
     const t = [0.5, 1, 2, 4, 8, 12];
-    const a = await post({ route: 'iv-bolus', dose: 100, observations: t.map((x) => ({ time: x, conc: 10 * Math.exp(-0.1 * x) })) });
+    const a = await post({
+      route: 'iv-bolus',
+      dose: 100,
+      observations: t.map((x) => ({ time: x, conc: 10 * Math.exp(-0.1 * x) })),
+    });
     expect(a.status).toBe(200);
     expect(rel(a.json.subjects[0].AUCinf, 100)).toBeLessThan(1e-10);
-    const b = await post({ route: 'iv-bolus', dose: 100, csv: 'time,conc\n' + t.map((x) => `${x},${10 * Math.exp(-0.1 * x)}`).join('\n') });
+    const b = await post({
+      route: 'iv-bolus',
+      dose: 100,
+      csv: 'time,conc\n' + t.map((x) => `${x},${10 * Math.exp(-0.1 * x)}`).join('\n'),
+    });
     expect(b.json.subjects[0].AUCinf).toBe(a.json.subjects[0].AUCinf);
     const bad = await post({ observations: [{ time: 0, conc: 'x' }] });
     expect(bad.status).toBe(400);

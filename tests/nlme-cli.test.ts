@@ -10,7 +10,10 @@ describe('immunopd fit with population', () => {
   it('fits the population from a CSV data file; a bad Ω is a one-line error naming the field (exit 2)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'immunopd-nlme-cli-'));
     const req = { ...simulateStudy(9, 8), population: { omega: { CL: 0.2, V: 0.2 }, covariance: 'none' } };
-    const csv = 'time,observable,value,subject\n' + req.data.map((d) => `${d.time},${d.observable},${d.value},${d.subject}`).join('\n') + '\n';
+    const csv =
+      'time,observable,value,subject\n' +
+      req.data.map((d) => `${d.time},${d.observable},${d.value},${d.subject}`).join('\n') +
+      '\n';
     const f = path.join(dir, 'fit.json');
     const d = path.join(dir, 'data.csv');
     writeFileSync(f, JSON.stringify({ ...req, data: [] }));

@@ -10,11 +10,22 @@ import { theophRef, theophRequest } from './helpers/nlme-theoph.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 const base = simulateStudy(7);
-const saemReq = { ...base, population: { method: 'saem' as const, omega: { CL: 0.2, V: 0.2 }, covariance: 'none' as const, saem: { burn: 80, smooth: 60, importanceSamples: 400, seed: 5 } } };
+const saemReq = {
+  ...base,
+  population: {
+    method: 'saem' as const,
+    omega: { CL: 0.2, V: 0.2 },
+    covariance: 'none' as const,
+    saem: { burn: 80, smooth: 60, importanceSamples: 400, seed: 5 },
+  },
+};
 
 describe('SAEM', () => {
   it('agrees with FOCE-I on a well-posed problem and is reproducible with its seed', () => {
-    const f = fitPopulation({ ...base, population: { method: 'focei', omega: { CL: 0.2, V: 0.2 }, covariance: 'none' } });
+    const f = fitPopulation({
+      ...base,
+      population: { method: 'focei', omega: { CL: 0.2, V: 0.2 }, covariance: 'none' },
+    });
     const s = fitPopulation(saemReq);
     expect(s.method).toBe('saem');
     expect(rel(s.theta.CL.value, f.theta.CL.value)).toBeLessThan(0.03);

@@ -7,7 +7,10 @@ import { quantileSorted } from '../src/analysis/nlme/vpc.ts';
 import { InputError } from '../src/errors.ts';
 import { simulateStudy } from './helpers/nlme-study.ts';
 
-const req = { ...simulateStudy(11), population: { method: 'focei' as const, omega: { CL: 0.2, V: 0.2 }, covariance: 'none' as const } };
+const req = {
+  ...simulateStudy(11),
+  population: { method: 'focei' as const, omega: { CL: 0.2, V: 0.2 }, covariance: 'none' as const },
+};
 const fit = fitPopulation(req);
 
 describe('VPC', () => {
@@ -17,17 +20,26 @@ describe('VPC', () => {
     expect(v.bins).toHaveLength(6);
     expect(v.bins.reduce((a, b) => a + b.n, 0)).toBe(180);
     for (const p of ['p5', 'p50', 'p95']) {
-      const inside = v.bins.filter((b) => b.observed[p] >= b.simulated[p].lo && b.observed[p] <= b.simulated[p].hi).length;
+      const inside = v.bins.filter(
+        (b) => b.observed[p] >= b.simulated[p].lo && b.observed[p] <= b.simulated[p].hi,
+      ).length;
       expect(inside, p).toBeGreaterThanOrEqual(5);
     }
     expect(v.failedSimulations).toBe(0);
   }, 120_000);
   it('flags too little variability: Ω / 10 puts the observed 5th and 95th percentiles outside the bands', () => {
     const shrunk = { ...fit, omega: { ...fit.omega, matrix: fit.omega.matrix.map((r) => r.map((v) => v / 10)) } };
-    const v = vpcPopulation(req, shrunk, { replicates: 500, seed: 2, bins: [0, 1.5, 5, 12], predictionCorrected: true });
+    const v = vpcPopulation(req, shrunk, {
+      replicates: 500,
+      seed: 2,
+      bins: [0, 1.5, 5, 12],
+      predictionCorrected: true,
+    });
     expect(v.binning.method).toBe('edges');
     expect(v.predictionCorrected).toBe(true);
-    const outside = v.bins.filter((b) => b.observed.p5 < b.simulated.p5.lo || b.observed.p95 > b.simulated.p95.hi).length;
+    const outside = v.bins.filter(
+      (b) => b.observed.p5 < b.simulated.p5.lo || b.observed.p95 > b.simulated.p95.hi,
+    ).length;
     expect(outside).toBeGreaterThanOrEqual(2);
   }, 120_000);
   it('quantiles as R type 7; bad options are refused with their field', () => {

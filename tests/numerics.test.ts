@@ -41,7 +41,12 @@ describe('linalg', () => {
   });
 
   it('normalQuantile matches the standard normal quantiles (R qnorm) to 1e-8', () => {
-    for (const [p, q] of [[0.975, 1.959963984540054], [0.5, 0], [0.001, -3.090232306167813], [0.9999, 3.719016485455709]]) {
+    for (const [p, q] of [
+      [0.975, 1.959963984540054],
+      [0.5, 0],
+      [0.001, -3.090232306167813],
+      [0.9999, 3.719016485455709],
+    ]) {
       expect(Math.abs(normalQuantile(p) - q)).toBeLessThan(1e-8);
     }
     expect(normalQuantile(0)).toBe(-Infinity);
@@ -76,27 +81,37 @@ describe('nelderMead', () => {
 describe('levenbergMarquardt', () => {
   // Least squares y = a exp(-b t): phi = ½ Σ r², g = Jᵀ r, H = JᵀJ with r = model − y.
   const t = [0, 0.5, 1, 2, 3, 5, 8];
-  const ls = (y: number[]) => (p: Float64Array): LmEvaluation => {
-    const [a, b] = p;
-    const g = new Float64Array(2), H = new Float64Array(4);
-    let phi = 0, r2 = 0;
-    t.forEach((ti, i) => {
-      const e = Math.exp(-b * ti);
-      const r = a * e - y[i];
-      const J = [e, -a * ti * e];
-      phi += 0.5 * r * r;
-      r2 += r * r;
-      for (let j = 0; j < 2; j++) {
-        g[j] += J[j] * r;
-        for (let k = 0; k < 2; k++) H[j * 2 + k] += J[j] * J[k];
-      }
-    });
-    return { phi, g, H, scale2: r2 };
-  };
+  const ls =
+    (y: number[]) =>
+    (p: Float64Array): LmEvaluation => {
+      const [a, b] = p;
+      const g = new Float64Array(2),
+        H = new Float64Array(4);
+      let phi = 0,
+        r2 = 0;
+      t.forEach((ti, i) => {
+        const e = Math.exp(-b * ti);
+        const r = a * e - y[i];
+        const J = [e, -a * ti * e];
+        phi += 0.5 * r * r;
+        r2 += r * r;
+        for (let j = 0; j < 2; j++) {
+          g[j] += J[j] * r;
+          for (let k = 0; k < 2; k++) H[j * 2 + k] += J[j] * J[k];
+        }
+      });
+      return { phi, g, H, scale2: r2 };
+    };
   const exact = t.map((ti) => 3 * Math.exp(-0.7 * ti));
 
   it('recovers the parameters of noise-free data to 1e-8 and says why it stopped', () => {
-    const r = levenbergMarquardt(ls(exact), Float64Array.from([1, 0.1]), Float64Array.from([0, 0]), Float64Array.from([Infinity, Infinity]), DEFAULT_LM);
+    const r = levenbergMarquardt(
+      ls(exact),
+      Float64Array.from([1, 0.1]),
+      Float64Array.from([0, 0]),
+      Float64Array.from([Infinity, Infinity]),
+      DEFAULT_LM,
+    );
     expect(r.converged).toBe(true);
     expect(Math.abs(r.x[0] - 3)).toBeLessThan(1e-8);
     expect(Math.abs(r.x[1] - 0.7)).toBeLessThan(1e-8);
@@ -105,15 +120,23 @@ describe('levenbergMarquardt', () => {
   });
 
   it('holds a parameter at its bound when the unconstrained minimum lies outside the box', () => {
-    const r = levenbergMarquardt(ls(exact), Float64Array.from([1, 0.1]), Float64Array.from([0, 0]), Float64Array.from([2, Infinity]), DEFAULT_LM);
+    const r = levenbergMarquardt(
+      ls(exact),
+      Float64Array.from([1, 0.1]),
+      Float64Array.from([0, 0]),
+      Float64Array.from([2, Infinity]),
+      DEFAULT_LM,
+    );
     expect(r.x[0]).toBe(2);
     expect(r.atBound[0]).toBe(true);
     // b is then the 1-D least-squares optimum with a = 2 (golden-section search to 1e-10 here).
     const phiB = (b: number) => ls(exact)(Float64Array.from([2, b])).phi;
-    let lo = 0, hi = 2;
+    let lo = 0,
+      hi = 2;
     const gr = (Math.sqrt(5) - 1) / 2;
     while (hi - lo > 1e-10) {
-      const m1 = hi - gr * (hi - lo), m2 = lo + gr * (hi - lo);
+      const m1 = hi - gr * (hi - lo),
+        m2 = lo + gr * (hi - lo);
       if (phiB(m1) < phiB(m2)) hi = m2;
       else lo = m1;
     }
@@ -124,6 +147,14 @@ describe('levenbergMarquardt', () => {
 
   it('refuses a start where the objective is not finite', () => {
     const bad = (): LmEvaluation => ({ phi: NaN, g: new Float64Array(1), H: new Float64Array(1), scale2: 1 });
-    expect(() => levenbergMarquardt(bad, Float64Array.from([1]), Float64Array.from([-Infinity]), Float64Array.from([Infinity]), DEFAULT_LM)).toThrow();
+    expect(() =>
+      levenbergMarquardt(
+        bad,
+        Float64Array.from([1]),
+        Float64Array.from([-Infinity]),
+        Float64Array.from([Infinity]),
+        DEFAULT_LM,
+      ),
+    ).toThrow();
   });
 });

@@ -19,8 +19,18 @@ describe('optimize: the default model against the approved regimens', () => {
       // Constraints every approved regimen meets: the largest cumulative dose over a year (18 x 200 mg =
       // 9 x 400 mg = 3600 mg) and the Cmax of 400 mg q6w (136 mg/L), plus 5 %.
       const r = optimizeSchedule({
-        model: 'immunotherapy', horizon: 365, step: 1,
-        drugs: [{ name: 'pembrolizumab', target: 'PEMc', amount: { min: 100, max: 400, step: 100 }, interval: { values: [14, 21, 28, 42] }, duration: 30 * MIN }],
+        model: 'immunotherapy',
+        horizon: 365,
+        step: 1,
+        drugs: [
+          {
+            name: 'pembrolizumab',
+            target: 'PEMc',
+            amount: { min: 100, max: 400, step: 100 },
+            interval: { values: [14, 21, 28, 42] },
+            duration: 30 * MIN,
+          },
+        ],
         objective,
         constraints: { cumulativeDose: { pembrolizumab: 3600 }, cmax: { pembrolizumab: 143 } },
         compare: approved,
@@ -45,7 +55,9 @@ describe('optimize: the default model against the approved regimens', () => {
 
 // A small tumor-growth-inhibition model of our own: exponential growth, kill by a one-compartment drug.
 const tgi = {
-  id: 'opt-tgi', title: 'test', timeUnit: 'day',
+  id: 'opt-tgi',
+  title: 'test',
+  timeUnit: 'day',
   parameters: {
     k: { value: 0.05, unit: '1/day', description: 'growth' },
     kd: { value: 0.02, unit: 'L/(mg*day)', description: 'kill per concentration' },
@@ -57,14 +69,30 @@ const tgi = {
     A: { initial: 0, unit: 'mg', description: 'drug amount' },
   },
   odes: { T: 'k*T - kd*(A/V)*T', A: '-kel*A' },
-  outputs: { tumor: { expr: 'T', unit: 'cells', description: 'tumor' }, C_drug: { expr: 'A/V', unit: 'mg/L', description: 'concentration' } },
-  roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drug: { concentration: 'C_drug', unit: 'mg/L', doseTarget: 'A' } } },
+  outputs: {
+    tumor: { expr: 'T', unit: 'cells', description: 'tumor' },
+    C_drug: { expr: 'A/V', unit: 'mg/L', description: 'concentration' },
+  },
+  roles: {
+    tumor: { series: 'tumor', unit: 'cells' },
+    drugs: { drug: { concentration: 'C_drug', unit: 'mg/L', doseTarget: 'A' } },
+  },
 };
 
 describe('optimize: continuous choices on a model of our own', () => {
   const req = {
-    model: tgi, horizon: 60, step: 0.5,
-    drugs: [{ name: 'drug', target: 'A', amount: { min: 10, max: 200 }, interval: { values: [7, 14] }, count: { values: [2, 4] } }],
+    model: tgi,
+    horizon: 60,
+    step: 0.5,
+    drugs: [
+      {
+        name: 'drug',
+        target: 'A',
+        amount: { min: 10, max: 200 },
+        interval: { values: [7, 14] },
+        count: { values: [2, 4] },
+      },
+    ],
     objective: { tumorAUC: 1 },
     constraints: { cumulativeDose: { drug: 300 }, cmax: { drug: 25 } },
     search: { seed: 3, candidates: 12, refine: 2, refineEvaluations: 40 },
@@ -101,9 +129,22 @@ describe('optimize: continuous choices on a model of our own', () => {
       throw new Error('accepted');
     };
     expect(bad({ drugs: [{ ...req.drugs[0], target: 'Q' }] }).path).toEqual(['drugs', 0, 'target']);
-    expect(bad({ constraints: { cumulativeDose: { other: 1 } } }).path).toEqual(['constraints', 'cumulativeDose', 'other']);
-    expect(bad({ drugs: [{ name: 'drug', target: 'A', amount: 10, count: 3 }] }).path).toEqual(['drugs', 0, 'interval']);
-    expect(bad({ drugs: [{ ...req.drugs[0], amount: { min: 5, max: 1 } }] }).path).toEqual(['drugs', 0, 'amount', 'max']);
+    expect(bad({ constraints: { cumulativeDose: { other: 1 } } }).path).toEqual([
+      'constraints',
+      'cumulativeDose',
+      'other',
+    ]);
+    expect(bad({ drugs: [{ name: 'drug', target: 'A', amount: 10, count: 3 }] }).path).toEqual([
+      'drugs',
+      0,
+      'interval',
+    ]);
+    expect(bad({ drugs: [{ ...req.drugs[0], amount: { min: 5, max: 1 } }] }).path).toEqual([
+      'drugs',
+      0,
+      'amount',
+      'max',
+    ]);
     expect(bad({ objective: { finalTumor: 0 } }).path).toEqual(['objective']);
     expect(OptimizeRequest.safeParse({ horizon: 10, drugs: [] }).success).toBe(false);
   });

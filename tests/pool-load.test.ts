@@ -10,10 +10,13 @@ import { WorkerPool, PoolBusyError } from '../src/jobs/pool.ts';
 
 const BIN = fileURLToPath(new URL('../src/cli/bin.mjs', import.meta.url));
 const heavyPopulation = (n: number) => ({
-  model: 'immunotherapy', therapies: ['pembrolizumab-200mg-q3w'], times: { start: 0, end: 180, step: 30 },
+  model: 'immunotherapy',
+  therapies: ['pembrolizumab-200mg-q3w'],
+  times: { start: 0, end: 180, step: 30 },
   population: { n, seed: 3, omega: { r: 0.3, kKill: 0.3 } },
 });
-const post = (url: string, body: unknown, signal?: AbortSignal) => fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal });
+const post = (url: string, body: unknown, signal?: AbortSignal) =>
+  fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal });
 const until = async (cond: () => boolean) => {
   while (!cond()) await new Promise((r) => setTimeout(r, 20));
 };
@@ -28,10 +31,13 @@ describe('the pool under mixed load', () => {
       let populationDone = false;
       let maxHeavy = 0;
       const watch = setInterval(() => (maxHeavy = Math.max(maxHeavy, pool.stats().heavyBusy)), 5);
-      const pop = post(`${s.url}/api/population`, heavyPopulation(1500)).then(async (r) => {
-        populationDone = true;
-        return r.status;
-      }, (e: Error) => e.message);
+      const pop = post(`${s.url}/api/population`, heavyPopulation(1500)).then(
+        async (r) => {
+          populationDone = true;
+          return r.status;
+        },
+        (e: Error) => e.message,
+      );
       await until(() => pool.stats().heavyBusy === 1);
       const sim = await post(`${s.url}/api/simulate`, { model: 'immunotherapy', times: { end: 60 } });
       expect(sim.status).toBe(200);
@@ -50,7 +56,8 @@ describe('the pool under mixed load', () => {
     try {
       await pool.ready();
       // Teach the pool that a cheap task takes ~1 s, then keep its only thread busy.
-      for (let i = 0; i < 3; i++) expect((await pool.run({ type: 'spin', ms: 1000 }, { deadline: Date.now() + 60_000 })).ok).toBe(true);
+      for (let i = 0; i < 3; i++)
+        expect((await pool.run({ type: 'spin', ms: 1000 }, { deadline: Date.now() + 60_000 })).ok).toBe(true);
       const busy = pool.run({ type: 'spin', ms: 1500 }, { deadline: Date.now() + 60_000 });
       await until(() => pool.stats().busy === 1);
       await expect(pool.runAll([{ type: 'spin', ms: 1 }], Date.now() + 200)).rejects.toBeInstanceOf(PoolBusyError);
@@ -70,7 +77,9 @@ describe('the pool under mixed load', () => {
       await pool.ready();
       // One analysis of 100 chunks (more than the per-chunk queue limit of 64 per heavy thread).
       const first = pool.admitAnalysis();
-      const chunks = Array.from({ length: 100 }, () => pool.run({ type: 'spin', ms: 1 }, { cls: 'sync-heavy', admitted: true }));
+      const chunks = Array.from({ length: 100 }, () =>
+        pool.run({ type: 'spin', ms: 1 }, { cls: 'sync-heavy', admitted: true }),
+      );
       // A second analysis is still admitted; a third (over analysisLimit) is refused at once.
       const second = pool.admitAnalysis();
       expect(() => pool.admitAnalysis()).toThrow(PoolBusyError);
@@ -109,7 +118,10 @@ describe('the pool under mixed load', () => {
 
 describe('graceful shutdown', () => {
   it('SIGTERM: in-flight requests finish, new connections are refused, the process exits 0', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], { env: { ...process.env, IMMUNOPD_WORKERS: '2', IMMUNOPD_SHUTDOWN_GRACE_MS: '30000' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0'], {
+      env: { ...process.env, IMMUNOPD_WORKERS: '2', IMMUNOPD_SHUTDOWN_GRACE_MS: '30000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -124,7 +136,10 @@ describe('graceful shutdown', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       // Two in-flight requests: a population (seconds) and a simulate queued with it.
-      const pop = post(`${url}/api/population`, heavyPopulation(400)).then(async (r) => ({ status: r.status, body: await r.json() }));
+      const pop = post(`${url}/api/population`, heavyPopulation(400)).then(async (r) => ({
+        status: r.status,
+        body: await r.json(),
+      }));
       const sim = post(`${url}/api/simulate`, { model: 'immunotherapy', times: { end: 30 } }).then((r) => r.status);
       await new Promise((r) => setTimeout(r, 300));
       child.kill('SIGTERM');

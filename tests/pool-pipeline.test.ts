@@ -5,7 +5,12 @@ import { describe, it, expect } from 'vitest';
 import { WorkerPool } from '../src/jobs/pool.ts';
 import type { Reply, Task } from '../src/jobs/tasks.ts';
 
-const sim = (end: number, step = 1): Task => ({ type: 'simulate', scenario: { model: 'immunotherapy', times: { start: 0, end, step } }, format: 'json', maxValues: 2_000_000 });
+const sim = (end: number, step = 1): Task => ({
+  type: 'simulate',
+  scenario: { model: 'immunotherapy', times: { start: 0, end, step } },
+  format: 'json',
+  maxValues: 2_000_000,
+});
 const lastTime = (r: Reply) => {
   if (!r.ok) throw new Error(r.error.message);
   const times = (JSON.parse(r.body) as { times: number[] }).times;

@@ -5,7 +5,12 @@ import { readFileSync } from 'node:fs';
 import { kaplanMeier, kmMedian } from '../src/analysis/trial.ts';
 
 const ref = JSON.parse(readFileSync(new URL('./reference/population/km_scipy.json', import.meta.url), 'utf8')) as {
-  time: number[]; event: boolean[]; eventTimes: number[]; survival: number[]; se: (number | null)[]; median: number | null;
+  time: number[];
+  event: boolean[];
+  eventTimes: number[];
+  survival: number[];
+  se: (number | null)[];
+  median: number | null;
 };
 
 describe('Kaplan–Meier vs SciPy', () => {

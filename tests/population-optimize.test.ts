@@ -8,16 +8,24 @@ import { InputError } from '../src/errors.ts';
 
 /** One-compartment bolus drug (C = A/V, so Cmax = dose/V) killing a tumor of diameter D (mm). */
 const model = {
-  id: 'pk-kill', title: 'bolus drug, Emax kill of a tumor diameter', timeUnit: 'day',
+  id: 'pk-kill',
+  title: 'bolus drug, Emax kill of a tumor diameter',
+  timeUnit: 'day',
   parameters: { V: { value: 5 }, ke: { value: 0.1 }, g: { value: 0.01 }, kmax: { value: 0.08 }, EC50: { value: 10 } },
   states: { A: { initial: 0 }, D: { initial: 50 } },
   odes: { A: '-ke*A', D: '(g - kmax*(A/V)/(EC50 + A/V))*D' },
   outputs: { C_drug: 'A/V', sumOfDiameters_mm: 'D', tumor: 'D' },
-  roles: { tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' }, drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } } },
+  roles: {
+    tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' },
+    drugs: { drug: { concentration: 'C_drug', doseTarget: 'A' } },
+  },
 };
 const population = { n: 60, seed: 21, omega: { V: 0.3, EC50: 0.5 } };
 const request = {
-  model, horizon: 120, step: 2, solver: { method: 'dopri5', rtol: 1e-8, atol: 1e-9 },
+  model,
+  horizon: 120,
+  step: 2,
+  solver: { method: 'dopri5', rtol: 1e-8, atol: 1e-9 },
   drugs: [{ name: 'drug', target: 'A', amount: { values: [10, 50, 100, 200, 400] }, interval: 14, count: 4 }],
   population,
   objective: { kind: 'meanLogTumorRatio' },
@@ -34,8 +42,16 @@ describe('population schedule optimization', () => {
     const perMg = r.table.map((c) => c.exposure['cmax.drug.p95'] / c.schedule[0].amount);
     for (const x of perMg) expect(x).toBeCloseTo(perMg[0], 10);
     // and it equals p95 of Cmax/amount of those subjects, from their drawn V (linear PK: Cmax = amount·c(V))
-    const pop = runPopulation({ model, times: { start: 0, end: 120, step: 2 }, solver: request.solver, doses: [{ target: 'A', amount: 1, every: 14, count: 4 }], population: { ...population, perSubject: true, series: ['C_drug'] } });
-    const cmax1 = (pop.subjects as { metrics: { drugs: { drug: { Cmax: number } } } }[]).map((s) => s.metrics.drugs.drug.Cmax).sort((a, b) => a - b);
+    const pop = runPopulation({
+      model,
+      times: { start: 0, end: 120, step: 2 },
+      solver: request.solver,
+      doses: [{ target: 'A', amount: 1, every: 14, count: 4 }],
+      population: { ...population, perSubject: true, series: ['C_drug'] },
+    });
+    const cmax1 = (pop.subjects as { metrics: { drugs: { drug: { Cmax: number } } } }[])
+      .map((s) => s.metrics.drugs.drug.Cmax)
+      .sort((a, b) => a - b);
     expect(perMg[0]).toBeCloseTo(quantileSorted(cmax1, 0.95), 8);
     const limitAmount = 40 / perMg[0];
     for (const c of r.table) expect(c.feasible).toBe(c.schedule[0].amount <= limitAmount);
@@ -60,7 +76,11 @@ describe('population schedule optimization', () => {
   }, 60_000);
 
   it('a continuous amount: Latin hypercube then Nelder–Mead, ending feasible near the Cmax limit', () => {
-    const r = optimizePopulationSchedule({ ...request, drugs: [{ ...request.drugs[0], amount: { min: 10, max: 400 } }], search: { seed: 3, candidates: 6, refineEvaluations: 12 } });
+    const r = optimizePopulationSchedule({
+      ...request,
+      drugs: [{ ...request.drugs[0], amount: { min: 10, max: 400 } }],
+      search: { seed: 3, candidates: 6, refineEvaluations: 12 },
+    });
     const perMg = r.table[0].exposure['cmax.drug.p95'] / r.table[0].schedule[0].amount;
     const limitAmount = 40 / perMg;
     expect(r.best.feasible).toBe(true);
@@ -78,7 +98,9 @@ describe('population schedule optimization', () => {
       expect(e).toBeInstanceOf(InputError);
       expect((e as InputError).issues[0].path).toEqual(['population', 'n']);
     }
-    expect(() => optimizePopulationSchedule({ ...request, constraints: { cmax: { nodrug: { percentile: 95, max: 1 } } } })).toThrow(/no exposure metrics for drug 'nodrug'/);
+    expect(() =>
+      optimizePopulationSchedule({ ...request, constraints: { cmax: { nodrug: { percentile: 95, max: 1 } } } }),
+    ).toThrow(/no exposure metrics for drug 'nodrug'/);
     // what the objective and constraints read comes from the model's roles, checked before any solve
     const issuesOf = (req: unknown) => {
       try {
@@ -89,7 +111,11 @@ describe('population schedule optimization', () => {
       }
       return expect.unreachable();
     };
-    expect(issuesOf({ ...request, constraints: { auc: { nodrug: { percentile: 50, max: 1 } } } })[0].path).toEqual(['constraints', 'auc', 'nodrug']);
+    expect(issuesOf({ ...request, constraints: { auc: { nodrug: { percentile: 50, max: 1 } } } })[0].path).toEqual([
+      'constraints',
+      'auc',
+      'nodrug',
+    ]);
     // the same model with no roles: no tumor series and no drug, whatever its outputs are called
     const { roles: _r, ...unroled } = model;
     void _r;

@@ -10,14 +10,20 @@ import { InputError } from '../src/errors.ts';
 
 /** D(t) = D0·exp(g·t) (sum of diameters, mm), and a drug-free state for residual-error checks. */
 const expModel = {
-  id: 'exp-diam', title: 'exponential diameter', timeUnit: 'day',
+  id: 'exp-diam',
+  title: 'exponential diameter',
+  timeUnit: 'day',
   parameters: { g: { value: -0.01 }, D0: { value: 50 }, f: { value: 0.5 }, u: { value: 0 }, WT: { value: 70 } },
   states: { D: { initial: 'D0' }, A: { initial: 0 } },
   odes: { D: 'g*D', A: '-0.1*A' },
   outputs: { sumOfDiameters_mm: 'D', tumor: 'D', fu: 'f + u + 0*WT' },
   roles: { tumor: { series: 'tumor', unit: 'mm', diameter: 'sumOfDiameters_mm' } },
 };
-const base = { model: expModel, times: { start: 0, end: 200, step: 10 }, solver: { method: 'dopri5' as const, rtol: 1e-9, atol: 1e-9 } };
+const base = {
+  model: expModel,
+  times: { start: 0, end: 200, step: 10 },
+  solver: { method: 'dopri5' as const, rtol: 1e-9, atol: 1e-9 },
+};
 
 function withoutMs<T extends { stats: { ms: number } }>(r: T) {
   return { ...r, stats: { ...r.stats, ms: 0 } };
@@ -27,19 +33,47 @@ describe('population chunks', () => {
   const request = {
     ...base,
     population: {
-      n: 13, seed: 11,
-      omega: { block: [['g', 'D0', 'f'], [[0.0001, 0.0005, 0], [0.0005, 0.04, 0.01], [0, 0.01, 0.25]]] },
+      n: 13,
+      seed: 11,
+      omega: {
+        block: [
+          ['g', 'D0', 'f'],
+          [
+            [0.0001, 0.0005, 0],
+            [0.0005, 0.04, 0.01],
+            [0, 0.01, 0.25],
+          ],
+        ],
+      },
       distributions: { g: 'normal', f: 'logitnormal' },
-      covariates: { table: { columns: ['weight', 'WT'], rows: [[50, 1], [70, 2], [90, 3]] } },
+      covariates: {
+        table: {
+          columns: ['weight', 'WT'],
+          rows: [
+            [50, 1],
+            [70, 2],
+            [90, 3],
+          ],
+        },
+      },
       residual: { tumor: { proportional: 0.1, additive: 0.5 } },
-      series: ['tumor', 'fu'], perSubject: { series: true }, response: { progressionBy: [50, 100] },
+      series: ['tumor', 'fu'],
+      perSubject: { series: true },
+      response: { progressionBy: [50, 100] },
     },
-    arms: [{ name: 'a', parameters: { u: 0 } }, { name: 'b', parameters: { u: 1 }, doses: [{ target: 'A', amount: 10 }] }],
+    arms: [
+      { name: 'a', parameters: { u: 0 } },
+      { name: 'b', parameters: { u: 1 }, doses: [{ target: 'A', amount: 10 }] },
+    ],
   };
   it('merges to the same summary whatever the chunking', () => {
     const whole = runPopulation(request);
     expect(whole.stats.solved).toBe(13);
-    const parts = [[7, 6], [0, 3], [3, 4]].map(([s, c]) => simulatePopulationChunk(request, s, c));
+    const parts = [
+      [7, 6],
+      [0, 3],
+      [3, 4],
+    ].map(([s, c]) => simulatePopulationChunk(request, s, c));
     const merged = mergePopulationChunks(request, JSON.parse(JSON.stringify(parts)));
     expect(withoutMs(merged)).toEqual(withoutMs(whole));
     const ones = Array.from({ length: 13 }, (_, i) => simulatePopulationChunk(request, i, 1));
@@ -66,9 +100,17 @@ describe('population chunks', () => {
   });
   it('per subject: transforms, covariate rows and residual error as declared', () => {
     const r = runPopulation(request);
-    const subj = r.subjects as { parameters: Record<string, number>; covariates: Record<string, number>; arms: { series: Record<string, number[]> }[] }[];
+    const subj = r.subjects as {
+      parameters: Record<string, number>;
+      covariates: Record<string, number>;
+      arms: { series: Record<string, number[]> }[];
+    }[];
     for (const s of subj) {
-      expect([[50, 1], [70, 2], [90, 3]]).toContainEqual([s.covariates.weight, s.covariates.WT]);
+      expect([
+        [50, 1],
+        [70, 2],
+        [90, 3],
+      ]).toContainEqual([s.covariates.weight, s.covariates.WT]);
       expect(s.parameters.f).toBeGreaterThan(0);
       expect(s.parameters.f).toBeLessThan(1);
       // 'fu' has no residual error: f + u exactly, per arm
@@ -87,15 +129,42 @@ describe('population chunks', () => {
 
 describe('covariates', () => {
   const pk = {
-    id: 'pk-wt', title: 'per-kg bolus', timeUnit: 'day',
+    id: 'pk-wt',
+    title: 'per-kg bolus',
+    timeUnit: 'day',
     parameters: { V: { value: 5 }, ke: { value: 0.1 }, CLWT: { value: 70 } },
-    states: { A: { initial: 0 } }, odes: { A: '-ke*(CLWT/70)^0.75*A' }, outputs: { C: 'A/V' },
+    states: { A: { initial: 0 } },
+    odes: { A: '-ke*(CLWT/70)^0.75*A' },
+    outputs: { C: 'A/V' },
   };
-  const scen = { model: pk, times: { start: 0, end: 10, step: 5 }, doses: [{ target: 'A', amountPerKg: 2 }], metrics: false };
+  const scen = {
+    model: pk,
+    times: { start: 0, end: 10, step: 5 },
+    doses: [{ target: 'A', amountPerKg: 2 }],
+    metrics: false,
+  };
   it('weight drives per-kg doses and a parameter covariate enters the model expressions', () => {
-    const r = runPopulation({ ...scen, population: { n: 30, seed: 4, omega: { V: 0.2 }, series: ['C'], perSubject: { series: true },
-      covariates: { distributions: { weight: { distribution: 'normal', mean: 75, sd: 15, lower: 50, upper: 100 }, CLWT: { distribution: 'uniform', lower: 40, upper: 120 } } } } });
-    for (const s of r.subjects as { parameters: { V: number }; covariates: { weight: number; CLWT: number }; series: { C: number[] } }[]) {
+    const r = runPopulation({
+      ...scen,
+      population: {
+        n: 30,
+        seed: 4,
+        omega: { V: 0.2 },
+        series: ['C'],
+        perSubject: { series: true },
+        covariates: {
+          distributions: {
+            weight: { distribution: 'normal', mean: 75, sd: 15, lower: 50, upper: 100 },
+            CLWT: { distribution: 'uniform', lower: 40, upper: 120 },
+          },
+        },
+      },
+    });
+    for (const s of r.subjects as {
+      parameters: { V: number };
+      covariates: { weight: number; CLWT: number };
+      series: { C: number[] };
+    }[]) {
       expect(s.covariates.weight).toBeGreaterThanOrEqual(50);
       expect(s.covariates.weight).toBeLessThanOrEqual(100);
       expect(s.series.C[0]).toBeCloseTo((2 * s.covariates.weight) / s.parameters.V, 8);
@@ -104,41 +173,93 @@ describe('covariates', () => {
     }
   });
   it('refuses a covariate that is neither weight nor a parameter, and a truncation that keeps nothing', () => {
-    expect(() => runPopulation({ ...scen, population: { n: 3, omega: { V: 0.2 }, covariates: { distributions: { AGE: { distribution: 'uniform', lower: 20, upper: 80 } } } } }))
-      .toThrow(/covariate 'AGE' is neither 'weight' nor a parameter/);
-    expect(() => runPopulation({ ...scen, population: { n: 3, omega: { V: 0.2 }, covariates: { distributions: { weight: { distribution: 'normal', mean: 70, sd: 1, lower: 200 } } } } }))
-      .toThrow(/no draw in \[200, Infinity\]/);
-    expect(() => runPopulation({ ...scen, population: { n: 3, omega: { V: 0.2 }, covariates: { table: { columns: ['weight', 'CLWT'], rows: [[70]] } } } }))
-      .toThrow(/row has 1 values for 2 columns/);
+    expect(() =>
+      runPopulation({
+        ...scen,
+        population: {
+          n: 3,
+          omega: { V: 0.2 },
+          covariates: { distributions: { AGE: { distribution: 'uniform', lower: 20, upper: 80 } } },
+        },
+      }),
+    ).toThrow(/covariate 'AGE' is neither 'weight' nor a parameter/);
+    expect(() =>
+      runPopulation({
+        ...scen,
+        population: {
+          n: 3,
+          omega: { V: 0.2 },
+          covariates: { distributions: { weight: { distribution: 'normal', mean: 70, sd: 1, lower: 200 } } },
+        },
+      }),
+    ).toThrow(/no draw in \[200, Infinity\]/);
+    expect(() =>
+      runPopulation({
+        ...scen,
+        population: { n: 3, omega: { V: 0.2 }, covariates: { table: { columns: ['weight', 'CLWT'], rows: [[70]] } } },
+      }),
+    ).toThrow(/row has 1 values for 2 columns/);
   });
 });
 
 describe('correlated Ω', () => {
   it('reproduces SDs and correlations within Monte Carlo error at n = 10,000', () => {
     const sd = { a: 0.3, b: 0.2, c: 0.5 };
-    const rho = [[1, 0.6, -0.3], [0.6, 1, 0.2], [-0.3, 0.2, 1]];
-    const model = { id: 'lin', title: 'lin', timeUnit: 'day', parameters: { a: { value: 1 }, b: { value: 2 }, c: { value: 3 } }, states: { x: { initial: 0 } }, odes: { x: '-x' } };
+    const rho = [
+      [1, 0.6, -0.3],
+      [0.6, 1, 0.2],
+      [-0.3, 0.2, 1],
+    ];
+    const model = {
+      id: 'lin',
+      title: 'lin',
+      timeUnit: 'day',
+      parameters: { a: { value: 1 }, b: { value: 2 }, c: { value: 3 } },
+      states: { x: { initial: 0 } },
+      odes: { x: '-x' },
+    };
     const n = 10_000;
-    const r = runPopulation({ model, times: { start: 0, end: 1, step: 1 }, metrics: false, population: { n, seed: 5, omega: { sd, correlation: rho }, perSubject: true, series: ['x'] } });
+    const r = runPopulation({
+      model,
+      times: { start: 0, end: 1, step: 1 },
+      metrics: false,
+      population: { n, seed: 5, omega: { sd, correlation: rho }, perSubject: true, series: ['x'] },
+    });
     const typical = { a: 1, b: 2, c: 3 };
     const names = ['a', 'b', 'c'] as const;
-    const eta = names.map((k) => (r.subjects as { parameters: Record<string, number> }[]).map((s) => Math.log(s.parameters[k] / typical[k])));
+    const eta = names.map((k) =>
+      (r.subjects as { parameters: Record<string, number> }[]).map((s) => Math.log(s.parameters[k] / typical[k])),
+    );
     const mean = eta.map((e) => e.reduce((x, y) => x + y, 0) / n);
-    const cov = (i: number, j: number) => eta[i].reduce((acc, _, k) => acc + (eta[i][k] - mean[i]) * (eta[j][k] - mean[j]), 0) / (n - 1);
+    const cov = (i: number, j: number) =>
+      eta[i].reduce((acc, _, k) => acc + (eta[i][k] - mean[i]) * (eta[j][k] - mean[j]), 0) / (n - 1);
     names.forEach((k, i) => {
       const s = Math.sqrt(cov(i, i));
       // SE of an SD ≈ σ/√(2n); 4 SE
-      expect(Math.abs(s - sd[k])).toBeLessThan(4 * sd[k] / Math.sqrt(2 * n));
-      expect(Math.abs(mean[i])).toBeLessThan(4 * sd[k] / Math.sqrt(n));
+      expect(Math.abs(s - sd[k])).toBeLessThan((4 * sd[k]) / Math.sqrt(2 * n));
+      expect(Math.abs(mean[i])).toBeLessThan((4 * sd[k]) / Math.sqrt(n));
       for (let j = 0; j < i; j++) {
         const rr = cov(i, j) / Math.sqrt(cov(i, i) * cov(j, j));
         // SE of a correlation ≈ (1 − ρ²)/√n; 4 SE
-        expect(Math.abs(rr - rho[i][j])).toBeLessThan(4 * (1 - rho[i][j] ** 2) / Math.sqrt(n));
+        expect(Math.abs(rr - rho[i][j])).toBeLessThan((4 * (1 - rho[i][j] ** 2)) / Math.sqrt(n));
       }
     });
   }, 60_000);
   it('refuses an Ω that is not positive definite, naming the field', () => {
-    const req = { ...base, population: { n: 5, omega: { sd: { g: 0.001, D0: 0.1, f: 0.1 }, correlation: [[1, 0.9, 0.9], [0.9, 1, -0.9], [0.9, -0.9, 1]] } } };
+    const req = {
+      ...base,
+      population: {
+        n: 5,
+        omega: {
+          sd: { g: 0.001, D0: 0.1, f: 0.1 },
+          correlation: [
+            [1, 0.9, 0.9],
+            [0.9, 1, -0.9],
+            [0.9, -0.9, 1],
+          ],
+        },
+      },
+    };
     try {
       runPopulation(req);
       expect.unreachable();
@@ -147,9 +268,33 @@ describe('correlated Ω', () => {
       expect((e as InputError).issues[0].path).toEqual(['population', 'omega']);
       expect((e as InputError).message).toMatch(/not positive definite/);
     }
-    expect(() => runPopulation({ ...req, population: { n: 5, omega: { block: [['g', 'D0'], [[1, 2], [3, 1]]] } } })).toThrow(/not symmetric/);
-    expect(() => runPopulation({ ...req, population: { n: 5, omega: { nope: 0.2 } } })).toThrow(/'nope' is not a parameter/);
-    expect(() => runPopulation({ ...req, population: { n: 5, omega: { f: 0.2 }, distributions: { f: 'logitnormal' }, }, parameters: { f: 2 } })).toThrow(/logit-normal/);
+    expect(() =>
+      runPopulation({
+        ...req,
+        population: {
+          n: 5,
+          omega: {
+            block: [
+              ['g', 'D0'],
+              [
+                [1, 2],
+                [3, 1],
+              ],
+            ],
+          },
+        },
+      }),
+    ).toThrow(/not symmetric/);
+    expect(() => runPopulation({ ...req, population: { n: 5, omega: { nope: 0.2 } } })).toThrow(
+      /'nope' is not a parameter/,
+    );
+    expect(() =>
+      runPopulation({
+        ...req,
+        population: { n: 5, omega: { f: 0.2 }, distributions: { f: 'logitnormal' } },
+        parameters: { f: 2 },
+      }),
+    ).toThrow(/logit-normal/);
   });
 });
 
@@ -166,13 +311,29 @@ describe('response probabilities', () => {
     expect(kmMedian([2, 3, 4, 4, 6, 8], [true, false, true, true, false, true])).toBe(4);
   });
   it('ORR, P(progression by t) and their binomial standard errors from per-subject metrics', () => {
-    const m = (best: string, ttp?: number) => ({ bestOverallResponse: best, confirmedBestOverallResponse: best, progressed: ttp !== undefined, ...(ttp !== undefined ? { timeToProgression: ttp } : {}) });
-    const metrics = [m('CR'), m('PR'), m('PR', 150), m('SD'), m('SD', 60), m('PD', 20), m('PD', 40), m('SD', 100), undefined, m('SD')];
+    const m = (best: string, ttp?: number) => ({
+      bestOverallResponse: best,
+      confirmedBestOverallResponse: best,
+      progressed: ttp !== undefined,
+      ...(ttp !== undefined ? { timeToProgression: ttp } : {}),
+    });
+    const metrics = [
+      m('CR'),
+      m('PR'),
+      m('PR', 150),
+      m('SD'),
+      m('SD', 60),
+      m('PD', 20),
+      m('PD', 40),
+      m('SD', 100),
+      undefined,
+      m('SD'),
+    ];
     const r = responseSummary(metrics, 180, ResponseOptions.parse({ progressionBy: [50, 100] }), 1);
     expect(r.evaluable).toBe(9);
     expect(r.objectiveResponse!.count).toBe(3);
     expect(r.objectiveResponse!.p).toBeCloseTo(3 / 9, 15);
-    expect(r.objectiveResponse!.se).toBeCloseTo(Math.sqrt((1 / 3) * (2 / 3) / 9), 15);
+    expect(r.objectiveResponse!.se).toBeCloseTo(Math.sqrt(((1 / 3) * (2 / 3)) / 9), 15);
     expect(r.progressionBy.map((x) => x.count)).toEqual([2, 4]);
     // KM without censoring before 180: S(100) = 5/9, S(150) = 4/9 ≤ 0.5: the median is 150
     expect(r.timeToProgression!.median).toBe(150);
@@ -181,7 +342,18 @@ describe('response probabilities', () => {
   it('the population reproduces RECIST response and progression computed by hand from the drawn parameters', () => {
     const n = 200;
     const T = 200;
-    const r = runPopulation({ ...base, parameters: { g: 0.004 }, population: { n, seed: 3, omega: { g: 0.02 }, distributions: { g: 'normal' }, perSubject: true, response: { progressionBy: [100] } } });
+    const r = runPopulation({
+      ...base,
+      parameters: { g: 0.004 },
+      population: {
+        n,
+        seed: 3,
+        omega: { g: 0.02 },
+        distributions: { g: 'normal' },
+        perSubject: true,
+        response: { progressionBy: [100] },
+      },
+    });
     const gs = (r.subjects as { parameters: { g: number } }[]).map((s) => s.parameters.g);
     const dt = T / 2000;
     // Responder (confirmed PR): D/D0 = e^{gt} ≤ 0.7 from t* = ln 0.7 / g, held to the end ≥ 28 days.
@@ -206,7 +378,7 @@ describe('response probabilities', () => {
     expect(res.evaluable).toBe(n);
     expect(res.notEvaluable).toBe(0);
     expect(res.objectiveResponse!.count).toBe(responders);
-    expect(res.objectiveResponse!.se).toBeCloseTo(Math.sqrt((responders / n) * (1 - responders / n) / n), 12);
+    expect(res.objectiveResponse!.se).toBeCloseTo(Math.sqrt(((responders / n) * (1 - responders / n)) / n), 12);
     expect(res.progressionBy[0].count).toBe(progByT);
     const med = kmMedian(ttp, ev);
     expect(med).not.toBeNull();
@@ -243,13 +415,19 @@ describe('given subjects', () => {
   it('matches simulate() subject by subject; failures are reported', () => {
     const subjects = lognormalSubjects(4, { g: -0.01, D0: 50 }, { g: 0.3, D0: 0.2 }, 42);
     expect(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7)).toEqual(lognormalSubjects(3, { c: 1 }, { c: 0.3 }, 7));
-    const pop = simulatePopulation({ scenario: { ...base, metrics: false }, subjects: [...subjects, { parameters: { nope: 1 } }], states: ['D'] });
+    const pop = simulatePopulation({
+      scenario: { ...base, metrics: false },
+      subjects: [...subjects, { parameters: { nope: 1 } }],
+      states: ['D'],
+    });
     for (let j = 0; j < 4; j++) {
       const one = simulate({ ...base, metrics: false, parameters: subjects[j].parameters });
       expect(Array.from(pop.subjects[j].states.D)).toEqual(one.states.D);
     }
     expect(pop.failures.map((f) => f.index)).toEqual([4]);
-    expect(() => simulatePopulation({ scenario: base, subjects, states: ['Q'] })).toThrow(/'Q' is neither a state nor an output/);
+    expect(() => simulatePopulation({ scenario: base, subjects, states: ['Q'] })).toThrow(
+      /'Q' is neither a state nor an output/,
+    );
   });
 });
 
@@ -273,8 +451,15 @@ describe('exact quantiles by selection', () => {
 
 describe('stored etas (population.etas)', () => {
   const omega = { g: 0.2, D0: 0.3 };
-  const etas = [[0.1, -0.2], [0, 0], [-0.5, 0.4]];
-  const request = { ...base, population: { n: 3, omega, etas, distributions: { g: 'normal' }, series: ['tumor'], perSubject: true } };
+  const etas = [
+    [0.1, -0.2],
+    [0, 0],
+    [-0.5, 0.4],
+  ];
+  const request = {
+    ...base,
+    population: { n: 3, omega, etas, distributions: { g: 'normal' }, series: ['tumor'], perSubject: true },
+  };
   it('row i is subject i: transformed as drawn η (normal: θ + η, log-normal: θ·exp(η))', () => {
     const r = runPopulation(request) as unknown as { subjects: { parameters: Record<string, number> }[] };
     etas.forEach((e, i) => {
@@ -282,7 +467,9 @@ describe('stored etas (population.etas)', () => {
       expect(r.subjects[i].parameters.D0).toBeCloseTo(50 * Math.exp(e[1]), 12);
     });
     // The series is that subject's simulate(): D0·exp(g·t) at t = 200.
-    const whole = runPopulation({ ...request, population: { ...request.population, quantiles: [0.5] } }) as unknown as { summary: { tumor: Record<string, number[]> } };
+    const whole = runPopulation({ ...request, population: { ...request.population, quantiles: [0.5] } }) as unknown as {
+      summary: { tumor: Record<string, number[]> };
+    };
     const finals = etas.map((e) => 50 * Math.exp(e[1]) * Math.exp((-0.01 + e[0]) * 200)).sort((a, b) => a - b);
     expect(whole.summary.tumor['q0.5'][20]).toBeCloseTo(finals[1], 6);
   });

@@ -13,7 +13,10 @@ describe('README', () => {
   });
   it('worked example: the scenario gives the CSV shown', () => {
     const scenario = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]);
-    const shown = /\$ npx immunopd simulate scenario\.json --format csv\n([\s\S]*?)```/.exec(readme)![1].trim().split('\n');
+    const shown = /\$ npx immunopd simulate scenario\.json --format csv\n([\s\S]*?)```/
+      .exec(readme)![1]
+      .trim()
+      .split('\n');
     const now = resultToCsv(simulate(scenario)).trim().split('\n');
     expect(now[0]).toBe(shown[0]);
     expect(now.length).toBe(shown.length);

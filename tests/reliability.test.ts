@@ -29,46 +29,116 @@ type Json = { error: { message: string; issues: { path: (string | number)[]; mes
 async function post(path: string, body: string | unknown) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const t0 = performance.now();
-  const res = await fetch(srv.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json', Connection: 'close' }, body: text });
+  const res = await fetch(srv.url + path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Connection: 'close' },
+    body: text,
+  });
   const out = await res.text();
-  return { status: res.status, text: out, json: JSON.parse(out) as Json, ms: performance.now() - t0, bytes: out.length };
+  return {
+    status: res.status,
+    text: out,
+    json: JSON.parse(out) as Json,
+    ms: performance.now() - t0,
+    bytes: out.length,
+  };
 }
 const paths = (j: Json) => j.error.issues.map((i) => i.path.join('.'));
 
 const MODEL = {
-  id: 'tiny', parameters: { k: { value: 0.1 }, V: { value: 5 } },
+  id: 'tiny',
+  parameters: { k: { value: 0.1 }, V: { value: 5 } },
   states: { x: { initial: 1, unit: 'mg' }, T: { initial: 1e6, unit: 'cells' } },
-  assignments: { C: 'x / V' }, odes: { x: '-k * x', T: '0.01 * T - 0.001 * C * T' }, outputs: { tumor: 'T', conc: 'C' },
+  assignments: { C: 'x / V' },
+  odes: { x: '-k * x', T: '0.01 * T - 0.001 * C * T' },
+  outputs: { tumor: 'T', conc: 'C' },
   // What the series mean (the optimizer's tumor objective and the drug's exposure constraints read them).
   roles: { tumor: { series: 'tumor', unit: 'cells' }, drugs: { drug: { concentration: 'conc', doseTarget: 'x' } } },
   presets: { slow: { parameters: { k: 0.01 }, initial: { x: 2 } } },
   events: [{ when: 'x < 0.5', set: { x: 1 } }],
 };
 const BASES = {
-  simulate: { model: MODEL, times: { end: 5 }, parameters: { k: 0.2 }, initial: { x: 1 }, solver: { atol: { x: 1e-9 } }, select: ['x'], preset: 'slow' },
-  compare: { model: MODEL, times: { end: 5 }, parameters: { k: 0.2 }, initial: { x: 1 }, preset: 'slow', arms: [{ name: 'a', parameters: { k: 0.1 }, initial: { x: 1 }, preset: 'slow' }] },
-  population: { model: MODEL, times: { end: 5 }, parameters: { k: 0.2 }, preset: 'slow', population: { n: 3, omega: { k: 0.1 }, series: ['tumor'] } },
-  sensitivity: { model: MODEL, times: { end: 5 }, parameters: { k: 0.2 }, initial: { x: 1 }, preset: 'slow', sensitivity: { parameters: ['k'], response: { series: 'tumor' } } },
+  simulate: {
+    model: MODEL,
+    times: { end: 5 },
+    parameters: { k: 0.2 },
+    initial: { x: 1 },
+    solver: { atol: { x: 1e-9 } },
+    select: ['x'],
+    preset: 'slow',
+  },
+  compare: {
+    model: MODEL,
+    times: { end: 5 },
+    parameters: { k: 0.2 },
+    initial: { x: 1 },
+    preset: 'slow',
+    arms: [{ name: 'a', parameters: { k: 0.1 }, initial: { x: 1 }, preset: 'slow' }],
+  },
+  population: {
+    model: MODEL,
+    times: { end: 5 },
+    parameters: { k: 0.2 },
+    preset: 'slow',
+    population: { n: 3, omega: { k: 0.1 }, series: ['tumor'] },
+  },
+  sensitivity: {
+    model: MODEL,
+    times: { end: 5 },
+    parameters: { k: 0.2 },
+    initial: { x: 1 },
+    preset: 'slow',
+    sensitivity: { parameters: ['k'], response: { series: 'tumor' } },
+  },
   fit: {
-    model: MODEL, preset: 'slow', initial: { x: 1 }, data: [{ time: 1, observable: 'x', value: 0.9, subject: 's1' }, { time: 2, observable: 'x', value: 0.8, subject: 's1' }],
-    subjects: { s1: { parameters: { V: 5 }, initial: { x: 1 }, preset: 'slow' } }, estimate: { k: { initial: 0.1 } }, profile: ['k'],
+    model: MODEL,
+    preset: 'slow',
+    initial: { x: 1 },
+    data: [
+      { time: 1, observable: 'x', value: 0.9, subject: 's1' },
+      { time: 2, observable: 'x', value: 0.8, subject: 's1' },
+    ],
+    subjects: { s1: { parameters: { V: 5 }, initial: { x: 1 }, preset: 'slow' } },
+    estimate: { k: { initial: 0.1 } },
+    profile: ['k'],
   },
   optimize: {
-    model: MODEL, horizon: 10, preset: 'slow', initial: { x: 1 }, drugs: [{ name: 'drug', target: 'x', amount: 1, exposure: 'drug' }],
+    model: MODEL,
+    horizon: 10,
+    preset: 'slow',
+    initial: { x: 1 },
+    drugs: [{ name: 'drug', target: 'x', amount: 1, exposure: 'drug' }],
     constraints: { cumulativeDose: { drug: 5 }, cmax: { drug: 5 }, auc: { drug: 5 }, maxDoses: { drug: 5 } },
   },
 } as const;
 type Kind = keyof typeof BASES;
 
 /** Records keyed by user-chosen names, per request kind (the model's own records for every kind). */
-const MODEL_RECORDS = ['model.parameters', 'model.states', 'model.assignments', 'model.odes', 'model.outputs', 'model.presets', 'model.presets.slow.parameters', 'model.presets.slow.initial', 'model.events.0.set'];
+const MODEL_RECORDS = [
+  'model.parameters',
+  'model.states',
+  'model.assignments',
+  'model.odes',
+  'model.outputs',
+  'model.presets',
+  'model.presets.slow.parameters',
+  'model.presets.slow.initial',
+  'model.events.0.set',
+];
 const RECORDS: Record<Kind, string[]> = {
   simulate: [...MODEL_RECORDS, 'parameters', 'initial', 'solver.atol'],
   compare: ['parameters', 'initial', 'arms.0.parameters', 'arms.0.initial', 'model.states'],
   population: ['population.omega', 'parameters', 'model.odes'],
   sensitivity: ['parameters', 'initial', 'model.outputs'],
   fit: ['subjects', 'estimate', 'subjects.s1.parameters', 'subjects.s1.initial', 'initial', 'model.parameters'],
-  optimize: ['constraints.cumulativeDose', 'constraints.cmax', 'constraints.auc', 'constraints.maxDoses', 'initial', 'model.states'],
+  optimize: [
+    'constraints.cumulativeDose',
+    'constraints.cmax',
+    'constraints.auc',
+    'constraints.maxDoses',
+    'initial',
+    'model.states',
+  ],
 };
 /** Names given as values and looked up: presets, series, subjects, observables, drugs. */
 const VALUES: Record<Kind, string[]> = {
@@ -80,7 +150,11 @@ const VALUES: Record<Kind, string[]> = {
   optimize: ['preset', 'drugs.0.name', 'drugs.0.exposure'],
 };
 const LIBRARY: Partial<Record<Kind, (input: unknown) => unknown>> = {
-  simulate, fit, optimize: optimizeSchedule, population: runPopulation, sensitivity,
+  simulate,
+  fit,
+  optimize: optimizeSchedule,
+  population: runPopulation,
+  sensitivity,
 };
 
 function at(obj: unknown, path: string): Record<string, unknown> {
@@ -108,7 +182,8 @@ const NAMES = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', '
 
 describe('reserved names: every user-keyed field, every request kind', () => {
   it('refuses every member of Object.prototype and `prototype`', () => {
-    for (const n of [...Object.getOwnPropertyNames(Object.prototype), 'prototype']) expect(RESERVED_KEYS.has(n), n).toBe(true);
+    for (const n of [...Object.getOwnPropertyNames(Object.prototype), 'prototype'])
+      expect(RESERVED_KEYS.has(n), n).toBe(true);
     expect(RESERVED_KEYS.has('k')).toBe(false);
   });
 
@@ -139,7 +214,10 @@ describe('reserved names: every user-keyed field, every request kind', () => {
             err = e;
           }
           expect(err, `library ${kind} ${c.field}`).toBeInstanceOf(InputError);
-          expect((err as InputError).issues.map((i) => i.path.join('.')), c.field).toContain(c.field);
+          expect(
+            (err as InputError).issues.map((i) => i.path.join('.')),
+            c.field,
+          ).toContain(c.field);
         }
       }
     });
@@ -150,26 +228,40 @@ describe('hostile-input reproducers', () => {
   it('reserved names: preset naming a built-in property → 400 naming preset (simulate, compare, population, sensitivity)', async () => {
     for (const preset of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
       for (const [route, extra] of [
-        ['simulate', {}], ['population', { population: { n: 2, omega: {} } }], ['sensitivity', {}],
+        ['simulate', {}],
+        ['population', { population: { n: 2, omega: {} } }],
+        ['sensitivity', {}],
       ] as const) {
         const r = await post(`/api/${route}`, { model: 'immunotherapy', preset, times: { end: 10 }, ...extra });
         expect(r.status, `${route} ${preset}: ${r.text.slice(0, 200)}`).toBe(400);
         expect(paths(r.json)).toContain('preset');
       }
-      const c = await post('/api/compare', { model: 'immunotherapy', preset, times: { end: 10 }, arms: [{ name: 'a' }] });
+      const c = await post('/api/compare', {
+        model: 'immunotherapy',
+        preset,
+        times: { end: 10 },
+        arms: [{ name: 'a' }],
+      });
       expect(c.status).toBe(400);
       expect(paths(c.json)).toContain('preset');
     }
   });
 
   it('reserved names: sensitivity.response.series "constructor" → 400, not 200 with derivative null', async () => {
-    const r = await post('/api/sensitivity', { model: 'immunotherapy', times: { end: 10 }, sensitivity: { response: { series: 'constructor' } } });
+    const r = await post('/api/sensitivity', {
+      model: 'immunotherapy',
+      times: { end: 10 },
+      sensitivity: { response: { series: 'constructor' } },
+    });
     expect(r.status).toBe(400);
     expect(paths(r.json)).toContain('sensitivity.response.series');
   });
 
   it('reserved names: a fit data row with subject "constructor" does not pass the unknown-subject check', async () => {
-    const r = await post('/api/fit', { ...BASES.fit, data: [{ time: 1, observable: 'x', value: 1, subject: 'constructor' }] });
+    const r = await post('/api/fit', {
+      ...BASES.fit,
+      data: [{ time: 1, observable: 'x', value: 1, subject: 'constructor' }],
+    });
     expect(r.status).toBe(400);
     expect(paths(r.json)).toContain('data.0.subject');
   });
@@ -183,7 +275,8 @@ describe('hostile-input reproducers', () => {
   });
 
   it('reserved names: an ODE under the key __proto__ is refused, not ignored', async () => {
-    const text = '{"model":{"id":"m","states":{"x":{"initial":1}},"odes":{"x":"-x","__proto__":"1"}},"times":{"end":1}}';
+    const text =
+      '{"model":{"id":"m","states":{"x":{"initial":1}},"odes":{"x":"-x","__proto__":"1"}},"times":{"end":1}}';
     const r = await post('/api/simulate', text);
     expect(r.status).toBe(400);
     expect(paths(r.json)).toContain('model.odes.__proto__');
@@ -210,7 +303,9 @@ describe('hostile-input reproducers', () => {
       compileModel(cyc);
       expect.unreachable();
     } catch (e) {
-      expect((e as InputError).issues).toEqual([{ path: ['assignments', 'a0'], message: "cyclic assignments: 'a0' and 'a2' depend on each other" }]);
+      expect((e as InputError).issues).toEqual([
+        { path: ['assignments', 'a0'], message: "cyclic assignments: 'a0' and 'a2' depend on each other" },
+      ]);
     }
     const fwd = { id: 'f', states: { x: {} }, odes: { x: 'a0' }, assignments: { a0: 'a1', a1: '1' } };
     expect(() => compileModel(fwd)).toThrow(/assigned later/);
@@ -226,8 +321,14 @@ describe('hostile-input reproducers', () => {
 
   it('output and memory budget: a population of 20 series x 10 columns x 100,000 points is refused before solving (400 naming population)', async () => {
     const r = await post('/api/population', {
-      model: 'immunotherapy', times: { end: 100, points: 100000 },
-      population: { n: 10, omega: { r: 0.1 }, series: Array(20).fill('tumor'), quantiles: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9] },
+      model: 'immunotherapy',
+      times: { end: 100, points: 100000 },
+      population: {
+        n: 10,
+        omega: { r: 0.1 },
+        series: Array(20).fill('tumor'),
+        quantiles: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+      },
     });
     expect(r.status, r.text.slice(0, 300)).toBe(400);
     expect(paths(r.json)).toContain('population');
@@ -235,21 +336,37 @@ describe('hostile-input reproducers', () => {
   });
 
   it('output and memory budget: n 5,000 with 100,000 points is refused by the memory budget (typed arrays counted)', async () => {
-    const r = await post('/api/population', { model: 'immunotherapy', times: { end: 100, points: 100000 }, population: { n: 5000, omega: {}, series: ['tumor'] } });
+    const r = await post('/api/population', {
+      model: 'immunotherapy',
+      times: { end: 100, points: 100000 },
+      population: { n: 5000, omega: {}, series: ['tumor'] },
+    });
     expect(r.status, r.text.slice(0, 300)).toBe(400);
     expect(paths(r.json)).toContain('population');
     expect(r.json.error.message).toMatch(/memory/);
   });
 
   it('output and memory budget: fit, optimize and the CLI entry (simulate) check the same budget', async () => {
-    const rows = Array.from({ length: 450 }, (_, i) => [{ time: 1, observable: 'x', value: 1, subject: `s${i}` }, { time: 1, observable: 'tumor', value: 1e6, subject: `s${i}` }]).flat();
+    const rows = Array.from({ length: 450 }, (_, i) => [
+      { time: 1, observable: 'x', value: 1, subject: `s${i}` },
+      { time: 1, observable: 'tumor', value: 1e6, subject: `s${i}` },
+    ]).flat();
     const f = await post('/api/fit', { model: MODEL, data: rows, estimate: { k: {} }, fitted: { points: 5000 } });
     expect(f.status, f.text.slice(0, 300)).toBe(400);
     expect(paths(f.json)).toContain('fitted.points');
-    const o = await post('/api/optimize', { model: MODEL, horizon: 3650, step: 0.0005, drugs: [{ target: 'x', amount: 1 }] });
+    const o = await post('/api/optimize', {
+      model: MODEL,
+      horizon: 3650,
+      step: 0.0005,
+      drugs: [{ target: 'x', amount: 1 }],
+    });
     expect(o.status, o.text.slice(0, 300)).toBe(400);
     expect(paths(o.json)).toContain('step');
-    const wide = { id: 'w', states: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`s${i}`, {}])), odes: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`s${i}`, '0'])) };
+    const wide = {
+      id: 'w',
+      states: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`s${i}`, {}])),
+      odes: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`s${i}`, '0'])),
+    };
     expect(() => simulate({ model: wide, times: { end: 1, points: 100000 } })).toThrow(/output too large/);
     expect(BUDGET.outputValues).toBe(4_000_000);
   });
@@ -262,7 +379,11 @@ describe('hostile-input reproducers', () => {
       expect(r.status).toBe(400);
       expect(paths(r.json)).toContain('times.end');
     }
-    const d = await post('/api/simulate', { model: MODEL, times: { end: 1 }, doses: [{ target: 'x', amount: 1, every: 1e300, count: 3 }] });
+    const d = await post('/api/simulate', {
+      model: MODEL,
+      times: { end: 1 },
+      doses: [{ target: 'x', amount: 1, every: 1e300, count: 3 }],
+    });
     expect(d.status).toBe(400);
     expect(paths(d.json)).toContain('doses.0.every');
   });

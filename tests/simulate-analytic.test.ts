@@ -15,15 +15,28 @@ function relErr(a: number, b: number) {
 describe.each(METHODS)('closed forms with %s', (method) => {
   const k = 0.3;
   it('single bolus', () => {
-    const r = simulate({ model: onecpt, times: { start: 0, end: 30, step: 0.5 }, doses: [{ target: 'A', amount: 100 }], solver: tight(method) });
+    const r = simulate({
+      model: onecpt,
+      times: { start: 0, end: 30, step: 0.5 },
+      doses: [{ target: 'A', amount: 100 }],
+      solver: tight(method),
+    });
     r.times.forEach((t, i) => expect(relErr(r.states.A[i], 100 * Math.exp(-k * t))).toBeLessThan(1e-6));
     expect(r.outputs.C[0]).toBeCloseTo(20, 12); // post-dose value at the dose time, / V
   });
 
   it('zero-order infusion, during and after', () => {
-    const D = 50, dur = 2.5, R = D / dur;
-    const exact = (t: number) => (t <= dur ? (R / k) * (1 - Math.exp(-k * t)) : (R / k) * (1 - Math.exp(-k * dur)) * Math.exp(-k * (t - dur)));
-    const r = simulate({ model: onecpt, times: { start: 0, end: 24, step: 0.25 }, doses: [{ target: 'A', amount: D, duration: dur, start: 0 }], solver: tight(method) });
+    const D = 50,
+      dur = 2.5,
+      R = D / dur;
+    const exact = (t: number) =>
+      t <= dur ? (R / k) * (1 - Math.exp(-k * t)) : (R / k) * (1 - Math.exp(-k * dur)) * Math.exp(-k * (t - dur));
+    const r = simulate({
+      model: onecpt,
+      times: { start: 0, end: 24, step: 0.25 },
+      doses: [{ target: 'A', amount: D, duration: dur, start: 0 }],
+      solver: tight(method),
+    });
     r.times.forEach((t, i) => {
       if (t > 0) expect(relErr(r.states.A[i], exact(t))).toBeLessThan(1e-6);
     });
@@ -33,8 +46,15 @@ describe.each(METHODS)('closed forms with %s', (method) => {
   it('repeated bolus by superposition, amountPerKg x weight', () => {
     const doseTimes = [0, 7, 14, 21, 28];
     const amount = 2 * 80;
-    const exact = (t: number) => doseTimes.filter((s) => s <= t).reduce((acc, s) => acc + amount * Math.exp(-k * (t - s)), 0);
-    const r = simulate({ model: onecpt, weight: 80, times: { start: 0, end: 40, step: 0.5 }, doses: [{ target: 'A', amountPerKg: 2, start: 0, every: 7, count: 5 }], solver: tight(method) });
+    const exact = (t: number) =>
+      doseTimes.filter((s) => s <= t).reduce((acc, s) => acc + amount * Math.exp(-k * (t - s)), 0);
+    const r = simulate({
+      model: onecpt,
+      weight: 80,
+      times: { start: 0, end: 40, step: 0.5 },
+      doses: [{ target: 'A', amountPerKg: 2, start: 0, every: 7, count: 5 }],
+      solver: tight(method),
+    });
     r.times.forEach((t, i) => expect(relErr(r.states.A[i], exact(t))).toBeLessThan(1e-6));
     expect(r.doses.map((d) => d.time)).toEqual(doseTimes);
     expect(r.solver.segments).toBe(5);
@@ -49,7 +69,12 @@ describe.each(METHODS)('closed forms with %s', (method) => {
   });
 
   it('time-dependent forcing (non-autonomous, stiff relaxation onto cos t)', () => {
-    const m = { id: 'pr', parameters: { lam: { value: -1e4 } }, states: { y: { initial: 1 } }, odes: { y: 'lam*(y - cos(t)) - sin(t)' } };
+    const m = {
+      id: 'pr',
+      parameters: { lam: { value: -1e4 } },
+      states: { y: { initial: 1 } },
+      odes: { y: 'lam*(y - cos(t)) - sin(t)' },
+    };
     const r = simulate({ model: m, times: { start: 0, end: 10, step: 0.5 }, solver: tight(method) });
     r.times.forEach((t, i) => expect(Math.abs(r.states.y[i] - Math.cos(t))).toBeLessThan(1e-7));
   });
@@ -67,7 +92,11 @@ describe.each(METHODS)('closed forms with %s', (method) => {
 describe('tolerances are honoured', () => {
   it('error falls as rtol falls', () => {
     const errs = [1e-4, 1e-6, 1e-8].map((rtol) => {
-      const r = simulate({ model: gompertz, times: [0, 50], solver: { method: process.env.ONLY_METHOD ?? 'auto', rtol, atol: 1e-3 * rtol } });
+      const r = simulate({
+        model: gompertz,
+        times: [0, 50],
+        solver: { method: process.env.ONLY_METHOD ?? 'auto', rtol, atol: 1e-3 * rtol },
+      });
       return relErr(r.states.V[1], 1e9 * Math.exp(Math.log(1e-3) * Math.exp(-5)));
     });
     expect(errs[1]).toBeLessThan(errs[0]);

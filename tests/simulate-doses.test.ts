@@ -16,14 +16,27 @@ describe('dose edge cases', () => {
   });
 
   it('dose at the last output time is included, post-dose', () => {
-    const r = simulate({ model: onecpt, times: { start: 0, end: 10, step: 5 }, doses: [{ target: 'A', amount: 10, start: 0, every: 10, count: 2 }], solver });
+    const r = simulate({
+      model: onecpt,
+      times: { start: 0, end: 10, step: 5 },
+      doses: [{ target: 'A', amount: 10, start: 0, every: 10, count: 2 }],
+      solver,
+    });
     expect(r.times).toEqual([0, 5, 10]);
     expect(r.states.A[2]).toBeCloseTo(10 + 10 * Math.exp(-k * 10), 9);
     expect(r.doses).toHaveLength(2);
   });
 
   it('dose between output times and a dose after the end', () => {
-    const r = simulate({ model: onecpt, times: { start: 0, end: 10, step: 1 }, doses: [{ target: 'A', amount: 10, start: 2.5 }, { target: 'A', amount: 99, start: 11 }], solver });
+    const r = simulate({
+      model: onecpt,
+      times: { start: 0, end: 10, step: 1 },
+      doses: [
+        { target: 'A', amount: 10, start: 2.5 },
+        { target: 'A', amount: 99, start: 11 },
+      ],
+      solver,
+    });
     expect(r.states.A[2]).toBe(0);
     expect(r.states.A[3]).toBeCloseTo(10 * Math.exp(-k * 0.5), 9);
     expect(r.doses.map((d) => d.time)).toEqual([2.5]);
@@ -32,13 +45,23 @@ describe('dose edge cases', () => {
 
   it('overlapping infusions add their rates', () => {
     // 10 mg over [0, 4] and 6 mg over [2, 5]: piecewise constant input.
-    const r = simulate({ model: onecpt, times: { start: 0, end: 8, step: 0.5 }, doses: [{ target: 'A', amount: 10, duration: 4 }, { target: 'A', amount: 6, start: 2, duration: 3 }], solver });
+    const r = simulate({
+      model: onecpt,
+      times: { start: 0, end: 8, step: 0.5 },
+      doses: [
+        { target: 'A', amount: 10, duration: 4 },
+        { target: 'A', amount: 6, start: 2, duration: 3 },
+      ],
+      solver,
+    });
     const rate = (t: number) => (t < 4 ? 2.5 : 0) + (t >= 2 && t < 5 ? 2 : 0);
     // Exact by piecewise integration of A' = -kA + R.
     const exact = (t: number) => {
-      let a = 0, s = 0;
+      let a = 0,
+        s = 0;
       for (const b of [2, 4, 5, Infinity]) {
-        const e = Math.min(b, t), R = rate(s);
+        const e = Math.min(b, t),
+          R = rate(s);
         a = R / k + (a - R / k) * Math.exp(-k * (e - s));
         if (b >= t) break;
         s = b;
@@ -49,12 +72,25 @@ describe('dose edge cases', () => {
   });
 
   it('doses at the same time add up', () => {
-    const r = simulate({ model: onecpt, times: [0, 1], doses: [{ target: 'A', amount: 3 }, { target: 'A', amount: 4 }], solver });
+    const r = simulate({
+      model: onecpt,
+      times: [0, 1],
+      doses: [
+        { target: 'A', amount: 3 },
+        { target: 'A', amount: 4 },
+      ],
+      solver,
+    });
     expect(r.states.A[0]).toBe(7);
   });
 
   it('an infusion running at the start counts only after the start', () => {
-    const r = simulate({ model: onecpt, times: { start: 1, end: 3, step: 1 }, doses: [{ target: 'A', amount: 10, start: 0, duration: 2 }], solver });
+    const r = simulate({
+      model: onecpt,
+      times: { start: 1, end: 3, step: 1 },
+      doses: [{ target: 'A', amount: 10, start: 0, duration: 2 }],
+      solver,
+    });
     expect(r.states.A[0]).toBe(0);
     expect(r.states.A[1]).toBeCloseTo((5 / k) * (1 - Math.exp(-k)), 9);
   });
@@ -79,7 +115,10 @@ describe('dose edge cases', () => {
 
 describe('state events', () => {
   const growth = {
-    id: 'g', parameters: { r: { value: 0.5 } }, states: { T: { initial: 1, unit: 'cells' } }, odes: { T: 'r*T' },
+    id: 'g',
+    parameters: { r: { value: 0.5 } },
+    states: { T: { initial: 1, unit: 'cells' } },
+    odes: { T: 'r*T' },
     events: [{ name: 'harvest', when: 'T > 100', set: { T: 1 } }],
   };
   it('locates each crossing to solver tolerance and restarts', () => {
@@ -93,7 +132,13 @@ describe('state events', () => {
     expect(Math.max(...r.states.T)).toBeLessThanOrEqual(100 + 1e-6);
   });
   it('an extinction event keeps the state at zero', () => {
-    const decay = { id: 'd', parameters: { k: { value: 0.7, unit: '1/day' } }, states: { T: { initial: 1e3, unit: 'cells' } }, odes: { T: '-k*T' }, events: [{ when: 'T < 1', set: { T: 0 } }] };
+    const decay = {
+      id: 'd',
+      parameters: { k: { value: 0.7, unit: '1/day' } },
+      states: { T: { initial: 1e3, unit: 'cells' } },
+      odes: { T: '-k*T' },
+      events: [{ when: 'T < 1', set: { T: 0 } }],
+    };
     const r = simulate({ model: decay, times: { start: 0, end: 40, step: 1 } });
     expect(r.events).toHaveLength(1);
     expect(r.events[0].time).toBeCloseTo(Math.log(1e3) / 0.7, 5);
@@ -104,9 +149,18 @@ describe('state events', () => {
 
 describe('non-negative states', () => {
   it('fast decay at loose tolerance never reports negative cells', () => {
-    const m = { id: 'n', parameters: { k: { value: 5, unit: '1/day' }, kd: { value: 0.01, unit: '1/day' } }, states: { T: { initial: 1e6, unit: 'cells' }, D: { initial: 1, unit: '1' } }, odes: { T: '-k*T*D', D: '-kd*D' } };
+    const m = {
+      id: 'n',
+      parameters: { k: { value: 5, unit: '1/day' }, kd: { value: 0.01, unit: '1/day' } },
+      states: { T: { initial: 1e6, unit: 'cells' }, D: { initial: 1, unit: '1' } },
+      odes: { T: '-k*T*D', D: '-kd*D' },
+    };
     for (const method of ['auto', 'dopri5', 'odex', 'rodas']) {
-      const r = simulate({ model: m, times: { start: 0, end: 200, step: 0.5 }, solver: { method: method as 'auto', rtol: 1e-3, atol: 1e-3 } });
+      const r = simulate({
+        model: m,
+        times: { start: 0, end: 200, step: 0.5 },
+        solver: { method: method as 'auto', rtol: 1e-3, atol: 1e-3 },
+      });
       expect(Math.min(...r.states.T)).toBeGreaterThanOrEqual(0);
     }
   });
@@ -117,6 +171,8 @@ describe('select', () => {
     const r = simulate({ model: onecpt, times: [0, 1], doses: [{ target: 'A', amount: 10 }], select: ['C'] });
     expect(Object.keys(r.states)).toEqual([]);
     expect(Object.keys(r.outputs)).toEqual(['C']);
-    expect(() => simulate({ model: onecpt, times: [0, 1], select: ['C', 'nope'] })).toThrow(/select\.1|'nope' is neither/);
+    expect(() => simulate({ model: onecpt, times: [0, 1], select: ['C', 'nope'] })).toThrow(
+      /select\.1|'nope' is neither/,
+    );
   });
 });

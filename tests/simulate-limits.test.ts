@@ -14,18 +14,27 @@ function solveError(fn: () => unknown): SolveError {
   throw new Error('no error');
 }
 
-const vdp = { id: 'vdp', parameters: { mu: { value: 1e4 } }, states: { x: { initial: 2 }, v: { initial: 0 } }, odes: { x: 'v', v: 'mu*(1 - x^2)*v - x' } };
+const vdp = {
+  id: 'vdp',
+  parameters: { mu: { value: 1e4 } },
+  states: { x: { initial: 2 }, v: { initial: 0 } },
+  odes: { x: 'v', v: 'mu*(1 - x^2)*v - x' },
+};
 
 describe('solver limits', () => {
   it('a stiff problem forced through an explicit method stops at its step limit', () => {
-    const e = solveError(() => simulate({ model: vdp, times: [0, 3000], solver: { method: 'dopri5', maxSteps: 2000 } }));
+    const e = solveError(() =>
+      simulate({ model: vdp, times: [0, 3000], solver: { method: 'dopri5', maxSteps: 2000 } }),
+    );
     expect(e.reason).toBe('max-steps');
     expect(e.timeReached).toBeGreaterThan(0);
     expect(e.timeReached).toBeLessThan(3000);
   });
 
   it('the wall-clock budget stops a long solve', () => {
-    const e = solveError(() => simulate({ model: vdp, times: [0, 3000], solver: { method: 'odex', maxSteps: 2_000_000, timeBudgetMs: 30 } }));
+    const e = solveError(() =>
+      simulate({ model: vdp, times: [0, 3000], solver: { method: 'odex', maxSteps: 2_000_000, timeBudgetMs: 30 } }),
+    );
     expect(['time-budget', 'max-steps']).toContain(e.reason);
     expect(e.message).toMatch(/time budget|maximum number of steps/);
   });
@@ -55,7 +64,8 @@ describe('solver limits', () => {
 describe('long spans', () => {
   it('Robertson to t = 4e10 through simulate() with the default method', () => {
     const rob = {
-      id: 'robertson', parameters: { k1: { value: 0.04 }, k2: { value: 3e7 }, k3: { value: 1e4 } },
+      id: 'robertson',
+      parameters: { k1: { value: 0.04 }, k2: { value: 3e7 }, k3: { value: 1e4 } },
       states: { y1: { initial: 1 }, y2: { initial: 0 }, y3: { initial: 0 } },
       odes: { y1: '-k1*y1 + k3*y2*y3', y2: 'k1*y1 - k3*y2*y3 - k2*y2^2', y3: 'k2*y2^2' },
     };

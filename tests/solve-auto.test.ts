@@ -7,20 +7,38 @@ import { AutoStepper } from '../src/solve/auto.ts';
 import { stepperFactories } from '../src/solve/methods.ts';
 import type { Rhs } from '../src/solve/types.ts';
 import {
-  HIRES_REF, HIRES_T, HIRES_Y0, OREGO_REF, ROBERTSON_REF, orego, VDP_REF, VDP_REF_TIMES, hires, integrate, robertson, robertsonJac,
-  scaledError, tol, vanDerPol,
+  HIRES_REF,
+  HIRES_T,
+  HIRES_Y0,
+  OREGO_REF,
+  ROBERTSON_REF,
+  orego,
+  VDP_REF,
+  VDP_REF_TIMES,
+  hires,
+  integrate,
+  robertson,
+  robertsonJac,
+  scaledError,
+  tol,
+  vanDerPol,
 } from './helpers/stiff-problems.ts';
 
 const auto = stepperFactories.auto;
 
 // Kirschner-Panetta 1998 (c = 0.02) and its SciPy reference (tests/reference/kirschner-panetta-1998.json,
 // DOP853/Radau cross-checked at rtol 1e-13 in log variables): a limit cycle where T falls to 1.5e-15 cells.
-const kpRef = JSON.parse(readFileSync(new URL('./reference/kirschner-panetta-1998.json', import.meta.url), 'utf8')).cases[0] as {
-  parameters: Record<string, number>; times: number[]; states: { E: number[]; T: number[]; IL: number[] };
+const kpRef = JSON.parse(readFileSync(new URL('./reference/kirschner-panetta-1998.json', import.meta.url), 'utf8'))
+  .cases[0] as {
+  parameters: Record<string, number>;
+  times: number[];
+  states: { E: number[]; T: number[]; IL: number[] };
 };
 const p = kpRef.parameters;
 const kp: Rhs = (_t, y, d) => {
-  const E = y[0], T = y[1], IL = y[2];
+  const E = y[0],
+    T = y[1],
+    IL = y[2];
   d[0] = p.c * T - p.mu2 * E + (p.p1 * E * IL) / (p.g1 + IL) + p.s1;
   d[1] = p.r2 * T * (1 - p.b * T) - (p.a * E * T) / (p.g2 + T);
   d[2] = (p.p2 * E * T) / (p.g3 + T) - p.mu3 * IL + p.s2;
@@ -28,14 +46,23 @@ const kp: Rhs = (_t, y, d) => {
 
 describe('auto: nonstiff problems stay with DOPRI5', () => {
   it('Kirschner-Panetta to day 1000 at rtol = atol = 1e-6: no switch, no drift (tumor within 1e-4 in log scale, through 1e-15 cells)', () => {
-    const { s, out } = integrate(auto, kp, 0, [1, 1e5, 1], 1000, tol(3, 1e-6, 1e-6, { nonNegative: Uint8Array.of(1, 1, 1) }), kpRef.times);
+    const { s, out } = integrate(
+      auto,
+      kp,
+      0,
+      [1, 1e5, 1],
+      1000,
+      tol(3, 1e-6, 1e-6, { nonNegative: Uint8Array.of(1, 1, 1) }),
+      kpRef.times,
+    );
     const a = s as AutoStepper;
     expect(s.status).toBe('finished');
     expect(a.switches).toEqual([]);
     expect(a.method).toBe('dopri5');
     expect(s.counters.jacobianEvaluations).toBe(0);
     expect(out.length).toBe(kpRef.times.length);
-    let logT = 0, relE = 0;
+    let logT = 0,
+      relE = 0;
     out.forEach((y, k) => {
       expect(y[1]).toBeGreaterThan(0);
       logT = Math.max(logT, Math.abs(Math.log(y[1] / kpRef.states.T[k])));
@@ -47,7 +74,10 @@ describe('auto: nonstiff problems stay with DOPRI5', () => {
   });
 
   it('harmonic oscillator: no switch, same result as DOPRI5 alone', () => {
-    const osc: Rhs = (_t, y, d) => { d[0] = y[1]; d[1] = -y[0]; };
+    const osc: Rhs = (_t, y, d) => {
+      d[0] = y[1];
+      d[1] = -y[0];
+    };
     const a = integrate(auto, osc, 0, [1, 0], 50, tol(2, 1e-7, 1e-9));
     const d = integrate(stepperFactories.dopri5, osc, 0, [1, 0], 50, tol(2, 1e-7, 1e-9));
     expect((a.s as AutoStepper).switches.length).toBe(0);
@@ -58,7 +88,10 @@ describe('auto: nonstiff problems stay with DOPRI5', () => {
 
 describe('auto: stiff reference problems', () => {
   it('Robertson to 1e5 and 4e10 (rtol 1e-6, atol 1e-10): one early switch to Rodas, reference within 3x the tolerance', () => {
-    for (const [key, tEnd] of [['1e5', 1e5], ['4e10', 4e10]] as const) {
+    for (const [key, tEnd] of [
+      ['1e5', 1e5],
+      ['4e10', 4e10],
+    ] as const) {
       for (const jac of [undefined, robertsonJac]) {
         const { s, contractOk } = integrate(auto, robertson, 0, [1, 0, 0], tEnd, tol(3, 1e-6, 1e-10, { jac }));
         const a = s as AutoStepper;
@@ -121,24 +154,36 @@ describe('auto: PK/PD model with fast IL-2 elimination (stiff Kirschner-Panetta)
   // 1e-30 to 1e-10. The tumor falls to 2.5e-15 cells by day 100 and regrows.
   const q: Record<string, number> = { ...p, p2: 500, mu3: 1000 };
   const kpFast: Rhs = (_t, y, d) => {
-    const E = y[0], T = y[1], IL = y[2];
+    const E = y[0],
+      T = y[1],
+      IL = y[2];
     d[0] = q.c * T - q.mu2 * E + (q.p1 * E * IL) / (q.g1 + IL) + q.s1;
     d[1] = q.r2 * T * (1 - q.b * T) - (q.a * E * T) / (q.g2 + T);
     d[2] = (q.p2 * E * T) / (q.g3 + T) - q.mu3 * IL + q.s2;
   };
   const times = [0, 100, 200, 250, 300, 350, 400, 500, 600, 700, 800, 900, 1000];
   const REF = [
-    [1.0, 100000.00000000003, 1.0], [26682.338925050073, 2.543345975378825e-15, 3.393517435312355e-14],
-    [1328.435432275943, 3.567406963352024e-11, 2.3692109984649962e-11], [296.4140107704244, 2.049286079513247e-07, 3.036739020337147e-08],
-    [66.13905269259432, 0.0015378613694266537, 5.0848675184266344e-05], [15.92514984073401, 12.249014982634865, 0.09633775706322696],
-    [7681.371649100612, 69757.64016320466, 3785.8250256428173], [16221.495711632599, 7.70290149709859e-05, 0.000624770504472874],
-    [810.5824287898969, 29.682405554663095, 11.681623510921746], [63756.931557555545, 0.27020404604421866, 8.61556337755738],
-    [3174.2753545928963, 0.030112921932938706, 0.047786262996469854], [33355.76314286447, 229780.42058292977, 16603.81731783637],
+    [1.0, 100000.00000000003, 1.0],
+    [26682.338925050073, 2.543345975378825e-15, 3.393517435312355e-14],
+    [1328.435432275943, 3.567406963352024e-11, 2.3692109984649962e-11],
+    [296.4140107704244, 2.049286079513247e-7, 3.036739020337147e-8],
+    [66.13905269259432, 0.0015378613694266537, 5.0848675184266344e-5],
+    [15.92514984073401, 12.249014982634865, 0.09633775706322696],
+    [7681.371649100612, 69757.64016320466, 3785.8250256428173],
+    [16221.495711632599, 7.70290149709859e-5, 0.000624770504472874],
+    [810.5824287898969, 29.682405554663095, 11.681623510921746],
+    [63756.931557555545, 0.27020404604421866, 8.61556337755738],
+    [3174.2753545928963, 0.030112921932938706, 0.047786262996469854],
+    [33355.76314286447, 229780.42058292977, 16603.81731783637],
     [11391.018204313586, 0.00022939381070323462, 0.0013064670914564249],
   ];
 
   it('switches to Rodas at once and follows the tumor through 1e-15 cells (atol 1e-20 on T): log errors below 1e-3', () => {
-    const opts = { rtol: Float64Array.of(1e-6, 1e-6, 1e-6), atol: Float64Array.of(1e-6, 1e-20, 1e-6), nonNegative: Uint8Array.of(1, 1, 1) };
+    const opts = {
+      rtol: Float64Array.of(1e-6, 1e-6, 1e-6),
+      atol: Float64Array.of(1e-6, 1e-20, 1e-6),
+      nonNegative: Uint8Array.of(1, 1, 1),
+    };
     const { s, out } = integrate(auto, kpFast, 0, [1, 1e5, 1], 1000, opts, times);
     const a = s as AutoStepper;
     expect(s.status).toBe('finished');
@@ -191,7 +236,13 @@ describe('auto: switching back, dense output across methods, options', () => {
 
   it('startWith: rodas continues a stiff segment without a listed switch; counters add up over both methods', () => {
     // Robertson from (about) its state at t = 1, well inside the stiff regime.
-    const a = new AutoStepper(robertson, 1, Float64Array.of(0.9664597, 3.074e-5, 0.0335096), 100, tol(3, 1e-6, 1e-10, { startWith: 'rodas', firstStep: 1e-3 }));
+    const a = new AutoStepper(
+      robertson,
+      1,
+      Float64Array.of(0.9664597, 3.074e-5, 0.0335096),
+      100,
+      tol(3, 1e-6, 1e-10, { startWith: 'rodas', firstStep: 1e-3 }),
+    );
     expect(a.method).toBe('rodas');
     while (a.step() === 'running');
     expect(a.status).toBe('finished');
@@ -203,16 +254,30 @@ describe('auto: switching back, dense output across methods, options', () => {
 
   it('a nonnegative component never comes out negative across the switches', () => {
     // Stiff decay to zero plus a ramp driven into the bound.
-    const f: Rhs = (_t, y, d) => { d[0] = -1e5 * y[0]; d[1] = -1; d[2] = y[3]; d[3] = -y[2]; };
+    const f: Rhs = (_t, y, d) => {
+      d[0] = -1e5 * y[0];
+      d[1] = -1;
+      d[2] = y[3];
+      d[3] = -y[2];
+    };
     let minSeen = Infinity;
     const o = new Float64Array(4);
-    const { s } = integrate(auto, f, 0, [1, 1, 0, 1], 5, tol(4, 1e-6, 1e-9, { nonNegative: Uint8Array.of(1, 1, 0, 0) }), [], (st) => {
-      minSeen = Math.min(minSeen, st.y[0], st.y[1]);
-      for (let k = 1; k < 5; k++) {
-        st.interpolate(st.tOld + (k / 5) * (st.t - st.tOld), o);
-        minSeen = Math.min(minSeen, o[0], o[1]);
-      }
-    });
+    const { s } = integrate(
+      auto,
+      f,
+      0,
+      [1, 1, 0, 1],
+      5,
+      tol(4, 1e-6, 1e-9, { nonNegative: Uint8Array.of(1, 1, 0, 0) }),
+      [],
+      (st) => {
+        minSeen = Math.min(minSeen, st.y[0], st.y[1]);
+        for (let k = 1; k < 5; k++) {
+          st.interpolate(st.tOld + (k / 5) * (st.t - st.tOld), o);
+          minSeen = Math.min(minSeen, o[0], o[1]);
+        }
+      },
+    );
     expect(s.status).toBe('finished');
     expect(minSeen).toBeGreaterThanOrEqual(0);
     expect(s.y[1]).toBe(0);

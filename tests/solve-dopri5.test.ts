@@ -7,10 +7,17 @@ import type { Rhs } from '../src/solve/types.ts';
 import { integrate, robertson, scaledError, tol } from './helpers/stiff-problems.ts';
 
 const dopri5 = stepperFactories.dopri5;
-const decay: Rhs = (_t, y, d) => { d[0] = -0.5 * y[0]; };
-const oscillator: Rhs = (_t, y, d) => { d[0] = y[1]; d[1] = -y[0]; };
+const decay: Rhs = (_t, y, d) => {
+  d[0] = -0.5 * y[0];
+};
+const oscillator: Rhs = (_t, y, d) => {
+  d[0] = y[1];
+  d[1] = -y[0];
+};
 // y' = -2 t y^2, y(0) = 1: y = 1 / (1 + t^2).
-const rational: Rhs = (t, y, d) => { d[0] = -2 * t * y[0] * y[0]; };
+const rational: Rhs = (t, y, d) => {
+  d[0] = -2 * t * y[0] * y[0];
+};
 
 describe('dopri5: analytic solutions', () => {
   it('exponential decay to t = 10 within 3x the tolerance, landing exactly on tBound', () => {
@@ -64,7 +71,9 @@ describe('dopri5: contract and counters', () => {
 
   it('honours maxStep and firstStep', () => {
     const hs: number[] = [];
-    integrate(dopri5, decay, 0, [1], 10, tol(1, 1e-3, 1e-6, { maxStep: 0.1, firstStep: 0.01 }), [], (s) => hs.push(s.t - s.tOld));
+    integrate(dopri5, decay, 0, [1], 10, tol(1, 1e-3, 1e-6, { maxStep: 0.1, firstStep: 0.01 }), [], (s) =>
+      hs.push(s.t - s.tOld),
+    );
     expect(hs[0]).toBeCloseTo(0.01, 12);
     expect(Math.max(...hs)).toBeLessThanOrEqual(0.1 * (1 + 1e-12) * 1.01);
     expect(hs.length).toBeGreaterThanOrEqual(100);
@@ -112,17 +121,29 @@ describe('dopri5: stiffness test', () => {
 
 describe('dopri5: non-negative components (ode45 NonNegative)', () => {
   // y0' = -1 until y0 hits 0 at t = 1: with NonNegative it stays at 0; y1' = -y1 is left alone.
-  const ramp: Rhs = (_t, y, d) => { d[0] = -1; d[1] = -y[1]; };
+  const ramp: Rhs = (_t, y, d) => {
+    d[0] = -1;
+    d[1] = -y[1];
+  };
   it('a component driven below zero stays at zero, and never comes out negative, not even in dense output', () => {
     let minDense = Infinity;
     const out = new Float64Array(2);
-    const { s } = integrate(dopri5, ramp, 0, [1, 1], 3, tol(2, 1e-6, 1e-9, { nonNegative: Uint8Array.of(1, 0) }), [], (st) => {
-      expect(st.y[0]).toBeGreaterThanOrEqual(0);
-      for (let k = 1; k < 8; k++) {
-        st.interpolate(st.tOld + (k / 8) * (st.t - st.tOld), out);
-        minDense = Math.min(minDense, out[0]);
-      }
-    });
+    const { s } = integrate(
+      dopri5,
+      ramp,
+      0,
+      [1, 1],
+      3,
+      tol(2, 1e-6, 1e-9, { nonNegative: Uint8Array.of(1, 0) }),
+      [],
+      (st) => {
+        expect(st.y[0]).toBeGreaterThanOrEqual(0);
+        for (let k = 1; k < 8; k++) {
+          st.interpolate(st.tOld + (k / 8) * (st.t - st.tOld), out);
+          minDense = Math.min(minDense, out[0]);
+        }
+      },
+    );
     expect(s.status).toBe('finished');
     expect(s.y[0]).toBe(0);
     expect(minDense).toBeGreaterThanOrEqual(0);
@@ -138,8 +159,17 @@ describe('dopri5: non-negative components (ode45 NonNegative)', () => {
 });
 
 describe('dopri5: failures', () => {
-  it('blow-up (y\' = y^2 from 1, singular at t = 1) ends in status failed with a message', () => {
-    const { s } = integrate(dopri5, (_t, y, d) => { d[0] = y[0] * y[0]; }, 0, [1], 2, tol(1, 1e-6, 1e-9));
+  it("blow-up (y' = y^2 from 1, singular at t = 1) ends in status failed with a message", () => {
+    const { s } = integrate(
+      dopri5,
+      (_t, y, d) => {
+        d[0] = y[0] * y[0];
+      },
+      0,
+      [1],
+      2,
+      tol(1, 1e-6, 1e-9),
+    );
     expect(s.status).toBe('failed');
     expect(s.message).toMatch(/dopri5: (step size underflow|non-finite)/);
     // The numerical solution may step a hair past the pole before the steps collapse.
@@ -147,7 +177,15 @@ describe('dopri5: failures', () => {
   });
 
   it('a right-hand side that is NaN at the start fails at once', () => {
-    const s = new Dopri5((_t, _y, d) => { d[0] = NaN; }, 0, Float64Array.of(1), 1, tol(1, 1e-6, 1e-9));
+    const s = new Dopri5(
+      (_t, _y, d) => {
+        d[0] = NaN;
+      },
+      0,
+      Float64Array.of(1),
+      1,
+      tol(1, 1e-6, 1e-9),
+    );
     expect(s.status).toBe('failed');
     expect(s.message).toMatch(/not finite/);
   });

@@ -6,7 +6,9 @@ import { stepperFactories } from '../src/solve/methods.ts';
 import { solveIvp, type IvpProblem } from '../src/solve/solve_ivp.ts';
 import type { Rhs, StepperOptions } from '../src/solve/types.ts';
 
-const decay: Rhs = (_t, y, d) => { d[0] = -y[0]; };
+const decay: Rhs = (_t, y, d) => {
+  d[0] = -y[0];
+};
 const opts = (): StepperOptions => ({ rtol: Float64Array.of(1e-8), atol: Float64Array.of(1e-10) });
 
 describe('stepperDriver', () => {
@@ -33,7 +35,17 @@ describe('stepperDriver', () => {
     expect(r.reason).toBe('max-steps');
   });
   it('reports a non-finite start as a failure, not a throw', () => {
-    const r = stepperDriver(stepperFactories.dopri5)((_t, _y, d) => { d[0] = NaN; }, 0, Float64Array.of(1), 1, opts(), () => true, 100);
+    const r = stepperDriver(stepperFactories.dopri5)(
+      (_t, _y, d) => {
+        d[0] = NaN;
+      },
+      0,
+      Float64Array.of(1),
+      1,
+      opts(),
+      () => true,
+      100,
+    );
     expect(r.status).toBe('failed');
     expect(r.reason).toBe('non-finite');
   });
@@ -41,12 +53,33 @@ describe('stepperDriver', () => {
 
 describe('solveIvp state events', () => {
   const base = (extra: Partial<IvpProblem>): IvpProblem => ({
-    rhs: (_t, _y, d) => { d[0] = 1; }, t0: 0, tEnd: 3, y0: Float64Array.of(0),
-    outputTimes: Float64Array.of(0, 0.5, 1, 2, 3), rtol: Float64Array.of(1e-8), atol: Float64Array.of(1e-10), ...extra,
+    rhs: (_t, _y, d) => {
+      d[0] = 1;
+    },
+    t0: 0,
+    tEnd: 3,
+    y0: Float64Array.of(0),
+    outputTimes: Float64Array.of(0, 0.5, 1, 2, 3),
+    rtol: Float64Array.of(1e-8),
+    atol: Float64Array.of(1e-10),
+    ...extra,
   });
   for (const method of ['dopri5', 'rodas', 'auto', 'odex'] as const) {
     it(`${method}: locates y = 1.25 on y' = 1 to 1e-10 and applies the reset there`, () => {
-      const sol = solveIvp(base({ method, events: [{ name: 'reset', g: (_t, y) => y[0] - 1.25, apply: (_t, y) => { y[0] = 0; } }] }));
+      const sol = solveIvp(
+        base({
+          method,
+          events: [
+            {
+              name: 'reset',
+              g: (_t, y) => y[0] - 1.25,
+              apply: (_t, y) => {
+                y[0] = 0;
+              },
+            },
+          ],
+        }),
+      );
       expect(sol.events.length).toBe(2); // at 1.25 and again at 2.5
       expect(Math.abs(sol.events[0].t - 1.25)).toBeLessThan(1e-10);
       expect(Math.abs(sol.events[1].t - 2.5)).toBeLessThan(1e-9);
@@ -56,7 +89,20 @@ describe('solveIvp state events', () => {
     });
   }
   it('an event true at the start fires once at t0; one whose change leaves the state as it was is not reported', () => {
-    const sol = solveIvp(base({ y0: Float64Array.of(2), events: [{ name: 'cap', g: (_t, y) => y[0] - 1, apply: (_t, y) => { y[0] = 0.5; } }] }));
+    const sol = solveIvp(
+      base({
+        y0: Float64Array.of(2),
+        events: [
+          {
+            name: 'cap',
+            g: (_t, y) => y[0] - 1,
+            apply: (_t, y) => {
+              y[0] = 0.5;
+            },
+          },
+        ],
+      }),
+    );
     expect(sol.events[0]).toEqual({ name: 'cap', t: 0 });
     expect(Math.abs(sol.events[1].t - 0.5)).toBeLessThan(1e-10);
     const idle = solveIvp(base({ events: [{ name: 'noop', g: (_t, y) => y[0] - 1, apply: () => {} }] }));

@@ -8,12 +8,29 @@ import { FdJacobian } from '../src/solve/jacobian.ts';
 import { stepperFactories } from '../src/solve/methods.ts';
 import type { Rhs } from '../src/solve/types.ts';
 import {
-  HIRES_REF, HIRES_T, HIRES_Y0, OREGO_REF, ROBERTSON_REF, orego, VDP_REF, VDP_REF_TIMES, hires, integrate, robertson, robertsonJac,
-  scaledError, tol, vanDerPol, vanDerPolJac,
+  HIRES_REF,
+  HIRES_T,
+  HIRES_Y0,
+  OREGO_REF,
+  ROBERTSON_REF,
+  orego,
+  VDP_REF,
+  VDP_REF_TIMES,
+  hires,
+  integrate,
+  robertson,
+  robertsonJac,
+  scaledError,
+  tol,
+  vanDerPol,
+  vanDerPolJac,
 } from './helpers/stiff-problems.ts';
 
 const rodas = stepperFactories.rodas;
-const oscillator: Rhs = (_t, y, d) => { d[0] = y[1]; d[1] = -y[0]; };
+const oscillator: Rhs = (_t, y, d) => {
+  d[0] = y[1];
+  d[1] = -y[0];
+};
 
 describe('lu', () => {
   it('solves a pivoting-dependent 4x4 system to round-off and flags a singular matrix', () => {
@@ -40,7 +57,8 @@ describe('finite-difference Jacobian', () => {
     const y = Float64Array.of(0.9, 2e-5, 0.1);
     const f0 = new Float64Array(3);
     robertson(0, y, f0);
-    const J = new Float64Array(9), Ja = new Float64Array(9);
+    const J = new Float64Array(9),
+      Ja = new Float64Array(9);
     const fd = new FdJacobian(3);
     const evals = fd.evaluate(robertson, 0, y, f0, Float64Array.of(1e-10, 1e-10, 1e-10), J, null);
     robertsonJac(0, y, Ja);
@@ -55,7 +73,16 @@ describe('finite-difference Jacobian', () => {
 
 describe('rodas: analytic solutions', () => {
   it('exponential decay and the harmonic oscillator within 3x the tolerance; dense output mid-step within 5e-8', () => {
-    const d = integrate(rodas, (_t, y, dy) => { dy[0] = -0.5 * y[0]; }, 0, [2], 10, tol(1, 1e-8, 1e-12));
+    const d = integrate(
+      rodas,
+      (_t, y, dy) => {
+        dy[0] = -0.5 * y[0];
+      },
+      0,
+      [2],
+      10,
+      tol(1, 1e-8, 1e-12),
+    );
     expect(d.s.status).toBe('finished');
     expect(d.contractOk).toBe(true);
     expect(Math.abs(d.s.y[0] / (2 * Math.exp(-5)) - 1)).toBeLessThan(3e-8);
@@ -75,7 +102,8 @@ describe('rodas: analytic solutions', () => {
 
   it('linear stiff system (eigenvalues -1 and -1e6): exact solution to the tolerance; <= 100 steps with the analytic Jacobian', () => {
     // A = 1/2 [[l1 + l2, l1 - l2], [l1 - l2, l1 + l2]]: y0 + y1 = 2 e^{l1 t}, y0 - y1 = 0 e^{l2 t} + 2 e^{l2 t}.
-    const l1 = -1, l2 = -1e6;
+    const l1 = -1,
+      l2 = -1e6;
     const f: Rhs = (_t, y, d) => {
       d[0] = 0.5 * ((l1 + l2) * y[0] + (l1 - l2) * y[1]);
       d[1] = 0.5 * ((l1 - l2) * y[0] + (l1 + l2) * y[1]);
@@ -101,7 +129,9 @@ describe('rodas: analytic solutions', () => {
   it('non-autonomous Prothero-Robinson problem (lambda = -1e5): y = cos t to the tolerance at step ends and in dense output', () => {
     // Exercises the df/dt term, and the mid-step residual check that keeps Rodas5P's interpolant (not
     // stiffly accurate by itself: 1e-3 errors here without the check) within the tolerance.
-    const f: Rhs = (t, y, d) => { d[0] = -1e5 * (y[0] - Math.cos(t)) - Math.sin(t); };
+    const f: Rhs = (t, y, d) => {
+      d[0] = -1e5 * (y[0] - Math.cos(t)) - Math.sin(t);
+    };
     let worstDense = 0;
     const o = new Float64Array(1);
     const { s } = integrate(rodas, f, 0, [1], 10, tol(1, 1e-6, 1e-9), [], (st) => {
@@ -121,10 +151,20 @@ describe('rodas: analytic solutions', () => {
 describe('rodas: stiff reference problems', () => {
   // Tolerances: scaled error |y - ref| / (atol + rtol |ref|) below 3 (measured: 0.4 / 0.01 Robertson,
   // 1.1-1.7 Van der Pol, 0.2 HIRES).
-  for (const [key, tEnd] of [['1e5', 1e5], ['4e10', 4e10]] as const) {
+  for (const [key, tEnd] of [
+    ['1e5', 1e5],
+    ['4e10', 4e10],
+  ] as const) {
     for (const withJac of [false, true]) {
       it(`Robertson to t = ${key}, rtol 1e-6, atol 1e-10, ${withJac ? 'analytic' : 'finite-difference'} Jacobian`, () => {
-        const { s, contractOk } = integrate(rodas, robertson, 0, [1, 0, 0], tEnd, tol(3, 1e-6, 1e-10, { jac: withJac ? robertsonJac : undefined }));
+        const { s, contractOk } = integrate(
+          rodas,
+          robertson,
+          0,
+          [1, 0, 0],
+          tEnd,
+          tol(3, 1e-6, 1e-10, { jac: withJac ? robertsonJac : undefined }),
+        );
         expect(s.status).toBe('finished');
         expect(contractOk).toBe(true);
         expect(scaledError(s.y, ROBERTSON_REF[key], 1e-6, 1e-10)).toBeLessThan(3);
@@ -143,7 +183,15 @@ describe('rodas: stiff reference problems', () => {
 
   it('Van der Pol mu = 1000 on [0, 3000] (rtol = atol = 1e-6) at six times, with and without the analytic Jacobian', () => {
     for (const jac of [undefined, vanDerPolJac]) {
-      const { s, out } = integrate(rodas, vanDerPol, 0, [2, 0], 3000, tol(2, 1e-6, 1e-6, { jac, autonomous: true }), VDP_REF_TIMES);
+      const { s, out } = integrate(
+        rodas,
+        vanDerPol,
+        0,
+        [2, 0],
+        3000,
+        tol(2, 1e-6, 1e-6, { jac, autonomous: true }),
+        VDP_REF_TIMES,
+      );
       expect(s.status).toBe('finished');
       out.forEach((y, k) => expect(scaledError(y, VDP_REF[k], 1e-6, 1e-6)).toBeLessThan(3));
       expect(s.counters.steps).toBeLessThan(2000); // measured 537
@@ -183,26 +231,55 @@ describe('rodas: stiff reference problems', () => {
 describe('rodas: non-negative components and failures', () => {
   it('a fast decay toward zero with large steps never yields a negative value, in steps or dense output', () => {
     // y0' = -1e4 y0 (stiff decay), y1' = -1 with y1 reaching 0 at t = 1.
-    const f: Rhs = (_t, y, d) => { d[0] = -1e4 * y[0]; d[1] = -1; };
+    const f: Rhs = (_t, y, d) => {
+      d[0] = -1e4 * y[0];
+      d[1] = -1;
+    };
     const out = new Float64Array(2);
     let minSeen = Infinity;
-    const { s } = integrate(rodas, f, 0, [1, 1], 5, tol(2, 1e-6, 1e-9, { nonNegative: Uint8Array.of(1, 1) }), [], (st) => {
-      minSeen = Math.min(minSeen, st.y[0], st.y[1]);
-      for (let k = 1; k < 6; k++) {
-        st.interpolate(st.tOld + (k / 6) * (st.t - st.tOld), out);
-        minSeen = Math.min(minSeen, out[0], out[1]);
-      }
-    });
+    const { s } = integrate(
+      rodas,
+      f,
+      0,
+      [1, 1],
+      5,
+      tol(2, 1e-6, 1e-9, { nonNegative: Uint8Array.of(1, 1) }),
+      [],
+      (st) => {
+        minSeen = Math.min(minSeen, st.y[0], st.y[1]);
+        for (let k = 1; k < 6; k++) {
+          st.interpolate(st.tOld + (k / 6) * (st.t - st.tOld), out);
+          minSeen = Math.min(minSeen, out[0], out[1]);
+        }
+      },
+    );
     expect(s.status).toBe('finished');
     expect(minSeen).toBeGreaterThanOrEqual(0);
     expect(s.y[1]).toBe(0);
   });
 
   it('fails with a message on a blow-up and on a NaN right-hand side', () => {
-    const blow = integrate(rodas, (_t, y, d) => { d[0] = y[0] * y[0]; }, 0, [1], 2, tol(1, 1e-6, 1e-9));
+    const blow = integrate(
+      rodas,
+      (_t, y, d) => {
+        d[0] = y[0] * y[0];
+      },
+      0,
+      [1],
+      2,
+      tol(1, 1e-6, 1e-9),
+    );
     expect(blow.s.status).toBe('failed');
     expect(blow.s.message).toMatch(/^rodas: /);
-    const nan = new Rodas((_t, _y, d) => { d[0] = NaN; }, 0, Float64Array.of(1), 1, tol(1, 1e-6, 1e-9));
+    const nan = new Rodas(
+      (_t, _y, d) => {
+        d[0] = NaN;
+      },
+      0,
+      Float64Array.of(1),
+      1,
+      tol(1, 1e-6, 1e-9),
+    );
     expect(nan.status).toBe('failed');
     expect(nan.message).toMatch(/not finite/);
   });

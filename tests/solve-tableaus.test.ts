@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { DOPRI5_TABLEAU, RODAS5P_TABLEAU } from '../src/solve/tableaus.ts';
 
 type Mat = number[][];
-const full = (rows: readonly (readonly number[])[], s: number): Mat => Array.from({ length: s }, (_, i) => Array.from({ length: s }, (_, j) => rows[i]?.[j] ?? 0));
+const full = (rows: readonly (readonly number[])[], s: number): Mat =>
+  Array.from({ length: s }, (_, i) => Array.from({ length: s }, (_, j) => rows[i]?.[j] ?? 0));
 const mv = (A: Mat, v: number[]) => A.map((r) => r.reduce((acc, a, j) => acc + a * v[j], 0));
 const dot = (u: number[], v: number[]) => u.reduce((acc, x, i) => acc + x * v[i], 0);
 const pw = (v: number[], k: number) => v.map((x) => x ** k);
@@ -13,14 +14,32 @@ const mul = (u: number[], v: number[]) => u.map((x, i) => x * v[i]);
 
 /** The 17 order conditions of an explicit Runge–Kutta method up to order 5 (Butcher trees), as [order, residual]. */
 function rkConditions(A: Mat, b: number[], c: number[]): [number, number][] {
-  const Ac = mv(A, c), Ac2 = mv(A, pw(c, 2)), AAc = mv(A, Ac);
+  const Ac = mv(A, c),
+    Ac2 = mv(A, pw(c, 2)),
+    AAc = mv(A, Ac);
   return [
-    [1, dot(b, c.map(() => 1)) - 1],
+    [
+      1,
+      dot(
+        b,
+        c.map(() => 1),
+      ) - 1,
+    ],
     [2, dot(b, c) - 1 / 2],
-    [3, dot(b, pw(c, 2)) - 1 / 3], [3, dot(b, Ac) - 1 / 6],
-    [4, dot(b, pw(c, 3)) - 1 / 4], [4, dot(b, mul(c, Ac)) - 1 / 8], [4, dot(b, Ac2) - 1 / 12], [4, dot(b, AAc) - 1 / 24],
-    [5, dot(b, pw(c, 4)) - 1 / 5], [5, dot(b, mul(pw(c, 2), Ac)) - 1 / 10], [5, dot(b, mul(c, Ac2)) - 1 / 15], [5, dot(b, mul(c, AAc)) - 1 / 30],
-    [5, dot(b, pw(Ac, 2)) - 1 / 20], [5, dot(b, mv(A, pw(c, 3))) - 1 / 20], [5, dot(b, mv(A, mul(c, Ac))) - 1 / 40], [5, dot(b, mv(A, Ac2)) - 1 / 60],
+    [3, dot(b, pw(c, 2)) - 1 / 3],
+    [3, dot(b, Ac) - 1 / 6],
+    [4, dot(b, pw(c, 3)) - 1 / 4],
+    [4, dot(b, mul(c, Ac)) - 1 / 8],
+    [4, dot(b, Ac2) - 1 / 12],
+    [4, dot(b, AAc) - 1 / 24],
+    [5, dot(b, pw(c, 4)) - 1 / 5],
+    [5, dot(b, mul(pw(c, 2), Ac)) - 1 / 10],
+    [5, dot(b, mul(c, Ac2)) - 1 / 15],
+    [5, dot(b, mul(c, AAc)) - 1 / 30],
+    [5, dot(b, pw(Ac, 2)) - 1 / 20],
+    [5, dot(b, mv(A, pw(c, 3))) - 1 / 20],
+    [5, dot(b, mv(A, mul(c, Ac))) - 1 / 40],
+    [5, dot(b, mv(A, Ac2)) - 1 / 60],
     [5, dot(b, mv(A, AAc)) - 1 / 120],
   ];
 }
@@ -96,7 +115,20 @@ function rosenbrockConditions(b: number[], alpha: Mat, G: Mat, gamma: number): [
     [3, dot(b, pw(ai, 2)) - 1 / 3],
     [3, dot(b, bb) - (1 / 6 - g + g * g)],
     [4, dot(b, pw(ai, 3)) - 1 / 4],
-    [4, dot(b, mul(ai, mv(alpha.map((r, i) => r.map((v, j) => (j < i ? v : 0))), bp))) - (1 / 8 - g / 3)],
+    [
+      4,
+      dot(
+        b,
+        mul(
+          ai,
+          mv(
+            alpha.map((r, i) => r.map((v, j) => (j < i ? v : 0))),
+            bp,
+          ),
+        ),
+      ) -
+        (1 / 8 - g / 3),
+    ],
     [4, dot(b, mv(beta, pw(ai, 2))) - (1 / 12 - g / 3)],
     [4, dot(b, mv(beta, bb)) - (1 / 24 - g / 2 + 1.5 * g * g - g ** 3)],
   ];
@@ -111,12 +143,14 @@ describe('Rodas5P tableau (Steinebach 2023)', () => {
     }
   });
   it('is stiffly accurate: b equals the last row of (α + Γ) with γ on the diagonal', () => {
-    for (let j = 0; j < s; j++) expect(Math.abs(b[j] - (j < s - 1 ? alpha[s - 1][j] + G[s - 1][j] : G[s - 1][j]))).toBeLessThan(1e-10);
+    for (let j = 0; j < s; j++)
+      expect(Math.abs(b[j] - (j < s - 1 ? alpha[s - 1][j] + G[s - 1][j] : G[s - 1][j]))).toBeLessThan(1e-10);
   });
   it('the solution satisfies the Rosenbrock conditions up to order 4', () => {
     for (const [, r] of rosenbrockConditions(b, alpha, G, T.gamma)) expect(Math.abs(r)).toBeLessThan(1e-11);
   });
   it('the embedded solution satisfies them up to order 3', () => {
-    for (const [order, r] of rosenbrockConditions(bHat, alpha, G, T.gamma)) if (order <= 3) expect(Math.abs(r)).toBeLessThan(1e-11);
+    for (const [order, r] of rosenbrockConditions(bHat, alpha, G, T.gamma))
+      if (order <= 3) expect(Math.abs(r)).toBeLessThan(1e-11);
   });
 });

@@ -36,8 +36,14 @@ describe('parseUnit', () => {
 });
 
 const base = {
-  id: 'dim', timeUnit: 'h',
-  parameters: { k: { value: 0.1, unit: '1/h' }, V: { value: 5, unit: 'L' }, g: { value: 2, unit: '1' }, K50: { value: 3, unit: 'mg/L' } },
+  id: 'dim',
+  timeUnit: 'h',
+  parameters: {
+    k: { value: 0.1, unit: '1/h' },
+    V: { value: 5, unit: 'L' },
+    g: { value: 2, unit: '1' },
+    K50: { value: 3, unit: 'mg/L' },
+  },
   states: { A: { initial: 10, unit: 'mg' } },
   odes: { A: '-k * A' },
   outputs: { C: { expr: 'A / V', unit: 'mg/L' } },
@@ -60,19 +66,43 @@ describe('dimensional check', () => {
     expect(issuesOf({ odes: { A: '-k * A + V' } })).toContain("odes.A: term 'V' is L, expected mg/h");
   });
   it('a rate in the wrong time unit, a dimensional exp() argument, an output of the wrong unit, an unparsable unit', () => {
-    expect(issuesOf({ parameters: { ...base.parameters, k: { value: 0.1, unit: '1/day' } } }).join('\n')).toMatch(/odes\.A: '-k \* A' is 1\/day\*mg|odes\.A: .*expected mg per h/);
-    expect(issuesOf({ odes: { A: '-k * A * exp(V)' } }).join('\n')).toMatch(/argument of exp\(\) must be dimensionless: 'V' is L/);
-    expect(issuesOf({ outputs: { C: { expr: 'A * V', unit: 'mg/L' } } }).join('\n')).toMatch(/outputs\.C: 'A \* V' is .*expected mg\/L/);
-    expect(issuesOf({ parameters: { ...base.parameters, V: { value: 5, unit: 'bananas' } } })).toEqual([expect.stringMatching(/^parameters\.V\.unit: unit 'bananas': unknown unit 'bananas'/)]);
+    expect(issuesOf({ parameters: { ...base.parameters, k: { value: 0.1, unit: '1/day' } } }).join('\n')).toMatch(
+      /odes\.A: '-k \* A' is 1\/day\*mg|odes\.A: .*expected mg per h/,
+    );
+    expect(issuesOf({ odes: { A: '-k * A * exp(V)' } }).join('\n')).toMatch(
+      /argument of exp\(\) must be dimensionless: 'V' is L/,
+    );
+    expect(issuesOf({ outputs: { C: { expr: 'A * V', unit: 'mg/L' } } }).join('\n')).toMatch(
+      /outputs\.C: 'A \* V' is .*expected mg\/L/,
+    );
+    expect(issuesOf({ parameters: { ...base.parameters, V: { value: 5, unit: 'bananas' } } })).toEqual([
+      expect.stringMatching(/^parameters\.V\.unit: unit 'bananas': unknown unit 'bananas'/),
+    ]);
   });
   it('a bare conversion number does not make cells into mm3: conversion factors are parameters with units', () => {
-    const m = { ...base, states: { T: { initial: 1e6, unit: 'cells' } }, odes: { T: '0' }, outputs: { v: { expr: 'T * 1e-6', unit: 'mm3' } } };
+    const m = {
+      ...base,
+      states: { T: { initial: 1e6, unit: 'cells' } },
+      odes: { T: '0' },
+      outputs: { v: { expr: 'T * 1e-6', unit: 'mm3' } },
+    };
     expect(issuesOf(m).join('\n')).toMatch(/outputs\.v: 'T \* 1e-6' is cells, expected mm3/);
-    const ok = { ...m, parameters: { ...base.parameters, d: { value: 1e6, unit: 'cells/mm3' } }, outputs: { v: { expr: 'T / d', unit: 'mm3' } } };
+    const ok = {
+      ...m,
+      parameters: { ...base.parameters, d: { value: 1e6, unit: 'cells/mm3' } },
+      outputs: { v: { expr: 'T / d', unit: 'mm3' } },
+    };
     expect(issuesOf(ok)).toEqual([]);
   });
   it('a model that declares no unit at all is not checked (it has none)', () => {
-    expect(() => compileModel({ id: 'plain', parameters: { k: { value: 1 } }, states: { x: { initial: 1 } }, odes: { x: '-k*x + 3' } })).not.toThrow();
+    expect(() =>
+      compileModel({
+        id: 'plain',
+        parameters: { k: { value: 1 } },
+        states: { x: { initial: 1 } },
+        odes: { x: '-k*x + 3' },
+      }),
+    ).not.toThrow();
   });
   it.each(listModels().map((m) => m.id))('bundled model %s passes', (id) => {
     expect(checkModelUnits(ModelSpec.parse(modelJson(id)))).toEqual([]);
@@ -97,9 +127,18 @@ describe('refused by immunopd validate and by the API', () => {
     await srv?.close();
   });
   it('POST /api/simulate with the inline model: 400 with the path', async () => {
-    const res = await fetch(srv.url + '/api/simulate', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ model: bad, times: { start: 0, end: 1 } }) });
+    const res = await fetch(srv.url + '/api/simulate', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: bad, times: { start: 0, end: 1 } }),
+    });
     expect(res.status).toBe(400);
     const j = await res.json();
-    expect(j.error.issues.some((i: { path: string[]; message: string }) => i.path.join('.') === 'model.odes.A' && i.message === "term 'V' is L, expected mg/h")).toBe(true);
+    expect(
+      j.error.issues.some(
+        (i: { path: string[]; message: string }) =>
+          i.path.join('.') === 'model.odes.A' && i.message === "term 'V' is L, expected mg/h",
+      ),
+    ).toBe(true);
   });
 });

@@ -19,25 +19,38 @@ afterAll(async () => {
 });
 
 describe('inline script of the main page under the CSP', () => {
-  it('the CSP allows exactly the page\'s inline script by its hash, and no inline script in general', async () => {
+  it("the CSP allows exactly the page's inline script by its hash, and no inline script in general", async () => {
     const res = await fetch(`${srv.url}/`);
     const html = await res.text();
     const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
     expect(scripts).toHaveLength(1);
     const csp = res.headers.get('content-security-policy')!;
     const scriptSrc = csp.split(';').find((d) => d.startsWith('script-src '))!;
-    expect(scriptSrc).toBe(`script-src 'self' 'sha256-${createHash('sha256').update(scripts[0], 'utf8').digest('base64')}'`);
+    expect(scriptSrc).toBe(
+      `script-src 'self' 'sha256-${createHash('sha256').update(scripts[0], 'utf8').digest('base64')}'`,
+    );
     expect(scriptSrc).not.toContain('unsafe-inline');
     // The fit page has no inline script: its policy is unchanged.
     const fit = await fetch(`${srv.url}/fit/`);
-    expect(fit.headers.get('content-security-policy')!.split(';').find((d) => d.startsWith('script-src '))).toBe("script-src 'self'");
+    expect(
+      fit.headers
+        .get('content-security-policy')!
+        .split(';')
+        .find((d) => d.startsWith('script-src ')),
+    ).toBe("script-src 'self'");
   });
 });
 
 describe('warmPool', () => {
   it('sends one small solve of the model per thread', async () => {
     const sent: { type: string; scenario: { model: string } }[][] = [];
-    const pool = { size: 3, runAll: (tasks: never[]) => { sent.push(tasks); return Promise.resolve([]); } } as unknown as WorkerPool;
+    const pool = {
+      size: 3,
+      runAll: (tasks: never[]) => {
+        sent.push(tasks);
+        return Promise.resolve([]);
+      },
+    } as unknown as WorkerPool;
     await warmPool(pool, 'immunotherapy');
     expect(sent).toHaveLength(1);
     expect(sent[0]).toHaveLength(3);
@@ -53,7 +66,10 @@ describe('warmPool', () => {
   });
 });
 
-if (!hasChromium) console.warn(`tests/web-boot.test.ts: browser part SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
+if (!hasChromium)
+  console.warn(
+    `tests/web-boot.test.ts: browser part SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`,
+  );
 describe.skipIf(!hasChromium)('early requests in chromium', { timeout: 120_000 }, () => {
   it('a plain visit: the inline script runs (no CSP report), and each first request is sent once', async () => {
     const browser = await launch();
@@ -62,16 +78,23 @@ describe.skipIf(!hasChromium)('early requests in chromium', { timeout: 120_000 }
       const messages: string[] = [];
       page.on('console', (m) => messages.push(m.text()));
       const sent: string[] = [];
-      page.on('request', (r) => { if (r.url().includes('/api/')) sent.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+      page.on('request', (r) => {
+        if (r.url().includes('/api/')) sent.push(`${r.method()} ${new URL(r.url()).pathname}`);
+      });
       await page.goto(`${srv.url}/`);
       await waitForRun(page, 0);
       expect(messages.filter((m) => /Content Security Policy/.test(m))).toEqual([]);
-      expect(await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name))).toContain('boot-requests');
-      for (const r of ['POST /api/compare', 'GET /api/models', 'GET /api/therapies', 'GET /api/models/immunotherapy']) expect(sent.filter((s) => s === r)).toHaveLength(1);
+      expect(await page.evaluate(() => performance.getEntriesByType('mark').map((m) => m.name))).toContain(
+        'boot-requests',
+      );
+      for (const r of ['POST /api/compare', 'GET /api/models', 'GET /api/therapies', 'GET /api/models/immunotherapy'])
+        expect(sent.filter((s) => s === r)).toHaveLength(1);
       // A link with a view: no speculative comparison; the page asks for the linked view only.
       const linked = await browser.newPage();
       const sentLinked: string[] = [];
-      linked.on('request', (r) => { if (r.url().includes('/api/')) sentLinked.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+      linked.on('request', (r) => {
+        if (r.url().includes('/api/')) sentLinked.push(`${r.method()} ${new URL(r.url()).pathname}`);
+      });
       const view = { model: 'immunotherapy', end: 100, step: 1, arms: [{ name: 'A' }] };
       await linked.goto(`${srv.url}/#s=${encodeURIComponent(JSON.stringify(view))}`);
       await waitForRun(linked, 0);

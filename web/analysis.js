@@ -57,7 +57,10 @@ function trialArms(arms) {
 export function parseOmega(text, parameters) {
   /** @type {Record<string, number>} */
   const out = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z_][\w]*)\s*=\s*([0-9.eE+-]+)$/.exec(part);
     if (!m) return { error: `'${part}' is not name=ω` };
     if (!Object.hasOwn(parameters, m[1])) return { error: `'${m[1]}' is not a parameter of this model` };
@@ -81,8 +84,16 @@ function showError(box, e) {
   }
   const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
   const status = e instanceof ApiError ? e.status : 0;
-  box.replaceChildren(h('strong', {}, status ? `Error ${status}: ` : 'Error: '),
-    issues.length ? h('ul', {}, issues.slice(0, 10).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : h('span', {}, e instanceof Error ? e.message : String(e)));
+  box.replaceChildren(
+    h('strong', {}, status ? `Error ${status}: ` : 'Error: '),
+    issues.length
+      ? h(
+          'ul',
+          {},
+          issues.slice(0, 10).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)),
+        )
+      : h('span', {}, e instanceof Error ? e.message : String(e)),
+  );
   box.hidden = false;
 }
 
@@ -96,14 +107,21 @@ function showError(box, e) {
  */
 const layoutBase = (title, x, y, extra = {}) => ({
   title: { text: title, x: 0.015, xanchor: 'left', font: { size: 14 } },
-  margin: { l: 70, r: 14, t: 60, b: 46 }, height: 360, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
+  margin: { l: 70, r: 14, t: 60, b: 46 },
+  height: 360,
+  paper_bgcolor: '#fff',
+  plot_bgcolor: '#fff',
   font: { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 11, color: '#1f2937' },
   legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom' },
   xaxis: { title: { text: x }, gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power' },
   yaxis: { title: { text: y }, gridcolor: '#eef0f3', exponentformat: 'power' },
   ...extra,
 });
-const CONFIG = () => ({ displaylogo: false, responsive: true, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
+const CONFIG = () => ({
+  displaylogo: false,
+  responsive: true,
+  displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover',
+});
 
 /**
  * The scenario part of a request (model, times, weight, parameters, preset) with one arm's treatment.
@@ -111,9 +129,13 @@ const CONFIG = () => ({ displaylogo: false, responsive: true, displayModeBar: wi
  * @param {Partial<BodyArm>} arm
  */
 const scenarioOf = (body, arm) => ({
-  model: body.model, times: body.times, weight: body.weight,
-  ...(body.parameters ? { parameters: body.parameters } : {}), ...(body.preset ? { preset: body.preset } : {}),
-  ...(arm.therapies ? { therapies: arm.therapies } : {}), ...(arm.doses ? { doses: arm.doses } : {}),
+  model: body.model,
+  times: body.times,
+  weight: body.weight,
+  ...(body.parameters ? { parameters: body.parameters } : {}),
+  ...(body.preset ? { preset: body.preset } : {}),
+  ...(arm.therapies ? { therapies: arm.therapies } : {}),
+  ...(arm.doses ? { doses: arm.doses } : {}),
 });
 
 /**
@@ -130,22 +152,78 @@ function drawPopulation(spec, series, r) {
     const color = ARM_COLORS[i % ARM_COLORS.length];
     const s = arm.summary[series.name];
     const name = arm.name;
-    traces.push({ type: 'scatter', mode: 'lines', x: r.times, y: s['q0.05'], line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, legendgroup: name, meta: { arm: name, band: 'low' } });
-    traces.push({ type: 'scatter', mode: 'lines', x: r.times, y: s['q0.95'], fill: 'tonexty', fillcolor: `${color}26`, line: { width: 0, color }, name: `${name} 90 % interval`, hoverinfo: 'skip', showlegend: false, legendgroup: name, meta: { arm: name, band: 'high' } });
-    traces.push({ type: 'scatter', mode: 'lines', x: r.times, y: s['q0.5'], line: { width: 2.5, color }, name, legendgroup: name, hovertemplate: `${name}: median %{y:.3g}<extra></extra>`, meta: { arm: name, median: true } });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: r.times,
+      y: s['q0.05'],
+      line: { width: 0, color },
+      hoverinfo: 'skip',
+      showlegend: false,
+      legendgroup: name,
+      meta: { arm: name, band: 'low' },
+    });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: r.times,
+      y: s['q0.95'],
+      fill: 'tonexty',
+      fillcolor: `${color}26`,
+      line: { width: 0, color },
+      name: `${name} 90 % interval`,
+      hoverinfo: 'skip',
+      showlegend: false,
+      legendgroup: name,
+      meta: { arm: name, band: 'high' },
+    });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x: r.times,
+      y: s['q0.5'],
+      line: { width: 2.5, color },
+      name,
+      legendgroup: name,
+      hovertemplate: `${name}: median %{y:.3g}<extra></extra>`,
+      meta: { arm: name, median: true },
+    });
   });
   const unit = series.unit ? ` (${series.unit})` : '';
-  Plotly.react($('plot-population'), traces, layoutBase('Virtual population: median and 90 % interval', `time (${tu})`, `tumor${unit}`,
-    { yaxis: { title: { text: `tumor${unit}` }, type: 'log', dtick: 1, exponentformat: 'power', gridcolor: '#eef0f3' } }), CONFIG());
+  Plotly.react(
+    $('plot-population'),
+    traces,
+    layoutBase('Virtual population: median and 90 % interval', `time (${tu})`, `tumor${unit}`, {
+      yaxis: { title: { text: `tumor${unit}` }, type: 'log', dtick: 1, exponentformat: 'power', gridcolor: '#eef0f3' },
+    }),
+    CONFIG(),
+  );
   const last = (/** @type {(number | null)[]} */ a) => a[a.length - 1];
   $('pop-table').replaceChildren(
     h('caption', {}, `Tumor at the end (${fmt(last(r.times))} ${tu}) over the virtual patients`),
-    h('thead', {}, h('tr', {}, ...['Arm', 'median', '5 %', '95 %', 'mean', 'solved'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...r.arms.map((arm) => {
-      const s = arm.summary[series.name];
-      return h('tr', {}, h('td', {}, arm.name), h('td', {}, fmt(last(s['q0.5']))), h('td', {}, fmt(last(s['q0.05']))), h('td', {}, fmt(last(s['q0.95']))), h('td', {}, fmt(last(s.mean))),
-        h('td', {}, `${arm.solved}/${arm.solved + (arm.failures?.length ?? 0)}`));
-    })));
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...['Arm', 'median', '5 %', '95 %', 'mean', 'solved'].map((t) => h('th', { scope: 'col' }, t))),
+    ),
+    h(
+      'tbody',
+      {},
+      ...r.arms.map((arm) => {
+        const s = arm.summary[series.name];
+        return h(
+          'tr',
+          {},
+          h('td', {}, arm.name),
+          h('td', {}, fmt(last(s['q0.5']))),
+          h('td', {}, fmt(last(s['q0.05']))),
+          h('td', {}, fmt(last(s['q0.95']))),
+          h('td', {}, fmt(last(s.mean))),
+          h('td', {}, `${arm.solved}/${arm.solved + (arm.failures?.length ?? 0)}`),
+        );
+      }),
+    ),
+  );
   drawResponse(r, tu);
 }
 
@@ -158,16 +236,42 @@ function drawResponse(r, tu) {
   const withResponse = r.arms.flatMap((a) => (a.response ? [{ ...a, response: a.response }] : []));
   $('pop-response').hidden = !withResponse.length;
   if (!withResponse.length) return;
-  const pct = (/** @type {{ p: number, se: number } | null | undefined} */ e) => (e ? `${fmt(100 * e.p)} % ± ${fmt(100 * e.se)}` : '–');
+  const pct = (/** @type {{ p: number, se: number } | null | undefined} */ e) =>
+    e ? `${fmt(100 * e.p)} % ± ${fmt(100 * e.se)}` : '–';
   $('pop-response-table').replaceChildren(
     h('caption', {}, 'Response per arm (RECIST 1.1, confirmed; ± Monte Carlo standard error)'),
-    h('thead', {}, h('tr', {}, ...['Arm', 'objective response', 'median time to progression', 'evaluable', 'not evaluable'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...withResponse.map((a) => {
-      const ttp = a.response.timeToProgression;
-      const med = ttp?.median === null || !ttp ? 'not reached' : `${fmt(ttp.median)} ${tu}${ttp.medianSe === null ? '' : ` ± ${fmt(ttp.medianSe)}`}`;
-      return h('tr', {}, h('td', {}, a.name), h('td', { 'data-orr': a.response.objectiveResponse?.p ?? '' }, pct(a.response.objectiveResponse)), h('td', {}, med),
-        h('td', {}, String(a.response.evaluable)), h('td', {}, String(a.response.notEvaluable)));
-    })));
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['Arm', 'objective response', 'median time to progression', 'evaluable', 'not evaluable'].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...withResponse.map((a) => {
+        const ttp = a.response.timeToProgression;
+        const med =
+          ttp?.median === null || !ttp
+            ? 'not reached'
+            : `${fmt(ttp.median)} ${tu}${ttp.medianSe === null ? '' : ` ± ${fmt(ttp.medianSe)}`}`;
+        return h(
+          'tr',
+          {},
+          h('td', {}, a.name),
+          h('td', { 'data-orr': a.response.objectiveResponse?.p ?? '' }, pct(a.response.objectiveResponse)),
+          h('td', {}, med),
+          h('td', {}, String(a.response.evaluable)),
+          h('td', {}, String(a.response.notEvaluable)),
+        );
+      }),
+    ),
+  );
   /** @type {Trace[]} */
   const traces = [];
   r.arms.forEach((a, i) => {
@@ -183,10 +287,25 @@ function drawResponse(r, tu) {
     }
     x.push(ttp.followUp);
     y.push(y[y.length - 1]);
-    traces.push({ type: 'scatter', mode: 'lines', x, y, name: a.name, line: { color: ARM_COLORS[i % ARM_COLORS.length], width: 2, shape: 'linear' }, hovertemplate: `${a.name}: %{y:.2f} at %{x:.3g} ${tu}<extra></extra>`, meta: { arm: a.name, km: true } });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x,
+      y,
+      name: a.name,
+      line: { color: ARM_COLORS[i % ARM_COLORS.length], width: 2, shape: 'linear' },
+      hovertemplate: `${a.name}: %{y:.2f} at %{x:.3g} ${tu}<extra></extra>`,
+      meta: { arm: a.name, km: true },
+    });
   });
-  Plotly.react($('plot-km'), traces, layoutBase('Time to progression (Kaplan–Meier)', `time (${tu})`, 'progression-free fraction',
-    { yaxis: { title: { text: 'progression-free fraction' }, range: [0, 1.02], gridcolor: '#eef0f3' } }), CONFIG());
+  Plotly.react(
+    $('plot-km'),
+    traces,
+    layoutBase('Time to progression (Kaplan–Meier)', `time (${tu})`, 'progression-free fraction', {
+      yaxis: { title: { text: 'progression-free fraction' }, range: [0, 1.02], gridcolor: '#eef0f3' },
+    }),
+    CONFIG(),
+  );
 }
 
 /**
@@ -200,20 +319,29 @@ function drawResponse(r, tu) {
 function globalRanges(spec, body) {
   const f = Number($('sens-factor').value);
   if (!(f > 1 && f <= 100)) return { error: 'Range factor: a number above 1 (at most 100)', field: 'sens-factor' };
-  const names = $('sens-vary').value.split(',').map((x) => x.trim()).filter(Boolean);
+  const names = $('sens-vary')
+    .value.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (!names.length) return { error: 'Parameters: name at least one, e.g. r, kKill', field: 'sens-vary' };
   if (names.length > 20) return { error: 'Parameters: at most 20', field: 'sens-vary' };
   /** @type {Record<string, { lower: number, upper: number, distribution: string }>} */
   const ranges = {};
   const parameters = spec.parameters ?? {};
   for (const k of names) {
-    if (!Object.hasOwn(parameters, k)) return { error: `Parameters: '${k}' is not a parameter of this model`, field: 'sens-vary' };
+    if (!Object.hasOwn(parameters, k))
+      return { error: `Parameters: '${k}' is not a parameter of this model`, field: 'sens-vary' };
     const p = parameters[k];
     const v = body.parameters?.[k] ?? p.value;
-    if (!(v > 0)) return { error: `Parameters: ${k} = ${fmt(v)} is not positive (a range factor needs a positive value)`, field: 'sens-vary' };
+    if (!(v > 0))
+      return {
+        error: `Parameters: ${k} = ${fmt(v)} is not positive (a range factor needs a positive value)`,
+        field: 'sens-vary',
+      };
     const lower = Math.max(v / f, p.min ?? -Infinity);
     const upper = Math.min(v * f, p.max ?? Infinity);
-    if (!(upper > lower)) return { error: `Parameters: ${k} has no room in the model's declared range`, field: 'sens-vary' };
+    if (!(upper > lower))
+      return { error: `Parameters: ${k} has no room in the model's declared range`, field: 'sens-vary' };
     ranges[k] = { lower, upper, distribution: lower > 0 ? 'loguniform' : 'uniform' };
   }
   return { ranges };
@@ -229,12 +357,37 @@ function drawSobol(r, metric, armName) {
   const names = Object.keys(r.indices).sort((a, b) => r.indices[b].ST - r.indices[a].ST);
   /** @type {(key: 'S1' | 'ST', color: string, label: string) => PlotlyObject} */
   const bar = (key, color, label) => ({
-    type: 'bar', name: label, x: names, y: names.map((k) => r.indices[k][key]), marker: { color },
-    error_y: { type: 'data', symmetric: false, array: names.map((k) => (r.indices[k][`${key}ci`]?.[1] ?? r.indices[k][key]) - r.indices[k][key]), arrayminus: names.map((k) => r.indices[k][key] - (r.indices[k][`${key}ci`]?.[0] ?? r.indices[k][key])), color: '#374151', thickness: 1.2, width: 4 },
-    hovertemplate: `%{x}: ${label} %{y:.3f}<extra></extra>`, meta: { index: key },
+    type: 'bar',
+    name: label,
+    x: names,
+    y: names.map((k) => r.indices[k][key]),
+    marker: { color },
+    error_y: {
+      type: 'data',
+      symmetric: false,
+      array: names.map((k) => (r.indices[k][`${key}ci`]?.[1] ?? r.indices[k][key]) - r.indices[k][key]),
+      arrayminus: names.map((k) => r.indices[k][key] - (r.indices[k][`${key}ci`]?.[0] ?? r.indices[k][key])),
+      color: '#374151',
+      thickness: 1.2,
+      width: 4,
+    },
+    hovertemplate: `%{x}: ${label} %{y:.3f}<extra></extra>`,
+    meta: { index: key },
   });
-  Plotly.react($('plot-global'), [bar('S1', '#2563eb', 'first order S1'), bar('ST', '#f59e0b', 'total ST')],
-    layoutBase(`Sobol indices of ${metric} (${armName}), 95 % bootstrap intervals`, 'parameter', 'share of the variance', { barmode: 'group', yaxis: { title: { text: 'share of the variance' }, rangemode: 'tozero', gridcolor: '#eef0f3' } }), CONFIG());
+  Plotly.react(
+    $('plot-global'),
+    [bar('S1', '#2563eb', 'first order S1'), bar('ST', '#f59e0b', 'total ST')],
+    layoutBase(
+      `Sobol indices of ${metric} (${armName}), 95 % bootstrap intervals`,
+      'parameter',
+      'share of the variance',
+      {
+        barmode: 'group',
+        yaxis: { title: { text: 'share of the variance' }, rangemode: 'tozero', gridcolor: '#eef0f3' },
+      },
+    ),
+    CONFIG(),
+  );
 }
 
 /**
@@ -245,18 +398,52 @@ function drawSobol(r, metric, armName) {
  */
 function drawMorris(r, metric, armName) {
   const names = Object.keys(r.indices);
-  Plotly.react($('plot-global'), [{
-    type: 'scatter', mode: 'markers+text', x: names.map((k) => r.indices[k].muStar), y: names.map((k) => r.indices[k].sigma), text: names, textposition: 'top center',
-    marker: { size: 10, color: '#2563eb' }, hovertemplate: '%{text}: μ* %{x:.3g}, σ %{y:.3g}<extra></extra>', meta: { morris: true },
-  }], layoutBase(`Morris screening of ${metric} (${armName})`, `μ* (mean |elementary effect|, ${metric} per full range)`, 'σ (spread: interactions, non-linearity)',
-    { showlegend: false, xaxis: { title: { text: `μ* (mean |elementary effect| of ${metric})` }, rangemode: 'tozero', gridcolor: '#eef0f3', exponentformat: 'power' }, yaxis: { title: { text: 'σ of the elementary effects' }, rangemode: 'tozero', gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
+  Plotly.react(
+    $('plot-global'),
+    [
+      {
+        type: 'scatter',
+        mode: 'markers+text',
+        x: names.map((k) => r.indices[k].muStar),
+        y: names.map((k) => r.indices[k].sigma),
+        text: names,
+        textposition: 'top center',
+        marker: { size: 10, color: '#2563eb' },
+        hovertemplate: '%{text}: μ* %{x:.3g}, σ %{y:.3g}<extra></extra>',
+        meta: { morris: true },
+      },
+    ],
+    layoutBase(
+      `Morris screening of ${metric} (${armName})`,
+      `μ* (mean |elementary effect|, ${metric} per full range)`,
+      'σ (spread: interactions, non-linearity)',
+      {
+        showlegend: false,
+        xaxis: {
+          title: { text: `μ* (mean |elementary effect| of ${metric})` },
+          rangemode: 'tozero',
+          gridcolor: '#eef0f3',
+          exponentformat: 'power',
+        },
+        yaxis: {
+          title: { text: 'σ of the elementary effects' },
+          rangemode: 'tozero',
+          gridcolor: '#eef0f3',
+          exponentformat: 'power',
+        },
+      },
+    ),
+    CONFIG(),
+  );
 }
 
 /** The global inputs show only for Sobol and Morris. */
 function methodChanged() {
   const global = $('sens-method').value !== 'local';
   $('sens-global').hidden = !global;
-  $('sens-run').textContent = global ? `Run ${$('sens-method').value === 'sobol' ? 'Sobol' : 'Morris'}` : 'Run sensitivity';
+  $('sens-run').textContent = global
+    ? `Run ${$('sens-method').value === 'sobol' ? 'Sobol' : 'Morris'}`
+    : 'Run sensitivity';
 }
 
 /** Defaults that follow the model: ω on the growth rate when it has one, arms in the arm picker. @param {AnalysisContext} ctx */
@@ -267,8 +454,16 @@ function refreshDefaults(ctx) {
   const parsed = parseOmega($('pop-omega').value, spec.parameters ?? {});
   if (parsed.error) $('pop-omega').value = `${params.includes('r') ? 'r' : params[0]}=0.3`;
   const parameters = spec.parameters ?? {};
-  if ($('sens-vary').value.split(',').map((x) => x.trim()).some((k) => k && !Object.hasOwn(parameters, k))) {
-    $('sens-vary').value = params.filter((k) => parameters[k].value > 0).slice(0, 4).join(', ');
+  if (
+    $('sens-vary')
+      .value.split(',')
+      .map((x) => x.trim())
+      .some((k) => k && !Object.hasOwn(parameters, k))
+  ) {
+    $('sens-vary').value = params
+      .filter((k) => parameters[k].value > 0)
+      .slice(0, 4)
+      .join(', ');
   }
   const body = ctx.body();
   const keep = $('sens-arm').value;
@@ -304,16 +499,33 @@ async function runPopulation(ctx, running) {
   document.body.dataset.population = 'running';
   const bar = progressBar($('pop-progress'), 'Virtual population', () => ctl.abort());
   const request = {
-    ...scenarioOf(body, {}), arms,
-    population: { n, seed: 1, omega: parsed.omega, quantiles: QUANTILES, series: [series.name], ...(spec.roles?.tumor ? { response: { bootstrap: 100 } } : {}) },
+    ...scenarioOf(body, {}),
+    arms,
+    population: {
+      n,
+      seed: 1,
+      omega: parsed.omega,
+      quantiles: QUANTILES,
+      series: [series.name],
+      ...(spec.roles?.tumor ? { response: { bootstrap: 100 } } : {}),
+    },
   };
   try {
     /** @type {import('./types').PopulationAnswer} */
-    const r = await runJob('population', request, { onProgress: bar.update, signal: ctl.signal, onSubmitted: (id) => { document.body.dataset.populationJob = id; } });
+    const r = await runJob('population', request, {
+      onProgress: bar.update,
+      signal: ctl.signal,
+      onSubmitted: (id) => {
+        document.body.dataset.populationJob = id;
+      },
+    });
     if (running.population !== ctl) return;
     showError(box, null);
     drawPopulation(spec, series, r);
-    $('pop-status').textContent = `${n} virtual patients per arm, the same subjects in every arm (seed 1), ω: ${Object.entries(parsed.omega).map(([k, w]) => `${k} ${w}`).join(', ')}`;
+    $('pop-status').textContent =
+      `${n} virtual patients per arm, the same subjects in every arm (seed 1), ω: ${Object.entries(parsed.omega)
+        .map(([k, w]) => `${k} ${w}`)
+        .join(', ')}`;
     document.body.dataset.population = 'ok';
   } catch (e) {
     if (running.population !== ctl && isAbort(e)) return;
@@ -358,17 +570,41 @@ async function runSensitivity(ctx, running) {
   document.body.dataset.sensitivity = 'running';
   try {
     /** @type {import('./types').LocalSensitivityAnswer} */
-    const r = await api('api/sensitivity', { body: { ...scenarioOf(body, arm), sensitivity: { parameters: names.slice(0, 100), response: { metric }, step: 0.01 } }, signal: ctl.signal });
+    const r = await api('api/sensitivity', {
+      body: {
+        ...scenarioOf(body, arm),
+        sensitivity: { parameters: names.slice(0, 100), response: { metric }, step: 0.01 },
+      },
+      signal: ctl.signal,
+    });
     if (running.sensitivity !== ctl) return;
     showError(box, null);
-    const top = r.parameters.flatMap((p) => (p.normalized === null ? [] : [{ name: p.name, normalized: p.normalized }])).slice(0, TORNADO_BARS).reverse();
-    Plotly.react($('plot-tornado'), [{
-      type: 'bar', orientation: 'h', y: top.map((p) => p.name), x: top.map((p) => p.normalized),
-      marker: { color: top.map((p) => (p.normalized >= 0 ? '#dc2626' : '#2563eb')) },
-      hovertemplate: '%{y}: %{x:.3g}<extra></extra>',
-    }], layoutBase(`Sensitivity of ${metric} (${arm.name})`, `normalized sensitivity (ΔM/M)/(Δp/p) of ${metric}`, '',
-      { height: 120 + 22 * top.length, showlegend: false, margin: { l: 110, r: 14, t: 50, b: 46 }, yaxis: { automargin: true, gridcolor: '#eef0f3' } }), CONFIG());
-    $('sens-status').textContent = `${metric} = ${fmt(r.value)} · ${r.solves} simulations, ${fmt(r.ms)} ms · red: raising the parameter raises ${metric}`;
+    const top = r.parameters
+      .flatMap((p) => (p.normalized === null ? [] : [{ name: p.name, normalized: p.normalized }]))
+      .slice(0, TORNADO_BARS)
+      .reverse();
+    Plotly.react(
+      $('plot-tornado'),
+      [
+        {
+          type: 'bar',
+          orientation: 'h',
+          y: top.map((p) => p.name),
+          x: top.map((p) => p.normalized),
+          marker: { color: top.map((p) => (p.normalized >= 0 ? '#dc2626' : '#2563eb')) },
+          hovertemplate: '%{y}: %{x:.3g}<extra></extra>',
+        },
+      ],
+      layoutBase(`Sensitivity of ${metric} (${arm.name})`, `normalized sensitivity (ΔM/M)/(Δp/p) of ${metric}`, '', {
+        height: 120 + 22 * top.length,
+        showlegend: false,
+        margin: { l: 110, r: 14, t: 50, b: 46 },
+        yaxis: { automargin: true, gridcolor: '#eef0f3' },
+      }),
+      CONFIG(),
+    );
+    $('sens-status').textContent =
+      `${metric} = ${fmt(r.value)} · ${r.solves} simulations, ${fmt(r.ms)} ms · red: raising the parameter raises ${metric}`;
     document.body.dataset.sensitivity = 'ok';
   } catch (e) {
     if (isAbort(e)) return;
@@ -397,7 +633,8 @@ async function runGlobal(ctx, running) {
   const g = globalRanges(spec, body);
   const samples = Number($('sens-samples').value);
   const samplesOk = Number.isInteger(samples) && samples >= 4 && samples <= 4096;
-  for (const id of ['sens-factor', 'sens-vary', 'sens-samples']) $(id).toggleAttribute('aria-invalid', g.field === id || (id === 'sens-samples' && !samplesOk));
+  for (const id of ['sens-factor', 'sens-vary', 'sens-samples'])
+    $(id).toggleAttribute('aria-invalid', g.field === id || (id === 'sens-samples' && !samplesOk));
   if (g.error !== undefined) return showError(box, new Error(g.error));
   if (!samplesOk) return showError(box, new Error('Samples: a whole number from 4 to 4096'));
   if (!ctx.valid()) return showError(box, new Error('fix the highlighted fields of the view first'));
@@ -412,15 +649,36 @@ async function runGlobal(ctx, running) {
   $('sens-run').disabled = true;
   document.body.dataset.sensitivity = 'running';
   const bar = progressBar($('sens-progress'), 'Global sensitivity', () => ctl.abort());
-  const request = { ...scenarioOf(body, arm), doses: arm.doses ?? [], sensitivity: { method, ranges: g.ranges, response: { metric }, samples, seed: 1 } };
+  const request = {
+    ...scenarioOf(body, arm),
+    doses: arm.doses ?? [],
+    sensitivity: { method, ranges: g.ranges, response: { metric }, samples, seed: 1 },
+  };
   try {
     /** @type {import('./types').GlobalSensitivityAnswer} Sobol or Morris indices, by `method` */
-    const r = await runJob('sensitivity', request, { onProgress: bar.update, signal: ctl.signal, onSubmitted: (id) => { document.body.dataset.sensitivityJob = id; } });
+    const r = await runJob('sensitivity', request, {
+      onProgress: bar.update,
+      signal: ctl.signal,
+      onSubmitted: (id) => {
+        document.body.dataset.sensitivityJob = id;
+      },
+    });
     if (running.sensitivity !== ctl) return;
     showError(box, null);
-    if (method === 'sobol') drawSobol(/** @type {import('./types').GlobalSensitivityAnswer<import('./types').SobolIndex>} */ (r), metric, arm.name);
-    else drawMorris(/** @type {import('./types').GlobalSensitivityAnswer<import('./types').MorrisIndex>} */ (r), metric, arm.name);
-    $('sens-status').textContent = `${method === 'sobol' ? 'Sobol' : 'Morris'} over ${d} parameter${d > 1 ? 's' : ''} (×/÷ ${$('sens-factor').value}, log-uniform) · ${r.solves ?? solves} simulations${r.dropped ? `, ${r.dropped} failed and left out` : ''}`;
+    if (method === 'sobol')
+      drawSobol(
+        /** @type {import('./types').GlobalSensitivityAnswer<import('./types').SobolIndex>} */ (r),
+        metric,
+        arm.name,
+      );
+    else
+      drawMorris(
+        /** @type {import('./types').GlobalSensitivityAnswer<import('./types').MorrisIndex>} */ (r),
+        metric,
+        arm.name,
+      );
+    $('sens-status').textContent =
+      `${method === 'sobol' ? 'Sobol' : 'Morris'} over ${d} parameter${d > 1 ? 's' : ''} (×/÷ ${$('sens-factor').value}, log-uniform) · ${r.solves ?? solves} simulations${r.dropped ? `, ${r.dropped} failed and left out` : ''}`;
     document.body.dataset.sensitivity = 'ok';
   } catch (e) {
     if (running.sensitivity !== ctl && isAbort(e)) return;

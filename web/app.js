@@ -1,6 +1,18 @@
 // The immunopd web client: pick a model, edit parameters, build therapy arms, run them through
 // POST /api/compare and plot them. The whole view lives in the URL hash, so a link reproduces it.
-import { api, ApiError, readResponse, fmt, numText, formatPath, download, readHash, writeHash, h, debounce } from './util.js';
+import {
+  api,
+  ApiError,
+  readResponse,
+  fmt,
+  numText,
+  formatPath,
+  download,
+  readHash,
+  writeHash,
+  h,
+  debounce,
+} from './util.js';
 import { drawPlots, clearPlots, metricsTable, seriesCatalog, defaultExtra, ARM_COLORS } from './plots.js';
 import { validateView, markInvalid } from './validate.js';
 import { setupAnalysis } from './analysis.js';
@@ -25,7 +37,17 @@ import { isAbort } from './jobs.js';
 const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
 const MAX_ARMS = 12;
 /** @type {Record<string, number>} */
-const DEFAULT_END = { day: 365, days: 365, week: 52, weeks: 52, h: 24 * 28, hour: 24 * 28, hours: 24 * 28, month: 24, year: 5 };
+const DEFAULT_END = {
+  day: 365,
+  days: 365,
+  week: 52,
+  weeks: 52,
+  h: 24 * 28,
+  hour: 24 * 28,
+  hours: 24 * 28,
+  month: 24,
+  year: 5,
+};
 /** Runs taking longer than this show a progress bar with a Cancel button. */
 const PROGRESS_AFTER_MS = 300;
 
@@ -80,11 +102,17 @@ function saveHash() {
     model: state.model,
     ...(state.preset ? { preset: state.preset } : {}),
     ...(Object.keys(state.params).length ? { params: state.params } : {}),
-    end: state.end, step: state.step,
+    end: state.end,
+    step: state.step,
     ...(state.weight !== 70 ? { weight: state.weight } : {}),
     ...(state.tumorScale !== 'log' ? { tumorScale: state.tumorScale } : {}),
     ...(state.drugScale !== 'log' ? { drugScale: state.drugScale } : {}),
-    arms: state.arms.map((a) => ({ name: a.name, ...(a.autoName ? { auto: 1 } : {}), ...(a.therapies.length ? { therapies: a.therapies } : {}), ...(a.doses.length ? { doses: a.doses } : {}) })),
+    arms: state.arms.map((a) => ({
+      name: a.name,
+      ...(a.autoName ? { auto: 1 } : {}),
+      ...(a.therapies.length ? { therapies: a.therapies } : {}),
+      ...(a.doses.length ? { doses: a.doses } : {}),
+    })),
     ...(state.extra ? { extra: state.extra } : {}),
   });
 }
@@ -99,7 +127,8 @@ const num = (/** @type {unknown} */ v, /** @type {number} */ d) => (typeof v ===
 function restore(saved) {
   state.preset = typeof saved.preset === 'string' ? saved.preset : '';
   state.params = {};
-  if (saved.params && typeof saved.params === 'object') for (const [k, v] of Object.entries(saved.params)) state.params[k] = num(v, NaN);
+  if (saved.params && typeof saved.params === 'object')
+    for (const [k, v] of Object.entries(saved.params)) state.params[k] = num(v, NaN);
   state.end = num(saved.end, state.end);
   state.step = num(saved.step, state.step);
   state.weight = num(saved.weight, 70);
@@ -109,12 +138,20 @@ function restore(saved) {
     state.arms = saved.arms.slice(0, MAX_ARMS).map((/** @type {any} */ a, /** @type {number} */ i) => ({
       name: typeof a.name === 'string' ? a.name : `Arm ${i + 1}`,
       autoName: Boolean(a.auto),
-      therapies: Array.isArray(a.therapies) ? a.therapies.filter((/** @type {unknown} */ t) => typeof t === 'string') : [],
-      doses: Array.isArray(a.doses) ? a.doses.filter((/** @type {unknown} */ d) => d && typeof d === 'object').map((/** @type {HandDose} */ d) => ({ ...d })) : [],
+      therapies: Array.isArray(a.therapies)
+        ? a.therapies.filter((/** @type {unknown} */ t) => typeof t === 'string')
+        : [],
+      doses: Array.isArray(a.doses)
+        ? a.doses
+            .filter((/** @type {unknown} */ d) => d && typeof d === 'object')
+            .map((/** @type {HandDose} */ d) => ({ ...d }))
+        : [],
       stash: { therapies: [], doses: [] },
     }));
   }
-  state.extra = Array.isArray(saved.extra) ? saved.extra.filter((/** @type {unknown} */ s) => typeof s === 'string') : null;
+  state.extra = Array.isArray(saved.extra)
+    ? saved.extra.filter((/** @type {unknown} */ s) => typeof s === 'string')
+    : null;
 }
 
 // ---------------------------------------------------------------- model
@@ -140,11 +177,19 @@ function speculate() {
   const boot = early?.compare;
   if (early && boot) {
     early.compare = null;
-    speculative = { key: boot.key, promise: boot.response.then(readResponse, () => api('api/compare', { body: JSON.parse(boot.key) })) };
+    speculative = {
+      key: boot.key,
+      promise: boot.response.then(readResponse, () => api('api/compare', { body: JSON.parse(boot.key) })),
+    };
     speculative.promise.catch(() => undefined);
     return;
   }
-  const body = { model: 'immunotherapy', times: { start: 0, end: 365, step: 1 }, weight: 70, arms: [{ name: 'Untreated' }] };
+  const body = {
+    model: 'immunotherapy',
+    times: { start: 0, end: 365, step: 1 },
+    weight: 70,
+    arms: [{ name: 'Untreated' }],
+  };
   speculative = { key: JSON.stringify(body), promise: api('api/compare', { body }) };
   speculative.promise.catch(() => undefined);
 }
@@ -235,7 +280,9 @@ function autoName(arm, index) {
   const targets = [...new Set(arm.doses.map((d) => d.target))];
   if (targets.length) parts.push(`${targets.join(', ')} by hand`);
   if (parts.length) return parts.join(' + ');
-  return index === 0 || !state.arms.slice(0, index).some((a) => !a.therapies.length && !a.doses.length) ? 'Untreated' : `Arm ${index + 1}`;
+  return index === 0 || !state.arms.slice(0, index).some((a) => !a.therapies.length && !a.doses.length)
+    ? 'Untreated'
+    : `Arm ${index + 1}`;
 }
 
 /**
@@ -265,7 +312,10 @@ function renderAll() {
   $('drug-scale').value = state.drugScale;
   const presets = Object.entries(spec.presets ?? {});
   $('preset-row').hidden = !presets.length;
-  $('preset').replaceChildren(h('option', { value: '' }, 'model defaults'), ...presets.map(([k, p]) => h('option', { value: k, title: p.description ?? '' }, k)));
+  $('preset').replaceChildren(
+    h('option', { value: '' }, 'model defaults'),
+    ...presets.map(([k, p]) => h('option', { value: k, title: p.description ?? '' }, k)),
+  );
   $('preset').value = state.preset;
   renderParams();
   renderArms();
@@ -314,18 +364,47 @@ function renderParams() {
     const toSlider = (/** @type {number} */ v) => (sl.log ? Math.log10(Math.max(v, 10 ** sl.lo)) : v);
     const fromSlider = (/** @type {number} */ s) => Number((sl.log ? 10 ** s : s).toPrecision(4));
     const value = paramValue(name);
-    const numberInput = h('input', { type: 'number', step: 'any', value: numText(value), 'aria-label': `${name} value`, 'data-param': name });
-    const slider = h('input', {
-      type: 'range', min: String(sl.lo), max: String(sl.hi), step: String((sl.hi - sl.lo) / 500),
-      value: String(toSlider(value)), 'aria-label': `${name} slider${sl.log ? ' (log scale)' : ''}`, tabindex: '-1',
+    const numberInput = h('input', {
+      type: 'number',
+      step: 'any',
+      value: numText(value),
+      'aria-label': `${name} value`,
+      'data-param': name,
     });
-    const reset = h('button', { type: 'button', class: 'reset', title: `Reset to ${fmt(paramDefault(name), 4)}`, 'aria-label': `Reset ${name}` }, '↺');
-    const row = h('div', { class: `param${name in state.params ? ' changed' : ''}`, 'data-name': name },
-      h('div', { class: 'pname', title: [p.description, p.source ? `Source: ${p.source}` : ''].filter(Boolean).join('\n') },
-        h('span', { class: 'name' }, name), ' ', h('span', { class: 'unit' }, p.unit && p.unit !== '1' ? p.unit : ''),
+    const slider = h('input', {
+      type: 'range',
+      min: String(sl.lo),
+      max: String(sl.hi),
+      step: String((sl.hi - sl.lo) / 500),
+      value: String(toSlider(value)),
+      'aria-label': `${name} slider${sl.log ? ' (log scale)' : ''}`,
+      tabindex: '-1',
+    });
+    const reset = h(
+      'button',
+      {
+        type: 'button',
+        class: 'reset',
+        title: `Reset to ${fmt(paramDefault(name), 4)}`,
+        'aria-label': `Reset ${name}`,
+      },
+      '↺',
+    );
+    const row = h(
+      'div',
+      { class: `param${name in state.params ? ' changed' : ''}`, 'data-name': name },
+      h(
+        'div',
+        { class: 'pname', title: [p.description, p.source ? `Source: ${p.source}` : ''].filter(Boolean).join('\n') },
+        h('span', { class: 'name' }, name),
+        ' ',
+        h('span', { class: 'unit' }, p.unit && p.unit !== '1' ? p.unit : ''),
         sl.log ? h('span', { class: 'tag', title: 'slider on a log scale' }, 'log') : null,
-        h('span', { class: 'desc' }, p.description ?? ''), reset),
-      h('div', { class: 'pctl' }, slider, numberInput));
+        h('span', { class: 'desc' }, p.description ?? ''),
+        reset,
+      ),
+      h('div', { class: 'pctl' }, slider, numberInput),
+    );
     /** @type {(v: number, from: 'slider' | 'number' | 'reset') => void} */
     const set = (v, from) => {
       if (Number.isFinite(v) && v === paramDefault(name)) delete state.params[name];
@@ -337,7 +416,9 @@ function renderParams() {
       changed();
     };
     slider.addEventListener('input', () => set(fromSlider(Number(slider.value)), 'slider'));
-    numberInput.addEventListener('input', () => set(numberInput.value.trim() === '' ? NaN : Number(numberInput.value), 'number'));
+    numberInput.addEventListener('input', () =>
+      set(numberInput.value.trim() === '' ? NaN : Number(numberInput.value), 'number'),
+    );
     reset.addEventListener('click', () => set(paramDefault(name), 'reset'));
     const text = `${name} ${p.unit ?? ''} ${p.description ?? ''}`.toLowerCase();
     row.hidden = Boolean(filter) && !text.includes(filter);
@@ -363,7 +444,15 @@ function doseRow(arm, dose) {
   const stateNames = Object.keys(spec.states);
   /** @type {(key: 'amount' | 'start' | 'every' | 'count' | 'duration', label: string, attrs?: { placeholder?: string, short?: string }) => HTMLElement} */
   const field = (key, label, attrs = {}) => {
-    const input = h('input', { type: 'number', step: 'any', value: dose[key] ?? '', placeholder: attrs.placeholder ?? '', 'aria-label': label, title: label, class: `d-${key}` });
+    const input = h('input', {
+      type: 'number',
+      step: 'any',
+      value: dose[key] ?? '',
+      placeholder: attrs.placeholder ?? '',
+      'aria-label': label,
+      title: label,
+      class: `d-${key}`,
+    });
     input.addEventListener('input', () => {
       const v = input.value.trim();
       if (v === '') delete dose[key];
@@ -372,7 +461,11 @@ function doseRow(arm, dose) {
     });
     return h('label', { class: 'dfield' }, h('span', {}, attrs.short ?? label), input);
   };
-  const target = h('select', { 'aria-label': 'dose target state', class: 'd-target' }, ...stateNames.map((s) => h('option', { value: s, title: spec.states[s].description ?? '' }, s)));
+  const target = h(
+    'select',
+    { 'aria-label': 'dose target state', class: 'd-target' },
+    ...stateNames.map((s) => h('option', { value: s, title: spec.states[s].description ?? '' }, s)),
+  );
   target.value = dose.target;
   target.addEventListener('change', () => {
     dose.target = target.value;
@@ -382,21 +475,30 @@ function doseRow(arm, dose) {
   });
   const unit = spec.states[dose.target]?.unit ?? '';
   const tu = spec.timeUnit ?? 'day';
-  const remove = h('button', { type: 'button', class: 'icon', title: 'Remove this dose', 'aria-label': 'Remove dose' }, '×');
+  const remove = h(
+    'button',
+    { type: 'button', class: 'icon', title: 'Remove this dose', 'aria-label': 'Remove dose' },
+    '×',
+  );
   remove.addEventListener('click', () => {
     arm.doses.splice(arm.doses.indexOf(dose), 1);
     refreshName(arm);
     renderArms();
     changed();
   });
-  return h('div', { class: 'dose' },
+  return h(
+    'div',
+    { class: 'dose' },
     h('label', { class: 'dfield' }, h('span', {}, 'into'), target),
-    field('amount', `amount (${unit || 'model units'})`, { short: `amount${unit && unit !== '1' ? ` (${unit})` : ''}` }),
+    field('amount', `amount (${unit || 'model units'})`, {
+      short: `amount${unit && unit !== '1' ? ` (${unit})` : ''}`,
+    }),
     field('start', `first dose time (${tu})`, { short: `start (${tu})` }),
     field('every', `interval between doses (${tu})`, { short: `every (${tu})` }),
     field('count', 'number of doses', { short: 'count', placeholder: '1' }),
     field('duration', `infusion duration (${tu}; empty = bolus)`, { short: `infusion (${tu})`, placeholder: 'bolus' }),
-    remove);
+    remove,
+  );
 }
 
 function renderArms() {
@@ -407,13 +509,29 @@ function renderArms() {
   for (const t of usable) byDrug.set(t.drug, [...(byDrug.get(t.drug) ?? []), t]);
   const cards = state.arms.map((arm, i) => {
     const color = ARM_COLORS[i % ARM_COLORS.length];
-    const name = h('input', { type: 'text', value: arm.name, class: 'arm-name', 'aria-label': `Arm ${i + 1} name`, maxlength: '100' });
+    const name = h('input', {
+      type: 'text',
+      value: arm.name,
+      class: 'arm-name',
+      'aria-label': `Arm ${i + 1} name`,
+      maxlength: '100',
+    });
     name.addEventListener('input', () => {
       arm.name = name.value;
       arm.autoName = false;
       changed();
     });
-    const remove = h('button', { type: 'button', class: 'icon', title: 'Remove this arm', 'aria-label': `Remove arm ${arm.name}`, disabled: state.arms.length === 1 }, '×');
+    const remove = h(
+      'button',
+      {
+        type: 'button',
+        class: 'icon',
+        title: 'Remove this arm',
+        'aria-label': `Remove arm ${arm.name}`,
+        disabled: state.arms.length === 1,
+      },
+      '×',
+    );
     remove.addEventListener('click', () => {
       state.arms.splice(i, 1);
       renderArms();
@@ -428,12 +546,27 @@ function renderArms() {
         renderArms();
         changed();
       });
-      return h('span', { class: 'chip', title: t ? `${t.title}\n\n${t.source}${t.notes ? `\n\n${t.notes}` : ''}` : id }, id, x);
+      return h(
+        'span',
+        { class: 'chip', title: t ? `${t.title}\n\n${t.source}${t.notes ? `\n\n${t.notes}` : ''}` : id },
+        id,
+        x,
+      );
     });
-    const add = h('select', { class: 'add-therapy', 'aria-label': `Add a therapy preset to ${arm.name}`, disabled: !usable.length },
+    const add = h(
+      'select',
+      { class: 'add-therapy', 'aria-label': `Add a therapy preset to ${arm.name}`, disabled: !usable.length },
       h('option', { value: '' }, usable.length ? '+ therapy preset…' : 'no therapy presets for this model'),
-      ...[...byDrug].map(([drug, list]) => h('optgroup', { label: `${drug}${list[0].class ? ` (${list[0].class})` : ''}` },
-        ...list.map((t) => h('option', { value: t.id, disabled: arm.therapies.includes(t.id), title: t.source }, t.title)))));
+      ...[...byDrug].map(([drug, list]) =>
+        h(
+          'optgroup',
+          { label: `${drug}${list[0].class ? ` (${list[0].class})` : ''}` },
+          ...list.map((t) =>
+            h('option', { value: t.id, disabled: arm.therapies.includes(t.id), title: t.source }, t.title),
+          ),
+        ),
+      ),
+    );
     add.addEventListener('change', () => {
       if (!add.value) return;
       arm.therapies.push(add.value);
@@ -447,18 +580,33 @@ function renderArms() {
     addDose.addEventListener('click', () => {
       const names = Object.keys(spec.states);
       // The model's declared dose targets first (roles), else a central-compartment-looking state.
-      const declared = Object.values(spec.roles?.drugs ?? {}).flatMap((r) => (typeof r.doseTarget === 'string' ? [r.doseTarget] : [])).find((t) => names.includes(t));
-      const target = declared ?? names.find((s) => /c$/.test(s)) ?? names.find((s) => /^(Cd|Cp|A|IL|IL2|VAC|D)$/.test(s)) ?? names[0];
+      const declared = Object.values(spec.roles?.drugs ?? {})
+        .flatMap((r) => (typeof r.doseTarget === 'string' ? [r.doseTarget] : []))
+        .find((t) => names.includes(t));
+      const target =
+        declared ??
+        names.find((s) => /c$/.test(s)) ??
+        names.find((s) => /^(Cd|Cp|A|IL|IL2|VAC|D)$/.test(s)) ??
+        names[0];
       arm.doses.push({ target, amount: 1, start: 0 });
       refreshName(arm);
       renderArms();
       changed();
     });
-    return h('div', { class: 'arm', style: `border-left-color:${color}`, 'data-arm': String(i) },
+    return h(
+      'div',
+      { class: 'arm', style: `border-left-color:${color}`, 'data-arm': String(i) },
       h('div', { class: 'arm-head' }, h('span', { class: 'swatch', style: `background:${color}` }), name, remove),
       chips.length ? h('div', { class: 'chips' }, chips) : null,
       h('div', { class: 'arm-add' }, add, addDose),
-      arm.doses.length ? h('div', { class: 'doses' }, arm.doses.map((d) => doseRow(arm, d))) : null);
+      arm.doses.length
+        ? h(
+            'div',
+            { class: 'doses' },
+            arm.doses.map((d) => doseRow(arm, d)),
+          )
+        : null,
+    );
   });
   $('arms').replaceChildren(...cards);
   $('add-arm').disabled = state.arms.length >= MAX_ARMS;
@@ -478,7 +626,17 @@ function renderSeriesPicker() {
       saveHash();
       redraw();
     });
-    return h('label', { class: 'series', title: s.label }, box, h('span', { class: 'mono' }, s.name), h('span', { class: 'muted' }, ` ${s.label !== s.name ? s.label : ''}${s.unit && s.unit !== '1' ? ` (${s.unit})` : ''}`));
+    return h(
+      'label',
+      { class: 'series', title: s.label },
+      box,
+      h('span', { class: 'mono' }, s.name),
+      h(
+        'span',
+        { class: 'muted' },
+        ` ${s.label !== s.name ? s.label : ''}${s.unit && s.unit !== '1' ? ` (${s.unit})` : ''}`,
+      ),
+    );
   });
   $('series-pick').replaceChildren(...boxes);
 }
@@ -494,7 +652,8 @@ function requestBody() {
   const dose = (d) => {
     /** @type {HandDose} */
     const out = { target: d.target };
-    for (const k of /** @type {const} */ (['amount', 'start', 'every', 'count', 'duration'])) if (d[k] !== undefined) out[k] = d[k];
+    for (const k of /** @type {const} */ (['amount', 'start', 'every', 'count', 'duration']))
+      if (d[k] !== undefined) out[k] = d[k];
     return out;
   };
   return {
@@ -538,8 +697,11 @@ function showProblems(problems) {
     });
     return h('li', {}, go, ': ', p.message);
   };
-  box.replaceChildren(h('strong', {}, `Check ${problems.length === 1 ? 'this field' : `these ${problems.length} fields`} (not run):`), h('ul', {}, problems.slice(0, 12).map(item)),
-    ...(problems.length > 12 ? [h('p', {}, `… and ${problems.length - 12} more`)] : []));
+  box.replaceChildren(
+    h('strong', {}, `Check ${problems.length === 1 ? 'this field' : `these ${problems.length} fields`} (not run):`),
+    h('ul', {}, problems.slice(0, 12).map(item)),
+    ...(problems.length > 12 ? [h('p', {}, `… and ${problems.length - 12} more`)] : []),
+  );
   box.hidden = false;
 }
 
@@ -563,16 +725,29 @@ function showError(e) {
     box.replaceChildren();
     return;
   }
-  const kind = e instanceof ApiError
-    ? e.status === 422 ? 'Could not solve' : e.status === 413 ? 'Request too large' : e.status >= 500 ? 'Server error' : e.status === 0 ? 'No connection' : 'Invalid input'
-    : 'Error';
+  const kind =
+    e instanceof ApiError
+      ? e.status === 422
+        ? 'Could not solve'
+        : e.status === 413
+          ? 'Request too large'
+          : e.status >= 500
+            ? 'Server error'
+            : e.status === 0
+              ? 'No connection'
+              : 'Invalid input'
+      : 'Error';
   // With issues that name fields, list them (path and message); otherwise the message alone.
   const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
   const status = e instanceof ApiError ? e.status : 0;
   box.replaceChildren(
     h('strong', {}, `${kind}${status ? ` (${status})` : ''}${issues.length ? '' : ':'} `),
     issues.length
-      ? h('ul', {}, issues.map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)))
+      ? h(
+          'ul',
+          {},
+          issues.map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)),
+        )
       : h('span', { class: 'error-message' }, e instanceof Error ? e.message : String(e)),
   );
   box.hidden = false;
@@ -651,7 +826,9 @@ async function run() {
     await redraw();
     if (seq !== runSeq) return;
     const solverMs = res.arms.reduce((s, a) => s + a.result.solver.ms, 0);
-    setStatus(`${res.arms.length} arm${res.arms.length > 1 ? 's' : ''} · ${res.arms[0].result.times.length} points · solver ${fmt(solverMs, 2)} ms · total ${Math.round(performance.now() - t0)} ms`);
+    setStatus(
+      `${res.arms.length} arm${res.arms.length > 1 ? 's' : ''} · ${res.arms[0].result.times.length} points · solver ${fmt(solverMs, 2)} ms · total ${Math.round(performance.now() - t0)} ms`,
+    );
     $('plots').classList.remove('stale');
     document.body.dataset.runs = String(Number(document.body.dataset.runs ?? 0) + 1);
     document.body.dataset.state = 'ok';
@@ -695,12 +872,17 @@ function plotlyReady() {
 async function redraw() {
   if (!last || !spec || last.model !== spec.id) return;
   const tumorOut = spec.outputs?.tumor;
-  const tumorUnit = typeof tumorOut === 'object' ? (tumorOut.unit ?? '') : String(last.metrics.rows[0]?.tumorUnit ?? '');
+  const tumorUnit =
+    typeof tumorOut === 'object' ? (tumorOut.unit ?? '') : String(last.metrics.rows[0]?.tumorUnit ?? '');
   $('metrics').innerHTML = metricsTable(last.metrics, spec.timeUnit ?? 'day', tumorUnit);
   await plotlyReady();
   performance.mark('plotly-ready');
   if (!last || last.model !== spec.id) return;
-  await drawPlots($('plots'), spec, last, { tumorScale: state.tumorScale, drugScale: state.drugScale, extra: state.extra ?? defaultExtra(spec) });
+  await drawPlots($('plots'), spec, last, {
+    tumorScale: state.tumorScale,
+    drugScale: state.drugScale,
+    extra: state.extra ?? defaultExtra(spec),
+  });
 }
 
 // ---------------------------------------------------------------- wiring
@@ -719,11 +901,12 @@ function bind() {
   $('run').addEventListener('click', run);
   $('cancel').addEventListener('click', cancel);
   /** @type {(id: string, key: 'end' | 'step' | 'weight') => void} */
-  const numberField = (id, key) => $(id).addEventListener('input', () => {
-    const v = $(id).value.trim();
-    state[key] = v === '' ? NaN : Number(v);
-    changed();
-  });
+  const numberField = (id, key) =>
+    $(id).addEventListener('input', () => {
+      const v = $(id).value.trim();
+      state[key] = v === '' ? NaN : Number(v);
+      changed();
+    });
   numberField('end', 'end');
   numberField('step', 'step');
   numberField('weight', 'weight');
@@ -747,7 +930,8 @@ function bind() {
     const parameters = loaded().parameters ?? {};
     for (const row of paramRows()) {
       const p = parameters[row.dataset.name ?? ''];
-      row.hidden = Boolean(f) && !`${row.dataset.name} ${p.unit ?? ''} ${p.description ?? ''}`.toLowerCase().includes(f);
+      row.hidden =
+        Boolean(f) && !`${row.dataset.name} ${p.unit ?? ''} ${p.description ?? ''}`.toLowerCase().includes(f);
     }
   });
   $('reset-all').addEventListener('click', () => {
@@ -791,7 +975,10 @@ function bind() {
     if (!saved) return;
     try {
       if (saved.model && saved.model !== state.model) state.model = '';
-      await loadModel(saved.model && models.some((m) => m.id === saved.model) ? saved.model : state.model || models[0].id, saved);
+      await loadModel(
+        saved.model && models.some((m) => m.id === saved.model) ? saved.model : state.model || models[0].id,
+        saved,
+      );
       run();
     } catch (e) {
       showError(e);
@@ -805,7 +992,10 @@ async function init() {
     // The model file is asked for with the list (one round trip less): the linked one, else the usual default.
     const saved = readHash();
     if (!saved) speculate();
-    const guess = typeof saved?.model === 'string' && /^[a-z0-9][a-z0-9._-]{0,99}$/.test(saved.model) ? saved.model : 'immunotherapy';
+    const guess =
+      typeof saved?.model === 'string' && /^[a-z0-9][a-z0-9._-]{0,99}$/.test(saved.model)
+        ? saved.model
+        : 'immunotherapy';
     const early = api(`api/models/${encodeURIComponent(guess)}`).catch(() => null);
     const [m, t] = await Promise.all([api('api/models'), api('api/therapies')]);
     models = m.models;
@@ -815,9 +1005,14 @@ async function init() {
     const id = saved && models.some((x) => x.id === saved.model) ? saved.model : m.default;
     if (id === guess) prefetched = early;
     bind();
-    analysis = setupAnalysis({ spec: () => spec, body: requestBody, valid: () => !validateView(loaded(), state, paramValue).length });
+    analysis = setupAnalysis({
+      spec: () => spec,
+      body: requestBody,
+      valid: () => !validateView(loaded(), state, paramValue).length,
+    });
     // Phones: the parameters start folded, so that Run and the plots come first.
-    if (window.matchMedia('(max-width: 700px)').matches) /** @type {HTMLDetailsElement} */ (document.getElementById('params-card')).open = false;
+    if (window.matchMedia('(max-width: 700px)').matches)
+      /** @type {HTMLDetailsElement} */ (document.getElementById('params-card')).open = false;
     await loadModel(id, saved);
     performance.mark('model-ready');
     await run();

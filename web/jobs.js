@@ -17,7 +17,10 @@ const POLL_MS = 400;
  */
 function jobError(record) {
   const e = record.error ?? {};
-  const issues = (Array.isArray(e.issues) ? e.issues : []).map((i) => ({ ...i, path: i.path?.[0] === 'request' ? i.path.slice(1) : i.path }));
+  const issues = (Array.isArray(e.issues) ? e.issues : []).map((i) => ({
+    ...i,
+    path: i.path?.[0] === 'request' ? i.path.slice(1) : i.path,
+  }));
   return new ApiError(422, { error: { message: e.message ?? `the job ${record.status}`, issues } });
 }
 

@@ -2,7 +2,20 @@
 // one color per arm, dose times marked under the tumor curve.
 import { fmt } from './util.js';
 
-export const ARM_COLORS = ['#4b5563', '#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#a16207', '#db2777', '#65a30d', '#4338ca', '#0f766e'];
+export const ARM_COLORS = [
+  '#4b5563',
+  '#2563eb',
+  '#dc2626',
+  '#16a34a',
+  '#9333ea',
+  '#ea580c',
+  '#0891b2',
+  '#a16207',
+  '#db2777',
+  '#65a30d',
+  '#4338ca',
+  '#0f766e',
+];
 const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
 
 /**
@@ -21,7 +34,8 @@ const DASHES = ['solid', 'dash', 'dot', 'dashdot', 'longdash', 'longdashdot'];
 export function seriesCatalog(model) {
   /** @type {Series[]} */
   const out = [];
-  for (const [name, s] of Object.entries(model.states ?? {})) out.push({ name, kind: 'state', unit: s.unit ?? '', label: s.description ?? name });
+  for (const [name, s] of Object.entries(model.states ?? {}))
+    out.push({ name, kind: 'state', unit: s.unit ?? '', label: s.description ?? name });
   for (const [name, o] of Object.entries(model.outputs ?? {})) {
     /** @type {{ unit?: string, description?: string }} */
     const obj = typeof o === 'object' ? o : {};
@@ -33,8 +47,10 @@ export function seriesCatalog(model) {
 /** Text for plotly labels (which read a little HTML): no tags, no template braces. @param {unknown} s */
 const plain = (s) => String(s).replace(/[<>{}%]/g, '');
 /** A series' values in a result (null where not finite; undefined when the result lacks it). */
-const valuesOf = (/** @type {SimulationResult} */ result, /** @type {Series} */ s) => /** @type {(number | null)[] | undefined} */ (s.kind === 'state' ? result.states[s.name] : result.outputs[s.name]);
-const nonZero = (/** @type {SimulationResult[]} */ results, /** @type {Series} */ s) => results.some((r) => (valuesOf(r, s) ?? []).some((v) => v !== 0 && v !== null));
+const valuesOf = (/** @type {SimulationResult} */ result, /** @type {Series} */ s) =>
+  /** @type {(number | null)[] | undefined} */ (s.kind === 'state' ? result.states[s.name] : result.outputs[s.name]);
+const nonZero = (/** @type {SimulationResult[]} */ results, /** @type {Series} */ s) =>
+  results.some((r) => (valuesOf(r, s) ?? []).some((v) => v !== 0 && v !== null));
 /**
  * @param {Series | undefined} s
  * @returns {s is Series}
@@ -60,27 +76,51 @@ export function choosePanels(model, results, extra) {
   // The model's declared roles (Contract 1, docs/architecture.md) say which series is the tumor and which are drugs; models
   // without roles fall back to the conventional names.
   const roles = model.roles ?? {};
-  const roleSeries = (/** @type {string | undefined} */ name) => (name ? find(name, 'output') ?? find(name, 'state') : undefined);
-  const tumor = roleSeries(roles.tumor?.series) ?? find('tumor', 'output') ?? find('tumorVolume_mm3', 'output') ?? find('T', 'state') ?? find('tumor', 'state');
+  const roleSeries = (/** @type {string | undefined} */ name) =>
+    name ? (find(name, 'output') ?? find(name, 'state')) : undefined;
+  const tumor =
+    roleSeries(roles.tumor?.series) ??
+    find('tumor', 'output') ??
+    find('tumorVolume_mm3', 'output') ??
+    find('T', 'state') ??
+    find('tumor', 'state');
   if (tumor) {
     panels.push({ id: 'tumor', title: 'Tumor burden', series: [tumor], tumor: true });
     used.add(tumor.name);
   }
-  const tcells = [find('effectors', 'output') ?? find('E', 'state'), find('exhausted', 'output') ?? find('X', 'state')].filter(isSeries);
+  const tcells = [
+    find('effectors', 'output') ?? find('E', 'state'),
+    find('exhausted', 'output') ?? find('X', 'state'),
+  ].filter(isSeries);
   if (tcells.length) {
-    panels.push({ id: 'tcells', title: tcells.length > 1 ? 'Effector vs exhausted T cells' : 'Effector cells', series: tcells, log: true });
+    panels.push({
+      id: 'tcells',
+      title: tcells.length > 1 ? 'Effector vs exhausted T cells' : 'Effector cells',
+      series: tcells,
+      log: true,
+    });
     tcells.forEach((s) => used.add(s.name));
   }
   const drugRoles = Object.entries(roles.drugs ?? {});
   /** @type {(key: 'concentration' | 'occupancy') => Series[]} the drugs' series of one role, each with its drug */
-  const byDrug = (key) => drugRoles.flatMap(([drug, r]) => {
-    const s = roleSeries(r[key]);
-    return s && nonZero(results, s) ? [{ ...s, drug }] : [];
-  });
+  const byDrug = (key) =>
+    drugRoles.flatMap(([drug, r]) => {
+      const s = roleSeries(r[key]);
+      return s && nonZero(results, s) ? [{ ...s, drug }] : [];
+    });
   const conc = drugRoles.length
     ? byDrug('concentration')
-    : cat.filter((s) => s.kind === 'output' && s.name.startsWith('C_') && nonZero(results, s)).map((s) => ({ ...s, drug: s.name.slice(2) }));
-  if (conc.length) panels.push({ id: 'drugs', title: 'Drug concentrations', series: conc, seriesLabel: (s) => s.drug ?? s.label, drugs: true });
+    : cat
+        .filter((s) => s.kind === 'output' && s.name.startsWith('C_') && nonZero(results, s))
+        .map((s) => ({ ...s, drug: s.name.slice(2) }));
+  if (conc.length)
+    panels.push({
+      id: 'drugs',
+      title: 'Drug concentrations',
+      series: conc,
+      seriesLabel: (s) => s.drug ?? s.label,
+      drugs: true,
+    });
   let occ;
   if (drugRoles.length) occ = byDrug('occupancy');
   else {
@@ -89,7 +129,15 @@ export function choosePanels(model, results, extra) {
   }
   /** @type {Record<string, string>} */
   const receptors = { PD1: 'PD-1', PDL1: 'PD-L1', CTLA4: 'CTLA-4' };
-  if (occ.length) panels.push({ id: 'occupancy', title: 'Receptor occupancy', series: occ, range: [0, 1.02], seriesLabel: (s) => s.drug ?? receptors[s.name.replace(/^occupancy/, '')] ?? s.name.replace(/^occupancy/, '').replace(/^RO_/, '') });
+  if (occ.length)
+    panels.push({
+      id: 'occupancy',
+      title: 'Receptor occupancy',
+      series: occ,
+      range: [0, 1.02],
+      seriesLabel: (s) =>
+        s.drug ?? receptors[s.name.replace(/^occupancy/, '')] ?? s.name.replace(/^occupancy/, '').replace(/^RO_/, ''),
+    });
   const chosen = (extra ?? []).map((n) => cat.find((s) => s.name === n)).filter(isSeries);
   if (chosen.length) panels.push({ id: 'extra', title: 'Other series', series: chosen });
   return panels;
@@ -113,7 +161,10 @@ export function defaultExtra(model) {
   const cat = seriesCatalog(model);
   const named = ['tumor', 'tumorVolume_mm3', 'T', 'effectors', 'exhausted', 'E', 'X'];
   if (cat.some((s) => ['effectors', 'exhausted', 'E', 'X'].includes(s.name))) return [];
-  return cat.filter((s) => s.kind === 'state' && !named.includes(s.name)).slice(0, 4).map((s) => s.name);
+  return cat
+    .filter((s) => s.kind === 'state' && !named.includes(s.name))
+    .slice(0, 4)
+    .map((s) => s.name);
 }
 
 /** @type {Record<string, string>} */
@@ -127,7 +178,8 @@ const Y_NAMES = { tumor: 'tumor', tcells: 'T cells', drugs: 'concentration', occ
 export function axisTitle(panel, timeUnit) {
   const units = [...new Set(panel.series.map((s) => (s.unit && s.unit !== '1' ? s.unit : '')).filter(Boolean))];
   const name = Y_NAMES[panel.id] ?? (panel.series.length === 1 ? panel.series[0].name : 'value');
-  const y = units.length === 0 ? name : units.length === 1 ? `${name} (${units[0]})` : `mixed units: ${units.join(', ')}`;
+  const y =
+    units.length === 0 ? name : units.length === 1 ? `${name} (${units[0]})` : `mixed units: ${units.join(', ')}`;
   return { x: `time (${timeUnit})`, y, mixed: units.length > 1 };
 }
 
@@ -160,7 +212,13 @@ function sameCurve(a, b) {
 function logRange(traces, decades) {
   let lo = Infinity;
   let hi = -Infinity;
-  for (const tr of traces) if (!tr.meta?.doses && !tr.meta?.legendOnly) for (const v of tr.y) if (typeof v === 'number' && v > 0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  for (const tr of traces)
+    if (!tr.meta?.doses && !tr.meta?.legendOnly)
+      for (const v of tr.y)
+        if (typeof v === 'number' && v > 0) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
   if (!(hi > 0)) return null;
   lo = Math.max(lo, hi / 10 ** decades);
   return { lo, hi, range: [Math.log10(lo) - 0.05, Math.log10(hi) + 0.1] };
@@ -170,13 +228,18 @@ function logRange(traces, decades) {
 const narrow = () => window.matchMedia?.('(max-width: 700px)').matches;
 
 /** A frame for the browser to paint what is drawn so far (a timer too: frames pause in hidden tabs). */
-const nextFrame = () => /** @type {Promise<void>} */ (new Promise((resolve) => {
-  const t = setTimeout(resolve, 50);
-  requestAnimationFrame(() => setTimeout(() => {
-    clearTimeout(t);
-    resolve();
-  }, 0));
-}));
+const nextFrame = () =>
+  /** @type {Promise<void>} */ (
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, 50);
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          clearTimeout(t);
+          resolve();
+        }, 0),
+      );
+    })
+  );
 
 /**
  * Draw (or update) every panel in `container`, the tumor panel first and painted before the others.
@@ -196,7 +259,11 @@ export async function drawPlots(container, model, response, opts) {
   const timeUnit = model.timeUnit ?? 'day';
   // Keep the divs of panels that stay, so Plotly.react updates them in place.
   const keep = new Set(panels.map((p) => `plot-${p.id}`));
-  for (const el of [...container.children]) if (!keep.has(el.id)) { window.Plotly?.purge(el); el.remove(); }
+  for (const el of [...container.children])
+    if (!keep.has(el.id)) {
+      window.Plotly?.purge(el);
+      el.remove();
+    }
   for (const [k, panel] of panels.entries()) {
     if (k === 1) {
       await nextFrame();
@@ -221,15 +288,25 @@ export async function drawPlots(container, model, response, opts) {
       panel.series.forEach((s, j) => {
         const y = valuesOf(arm.result, s);
         if (!y || (!panel.tumor && !y.some((v) => v !== 0 && v !== null))) return;
-        const label = plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label) + (mixedUnits && s.unit ? ` (${plain(s.unit)})` : '');
+        const label =
+          plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label) +
+          (mixedUnits && s.unit ? ` (${plain(s.unit)})` : '');
         // A curve equal to an earlier arm's is drawn dashed and thinner on top of it, and says so.
         const twin = traces.find((tr) => tr.meta?.series === s.name && !tr.meta.doses && sameCurve(tr.y, y));
         traces.push({
-          type: 'scatter', mode: 'lines', x: arm.result.times, y,
+          type: 'scatter',
+          mode: 'lines',
+          x: arm.result.times,
+          y,
           name: multi ? `${armName} · ${label}` : armName,
-          legendgroup: armName, showlegend: !multi,
+          legendgroup: armName,
+          showlegend: !multi,
           // (dashed in one-series panels; in panels where dashes tell series apart, a thin core line instead)
-          line: twin ? (multi ? { color, width: 1.2, dash: DASHES[j % DASHES.length] } : { color, width: 2, dash: 'dash' }) : { color, width: 2.5, dash: DASHES[j % DASHES.length] },
+          line: twin
+            ? multi
+              ? { color, width: 1.2, dash: DASHES[j % DASHES.length] }
+              : { color, width: 2, dash: 'dash' }
+            : { color, width: 2.5, dash: DASHES[j % DASHES.length] },
           hovertemplate: `${armName}<br>${label}: %{y:.3g}${twin ? ` (same as ${plain(twin.meta?.arm)})` : ''}<br>t = %{x:.4g}<extra></extra>`,
           meta: { arm: arm.name, series: s.name, ...(twin ? { sameAs: twin.meta?.arm } : {}) },
         });
@@ -241,8 +318,14 @@ export async function drawPlots(container, model, response, opts) {
         const times = [...byTime.keys()];
         const row = armsWithDoses.length - 1 - armsWithDoses.indexOf(arm.name);
         traces.push({
-          type: 'scatter', mode: 'markers', x: times, y: times.map(() => row), yaxis: 'y2',
-          name: `${armName} doses`, legendgroup: armName, showlegend: false,
+          type: 'scatter',
+          mode: 'markers',
+          x: times,
+          y: times.map(() => row),
+          yaxis: 'y2',
+          name: `${armName} doses`,
+          legendgroup: armName,
+          showlegend: false,
           marker: { symbol: 'triangle-up', size: 7, color, line: { width: 0 } },
           text: times.map((t) => plain([...new Set(byTime.get(t))].join(', '))),
           hovertemplate: `${armName}: dose at t = %{x:.4g}<br>%{text}<extra></extra>`,
@@ -254,7 +337,16 @@ export async function drawPlots(container, model, response, opts) {
     if (multi) {
       panel.series.forEach((s, j) => {
         if (!traces.some((tr) => tr.meta?.series === s.name)) return;
-        traces.push({ type: 'scatter', mode: 'lines', x: [null], y: [null], name: plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label), line: { color: '#6b7280', width: 2, dash: DASHES[j % DASHES.length] }, hoverinfo: 'skip', meta: { legendOnly: true } });
+        traces.push({
+          type: 'scatter',
+          mode: 'lines',
+          x: [null],
+          y: [null],
+          name: plain(panel.seriesLabel ? panel.seriesLabel(s) : s.label),
+          line: { color: '#6b7280', width: 2, dash: DASHES[j % DASHES.length] },
+          hoverinfo: 'skip',
+          meta: { legendOnly: true },
+        });
       });
     }
     const t = axisTitle(panel, timeUnit);
@@ -264,11 +356,28 @@ export async function drawPlots(container, model, response, opts) {
       title: { text: panel.title, x: 0.015, xanchor: 'left', y: 0.97, yanchor: 'top', font: { size: 14 } },
       margin: { l: 64, r: 14, t: 58, b: 40 },
       height: 300,
-      paper_bgcolor: '#fff', plot_bgcolor: '#fff',
+      paper_bgcolor: '#fff',
+      plot_bgcolor: '#fff',
       font: { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 11, color: '#1f2937' },
       xaxis: { title: { text: t.x, standoff: 6 }, automargin: true, gridcolor: '#eef0f3', zeroline: false },
-      yaxis: { title: { text: plain(t.y) }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power', ...(panel.range ? { range: panel.range } : {}) },
-      legend: { traceorder: 'normal', orientation: 'h', x: 0, xanchor: 'left', y: 1.02, yanchor: 'bottom', font: { size: 11 }, bgcolor: 'rgba(255,255,255,0)' },
+      yaxis: {
+        title: { text: plain(t.y) },
+        type: log ? 'log' : 'linear',
+        gridcolor: '#eef0f3',
+        zeroline: false,
+        exponentformat: 'power',
+        ...(panel.range ? { range: panel.range } : {}),
+      },
+      legend: {
+        traceorder: 'normal',
+        orientation: 'h',
+        x: 0,
+        xanchor: 'left',
+        y: 1.02,
+        yanchor: 'bottom',
+        font: { size: 11 },
+        bgcolor: 'rgba(255,255,255,0)',
+      },
       showlegend: true,
       hovermode: 'closest',
       uirevision: `${panel.id}-${opts.tumorScale}-${opts.drugScale}`,
@@ -295,11 +404,24 @@ export async function drawPlots(container, model, response, opts) {
       const inner = plotArea + stripPx + 12;
       const strip = stripPx / inner;
       layout.yaxis.domain = [strip + 12 / inner, 1];
-      layout.yaxis2 = { domain: [0, strip], range: [-0.7, rows - 0.3], showticklabels: false, showgrid: false, zeroline: false, fixedrange: true, title: { text: 'doses', font: { size: 10 } } };
+      layout.yaxis2 = {
+        domain: [0, strip],
+        range: [-0.7, rows - 0.3],
+        showticklabels: false,
+        showgrid: false,
+        zeroline: false,
+        fixedrange: true,
+        title: { text: 'doses', font: { size: 10 } },
+      };
       layout.xaxis.anchor = 'y2';
     }
     layout.margin.b = 46;
-    await Plotly.react(div, traces, layout, { displaylogo: false, responsive: true, displayModeBar: narrow() ? false : 'hover', modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'] });
+    await Plotly.react(div, traces, layout, {
+      displaylogo: false,
+      responsive: true,
+      displayModeBar: narrow() ? false : 'hover',
+      modeBarButtonsToRemove: ['select2d', 'lasso2d', 'autoScale2d'],
+    });
     if (container.dataset.drawToken !== token) return false;
   }
   return true;
@@ -307,7 +429,10 @@ export async function drawPlots(container, model, response, opts) {
 
 /** @param {HTMLElement} container */
 export function clearPlots(container) {
-  for (const el of [...container.children]) { window.Plotly?.purge(el); el.remove(); }
+  for (const el of [...container.children]) {
+    window.Plotly?.purge(el);
+    el.remove();
+  }
 }
 
 // Metrics shown first, with labels; the rest appear under "all metrics".
@@ -333,7 +458,8 @@ export function metricsTable(table, timeUnit, tumorUnit) {
   const main = MAIN_METRICS.filter(([k]) => cols.includes(k));
   const occ = cols.filter((c) => /^drugs\.[^.]+\.meanOccupancy$/.test(c));
   const shown = [...main.map(([k, l]) => [k, l]), ...occ.map((c) => [c, `${c.split('.')[1]} mean occupancy`])];
-  const unitFor = (/** @type {string} */ k) => (/^time|duration/i.test(k) ? ` (${timeUnit})` : ['nadir', 'final'].includes(k) && tumorUnit ? ` (${tumorUnit})` : '');
+  const unitFor = (/** @type {string} */ k) =>
+    /^time|duration/i.test(k) ? ` (${timeUnit})` : ['nadir', 'final'].includes(k) && tumorUnit ? ` (${tumorUnit})` : '';
   const cell = (/** @type {unknown} */ v, /** @type {string} */ k = '') => {
     if (typeof v === 'string') return `<span class="badge badge-${v}">${v}</span>`;
     if (typeof v === 'boolean') return v ? 'yes' : 'no';
@@ -344,12 +470,24 @@ export function metricsTable(table, timeUnit, tumorUnit) {
   /** @type {Record<string, string>} */
   const entities = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
   const esc = (/** @type {unknown} */ s) => String(s).replace(/[&<>"]/g, (c) => entities[c]);
-  const swatch = (/** @type {number} */ i) => `<span class="swatch" style="background:${ARM_COLORS[i % ARM_COLORS.length]}"></span>`;
+  const swatch = (/** @type {number} */ i) =>
+    `<span class="swatch" style="background:${ARM_COLORS[i % ARM_COLORS.length]}"></span>`;
   const head = `<tr><th>Arm</th>${shown.map(([k, l]) => `<th title="${esc(k)}">${esc(l + unitFor(k))}</th>`).join('')}</tr>`;
-  const rows = table.rows.map((r, i) => `<tr>${`<td class="arm-cell">${swatch(i)}${esc(r.arm)}</td>`}${shown.map(([k]) => `<td data-metric="${esc(k)}">${cell(r[k], k)}</td>`).join('')}</tr>`).join('');
+  const rows = table.rows
+    .map(
+      (r, i) =>
+        `<tr>${`<td class="arm-cell">${swatch(i)}${esc(r.arm)}</td>`}${shown.map(([k]) => `<td data-metric="${esc(k)}">${cell(r[k], k)}</td>`).join('')}</tr>`,
+    )
+    .join('');
   const rest = cols.filter((c) => !shown.some(([k]) => k === c));
   const allHead = `<tr><th>Metric</th>${table.rows.map((r, i) => `<th>${swatch(i)}${esc(r.arm)}</th>`).join('')}</tr>`;
-  const allRows = rest.map((c) => `<tr><td class="mono">${esc(c)}</td>${table.rows.map((r) => `<td>${cell(r[c])}</td>`).join('')}</tr>`).join('');
-  return `<table class="metrics" id="metrics-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`
-    + (rest.length ? `<details class="all-metrics"><summary>All metrics (${rest.length} more)</summary><table class="metrics">${allHead}${allRows}</table></details>` : '');
+  const allRows = rest
+    .map((c) => `<tr><td class="mono">${esc(c)}</td>${table.rows.map((r) => `<td>${cell(r[c])}</td>`).join('')}</tr>`)
+    .join('');
+  return (
+    `<table class="metrics" id="metrics-table"><thead>${head}</thead><tbody>${rows}</tbody></table>` +
+    (rest.length
+      ? `<details class="all-metrics"><summary>All metrics (${rest.length} more)</summary><table class="metrics">${allHead}${allRows}</table></details>`
+      : '')
+  );
 }

@@ -4,7 +4,10 @@
 import type { z } from 'zod';
 import type { ModelSpecInput, ParameterSpec } from '../src/model/schema.ts';
 import type { SimulationResult } from '../src/scenario/schema.ts';
-import type { CompareResponse as CompareResponseSchema, MetricsTable as MetricsTableSchema } from '../src/analysis/compare.ts';
+import type {
+  CompareResponse as CompareResponseSchema,
+  MetricsTable as MetricsTableSchema,
+} from '../src/analysis/compare.ts';
 import type { TherapyPreset } from '../src/dosing/therapies.ts';
 import type { ResponseSummary } from '../src/analysis/trial.ts';
 import type { FitResult, FitEstimate, FitResidual } from '../src/analysis/fit/schema.ts';
@@ -22,7 +25,11 @@ export type MetricsTable = z.infer<typeof MetricsTableSchema>;
 /** GET /api/therapies: a preset with its drug class and the states it doses. */
 export type Therapy = Omit<TherapyPreset, 'doses'> & { class?: string; targets: string[]; doses: unknown[] };
 /** GET /api/models: one entry of the library. */
-export interface ModelListEntry { id: string; title: string; description?: string }
+export interface ModelListEntry {
+  id: string;
+  title: string;
+  description?: string;
+}
 
 // The answers of the population and sensitivity routes, as the client reads them. They are the parts of
 // PopulationResponse (src/analysis/population.ts) and SensitivityResult / GlobalSensitivityResult
@@ -38,7 +45,11 @@ export interface PopulationArm {
   solved: number;
   failures?: { id: number; message: string }[];
 }
-export interface PopulationAnswer { model: string; times: number[]; arms: PopulationArm[] }
+export interface PopulationAnswer {
+  model: string;
+  times: number[];
+  arms: PopulationArm[];
+}
 /** POST /api/sensitivity (local): parameters ranked by |normalized|. */
 export interface LocalSensitivityAnswer {
   value: number;
@@ -49,10 +60,21 @@ export interface LocalSensitivityAnswer {
 export type SobolIndex = { S1: number; ST: number; S1ci: [number, number] | null; STci: [number, number] | null };
 export type MorrisIndex = { mu: number; muStar: number; sigma: number };
 /** A global sensitivity job's result: Sobol or Morris indices per parameter. */
-export interface GlobalSensitivityAnswer<I = SobolIndex | MorrisIndex> { indices: Record<string, I>; solves?: number; dropped?: number }
+export interface GlobalSensitivityAnswer<I = SobolIndex | MorrisIndex> {
+  indices: Record<string, I>;
+  solves?: number;
+  dropped?: number;
+}
 
 /** POST /api/optimize's answer (OptimizeResult in src/analysis/optimize/optimize.ts), the parts the fit page reads. */
-export interface ScheduleEntry { drug: string; amount: number; perKg: boolean; interval?: number; count: number; start: number }
+export interface ScheduleEntry {
+  drug: string;
+  amount: number;
+  perKg: boolean;
+  interval?: number;
+  count: number;
+  start: number;
+}
 export interface EvaluatedSchedule {
   schedule: ScheduleEntry[];
   objective: number;
@@ -75,13 +97,33 @@ export interface OptimizeAnswer {
  * A population fit's answer (PopulationFitResult in src/analysis/nlme/focei.ts, records as PopulationRecord
  * in src/analysis/nlme/diagnostics.ts): the parts the population-fit tab reads.
  */
-export interface PopEstimate { value: number; se: number | null; rse: number | null; ci95: [number | null, number | null] }
-export interface PopRecord { subject: string; time: number; observable: string; DV: number; PRED: number; IPRED: number; CWRES: number | null }
+export interface PopEstimate {
+  value: number;
+  se: number | null;
+  rse: number | null;
+  ci95: [number | null, number | null];
+}
+export interface PopRecord {
+  subject: string;
+  time: number;
+  observable: string;
+  DV: number;
+  PRED: number;
+  IPRED: number;
+  CWRES: number | null;
+}
 export interface PopFitAnswer {
   method: 'focei' | 'saem';
   theta: Record<string, PopEstimate & { atBound: boolean }>;
   beta?: Record<string, PopEstimate>;
-  omega: { names: string[]; matrix: number[][]; se?: (number | null)[][]; cv: number[]; shrinkage: number[]; ci95?: [number | null, number | null][] };
+  omega: {
+    names: string[];
+    matrix: number[][];
+    se?: (number | null)[][];
+    cv: number[];
+    shrinkage: number[];
+    ci95?: [number | null, number | null][];
+  };
   sigma: { sigma?: PopEstimate; sigmaProp?: PopEstimate; transform: string; epsilonShrinkage: number };
   ofv: number;
   minus2LogLikelihood: number;
@@ -102,7 +144,12 @@ export interface PopFitAnswer {
 }
 /** POST /api/vpc's answer: observed and simulated percentiles per time bin. */
 export interface VpcAnswer {
-  bins: { observable: string; time: number; observed: Record<string, number | null>; simulated: Record<string, { lo: number; median: number; hi: number }> }[];
+  bins: {
+    observable: string;
+    time: number;
+    observed: Record<string, number | null>;
+    simulated: Record<string, { lo: number; median: number; hi: number }>;
+  }[];
   level: number;
   predictionCorrected: boolean;
   replicates: number;
@@ -114,7 +161,13 @@ export interface VpcAnswer {
 // ------------------------------------------------------------------ plots (web/plots.js)
 
 /** A plottable series of a model: a state or an output, with its unit and label from the model file. */
-export interface Series { name: string; kind: 'state' | 'output'; unit: string; label: string; drug?: string }
+export interface Series {
+  name: string;
+  kind: 'state' | 'output';
+  unit: string;
+  label: string;
+  drug?: string;
+}
 /** One plot panel: the series it overlays and how its axis is drawn. */
 export interface Panel {
   id: string;
@@ -126,16 +179,41 @@ export interface Panel {
   range?: number[];
   seriesLabel?: (s: Series) => string;
 }
-export interface PlotOptions { tumorScale: string; drugScale: string; extra: string[] }
+export interface PlotOptions {
+  tumorScale: string;
+  drugScale: string;
+  extra: string[];
+}
 /** What a trace says about itself (read back by the tests and by the twin-curve check). */
-export interface TraceMeta { arm?: string; series?: string; sameAs?: string; doses?: boolean; legendOnly?: boolean; [key: string]: unknown }
+export interface TraceMeta {
+  arm?: string;
+  series?: string;
+  sameAs?: string;
+  doses?: boolean;
+  legendOnly?: boolean;
+  [key: string]: unknown;
+}
 /** A plotly trace: the fields the client reads back; the rest is plotly's schema. */
-export interface Trace { x: (number | null)[]; y: (number | null)[]; name?: string; showlegend?: boolean; meta?: TraceMeta; [key: string]: unknown }
+export interface Trace {
+  x: (number | null)[];
+  y: (number | null)[];
+  name?: string;
+  showlegend?: boolean;
+  meta?: TraceMeta;
+  [key: string]: unknown;
+}
 
 // ------------------------------------------------------------------ the view (web/app.js)
 
 /** A dose entered by hand in an arm (fields left empty are absent). */
-export interface HandDose { target: string; amount?: number; start?: number; every?: number; count?: number; duration?: number }
+export interface HandDose {
+  target: string;
+  amount?: number;
+  start?: number;
+  every?: number;
+  count?: number;
+  duration?: number;
+}
 /** An arm of the view: therapy presets and hand doses; what the current model cannot take waits in `stash`. */
 export interface ArmState {
   name: string;
@@ -159,7 +237,11 @@ export interface ViewState {
   extra: string[] | null;
 }
 /** A field of the view that fails a check before a run: `selector` finds the input to highlight. */
-export interface Problem { selector: string; label: string; message: string }
+export interface Problem {
+  selector: string;
+  label: string;
+  message: string;
+}
 /** The /api/compare request the view sends (web/app.js requestBody). */
 export interface CompareBody {
   model: string;

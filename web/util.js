@@ -87,7 +87,9 @@ export async function api(path, { body, signal, accept = 'application/json' } = 
     });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
-    throw new ApiError(0, { error: { message: `cannot reach the server (${e instanceof Error ? e.message : String(e)})` } });
+    throw new ApiError(0, {
+      error: { message: `cannot reach the server (${e instanceof Error ? e.message : String(e)})` },
+    });
   }
   return readResponse(res);
 }
@@ -157,7 +159,8 @@ export function h(tag, attrs = {}, ...children) {
     else if (k in el && typeof v !== 'string') Reflect.set(el, k, v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children.flat())
+    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
   return el;
 }
 

@@ -11,12 +11,22 @@ export const DEFAULT_MODEL = 'immunotherapy';
 
 export function registerCatalogRoutes(app: Express, pool: WorkerPool): void {
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', version: VERSION, models: listModels().length, workers: pool.size, ready: pool.stats().ready });
+    res.json({
+      status: 'ok',
+      version: VERSION,
+      models: listModels().length,
+      workers: pool.size,
+      ready: pool.stats().ready,
+    });
   });
 
   app.get('/api/models', (_req, res) => {
-    const models = listModels().map((m) => ({ id: m.id, title: m.title, ...(m.reference !== undefined ? { reference: m.reference } : {}) }));
-    const def = models.some((m) => m.id === DEFAULT_MODEL) ? DEFAULT_MODEL : models[0]?.id ?? '';
+    const models = listModels().map((m) => ({
+      id: m.id,
+      title: m.title,
+      ...(m.reference !== undefined ? { reference: m.reference } : {}),
+    }));
+    const def = models.some((m) => m.id === DEFAULT_MODEL) ? DEFAULT_MODEL : (models[0]?.id ?? '');
     res.json({ default: def, models });
   });
 
@@ -24,7 +34,13 @@ export function registerCatalogRoutes(app: Express, pool: WorkerPool): void {
     const id = String(req.params.id);
     const json = /^[a-z0-9][a-z0-9._-]{0,99}$/.test(id) ? modelJson(id) : undefined;
     if (!json) {
-      throw new HttpError(404, `unknown model '${id.slice(0, 100)}' (available: ${listModels().map((m) => m.id).join(', ')})`, [{ path: ['id'], message: 'unknown model' }]);
+      throw new HttpError(
+        404,
+        `unknown model '${id.slice(0, 100)}' (available: ${listModels()
+          .map((m) => m.id)
+          .join(', ')})`,
+        [{ path: ['id'], message: 'unknown model' }],
+      );
     }
     res.json(json);
   });
@@ -33,7 +49,12 @@ export function registerCatalogRoutes(app: Express, pool: WorkerPool): void {
     res.json({
       model: DEFAULT_MODEL,
       therapies: THERAPIES.map((t) => ({
-        id: t.id, title: t.title, drug: t.drug, ...(Object.hasOwn(DRUG_CLASSES, t.drug) ? { class: DRUG_CLASSES[t.drug] } : {}), source: t.source, ...(t.notes ? { notes: t.notes } : {}),
+        id: t.id,
+        title: t.title,
+        drug: t.drug,
+        ...(Object.hasOwn(DRUG_CLASSES, t.drug) ? { class: DRUG_CLASSES[t.drug] } : {}),
+        source: t.source,
+        ...(t.notes ? { notes: t.notes } : {}),
         targets: [...new Set(t.doses.map((d) => d.target))],
         doses: t.doses,
       })),

@@ -17,7 +17,8 @@ function depthExceeds(value: unknown, max: number): boolean {
     const [v, d] = stack.pop()!;
     if (v === null || typeof v !== 'object') continue;
     if (d >= max) return true;
-    for (const c of Array.isArray(v) ? v : Object.values(v)) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+    for (const c of Array.isArray(v) ? v : Object.values(v))
+      if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
   }
   return false;
 }
@@ -35,40 +36,49 @@ export function registerMiddleware(app: express.Express, options: { log?: boolea
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(helmet({
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:', 'blob:'],
-        connectSrc: ["'self'"],
-        fontSrc: ["'self'", 'data:'],
-        objectSrc: ["'none'"],
-        frameAncestors: ["'none'"],
-        upgradeInsecureRequests: null,
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'", 'data:'],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          upgradeInsecureRequests: null,
+        },
       },
-    },
-    crossOriginEmbedderPolicy: false,
-    strictTransportSecurity: false,
-  }));
+      crossOriginEmbedderPolicy: false,
+      strictTransportSecurity: false,
+    }),
+  );
 
   // gzip / brotli for API responses and static files (the plotly bundle comes precompressed: server/static.ts).
   // Server-sent events (GET /api/jobs/:id/events) are never compressed: the middleware would buffer them.
   // Fastest levels (gzip 1, brotli 1): API bodies are made per request on the main thread, where every
   // millisecond of compression is a millisecond no other request is served; the ratio barely changes for
   // JSON of numbers (the plotly bundle is precompressed at the highest levels once, in static.ts).
-  app.use(compression({
-    threshold: 1024,
-    level: 1,
-    brotli: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } },
-    filter: (req, res) => !String(res.getHeader('Content-Type') ?? '').startsWith('text/event-stream') && compression.filter(req, res),
-  }));
+  app.use(
+    compression({
+      threshold: 1024,
+      level: 1,
+      brotli: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } },
+      filter: (req, res) =>
+        !String(res.getHeader('Content-Type') ?? '').startsWith('text/event-stream') && compression.filter(req, res),
+    }),
+  );
 
   if (options.log) {
     app.use((req, res, next) => {
       const t0 = performance.now();
-      res.on('finish', () => console.log(`${new Date().toISOString()} ${req.method} ${req.originalUrl.slice(0, 200)} ${res.statusCode} ${(performance.now() - t0).toFixed(0)}ms`));
+      res.on('finish', () =>
+        console.log(
+          `${new Date().toISOString()} ${req.method} ${req.originalUrl.slice(0, 200)} ${res.statusCode} ${(performance.now() - t0).toFixed(0)}ms`,
+        ),
+      );
       next();
     });
   }
@@ -78,14 +88,26 @@ export function registerMiddleware(app: express.Express, options: { log?: boolea
     if (req.method !== 'POST') return next();
     if (!req.is('application/json')) {
       const type = req.headers['content-type'];
-      return next(new HttpError(400, type ? `the request body must be JSON (Content-Type: application/json), not ${String(type).slice(0, 100)}` : 'the request needs a JSON body (Content-Type: application/json)', [{ path: [], message: 'expected a JSON body' }]));
+      return next(
+        new HttpError(
+          400,
+          type
+            ? `the request body must be JSON (Content-Type: application/json), not ${String(type).slice(0, 100)}`
+            : 'the request needs a JSON body (Content-Type: application/json)',
+          [{ path: [], message: 'expected a JSON body' }],
+        ),
+      );
     }
     next();
   });
   app.use('/api', express.json({ limit: SERVER_LIMITS.bodyBytes, strict: true, type: 'application/json' }));
   app.use('/api', (req, _res, next) => {
     if (req.method === 'POST' && depthExceeds(req.body, SERVER_LIMITS.bodyDepth)) {
-      return next(new HttpError(400, `the request body is nested more than ${SERVER_LIMITS.bodyDepth} levels deep`, [{ path: [], message: 'nested too deeply' }]));
+      return next(
+        new HttpError(400, `the request body is nested more than ${SERVER_LIMITS.bodyDepth} levels deep`, [
+          { path: [], message: 'nested too deeply' },
+        ]),
+      );
     }
     // Names such as __proto__ or constructor, anywhere: refused with their path (src/keys.ts).
     const reserved = req.method === 'POST' ? findReservedKeys(req.body) : [];
@@ -97,7 +119,14 @@ export function registerMiddleware(app: express.Express, options: { log?: boolea
 
 /** After the routes: the /api 404, the web client's static files, the 404 for the rest, then the error handler. */
 export function registerFallbacks(app: express.Express): void {
-  app.use('/api', (req, _res, next) => next(new HttpError(404, `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`)));
+  app.use('/api', (req, _res, next) =>
+    next(
+      new HttpError(
+        404,
+        `no route ${req.method} ${(req.baseUrl + req.path).slice(0, 200)} (see GET /api/openapi.json)`,
+      ),
+    ),
+  );
 
   // The web client and plotly (from node_modules: no CDN).
   mountStatic(app);
@@ -113,19 +142,28 @@ export function registerFallbacks(app: express.Express): void {
     const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
     switch (e.type) {
       case 'entity.parse.failed':
-        return sendError(res, 400, `the request body is not valid JSON: ${String(e.message ?? '').slice(0, 200)}`, [{ path: [], message: 'invalid JSON' }]);
+        return sendError(res, 400, `the request body is not valid JSON: ${String(e.message ?? '').slice(0, 200)}`, [
+          { path: [], message: 'invalid JSON' },
+        ]);
       case 'entity.too.large':
-        return sendError(res, 413, `the request body is larger than ${SERVER_LIMITS.bodyBytes} bytes`, [{ path: [], message: 'body too large' }]);
+        return sendError(res, 413, `the request body is larger than ${SERVER_LIMITS.bodyBytes} bytes`, [
+          { path: [], message: 'body too large' },
+        ]);
       case 'encoding.unsupported':
       case 'charset.unsupported':
-        return sendError(res, 400, 'the request body must be UTF-8 JSON', [{ path: [], message: String(e.message ?? '').slice(0, 200) }]);
+        return sendError(res, 400, 'the request body must be UTF-8 JSON', [
+          { path: [], message: String(e.message ?? '').slice(0, 200) },
+        ]);
       case 'request.aborted':
       case 'request.size.invalid':
       case 'stream.encoding.set':
-        return sendError(res, 400, 'the request body could not be read', [{ path: [], message: String(e.message ?? '').slice(0, 200) }]);
+        return sendError(res, 400, 'the request body could not be read', [
+          { path: [], message: String(e.message ?? '').slice(0, 200) },
+        ]);
     }
     const status = e.status ?? e.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(res, status, String(e.message ?? 'bad request').slice(0, 200));
+    if (typeof status === 'number' && status >= 400 && status < 500)
+      return sendError(res, status, String(e.message ?? 'bad request').slice(0, 200));
     console.error('immunopd server: internal error:', err);
     sendError(res, 500, 'internal error');
   });

@@ -14,7 +14,13 @@ const num = (v: number | null) => (v === null || Number.isNaN(v) ? '' : String(v
 const csvText = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** `result`: the job's summary (its output times, series and arm names head the rows). */
-export async function streamPopulationRows(pool: WorkerPool, request: unknown, result: { times: number[]; summary: Record<string, unknown>; arms: { name: string }[] }, req: Request, res: Response) {
+export async function streamPopulationRows(
+  pool: WorkerPool,
+  request: unknown,
+  result: { times: number[]; summary: Record<string, unknown>; arms: { name: string }[] },
+  req: Request,
+  res: Response,
+) {
   const r = request as PopulationRequest;
   const times = result.times;
   const series = Object.keys(result.summary);
@@ -29,7 +35,12 @@ export async function streamPopulationRows(pool: WorkerPool, request: unknown, r
   let next = 0;
   const launch = () => {
     while (next < chunks.length && pending.length < ahead + 1) {
-      pending.push(pool.run({ type: 'chunk', kind: 'population', request: r, chunk: chunks[next++] }, { cls: 'job', signal: ac.signal }));
+      pending.push(
+        pool.run(
+          { type: 'chunk', kind: 'population', request: r, chunk: chunks[next++] },
+          { cls: 'job', signal: ac.signal },
+        ),
+      );
     }
   };
   launch();
@@ -39,7 +50,9 @@ export async function streamPopulationRows(pool: WorkerPool, request: unknown, r
     launch();
     if (!reply.ok) {
       if (!headerSent) {
-        res.status(reply.error.type === 'input' ? 400 : 422).json({ error: { message: reply.error.message, issues: reply.error.type === 'input' ? reply.error.issues : [] } });
+        res.status(reply.error.type === 'input' ? 400 : 422).json({
+          error: { message: reply.error.message, issues: reply.error.type === 'input' ? reply.error.issues : [] },
+        });
       } else res.destroy(); // a truncated CSV must not look complete
       ac.abort();
       return;

@@ -35,7 +35,9 @@ export const clientGone = (req: Request, res: Response): AbortSignal => {
   res.once('close', () => {
     if (res.writableFinished) return;
     ac.abort();
-    console.log(`${new Date().toISOString()} ${req.method} ${req.originalUrl.slice(0, 200)} aborted by the client: its work was cancelled`);
+    console.log(
+      `${new Date().toISOString()} ${req.method} ${req.originalUrl.slice(0, 200)} aborted by the client: its work was cancelled`,
+    );
   });
   return ac.signal;
 };
@@ -50,4 +52,5 @@ export async function runAll(pool: WorkerPool, jobs: Task[], deadline: number, s
 }
 
 /** The budget left before `deadline`, for the solver's own stop. */
-export const budgetLeft = (requested: number, deadline: number) => Math.max(1, Math.min(requested, Math.floor(deadline - Date.now())));
+export const budgetLeft = (requested: number, deadline: number) =>
+  Math.max(1, Math.min(requested, Math.floor(deadline - Date.now())));

@@ -4,7 +4,16 @@
 // metrics: { columns, rows } } or CSV (an `arm` column, every arm's rows under one header). One
 // implementation for both entry points: the route solves the arms on the server's pool, the CLI in-process.
 import { z } from 'zod';
-import { Scenario, SimulationResult, Dose, TimeGrid, SolverOptions, ModelRef, ParameterValues, LIMITS } from '../scenario/schema.ts';
+import {
+  Scenario,
+  SimulationResult,
+  Dose,
+  TimeGrid,
+  SolverOptions,
+  ModelRef,
+  ParameterValues,
+  LIMITS,
+} from '../scenario/schema.ts';
 import type { Issue } from '../errors.ts';
 import { userRecord, userKey } from '../keys.ts';
 
@@ -26,28 +35,38 @@ export const Arm = z.strictObject({
   therapies: z.array(z.string().max(100)).max(50).optional(),
 });
 
-export const CompareRequest = z.strictObject({
-  model: ModelRef,
-  arms: z.array(Arm).min(1, 'give at least one arm').max(LIMITS.arms, `at most ${LIMITS.arms} arms`),
-  times: TimeGrid,
-  /** Parameter values shared by every arm (an arm's own values win). */
-  parameters: ParameterValues.optional(),
-  initial: finiteValues('initial value').optional(),
-  preset: userKey.max(100).optional(),
-  weight: z.number().refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
-  /** Covariate values shared by every arm (an arm's own values win). */
-  covariates: finiteValues('covariate value').optional(),
-  solver: SolverOptions.optional(),
-  metrics: z.boolean().optional(),
-  /** Report only these states and outputs in every arm (default: all). */
-  select: Scenario.shape.select,
-}).superRefine((r, ctx) => {
-  const seen = new Map<string, number>();
-  r.arms.forEach((a, i) => {
-    if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice (also arms[${seen.get(a.name)}])` });
-    else seen.set(a.name, i);
+export const CompareRequest = z
+  .strictObject({
+    model: ModelRef,
+    arms: z.array(Arm).min(1, 'give at least one arm').max(LIMITS.arms, `at most ${LIMITS.arms} arms`),
+    times: TimeGrid,
+    /** Parameter values shared by every arm (an arm's own values win). */
+    parameters: ParameterValues.optional(),
+    initial: finiteValues('initial value').optional(),
+    preset: userKey.max(100).optional(),
+    weight: z
+      .number()
+      .refine((v) => Number.isFinite(v) && v > 0 && v <= 1000, 'weight must be in (0, 1000] kg')
+      .optional(),
+    /** Covariate values shared by every arm (an arm's own values win). */
+    covariates: finiteValues('covariate value').optional(),
+    solver: SolverOptions.optional(),
+    metrics: z.boolean().optional(),
+    /** Report only these states and outputs in every arm (default: all). */
+    select: Scenario.shape.select,
+  })
+  .superRefine((r, ctx) => {
+    const seen = new Map<string, number>();
+    r.arms.forEach((a, i) => {
+      if (seen.has(a.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['arms', i, 'name'],
+          message: `arm name '${a.name}' is used twice (also arms[${seen.get(a.name)}])`,
+        });
+      else seen.set(a.name, i);
+    });
   });
-});
 export type CompareRequest = z.infer<typeof CompareRequest>;
 
 export const MetricsTable = z.object({
@@ -92,8 +111,14 @@ export function compareIssues(c: CompareRequest, byArm: Issue[][]): Issue[] {
     const arm = c.arms[i];
     for (const issue of list) {
       const [head, key] = issue.path;
-      const fromArm = head === 'doses' || head === 'therapies' || (head === 'preset' && arm.preset !== undefined)
-        || ((head === 'parameters' || head === 'initial' || head === 'covariates') && typeof key === 'string' && arm[head] !== undefined && Object.hasOwn(arm[head]!, key));
+      const fromArm =
+        head === 'doses' ||
+        head === 'therapies' ||
+        (head === 'preset' && arm.preset !== undefined) ||
+        ((head === 'parameters' || head === 'initial' || head === 'covariates') &&
+          typeof key === 'string' &&
+          arm[head] !== undefined &&
+          Object.hasOwn(arm[head]!, key));
       const path = fromArm ? ['arms', i, ...issue.path] : issue.path;
       const k = JSON.stringify([path, issue.message]);
       if (!seen.has(k)) {
@@ -115,7 +140,8 @@ export function metricsRow(metrics: Record<string, unknown>): Record<string, num
   for (const [k, v] of Object.entries(metrics)) {
     if (k === 'drugs' && v && typeof v === 'object') {
       for (const [drug, m] of Object.entries(v as Record<string, Record<string, unknown>>)) {
-        for (const [mk, mv] of Object.entries(m ?? {})) if (mk !== 'output' && mk !== 'unit') put(`drugs.${drug}.${mk}`, mv);
+        for (const [mk, mv] of Object.entries(m ?? {}))
+          if (mk !== 'output' && mk !== 'unit') put(`drugs.${drug}.${mk}`, mv);
       }
     } else put(k, v);
   }
@@ -128,7 +154,11 @@ export function compareCsv(bodies: string[]): string {
 }
 
 /** The JSON answer from each arm's result as JSON text (spliced in, not parsed again) and its metrics. */
-export function compareJson(c: CompareRequest, model: string, arms: { body: string; metrics: Record<string, unknown> }[]): string {
+export function compareJson(
+  c: CompareRequest,
+  model: string,
+  arms: { body: string; metrics: Record<string, unknown> }[],
+): string {
   const rows = arms.map((r, i) => ({ arm: c.arms[i].name, ...metricsRow(r.metrics) }));
   const columns = ['arm'];
   for (const row of rows) for (const k of Object.keys(row)) if (!columns.includes(k)) columns.push(k);

@@ -19,16 +19,21 @@ export const NCA_LIMITS = { subjects: 1000, observations: 100_000 };
 /** PKNCA defaults: min.hl.points, adj.r.squared.factor. */
 export const LAMBDA_Z = { minPoints: 3, adjR2Factor: 1e-4 };
 
-
 export const NcaOptions = z.strictObject({
   /** Dose given at doseTime (for CL, Vz); absent: those are omitted. */
-  dose: num('dose').refine((v) => v > 0, 'dose must be > 0').optional(),
+  dose: num('dose')
+    .refine((v) => v > 0, 'dose must be > 0')
+    .optional(),
   doseTime: num('doseTime').default(0),
   /** Dosing interval: AUCτ, Ctrough (at doseTime + τ), CL = dose / AUCτ (steady state) and the accumulation ratio. */
-  tau: num('tau').refine((v) => v > 0, 'tau must be > 0').optional(),
+  tau: num('tau')
+    .refine((v) => v > 0, 'tau must be > 0')
+    .optional(),
   /** Route: intravascular bolus, zero-order infusion (with its duration) or extravascular (CL/F, Vz/F). */
   route: z.enum(['iv-bolus', 'infusion', 'extravascular']).default('extravascular'),
-  infusionDuration: num('infusionDuration').refine((v) => v > 0, 'infusionDuration must be > 0').optional(),
+  infusionDuration: num('infusionDuration')
+    .refine((v) => v > 0, 'infusionDuration must be > 0')
+    .optional(),
 });
 export type NcaOptions = z.infer<typeof NcaOptions>;
 
@@ -39,7 +44,10 @@ export const NcaObservation = z.strictObject({
 });
 
 export const NcaRequest = NcaOptions.extend({
-  observations: z.array(NcaObservation).min(1, 'observations is empty').max(NCA_LIMITS.observations, `at most ${NCA_LIMITS.observations} observations`),
+  observations: z
+    .array(NcaObservation)
+    .min(1, 'observations is empty')
+    .max(NCA_LIMITS.observations, `at most ${NCA_LIMITS.observations} observations`),
 });
 export type NcaRequest = z.input<typeof NcaRequest>;
 
@@ -84,15 +92,24 @@ export function lambdaZ(t: readonly number[], c: readonly number[]): LambdaZ | s
   for (let k = 1; k < c.length; k++) if (c[k] > c[imax]) imax = k;
   const idx: number[] = [];
   for (let k = imax + 1; k < c.length; k++) if (c[k] > 0) idx.push(k);
-  if (idx.length < LAMBDA_Z.minPoints) return `fewer than ${LAMBDA_Z.minPoints} positive concentrations after Tmax: no λz`;
+  if (idx.length < LAMBDA_Z.minPoints)
+    return `fewer than ${LAMBDA_Z.minPoints} positive concentrations after Tmax: no λz`;
   const fits: LambdaZ[] = [];
   for (let n = LAMBDA_Z.minPoints; n <= idx.length; n++) {
     const pts = idx.slice(idx.length - n);
-    let sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+    let sx = 0,
+      sy = 0,
+      sxx = 0,
+      sxy = 0,
+      syy = 0;
     for (const k of pts) {
       const x = t[k];
       const y = Math.log(c[k]);
-      sx += x; sy += y; sxx += x * x; sxy += x * y; syy += y * y;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+      syy += y * y;
     }
     const dx = sxx - (sx * sx) / n;
     const dy = syy - (sy * sy) / n;
@@ -101,7 +118,15 @@ export function lambdaZ(t: readonly number[], c: readonly number[]): LambdaZ | s
     const slope = dxy / dx;
     const r2 = dy > 0 ? (dxy * dxy) / (dx * dy) : 1;
     const adj = 1 - ((1 - r2) * (n - 1)) / (n - 2);
-    fits.push({ lambdaZ: -slope, points: n, firstTime: t[pts[0]], lastTime: t[pts[n - 1]], rSquared: r2, adjRSquared: adj, intercept: (sy - slope * sx) / n });
+    fits.push({
+      lambdaZ: -slope,
+      points: n,
+      firstTime: t[pts[0]],
+      lastTime: t[pts[n - 1]],
+      rSquared: r2,
+      adjRSquared: adj,
+      intercept: (sy - slope * sx) / n,
+    });
   }
   const ok = fits.filter((f) => f.lambdaZ > 0);
   if (!ok.length) return 'no terminal window with a declining log-linear fit: no λz';
@@ -132,17 +157,32 @@ function aucTo(t: readonly number[], c: readonly number[], end: number): { auc: 
 }
 
 /** NCA of one profile: times relative to the dose are used (t − doseTime), increasing, concentrations >= 0. */
-export function ncaProfile(times: readonly number[], concs: readonly number[], options: Partial<NcaOptions> = {}, subject?: string): NcaResult {
+export function ncaProfile(
+  times: readonly number[],
+  concs: readonly number[],
+  options: Partial<NcaOptions> = {},
+  subject?: string,
+): NcaResult {
   const o = NcaOptions.parse(options);
   const where = subject !== undefined ? `subject ${subject}: ` : '';
   const issues: Issue[] = [];
-  if (times.length !== concs.length) issues.push({ path: ['observations'], message: `${where}times and concentrations differ in length` });
+  if (times.length !== concs.length)
+    issues.push({ path: ['observations'], message: `${where}times and concentrations differ in length` });
   if (times.length < 2) issues.push({ path: ['observations'], message: `${where}at least 2 observations are needed` });
   for (let k = 1; k < times.length; k++) {
-    if (!(times[k] > times[k - 1])) issues.push({ path: ['observations', k, 'time'], message: `${where}times must be strictly increasing (${times[k]} after ${times[k - 1]})` });
+    if (!(times[k] > times[k - 1]))
+      issues.push({
+        path: ['observations', k, 'time'],
+        message: `${where}times must be strictly increasing (${times[k]} after ${times[k - 1]})`,
+      });
   }
-  if (times.length && times[0] < o.doseTime) issues.push({ path: ['observations', 0, 'time'], message: `${where}an observation before the dose time ${o.doseTime}` });
-  if (o.route === 'infusion' && o.infusionDuration === undefined) issues.push({ path: ['infusionDuration'], message: 'an infusion needs infusionDuration' });
+  if (times.length && times[0] < o.doseTime)
+    issues.push({
+      path: ['observations', 0, 'time'],
+      message: `${where}an observation before the dose time ${o.doseTime}`,
+    });
+  if (o.route === 'infusion' && o.infusionDuration === undefined)
+    issues.push({ path: ['infusionDuration'], message: 'an infusion needs infusionDuration' });
   if (issues.length) throw new InputError(issues);
   const t = times.map((v) => v - o.doseTime);
   const c = [...concs];
@@ -156,13 +196,18 @@ export function ncaProfile(times: readonly number[], concs: readonly number[], o
   // IV bolus the back-extrapolated C0 is used (log-linear from the first two points when they decline).
   if (t[0] > 0) {
     let c0 = 0;
-    if (o.route === 'iv-bolus') c0 = c[1] < c[0] && c[1] > 0 ? c[0] * Math.exp((Math.log(c[0] / c[1]) * t[0]) / (t[1] - t[0])) : c[0];
+    if (o.route === 'iv-bolus')
+      c0 = c[1] < c[0] && c[1] > 0 ? c[0] * Math.exp((Math.log(c[0] / c[1]) * t[0]) / (t[1] - t[0])) : c[0];
     t.unshift(0);
     c.unshift(c0);
   }
   const notes: string[] = [];
   let ilast = -1;
-  for (let k = c.length - 1; k >= 0; k--) if (c[k] > 0) { ilast = k; break; }
+  for (let k = c.length - 1; k >= 0; k--)
+    if (c[k] > 0) {
+      ilast = k;
+      break;
+    }
   const { auc: AUClast, aumc: AUMClast } = aucTo(t.slice(0, ilast + 1), c.slice(0, ilast + 1), Infinity);
   const r: NcaResult = {
     ...(subject !== undefined ? { subject } : {}),
@@ -218,7 +263,8 @@ export function ncaRequest(input: unknown): { route: string; subjects: NcaResult
     const id = ob.subject === undefined ? '1' : String(ob.subject);
     let g = groups.get(id);
     if (!g) {
-      if (groups.size >= NCA_LIMITS.subjects) throw new InputError(`at most ${NCA_LIMITS.subjects} subjects`, ['observations']);
+      if (groups.size >= NCA_LIMITS.subjects)
+        throw new InputError(`at most ${NCA_LIMITS.subjects} subjects`, ['observations']);
       groups.set(id, (g = { t: [], c: [] }));
     }
     g.t.push(ob.time);
@@ -236,15 +282,18 @@ export function parseNcaCsv(text: string): z.infer<typeof NcaObservation>[] {
   const it = header.indexOf('time');
   const ic = header.indexOf('conc');
   const is = header.indexOf('subject');
-  if (it < 0 || ic < 0) throw new InputError('the CSV header must have columns time and conc (and optionally subject)', ['csv', 'line 1']);
+  if (it < 0 || ic < 0)
+    throw new InputError('the CSV header must have columns time and conc (and optionally subject)', ['csv', 'line 1']);
   const out: z.infer<typeof NcaObservation>[] = [];
   for (let k = 1; k < lines.length; k++) {
     if (!lines[k].trim()) continue;
-    if (out.length >= NCA_LIMITS.observations) throw new InputError(`at most ${NCA_LIMITS.observations} observations`, ['csv', `line ${k + 1}`]);
+    if (out.length >= NCA_LIMITS.observations)
+      throw new InputError(`at most ${NCA_LIMITS.observations} observations`, ['csv', `line ${k + 1}`]);
     const cells = lines[k].split(',').map((s) => s.trim());
     const val = (i: number, name: string) => {
       const v = Number(cells[i]);
-      if (cells[i] === undefined || cells[i] === '' || !Number.isFinite(v)) throw new InputError(`${name} '${cells[i] ?? ''}' is not a number`, ['csv', `line ${k + 1}`, name]);
+      if (cells[i] === undefined || cells[i] === '' || !Number.isFinite(v))
+        throw new InputError(`${name} '${cells[i] ?? ''}' is not a number`, ['csv', `line ${k + 1}`, name]);
       return v;
     };
     out.push({ time: val(it, 'time'), conc: val(ic, 'conc'), ...(is >= 0 ? { subject: cells[is] } : {}) });
@@ -254,7 +303,9 @@ export function parseNcaCsv(text: string): z.infer<typeof NcaObservation>[] {
 
 /** NCA of one subject of a NONMEM-style dataset (Contract 6): its observations of `observable`, after its first dose. */
 export function ncaSubject(subject: SubjectData, observable: string, options: Partial<NcaOptions> = {}): NcaResult {
-  const obs = subject.observations.filter((o) => o.observable === observable && o.value !== null && !o.blq).sort((a, b) => a.time - b.time || a.order - b.order);
+  const obs = subject.observations
+    .filter((o) => o.observable === observable && o.value !== null && !o.blq)
+    .sort((a, b) => a.time - b.time || a.order - b.order);
   const first = subject.doses.length ? Math.min(...subject.doses.map((d) => d.start ?? 0)) : 0;
   const dose = subject.doses.find((d) => (d.start ?? 0) === first);
   const opts: Partial<NcaOptions> = {
@@ -264,5 +315,10 @@ export function ncaSubject(subject: SubjectData, observable: string, options: Pa
     ...options,
   };
   const after = obs.filter((o) => o.time >= first);
-  return ncaProfile(after.map((o) => o.time), after.map((o) => o.value as number), opts, subject.id);
+  return ncaProfile(
+    after.map((o) => o.time),
+    after.map((o) => o.value as number),
+    opts,
+    subject.id,
+  );
 }

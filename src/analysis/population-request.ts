@@ -8,7 +8,16 @@ import { userKey, assertNoReservedKeys } from '../keys.ts';
 import { checkBudget, populationCost } from '../limits.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
-import { resolvePopulation, populationChunk, packChunk, packDirect, mergeChunks, type SubjectChunk, type PopulationPartial, type PopulationResponse } from './population.ts';
+import {
+  resolvePopulation,
+  populationChunk,
+  packChunk,
+  packDirect,
+  mergeChunks,
+  type SubjectChunk,
+  type PopulationPartial,
+  type PopulationResponse,
+} from './population.ts';
 import { TrialArm, ResponseOptions, TRIAL_LIMITS } from './trial.ts';
 
 /** Who runs a population: the synchronous route / runPopulation, or a job on the embedded threads or on Redis workers. */
@@ -64,9 +73,21 @@ export const Omega = z.union([
 
 const Bound = { lower: finite('lower').optional(), upper: finite('upper').optional() };
 export const CovariateDistribution = z.discriminatedUnion('distribution', [
-  z.strictObject({ distribution: z.literal('normal'), mean: finite('mean'), sd: z.number().min(0).refine(Number.isFinite), ...Bound }),
-  z.strictObject({ distribution: z.literal('lognormal'), median: z.number().gt(0).refine(Number.isFinite), omega: z.number().min(0).max(5), ...Bound }),
-  z.strictObject({ distribution: z.literal('uniform'), lower: finite('lower'), upper: finite('upper') }).refine((d) => d.upper >= d.lower, { message: 'upper must be >= lower', path: ['upper'] }),
+  z.strictObject({
+    distribution: z.literal('normal'),
+    mean: finite('mean'),
+    sd: z.number().min(0).refine(Number.isFinite),
+    ...Bound,
+  }),
+  z.strictObject({
+    distribution: z.literal('lognormal'),
+    median: z.number().gt(0).refine(Number.isFinite),
+    omega: z.number().min(0).max(5),
+    ...Bound,
+  }),
+  z
+    .strictObject({ distribution: z.literal('uniform'), lower: finite('lower'), upper: finite('upper') })
+    .refine((d) => d.upper >= d.lower, { message: 'upper must be >= lower', path: ['upper'] }),
 ]);
 
 export const Covariates = z.union([
@@ -74,14 +95,24 @@ export const Covariates = z.union([
   z.strictObject({ distributions: z.record(name, CovariateDistribution) }),
   /** Whole rows resampled (with replacement) from a table, keeping the covariates' joint distribution. */
   z.strictObject({
-    table: z.strictObject({
-      columns: z.array(name).min(1).max(50),
-      rows: z.array(z.array(finite('table values'))).min(1).max(POPULATION_LIMITS.tableRows),
-    }).superRefine((t, ctx) => {
-      t.rows.forEach((r, i) => {
-        if (r.length !== t.columns.length) ctx.addIssue({ code: 'custom', path: ['rows', i], message: `row has ${r.length} values for ${t.columns.length} columns` });
-      });
-    }),
+    table: z
+      .strictObject({
+        columns: z.array(name).min(1).max(50),
+        rows: z
+          .array(z.array(finite('table values')))
+          .min(1)
+          .max(POPULATION_LIMITS.tableRows),
+      })
+      .superRefine((t, ctx) => {
+        t.rows.forEach((r, i) => {
+          if (r.length !== t.columns.length)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['rows', i],
+              message: `row has ${r.length} values for ${t.columns.length} columns`,
+            });
+        });
+      }),
   }),
 ]);
 
@@ -89,7 +120,12 @@ export const PopulationRequest = Scenario.extend({
   population: z.strictObject({
     /** Subjects: see POPULATION_LIMITS (checked by backend before any work: checkPopulationSize). */
     n: z.number().int().min(1).max(MAX_SUBJECTS, `at most ${MAX_SUBJECTS} subjects (as a job with Redis workers)`),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     /** Between-subject variability Ω: diagonal SDs, a block, or SDs plus a correlation matrix. */
     omega: Omega,
     /** How η enters each parameter (default log-normal): θ·exp(η), θ + η, or expit(logit θ + η). */
@@ -99,11 +135,20 @@ export const PopulationRequest = Scenario.extend({
      * η, in the order of omega's parameters, transformed as drawn ones; exactly n rows. Every tool then solves
      * the same subjects (the bench's W3 population). At most POPULATION_LIMITS.etaRows rows.
      */
-    etas: z.array(z.array(finite('etas values')).max(50)).min(1).max(POPULATION_LIMITS.etaRows, `at most ${POPULATION_LIMITS.etaRows} rows of stored etas`).optional(),
+    etas: z
+      .array(z.array(finite('etas values')).max(50))
+      .min(1)
+      .max(POPULATION_LIMITS.etaRows, `at most ${POPULATION_LIMITS.etaRows} rows of stored etas`)
+      .optional(),
     /** Covariates: 'weight' (the dosing weight, kg) or model parameters, per subject. */
     covariates: Covariates.optional(),
     /** Residual error on reported series: y·(1 + proportional·ε₁) + additive·ε₂, ε ~ N(0, 1). */
-    residual: z.record(name, z.strictObject({ additive: z.number().min(0).optional(), proportional: z.number().min(0).max(10).optional() })).optional(),
+    residual: z
+      .record(
+        name,
+        z.strictObject({ additive: z.number().min(0).optional(), proportional: z.number().min(0).max(10).optional() }),
+      )
+      .optional(),
     quantiles: z.array(z.number().gt(0).lt(1)).min(1).max(9).default([0.05, 0.5, 0.95]),
     /** States or outputs to summarise (default: the model's tumor series, roles.tumor, when declared, else every state). */
     series: z.array(name).min(1).max(POPULATION_LIMITS.series).optional(),
@@ -117,7 +162,8 @@ export const PopulationRequest = Scenario.extend({
 }).superRefine((r, ctx) => {
   const seen = new Set<string>();
   r.arms?.forEach((a, i) => {
-    if (seen.has(a.name)) ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice` });
+    if (seen.has(a.name))
+      ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `arm name '${a.name}' is used twice` });
     seen.add(a.name);
   });
 });
@@ -139,13 +185,23 @@ export function checkPopulationSize(r: PopulationRequest, backend: PopulationBac
   const lim = populationLimits(backend);
   const n = r.population.n;
   const nArms = r.arms?.length ?? 1;
-  const further = backend === 'sync'
-    ? ` (run it as a job, POST /api/jobs or immunopd population: up to ${POPULATION_LIMITS.jobs.embedded.subjects}, ${POPULATION_LIMITS.jobs.redis.subjects} with Redis workers)`
-    : backend === 'embedded' ? ` (up to ${POPULATION_LIMITS.jobs.redis.subjects} with REDIS_URL and immunopd workers)` : '';
+  const further =
+    backend === 'sync'
+      ? ` (run it as a job, POST /api/jobs or immunopd population: up to ${POPULATION_LIMITS.jobs.embedded.subjects}, ${POPULATION_LIMITS.jobs.redis.subjects} with Redis workers)`
+      : backend === 'embedded'
+        ? ` (up to ${POPULATION_LIMITS.jobs.redis.subjects} with REDIS_URL and immunopd workers)`
+        : '';
   if (n > lim.subjects) throw new InputError(`at most ${lim.subjects} subjects here${further}`, ['population', 'n']);
-  if (n * nArms > lim.solves) throw new InputError(`${n} subjects × ${nArms} arms = ${n * nArms} solves (at most ${lim.solves} here${further})`, ['population', 'n']);
+  if (n * nArms > lim.solves)
+    throw new InputError(`${n} subjects × ${nArms} arms = ${n * nArms} solves (at most ${lim.solves} here${further})`, [
+      'population',
+      'n',
+    ]);
   if (r.population.perSubject !== false && n > POPULATION_LIMITS.subjects) {
-    throw new InputError(`per-subject output for at most ${POPULATION_LIMITS.subjects} subjects (a job's rows stream from GET /api/jobs/:id/subjects instead)`, ['population', 'perSubject']);
+    throw new InputError(
+      `per-subject output for at most ${POPULATION_LIMITS.subjects} subjects (a job's rows stream from GET /api/jobs/:id/subjects instead)`,
+      ['population', 'perSubject'],
+    );
   }
 }
 
@@ -155,11 +211,23 @@ function resolve(input: unknown, backend: PopulationBackend) {
   const R = resolvePopulation(request);
   // The output and memory budget (src/limits.ts), before any solve.
   const p = R.request.population;
-  checkBudget(populationCost(p.n * R.arms.length, R.arms[0].prep.times.length, R.series.length * R.arms.length, p.quantiles.length), ['population'], 'use fewer subjects, series, quantiles or output times');
+  checkBudget(
+    populationCost(
+      p.n * R.arms.length,
+      R.arms[0].prep.times.length,
+      R.series.length * R.arms.length,
+      p.quantiles.length,
+    ),
+    ['population'],
+    'use fewer subjects, series, quantiles or output times',
+  );
   const limit = populationLimits(backend).values;
   const values = R.request.population.n * R.arms.length * R.series.length * R.arms[0].prep.times.length;
   if (values > limit) {
-    throw new InputError(`${values} values to keep (subjects × arms × series × output times; at most ${limit}): fewer output times, series or subjects`, ['population', 'n']);
+    throw new InputError(
+      `${values} values to keep (subjects × arms × series × output times; at most ${limit}): fewer output times, series or subjects`,
+      ['population', 'n'],
+    );
   }
   return R;
 }
@@ -196,10 +264,16 @@ export interface ChunkOptions {
 }
 
 /** Subjects [start, start + count) of a population request: a JSON partial for mergePopulationChunks. */
-export function simulatePopulationChunk(input: unknown, start: number, count: number, opts: ChunkOptions = {}): PopulationPartial {
+export function simulatePopulationChunk(
+  input: unknown,
+  start: number,
+  count: number,
+  opts: ChunkOptions = {},
+): PopulationPartial {
   const R = resolveCached(input, opts.backend ?? 'sync', opts.key);
   // Only series and failures to keep: solved straight into the partial (the same numbers, less memory).
-  if (!R.request.population.perSubject && !R.request.population.response) return packDirect(R, start, count, opts.progress, PROGRESS_CHUNK);
+  if (!R.request.population.perSubject && !R.request.population.response)
+    return packDirect(R, start, count, opts.progress, PROGRESS_CHUNK);
   if (!opts.progress) return packChunk(R, populationChunk(R, start, count));
   const records: SubjectChunk = { start, count, subjects: [], steps: 0, rhsEvaluations: 0 };
   for (let s = start; s < start + count; s += PROGRESS_CHUNK) {
@@ -216,7 +290,11 @@ export function simulatePopulationChunk(input: unknown, start: number, count: nu
  * The summary from partials covering every subject exactly once (any chunking gives the same numbers).
  * `ms`: the wall time to report in stats.
  */
-export function mergePopulationChunks(input: unknown, partials: PopulationPartial[], opts: { backend?: PopulationBackend; ms?: number } = {}): PopulationResponse {
+export function mergePopulationChunks(
+  input: unknown,
+  partials: PopulationPartial[],
+  opts: { backend?: PopulationBackend; ms?: number } = {},
+): PopulationResponse {
   return mergeChunks(resolve(input, opts.backend ?? 'sync'), partials, opts.ms ?? 0);
 }
 

@@ -13,9 +13,7 @@ export interface OmegaMatrix {
 }
 
 export type OmegaInput =
-  | Record<string, number>
-  | { block: [string[], number[][]] }
-  | { sd: Record<string, number>; correlation: number[][] };
+  Record<string, number> | { block: [string[], number[][]] } | { sd: Record<string, number>; correlation: number[][] };
 
 function isBlock(o: OmegaInput): o is { block: [string[], number[][]] } {
   return Object.hasOwn(o, 'block') && Array.isArray((o as { block: unknown }).block);
@@ -36,7 +34,8 @@ function checkSquare(matrix: number[][], m: number, path: Path) {
     for (let j = 0; j < i; j++) {
       const a = matrix[i][j];
       const b = matrix[j][i];
-      if (Math.abs(a - b) > 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) throw new InputError(`not symmetric: [${i}][${j}] = ${a} but [${j}][${i}] = ${b}`, [...path, i, j]);
+      if (Math.abs(a - b) > 1e-12 * Math.max(1, Math.abs(a), Math.abs(b)))
+        throw new InputError(`not symmetric: [${i}][${j}] = ${a} but [${j}][${i}] = ${b}`, [...path, i, j]);
     }
   }
 }
@@ -57,10 +56,17 @@ export function omegaMatrix(o: OmegaInput, path: Path): OmegaMatrix {
     checkSquare(o.correlation, m, [...path, 'correlation']);
     const cov = new Float64Array(m * m);
     for (let i = 0; i < m; i++) {
-      if (o.correlation[i][i] !== 1) throw new InputError(`the diagonal of a correlation matrix is 1 (got ${o.correlation[i][i]})`, [...path, 'correlation', i, i]);
+      if (o.correlation[i][i] !== 1)
+        throw new InputError(`the diagonal of a correlation matrix is 1 (got ${o.correlation[i][i]})`, [
+          ...path,
+          'correlation',
+          i,
+          i,
+        ]);
       for (let j = 0; j < m; j++) {
         const r = o.correlation[i][j];
-        if (Math.abs(r) > 1) throw new InputError(`a correlation is in [-1, 1] (got ${r})`, [...path, 'correlation', i, j]);
+        if (Math.abs(r) > 1)
+          throw new InputError(`a correlation is in [-1, 1] (got ${r})`, [...path, 'correlation', i, j]);
         cov[i * m + j] = r * o.sd[names[i]] * o.sd[names[j]];
       }
     }
@@ -85,11 +91,19 @@ export function cholesky(cov: Float64Array, m: number, names: string[], path: Pa
     const scale = Math.max(1e-300, Math.abs(cov[j * m + j]));
     if (cov[j * m + j] === 0) {
       // a degenerate (fixed) parameter: allowed only when it is uncorrelated with the others
-      for (let i = 0; i < m; i++) if (i !== j && cov[i * m + j] !== 0) throw new InputError(`Ω is not positive definite: '${names[j]}' has variance 0 but covariance with '${names[i]}'`, path);
+      for (let i = 0; i < m; i++)
+        if (i !== j && cov[i * m + j] !== 0)
+          throw new InputError(
+            `Ω is not positive definite: '${names[j]}' has variance 0 but covariance with '${names[i]}'`,
+            path,
+          );
       continue;
     }
     if (!(d > 1e-12 * scale)) {
-      throw new InputError(`Ω is not positive definite: the leading ${j + 1}×${j + 1} block (${names.slice(0, j + 1).join(', ')}) has a non-positive pivot (${d.toPrecision(3)}); check the covariances/correlations`, path);
+      throw new InputError(
+        `Ω is not positive definite: the leading ${j + 1}×${j + 1} block (${names.slice(0, j + 1).join(', ')}) has a non-positive pivot (${d.toPrecision(3)}); check the covariances/correlations`,
+        path,
+      );
     }
     const ljj = Math.sqrt(d);
     L[j * m + j] = ljj;
@@ -149,7 +163,11 @@ export type CovariateDistribution =
 /** Draws for truncation by rejection before giving up (a truncation that keeps almost nothing is an input error). */
 export const MAX_REJECTIONS = 1000;
 
-export function drawCovariate(d: CovariateDistribution, s: { uniform: () => number; normal: () => number }, path: Path): number {
+export function drawCovariate(
+  d: CovariateDistribution,
+  s: { uniform: () => number; normal: () => number },
+  path: Path,
+): number {
   if (d.distribution === 'uniform') return d.lower + (d.upper - d.lower) * s.uniform();
   const lo = d.lower ?? -Infinity;
   const hi = d.upper ?? Infinity;
@@ -157,5 +175,8 @@ export function drawCovariate(d: CovariateDistribution, s: { uniform: () => numb
     const v = d.distribution === 'normal' ? d.mean + d.sd * s.normal() : d.median * Math.exp(d.omega * s.normal());
     if (v >= lo && v <= hi) return v;
   }
-  throw new InputError(`no draw in [${lo}, ${hi}] after ${MAX_REJECTIONS} tries: the truncation keeps almost none of the distribution`, path);
+  throw new InputError(
+    `no draw in [${lo}, ${hi}] after ${MAX_REJECTIONS} tries: the truncation keeps almost none of the distribution`,
+    path,
+  );
 }

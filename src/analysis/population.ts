@@ -11,10 +11,26 @@
 //
 // `simulatePopulation` (a list of given subjects, no sampling) is kept for callers that draw their own.
 import type { ScenarioInput } from '../scenario/schema.ts';
-import { prepareScenario, solvePrepared, parameterVector, initialState, metricsGrid, buildResult, type PreparedScenario } from '../simulate.ts';
+import {
+  prepareScenario,
+  solvePrepared,
+  parameterVector,
+  initialState,
+  metricsGrid,
+  buildResult,
+  type PreparedScenario,
+} from '../simulate.ts';
 import { InputError, SolveError, type Path } from '../errors.ts';
 import { mulberry32, normalSampler } from '../numerics/random.ts';
-import { omegaMatrix, cholesky, subjectStream, transform, drawEta, drawCovariate, type Transform } from './population-sampling.ts';
+import {
+  omegaMatrix,
+  cholesky,
+  subjectStream,
+  transform,
+  drawEta,
+  drawCovariate,
+  type Transform,
+} from './population-sampling.ts';
 import { armScenario, responseSummary, type ResponseSummary } from './trial.ts';
 import type { PopulationRequest } from './population-request.ts';
 
@@ -52,52 +68,88 @@ export function resolvePopulation(request: PopulationRequest): ResolvedPopulatio
   const arms: ResolvedArm[] = armDefs.map((a, k) => {
     const sc = armScenario(base, a);
     const prep = prepareScenario(sc, a ? ['arms', k] : []);
-    return { name: a?.name ?? 'population', scenario: sc, prep, grid: prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times };
+    return {
+      name: a?.name ?? 'population',
+      scenario: sc,
+      prep,
+      grid: prep.scenario.metrics ? metricsGrid(prep.times, prep.doses) : prep.times,
+    };
   });
   const model = arms[0].prep.model;
   const om = omegaMatrix(population.omega as never, P('omega'));
   const m = om.names.length;
   const etaIndex = om.names.map((name) => {
     const j = model.paramIndex.get(name);
-    if (j === undefined) throw new InputError(`'${name}' is not a parameter of model '${model.id}'`, P('omega', ...(Object.hasOwn(population.omega, name) ? [name] : [])));
+    if (j === undefined)
+      throw new InputError(
+        `'${name}' is not a parameter of model '${model.id}'`,
+        P('omega', ...(Object.hasOwn(population.omega, name) ? [name] : [])),
+      );
     return j;
   });
   const L = cholesky(om.cov, m, om.names, P('omega'));
   const etas = population.etas;
   if (etas) {
-    if (etas.length !== population.n) throw new InputError(`${etas.length} rows of stored etas for ${population.n} subjects (one row per subject)`, P('etas'));
+    if (etas.length !== population.n)
+      throw new InputError(
+        `${etas.length} rows of stored etas for ${population.n} subjects (one row per subject)`,
+        P('etas'),
+      );
     etas.forEach((row, i) => {
-      if (row.length !== m) throw new InputError(`row ${i} has ${row.length} etas for the ${m} parameters of omega (${om.names.join(', ')})`, P('etas', i));
+      if (row.length !== m)
+        throw new InputError(
+          `row ${i} has ${row.length} etas for the ${m} parameters of omega (${om.names.join(', ')})`,
+          P('etas', i),
+        );
     });
   }
   const dist = population.distributions ?? {};
-  for (const name of Object.keys(dist)) if (!om.names.includes(name)) throw new InputError(`'${name}' has no variability in omega`, P('distributions', name));
+  for (const name of Object.keys(dist))
+    if (!om.names.includes(name))
+      throw new InputError(`'${name}' has no variability in omega`, P('distributions', name));
   const transforms = om.names.map((n) => (Object.hasOwn(dist, n) ? dist[n] : 'lognormal') as Transform);
   for (const arm of arms) {
     om.names.forEach((n, j) => {
       const theta = arm.prep.params[etaIndex[j]];
-      if (transforms[j] === 'lognormal' && !(theta > 0)) throw new InputError(`a log-normal parameter needs a typical value > 0 ('${n}' is ${theta}${arms.length > 1 ? ` in arm '${arm.name}'` : ''})`, P('omega'));
-      if (transforms[j] === 'logitnormal' && !(theta > 0 && theta < 1)) throw new InputError(`a logit-normal parameter needs a typical value in (0, 1) ('${n}' is ${theta})`, P('distributions', n));
+      if (transforms[j] === 'lognormal' && !(theta > 0))
+        throw new InputError(
+          `a log-normal parameter needs a typical value > 0 ('${n}' is ${theta}${arms.length > 1 ? ` in arm '${arm.name}'` : ''})`,
+          P('omega'),
+        );
+      if (transforms[j] === 'logitnormal' && !(theta > 0 && theta < 1))
+        throw new InputError(
+          `a logit-normal parameter needs a typical value in (0, 1) ('${n}' is ${theta})`,
+          P('distributions', n),
+        );
     });
   }
   const cov = population.covariates;
   const covariateNames = cov ? ('table' in cov ? cov.table.columns : Object.keys(cov.distributions)) : [];
   covariateNames.forEach((c) => {
-    const path = cov && 'table' in cov ? P('covariates', 'table', 'columns', covariateNames.indexOf(c)) : P('covariates', 'distributions', c);
-    if (c !== 'weight' && !model.paramIndex.has(c)) throw new InputError(`covariate '${c}' is neither 'weight' nor a parameter of model '${model.id}'`, path);
+    const path =
+      cov && 'table' in cov
+        ? P('covariates', 'table', 'columns', covariateNames.indexOf(c))
+        : P('covariates', 'distributions', c);
+    if (c !== 'weight' && !model.paramIndex.has(c))
+      throw new InputError(`covariate '${c}' is neither 'weight' nor a parameter of model '${model.id}'`, path);
     if (om.names.includes(c)) throw new InputError(`'${c}' is both a covariate and in omega`, path);
   });
   // Default: the tumor series the model declares (roles.tumor), else every state; never guessed from names.
   const tumorRole = model.spec.roles?.tumor;
   const series = population.series ?? (tumorRole ? [tumorRole.series] : model.stateNames);
   series.forEach((s, j) => {
-    if (!model.stateIndex.has(s) && !model.outputNames.includes(s)) throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, P('series', j));
+    if (!model.stateIndex.has(s) && !model.outputNames.includes(s))
+      throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, P('series', j));
   });
   for (const s of Object.keys(population.residual ?? {})) {
-    if (!series.includes(s)) throw new InputError(`residual error on '${s}', which is not in population.series`, P('residual', s));
+    if (!series.includes(s))
+      throw new InputError(`residual error on '${s}', which is not in population.series`, P('residual', s));
   }
-  if (population.response) for (const a of arms) if (!a.prep.scenario.metrics) throw new InputError('response probabilities need metrics: true', ['metrics']);
-  const needMetrics = arms[0].prep.scenario.metrics && (population.response !== undefined || population.perSubject !== false);
+  if (population.response)
+    for (const a of arms)
+      if (!a.prep.scenario.metrics) throw new InputError('response probabilities need metrics: true', ['metrics']);
+  const needMetrics =
+    arms[0].prep.scenario.metrics && (population.response !== undefined || population.perSubject !== false);
   return { request, arms, etaNames: om.names, etaIndex, transforms, L, covariateNames, series, needMetrics };
 }
 
@@ -142,18 +194,21 @@ function drawSubject(R: ResolvedPopulation, id: number) {
     const row = cov.table.rows[Math.floor(s.uniform() * cov.table.rows.length)];
     cov.table.columns.forEach((c, j) => (covariates[c] = row[j]));
   } else if (cov) {
-    for (const c of R.covariateNames) covariates[c] = drawCovariate(cov.distributions[c], s, P('covariates', 'distributions', c));
+    for (const c of R.covariateNames)
+      covariates[c] = drawCovariate(cov.distributions[c], s, P('covariates', 'distributions', c));
   }
   // Residual errors for every arm, series and time, drawn before any solve so that a failed solve does
   // not shift the stream of the next arm.
   const nT = R.arms[0].prep.times.length;
-  const residual = R.arms.map(() => R.series.map((name) => {
-    const r = pop.residual && Object.hasOwn(pop.residual, name) ? pop.residual[name] : undefined;
-    if (!r) return undefined;
-    const e = new Float64Array(2 * nT);
-    for (let k = 0; k < 2 * nT; k++) e[k] = s.normal();
-    return { ...r, e };
-  }));
+  const residual = R.arms.map(() =>
+    R.series.map((name) => {
+      const r = pop.residual && Object.hasOwn(pop.residual, name) ? pop.residual[name] : undefined;
+      if (!r) return undefined;
+      const e = new Float64Array(2 * nT);
+      for (let k = 0; k < 2 * nT; k++) e[k] = s.normal();
+      return { ...r, e };
+    }),
+  );
   return { eta, covariates, residual };
 }
 
@@ -164,7 +219,14 @@ interface ArmSolve {
   rhsEvaluations: number;
 }
 
-function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array, covariates: Record<string, number>, id: number, parameters: Record<string, number> | null): ArmSolve {
+function simulateArm(
+  R: ResolvedPopulation,
+  arm: ResolvedArm,
+  eta: Float64Array,
+  covariates: Record<string, number>,
+  id: number,
+  parameters: Record<string, number> | null,
+): ArmSolve {
   let prep = arm.prep;
   let grid = arm.grid;
   if (Object.hasOwn(covariates, 'weight')) {
@@ -192,7 +254,9 @@ function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array,
   const direct = R.needMetrics ? null : seriesFromRows(R.series, prep, sol.y, p);
   if (direct) return { series: direct, ...counts };
   const result = buildResult(R.needMetrics ? prep : { ...prep, scenario: { ...sc, metrics: false } }, sol, 0, p, grid);
-  const series = R.series.map((name) => Float64Array.from(Object.hasOwn(result.outputs, name) ? result.outputs[name] : result.states[name]));
+  const series = R.series.map((name) =>
+    Float64Array.from(Object.hasOwn(result.outputs, name) ? result.outputs[name] : result.states[name]),
+  );
   return { series, metrics: R.needMetrics ? result.metrics : undefined, ...counts };
 }
 
@@ -201,7 +265,12 @@ function simulateArm(R: ResolvedPopulation, arm: ResolvedArm, eta: Float64Array,
  * outputs evaluated at each time as buildResult does. null when an output reads a dose clock (tfd/tld): those
  * go through buildResult, which sets the clocks.
  */
-function seriesFromRows(names: string[], prep: PreparedScenario, y: Float64Array, p: Float64Array): Float64Array[] | null {
+function seriesFromRows(
+  names: string[],
+  prep: PreparedScenario,
+  y: Float64Array,
+  p: Float64Array,
+): Float64Array[] | null {
   const model = prep.model;
   const times = prep.times;
   const nT = times.length;
@@ -229,7 +298,8 @@ function seriesFromRows(names: string[], prep: PreparedScenario, y: Float64Array
 /** Metrics kept per subject: everything numeric, boolean or categorical at the top level, plus drugs. */
 function keptMetrics(metrics: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(metrics)) if (k !== 'events' && k !== 'tumorSeries' && k !== 'tumorUnit') out[k] = v;
+  for (const [k, v] of Object.entries(metrics))
+    if (k !== 'events' && k !== 'tumorSeries' && k !== 'tumorUnit') out[k] = v;
   return out;
 }
 
@@ -281,7 +351,14 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** The metrics the response summary reads (trial.ts responseSummary): the only metrics a summary keeps. */
-export const RESPONSE_FIELDS = ['bestOverallResponse', 'confirmedBestOverallResponse', 'progressed', 'timeToProgression', 'baseline', 'final'] as const;
+export const RESPONSE_FIELDS = [
+  'bestOverallResponse',
+  'confirmedBestOverallResponse',
+  'progressed',
+  'timeToProgression',
+  'baseline',
+  'final',
+] as const;
 type Cell = string | number | boolean | null;
 
 /** One arm of a partial, column by column (compact: a million subjects fit in a job's merge). */
@@ -313,7 +390,9 @@ function subjectOutput(R: ResolvedPopulation, s: SubjectRecord): Record<string, 
   const armOut = (x: SubjectArmRecord) => ({
     ...(x.failure ? { failure: x.failure } : {}),
     metrics: x.metrics ?? null,
-    ...(withSeries ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? Array.from(x.series[q]) : null])) } : {}),
+    ...(withSeries
+      ? { series: Object.fromEntries(R.series.map((nm, q) => [nm, x.series ? Array.from(x.series[q]) : null])) }
+      : {}),
   });
   const single = !R.request.arms?.length;
   return {
@@ -331,7 +410,9 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
   const arms = R.arms.map((_, a): PartialArm => {
     // NaN where a subject failed or a value is not finite (8 bytes a value; the merge skips non-finite values).
     const series = R.series.map(() => new Float64Array(chunk.count * nT).fill(NaN));
-    const response = pop.response ? Object.fromEntries(RESPONSE_FIELDS.map((f) => [f, new Array<Cell>(chunk.count).fill(null)])) : undefined;
+    const response = pop.response
+      ? Object.fromEntries(RESPONSE_FIELDS.map((f) => [f, new Array<Cell>(chunk.count).fill(null)]))
+      : undefined;
     const failures: PartialArm['failures'] = [];
     chunk.subjects.forEach((s, j) => {
       const x = s.arms[a];
@@ -372,13 +453,22 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
  * (a worker thread's old generation, and its GC, stay small). `progress(done)` after every `every` subjects
  * and at the end; it may throw to stop.
  */
-export function packDirect(R: ResolvedPopulation, start: number, count: number, progress?: (done: number) => void, every = 50): PopulationPartial {
+export function packDirect(
+  R: ResolvedPopulation,
+  start: number,
+  count: number,
+  progress?: (done: number) => void,
+  every = 50,
+): PopulationPartial {
   const n = R.request.population.n;
   if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= n)) {
     throw new InputError(`chunk [${start}, ${start + count}) is not within the population's ${n} subjects`, ['start']);
   }
   const nT = R.arms[0].prep.times.length;
-  const arms = R.arms.map((): PartialArm & { series: Float64Array[] } => ({ series: R.series.map(() => new Float64Array(count * nT).fill(NaN)), failures: [] }));
+  const arms = R.arms.map((): PartialArm & { series: Float64Array[] } => ({
+    series: R.series.map(() => new Float64Array(count * nT).fill(NaN)),
+    failures: [],
+  }));
   let steps = 0;
   let rhsEvaluations = 0;
   for (let j = 0; j < count; j++) {
@@ -449,9 +539,12 @@ export interface PopulationResponse {
 function selectRanks(v: Float64Array, lo: number, hi: number, ranks: Int32Array, rlo: number, rhi: number): void {
   while (rlo < rhi && hi > lo) {
     const mid = (lo + hi) >> 1;
-    const a = v[lo], b = v[mid], c = v[hi];
+    const a = v[lo],
+      b = v[mid],
+      c = v[hi];
     const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
-    let i = lo, j = hi;
+    let i = lo,
+      j = hi;
     while (i <= j) {
       while (v[i] < pivot) i++;
       while (v[j] > pivot) j--;
@@ -518,7 +611,16 @@ const MERGE_GATHER_VALUES = 4_000_000;
  * order: the means add in the same order as one time at a time. A small function of its own, so that the
  * JIT optimizes it after a few calls (the merge runs once per job, cold).
  */
-function gatherBlock(d: ArrayLike<number | null>, count: number, nT: number, k0: number, nb: number, cols: Float64Array[], m: Int32Array, sums: Float64Array): void {
+function gatherBlock(
+  d: ArrayLike<number | null>,
+  count: number,
+  nT: number,
+  k0: number,
+  nb: number,
+  cols: Float64Array[],
+  m: Int32Array,
+  sums: Float64Array,
+): void {
   for (let j = 0; j < count; j++) {
     const base = j * nT + k0;
     for (let b = 0; b < nb; b++) {
@@ -587,15 +689,24 @@ export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[]
   const parts = [...partials].sort((x, y) => x.start - y.start);
   let next = 0;
   for (const p of parts) {
-    if (p.start !== next || p.arms.length !== R.arms.length) throw new InputError(`the chunks do not cover subjects 0..${pop.n - 1} exactly once (at subject ${Math.min(next, p.start)})`, ['partials']);
+    if (p.start !== next || p.arms.length !== R.arms.length)
+      throw new InputError(
+        `the chunks do not cover subjects 0..${pop.n - 1} exactly once (at subject ${Math.min(next, p.start)})`,
+        ['partials'],
+      );
     next += p.count;
   }
   if (next !== pop.n) throw new InputError(`the chunks hold ${next} subjects, the population ${pop.n}`, ['partials']);
   const arms = R.arms.map((_, a) => summariseArm(R, parts, a));
   // A subject fails overall when it fails in any arm: the first failing arm's message.
   const firstFailure = new Map<number, string>();
-  for (let a = 0; a < R.arms.length; a++) for (const p of parts) for (const f of p.arms[a].failures) if (!firstFailure.has(f.id)) firstFailure.set(f.id, f.message);
-  const failures = [...firstFailure].sort((x, y) => x[0] - y[0]).slice(0, LISTED_FAILURES).map(([index, message]) => ({ index, message }));
+  for (let a = 0; a < R.arms.length; a++)
+    for (const p of parts)
+      for (const f of p.arms[a].failures) if (!firstFailure.has(f.id)) firstFailure.set(f.id, f.message);
+  const failures = [...firstFailure]
+    .sort((x, y) => x[0] - y[0])
+    .slice(0, LISTED_FAILURES)
+    .map(([index, message]) => ({ index, message }));
   const subjects = pop.perSubject ? parts.flatMap((p) => p.subjects ?? []) : undefined;
   return {
     model: R.arms[0].prep.model.id,
@@ -635,13 +746,19 @@ export interface GivenPopulationResult {
 }
 
 /** Solve given subjects of one scenario in this thread; failures are reported, not thrown. */
-export function simulatePopulation(opts: { scenario: ScenarioInput; subjects: PopulationSubject[]; states?: string[]; keepSubjects?: number }): GivenPopulationResult {
+export function simulatePopulation(opts: {
+  scenario: ScenarioInput;
+  subjects: PopulationSubject[];
+  states?: string[];
+  keepSubjects?: number;
+}): GivenPopulationResult {
   const started = performance.now();
   const prep = prepareScenario(opts.scenario);
   const model = prep.model;
   const names = opts.states ?? model.stateNames;
   names.forEach((s, j) => {
-    if (!model.stateIndex.has(s) && !model.outputNames.includes(s)) throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, ['states', j]);
+    if (!model.stateIndex.has(s) && !model.outputNames.includes(s))
+      throw new InputError(`'${s}' is neither a state nor an output of model '${model.id}'`, ['states', j]);
   });
   const sc = prep.scenario;
   const out: GivenPopulationResult['subjects'] = [];
@@ -654,8 +771,13 @@ export function simulatePopulation(opts: { scenario: ScenarioInput; subjects: Po
   const o = new Float64Array(model.outputNames.length);
   opts.subjects.forEach((s, index) => {
     try {
-      const p = s.parameters ? parameterVector(model, { ...sc.parameters, ...s.parameters }, sc.preset, ['subjects', index]) : prep.params;
-      const y0 = s.initial || s.parameters ? initialState(model, p, { ...sc.initial, ...(s.initial ?? {}) }, sc.preset, ['subjects', index]) : prep.y0;
+      const p = s.parameters
+        ? parameterVector(model, { ...sc.parameters, ...s.parameters }, sc.preset, ['subjects', index])
+        : prep.params;
+      const y0 =
+        s.initial || s.parameters
+          ? initialState(model, p, { ...sc.initial, ...(s.initial ?? {}) }, sc.preset, ['subjects', index])
+          : prep.y0;
       const sol = solvePrepared(prep, p, y0);
       steps += sol.counters.steps;
       rhs += sol.counters.rhsEvaluations;
@@ -676,13 +798,34 @@ export function simulatePopulation(opts: { scenario: ScenarioInput; subjects: Po
     }
   });
   const ms = performance.now() - started;
-  return { times: Array.from(prep.times), states: names, subjects: out, failures, stats: { subjects: opts.subjects.length, solved: opts.subjects.length - failures.length, ms, solveMs: ms, steps, rhsEvaluations: rhs } };
+  return {
+    times: Array.from(prep.times),
+    states: names,
+    subjects: out,
+    failures,
+    stats: {
+      subjects: opts.subjects.length,
+      solved: opts.subjects.length - failures.length,
+      ms,
+      solveMs: ms,
+      steps,
+      rhsEvaluations: rhs,
+    },
+  };
 }
 
 /** Independent log-normal subjects p = θ·exp(η), η ~ N(0, ω²), from one seeded stream (for given-subject callers). */
-export function lognormalSubjects(n: number, typical: Record<string, number>, omega: Record<string, number>, seed = 1): PopulationSubject[] {
+export function lognormalSubjects(
+  n: number,
+  typical: Record<string, number>,
+  omega: Record<string, number>,
+  seed = 1,
+): PopulationSubject[] {
   const z = normalSampler(mulberry32(seed));
   const names = Object.keys(omega);
-  for (const k of names) if (!Object.hasOwn(typical, k)) throw new InputError(`no typical value for '${k}'`, ['omega', k]);
-  return Array.from({ length: n }, () => ({ parameters: Object.fromEntries(names.map((k) => [k, typical[k] * Math.exp(omega[k] * z())])) }));
+  for (const k of names)
+    if (!Object.hasOwn(typical, k)) throw new InputError(`no typical value for '${k}'`, ['omega', k]);
+  return Array.from({ length: n }, () => ({
+    parameters: Object.fromEntries(names.map((k) => [k, typical[k] * Math.exp(omega[k] * z())])),
+  }));
 }

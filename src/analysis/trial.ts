@@ -30,7 +30,10 @@ export const ResponseOptions = z.strictObject({
 export type ResponseOptions = z.infer<typeof ResponseOptions>;
 
 /** The scenario of one arm: the base scenario with the arm's doses/therapies (when given) and parameters. */
-export function armScenario<S extends { parameters?: Record<string, number>; doses?: unknown[]; therapies?: string[] }>(base: S, arm: TrialArm | undefined): S {
+export function armScenario<S extends { parameters?: Record<string, number>; doses?: unknown[]; therapies?: string[] }>(
+  base: S,
+  arm: TrialArm | undefined,
+): S {
   if (!arm) return base;
   return {
     ...base,
@@ -39,8 +42,20 @@ export function armScenario<S extends { parameters?: Record<string, number>; dos
   };
 }
 
-export interface Estimate { p: number; se: number; count: number; n: number }
-export interface KaplanMeierPoint { time: number; atRisk: number; events: number; censored: number; survival: number; se: number }
+export interface Estimate {
+  p: number;
+  se: number;
+  count: number;
+  n: number;
+}
+export interface KaplanMeierPoint {
+  time: number;
+  atRisk: number;
+  events: number;
+  censored: number;
+  survival: number;
+  se: number;
+}
 export interface ResponseSummary {
   /** Subjects evaluable for RECIST (solved, with a tumor series and a measurable baseline, >= 10 mm). */
   evaluable: number;
@@ -48,7 +63,13 @@ export interface ResponseSummary {
   notEvaluable: number;
   objectiveResponse: Estimate | null;
   progressionBy: ({ time: number } & Estimate)[];
-  timeToProgression: { median: number | null; medianSe: number | null; bootstrapUndefined: number; followUp: number; curve: KaplanMeierPoint[] } | null;
+  timeToProgression: {
+    median: number | null;
+    medianSe: number | null;
+    bootstrapUndefined: number;
+    followUp: number;
+    curve: KaplanMeierPoint[];
+  } | null;
   /** Mean of ln(final / baseline) of the tumor series, with its standard error. */
   meanLogTumorRatio: { mean: number; se: number; n: number } | null;
 }
@@ -95,16 +116,24 @@ export function kmMedian(times: number[], events: boolean[]): number | null {
  * progression is censored at the end of follow-up (`followUp` = last time − first time); with every subject
  * followed to the same horizon the KM estimate equals the empirical fraction, as it should.
  */
-export function responseSummary(metrics: (Record<string, unknown> | undefined)[], followUp: number, opts: ResponseOptions, seed: number): ResponseSummary {
+export function responseSummary(
+  metrics: (Record<string, unknown> | undefined)[],
+  followUp: number,
+  opts: ResponseOptions,
+  seed: number,
+): ResponseSummary {
   // NE (a baseline below RECIST's measurability limit) has no response or progression: not evaluable.
-  const recisted = metrics.filter((m): m is Record<string, unknown> => !!m && typeof m.bestOverallResponse === 'string');
+  const recisted = metrics.filter(
+    (m): m is Record<string, unknown> => !!m && typeof m.bestOverallResponse === 'string',
+  );
   const ev = recisted.filter((m) => m.bestOverallResponse !== 'NE');
   const notEvaluable = recisted.length - ev.length;
   const key = opts.confirmed ? 'confirmedBestOverallResponse' : 'bestOverallResponse';
   const n = ev.length;
   const ratios: number[] = [];
   for (const m of metrics) {
-    if (m && typeof m.baseline === 'number' && typeof m.final === 'number' && m.baseline > 0 && m.final > 0) ratios.push(Math.log(m.final / m.baseline));
+    if (m && typeof m.baseline === 'number' && typeof m.final === 'number' && m.baseline > 0 && m.final > 0)
+      ratios.push(Math.log(m.final / m.baseline));
   }
   let meanLogTumorRatio: ResponseSummary['meanLogTumorRatio'] = null;
   if (ratios.length) {
@@ -112,11 +141,24 @@ export function responseSummary(metrics: (Record<string, unknown> | undefined)[]
     const v = ratios.length > 1 ? ratios.reduce((a, b) => a + (b - mean) ** 2, 0) / (ratios.length - 1) : NaN;
     meanLogTumorRatio = { mean, se: Math.sqrt(v / ratios.length), n: ratios.length };
   }
-  if (!n) return { evaluable: 0, notEvaluable, objectiveResponse: null, progressionBy: [], timeToProgression: null, meanLogTumorRatio };
+  if (!n)
+    return {
+      evaluable: 0,
+      notEvaluable,
+      objectiveResponse: null,
+      progressionBy: [],
+      timeToProgression: null,
+      meanLogTumorRatio,
+    };
   const responders = ev.filter((m) => m[key] === 'CR' || m[key] === 'PR').length;
-  const ttp = ev.map((m) => (m.progressed === true && typeof m.timeToProgression === 'number' ? m.timeToProgression : followUp));
+  const ttp = ev.map((m) =>
+    m.progressed === true && typeof m.timeToProgression === 'number' ? m.timeToProgression : followUp,
+  );
   const progressed = ev.map((m) => m.progressed === true && typeof m.timeToProgression === 'number');
-  const progressionBy = opts.progressionBy.map((t) => ({ time: t, ...binomial(ttp.filter((x, i) => progressed[i] && x <= t).length, n) }));
+  const progressionBy = opts.progressionBy.map((t) => ({
+    time: t,
+    ...binomial(ttp.filter((x, i) => progressed[i] && x <= t).length, n),
+  }));
   const median = kmMedian(ttp, progressed);
   // Bootstrap SE of the median (subjects resampled with replacement, seeded: the same for any chunking).
   let medianSe: number | null = null;

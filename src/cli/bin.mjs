@@ -10,6 +10,9 @@ if (!existsSync(main_js)) {
   process.exit(2);
 }
 // `immunopd ... | head` closes the pipe early: that is not an error.
-process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 const { main } = await import(main_js.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -11,7 +11,11 @@ import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main
 import { progressBar } from './progress.ts';
 
 export function compareCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { format: { type: 'string', default: 'json' }, out: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd compare COMPARE.json [--format json|csv] [--out FILE]' });
+  const { values, positionals } = parse(
+    args,
+    { format: { type: 'string', default: 'json' }, out: { type: 'string' } },
+    { min: 1, max: 1, usage: 'immunopd compare COMPARE.json [--format json|csv] [--out FILE]' },
+  );
   const fmt = values.format as string;
   if (fmt !== 'json' && fmt !== 'csv') throw new UsageError(`--format must be json or csv (got '${fmt}')`);
   const parsed = CompareRequest.safeParse(readJsonFile(positionals[0]));
@@ -39,9 +43,14 @@ export function compareCommand(args: string[], io: CliIo): number {
   const issues = compareIssues(c, byArm);
   if (issues.length) throw new InputError(issues);
   const ok = results as SimulationResult[];
-  const text = fmt === 'csv'
-    ? compareCsv(ok.map((r, i) => resultToCsv(r, [{ name: 'arm', value: c.arms[i].name }])))
-    : compareJson(c, ok[0].model, ok.map((r) => ({ body: resultToJson(r), metrics: r.metrics }))) + '\n';
+  const text =
+    fmt === 'csv'
+      ? compareCsv(ok.map((r, i) => resultToCsv(r, [{ name: 'arm', value: c.arms[i].name }])))
+      : compareJson(
+          c,
+          ok[0].model,
+          ok.map((r) => ({ body: resultToJson(r), metrics: r.metrics })),
+        ) + '\n';
   writeOutput(text, values.out as string | undefined, io);
   return 0;
 }

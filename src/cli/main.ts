@@ -117,8 +117,13 @@ export async function main(argv: string[], io: CliIo = stdio, extra: Record<stri
   }
 }
 
-export function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, positionals: { min: number; max: number; usage: string }) {
+export function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  positionals: { min: number; max: number; usage: string },
+) {
   const r = parseArgs({ args, options, allowPositionals: true, strict: true });
-  if (r.positionals.length < positionals.min || r.positionals.length > positionals.max) throw new UsageError(`usage: ${positionals.usage}`);
+  if (r.positionals.length < positionals.min || r.positionals.length > positionals.max)
+    throw new UsageError(`usage: ${positionals.usage}`);
   return r;
 }

@@ -10,13 +10,23 @@ import { InputError } from '../errors.ts';
 import { doseTargets } from '../results/metrics.ts';
 import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main.ts';
 
-const USAGE = 'immunopd nca DATA.csv|SCENARIO.json [--series NAME] [--dose N] [--dose-time T] [--tau T] [--route iv-bolus|infusion|extravascular] [--infusion-duration D] [--out FILE]';
+const USAGE =
+  'immunopd nca DATA.csv|SCENARIO.json [--series NAME] [--dose N] [--dose-time T] [--tau T] [--route iv-bolus|infusion|extravascular] [--infusion-duration D] [--out FILE]';
 
 export function ncaCommand(args: string[], io: CliIo): number {
-  const { values: v, positionals } = parse(args, {
-    series: { type: 'string' }, dose: { type: 'string' }, 'dose-time': { type: 'string' }, tau: { type: 'string' },
-    route: { type: 'string' }, 'infusion-duration': { type: 'string' }, out: { type: 'string' },
-  }, { min: 1, max: 1, usage: USAGE });
+  const { values: v, positionals } = parse(
+    args,
+    {
+      series: { type: 'string' },
+      dose: { type: 'string' },
+      'dose-time': { type: 'string' },
+      tau: { type: 'string' },
+      route: { type: 'string' },
+      'infusion-duration': { type: 'string' },
+      out: { type: 'string' },
+    },
+    { min: 1, max: 1, usage: USAGE },
+  );
   const file = positionals[0];
   const numberOpt = (name: string) => {
     const s = v[name] as string | undefined;
@@ -26,7 +36,9 @@ export function ncaCommand(args: string[], io: CliIo): number {
     return x;
   };
   const opts: Record<string, unknown> = {};
-  const set = (key: string, val: unknown) => { if (val !== undefined) opts[key] = val; };
+  const set = (key: string, val: unknown) => {
+    if (val !== undefined) opts[key] = val;
+  };
   let observations: unknown[];
   if (file.toLowerCase().endsWith('.json')) {
     const scenario = readJsonFile(file) as Record<string, unknown>;
@@ -35,7 +47,11 @@ export function ncaCommand(args: string[], io: CliIo): number {
     const series = (v.series as string | undefined) ?? roles[0]?.[1].concentration;
     if (!series) throw new UsageError('the model declares no drug: name the series with --series');
     const result = simulate(scenario);
-    const y = Object.hasOwn(result.outputs, series) ? result.outputs[series] : Object.hasOwn(result.states, series) ? result.states[series] : undefined;
+    const y = Object.hasOwn(result.outputs, series)
+      ? result.outputs[series]
+      : Object.hasOwn(result.states, series)
+        ? result.states[series]
+        : undefined;
     if (!y) throw new InputError(`'${series}' is neither a state nor an output of the result`, ['series']);
     observations = result.times.map((t, k) => ({ time: t, conc: y[k] }));
     const role = roles.find(([, r]) => r.concentration === series)?.[1];

@@ -8,7 +8,12 @@ import { parse, readJsonFile, writeOutput, UsageError, type CliIo } from './main
 import { progressBar } from './progress.ts';
 import { runJob, threadCount } from './job.ts';
 
-const csvCell = (v: unknown) => (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : String(v));
+const csvCell = (v: unknown) =>
+  v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))
+    ? ''
+    : typeof v === 'string' && /[",\n]/.test(v)
+      ? `"${v.replace(/"/g, '""')}"`
+      : String(v);
 const csvLine = (cells: unknown[]) => cells.map(csvCell).join(',') + '\n';
 
 function format(values: Record<string, unknown>): 'json' | 'csv' {
@@ -30,32 +35,51 @@ export function populationCsv(r: PopulationResponse): string {
 }
 
 export async function populationCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd population POPULATION.json [--format json|csv] [--out FILE] [--threads N]' });
+  const { values, positionals } = parse(
+    args,
+    { format: { type: 'string' }, out: { type: 'string' }, threads: { type: 'string' } },
+    { min: 1, max: 1, usage: 'immunopd population POPULATION.json [--format json|csv] [--out FILE] [--threads N]' },
+  );
   const fmt = format(values);
   const threads = threadCount(values.threads as string | undefined);
   const resultJson = await runJob('population', readJsonFile(positionals[0]), threads);
-  writeOutput(fmt === 'csv' ? populationCsv(JSON.parse(resultJson) as PopulationResponse) : resultJson + '\n', values.out as string | undefined, io);
+  writeOutput(
+    fmt === 'csv' ? populationCsv(JSON.parse(resultJson) as PopulationResponse) : resultJson + '\n',
+    values.out as string | undefined,
+    io,
+  );
   return 0;
 }
 
 export function sensitivityCsv(r: SensitivityResult | GlobalSensitivityResult): string {
   if (!('method' in r)) {
-    return csvLine(['parameter', 'value', 'normalized', 'derivative', 'low', 'high']) + r.parameters.map((p) => csvLine([p.name, p.value, p.normalized, p.derivative, p.low, p.high])).join('');
+    return (
+      csvLine(['parameter', 'value', 'normalized', 'derivative', 'low', 'high']) +
+      r.parameters.map((p) => csvLine([p.name, p.value, p.normalized, p.derivative, p.low, p.high])).join('')
+    );
   }
   if (r.method === 'sobol') {
     let out = csvLine(['parameter', 'S1', 'S1_lower', 'S1_upper', 'ST', 'ST_lower', 'ST_upper']);
-    for (const [name, x] of Object.entries(r.indices) as [string, { S1: number; ST: number; S1ci: [number, number] | null; STci: [number, number] | null }][]) {
+    for (const [name, x] of Object.entries(r.indices) as [
+      string,
+      { S1: number; ST: number; S1ci: [number, number] | null; STci: [number, number] | null },
+    ][]) {
       out += csvLine([name, x.S1, x.S1ci?.[0], x.S1ci?.[1], x.ST, x.STci?.[0], x.STci?.[1]]);
     }
     return out;
   }
   let out = csvLine(['parameter', 'mu', 'muStar', 'sigma']);
-  for (const [name, x] of Object.entries(r.indices) as [string, { mu: number; muStar: number; sigma: number }][]) out += csvLine([name, x.mu, x.muStar, x.sigma]);
+  for (const [name, x] of Object.entries(r.indices) as [string, { mu: number; muStar: number; sigma: number }][])
+    out += csvLine([name, x.mu, x.muStar, x.sigma]);
   return out;
 }
 
 export function sensitivityCommand(args: string[], io: CliIo): number {
-  const { values, positionals } = parse(args, { format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, usage: 'immunopd sensitivity SENSITIVITY.json [--format json|csv] [--out FILE]' });
+  const { values, positionals } = parse(
+    args,
+    { format: { type: 'string' }, out: { type: 'string' } },
+    { min: 1, max: 1, usage: 'immunopd sensitivity SENSITIVITY.json [--format json|csv] [--out FILE]' },
+  );
   const fmt = format(values);
   const bar = progressBar('sensitivity');
   let r: SensitivityResult | GlobalSensitivityResult;

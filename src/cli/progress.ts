@@ -16,7 +16,9 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     const filled = Math.round(f * width);
     const s = (Date.now() - started) / 1000;
     const eta = f > 0 && f < 1 ? ` eta ${Math.ceil((s * (1 - f)) / f)}s` : '';
-    stream.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(100 * f).toFixed(0).padStart(3)}% ${done}/${total} ${s.toFixed(1)}s${eta}\x1b[K`);
+    stream.write(
+      `\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(100 * f).toFixed(0).padStart(3)}% ${done}/${total} ${s.toFixed(1)}s${eta}\x1b[K`,
+    );
     shown = true;
   };
   return {
@@ -27,7 +29,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       draw(done, total);
     },
     stop() {
-      if (shown) stream.write("\n");
+      if (shown) stream.write('\n');
       shown = false;
     },
   };

@@ -5,6 +5,9 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 register();
 const file = process.argv[2];
-if (!file) { console.error('usage: run-ts FILE.ts [args]'); process.exit(2); }
+if (!file) {
+  console.error('usage: run-ts FILE.ts [args]');
+  process.exit(2);
+}
 process.argv.splice(1, 1);
 await import(pathToFileURL(path.resolve(file)).href);

@@ -3,7 +3,11 @@ import { THERAPIES } from '../dosing/therapies.ts';
 import { parse, type CliIo } from './main.ts';
 
 export function therapiesCommand(args: string[], io: CliIo): number {
-  const { values } = parse(args, { json: { type: 'boolean', default: false } }, { min: 0, max: 0, usage: 'immunopd therapies [--json]' });
+  const { values } = parse(
+    args,
+    { json: { type: 'boolean', default: false } },
+    { min: 0, max: 0, usage: 'immunopd therapies [--json]' },
+  );
   if (values.json) {
     io.out(JSON.stringify(THERAPIES, null, 2) + '\n');
     return 0;

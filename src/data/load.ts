@@ -5,7 +5,11 @@ import { readCsv, readRows, type Table } from './read.ts';
 import { checkDataset } from './check.ts';
 import type { Dataset } from './types.ts';
 
-export function loadDataset(data: string | Record<string, unknown>[], model: CompiledModel, observe?: string | Record<string, string>): { table: Table; dataset: Dataset } {
+export function loadDataset(
+  data: string | Record<string, unknown>[],
+  model: CompiledModel,
+  observe?: string | Record<string, string>,
+): { table: Table; dataset: Dataset } {
   const table = typeof data === 'string' ? readCsv(data) : readRows(data);
   return { table, dataset: checkDataset(table, { model, observe }) };
 }

@@ -23,7 +23,13 @@ export interface Table {
 }
 
 /** An error at a dataset line and column (1-based column number and its name). */
-export function cellIssue(line: number, column: number | null, name: string | null, message: string, root: (string | number)[] = ['dataset']): Issue {
+export function cellIssue(
+  line: number,
+  column: number | null,
+  name: string | null,
+  message: string,
+  root: (string | number)[] = ['dataset'],
+): Issue {
   const where = column === null ? `line ${line}` : `line ${line}, column ${column} (${name})`;
   return { path: [...root, `line ${line}`, ...(name !== null ? [name] : [])], message: `${where}: ${message}` };
 }
@@ -32,7 +38,10 @@ export function cellIssue(line: number, column: number | null, name: string | nu
  * One line of delimited text → its cells, trimmed. `isSeparator` tells the separators; double quotes group
  * (a doubled quote inside stands for one). `unterminated`: a quote was left open at the end of the line.
  */
-export function splitQuoted(line: string, isSeparator: (ch: string) => boolean): { cells: string[]; unterminated: boolean } {
+export function splitQuoted(
+  line: string,
+  isSeparator: (ch: string) => boolean,
+): { cells: string[]; unterminated: boolean } {
   const cells: string[] = [];
   let cur = '';
   let quoted = false;
@@ -79,13 +88,31 @@ export function readCsv(text: string): Table {
       if (issues.length) throw new InputError(issues);
       continue;
     }
-    if (table.rows.length >= DATASET_LIMITS.rows) throw new InputError(cellIssue(lineNo, null, null, `too many records (at most ${DATASET_LIMITS.rows})`).message, ['dataset']);
+    if (table.rows.length >= DATASET_LIMITS.rows)
+      throw new InputError(cellIssue(lineNo, null, null, `too many records (at most ${DATASET_LIMITS.rows})`).message, [
+        'dataset',
+      ]);
     const cells = splitLine(raw, table.separator, lineNo, issues);
     if (cells.length !== table.columns.length) {
-      issues.push(cellIssue(lineNo, null, null, `expected ${table.columns.length} values (${table.columns.join(', ')}), got ${cells.length}`));
+      issues.push(
+        cellIssue(
+          lineNo,
+          null,
+          null,
+          `expected ${table.columns.length} values (${table.columns.join(', ')}), got ${cells.length}`,
+        ),
+      );
     }
     cells.forEach((c, j) => {
-      if (c.length > DATASET_LIMITS.cellLength) issues.push(cellIssue(lineNo, j + 1, table!.columns[j] ?? '?', `value longer than ${DATASET_LIMITS.cellLength} characters`));
+      if (c.length > DATASET_LIMITS.cellLength)
+        issues.push(
+          cellIssue(
+            lineNo,
+            j + 1,
+            table!.columns[j] ?? '?',
+            `value longer than ${DATASET_LIMITS.cellLength} characters`,
+          ),
+        );
     });
     table.rows.push({ line: lineNo, cells });
     if (issues.length >= 20) break;
@@ -97,24 +124,46 @@ export function readCsv(text: string): Table {
 }
 
 function checkHeader(t: Table, lineNo: number, issues: Issue[]) {
-  if (t.columns.length > DATASET_LIMITS.columns) issues.push(cellIssue(lineNo, null, null, `too many columns (${t.columns.length}; at most ${DATASET_LIMITS.columns})`));
+  if (t.columns.length > DATASET_LIMITS.columns)
+    issues.push(
+      cellIssue(lineNo, null, null, `too many columns (${t.columns.length}; at most ${DATASET_LIMITS.columns})`),
+    );
   const seen = new Map<string, number>();
   t.upper.forEach((u, j) => {
     if (!u) issues.push(cellIssue(lineNo, j + 1, '', 'empty column name in the header'));
-    else if (!/^[A-Z_][A-Z0-9_]*$/.test(u)) issues.push(cellIssue(lineNo, j + 1, t.columns[j], `'${t.columns[j]}' is not a column name (letters, digits, _)`));
-    else if (seen.has(u)) issues.push(cellIssue(lineNo, j + 1, t.columns[j], `duplicate column '${t.columns[j]}' (also column ${seen.get(u)! + 1}; names are case-insensitive)`));
+    else if (!/^[A-Z_][A-Z0-9_]*$/.test(u))
+      issues.push(
+        cellIssue(lineNo, j + 1, t.columns[j], `'${t.columns[j]}' is not a column name (letters, digits, _)`),
+      );
+    else if (seen.has(u))
+      issues.push(
+        cellIssue(
+          lineNo,
+          j + 1,
+          t.columns[j],
+          `duplicate column '${t.columns[j]}' (also column ${seen.get(u)! + 1}; names are case-insensitive)`,
+        ),
+      );
     else seen.set(u, j);
   });
-  for (const need of ['ID', 'TIME']) if (!seen.has(need)) issues.push(cellIssue(lineNo, null, null, `the header needs a ${need} column (got: ${t.columns.join(', ')})`));
+  for (const need of ['ID', 'TIME'])
+    if (!seen.has(need))
+      issues.push(cellIssue(lineNo, null, null, `the header needs a ${need} column (got: ${t.columns.join(', ')})`));
 }
 
 /** JSON rows (objects column → number or string) → table; line numbers as if the rows were a CSV under a header on line 1. */
 export function readRows(rows: Record<string, unknown>[]): Table {
   if (!rows.length) throw new InputError('the dataset has no records', ['dataset']);
-  if (rows.length > DATASET_LIMITS.rows) throw new InputError(`too many records (at most ${DATASET_LIMITS.rows})`, ['dataset']);
+  if (rows.length > DATASET_LIMITS.rows)
+    throw new InputError(`too many records (at most ${DATASET_LIMITS.rows})`, ['dataset']);
   const columns: string[] = [];
   const seen = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(r)) if (!seen.has(k)) { seen.add(k); columns.push(k); }
+  for (const r of rows)
+    for (const k of Object.keys(r))
+      if (!seen.has(k)) {
+        seen.add(k);
+        columns.push(k);
+      }
   const table: Table = { columns, upper: columns.map((c) => c.toUpperCase()), rows: [], separator: ',' };
   const issues: Issue[] = [];
   checkHeader(table, 1, issues);

@@ -24,8 +24,8 @@ export interface OutputPlan {
 /** Output rows of a subject's observation records (a subject without any gets its last record time). */
 export function outputPlan(s: SubjectData): OutputPlan {
   const isPre = (time: number, order: number) =>
-    s.doses.some((d) => d.start === time && (d.order ?? 0) > order)
-    || s.resets.some((t, k) => t === time && (s.resetOrders?.[k] ?? 0) > order);
+    s.doses.some((d) => d.start === time && (d.order ?? 0) > order) ||
+    s.resets.some((t, k) => t === time && (s.resetOrders?.[k] ?? 0) > order);
   const keys = new Map<string, { time: number; pre: number }>();
   const keyOf = s.observations.map((o) => {
     const pre = isPre(o.time, o.order) ? 1 : 0;

@@ -39,7 +39,17 @@ export interface DoseContext {
 }
 
 /** One administration of entry d at scheduled time `at` (issues pushed under `path`). */
-function administration(d: Dose, k: number, at: number, index: number, entry: number, model: CompiledModel, ctx: DoseContext, path: (string | number)[], issues: Issue[]): DoseRecord | null {
+function administration(
+  d: Dose,
+  k: number,
+  at: number,
+  index: number,
+  entry: number,
+  model: CompiledModel,
+  ctx: DoseContext,
+  path: (string | number)[],
+  issues: Issue[],
+): DoseRecord | null {
   const p = ctx.paramsAt(at);
   const mods = model.doseModifiers.get(index);
   let base: number;
@@ -47,46 +57,80 @@ function administration(d: Dose, k: number, at: number, index: number, entry: nu
   else if (d.amountPerKg !== undefined) base = d.amountPerKg * ctx.weight;
   else {
     if (ctx.bsa === undefined) {
-      issues.push({ path: [...path, 'amountPerM2'], message: 'amountPerM2 needs the body surface area: give the scenario\'s height (cm) and weight (kg)' });
+      issues.push({
+        path: [...path, 'amountPerM2'],
+        message: "amountPerM2 needs the body surface area: give the scenario's height (cm) and weight (kg)",
+      });
       return null;
     }
     base = (d.amountPerM2 ?? 0) * ctx.bsa;
   }
   const F = d.bioavailability ?? mods?.bioavailability?.(p) ?? 1;
   const lag = d.lag ?? mods?.lag?.(p) ?? 0;
-  if (!(Number.isFinite(F) && F >= 0)) issues.push({ path: [...path, 'bioavailability'], message: `bioavailability is ${F} at t = ${at} (must be finite and >= 0)` });
-  if (!(Number.isFinite(lag) && lag >= 0)) issues.push({ path: [...path, 'lag'], message: `lag is ${lag} at t = ${at} (must be finite and >= 0)` });
+  if (!(Number.isFinite(F) && F >= 0))
+    issues.push({
+      path: [...path, 'bioavailability'],
+      message: `bioavailability is ${F} at t = ${at} (must be finite and >= 0)`,
+    });
+  if (!(Number.isFinite(lag) && lag >= 0))
+    issues.push({ path: [...path, 'lag'], message: `lag is ${lag} at t = ${at} (must be finite and >= 0)` });
   const amount = base * F;
   if (!Number.isFinite(amount)) {
-    issues.push({ path: [...path, d.amount !== undefined ? 'amount' : d.amountPerKg !== undefined ? 'amountPerKg' : 'amountPerM2'], message: `the amount given is not finite (${amount})` });
+    issues.push({
+      path: [...path, d.amount !== undefined ? 'amount' : d.amountPerKg !== undefined ? 'amountPerKg' : 'amountPerM2'],
+      message: `the amount given is not finite (${amount})`,
+    });
     return null;
   }
-  const rec: DoseRecord = { target: d.target, index, time: at + lag, scheduled: at, amount, entry, ...(d.label ? { label: d.label } : {}) };
+  const rec: DoseRecord = {
+    target: d.target,
+    index,
+    time: at + lag,
+    scheduled: at,
+    amount,
+    entry,
+    ...(d.label ? { label: d.label } : {}),
+  };
   const fromModel = (what: 'rate' | 'duration') => {
     const f = mods?.[what];
     if (!f) {
-      issues.push({ path: [...path, what], message: `${what} "model" (NONMEM RATE = ${what === 'rate' ? -1 : -2}) needs a ${what} for '${d.target}' in the model's dosing` });
+      issues.push({
+        path: [...path, what],
+        message: `${what} "model" (NONMEM RATE = ${what === 'rate' ? -1 : -2}) needs a ${what} for '${d.target}' in the model's dosing`,
+      });
       return NaN;
     }
     const v = f(p);
-    if (!(Number.isFinite(v) && v > 0)) issues.push({ path: [...path, what], message: `the model's ${what} for '${d.target}' is ${v} at t = ${at} (must be > 0)` });
+    if (!(Number.isFinite(v) && v > 0))
+      issues.push({
+        path: [...path, what],
+        message: `the model's ${what} for '${d.target}' is ${v} at t = ${at} (must be > 0)`,
+      });
     return v;
   };
   // As NONMEM: a given rate is kept and F changes the duration; a given duration is kept and F changes the rate.
   if (d.duration !== undefined) rec.duration = d.duration === 'model' ? fromModel('duration') : d.duration;
   else if (d.rate !== undefined) {
     const R = d.rate === 'model' ? fromModel('rate') : d.rate;
-    if (base === 0 && d.steadyState) rec.rate = R * F; // constant infusion at steady state
+    if (base === 0 && d.steadyState)
+      rec.rate = R * F; // constant infusion at steady state
     else rec.duration = amount / R;
   }
   if (rec.duration !== undefined && !Number.isFinite(amount / rec.duration)) {
-    issues.push({ path: [...path, d.rate !== undefined ? 'rate' : 'duration'], message: 'amount / duration is not a finite infusion rate' });
+    issues.push({
+      path: [...path, d.rate !== undefined ? 'rate' : 'duration'],
+      message: 'amount / duration is not a finite infusion rate',
+    });
     return null;
   }
   if (k === 0 && d.steadyState) {
     rec.steadyState = d.steadyState === 2 ? 2 : 1;
     if (d.every !== undefined) rec.interval = d.every;
-    if (lag > 0) issues.push({ path: [...path, 'lag'], message: 'a steady-state dose with a lag is not supported: put the lag into the dose time' });
+    if (lag > 0)
+      issues.push({
+        path: [...path, 'lag'],
+        message: 'a steady-state dose with a lag is not supported: put the lag into the dose time',
+      });
   }
   return rec;
 }
@@ -95,23 +139,37 @@ function administration(d: Dose, k: number, at: number, index: number, entry: nu
  * Expand dose entries into one record per administration. `pathOf(i)` gives the JSON path of entry i
  * (they may come from `doses` or from expanded `therapies`).
  */
-export function expandDoses(doses: Dose[], model: CompiledModel, ctx: DoseContext, pathOf: (i: number) => (string | number)[]): DoseRecord[] {
+export function expandDoses(
+  doses: Dose[],
+  model: CompiledModel,
+  ctx: DoseContext,
+  pathOf: (i: number) => (string | number)[],
+): DoseRecord[] {
   const issues: Issue[] = [];
   const out: DoseRecord[] = [];
   doses.forEach((d, i) => {
     const index = model.stateIndex.get(d.target);
     if (index === undefined) {
-      issues.push({ path: [...pathOf(i), 'target'], message: `'${d.target}' is not a state of the model (states: ${model.stateNames.join(', ')})` });
+      issues.push({
+        path: [...pathOf(i), 'target'],
+        message: `'${d.target}' is not a state of the model (states: ${model.stateNames.join(', ')})`,
+      });
       return;
     }
     if (out.length + d.count > LIMITS.doseEvents) {
-      issues.push({ path: [...pathOf(i), 'count'], message: `too many administrations in total (at most ${LIMITS.doseEvents})` });
+      issues.push({
+        path: [...pathOf(i), 'count'],
+        message: `too many administrations in total (at most ${LIMITS.doseEvents})`,
+      });
       return;
     }
     // Every administration (and infusion end) within |t| <= LIMITS.maxTime, like the output times.
     const last = d.start + (d.count - 1) * (d.every ?? 0) + (typeof d.duration === 'number' ? d.duration : 0);
     if (!(Math.abs(last) <= LIMITS.maxTime)) {
-      issues.push({ path: [...pathOf(i), d.count > 1 ? 'every' : 'duration'], message: `the last administration ends at t = ${last}, out of range (|t| <= ${LIMITS.maxTime})` });
+      issues.push({
+        path: [...pathOf(i), d.count > 1 ? 'every' : 'duration'],
+        message: `the last administration ends at t = ${last}, out of range (|t| <= ${LIMITS.maxTime})`,
+      });
       return;
     }
     for (let k = 0; k < d.count; k++) {

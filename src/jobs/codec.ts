@@ -3,12 +3,19 @@
 const TAG = '$f64';
 
 function replacer(this: unknown, _key: string, value: unknown): unknown {
-  if (value instanceof Float64Array) return { [TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  if (value instanceof Float64Array)
+    return { [TAG]: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   return value;
 }
 
 function reviver(_key: string, value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, TAG) && Object.keys(value).length === 1) {
+  if (
+    value &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.hasOwn(value, TAG) &&
+    Object.keys(value).length === 1
+  ) {
     const buf = Buffer.from((value as Record<string, string>)[TAG], 'base64');
     const out = new Float64Array(buf.byteLength / 8);
     new Uint8Array(out.buffer).set(buf);

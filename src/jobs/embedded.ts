@@ -13,20 +13,29 @@ export function embeddedBackend(pool: WorkerPool): ChunkBackend {
       const onAbort = () => stop.abort();
       hooks.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        return await Promise.all(job.chunks.map(async (chunk, i) => {
-          let thread = -1;
-          const reply: Reply = await pool.run({ type: 'chunk', kind: job.kind.kind, request: job.request, chunk }, {
-            cls: 'job', signal: stop.signal,
-            onStart: (t) => { thread = t; hooks.onProgress(i, 0); },
-            onProgress: (done) => hooks.onProgress(i, done),
-          });
-          if (!reply.ok) {
-            stop.abort(); // the other chunks are of no use now
-            throw new JobFailure(reply.error);
-          }
-          hooks.onChunk(i, `thread-${thread}`);
-          return reply.value;
-        }));
+        return await Promise.all(
+          job.chunks.map(async (chunk, i) => {
+            let thread = -1;
+            const reply: Reply = await pool.run(
+              { type: 'chunk', kind: job.kind.kind, request: job.request, chunk },
+              {
+                cls: 'job',
+                signal: stop.signal,
+                onStart: (t) => {
+                  thread = t;
+                  hooks.onProgress(i, 0);
+                },
+                onProgress: (done) => hooks.onProgress(i, done),
+              },
+            );
+            if (!reply.ok) {
+              stop.abort(); // the other chunks are of no use now
+              throw new JobFailure(reply.error);
+            }
+            hooks.onChunk(i, `thread-${thread}`);
+            return reply.value;
+          }),
+        );
       } finally {
         hooks.signal.removeEventListener('abort', onAbort);
       }

@@ -4,7 +4,12 @@ import { InputError, fromZodIssues } from '../errors.ts';
 import { jobKind } from './kinds/index.ts';
 import type { Backend } from './kind.ts';
 
-export async function runLocal(kindName: string, rawRequest: unknown, backend: Backend = 'embedded', onProgress?: (done: number, total: number) => void): Promise<unknown> {
+export async function runLocal(
+  kindName: string,
+  rawRequest: unknown,
+  backend: Backend = 'embedded',
+  onProgress?: (done: number, total: number) => void,
+): Promise<unknown> {
   const kind = jobKind(kindName);
   if (!kind) throw new InputError(`unknown job kind '${kindName}'`, ['kind']);
   const parsed = kind.schema.safeParse(rawRequest);
@@ -15,7 +20,12 @@ export async function runLocal(kindName: string, rawRequest: unknown, backend: B
   let done = 0;
   const partials: unknown[] = [];
   for (const chunk of chunks) {
-    partials.push(await kind.runChunk(request, chunk, { progress: (d) => onProgress?.(done + d, total), signal: { aborted: false } }));
+    partials.push(
+      await kind.runChunk(request, chunk, {
+        progress: (d) => onProgress?.(done + d, total),
+        signal: { aborted: false },
+      }),
+    );
     done += kind.size(chunk);
     onProgress?.(done, total);
   }

@@ -4,7 +4,7 @@
 // while a job runs; finished ones stay in the result store (memory, or Redis with an expiry so any server
 // of the deployment can answer) for `ttlMs`.
 import { EventEmitter } from 'node:events';
-import { randomUUID, } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { InputError, fromZodIssues } from '../errors.ts';
 import { jobKind } from './kinds/index.ts';
 import type { AnyJobKind, Backend } from './kind.ts';
@@ -33,11 +33,14 @@ export interface JobRecord {
 export interface ChunkBackend {
   readonly name: Backend;
   /** Run every chunk; partials in chunk order. Rejects with a JobError-carrying error on the first failed chunk. */
-  runChunks(job: { id: string; kind: AnyJobKind; request: unknown; chunks: unknown[] }, hooks: {
-    signal: AbortSignal;
-    onChunk: (index: number, worker: string) => void;
-    onProgress: (index: number, done: number) => void;
-  }): Promise<unknown[]>;
+  runChunks(
+    job: { id: string; kind: AnyJobKind; request: unknown; chunks: unknown[] },
+    hooks: {
+      signal: AbortSignal;
+      onChunk: (index: number, worker: string) => void;
+      onProgress: (index: number, done: number) => void;
+    },
+  ): Promise<unknown[]>;
   close(): Promise<void>;
 }
 
@@ -129,13 +132,27 @@ export class JobManager {
     } catch (e) {
       throw e instanceof InputError ? e.prefixed(['request']) : e;
     }
-    if (this.live.size >= (this.opts.maxActive ?? JOB_LIMITS.active)) throw new JobFailure({ type: 'busy', message: `the server is busy: ${this.live.size} jobs are queued or running; try again later` });
+    if (this.live.size >= (this.opts.maxActive ?? JOB_LIMITS.active))
+      throw new JobFailure({
+        type: 'busy',
+        message: `the server is busy: ${this.live.size} jobs are queued or running; try again later`,
+      });
     const total = chunks.reduce((s: number, c) => s + kind.size(c), 0);
     const record: JobRecord = {
-      id: randomUUID(), kind: kind.kind, status: 'queued', created: new Date().toISOString(), workers: {}, request,
+      id: randomUUID(),
+      kind: kind.kind,
+      status: 'queued',
+      created: new Date().toISOString(),
+      workers: {},
+      request,
       progress: { done: 0, total, chunks: chunks.length, chunksDone: 0 },
     };
-    const live: Live = { record, abort: new AbortController(), events: new EventEmitter(), perChunk: chunks.map(() => 0) };
+    const live: Live = {
+      record,
+      abort: new AbortController(),
+      events: new EventEmitter(),
+      perChunk: chunks.map(() => 0),
+    };
     live.events.setMaxListeners(0);
     this.live.set(record.id, live);
     void this.execute(live, kind, request, chunks);
@@ -159,29 +176,36 @@ export class JobManager {
       }
     };
     try {
-      const partials = await this.opts.backend.runChunks({ id: record.id, kind, request, chunks }, {
-        signal: live.abort.signal,
-        onChunk: (i, worker) => {
-          live.perChunk[i] = sizes[i];
-          record.progress.chunksDone++;
-          record.workers[worker] = (record.workers[worker] ?? 0) + 1;
-          progressed();
+      const partials = await this.opts.backend.runChunks(
+        { id: record.id, kind, request, chunks },
+        {
+          signal: live.abort.signal,
+          onChunk: (i, worker) => {
+            live.perChunk[i] = sizes[i];
+            record.progress.chunksDone++;
+            record.workers[worker] = (record.workers[worker] ?? 0) + 1;
+            progressed();
+          },
+          onProgress: (i, done) => {
+            if (record.status === 'queued') record.status = 'running';
+            live.perChunk[i] = Math.min(done, sizes[i]);
+            progressed();
+          },
         },
-        onProgress: (i, done) => {
-          if (record.status === 'queued') record.status = 'running';
-          live.perChunk[i] = Math.min(done, sizes[i]);
-          progressed();
-        },
-      });
+      );
       if (live.abort.signal.aborted) throw new JobFailure({ type: 'cancelled', message: 'the job was cancelled' });
-      const merged = await this.opts.pool.run({ type: 'merge', kind: kind.kind, request, partials }, { cls: 'sync-heavy', signal: live.abort.signal });
+      const merged = await this.opts.pool.run(
+        { type: 'merge', kind: kind.kind, request, partials },
+        { cls: 'sync-heavy', signal: live.abort.signal },
+      );
       if (!merged.ok) throw new JobFailure(merged.error);
       record.resultJson = merged.body;
       record.status = 'succeeded';
     } catch (e) {
       let error: JobError = e instanceof JobFailure ? e.error : { type: 'internal', message: 'internal error' };
       // The request's fields are under 'request' in POST /api/jobs.
-      if (error.type === 'input') error = { ...error, issues: error.issues.map((i) => ({ path: ['request', ...i.path], message: i.message })) };
+      if (error.type === 'input')
+        error = { ...error, issues: error.issues.map((i) => ({ path: ['request', ...i.path], message: i.message })) };
       if (!(e instanceof JobFailure)) console.error('immunopd jobs: internal error:', e);
       record.status = live.abort.signal.aborted || error.type === 'cancelled' ? 'cancelled' : 'failed';
       record.error = record.status === 'cancelled' ? { type: 'cancelled', message: 'the job was cancelled' } : error;
@@ -248,7 +272,13 @@ export class JobManager {
  * chunks on the pool as sync-heavy work (never every thread), merged there. Rejects PoolBusyError when too
  * many analyses already wait; `signal` cancels (the client went away).
  */
-export async function runSync(pool: WorkerPool, kindName: string, rawRequest: unknown, deadline: number, signal?: AbortSignal): Promise<Reply> {
+export async function runSync(
+  pool: WorkerPool,
+  kindName: string,
+  rawRequest: unknown,
+  deadline: number,
+  signal?: AbortSignal,
+): Promise<Reply> {
   let kind: AnyJobKind;
   let request: unknown;
   let chunks: unknown[];
@@ -260,13 +290,16 @@ export async function runSync(pool: WorkerPool, kindName: string, rawRequest: un
     request = parsed.data;
     chunks = kind.split(request, 'sync');
   } catch (e) {
-    if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
+    if (e instanceof InputError)
+      return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
     throw e;
   }
   const release = pool.admitAnalysis();
   try {
     const opts = { cls: 'sync-heavy' as const, deadline, signal, admitted: true };
-    const replies = await Promise.all(chunks.map((chunk) => pool.run({ type: 'chunk', kind: kind.kind, request, chunk }, opts)));
+    const replies = await Promise.all(
+      chunks.map((chunk) => pool.run({ type: 'chunk', kind: kind.kind, request, chunk }, opts)),
+    );
     const failed = replies.find((r) => !r.ok);
     if (failed) return failed;
     const partials = replies.map((r) => (r as Extract<Reply, { ok: true }>).value);

@@ -80,7 +80,12 @@ interface Slot {
   next?: Running;
 }
 
-interface Running { id: number; p: Pending; timer?: NodeJS.Timeout; started: number }
+interface Running {
+  id: number;
+  p: Pending;
+  timer?: NodeJS.Timeout;
+  started: number;
+}
 
 // The thread module, started through the package's one worker bootstrap (src/workers/start.ts): the compiled
 // thread.js under dist/, or thread.ts through tsx when running from the sources.
@@ -108,11 +113,15 @@ export class WorkerPool {
 
   private spawn(index: number): Slot {
     const cancel = new SharedArrayBuffer(4);
-    const worker = startWorker(WORKER_URL, { cancel }, {
-      resourceLimits: poolThreadLimits(this.opts.heapMb),
-      stdout: false,
-      stderr: false,
-    });
+    const worker = startWorker(
+      WORKER_URL,
+      { cancel },
+      {
+        resourceLimits: poolThreadLimits(this.opts.heapMb),
+        stdout: false,
+        stderr: false,
+      },
+    );
     worker.unref();
     const slot: Slot = { worker, index, cancel: new Int32Array(cancel), ready: false };
     worker.on('message', (msg: { id?: number; reply?: Reply; progress?: number; ready?: boolean }) => {
@@ -147,7 +156,11 @@ export class WorkerPool {
       this.replace(slot);
     };
     worker.on('error', (e: Error & { code?: string }) => {
-      died(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'the solve ran out of memory (worker heap limit)' : 'the solver worker failed');
+      died(
+        e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? 'the solve ran out of memory (worker heap limit)'
+          : 'the solver worker failed',
+      );
     });
     worker.on('exit', () => {
       if (this.slots.includes(slot)) died('the solver worker stopped');
@@ -202,7 +215,8 @@ export class WorkerPool {
   }
 
   private heavyBusy() {
-    return this.slots.filter((s) => s.current && s.current.p.opts.cls !== undefined && s.current.p.opts.cls !== 'cheap').length;
+    return this.slots.filter((s) => s.current && s.current.p.opts.cls !== undefined && s.current.p.opts.cls !== 'cheap')
+      .length;
   }
 
   /** Expected wait of `n` more cheap tasks, ms: the queue ahead spread over the threads cheap work can use. */
@@ -219,8 +233,12 @@ export class WorkerPool {
    * their deadline, none is (PoolBusyError). Resolves with the replies, in order; never rejects otherwise.
    */
   runAll(tasks: Task[], deadline: number, signal?: AbortSignal): Promise<Reply[]> {
-    if (this.queues.cheap.length + tasks.length > this.opts.queueLength) return Promise.reject(new PoolBusyError('the server is busy: too many solves are waiting; try again shortly'));
-    if (this.cheapWaitMs(tasks.length) > deadline - Date.now()) return Promise.reject(new PoolBusyError('the server is busy: the solve could not start within its time budget; try again shortly'));
+    if (this.queues.cheap.length + tasks.length > this.opts.queueLength)
+      return Promise.reject(new PoolBusyError('the server is busy: too many solves are waiting; try again shortly'));
+    if (this.cheapWaitMs(tasks.length) > deadline - Date.now())
+      return Promise.reject(
+        new PoolBusyError('the server is busy: the solve could not start within its time budget; try again shortly'),
+      );
     return Promise.all(tasks.map((task) => this.run(task, { deadline, signal, cls: 'cheap' })));
   }
 
@@ -235,7 +253,8 @@ export class WorkerPool {
    */
   admitAnalysis(): () => void {
     if (this.closed) throw new PoolBusyError('the server is shutting down');
-    if (this.analyses >= (this.opts.analysisLimit ?? 8 * this.heavySlots)) throw new PoolBusyError('the server is busy: too many analyses are waiting; try again shortly');
+    if (this.analyses >= (this.opts.analysisLimit ?? 8 * this.heavySlots))
+      throw new PoolBusyError('the server is busy: too many analyses are waiting; try again shortly');
     this.analyses++;
     let released = false;
     return () => {
@@ -247,9 +266,14 @@ export class WorkerPool {
   /** Run one task. Sync-heavy tasks are refused (PoolBusyError) when too many already wait. */
   run(task: Task, opts: RunOptions = {}): Promise<Reply> {
     const cls = opts.cls ?? 'cheap';
-    if (task.type === 'spin' && !this.opts.allowTestJobs) return Promise.resolve<Reply>({ ok: false, error: { type: 'internal', message: 'test jobs disabled' } });
+    if (task.type === 'spin' && !this.opts.allowTestJobs)
+      return Promise.resolve<Reply>({ ok: false, error: { type: 'internal', message: 'test jobs disabled' } });
     if (this.closed) return Promise.resolve(busyReply('the server is shutting down'));
-    if (cls === 'sync-heavy' && !opts.admitted && this.queues['sync-heavy'].length >= (this.opts.heavyQueueLength ?? 64 * this.heavySlots)) {
+    if (
+      cls === 'sync-heavy' &&
+      !opts.admitted &&
+      this.queues['sync-heavy'].length >= (this.opts.heavyQueueLength ?? 64 * this.heavySlots)
+    ) {
       return Promise.reject(new PoolBusyError('the server is busy: too many analyses are waiting; try again shortly'));
     }
     return new Promise<Reply>((resolve) => {
@@ -282,12 +306,15 @@ export class WorkerPool {
     const id = slot.current!.id;
     Atomics.store(slot.cancel, 0, id);
     clearTimeout(slot.current!.timer);
-    slot.current!.timer = setTimeout(() => {
-      if (slot.current?.id === id) {
-        slot.current = undefined;
-        this.replace(slot);
-      }
-    }, Math.max(this.opts.killGraceMs, 100));
+    slot.current!.timer = setTimeout(
+      () => {
+        if (slot.current?.id === id) {
+          slot.current = undefined;
+          this.replace(slot);
+        }
+      },
+      Math.max(this.opts.killGraceMs, 100),
+    );
     slot.current!.timer.unref();
   }
 
@@ -302,7 +329,10 @@ export class WorkerPool {
       let slot = this.slots.find((s) => s.ready && !s.current);
       let ahead = false;
       if (!slot && this.queues.cheap.length && this.queues.cheap[0].task.type === 'simulate') {
-        slot = this.slots.find((s) => s.ready && s.current && !s.next && s.current.p.task.type === 'simulate' && s.current.p.opts.cls === 'cheap');
+        slot = this.slots.find(
+          (s) =>
+            s.ready && s.current && !s.next && s.current.p.task.type === 'simulate' && s.current.p.opts.cls === 'cheap',
+        );
         ahead = true;
       }
       if (!slot) return;
@@ -312,30 +342,44 @@ export class WorkerPool {
       const now = Date.now();
       const { deadline } = p.opts;
       if (deadline !== undefined && deadline <= now) {
-        this.finish(p, busyReply('the server is busy: the time budget ran out before a solver was free; try again shortly'));
+        this.finish(
+          p,
+          busyReply('the server is busy: the time budget ran out before a solver was free; try again shortly'),
+        );
         continue;
       }
       const id = this.nextId++;
       const started = now;
       let timer: NodeJS.Timeout | undefined;
       if (deadline !== undefined) {
-        timer = setTimeout(() => {
-          const timeBudget: Reply = { ok: false, error: { type: 'solve', message: 'the time budget was exceeded; the solve was stopped', reason: 'time-budget', timeReached: null } };
-          // Sent ahead and still waiting behind the running task: it fails alone (the thread runs it later,
-          // stopping at once on its spent budget, and that answer is dropped).
-          if (target.next?.id === id) {
-            const waiting = target.next;
-            target.next = undefined;
-            this.finish(waiting.p, timeBudget);
-            return;
-          }
-          // The task ignored its deadline: stop it the hard way.
-          if (target.current?.id !== id) return;
-          const cur = target.current;
-          target.current = undefined;
-          this.finish(cur.p, timeBudget);
-          this.replace(target);
-        }, deadline - now + this.opts.killGraceMs);
+        timer = setTimeout(
+          () => {
+            const timeBudget: Reply = {
+              ok: false,
+              error: {
+                type: 'solve',
+                message: 'the time budget was exceeded; the solve was stopped',
+                reason: 'time-budget',
+                timeReached: null,
+              },
+            };
+            // Sent ahead and still waiting behind the running task: it fails alone (the thread runs it later,
+            // stopping at once on its spent budget, and that answer is dropped).
+            if (target.next?.id === id) {
+              const waiting = target.next;
+              target.next = undefined;
+              this.finish(waiting.p, timeBudget);
+              return;
+            }
+            // The task ignored its deadline: stop it the hard way.
+            if (target.current?.id !== id) return;
+            const cur = target.current;
+            target.current = undefined;
+            this.finish(cur.p, timeBudget);
+            this.replace(target);
+          },
+          deadline - now + this.opts.killGraceMs,
+        );
         timer.unref();
       }
       const run: Running = { id, p, timer, started };
@@ -358,9 +402,15 @@ export class WorkerPool {
 
   stats() {
     return {
-      size: this.slots.length, ready: this.slots.filter((s) => s.ready).length, busy: this.slots.filter((s) => s.current).length, heavyBusy: this.heavyBusy(), heavySlots: this.heavySlots,
+      size: this.slots.length,
+      ready: this.slots.filter((s) => s.ready).length,
+      busy: this.slots.filter((s) => s.current).length,
+      heavyBusy: this.heavyBusy(),
+      heavySlots: this.heavySlots,
       queued: this.queues.cheap.length + this.queues['sync-heavy'].length + this.queues.job.length,
-      queuedCheap: this.queues.cheap.length, queuedJob: this.queues.job.length, sentAhead: this.sentAhead,
+      queuedCheap: this.queues.cheap.length,
+      queuedJob: this.queues.job.length,
+      sentAhead: this.sentAhead,
     };
   }
 
@@ -376,18 +426,22 @@ export class WorkerPool {
 
   async close() {
     this.closed = true;
-    for (const q of Object.values(this.queues)) for (const p of q.splice(0)) this.finish(p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
-    await Promise.all(this.slots.splice(0).map((s) => {
-      s.worker.removeAllListeners('exit');
-      if (s.next) {
-        clearTimeout(s.next.timer);
-        this.finish(s.next.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
-      }
-      if (s.current) {
-        clearTimeout(s.current.timer);
-        this.finish(s.current.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
-      }
-      return s.worker.terminate();
-    }));
+    for (const q of Object.values(this.queues))
+      for (const p of q.splice(0))
+        this.finish(p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
+    await Promise.all(
+      this.slots.splice(0).map((s) => {
+        s.worker.removeAllListeners('exit');
+        if (s.next) {
+          clearTimeout(s.next.timer);
+          this.finish(s.next.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
+        }
+        if (s.current) {
+          clearTimeout(s.current.timer);
+          this.finish(s.current.p, { ok: false, error: { type: 'internal', message: 'server is shutting down' } });
+        }
+        return s.worker.terminate();
+      }),
+    );
   }
 }

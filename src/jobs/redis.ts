@@ -18,14 +18,28 @@ export const QUEUE = 'immunopd-chunks';
 /** Lock of a chunk being run, ms (a worker that dies frees its chunks after this) — IMMUNOPD_LOCK_MS. */
 const lockMs = () => Number(process.env.IMMUNOPD_LOCK_MS) || 30_000;
 
-interface ChunkData { job: string; kind: string; request: unknown; index: number; chunk: unknown }
+interface ChunkData {
+  job: string;
+  kind: string;
+  request: unknown;
+  index: number;
+  chunk: unknown;
+}
 
 const connection = (url: string) => ({ url, maxRetriesPerRequest: null });
 
 export function redisBackend(url: string): ChunkBackend {
   const queue = new Queue(QUEUE, { connection: connection(url) });
   const events = new QueueEvents(QUEUE, { connection: connection(url) });
-  const pending = new Map<string, { index: number; onDone: (worker: string, partial: unknown) => void; onFail: (e: JobError) => void; onProgress: (d: number) => void }>();
+  const pending = new Map<
+    string,
+    {
+      index: number;
+      onDone: (worker: string, partial: unknown) => void;
+      onFail: (e: JobError) => void;
+      onProgress: (d: number) => void;
+    }
+  >();
   const ready = events.waitUntilReady();
 
   const collect = async (jobId: string) => {
@@ -53,15 +67,19 @@ export function redisBackend(url: string): ChunkBackend {
   };
   events.on('completed', ({ jobId }) => void collect(jobId).catch(() => {}));
   events.on('failed', ({ jobId, failedReason }) => void failed(jobId, failedReason));
-  events.on('progress', ({ jobId, data }) => { if (typeof data === 'number') pending.get(jobId)?.onProgress(data); });
+  events.on('progress', ({ jobId, data }) => {
+    if (typeof data === 'number') pending.get(jobId)?.onProgress(data);
+  });
   // A safety net for missed events: look at every pending chunk now and then.
   const poll = setInterval(() => {
     for (const id of pending.keys()) {
-      void Job.fromId(queue, id).then((job) => {
-        if (!job) return;
-        if (job.returnvalue != null) return collect(id);
-        if (job.finishedOn && job.failedReason) return failed(id, job.failedReason);
-      }).catch(() => {});
+      void Job.fromId(queue, id)
+        .then((job) => {
+          if (!job) return;
+          if (job.returnvalue != null) return collect(id);
+          if (job.finishedOn && job.failedReason) return failed(id, job.failedReason);
+        })
+        .catch(() => {});
     }
   }, 2_000);
   poll.unref();
@@ -74,30 +92,40 @@ export function redisBackend(url: string): ChunkBackend {
       const partials: unknown[] = new Array(job.chunks.length);
       const result = new Promise<unknown[]>((resolve, reject) => {
         let left = job.chunks.length;
-        ids.forEach((id, index) => pending.set(id, {
-          index,
-          onDone: (worker, partial) => {
-            partials[index] = partial;
-            hooks.onChunk(index, worker);
-            if (--left === 0) resolve(partials);
-          },
-          onFail: (e) => reject(new JobFailure(e)),
-          onProgress: (d) => hooks.onProgress(index, d),
-        }));
-        hooks.signal.addEventListener('abort', () => reject(new JobFailure({ type: 'cancelled', message: 'the job was cancelled' })), { once: true });
+        ids.forEach((id, index) =>
+          pending.set(id, {
+            index,
+            onDone: (worker, partial) => {
+              partials[index] = partial;
+              hooks.onChunk(index, worker);
+              if (--left === 0) resolve(partials);
+            },
+            onFail: (e) => reject(new JobFailure(e)),
+            onProgress: (d) => hooks.onProgress(index, d),
+          }),
+        );
+        hooks.signal.addEventListener(
+          'abort',
+          () => reject(new JobFailure({ type: 'cancelled', message: 'the job was cancelled' })),
+          { once: true },
+        );
       });
-      await queue.addBulk(job.chunks.map((chunk, index) => ({
-        name: job.kind.kind,
-        data: { job: job.id, kind: job.kind.kind, request: job.request, index, chunk } satisfies ChunkData,
-        opts: { jobId: ids[index], attempts: 1, removeOnFail: { age: 3600 } },
-      })));
+      await queue.addBulk(
+        job.chunks.map((chunk, index) => ({
+          name: job.kind.kind,
+          data: { job: job.id, kind: job.kind.kind, request: job.request, index, chunk } satisfies ChunkData,
+          opts: { jobId: ids[index], attempts: 1, removeOnFail: { age: 3600 } },
+        })),
+      );
       try {
         return await result;
       } finally {
         // Whatever is still queued (a failure or a cancellation) is of no use now; running chunks finish alone.
         for (const id of ids) {
           if (!pending.delete(id)) continue;
-          void Job.fromId(queue, id).then((j) => j?.remove()).catch(() => {});
+          void Job.fromId(queue, id)
+            .then((j) => j?.remove())
+            .catch(() => {});
         }
       }
     },
@@ -137,33 +165,44 @@ export interface RedisWorker {
  * An `immunopd worker`: takes chunks from the queue, runs them on `threads` pool threads (the event loop
  * stays free, so BullMQ keeps renewing the locks), returns each partial with this worker's name.
  */
-export async function startRedisWorker(url: string, threads: number, log: (s: string) => void = () => {}): Promise<RedisWorker> {
+export async function startRedisWorker(
+  url: string,
+  threads: number,
+  log: (s: string) => void = () => {},
+): Promise<RedisWorker> {
   const name = `${hostname()}:${process.pid}`;
   const pool = new WorkerPool({ size: threads, heavySlots: threads, queueLength: 1_000_000, killGraceMs: 2_000 });
   await pool.ready(); // take chunks only once the threads can run them
-  const worker = new Worker<ChunkData, string>(QUEUE, async (job) => {
-    const d = job.data;
-    let last = 0;
-    const reply = await pool.run({ type: 'chunk', kind: d.kind, request: d.request, chunk: d.chunk }, {
-      cls: 'job',
-      onProgress: (done) => {
-        const now = Date.now();
-        if (now - last > 250) {
-          last = now;
-          void job.updateProgress(done).catch(() => {});
-        }
-      },
-    });
-    if (!reply.ok) throw new UnrecoverableError(JSON.stringify(reply.error));
-    log(`chunk ${d.index} of job ${d.job} (${d.kind}) done`);
-    return encode({ worker: name, partial: reply.value });
-  }, {
-    connection: connection(url),
-    concurrency: threads,
-    lockDuration: lockMs(),
-    stalledInterval: Math.max(500, Math.floor(lockMs() / 2)),
-    maxStalledCount: 5,
-  });
+  const worker = new Worker<ChunkData, string>(
+    QUEUE,
+    async (job) => {
+      const d = job.data;
+      let last = 0;
+      const reply = await pool.run(
+        { type: 'chunk', kind: d.kind, request: d.request, chunk: d.chunk },
+        {
+          cls: 'job',
+          onProgress: (done) => {
+            const now = Date.now();
+            if (now - last > 250) {
+              last = now;
+              void job.updateProgress(done).catch(() => {});
+            }
+          },
+        },
+      );
+      if (!reply.ok) throw new UnrecoverableError(JSON.stringify(reply.error));
+      log(`chunk ${d.index} of job ${d.job} (${d.kind}) done`);
+      return encode({ worker: name, partial: reply.value });
+    },
+    {
+      connection: connection(url),
+      concurrency: threads,
+      lockDuration: lockMs(),
+      stalledInterval: Math.max(500, Math.floor(lockMs() / 2)),
+      maxStalledCount: 5,
+    },
+  );
   await worker.waitUntilReady();
   return {
     name,

@@ -22,14 +22,19 @@ function simulateTask(task: Extract<Task, { type: 'simulate' }>): Reply {
   const series = select ? select.length : prep.model.stateNames.length + prep.model.outputNames.length;
   const values = prep.times.length * (series + 1);
   if (values > task.maxValues) {
-    throw new InputError(`output too large: ${prep.times.length} times x ${series + 1} columns = ${values} numbers (at most ${task.maxValues} in this response): use a larger step, fewer points or 'select'`, ['times']);
+    throw new InputError(
+      `output too large: ${prep.times.length} times x ${series + 1} columns = ${values} numbers (at most ${task.maxValues} in this response): use a larger step, fewer points or 'select'`,
+      ['times'],
+    );
   }
   const result = simulate(task.scenario);
-  const body = task.format === 'csv'
-    ? resultToCsv(result, task.arm !== undefined ? [{ name: 'arm', value: task.arm }] : [])
-    : resultToJson(result);
+  const body =
+    task.format === 'csv'
+      ? resultToCsv(result, task.arm !== undefined ? [{ name: 'arm', value: task.arm }] : [])
+      : resultToJson(result);
   // Bytes for an HTTP answer: nothing else of the result crosses to the main thread (it only writes them).
-  if (task.encoding) return { ok: true, body: '', metrics: {}, model: result.model, ...encodeBody(body, task.encoding) };
+  if (task.encoding)
+    return { ok: true, body: '', metrics: {}, model: result.model, ...encodeBody(body, task.encoding) };
   return { ok: true, body, metrics: result.metrics, model: result.model };
 }
 
@@ -42,7 +47,10 @@ const utf8 = new TextEncoder();
  * at level 1 when asked and worth it (per-request bodies of numbers compress about 2.7x at level 1, barely
  * better at higher levels, which cost several times the CPU).
  */
-export function encodeBody(body: string, encoding: 'identity' | 'gzip'): { bytes: Uint8Array; encoding: 'identity' | 'gzip' } {
+export function encodeBody(
+  body: string,
+  encoding: 'identity' | 'gzip',
+): { bytes: Uint8Array; encoding: 'identity' | 'gzip' } {
   const raw = utf8.encode(body);
   if (encoding === 'identity' || raw.byteLength < GZIP_THRESHOLD_BYTES) return { bytes: raw, encoding: 'identity' };
   const z = gzipSync(raw, { level: 1 });
@@ -70,17 +78,36 @@ async function run(task: Task, ctx: ChunkContext): Promise<Reply> {
       return { ok: true, body: '', metrics: {}, model: '', value };
     }
     case 'merge':
-      return { ok: true, body: JSON.stringify(kindOf(task.kind).merge(task.request, task.partials)), metrics: {}, model: '' };
+      return {
+        ok: true,
+        body: JSON.stringify(kindOf(task.kind).merge(task.request, task.partials)),
+        metrics: {},
+        model: '',
+      };
   }
 }
 
 export function errorReply(e: unknown): { ok: false; error: JobError } {
-  if (e instanceof InputError) return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
+  if (e instanceof InputError)
+    return { ok: false, error: { type: 'input', message: e.message, issues: e.issues, total: e.total } };
   if (e instanceof SolveError) {
-    return { ok: false, error: { type: 'solve', message: e.message, reason: e.reason, timeReached: Number.isFinite(e.timeReached) ? e.timeReached : null, timeStated: e.timeStated } };
+    return {
+      ok: false,
+      error: {
+        type: 'solve',
+        message: e.message,
+        reason: e.reason,
+        timeReached: Number.isFinite(e.timeReached) ? e.timeReached : null,
+        timeStated: e.timeStated,
+      },
+    };
   }
   if (e instanceof CancelledError) return { ok: false, error: { type: 'cancelled', message: e.message } };
-  if (e instanceof RangeError) return { ok: false, error: { type: 'resources', message: `the request exceeded the server's resources (${e.message})` } };
+  if (e instanceof RangeError)
+    return {
+      ok: false,
+      error: { type: 'resources', message: `the request exceeded the server's resources (${e.message})` },
+    };
   console.error('immunopd worker: internal error:', e);
   return { ok: false, error: { type: 'internal', message: 'internal error' } };
 }

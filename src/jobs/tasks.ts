@@ -15,11 +15,24 @@ export interface SimulateTask {
   encoding?: 'identity' | 'gzip';
 }
 /** One chunk of a job kind (src/jobs/kinds). */
-export interface ChunkTask { type: 'chunk'; kind: string; request: unknown; chunk: unknown }
+export interface ChunkTask {
+  type: 'chunk';
+  kind: string;
+  request: unknown;
+  chunk: unknown;
+}
 /** The merge of a job's partial results; the reply's body is the result as JSON. */
-export interface MergeTask { type: 'merge'; kind: string; request: unknown; partials: unknown[] }
+export interface MergeTask {
+  type: 'merge';
+  kind: string;
+  request: unknown;
+  partials: unknown[];
+}
 /** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
-export interface SpinTask { type: 'spin'; ms: number }
+export interface SpinTask {
+  type: 'spin';
+  ms: number;
+}
 export type Task = SimulateTask | ChunkTask | MergeTask | SpinTask;
 
 export type JobError =
@@ -31,5 +44,13 @@ export type JobError =
   | { type: 'internal'; message: string };
 
 export type Reply =
-  | { ok: true; body: string; metrics: Record<string, unknown>; model: string; value?: unknown; bytes?: Uint8Array; encoding?: 'identity' | 'gzip' }
+  | {
+      ok: true;
+      body: string;
+      metrics: Record<string, unknown>;
+      model: string;
+      value?: unknown;
+      bytes?: Uint8Array;
+      encoding?: 'identity' | 'gzip';
+    }
   | { ok: false; error: JobError };

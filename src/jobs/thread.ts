@@ -21,7 +21,11 @@ try {
 parentPort!.on('message', async (msg: { id: number; task: Task; allowTestJobs?: boolean }) => {
   const reply = await runTask(msg.task, {
     progress: (done) => parentPort!.postMessage({ id: msg.id, progress: done }),
-    signal: { get aborted() { return Atomics.load(cancel, 0) === msg.id; } },
+    signal: {
+      get aborted() {
+        return Atomics.load(cancel, 0) === msg.id;
+      },
+    },
   });
   // Partial results (Float64Array columns) are copied, not transferred: moving their buffers out left this
   // thread's following chunks 25–30 % slower (W3 population, one pool thread, chunks of 157 subjects:

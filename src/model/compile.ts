@@ -16,7 +16,15 @@ import { generateFunctions } from './compile/generate.ts';
 import { lazyPartials } from './compile/derivatives.ts';
 import type { CompiledModel, DoseClock } from './compile/types.ts';
 
-export type { RhsFn, OutputFn, MatrixFn, CompiledEvent, DoseClock, CompiledModel, DoseModifiers } from './compile/types.ts';
+export type {
+  RhsFn,
+  OutputFn,
+  MatrixFn,
+  CompiledEvent,
+  DoseClock,
+  CompiledModel,
+  DoseModifiers,
+} from './compile/types.ts';
 export { stronglyConnected } from './compile/order.ts';
 
 /** Validate a model file (zod shape + names + references) and compile it. Throws InputError with paths. */
@@ -93,10 +101,12 @@ function defaultParams(spec: ModelSpec, table: SymbolTable, doseClocks: DoseCloc
 
 /** Per-state solver options: kept non-negative (declared, or implied by an amount-like unit) and absolute tolerance. */
 function stateOptions(spec: ModelSpec, table: SymbolTable): { nonNegative: Uint8Array; stateAtol: Float64Array } {
-  const nonNegative = Uint8Array.from(table.stateNames.map((n) => {
-    const s = spec.states[n];
-    return (s.nonNegative ?? NON_NEGATIVE_UNITS.test(s.unit.trim())) ? 1 : 0;
-  }));
+  const nonNegative = Uint8Array.from(
+    table.stateNames.map((n) => {
+      const s = spec.states[n];
+      return (s.nonNegative ?? NON_NEGATIVE_UNITS.test(s.unit.trim())) ? 1 : 0;
+    }),
+  );
   const stateAtol = Float64Array.from(table.stateNames.map((n) => spec.states[n].atol ?? NaN));
   return { nonNegative, stateAtol };
 }

@@ -74,16 +74,45 @@ export const RUNTIME_HELPER_NAMES = Object.keys(RUNTIME_HELPERS);
 export const RUNTIME_HELPER_VALUES = Object.values(RUNTIME_HELPERS);
 
 const BINARY: Record<string, string> = {
-  add: '+', subtract: '-', multiply: '*', divide: '/',
-  smaller: '<', larger: '>', smallerEq: '<=', largerEq: '>=', equal: '===', unequal: '!==',
-  and: '&&', or: '||',
+  add: '+',
+  subtract: '-',
+  multiply: '*',
+  divide: '/',
+  smaller: '<',
+  larger: '>',
+  smallerEq: '<=',
+  largerEq: '>=',
+  equal: '===',
+  unequal: '!==',
+  and: '&&',
+  or: '||',
 };
 const COMPARISONS = new Set(['smaller', 'larger', 'smallerEq', 'largerEq']);
 
 /** Names reserved by the language: a model cannot use them for its own quantities. */
 export const RESERVED_NAMES = new Set([
-  ...Object.keys(FUNCTIONS), ...DOSE_CLOCKS, 't', 'pi', 'true', 'false', 'and', 'or', 'not', 'xor', 'mod', 'to', 'in',
-  'Infinity', 'NaN', 'undefined', 'null', 'constructor', 'prototype', '__proto__', 'import', 'evaluate',
+  ...Object.keys(FUNCTIONS),
+  ...DOSE_CLOCKS,
+  't',
+  'pi',
+  'true',
+  'false',
+  'and',
+  'or',
+  'not',
+  'xor',
+  'mod',
+  'to',
+  'in',
+  'Infinity',
+  'NaN',
+  'undefined',
+  'null',
+  'constructor',
+  'prototype',
+  '__proto__',
+  'import',
+  'evaluate',
 ]);
 
 /** Deepest syntax tree accepted: keeps the recursive compiler and differentiator far from the stack limit. */
@@ -139,7 +168,8 @@ export function parseExpression(source: string): ParsedExpression {
     const reject = (why: string): never => {
       throw new ExpressionError(`${why}: '${describe(n)}'`, locate(source, n));
     };
-    if (++depth > MAX_DEPTH) throw new ExpressionError(`expression is nested too deeply (more than ${MAX_DEPTH} levels)`);
+    if (++depth > MAX_DEPTH)
+      throw new ExpressionError(`expression is nested too deeply (more than ${MAX_DEPTH} levels)`);
     try {
       checkNode(n, reject);
     } finally {
@@ -150,7 +180,8 @@ export function parseExpression(source: string): ParsedExpression {
     switch (n.type) {
       case 'ConstantNode': {
         const v = (n as unknown as { value: unknown }).value;
-        if (typeof v !== 'number') reject(typeof v === 'string' ? 'strings are not allowed' : 'only numbers are allowed as constants');
+        if (typeof v !== 'number')
+          reject(typeof v === 'string' ? 'strings are not allowed' : 'only numbers are allowed as constants');
         if (!Number.isFinite(v as number)) reject('non-finite constant');
         return;
       }
@@ -165,7 +196,8 @@ export function parseExpression(source: string): ParsedExpression {
       case 'OperatorNode': {
         const op = n as unknown as { fn: string; args: MathNode[] };
         if (op.args.length === 1) {
-          if (op.fn !== 'unaryMinus' && op.fn !== 'unaryPlus' && op.fn !== 'not') reject(`operator '${op.fn}' is not allowed`);
+          if (op.fn !== 'unaryMinus' && op.fn !== 'unaryPlus' && op.fn !== 'not')
+            reject(`operator '${op.fn}' is not allowed`);
         } else if (op.args.length === 2) {
           if (!(op.fn in BINARY) && op.fn !== 'pow') reject(`operator '${op.fn}' is not allowed`);
         } else reject('operator with unexpected arity');
@@ -184,7 +216,8 @@ export function parseExpression(source: string): ParsedExpression {
         if (f.fn.type !== 'SymbolNode') reject('only calls of named functions are allowed');
         const name = (f.fn as unknown as { name: string }).name;
         if ((DOSE_CLOCKS as readonly string[]).includes(name)) {
-          if (f.args.length !== 1 || f.args[0].type !== 'SymbolNode') reject(`${name}() takes one state name, e.g. ${name}(central)`);
+          if (f.args.length !== 1 || f.args[0].type !== 'SymbolNode')
+            reject(`${name}() takes one state name, e.g. ${name}(central)`);
           const arg = (f.args[0] as unknown as { name: string }).name;
           if (arg.includes('$')) reject("'$' is not allowed in names");
           symbols.add(clockSymbol(name as DoseClockKind, arg));
@@ -193,7 +226,9 @@ export function parseExpression(source: string): ParsedExpression {
         const spec = Object.prototype.hasOwnProperty.call(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
         if (!spec) reject(`unknown function '${name}'`);
         if (f.args.length < spec!.minArgs || f.args.length > spec!.maxArgs) {
-          reject(`function '${name}' takes ${spec!.minArgs === spec!.maxArgs ? spec!.minArgs : `${spec!.minArgs} to ${spec!.maxArgs}`} argument(s)`);
+          reject(
+            `function '${name}' takes ${spec!.minArgs === spec!.maxArgs ? spec!.minArgs : `${spec!.minArgs} to ${spec!.maxArgs}`} argument(s)`,
+          );
         }
         f.args.forEach(check);
         return;
@@ -222,7 +257,9 @@ export function parseExpression(source: string): ParsedExpression {
     node = node.transform((n) => {
       if (n.type !== 'FunctionNode') return n;
       const f = n as unknown as { fn: { name: string }; args: { name: string }[] };
-      return (DOSE_CLOCKS as readonly string[]).includes(f.fn.name) ? new math.SymbolNode(clockSymbol(f.fn.name as DoseClockKind, f.args[0].name)) : n;
+      return (DOSE_CLOCKS as readonly string[]).includes(f.fn.name)
+        ? new math.SymbolNode(clockSymbol(f.fn.name as DoseClockKind, f.args[0].name))
+        : n;
     });
   }
   return { source, node, symbols };
@@ -234,7 +271,12 @@ function formatNumber(v: number): string {
 }
 
 /** Emit JavaScript for a whitelisted node; every symbol must resolve, else ExpressionError. */
-export function emit(node: MathNode, resolve: Resolver, source = '', hook?: (n: MathNode) => string | undefined): string {
+export function emit(
+  node: MathNode,
+  resolve: Resolver,
+  source = '',
+  hook?: (n: MathNode) => string | undefined,
+): string {
   const go = (n: MathNode): string => {
     if (hook) {
       const js = hook(n);
@@ -246,7 +288,8 @@ export function emit(node: MathNode, resolve: Resolver, source = '', hook?: (n: 
       case 'SymbolNode': {
         const name = (n as unknown as { name: string }).name;
         const js = resolve(name);
-        if (js === undefined) throw new ExpressionError(`unknown name '${name}'`, source ? locate(source, n) : undefined);
+        if (js === undefined)
+          throw new ExpressionError(`unknown name '${name}'`, source ? locate(source, n) : undefined);
         return js;
       }
       case 'ParenthesisNode':

@@ -27,11 +27,18 @@ function readJson(file: string): Record<string, unknown> {
 export function listModels(): LibraryEntry[] {
   if (!index) {
     index = new Map();
-    for (const f of readdirSync(MODELS_DIR).filter((f) => f.endsWith('.json')).sort()) {
+    for (const f of readdirSync(MODELS_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort()) {
       const file = path.join(MODELS_DIR, f);
       const j = readJson(file);
       if (typeof j.id !== 'string' || typeof j.odes !== 'object') continue;
-      index.set(j.id, { id: j.id, title: String(j.title ?? ''), reference: j.reference as string | string[] | undefined, file });
+      index.set(j.id, {
+        id: j.id,
+        title: String(j.title ?? ''),
+        reference: j.reference as string | string[] | undefined,
+        file,
+      });
     }
   }
   return [...index.values()];
@@ -49,7 +56,12 @@ export function getModel(id: string, path: Path = ['model']): CompiledModel {
   if (hit) return hit;
   const json = modelJson(id);
   if (!json) {
-    throw new InputError(`unknown model '${id}' (available: ${listModels().map((m) => m.id).join(', ')})`, path);
+    throw new InputError(
+      `unknown model '${id}' (available: ${listModels()
+        .map((m) => m.id)
+        .join(', ')})`,
+      path,
+    );
   }
   const m = compileModel(json);
   compiled.set(id, m);

@@ -9,7 +9,8 @@ export function roleIssues(spec: ModelSpec): Issue[] {
   const issues: Issue[] = [];
   const isSeries = (n: string) => Object.hasOwn(spec.states, n) || Object.hasOwn(spec.outputs, n);
   const series = (path: (string | number)[], n: string | undefined) => {
-    if (n !== undefined && !isSeries(n)) issues.push({ path: ['roles', ...path], message: `'${n}' is neither a state nor an output` });
+    if (n !== undefined && !isSeries(n))
+      issues.push({ path: ['roles', ...path], message: `'${n}' is neither a state nor an output` });
   };
   if (r.tumor) {
     series(['tumor', 'series'], r.tumor.series);
@@ -21,7 +22,11 @@ export function roleIssues(spec: ModelSpec): Issue[] {
     series(['drugs', drug, 'occupancy'], d.occupancy);
     const targets = d.doseTarget === undefined ? [] : Array.isArray(d.doseTarget) ? d.doseTarget : [d.doseTarget];
     targets.forEach((n, k) => {
-      if (!Object.hasOwn(spec.states, n)) issues.push({ path: ['roles', 'drugs', drug, 'doseTarget', ...(Array.isArray(d.doseTarget) ? [k] : [])], message: `'${n}' is not a state` });
+      if (!Object.hasOwn(spec.states, n))
+        issues.push({
+          path: ['roles', 'drugs', drug, 'doseTarget', ...(Array.isArray(d.doseTarget) ? [k] : [])],
+          message: `'${n}' is not a state`,
+        });
     });
   }
   return issues;

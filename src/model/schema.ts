@@ -22,7 +22,6 @@ export const MODEL_LIMITS = {
   events: 50,
 };
 
-
 const text = z.string().max(4000);
 export const expression = z
   .string({ error: 'expression must be a string' })
@@ -44,7 +43,8 @@ export const ParameterSpec = z.strictObject({
 export type ParameterSpec = z.infer<typeof ParameterSpec>;
 
 /** Units meaning "a count or an amount": such states are non-negative unless said otherwise. */
-export const NON_NEGATIVE_UNITS = /^(cells?|mg|ug|µg|ng|g|mol|mmol|umol|nmol|iu|miu|mg\/l|ug\/ml|µg\/ml|ng\/ml|units?|copies|mm3|mm\^3|ml|l|count|molecules|pg\/ml|1e\d+ cells|fraction)$/i;
+export const NON_NEGATIVE_UNITS =
+  /^(cells?|mg|ug|µg|ng|g|mol|mmol|umol|nmol|iu|miu|mg\/l|ug\/ml|µg\/ml|ng\/ml|units?|copies|mm3|mm\^3|ml|l|count|molecules|pg\/ml|1e\d+ cells|fraction)$/i;
 
 export const StateSpec = z.strictObject({
   initial: z.union([finite('initial value'), expression]).default(0),
@@ -93,7 +93,15 @@ export type DoseModifierSpec = z.infer<typeof DoseModifierSpec>;
 export const TIME_UNITS = ['s', 'min', 'h', 'day', 'week', 'month', 'year'] as const;
 export type TimeUnit = (typeof TIME_UNITS)[number];
 /** Days per model time unit (month = year / 12, year = 365.25 days, the Julian year). */
-export const DAYS_PER_TIME_UNIT: Record<TimeUnit, number> = { s: 1 / 86400, min: 1 / 1440, h: 1 / 24, day: 1, week: 7, month: 365.25 / 12, year: 365.25 };
+export const DAYS_PER_TIME_UNIT: Record<TimeUnit, number> = {
+  s: 1 / 86400,
+  min: 1 / 1440,
+  h: 1 / 24,
+  day: 1,
+  week: 7,
+  month: 365.25 / 12,
+  year: 365.25,
+};
 
 const seriesName = z.string().max(100).regex(NAME_RE, 'a series must be the name of a state or output');
 /**
@@ -101,31 +109,38 @@ const seriesName = z.string().max(100).regex(NAME_RE, 'a series must be the name
  * names. Cross-references (a series that is neither a state nor an output) are checked in roles.ts.
  */
 export const RolesSpec = z.strictObject({
-  tumor: z.strictObject({
-    /** The tumor burden series (a state or an output). */
-    series: seriesName,
-    /** Its unit: cells, mm3 (a volume) or mm (a longest diameter or a sum of diameters). */
-    unit: z.enum(['cells', 'mm3', 'mm']),
-    /** An output or state holding the sum of longest diameters in mm, when the model has one (preferred by RECIST). */
-    diameter: seriesName.optional(),
-    /** Cells per mm3 when the series is in cells (default 1e6: 1e9 cells per cm3). */
-    cellsPerMm3: z.number().positive().finite().optional(),
-  }).optional(),
+  tumor: z
+    .strictObject({
+      /** The tumor burden series (a state or an output). */
+      series: seriesName,
+      /** Its unit: cells, mm3 (a volume) or mm (a longest diameter or a sum of diameters). */
+      unit: z.enum(['cells', 'mm3', 'mm']),
+      /** An output or state holding the sum of longest diameters in mm, when the model has one (preferred by RECIST). */
+      diameter: seriesName.optional(),
+      /** Cells per mm3 when the series is in cells (default 1e6: 1e9 cells per cm3). */
+      cellsPerMm3: z.number().positive().finite().optional(),
+    })
+    .optional(),
   /** Effector series checked against the plausibility limit of the body's T-cell pool. */
   effectors: z.array(seriesName).max(50).optional(),
-  drugs: z.record(z.string().max(100).regex(NAME_RE, 'a drug name must be an identifier'), z.strictObject({
-    /** Its concentration series. */
-    concentration: seriesName,
-    unit: z.string().max(100).optional(),
-    /** Receptor occupancy series (a fraction in [0, 1]). */
-    occupancy: seriesName.optional(),
-    /** The state(s) its doses go into. */
-    doseTarget: z.union([seriesName, z.array(seriesName).max(20)]).optional(),
-    /** Labelled Cmax at the approved regimen (same unit): concentrations above 10x are flagged as implausible. */
-    labelCmax: z.number().positive().finite().optional(),
-    /** A concentration threshold (e.g. a target trough): time above it is reported, integrated exactly. */
-    threshold: z.number().positive().finite().optional(),
-  })).optional(),
+  drugs: z
+    .record(
+      z.string().max(100).regex(NAME_RE, 'a drug name must be an identifier'),
+      z.strictObject({
+        /** Its concentration series. */
+        concentration: seriesName,
+        unit: z.string().max(100).optional(),
+        /** Receptor occupancy series (a fraction in [0, 1]). */
+        occupancy: seriesName.optional(),
+        /** The state(s) its doses go into. */
+        doseTarget: z.union([seriesName, z.array(seriesName).max(20)]).optional(),
+        /** Labelled Cmax at the approved regimen (same unit): concentrations above 10x are flagged as implausible. */
+        labelCmax: z.number().positive().finite().optional(),
+        /** A concentration threshold (e.g. a target trough): time above it is reported, integrated exactly. */
+        threshold: z.number().positive().finite().optional(),
+      }),
+    )
+    .optional(),
 });
 export type RolesSpec = z.infer<typeof RolesSpec>;
 
@@ -149,11 +164,13 @@ export const ModelSpec = z.strictObject({
   /** Free-form notes: assumptions, encoding issues, what the model leaves out and why. */
   notes: z.union([text, z.array(text).max(100)]).optional(),
   /** Named sets of parameter values (e.g. "hot", "cold" tumor). */
-  presets: userRecord(z.strictObject({
-    description: text.optional(),
-    parameters: userRecord(finite('preset value')).default({}),
-    initial: userRecord(finite('preset initial value')).default({}),
-  })).optional(),
+  presets: userRecord(
+    z.strictObject({
+      description: text.optional(),
+      parameters: userRecord(finite('preset value')).default({}),
+      initial: userRecord(finite('preset initial value')).default({}),
+    }),
+  ).optional(),
 });
 export type ModelSpecInput = z.input<typeof ModelSpec>;
 export type ModelSpec = z.infer<typeof ModelSpec>;

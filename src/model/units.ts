@@ -35,7 +35,7 @@ const linAdd = (a: Lin, b: Lin, k = 1): Lin => {
   return out;
 };
 const linScale = (a: Lin, k: number): Lin => linAdd(new Map(), a, k);
-const linConst = (a: Lin): number | undefined => ([...a.keys()].every((s) => s === '') ? a.get('') ?? 0 : undefined);
+const linConst = (a: Lin): number | undefined => ([...a.keys()].every((s) => s === '') ? (a.get('') ?? 0) : undefined);
 
 export const DIMENSIONLESS: Unit = new Map();
 
@@ -71,19 +71,53 @@ function pow(u: Unit, p: Lin): Unit | undefined {
 const l10 = Math.log10;
 const SECONDS_PER_DAY = 86400;
 const SYMBOLS: Record<string, Unit> = {
-  '1': DIMENSIONLESS, fraction: DIMENSIONLESS, dimensionless: DIMENSIONLESS, '%': base('$none', 0, 0).set(SCALE, lin(-2)),
-  cell: base('cell'), cells: base('cell'), copies: base('copies'), molecules: base('molecule'),
-  IU: base('IU'), kIU: base('IU', 3), MIU: base('IU', 6),
-  kg: base('g', 3), g: base('g'), mg: base('g', -3), ug: base('g', -6), 'µg': base('g', -6), ng: base('g', -9), pg: base('g', -12),
-  mol: base('mol'), mmol: base('mol', -3), umol: base('mol', -6), 'µmol': base('mol', -6), nmol: base('mol', -9), pmol: base('mol', -12),
-  m: base('m'), cm: base('m', -2), mm: base('m', -3), um: base('m', -6), 'µm': base('m', -6),
-  L: base('m', -1, 3), dL: mul(base('m', -1, 3), new Map([[SCALE, lin(-1)]])), mL: base('m', -2, 3), uL: base('m', -3, 3), 'µL': base('m', -3, 3),
-  mm3: base('m', -3, 3), cm3: base('m', -2, 3),
-  s: base('s'), min: base('s', l10(60)), h: base('s', l10(3600)),
-  day: base('s', l10(SECONDS_PER_DAY)), days: base('s', l10(SECONDS_PER_DAY)),
-  week: base('s', l10(7 * SECONDS_PER_DAY)), weeks: base('s', l10(7 * SECONDS_PER_DAY)),
-  month: base('s', l10(DAYS_PER_TIME_UNIT.month * SECONDS_PER_DAY)), months: base('s', l10(DAYS_PER_TIME_UNIT.month * SECONDS_PER_DAY)),
-  year: base('s', l10(DAYS_PER_TIME_UNIT.year * SECONDS_PER_DAY)), years: base('s', l10(DAYS_PER_TIME_UNIT.year * SECONDS_PER_DAY)),
+  '1': DIMENSIONLESS,
+  fraction: DIMENSIONLESS,
+  dimensionless: DIMENSIONLESS,
+  '%': base('$none', 0, 0).set(SCALE, lin(-2)),
+  cell: base('cell'),
+  cells: base('cell'),
+  copies: base('copies'),
+  molecules: base('molecule'),
+  IU: base('IU'),
+  kIU: base('IU', 3),
+  MIU: base('IU', 6),
+  kg: base('g', 3),
+  g: base('g'),
+  mg: base('g', -3),
+  ug: base('g', -6),
+  µg: base('g', -6),
+  ng: base('g', -9),
+  pg: base('g', -12),
+  mol: base('mol'),
+  mmol: base('mol', -3),
+  umol: base('mol', -6),
+  µmol: base('mol', -6),
+  nmol: base('mol', -9),
+  pmol: base('mol', -12),
+  m: base('m'),
+  cm: base('m', -2),
+  mm: base('m', -3),
+  um: base('m', -6),
+  µm: base('m', -6),
+  L: base('m', -1, 3),
+  dL: mul(base('m', -1, 3), new Map([[SCALE, lin(-1)]])),
+  mL: base('m', -2, 3),
+  uL: base('m', -3, 3),
+  µL: base('m', -3, 3),
+  mm3: base('m', -3, 3),
+  cm3: base('m', -2, 3),
+  s: base('s'),
+  min: base('s', l10(60)),
+  h: base('s', l10(3600)),
+  day: base('s', l10(SECONDS_PER_DAY)),
+  days: base('s', l10(SECONDS_PER_DAY)),
+  week: base('s', l10(7 * SECONDS_PER_DAY)),
+  weeks: base('s', l10(7 * SECONDS_PER_DAY)),
+  month: base('s', l10(DAYS_PER_TIME_UNIT.month * SECONDS_PER_DAY)),
+  months: base('s', l10(DAYS_PER_TIME_UNIT.month * SECONDS_PER_DAY)),
+  year: base('s', l10(DAYS_PER_TIME_UNIT.year * SECONDS_PER_DAY)),
+  years: base('s', l10(DAYS_PER_TIME_UNIT.year * SECONDS_PER_DAY)),
 };
 SYMBOLS['%'].delete('$none');
 
@@ -151,8 +185,11 @@ export function parseUnit(text: string): Unit {
 export function formatUnit(u: Unit): string {
   const fmtLin = (l: Lin) => {
     const parts: string[] = [];
-    for (const [s, v] of l) parts.push(s === '' ? String(+v.toPrecision(12)) : `${v === 1 ? '' : `${+v.toPrecision(12)}*`}${s}`);
-    return parts.length === 1 && !parts[0].includes('*') && !/[a-z]/i.test(parts[0]) ? parts[0] : `(${parts.join('+')})`;
+    for (const [s, v] of l)
+      parts.push(s === '' ? String(+v.toPrecision(12)) : `${v === 1 ? '' : `${+v.toPrecision(12)}*`}${s}`);
+    return parts.length === 1 && !parts[0].includes('*') && !/[a-z]/i.test(parts[0])
+      ? parts[0]
+      : `(${parts.join('+')})`;
   };
   const num: string[] = [];
   for (const [d, e] of u) {
@@ -162,7 +199,11 @@ export function formatUnit(u: Unit): string {
     num.push(c === 1 ? name : `${name}^${fmtLin(e)}`);
   }
   const sc = u.get(SCALE);
-  const scale = sc ? (linConst(sc) !== undefined ? `${+Math.pow(10, linConst(sc)!).toPrecision(6)} ` : `10^${fmtLin(sc)} `) : '';
+  const scale = sc
+    ? linConst(sc) !== undefined
+      ? `${+Math.pow(10, linConst(sc)!).toPrecision(6)} `
+      : `10^${fmtLin(sc)} `
+    : '';
   return num.length ? `${scale}${num.join('*')}`.trim() : scale ? `${scale.trim()} (dimensionless)` : 'dimensionless';
 }
 
@@ -189,7 +230,30 @@ export interface UnitContext {
   problem: (message: string) => void;
 }
 
-const TRANSCENDENTAL = new Set(['exp', 'log', 'ln', 'log10', 'log2', 'log1p', 'expm1', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'sech', 'csch', 'coth', 'sec', 'csc', 'cot']);
+const TRANSCENDENTAL = new Set([
+  'exp',
+  'log',
+  'ln',
+  'log10',
+  'log2',
+  'log1p',
+  'expm1',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'sech',
+  'csch',
+  'coth',
+  'sec',
+  'csc',
+  'cot',
+]);
 
 /** Infer the unit of an expression's syntax tree, reporting inconsistencies through ctx.problem. */
 export function inferUnit(node: MathNode, ctx: UnitContext, show: (u: Unit) => string = formatUnit): Inferred {
@@ -227,9 +291,13 @@ export function inferUnit(node: MathNode, ctx: UnitContext, show: (u: Unit) => s
           case 'subtract':
             return unify(an, bn, a, b, op.fn === 'add' ? 'a sum' : 'a difference');
           case 'multiply':
-            return a.kind === 'number' && b.kind === 'number' ? { kind: 'number', value: a.value * b.value } : U(mul(asUnit(a), asUnit(b)));
+            return a.kind === 'number' && b.kind === 'number'
+              ? { kind: 'number', value: a.value * b.value }
+              : U(mul(asUnit(a), asUnit(b)));
           case 'divide':
-            return a.kind === 'number' && b.kind === 'number' ? { kind: 'number', value: a.value / b.value } : U(mul(asUnit(a), asUnit(b), -1));
+            return a.kind === 'number' && b.kind === 'number'
+              ? { kind: 'number', value: a.value / b.value }
+              : U(mul(asUnit(a), asUnit(b), -1));
           case 'and':
           case 'or':
             return U(DIMENSIONLESS);
@@ -244,7 +312,8 @@ export function inferUnit(node: MathNode, ctx: UnitContext, show: (u: Unit) => s
         const args = f.args.map(go);
         if (TRANSCENDENTAL.has(name)) {
           args.forEach((a, k) => {
-            if (a.kind === 'unit' && !sameUnit(a.u, DIMENSIONLESS)) ctx.problem(`the argument of ${name}() must be dimensionless: '${text(f.args[k])}' is ${show(a.u)}`);
+            if (a.kind === 'unit' && !sameUnit(a.u, DIMENSIONLESS))
+              ctx.problem(`the argument of ${name}() must be dimensionless: '${text(f.args[k])}' is ${show(a.u)}`);
           });
           return U(DIMENSIONLESS);
         }
@@ -279,13 +348,16 @@ export function inferUnit(node: MathNode, ctx: UnitContext, show: (u: Unit) => s
   const unify = (an: MathNode, bn: MathNode, a: Inferred, b: Inferred, where: string): Inferred => {
     if (a.kind === 'number') return b;
     if (b.kind === 'number') return a;
-    if (!sameUnit(a.u, b.u)) ctx.problem(`in ${where}, '${text(bn)}' is ${show(b.u)} but '${text(an)}' is ${show(a.u)}`);
+    if (!sameUnit(a.u, b.u))
+      ctx.problem(`in ${where}, '${text(bn)}' is ${show(b.u)} but '${text(an)}' is ${show(a.u)}`);
     return a;
   };
   const power = (bn: MathNode, b: Inferred, en: MathNode): Inferred => {
     const e = go(en);
-    if (e.kind === 'unit' && !sameUnit(e.u, DIMENSIONLESS)) ctx.problem(`an exponent must be dimensionless: '${text(en)}' is ${show(e.u)}`);
-    if (b.kind === 'number') return e.kind === 'number' ? { kind: 'number', value: Math.pow(b.value, e.value) } : U(DIMENSIONLESS);
+    if (e.kind === 'unit' && !sameUnit(e.u, DIMENSIONLESS))
+      ctx.problem(`an exponent must be dimensionless: '${text(en)}' is ${show(e.u)}`);
+    if (b.kind === 'number')
+      return e.kind === 'number' ? { kind: 'number', value: Math.pow(b.value, e.value) } : U(DIMENSIONLESS);
     if (sameUnit(b.u, DIMENSIONLESS)) return U(DIMENSIONLESS);
     // A constant exponent, or a symbolic one: a parameter name (Hill coefficients), possibly times a number.
     const exponent = linearExponent(en);
@@ -326,7 +398,8 @@ function linearExponent(n: MathNode): Lin | undefined {
       const bc = linConst(b);
       if (op.fn === 'add') return linAdd(a, b);
       if (op.fn === 'subtract') return linAdd(a, b, -1);
-      if (op.fn === 'multiply') return ac !== undefined ? linScale(b, ac) : bc !== undefined ? linScale(a, bc) : undefined;
+      if (op.fn === 'multiply')
+        return ac !== undefined ? linScale(b, ac) : bc !== undefined ? linScale(a, bc) : undefined;
       if (op.fn === 'divide') return bc !== undefined && bc !== 0 ? linScale(a, 1 / bc) : undefined;
       return undefined;
     }
@@ -343,7 +416,12 @@ function linearExponent(n: MathNode): Lin | undefined {
 export function unitsFullyDeclared(input: unknown): boolean {
   if (!input || typeof input !== 'object') return false;
   const m = input as Record<string, unknown>;
-  const all = (o: unknown) => !!o && typeof o === 'object' && Object.values(o as Record<string, unknown>).every((v) => !!v && typeof v === 'object' && typeof (v as { unit?: unknown }).unit === 'string');
+  const all = (o: unknown) =>
+    !!o &&
+    typeof o === 'object' &&
+    Object.values(o as Record<string, unknown>).every(
+      (v) => !!v && typeof v === 'object' && typeof (v as { unit?: unknown }).unit === 'string',
+    );
   return all(m.parameters ?? {}) && all(m.states);
 }
 
@@ -360,7 +438,8 @@ export function unitSyntaxIssues(spec: ModelSpec): Issue[] {
   };
   for (const [name, p] of Object.entries(spec.parameters)) at(['parameters', name, 'unit'], p.unit);
   for (const [name, s] of Object.entries(spec.states)) at(['states', name, 'unit'], s.unit);
-  for (const [name, o] of Object.entries(spec.outputs)) if (typeof o === 'object' && o.unit !== undefined) at(['outputs', name, 'unit'], o.unit);
+  for (const [name, o] of Object.entries(spec.outputs))
+    if (typeof o === 'object' && o.unit !== undefined) at(['outputs', name, 'unit'], o.unit);
   return issues;
 }
 
@@ -409,8 +488,11 @@ export function checkModelUnits(spec: ModelSpec): Issue[] {
       }
     }
   };
-  [...Object.values(spec.parameters).map((p) => p.unit), ...Object.values(spec.states).map((s) => s.unit),
-    ...Object.values(spec.outputs).flatMap((o) => (typeof o === 'object' && o.unit ? [o.unit] : []))].forEach(declare);
+  [
+    ...Object.values(spec.parameters).map((p) => p.unit),
+    ...Object.values(spec.states).map((s) => s.unit),
+    ...Object.values(spec.outputs).flatMap((o) => (typeof o === 'object' && o.unit ? [o.unit] : [])),
+  ].forEach(declare);
   for (const s of Object.values(spec.states)) declare(`${s.unit}/${spec.timeUnit}`);
   const show = (u: Unit) => declared.find(([, d]) => sameUnit(d, u))?.[0] ?? formatUnit(u);
   const unitOf = (name: string): Unit | undefined => {
@@ -430,7 +512,10 @@ export function checkModelUnits(spec: ModelSpec): Issue[] {
   const expect = (path: (string | number)[], source: string, want: Unit, what: string) => {
     const got = infer(path, source);
     if (got && got.kind === 'unit' && !sameUnit(got.u, want)) {
-      issues.push({ path, message: `'${source.length > 80 ? source.slice(0, 77) + '...' : source}' is ${show(got.u)}, expected ${what}` });
+      issues.push({
+        path,
+        message: `'${source.length > 80 ? source.slice(0, 77) + '...' : source}' is ${show(got.u)}, expected ${what}`,
+      });
     }
   };
   // Assignments have no declared unit: theirs is inferred, in order.
@@ -470,7 +555,15 @@ export function checkModelUnits(spec: ModelSpec): Issue[] {
 }
 
 /** Name the offending top-level term of an ODE: `term 'V' is L, expected mg/h`. */
-function checkTerms(path: (string | number)[], source: string, want: Unit, wantText: string, unitOf: UnitContext['unitOf'], issues: Issue[], show: (u: Unit) => string) {
+function checkTerms(
+  path: (string | number)[],
+  source: string,
+  want: Unit,
+  wantText: string,
+  unitOf: UnitContext['unitOf'],
+  issues: Issue[],
+  show: (u: Unit) => string,
+) {
   let node: MathNode;
   try {
     node = parseExpression(source).node;
@@ -490,6 +583,7 @@ function checkTerms(path: (string | number)[], source: string, want: Unit, wantT
   if (terms.length < 2) return;
   for (const t of terms) {
     const got = inferUnit(t, { unitOf, problem: () => {} });
-    if (got.kind === 'unit' && !sameUnit(got.u, want)) issues.push({ path, message: `term '${t.toString()}' is ${show(got.u)}, expected ${wantText}` });
+    if (got.kind === 'unit' && !sameUnit(got.u, want))
+      issues.push({ path, message: `term '${t.toString()}' is ${show(got.u)}, expected ${wantText}` });
   }
 }

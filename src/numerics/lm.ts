@@ -33,7 +33,8 @@ export interface LmOptions {
 
 export const DEFAULT_LM: LmOptions = { maxIterations: 200, ftol: 1e-10, xtol: 1e-10, gtol: 1e-10, leastSquares: true };
 
-export type StopReason = 'relative-reduction' | 'step' | 'gradient' | 'max-iterations' | 'no-progress' | 'evaluation-failed';
+export type StopReason =
+  'relative-reduction' | 'step' | 'gradient' | 'max-iterations' | 'no-progress' | 'evaluation-failed';
 
 /** The objective is not finite at the starting point (the caller may try another start). */
 export class NonFiniteStartError extends Error {
@@ -60,7 +61,13 @@ export interface LmResult {
  * The parameters free to move: those not held at a bound by a gradient pushing outward. Marks them in
  * `free` (1 free, 0 held) and returns their indices.
  */
-function freeIndices(x: Float64Array, g: Float64Array, lower: Float64Array, upper: Float64Array, free: Uint8Array): number[] {
+function freeIndices(
+  x: Float64Array,
+  g: Float64Array,
+  lower: Float64Array,
+  upper: Float64Array,
+  free: Uint8Array,
+): number[] {
   const idx: number[] = [];
   for (let j = 0; j < x.length; j++) {
     const held = (x[j] <= lower[j] && g[j] > 0) || (x[j] >= upper[j] && g[j] < 0);
@@ -75,7 +82,11 @@ function freeIndices(x: Float64Array, g: Float64Array, lower: Float64Array, uppe
  * cannot finish); a failure at a trial point counts as a rejected step.
  */
 export function levenbergMarquardt(
-  evaluate: (x: Float64Array) => LmEvaluation, x0: Float64Array, lower: Float64Array, upper: Float64Array, opts: LmOptions,
+  evaluate: (x: Float64Array) => LmEvaluation,
+  x0: Float64Array,
+  lower: Float64Array,
+  upper: Float64Array,
+  opts: LmOptions,
 ): LmResult {
   const m = x0.length;
   const x = Float64Array.from(x0, (v, j) => Math.min(upper[j], Math.max(lower[j], v)));
@@ -174,7 +185,16 @@ export function levenbergMarquardt(
       }
     }
   }
-  return { x, evaluation: ev, iterations, converged, reason, message: stopMessage(reason, opts), evaluations, atBound: atBoundFlags() };
+  return {
+    x,
+    evaluation: ev,
+    iterations,
+    converged,
+    reason,
+    message: stopMessage(reason, opts),
+    evaluations,
+    atBound: atBoundFlags(),
+  };
 }
 
 /** Projected gradient small relative to the curvature and the residual scale (free parameters only). */
@@ -196,8 +216,15 @@ function gradientConverged(ev: LmEvaluation, free: Uint8Array, gtol: number): bo
  * log-scale value far from 0) does not make every other step look negligible.
  */
 function dampedStep(
-  ev: LmEvaluation, D: Float64Array, lambda: number, idx: number[], A: Float64Array, b: Float64Array,
-  x: Float64Array, lower: Float64Array, upper: Float64Array,
+  ev: LmEvaluation,
+  D: Float64Array,
+  lambda: number,
+  idx: number[],
+  A: Float64Array,
+  b: Float64Array,
+  x: Float64Array,
+  lower: Float64Array,
+  upper: Float64Array,
 ): { s: Float64Array | null; trial: Float64Array; stepNorm: number } {
   const m = x.length;
   const k = idx.length;

@@ -4,7 +4,13 @@
  * maxEval evaluations. `box`: the search lives in the unit box [0, 1]^n (the optimizer's normalized
  * choices), so an initial vertex steps down instead of up when x + size would leave it.
  */
-export function nelderMead(f: (x: number[]) => number, x0: number[], maxEval: number, size = 0.25, box = false): { x: number[]; f: number; evaluations: number } {
+export function nelderMead(
+  f: (x: number[]) => number,
+  x0: number[],
+  maxEval: number,
+  size = 0.25,
+  box = false,
+): { x: number[]; f: number; evaluations: number } {
   const n = x0.length;
   let evals = 0;
   const F = (x: number[]) => {
@@ -21,7 +27,11 @@ export function nelderMead(f: (x: number[]) => number, x0: number[], maxEval: nu
     simplex.sort((a, b) => a.f - b.f);
     const best = simplex[0];
     const worst = simplex[n];
-    if (Math.abs(worst.f - best.f) <= 1e-10 * (Math.abs(best.f) + 1e-12) && Math.max(...simplex.map((s) => Math.max(...s.x.map((v, i) => Math.abs(v - best.x[i]))))) < 1e-6) break;
+    if (
+      Math.abs(worst.f - best.f) <= 1e-10 * (Math.abs(best.f) + 1e-12) &&
+      Math.max(...simplex.map((s) => Math.max(...s.x.map((v, i) => Math.abs(v - best.x[i]))))) < 1e-6
+    )
+      break;
     const c = new Array(n).fill(0);
     for (let k = 0; k < n; k++) for (let i = 0; i < n; i++) c[i] += simplex[k].x[i] / n;
     const along = (t: number) => c.map((ci, i) => ci + t * (worst.x[i] - ci));

@@ -10,11 +10,16 @@ function quote(name: string): string {
   return /[",\n\r]/.test(name) ? `"${name.replace(/"/g, '""')}"` : name;
 }
 
-export function resultToCsv(r: Pick<SimulationResult, 'times' | 'states' | 'outputs'>, extra: { name: string; value: string }[] = []): string {
+export function resultToCsv(
+  r: Pick<SimulationResult, 'times' | 'states' | 'outputs'>,
+  extra: { name: string; value: string }[] = [],
+): string {
   const stateNames = Object.keys(r.states);
   const outNames = Object.keys(r.outputs);
   const cols = [...stateNames.map((k) => r.states[k]), ...outNames.map((k) => r.outputs[k])];
-  const lines: string[] = [[...extra.map((e) => quote(e.name)), 'time', ...stateNames.map(quote), ...outNames.map(quote)].join(',')];
+  const lines: string[] = [
+    [...extra.map((e) => quote(e.name)), 'time', ...stateNames.map(quote), ...outNames.map(quote)].join(','),
+  ];
   const prefix = extra.map((e) => quote(e.value));
   for (let k = 0; k < r.times.length; k++) {
     const row = [...prefix, cell(r.times[k])];

@@ -44,11 +44,15 @@ export const CELLS_PER_MM3 = 1e6;
 export const PLAUSIBLE = { effectorCells: 1e12, tumorCells: 1e13, labelCmaxFactor: 10 };
 
 export const METRIC_DEFINITIONS: Record<string, string> = {
-  bestOverallResponse: 'RECIST 1.1 best overall response (CR > PR > SD > PD; NE when the baseline is not measurable, >= 10 mm)',
-  timeToProgression: 'RECIST 1.1: time from baseline to the first assessment with the diameter >= 20 % and >= 5 mm above the smallest so far (its own nadir)',
-  timeToBaseline: 'time from baseline until the tumor series is back at its baseline value after having been below it (0 if it never shrank; absent, with belowBaselineAtEnd, if it has not regrown by the end)',
+  bestOverallResponse:
+    'RECIST 1.1 best overall response (CR > PR > SD > PD; NE when the baseline is not measurable, >= 10 mm)',
+  timeToProgression:
+    'RECIST 1.1: time from baseline to the first assessment with the diameter >= 20 % and >= 5 mm above the smallest so far (its own nadir)',
+  timeToBaseline:
+    'time from baseline until the tumor series is back at its baseline value after having been below it (0 if it never shrank; absent, with belowBaselineAtEnd, if it has not regrown by the end)',
   depthOfResponse: 'largest fractional shrinkage of the tumor series, 1 - nadir / baseline (0 if it never shrank)',
-  responseArea: 'depth x duration of response: integral over time of max(0, 1 - tumor(t) / baseline), in model time units (a tumor that is 50 % smaller for 10 days scores 5)',
+  responseArea:
+    'depth x duration of response: integral over time of max(0, 1 - tumor(t) / baseline), in model time units (a tumor that is 50 % smaller for 10 days scores 5)',
 };
 
 export type RecistCategory = 'CR' | 'PR' | 'SD' | 'PD' | 'NE';
@@ -109,7 +113,11 @@ export function tumorSeries(result: ResultLike, model: CompiledModel): Series | 
 }
 
 /** Diameters (mm) for RECIST, or undefined when the result has no tumor series. */
-export function diameterSeries(result: ResultLike, model: CompiledModel, tumor: Series | undefined): number[] | undefined {
+export function diameterSeries(
+  result: ResultLike,
+  model: CompiledModel,
+  tumor: Series | undefined,
+): number[] | undefined {
   const role = model.spec.roles?.tumor;
   if (role?.diameter) {
     const d = seriesValues(result, role.diameter);
@@ -244,13 +252,13 @@ export function armMetrics(times: readonly number[], y: readonly number[], retur
     const a = rel(y[k - 1]);
     const b = rel(y[k]);
     const h = times[k] - times[k - 1];
-    if ((a > 0) === (b > 0) || a === b) area += 0.5 * (a + b) * h;
+    if (a > 0 === b > 0 || a === b) area += 0.5 * (a + b) * h;
     else {
       // One end is at or above baseline: integrate only the triangle below it (exact for the linear interpolant).
       const pos = Math.max(a, b);
       const u = 1 - y[k - 1] / base;
       const v = 1 - y[k] / base;
-      area += 0.5 * pos * (h * pos) / Math.abs(v - u);
+      area += (0.5 * pos * (h * pos)) / Math.abs(v - u);
     }
   }
   const out: ArmMetrics = { depthOfResponse: 1 - nadir / base, responseArea: area };
@@ -316,7 +324,8 @@ type DrugRole = NonNullable<RolesSpec['drugs']>[string];
 
 /** The states a drug's doses go into: its declared doseTarget, else the states its concentration depends on. */
 export function doseTargets(model: CompiledModel, role: DrugRole): Set<string> {
-  if (role.doseTarget !== undefined) return new Set(Array.isArray(role.doseTarget) ? role.doseTarget : [role.doseTarget]);
+  if (role.doseTarget !== undefined)
+    return new Set(Array.isArray(role.doseTarget) ? role.doseTarget : [role.doseTarget]);
   const name = role.concentration;
   if (Object.hasOwn(model.spec.states, name)) return new Set([name]);
   const spec = model.spec.outputs[name];
@@ -336,7 +345,11 @@ function timeAbove(t: readonly number[], y: readonly number[], level: number): n
   return s;
 }
 
-export function drugMetrics(result: ResultLike, model: CompiledModel, exposure?: ExposureIntegrals): Record<string, DrugMetrics> {
+export function drugMetrics(
+  result: ResultLike,
+  model: CompiledModel,
+  exposure?: ExposureIntegrals,
+): Record<string, DrugMetrics> {
   const out: Record<string, DrugMetrics> = {};
   const t = result.times;
   for (const [drug, role] of Object.entries(model.spec.roles?.drugs ?? {})) {
@@ -360,7 +373,9 @@ export function drugMetrics(result: ResultLike, model: CompiledModel, exposure?:
       integration: ex ? 'dense-output' : 'trapezoid',
     };
     const before = (td: number): number | undefined => {
-      const isInfusion = doses.some((d) => d.time === td && d.duration !== undefined) && !doses.some((d) => d.time === td && d.duration === undefined);
+      const isInfusion =
+        doses.some((d) => d.time === td && d.duration !== undefined) &&
+        !doses.some((d) => d.time === td && d.duration === undefined);
       if (isInfusion) return interpolate(t, c, td);
       let k = -1;
       for (let j = 0; j < t.length && t[j] < td; j++) k = j;
@@ -406,7 +421,12 @@ export function drugMetrics(result: ResultLike, model: CompiledModel, exposure?:
 }
 
 /** Plausibility warnings: values a body cannot hold (see PLAUSIBLE), reported instead of silent numbers. */
-export function plausibilityWarnings(result: ResultLike, model: CompiledModel, tumor: Series | undefined, drugs: Record<string, DrugMetrics>): string[] {
+export function plausibilityWarnings(
+  result: ResultLike,
+  model: CompiledModel,
+  tumor: Series | undefined,
+  drugs: Record<string, DrugMetrics>,
+): string[] {
   const out: string[] = [];
   const maxOf = (v: readonly number[]) => v.reduce((m, x) => (x > m ? x : m), -Infinity);
   const when = (v: readonly number[], m: number) => result.times[v.indexOf(m)];
@@ -414,24 +434,36 @@ export function plausibilityWarnings(result: ResultLike, model: CompiledModel, t
     const v = seriesValues(result, name);
     if (!v) continue;
     const m = maxOf(v);
-    if (m > PLAUSIBLE.effectorCells) out.push(`'${name}' reaches ${m.toPrecision(3)} cells at t = ${when(v, m)}, above the body's whole T-cell pool (~${PLAUSIBLE.effectorCells.toExponential(0)} cells)`);
+    if (m > PLAUSIBLE.effectorCells)
+      out.push(
+        `'${name}' reaches ${m.toPrecision(3)} cells at t = ${when(v, m)}, above the body's whole T-cell pool (~${PLAUSIBLE.effectorCells.toExponential(0)} cells)`,
+      );
   }
   if (tumor) {
     const density = model.spec.roles?.tumor?.cellsPerMm3 ?? CELLS_PER_MM3;
     const m = maxOf(tumor.values);
-    const cells = tumor.unit === 'cells' ? m : tumor.unit === 'mm3' ? m * density : ((Math.PI / 6) * m ** 3) * density;
-    if (cells > PLAUSIBLE.tumorCells) out.push(`tumor '${tumor.name}' reaches ${cells.toPrecision(3)} cells at t = ${when(tumor.values, m)} (about ${(cells / 1e12).toPrecision(2)} kg), above ${PLAUSIBLE.tumorCells.toExponential(0)} cells`);
+    const cells = tumor.unit === 'cells' ? m : tumor.unit === 'mm3' ? m * density : (Math.PI / 6) * m ** 3 * density;
+    if (cells > PLAUSIBLE.tumorCells)
+      out.push(
+        `tumor '${tumor.name}' reaches ${cells.toPrecision(3)} cells at t = ${when(tumor.values, m)} (about ${(cells / 1e12).toPrecision(2)} kg), above ${PLAUSIBLE.tumorCells.toExponential(0)} cells`,
+      );
   }
   for (const [drug, d] of Object.entries(drugs)) {
     const label = model.spec.roles?.drugs?.[drug]?.labelCmax;
     if (label !== undefined && d.Cmax > PLAUSIBLE.labelCmaxFactor * label) {
-      out.push(`${drug}: Cmax ${d.Cmax.toPrecision(3)} ${d.unit} is more than ${PLAUSIBLE.labelCmaxFactor}x the label Cmax (${label} ${d.unit})`);
+      out.push(
+        `${drug}: Cmax ${d.Cmax.toPrecision(3)} ${d.unit} is more than ${PLAUSIBLE.labelCmaxFactor}x the label Cmax (${label} ${d.unit})`,
+      );
     }
   }
   return out;
 }
 
-export function computeMetrics(result: ResultLike, model: CompiledModel, exposure?: ExposureIntegrals): Record<string, unknown> {
+export function computeMetrics(
+  result: ResultLike,
+  model: CompiledModel,
+  exposure?: ExposureIntegrals,
+): Record<string, unknown> {
   const metrics: Record<string, unknown> = {};
   const t = result.times;
   if (!t.length) return metrics;

@@ -1,6 +1,12 @@
 // Dosing rules (scenario `rules`): conditions compiled once from the whitelisted expression language,
 // evaluated on the state just before a scheduled administration, deciding skip / stop / reduce / resume.
-import { parseExpression, emit, ExpressionError, RUNTIME_HELPER_NAMES, RUNTIME_HELPER_VALUES } from '../model/expression.ts';
+import {
+  parseExpression,
+  emit,
+  ExpressionError,
+  RUNTIME_HELPER_NAMES,
+  RUNTIME_HELPER_VALUES,
+} from '../model/expression.ts';
 import type { CompiledModel } from '../model/compile.ts';
 import type { DoseRecord } from '../dosing/schedule.ts';
 import { InputError, type Issue } from '../errors.ts';
@@ -42,17 +48,22 @@ export function compileRules(model: CompiledModel, rules: RuleSpec[]): CompiledR
       issues.push({ path: ['rules', k, 'when'], message: e instanceof ExpressionError ? e.message : String(e) });
     }
     (r.targets ?? []).forEach((tg, j) => {
-      if (!model.stateIndex.has(tg)) issues.push({ path: ['rules', k, 'targets', j], message: `'${tg}' is not a state of the model` });
+      if (!model.stateIndex.has(tg))
+        issues.push({ path: ['rules', k, 'targets', j], message: `'${tg}' is not a state of the model` });
     });
     // Generated from a whitelisted syntax tree only (see model/expression.ts).
-    const factory = new Function(...RUNTIME_HELPER_NAMES, `"use strict"; return function (t, y, p, o) { return +(${js}); };`);
+    const factory = new Function(
+      ...RUNTIME_HELPER_NAMES,
+      `"use strict"; return function (t, y, p, o) { return +(${js}); };`,
+    );
     const test = factory(...RUNTIME_HELPER_VALUES) as CompiledRule['test'];
     const targets = r.targets ? new Set(r.targets) : null;
     const labels = r.labels ? new Set(r.labels) : null;
     return {
       spec: r,
       test,
-      appliesTo: (d: DoseRecord) => (!targets || targets.has(d.target)) && (!labels || (d.label !== undefined && labels.has(d.label))),
+      appliesTo: (d: DoseRecord) =>
+        (!targets || targets.has(d.target)) && (!labels || (d.label !== undefined && labels.has(d.label))),
     };
   });
   if (issues.length) throw new InputError(issues);

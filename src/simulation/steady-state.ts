@@ -23,15 +23,21 @@ export function overlappingInfusions(rec: DoseRecord, interval: number): DoseRec
   for (let j = 1; rec.duration - j * interval > 1e-12 * rec.duration; j++) {
     const left = rec.duration - j * interval;
     out.push({ ...rec, steadyState: undefined, amount: rate * left, duration: left, label: rec.label });
-    if (j > 10_000) throw new SolveError('steady state: infusion duration is more than 10000 dosing intervals', 'other', rec.time);
+    if (j > 10_000)
+      throw new SolveError('steady state: infusion duration is more than 10000 dosing intervals', 'other', rec.time);
   }
   return out;
 }
 
 type Base = Omit<IvpProblem, 't0' | 'tEnd' | 'y0' | 'outputTimes' | 'discontinuities'>;
 
-function newton(F: (x: Float64Array, r: Float64Array) => void, x: Float64Array, jac: (x: Float64Array, r: Float64Array, J: Float64Array) => void,
-  done: (x: Float64Array, r: Float64Array) => boolean, at: number): Float64Array {
+function newton(
+  F: (x: Float64Array, r: Float64Array) => void,
+  x: Float64Array,
+  jac: (x: Float64Array, r: Float64Array, J: Float64Array) => void,
+  done: (x: Float64Array, r: Float64Array) => boolean,
+  at: number,
+): Float64Array {
   const n = x.length;
   const r = new Float64Array(n);
   const J = new Float64Array(n * n);
@@ -40,23 +46,42 @@ function newton(F: (x: Float64Array, r: Float64Array) => void, x: Float64Array, 
     F(x, r);
     if (done(x, r)) return x;
     jac(x, r, J);
-    if (!luFactor(J, n, piv)) throw new SolveError(`steady state at t = ${at}: the Jacobian is singular (no isolated steady state)`, 'other', at, true);
+    if (!luFactor(J, n, piv))
+      throw new SolveError(
+        `steady state at t = ${at}: the Jacobian is singular (no isolated steady state)`,
+        'other',
+        at,
+        true,
+      );
     for (let i = 0; i < n; i++) r[i] = -r[i];
     luSolve(J, n, piv, r);
     for (let i = 0; i < n; i++) x[i] += r[i];
     if (!x.every(Number.isFinite)) break;
   }
-  throw new SolveError(`steady state at t = ${at}: Newton's method did not converge in ${MAX_NEWTON} iterations`, 'other', at, true);
+  throw new SolveError(
+    `steady state at t = ${at}: Newton's method did not converge in ${MAX_NEWTON} iterations`,
+    'other',
+    at,
+    true,
+  );
 }
 
 /** Pre-dose state at the periodic steady state of `rec` repeated every `interval`, starting Newton from y. */
-export function periodicSteadyState(base: Base, rec: DoseRecord, interval: number, y: Float64Array, atol: Float64Array, rtol: number): Float64Array {
+export function periodicSteadyState(
+  base: Base,
+  rec: DoseRecord,
+  interval: number,
+  y: Float64Array,
+  atol: Float64Array,
+  rtol: number,
+): Float64Array {
   const n = y.length;
   const t0 = rec.time;
   const single = { ...rec, steadyState: undefined };
   const discs = doseTimeline([single, ...overlappingInfusions(rec, interval)]);
   const out = new Float64Array([t0 + interval]);
-  const phi = (x: Float64Array) => solveIvp({ ...base, t0, tEnd: t0 + interval, y0: x, outputTimes: out, discontinuities: discs }).y;
+  const phi = (x: Float64Array) =>
+    solveIvp({ ...base, t0, tEnd: t0 + interval, y0: x, outputTimes: out, discontinuities: discs }).y;
   const scale = Math.abs(rec.amount);
   let fx: Float64Array<ArrayBufferLike> = new Float64Array(n);
   const F = (x: Float64Array, r: Float64Array) => {
@@ -73,12 +98,22 @@ export function periodicSteadyState(base: Base, rec: DoseRecord, interval: numbe
       for (let i = 0; i < n; i++) J[i * n + j] = (f1[i] - x[i] - (i === j ? h : 0) - r[i]) / h;
     }
   };
-  const done = (_x: Float64Array, r: Float64Array) => r.every((v, i) => Math.abs(v) <= 10 * (rtol * Math.abs(fx[i]) + atol[i]));
+  const done = (_x: Float64Array, r: Float64Array) =>
+    r.every((v, i) => Math.abs(v) <= 10 * (rtol * Math.abs(fx[i]) + atol[i]));
   return newton(F, Float64Array.from(y), jac, done, t0);
 }
 
 /** State at which a constant infusion of `rate` into state `index` is balanced: f(x) + rate·e = 0. */
-export function infusionSteadyState(model: CompiledModel, p: Float64Array, index: number, rate: number, y: Float64Array, atol: Float64Array, rtol: number, at: number): Float64Array {
+export function infusionSteadyState(
+  model: CompiledModel,
+  p: Float64Array,
+  index: number,
+  rate: number,
+  y: Float64Array,
+  atol: Float64Array,
+  rtol: number,
+  at: number,
+): Float64Array {
   const n = y.length;
   const f = model.bindRhs(p);
   const jacFn = model.jacobian;

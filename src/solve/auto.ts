@@ -101,7 +101,9 @@ export class AutoStepper implements Stepper {
   }
 
   get counters(): SolverCounters {
-    const a = this.dopri5.counters, b = this.rodasInst?.counters ?? NO_COUNTS, s = this.sum;
+    const a = this.dopri5.counters,
+      b = this.rodasInst?.counters ?? NO_COUNTS,
+      s = this.sum;
     s.steps = a.steps + b.steps;
     s.rejected = a.rejected + b.rejected;
     s.rhsEvaluations = a.rhsEvaluations + b.rhsEvaluations;

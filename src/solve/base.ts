@@ -99,7 +99,10 @@ export abstract class StepperBase implements Stepper {
       }
     }
     const hMax = Math.min(this.hMaxOpt, tBound - t);
-    this.h = h !== undefined && h > 0 ? Math.min(h, hMax) : selectInitialStep(this.rhsBound, t, this.y, f0, hMax, this.rtol, this.atol, 4, scratch1, scratch2);
+    this.h =
+      h !== undefined && h > 0
+        ? Math.min(h, hMax)
+        : selectInitialStep(this.rhsBound, t, this.y, f0, hMax, this.rtol, this.atol, 4, scratch1, scratch2);
   }
 
   /**
@@ -109,9 +112,12 @@ export abstract class StepperBase implements Stepper {
   protected underflow(t: number, h: number, last: boolean, nonFinite: boolean): StepStatus | null {
     const hMin = Math.max(1e-14 * Math.abs(t), 1e-300);
     if (h >= hMin || (last && h > 0 && !nonFinite)) return null;
-    return this.fail(nonFinite
-      ? `${this.name}: non-finite values in the solution near t = ${t} (step size fell to ${h})`
-      : `${this.name}: step size underflow at t = ${t} (h = ${h})`, nonFinite ? 'non-finite' : 'step-size');
+    return this.fail(
+      nonFinite
+        ? `${this.name}: non-finite values in the solution near t = ${t} (step size fell to ${h})`
+        : `${this.name}: step size underflow at t = ${t} (h = ${h})`,
+      nonFinite ? 'non-finite' : 'step-size',
+    );
   }
 
   /** A step attempt that produced non-finite values: counted as rejected; the step size to try instead. */

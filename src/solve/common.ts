@@ -9,9 +9,21 @@ import type { Rhs } from './types.ts';
  * error, and the change of f over it, are about 1% of the tolerance. `f0` = f(t, y); `y1`, `f1` are scratch
  * (length n). Calls `rhs` once. Returns a positive finite step no larger than hMax.
  */
-export function selectInitialStep(rhs: Rhs, t: number, y: Float64Array, f0: Float64Array, hMax: number, rtol: Float64Array, atol: Float64Array, errorOrder: number, y1: Float64Array, f1: Float64Array): number {
+export function selectInitialStep(
+  rhs: Rhs,
+  t: number,
+  y: Float64Array,
+  f0: Float64Array,
+  hMax: number,
+  rtol: Float64Array,
+  atol: Float64Array,
+  errorOrder: number,
+  y1: Float64Array,
+  f1: Float64Array,
+): number {
   const n = y.length;
-  let d0 = 0, d1 = 0;
+  let d0 = 0,
+    d1 = 0;
   for (let i = 0; i < n; i++) {
     const sk = atol[i] + rtol[i] * Math.abs(y[i]);
     d0 += (y[i] / sk) ** 2;

@@ -16,15 +16,42 @@ import { DOPRI5_TABLEAU } from './tableaus.ts';
 
 // The tableau (tableaus.ts) as local constants: read once at load, inlined in the stage loops.
 const { a: TA, c: TC, e: TE, d: TD } = DOPRI5_TABLEAU;
-const C2 = TC[1], C3 = TC[2], C4 = TC[3], C5 = TC[4];
+const C2 = TC[1],
+  C3 = TC[2],
+  C4 = TC[3],
+  C5 = TC[4];
 const A21 = TA[1][0];
-const A31 = TA[2][0], A32 = TA[2][1];
-const A41 = TA[3][0], A42 = TA[3][1], A43 = TA[3][2];
-const A51 = TA[4][0], A52 = TA[4][1], A53 = TA[4][2], A54 = TA[4][3];
-const A61 = TA[5][0], A62 = TA[5][1], A63 = TA[5][2], A64 = TA[5][3], A65 = TA[5][4];
-const A71 = TA[6][0], A73 = TA[6][2], A74 = TA[6][3], A75 = TA[6][4], A76 = TA[6][5];
-const E1 = TE[0], E3 = TE[2], E4 = TE[3], E5 = TE[4], E6 = TE[5], E7 = TE[6];
-const D1 = TD[0], D3 = TD[2], D4 = TD[3], D5 = TD[4], D6 = TD[5], D7 = TD[6];
+const A31 = TA[2][0],
+  A32 = TA[2][1];
+const A41 = TA[3][0],
+  A42 = TA[3][1],
+  A43 = TA[3][2];
+const A51 = TA[4][0],
+  A52 = TA[4][1],
+  A53 = TA[4][2],
+  A54 = TA[4][3];
+const A61 = TA[5][0],
+  A62 = TA[5][1],
+  A63 = TA[5][2],
+  A64 = TA[5][3],
+  A65 = TA[5][4];
+const A71 = TA[6][0],
+  A73 = TA[6][2],
+  A74 = TA[6][3],
+  A75 = TA[6][4],
+  A76 = TA[6][5];
+const E1 = TE[0],
+  E3 = TE[2],
+  E4 = TE[3],
+  E5 = TE[4],
+  E6 = TE[5],
+  E7 = TE[6];
+const D1 = TD[0],
+  D3 = TD[2],
+  D4 = TD[3],
+  D5 = TD[4],
+  D6 = TD[5],
+  D7 = TD[6];
 
 // Step-size control (Hairer's defaults for DOPRI5).
 const SAFE = 0.9;
@@ -131,9 +158,18 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
   step(): StepStatus {
     if (this.status !== 'running') return this.status;
     const n = this.n;
-    const y = this.y, yNew = this.yNew, ySti = this.ySti;
-    const k1 = this.k1, k2 = this.k2, k3 = this.k3, k4 = this.k4, k5 = this.k5, k6 = this.k6, k7 = this.k7;
-    const rtol = this.rtol, atol = this.atol;
+    const y = this.y,
+      yNew = this.yNew,
+      ySti = this.ySti;
+    const k1 = this.k1,
+      k2 = this.k2,
+      k3 = this.k3,
+      k4 = this.k4,
+      k5 = this.k5,
+      k6 = this.k6,
+      k7 = this.k7;
+    const rtol = this.rtol,
+      atol = this.atol;
     const t = this.t;
     const tBound = this.tBound;
     const hMax = Math.min(this.hMaxOpt, tBound - t);
@@ -143,7 +179,10 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
     const f = this.f;
     const idx = this.nnIdx;
     const nnLen = idx.length;
-    const s2 = this.s2, s3 = this.s3, s4 = this.s4, s5 = this.s5;
+    const s2 = this.s2,
+      s3 = this.s3,
+      s4 = this.s4,
+      s5 = this.s5;
     // A non-negative component at zero: its derivative may not point down, in any stage of this step.
     const clampStages = this.atZero;
     for (;;) {
@@ -168,11 +207,13 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
       for (let i = 0; i < n; i++) s5[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
       f(t + C5 * h, s5, k5);
       if (clampStages) clampDerivative(idx, s5, k5);
-      for (let i = 0; i < n; i++) ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+      for (let i = 0; i < n; i++)
+        ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
       const tNew = last ? tBound : t + h;
       f(tNew, ySti, k6);
       if (clampStages) clampDerivative(idx, ySti, k6);
-      for (let i = 0; i < n; i++) yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+      for (let i = 0; i < n; i++)
+        yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
       f(tNew, yNew, k7);
       if (clampStages) clampDerivative(idx, yNew, k7);
       this.counters.rhsEvaluations += 6;
@@ -180,7 +221,7 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
       let e = 0;
       for (let i = 0; i < n; i++) {
         const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yNew[i]));
-        const d = h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]) / sk;
+        const d = (h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])) / sk;
         e += d * d;
       }
       // ode45's NonNegative test: non-negative components ending more than atol below zero fail the step.
@@ -202,7 +243,8 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
         // Stiffness test on the two evaluations at x + h: every STIFF_CHECK_EVERY accepted steps, and every
         // step while stiff indications are being counted (Hairer tests every NSTIFF steps, then every step).
         if (this.stiffIndications > 0 || this.counters.steps % STIFF_CHECK_EVERY === 0) {
-          let stNum = 0, stDen = 0;
+          let stNum = 0,
+            stDen = 0;
           for (let i = 0; i < n; i++) {
             const a = k7[i] - k6[i];
             const b = yNew[i] - ySti[i];
@@ -265,8 +307,15 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
   /** CONTD5 coefficients of the step from y0 (slope ka) to y1 (slope kb) of size h; k3..k6 are the step's stages. */
   private buildDense(y0: Float64Array, y1: Float64Array, ka: Float64Array, kb: Float64Array, h: number): void {
     const n = this.n;
-    const k3 = this.k3, k4 = this.k4, k5 = this.k5, k6 = this.k6;
-    const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
+    const k3 = this.k3,
+      k4 = this.k4,
+      k5 = this.k5,
+      k6 = this.k6;
+    const r1 = this.r1,
+      r2 = this.r2,
+      r3 = this.r3,
+      r4 = this.r4,
+      r5 = this.r5;
     for (let i = 0; i < n; i++) {
       const yd = y1[i] - y0[i];
       const bspl = h * ka[i] - yd;
@@ -290,7 +339,11 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
     if (!this.denseValid) this.buildDense(this.yPrev, this.y, this.k7, this.k1, this.hOld);
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
-    const r1 = this.r1, r2 = this.r2, r3 = this.r3, r4 = this.r4, r5 = this.r5;
+    const r1 = this.r1,
+      r2 = this.r2,
+      r3 = this.r3,
+      r4 = this.r4,
+      r5 = this.r5;
     for (let i = 0; i < n; i++) out[offset + i] = r1[i] + th * (r2[i] + th1 * (r3[i] + th * (r4[i] + th1 * r5[i])));
     // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
     // geometric path y0 (y1/y0)^theta instead (positive, and within the step's error there).
@@ -298,12 +351,12 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
     for (let m = 0; m < idx.length; m++) {
       const i = idx[m];
       if (out[offset + i] <= 0) {
-        const y0 = r1[i], y1 = r1[i] + r2[i];
+        const y0 = r1[i],
+          y1 = r1[i] + r2[i];
         out[offset + i] = y0 > 0 && y1 > 0 ? y0 * (y1 / y0) ** th : 0;
       }
     }
   }
-
 }
 
 export function dopri5(f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions): Dopri5 {

@@ -29,8 +29,13 @@ export interface SegmentOutcome {
 
 /** onStep returns false to stop the segment (an event was found, or a budget ran out). */
 export type SegmentDriver = (
-  f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions,
-  onStep: (view: StepView) => boolean, maxSteps: number,
+  f: Rhs,
+  t0: number,
+  y0: Float64Array,
+  tBound: number,
+  opts: StepperOptions,
+  onStep: (view: StepView) => boolean,
+  maxSteps: number,
 ) => SegmentOutcome;
 
 type Extra = { switches?: { t: number; method: string }[]; h?: number; method?: string };
@@ -49,7 +54,14 @@ function countersSince(st: Stepper, before: SolverCounters): SolverCounters {
 
 function failedOutcome(st: Stepper & Extra, before: SolverCounters): SegmentOutcome {
   const reason = st.failReason ?? 'other';
-  return { status: 'failed', counters: countersSince(st, before), message: st.message || `${st.name} failed at t = ${st.t}`, reason, switches: st.switches, tReached: st.t };
+  return {
+    status: 'failed',
+    counters: countersSince(st, before),
+    message: st.message || `${st.name} failed at t = ${st.t}`,
+    reason,
+    switches: st.switches,
+    tReached: st.t,
+  };
 }
 
 /**
@@ -74,12 +86,34 @@ export function stepperDriver(factory: StepperFactory): SegmentDriver {
     let steps = 0;
     while (st.status === 'running') {
       if (steps >= maxSteps) {
-        return { status: 'failed', counters: countersSince(st, before), message: `${st.name}: maximum number of steps exceeded at t = ${st.t}`, reason: 'max-steps', switches: st.switches, tReached: st.t };
+        return {
+          status: 'failed',
+          counters: countersSince(st, before),
+          message: `${st.name}: maximum number of steps exceeded at t = ${st.t}`,
+          reason: 'max-steps',
+          switches: st.switches,
+          tReached: st.t,
+        };
       }
       if (st.step() === 'failed') return failedOutcome(st, before);
       steps++;
-      if (!onStep(st)) return { status: 'stopped', counters: countersSince(st, before), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
+      if (!onStep(st))
+        return {
+          status: 'stopped',
+          counters: countersSince(st, before),
+          message: '',
+          switches: st.switches,
+          nextStep: st.h,
+          endMethod: st.method,
+        };
     }
-    return { status: 'finished', counters: countersSince(st, before), message: '', switches: st.switches, nextStep: st.h, endMethod: st.method };
+    return {
+      status: 'finished',
+      counters: countersSince(st, before),
+      message: '',
+      switches: st.switches,
+      nextStep: st.h,
+      endMethod: st.method,
+    };
   };
 }

@@ -37,7 +37,15 @@ export class FdJacobian {
    * J[i*n + j] = d f_i / d y_j at (t, y), given f0 = f(t, y). `y` is perturbed and restored exactly.
    * Returns the number of right-hand-side evaluations made.
    */
-  evaluate(f: Rhs, t: number, y: Float64Array, f0: Float64Array, threshold: Float64Array, J: Float64Array, nonNeg: Uint8Array | null): number {
+  evaluate(
+    f: Rhs,
+    t: number,
+    y: Float64Array,
+    f0: Float64Array,
+    threshold: Float64Array,
+    J: Float64Array,
+    nonNeg: Uint8Array | null,
+  ): number {
     const n = this.n;
     const factor = this.factor;
     let fNew = this.fNew;
@@ -56,7 +64,8 @@ export class FdJacobian {
       y[j] = yj + h;
       f(t, y, fNew);
       evals++;
-      let maxDiff = -1, iMax = 0;
+      let maxDiff = -1,
+        iMax = 0;
       for (let i = 0; i < n; i++) {
         const d = Math.abs(fNew[i] - f0[i]);
         if (d > maxDiff) {
@@ -73,7 +82,8 @@ export class FdJacobian {
         y[j] = yj + h2;
         f(t, y, fAlt);
         evals++;
-        let maxDiff2 = -1, iMax2 = 0;
+        let maxDiff2 = -1,
+          iMax2 = 0;
         for (let i = 0; i < n; i++) {
           const d = Math.abs(fAlt[i] - f0[i]);
           if (d > maxDiff2) {

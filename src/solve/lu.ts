@@ -20,7 +20,8 @@ export function luFactor(a: Float64Array, n: number, piv: Int32Array): boolean {
     piv[k] = p;
     if (!(big > 0) || !Number.isFinite(big)) return false;
     if (p !== k) {
-      const rk = k * n, rp = p * n;
+      const rk = k * n,
+        rp = p * n;
       for (let j = 0; j < n; j++) {
         const tmp = a[rk + j];
         a[rk + j] = a[rp + j];

@@ -10,7 +10,15 @@ import type { SegmentDriver } from './driver.ts';
 // Loaded through require with local types: the package ships TypeScript sources that fail strict checks.
 const { Solver, Outcome } = createRequire(import.meta.url)('odex') as OdexModule;
 
-export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, tBound: number, opts: StepperOptions, onStep, maxSteps) => {
+export const odexDriver: SegmentDriver = (
+  f: Rhs,
+  t0: number,
+  y0: Float64Array,
+  tBound: number,
+  opts: StepperOptions,
+  onStep,
+  maxSteps,
+) => {
   const n = y0.length;
   const counters: SolverCounters = zeroCounters();
   const solver = new Solver(n);
@@ -30,7 +38,12 @@ export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, 
   };
   const y = new Float64Array(n);
   let dense: ((c: number, x: number) => number) | undefined;
-  const view: { tOld: number; t: number; y: Float64Array; interpolate(t: number, out: Float64Array, offset?: number): void } = {
+  const view: {
+    tOld: number;
+    t: number;
+    y: Float64Array;
+    interpolate(t: number, out: Float64Array, offset?: number): void;
+  } = {
     tOld: t0,
     t: t0,
     y,
@@ -41,7 +54,6 @@ export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, 
       }
       for (let i = 0; i < n; i++) out[offset + i] = dense(i, t);
     },
-
   };
   let stopped = false;
   const result = solver.solve(deriv, t0, Array.from(y0), tBound, (nr, xOld, x, yv, d) => {
@@ -60,7 +72,13 @@ export const odexDriver: SegmentDriver = (f: Rhs, t0: number, y0: Float64Array, 
   counters.rejected += result.nReject;
   if (stopped) return { status: 'stopped', counters, message: '' };
   if (result.outcome === Outcome.MaxStepsExceeded) {
-    return { status: 'failed', counters, message: `odex: maximum number of steps exceeded at t = ${view.t}`, reason: 'max-steps', tReached: view.t };
+    return {
+      status: 'failed',
+      counters,
+      message: `odex: maximum number of steps exceeded at t = ${view.t}`,
+      reason: 'max-steps',
+      tReached: view.t,
+    };
   }
   return { status: 'finished', counters, message: '' };
 };

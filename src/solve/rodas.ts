@@ -140,7 +140,10 @@ export class Rodas extends StepperBase {
 
   /** J and df/dt at the current point (f0 must be current). */
   private evaluateJacobian(): void {
-    const n = this.n, t = this.t, y = this.y, J = this.J;
+    const n = this.n,
+      t = this.t,
+      y = this.y,
+      J = this.J;
     if (this.jac) this.jac(t, y, J);
     else this.fd.evaluate(this.rhsBound, t, y, this.f0, this.atol, J, this.nonNeg);
     this.counters.jacobianEvaluations++;
@@ -152,16 +155,21 @@ export class Rodas extends StepperBase {
     }
     // rho >= spectral radius of J: the smallest of four induced norms, of J and of W^-1 J W with
     // W = diag(error weights), each in the 1- and infinity-norms (every one bounds the spectral radius).
-    const w = this.w, cs = this.u, csw = this.du; // u, du are free here: column sums
+    const w = this.w,
+      cs = this.u,
+      csw = this.du; // u, du are free here: column sums
     for (let i = 0; i < n; i++) {
       w[i] = this.atol[i] + this.rtol[i] * Math.abs(y[i]);
       cs[i] = 0;
       csw[i] = 0;
     }
-    let rowMax = 0, rowMaxW = 0;
+    let rowMax = 0,
+      rowMaxW = 0;
     for (let i = 0; i < n; i++) {
-      let s = 0, sw = 0;
-      const ri = i * n, wi = 1 / w[i];
+      let s = 0,
+        sw = 0;
+      const ri = i * n,
+        wi = 1 / w[i];
       for (let j = 0; j < n; j++) {
         const a = Math.abs(J[ri + j]);
         s += a;
@@ -173,7 +181,8 @@ export class Rodas extends StepperBase {
       if (s > rowMax) rowMax = s;
       if (sw > rowMaxW) rowMaxW = sw;
     }
-    let colMax = 0, colMaxW = 0;
+    let colMax = 0,
+      colMaxW = 0;
     for (let j = 0; j < n; j++) {
       if (cs[j] > colMax) colMax = cs[j];
       const v = csw[j] * w[j];
@@ -187,9 +196,18 @@ export class Rodas extends StepperBase {
   step(): StepStatus {
     if (this.status !== 'running') return this.status;
     const n = this.n;
-    const y = this.y, f0 = this.f0, dT = this.dT, k = this.k, u = this.u, du = this.du, yNew = this.yNew;
-    const J = this.J, E = this.E, piv = this.piv;
-    const rtol = this.rtol, atol = this.atol;
+    const y = this.y,
+      f0 = this.f0,
+      dT = this.dT,
+      k = this.k,
+      u = this.u,
+      du = this.du,
+      yNew = this.yNew;
+    const J = this.J,
+      E = this.E,
+      piv = this.piv;
+    const rtol = this.rtol,
+      atol = this.atol;
     const t = this.t;
     const tBound = this.tBound;
     if (this.nnIdx.length > 0) this.updateClamp();
@@ -199,7 +217,8 @@ export class Rodas extends StepperBase {
     }
     if (!this.jacCurrent) this.evaluateJacobian();
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(f0[i]) || !Number.isFinite(dT[i])) return this.fail(`rodas: non-finite right-hand side at t = ${t} (state ${i})`, 'non-finite');
+      if (!Number.isFinite(f0[i]) || !Number.isFinite(dT[i]))
+        return this.fail(`rodas: non-finite right-hand side at t = ${t} (state ${i})`, 'non-finite');
     }
     const hMax = Math.min(this.hMaxOpt, tBound - t);
     let h = Math.min(this.h, hMax);
@@ -219,7 +238,8 @@ export class Rodas extends StepperBase {
       this.counters.luDecompositions++;
       if (!luFactor(E, n, piv)) {
         singular++;
-        if (singular >= 5) return this.fail(`rodas: the iteration matrix is singular at t = ${t} (h = ${h}), repeatedly`);
+        if (singular >= 5)
+          return this.fail(`rodas: the iteration matrix is singular at t = ${t} (h = ${h}), repeatedly`);
         h *= 0.5;
         continue;
       }
@@ -241,7 +261,9 @@ export class Rodas extends StepperBase {
           for (let i = 0; i < n; i++) u[i] += k[off + i];
         }
         this.rhs(s >= 5 ? tNew : t + CT[s] * h, u, du);
-        const ks = s * n, rc = s * S, ds = h * D[s];
+        const ks = s * n,
+          rc = s * S,
+          ds = h * D[s];
         for (let i = 0; i < n; i++) {
           let c = 0;
           for (let j = 0; j < s; j++) c += C[rc + j] * k[j * n + i];
@@ -271,9 +293,14 @@ export class Rodas extends StepperBase {
         // estimate): E^-1 r is the midpoint error for stiff components and ~ h*gamma*r for the others.
         // Rodas5P's interpolant is not stiffly accurate on its own (errors of 1e-3 at rtol 1e-6 on
         // Prothero-Robinson with lambda = -1e5); this makes the step size control the output values too.
-        const K1 = this.K1, K2 = this.K2, K3 = this.K3, r = this.res;
+        const K1 = this.K1,
+          K2 = this.K2,
+          K3 = this.K3,
+          r = this.res;
         for (let i = 0; i < n; i++) {
-          let a = 0, b = 0, c = 0;
+          let a = 0,
+            b = 0,
+            c = 0;
           for (let j = 0; j < S; j++) {
             const kj = k[j * n + i];
             a += H[j] * kj;
@@ -309,7 +336,7 @@ export class Rodas extends StepperBase {
       if (err <= 1) {
         // Accepted; Gustafsson's predictive correction.
         if (this.accepted > 0) {
-          let facGus = (this.hAcc / h) * Math.exp(EXPO * (2 * logErr - Math.log(this.errAcc))) / SAFE;
+          let facGus = ((this.hAcc / h) * Math.exp(EXPO * (2 * logErr - Math.log(this.errAcc)))) / SAFE;
           facGus = Math.max(FAC2, Math.min(FAC1, facGus));
           fac = Math.max(fac, facGus);
           hNew = h / fac;
@@ -356,8 +383,13 @@ export class Rodas extends StepperBase {
     }
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
-    const y0 = this.d0, y1 = this.d1, K1 = this.K1, K2 = this.K2, K3 = this.K3;
-    for (let i = 0; i < n; i++) out[offset + i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
+    const y0 = this.d0,
+      y1 = this.d1,
+      K1 = this.K1,
+      K2 = this.K2,
+      K3 = this.K3;
+    for (let i = 0; i < n; i++)
+      out[offset + i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
     // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
     // geometric mean path y0 (y1/y0)^theta instead (positive, and within the step's error there).
     const idx = this.nnIdx;

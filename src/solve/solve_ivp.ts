@@ -71,7 +71,9 @@ export function pickDriver(method: MethodName, rtol: ArrayLike<number>): { drive
     case 'nonstiff': {
       let tightest = Infinity;
       for (let i = 0; i < rtol.length; i++) tightest = Math.min(tightest, rtol[i]);
-      return tightest < ODEX_BELOW_RTOL ? { driver: odexDriver, name: 'odex' } : { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
+      return tightest < ODEX_BELOW_RTOL
+        ? { driver: odexDriver, name: 'odex' }
+        : { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
     }
     case 'dopri5':
       return { driver: stepperDriver(stepperFactories.dopri5), name: 'dopri5' };
@@ -184,9 +186,17 @@ class IvpRun {
     this.name = name;
     this.isOdex = driver === odexDriver;
     // Infusion rates are constant within a segment, so they do not make the problem non-autonomous.
-    this.segmentOpts = { rtol: prob.rtol, atol: prob.atol, jac: prob.jac, nonNegative: this.nonNeg, maxStep: prob.maxStep, autonomous: prob.autonomous };
+    this.segmentOpts = {
+      rtol: prob.rtol,
+      atol: prob.atol,
+      jac: prob.jac,
+      nonNegative: this.nonNeg,
+      maxStep: prob.maxStep,
+      autonomous: prob.autonomous,
+    };
     this.rates = new Float64Array(n);
-    const baseRhs = prob.rhs, rates = this.rates;
+    const baseRhs = prob.rhs,
+      rates = this.rates;
     this.rhsWithRates = (t, y, dydt) => {
       baseRhs(t, y, dydt);
       const active = this.active;
@@ -195,7 +205,8 @@ class IvpRun {
     // odex knows nothing of non-negative states: a component at or below zero may not decrease further.
     // (The state itself is not clipped inside the RHS: that would perturb stages whose tiny negative values
     // are only noise within atol, and with them the solution of the positive components.)
-    const nonNeg = this.nonNeg, rhsWithRates = this.rhsWithRates;
+    const nonNeg = this.nonNeg,
+      rhsWithRates = this.rhsWithRates;
     this.rhsNonNeg = (t, y, dydt) => {
       rhsWithRates(t, y, dydt);
       for (let i = 0; i < n; i++) if (nonNeg![i] && y[i] <= 0 && dydt[i] < 0) dydt[i] = 0;
@@ -242,7 +253,9 @@ class IvpRun {
    * dense output keeps its sign); odex's interpolant can undershoot, so only its values are clamped here.
    */
   private record(k: number, src: Float64Array): void {
-    const n = this.n, out = this.out, base = k * n;
+    const n = this.n,
+      out = this.out,
+      base = k * n;
     for (let i = 0; i < n; i++) out[base + i] = src[i];
     if (this.hasNonNeg && this.isOdex) {
       const nonNeg = this.nonNeg!;
@@ -257,7 +270,8 @@ class IvpRun {
   }
 
   private applyDisc(d: Discontinuity): void {
-    const y = this.y, rates = this.rates;
+    const y = this.y,
+      rates = this.rates;
     if (d.t >= this.prob.t0) for (const j of d.jumps) y[j.index] += j.amount;
     for (const r of d.rateChanges) {
       rates[r.index] += r.delta;
@@ -284,7 +298,8 @@ class IvpRun {
 
   /** Fire events whose condition became true at a restart point (start, after a dose or another event), then re-arm. */
   private fireDue(at: number): void {
-    const events = this.events, y = this.y;
+    const events = this.events,
+      y = this.y;
     for (let pass = 0; pass < 10; pass++) {
       let any = false;
       for (let k = 0; k < events.length; k++) {
@@ -314,14 +329,23 @@ class IvpRun {
 
   /** The step observer: failure checks, the earliest event in the step, output rows inside the step. false stops the segment. */
   private observeStep(v: StepView): boolean {
-    const n = this.n, events = this.events, tmp = this.tmp, armed = this.armed, gVal = this.gVal;
+    const n = this.n,
+      events = this.events,
+      tmp = this.tmp,
+      armed = this.armed,
+      gVal = this.gVal;
     this.lastView = v;
     this.stepsTotal++;
     // Our own methods reject non-finite steps themselves; odex does not.
     if (this.isOdex) {
       for (let i = 0; i < n; i++) {
         if (!Number.isFinite(v.y[i])) {
-          this.failure = new SolveError(`the solution became non-finite (state ${i}) near t = ${v.tOld}`, 'non-finite', v.tOld, true);
+          this.failure = new SolveError(
+            `the solution became non-finite (state ${i}) near t = ${v.tOld}`,
+            'non-finite',
+            v.tOld,
+            true,
+          );
           return false;
         }
       }
@@ -356,7 +380,10 @@ class IvpRun {
     const last = this.eventK >= 0 ? tStop : v.t;
     this.prob.stepObserver?.(v, last);
     // Output times inside the step; one at the segment's end waits for the dose (post-dose values).
-    const times = this.prob.outputTimes, nOut = times.length, tb = this.tb, eventK = this.eventK;
+    const times = this.prob.outputTimes,
+      nOut = times.length,
+      tb = this.tb,
+      eventK = this.eventK;
     const clampOutputs = this.hasNonNeg && this.isOdex;
     let iOut = this.iOut;
     while (iOut < nOut && (times[iOut] < last || (times[iOut] === last && last < tb && eventK < 0))) {
@@ -382,7 +409,15 @@ class IvpRun {
     this.eventK = -1;
     this.failure = null;
     this.lastView = null;
-    const res = this.driver(this.pickRhs(), this.t, this.y, this.tb, this.segmentOpts, this.onStep, Math.max(1, this.maxSteps - this.counters.steps));
+    const res = this.driver(
+      this.pickRhs(),
+      this.t,
+      this.y,
+      this.tb,
+      this.segmentOpts,
+      this.onStep,
+      Math.max(1, this.maxSteps - this.counters.steps),
+    );
     addCounters(this.counters, res.counters);
     if (res.switches) {
       const sw = this.switches;
@@ -395,7 +430,12 @@ class IvpRun {
     if (this.failure) throw this.failure;
     if (res.status === 'failed') {
       const reached = res.tReached ?? (this.lastView as StepView | null)?.t ?? this.t;
-      throw new SolveError(`${res.message}`, res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size', reached, true);
+      throw new SolveError(
+        `${res.message}`,
+        res.reason === 'non-finite' ? 'non-finite' : res.reason === 'max-steps' ? 'max-steps' : 'step-size',
+        reached,
+        true,
+      );
     }
     if (res.status === 'stopped') this.restartAtEvent();
     else this.endSegmentAtBound();
@@ -419,7 +459,8 @@ class IvpRun {
     if (this.lastView) this.y.set(this.lastView.y);
     this.clamp(this.y);
     if (this.iDisc < this.discs.length && this.discs[this.iDisc].t === tb) {
-      while (this.iDisc < this.discs.length && this.discs[this.iDisc].t === tb) this.applyDisc(this.discs[this.iDisc++]);
+      while (this.iDisc < this.discs.length && this.discs[this.iDisc].t === tb)
+        this.applyDisc(this.discs[this.iDisc++]);
       this.fireDue(tb);
     }
     this.recordUpTo(tb);
@@ -427,15 +468,29 @@ class IvpRun {
 
   /** Remaining rows, the last check for non-finite values, the solution. */
   private finish(): IvpSolution {
-    const n = this.n, out = this.out, times = this.prob.outputTimes;
+    const n = this.n,
+      out = this.out,
+      times = this.prob.outputTimes;
     while (this.iOut < times.length) this.record(this.iOut++, this.y);
     // Last line of defence: a method that did not notice a NaN must not hand it on as a number.
     for (let k = 0; k < out.length; k++) {
       if (!Number.isFinite(out[k])) {
         const row = Math.floor(k / n);
-        throw new SolveError(`the solution is not finite (state ${k % n}) at t = ${times[row]}`, 'non-finite', row > 0 ? times[row - 1] : this.prob.t0, true);
+        throw new SolveError(
+          `the solution is not finite (state ${k % n}) at t = ${times[row]}`,
+          'non-finite',
+          row > 0 ? times[row - 1] : this.prob.t0,
+          true,
+        );
       }
     }
-    return { y: out, events: this.firedEvents, counters: this.counters, method: this.name, switches: this.switches, segments: this.segments };
+    return {
+      y: out,
+      events: this.firedEvents,
+      counters: this.counters,
+      method: this.name,
+      switches: this.switches,
+      segments: this.segments,
+    };
   }
 }

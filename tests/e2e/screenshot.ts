@@ -13,7 +13,10 @@ const view = {
   arms: [
     { name: 'untreated' },
     { name: 'anti-PD-1 (nivolumab 240 mg q2w)', therapies: ['nivolumab-240mg-q2w'] },
-    { name: 'anti-PD-1 + anti-CTLA-4 (+ ipilimumab 3 mg/kg q3w x4)', therapies: ['nivolumab-240mg-q2w', 'ipilimumab-3mgkg-q3w-x4'] },
+    {
+      name: 'anti-PD-1 + anti-CTLA-4 (+ ipilimumab 3 mg/kg q3w x4)',
+      therapies: ['nivolumab-240mg-q2w', 'ipilimumab-3mgkg-q3w-x4'],
+    },
   ],
 };
 
@@ -21,15 +24,31 @@ const srv = await startServer(0, '127.0.0.1', { workers: 2 });
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1080 }, deviceScaleFactor: 1 });
   await page.goto(`${srv.url}/#s=${encodeURIComponent(JSON.stringify(view))}`);
-  await page.waitForFunction(() => Number(document.body.dataset.runs ?? 0) > 0 && document.body.dataset.state === 'ok', undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => Number(document.body.dataset.runs ?? 0) > 0 && document.body.dataset.state === 'ok',
+    undefined,
+    { timeout: 30_000 },
+  );
   // Once more, warm (the first run pays for the workers' start), as a user sees it.
   await page.click('#run');
-  await page.waitForFunction(() => Number(document.body.dataset.runs ?? 0) > 1 && document.body.dataset.state === 'ok', undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => Number(document.body.dataset.runs ?? 0) > 1 && document.body.dataset.state === 'ok',
+    undefined,
+    { timeout: 30_000 },
+  );
   await page.waitForTimeout(1500);
   await page.screenshot({ path: out });
   console.log(`wrote ${out}`);

@@ -3,14 +3,23 @@
 // exact periodic steady states from the affine dose-to-dose map, and the classical biexponential forms.
 
 /** One-compartment with first-order absorption: depot Ad, central Ac; Ad' = −ka·Ad + Rd, Ac' = ka·Ad − k·Ac + Rc. */
-export function propagate1(ad: number, ac: number, ka: number, k: number, rd: number, rc: number, s: number): [number, number] {
+export function propagate1(
+  ad: number,
+  ac: number,
+  ka: number,
+  k: number,
+  rd: number,
+  rc: number,
+  s: number,
+): [number, number] {
   const adStar = rd / ka;
   const acStar = (rd + rc) / k;
   const u = ad - adStar;
   const eK = Math.exp(-k * s);
   const eA = Math.exp(-ka * s);
   const adS = adStar + u * eA;
-  const acS = acStar + (ac - acStar) * eK + (Math.abs(ka - k) > 1e-12 ? (ka * u / (ka - k)) * (eK - eA) : ka * u * s * eK);
+  const acS =
+    acStar + (ac - acStar) * eK + (Math.abs(ka - k) > 1e-12 ? ((ka * u) / (ka - k)) * (eK - eA) : ka * u * s * eK);
   return [adS, acS];
 }
 
@@ -25,7 +34,14 @@ export interface Event1 {
 }
 
 /** Values of (Ad, Ac) at `times` (post-event at event times) for events sorted by t, starting from zero at t0. */
-export function simulate1(events: Event1[], ka: number, k0: number, times: number[], t0 = 0, start: [number, number] = [0, 0]): [number, number][] {
+export function simulate1(
+  events: Event1[],
+  ka: number,
+  k0: number,
+  times: number[],
+  t0 = 0,
+  start: [number, number] = [0, 0],
+): [number, number][] {
   const evs = [...events].sort((a, b) => a.t - b.t);
   const out: [number, number][] = [];
   let [ad, ac] = start;
@@ -61,8 +77,10 @@ export function steadyState1(ka: number, k: number, II: number, dose: Event1[]):
   const m1 = map([1, 0]);
   const m2 = map([0, 1]);
   // M = [[m1-c, m2-c]] (columns); solve (I − M) x = c.
-  const a11 = 1 - (m1[0] - c[0]), a12 = -(m2[0] - c[0]);
-  const a21 = -(m1[1] - c[1]), a22 = 1 - (m2[1] - c[1]);
+  const a11 = 1 - (m1[0] - c[0]),
+    a12 = -(m2[0] - c[0]);
+  const a21 = -(m1[1] - c[1]),
+    a22 = 1 - (m2[1] - c[1]);
   const det = a11 * a22 - a12 * a21;
   return [(c[0] * a22 - a12 * c[1]) / det, (a11 * c[1] - a21 * c[0]) / det];
 }
@@ -81,11 +99,15 @@ export function twoCpt(k10: number, k12: number, k21: number) {
   /** Central amount at t for an infusion of rate R over [0, T]. */
   const infusion = (R: number, T: number, t: number) => {
     if (t <= 0) return 0;
-    const term = (c: number, l: number) => (c / l) * (1 - Math.exp(-l * Math.min(t, T))) * Math.exp(-l * Math.max(0, t - T));
+    const term = (c: number, l: number) =>
+      (c / l) * (1 - Math.exp(-l * Math.min(t, T))) * Math.exp(-l * Math.max(0, t - T));
     return R * (term(c1, alpha) + term(c2, beta));
   };
   /** Central amount at τ ∈ [0, II) after the last bolus D, at steady state with interval II. */
-  const bolusSS = (D: number, II: number, tau: number) => D * (c1 * Math.exp(-alpha * tau) / (1 - Math.exp(-alpha * II)) + c2 * Math.exp(-beta * tau) / (1 - Math.exp(-beta * II)));
+  const bolusSS = (D: number, II: number, tau: number) =>
+    D *
+    ((c1 * Math.exp(-alpha * tau)) / (1 - Math.exp(-alpha * II)) +
+      (c2 * Math.exp(-beta * tau)) / (1 - Math.exp(-beta * II)));
   return { alpha, beta, bolus, infusion, bolusSS };
 }
 
@@ -93,8 +115,13 @@ export function twoCpt(k10: number, k12: number, k21: number) {
 export const oral1 = {
   id: 'oral-1cpt-test',
   parameters: {
-    ka: { value: 1.2 }, CL: { value: 4 }, V: { value: 30 },
-    F1: { value: 0.7 }, ALAG1: { value: 0.4 }, R1: { value: 25 }, D1: { value: 1.5 },
+    ka: { value: 1.2 },
+    CL: { value: 4 },
+    V: { value: 30 },
+    F1: { value: 0.7 },
+    ALAG1: { value: 0.4 },
+    R1: { value: 25 },
+    D1: { value: 1.5 },
   },
   covariates: { WT: { value: 70, unit: 'kg' } },
   states: { depot: { unit: 'mg' }, central: { unit: 'mg' } },

@@ -25,9 +25,19 @@ export const gompertz = {
 export const kirschnerPanetta = {
   id: 'kp-inline',
   parameters: {
-    c: { value: 0.02 }, mu2: { value: 0.03 }, p1: { value: 0.1245 }, g1: { value: 2e7 }, s1: { value: 0 },
-    r2: { value: 0.18 }, b: { value: 1e-9 }, a: { value: 1 }, g2: { value: 1e5 }, p2: { value: 5 }, g3: { value: 1e3 },
-    mu3: { value: 10 }, s2: { value: 0 },
+    c: { value: 0.02 },
+    mu2: { value: 0.03 },
+    p1: { value: 0.1245 },
+    g1: { value: 2e7 },
+    s1: { value: 0 },
+    r2: { value: 0.18 },
+    b: { value: 1e-9 },
+    a: { value: 1 },
+    g2: { value: 1e5 },
+    p2: { value: 5 },
+    g3: { value: 1e3 },
+    mu3: { value: 10 },
+    s2: { value: 0 },
   },
   states: { E: { initial: 1, unit: 'cells' }, T: { initial: 1e5, unit: 'cells' }, IL: { initial: 1, unit: 'cells' } },
   odes: {

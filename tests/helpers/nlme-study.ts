@@ -5,7 +5,9 @@ import { mulberry32, normalSampler } from '../../src/numerics/random.ts';
 
 export const STUDY_TRUTH = { CL: 5, V: 50, omega_CL: 0.09, omega_V: 0.04, sigmaProp: 0.1 };
 export const IV_1CMT = {
-  id: 'iv-1cmt', title: 'One-compartment IV bolus', timeUnit: 'h',
+  id: 'iv-1cmt',
+  title: 'One-compartment IV bolus',
+  timeUnit: 'h',
   parameters: { CL: { value: 5, unit: 'L/h' }, V: { value: 50, unit: 'L' } },
   states: { A: { initial: 0, unit: 'mg' } },
   odes: { A: '-CL / V * A' },
@@ -28,8 +30,14 @@ export function simulateStudy(seed: number, subjects = 30, start = 1.5) {
     }
   }
   return {
-    model: IV_1CMT, data, subjects: subj,
-    estimate: { CL: { initial: STUDY_TRUTH.CL * start }, V: { initial: STUDY_TRUTH.V / start }, sigmaProp: { initial: 0.2 } },
+    model: IV_1CMT,
+    data,
+    subjects: subj,
+    estimate: {
+      CL: { initial: STUDY_TRUTH.CL * start },
+      V: { initial: STUDY_TRUTH.V / start },
+      sigmaProp: { initial: 0.2 },
+    },
     error: { model: 'proportional' as const },
     solver: { rtol: 1e-8 },
     population: { method: 'focei' as const, omega: { CL: 0.2, V: 0.2 } },
@@ -42,7 +50,10 @@ export function simulateStudy(seed: number, subjects = 30, start = 1.5) {
  * sparse schedule, log-normal r and kKill (ω² 0.04 and 0.09), 10 % log-normal measurement error.
  */
 export const TGI_TRUTH = { r: 0.1, kKill: 0.02, omega_r: 0.04, omega_kKill: 0.09, sigma: 0.1 };
-export function simulateTgi(seed: number, simulate: (s: unknown) => { times: number[]; states: Record<string, number[]> }) {
+export function simulateTgi(
+  seed: number,
+  simulate: (s: unknown) => { times: number[]; states: Record<string, number[]> },
+) {
   const z = normalSampler(mulberry32(seed));
   const doses = [{ target: 'Cd', amount: 10, start: 10, every: 7, count: 5 }];
   const data: { time: number; observable: string; value: number; subject: string }[] = [];
@@ -53,12 +64,23 @@ export function simulateTgi(seed: number, simulate: (s: unknown) => { times: num
     const r = TGI_TRUTH.r * Math.exp(Math.sqrt(TGI_TRUTH.omega_r) * z());
     const kKill = TGI_TRUTH.kKill * Math.exp(Math.sqrt(TGI_TRUTH.omega_kKill) * z());
     const times = [7, 21, 35, 49].map((t) => t + (i % 4));
-    const sim = simulate({ model: 'tgi-logistic', parameters: { r, kKill, V0: 5e7, kel: 0.2 }, doses: treated ? doses : [], times, solver: { rtol: 1e-8 } });
+    const sim = simulate({
+      model: 'tgi-logistic',
+      parameters: { r, kKill, V0: 5e7, kel: 0.2 },
+      doses: treated ? doses : [],
+      times,
+      solver: { rtol: 1e-8 },
+    });
     subjects[id] = { doses: treated ? doses : [] };
-    sim.times.forEach((t, k) => data.push({ time: t, observable: 'V', value: sim.states.V[k] * Math.exp(TGI_TRUTH.sigma * z()), subject: id }));
+    sim.times.forEach((t, k) =>
+      data.push({ time: t, observable: 'V', value: sim.states.V[k] * Math.exp(TGI_TRUTH.sigma * z()), subject: id }),
+    );
   }
   return {
-    model: 'tgi-logistic', parameters: { V0: 5e7, kel: 0.2 }, data, subjects,
+    model: 'tgi-logistic',
+    parameters: { V0: 5e7, kel: 0.2 },
+    data,
+    subjects,
     estimate: { r: { initial: 0.15 }, kKill: { initial: 0.01 }, sigma: { initial: 0.2 } },
     error: { model: 'additive' as const, transform: 'log' as const },
     solver: { rtol: 1e-8 },

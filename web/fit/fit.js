@@ -26,7 +26,8 @@ const $ = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
  */
 const control = (selector) => {
   const el = document.querySelector(selector);
-  if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement)) throw new Error(`no form control ${selector}`);
+  if (!(el instanceof HTMLInputElement || el instanceof HTMLSelectElement))
+    throw new Error(`no form control ${selector}`);
   return /** @type {HTMLInputElement} */ (el);
 };
 const status = (/** @type {string} */ s) => {
@@ -39,12 +40,14 @@ const titled = (/** @type {unknown} */ t) => (typeof t === 'string' ? { text: t 
  * plotly loads async: resolves to it once it is there.
  * @returns {Promise<PlotlyApi>}
  */
-const plotlyReady = () => new Promise((resolve, reject) => {
-  const done = () => (window.Plotly ? resolve(window.Plotly) : reject(new Error('the plotting library (plotly) did not load')));
-  if (window.Plotly) return done();
-  document.querySelector('script[src*="plotly"]')?.addEventListener('load', done, { once: true });
-  window.addEventListener('load', done, { once: true });
-});
+const plotlyReady = () =>
+  new Promise((resolve, reject) => {
+    const done = () =>
+      window.Plotly ? resolve(window.Plotly) : reject(new Error('the plotting library (plotly) did not load'));
+    if (window.Plotly) return done();
+    document.querySelector('script[src*="plotly"]')?.addEventListener('load', done, { once: true });
+    window.addEventListener('load', done, { once: true });
+  });
 /**
  * A plot with the page's style: `layout` over it; titles given as text.
  * @typedef {{ title?: string, xaxis?: PlotlyObject & { title?: string }, yaxis?: PlotlyObject & { title?: string }, legend?: PlotlyObject, [key: string]: unknown }} Layout
@@ -52,13 +55,25 @@ const plotlyReady = () => new Promise((resolve, reject) => {
  * @param {PlotlyObject[]} data
  * @param {Layout} layout
  */
-const plot = async (el, data, layout) => (await plotlyReady()).react(el, data, {
-  margin: { t: 40, r: 10, l: 70, b: 46 }, font: { family: 'system-ui, sans-serif', size: 11, color: '#1f2937' }, ...layout,
-  title: titled(layout.title),
-  legend: { orientation: 'h', y: -0.22, ...(layout.legend ?? {}) },
-  xaxis: { exponentformat: 'power', ...layout.xaxis, title: titled(layout.xaxis?.title) },
-  yaxis: { exponentformat: 'power', ...layout.yaxis, title: titled(layout.yaxis?.title) },
-}, { responsive: true, displaylogo: false, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
+const plot = async (el, data, layout) =>
+  (await plotlyReady()).react(
+    el,
+    data,
+    {
+      margin: { t: 40, r: 10, l: 70, b: 46 },
+      font: { family: 'system-ui, sans-serif', size: 11, color: '#1f2937' },
+      ...layout,
+      title: titled(layout.title),
+      legend: { orientation: 'h', y: -0.22, ...(layout.legend ?? {}) },
+      xaxis: { exponentformat: 'power', ...layout.xaxis, title: titled(layout.xaxis?.title) },
+      yaxis: { exponentformat: 'power', ...layout.yaxis, title: titled(layout.yaxis?.title) },
+    },
+    {
+      responsive: true,
+      displaylogo: false,
+      displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover',
+    },
+  );
 
 /**
  * An error in the results column: the message, and each field the API (or the request's own check) named.
@@ -71,11 +86,19 @@ function showError(box, e) {
     box.replaceChildren();
     return;
   }
-  const err = /** @type {{ message?: string, status?: number, issues?: Issue[] }} */ (e instanceof ApiError ? e : typeof e === 'object' ? e : { message: String(e) });
+  const err = /** @type {{ message?: string, status?: number, issues?: Issue[] }} */ (
+    e instanceof ApiError ? e : typeof e === 'object' ? e : { message: String(e) }
+  );
   const issues = (err.issues ?? []).filter((i) => i.path?.length);
   box.replaceChildren(
     h('strong', {}, `${err.status ? `Error ${err.status}: ` : 'Error: '}`),
-    issues.length ? h('ul', {}, issues.slice(0, 20).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message))) : h('span', {}, err.message ?? String(e)),
+    issues.length
+      ? h(
+          'ul',
+          {},
+          issues.slice(0, 20).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)),
+        )
+      : h('span', {}, err.message ?? String(e)),
   );
   box.hidden = false;
 }
@@ -83,7 +106,11 @@ function showError(box, e) {
 // ---------------------------------------------------------------------------------------------------------
 // Tabs (WAI-ARIA tabs: arrows, Home and End move between them; only the selected one is in the Tab order)
 // ---------------------------------------------------------------------------------------------------------
-const TABS = [['tab-fit', 'panel-fit'], ['tab-pop', 'panel-pop'], ['tab-opt', 'panel-opt']];
+const TABS = [
+  ['tab-fit', 'panel-fit'],
+  ['tab-pop', 'panel-pop'],
+  ['tab-opt', 'panel-opt'],
+];
 /**
  * Select a tab (and show its panel).
  * @param {string} which the tab's id
@@ -139,7 +166,7 @@ const EXAMPLE = {
 async function loadModels() {
   const list = await api('/api/models');
   /** @type {import('../types').ModelListEntry[]} */
-  const models = Array.isArray(list) ? list : list.models ?? [];
+  const models = Array.isArray(list) ? list : (list.models ?? []);
   $('fit-model').replaceChildren(...models.map((m) => h('option', { value: m.id }, m.id)));
   $('fit-model').value = models.some((m) => m.id === 'tgi-logistic') ? 'tgi-logistic' : models[0]?.id;
   await pickModel();
@@ -151,22 +178,55 @@ async function loadModels() {
  */
 function seriesInfo(name) {
   const s = model?.states?.[name] ?? model?.outputs?.[name];
-  return { unit: typeof s === 'object' && s.unit && s.unit !== '1' ? s.unit : '', description: typeof s === 'object' ? s.description ?? '' : '' };
+  return {
+    unit: typeof s === 'object' && s.unit && s.unit !== '1' ? s.unit : '',
+    description: typeof s === 'object' ? (s.description ?? '') : '',
+  };
 }
 
 async function pickModel() {
   /** @type {ModelFile} */
   const m = await api(`/api/models/${encodeURIComponent($('fit-model').value)}`);
   model = m;
-  const rows = [h('span', { class: 'head' }, 'estimate'), h('span', { class: 'head' }, 'initial / fixed'), h('span', { class: 'head' }, 'lower'), h('span', { class: 'head' }, 'upper'), h('span', { class: 'head' }, 'scale')];
+  const rows = [
+    h('span', { class: 'head' }, 'estimate'),
+    h('span', { class: 'head' }, 'initial / fixed'),
+    h('span', { class: 'head' }, 'lower'),
+    h('span', { class: 'head' }, 'upper'),
+    h('span', { class: 'head' }, 'scale'),
+  ];
   for (const [name, p] of Object.entries(m.parameters ?? {})) {
     const unit = p.unit && p.unit !== '1' ? ` (${p.unit})` : '';
     rows.push(
       h('label', { title: p.description ?? '' }, h('input', { type: 'checkbox', 'data-est': name }), ` ${name}`),
-      h('input', { type: 'number', step: 'any', 'data-init': name, value: numText(p.value), 'aria-label': `${name} initial or fixed value${unit}` }),
-      h('input', { type: 'number', step: 'any', 'data-lo': name, value: p.min !== undefined ? numText(p.min) : '', 'aria-label': `${name} lower bound${unit}` }),
-      h('input', { type: 'number', step: 'any', 'data-hi': name, value: p.max !== undefined ? numText(p.max) : '', 'aria-label': `${name} upper bound${unit}` }),
-      h('select', { 'data-scale': name, 'aria-label': `${name} estimation scale` }, h('option', { value: '' }, 'auto'), h('option', {}, 'log'), h('option', {}, 'linear')),
+      h('input', {
+        type: 'number',
+        step: 'any',
+        'data-init': name,
+        value: numText(p.value),
+        'aria-label': `${name} initial or fixed value${unit}`,
+      }),
+      h('input', {
+        type: 'number',
+        step: 'any',
+        'data-lo': name,
+        value: p.min !== undefined ? numText(p.min) : '',
+        'aria-label': `${name} lower bound${unit}`,
+      }),
+      h('input', {
+        type: 'number',
+        step: 'any',
+        'data-hi': name,
+        value: p.max !== undefined ? numText(p.max) : '',
+        'aria-label': `${name} upper bound${unit}`,
+      }),
+      h(
+        'select',
+        { 'data-scale': name, 'aria-label': `${name} estimation scale` },
+        h('option', { value: '' }, 'auto'),
+        h('option', {}, 'log'),
+        h('option', {}, 'linear'),
+      ),
     );
   }
   $('fit-params').replaceChildren(...rows);
@@ -177,7 +237,12 @@ async function pickModel() {
   };
   $('fit-observables').replaceChildren(
     h('span', {}, `Observables of ${m.id} (the CSV's observable column):`),
-    h('ul', { class: 'observables' }, ...Object.keys(m.states).map((n) => item(n, 'state')), ...Object.keys(m.outputs ?? {}).map((n) => item(n, 'output'))),
+    h(
+      'ul',
+      { class: 'observables' },
+      ...Object.keys(m.states).map((n) => item(n, 'state')),
+      ...Object.keys(m.outputs ?? {}).map((n) => item(n, 'output')),
+    ),
   );
 }
 
@@ -225,11 +290,19 @@ function fitRequest() {
       continue;
     }
     const scale = control(`[data-scale="${CSS.escape(n)}"]`).value;
-    estimate[n] = { initial: num('data-init'), lower: num('data-lo'), upper: num('data-hi'), ...(scale ? { scale } : {}) };
+    estimate[n] = {
+      initial: num('data-init'),
+      lower: num('data-lo'),
+      upper: num('data-hi'),
+      ...(scale ? { scale } : {}),
+    };
   }
   /** @type {Record<string, unknown> & { estimate: typeof estimate }} */
   const req = {
-    model: m.id, parameters, data: $('fit-csv').value, estimate,
+    model: m.id,
+    parameters,
+    data: $('fit-csv').value,
+    estimate,
     error: { model: $('fit-error').value, transform: $('fit-transform').value },
   };
   const subj = $('fit-subjects').value.trim();
@@ -238,7 +311,9 @@ function fitRequest() {
       req.subjects = JSON.parse(subj);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      throw Object.assign(new Error(`the doses per subject are not valid JSON (${why})`), { issues: [{ path: ['subjects'], message: `not valid JSON: ${why}` }] });
+      throw Object.assign(new Error(`the doses per subject are not valid JSON (${why})`), {
+        issues: [{ path: ['subjects'], message: `not valid JSON: ${why}` }],
+      });
     }
   }
   const starts = Number($('fit-starts').value);
@@ -251,8 +326,17 @@ function fitRequest() {
 function showFit(res) {
   const warn = res.identifiability.warnings;
   $('fit-report').replaceChildren(
-    h('div', {}, h('strong', {}, res.converged ? 'Converged' : 'Not converged'), ` (${res.reason}): ${res.message}. ${res.iterations} iterations, ${res.odeSolves} ODE solves, ${fmt(res.ms)} ms.`),
-    h('div', {}, `−log L (objective) ${fmt(res.objective, 6)} · OFV = −2 log L ${fmt(2 * res.objective, 6)} · AIC ${fmt(res.aic, 5)} · BIC ${fmt(res.bic, 5)} · n ${res.observations} · residual sd ${fmt(res.sigmaResidual)}`),
+    h(
+      'div',
+      {},
+      h('strong', {}, res.converged ? 'Converged' : 'Not converged'),
+      ` (${res.reason}): ${res.message}. ${res.iterations} iterations, ${res.odeSolves} ODE solves, ${fmt(res.ms)} ms.`,
+    ),
+    h(
+      'div',
+      {},
+      `−log L (objective) ${fmt(res.objective, 6)} · OFV = −2 log L ${fmt(2 * res.objective, 6)} · AIC ${fmt(res.aic, 5)} · BIC ${fmt(res.bic, 5)} · n ${res.observations} · residual sd ${fmt(res.sigmaResidual)}`,
+    ),
     ...warn.map((w) => h('div', { class: 'warn' }, `⚠ ${w}`)),
   );
   const tu = loaded().timeUnit ?? 'day';
@@ -267,20 +351,80 @@ function showFit(res) {
       units.add(`${obs}${seriesInfo(obs).unit ? ` (${seriesInfo(obs).unit})` : ''}`);
       const pts = res.residuals.filter((r) => r.subject === sid && r.observable === obs);
       const who = sid === 'default' ? '' : `${sid} `;
-      traces.push({ x: pts.map((r) => r.time), y: pts.map((r) => r.observed), mode: 'markers', name: `${who}${obs} (data)`, marker: { color, size: 7 } });
+      traces.push({
+        x: pts.map((r) => r.time),
+        y: pts.map((r) => r.observed),
+        mode: 'markers',
+        name: `${who}${obs} (data)`,
+        marker: { color, size: 7 },
+      });
       traces.push({ x: f.times, y: ys, mode: 'lines', name: `${who}${obs} (fit)`, line: { color, width: 2 } });
     }
   }
   const logY = res.error.transform === 'log';
-  plot($('fit-plot'), traces, { title: 'Data and fitted curves', xaxis: { title: `time (${tu})` }, yaxis: { title: [...units].join(', '), type: logY ? 'log' : 'linear' } });
-  plot($('fit-resid'), [{ x: res.residuals.map((r) => r.time), y: res.residuals.map((r) => r.weightedResidual), mode: 'markers', text: res.residuals.map((r) => r.subject), name: 'weighted residual', marker: { color: COLORS[0] } }],
-    { title: 'Weighted residuals (observed − predicted) / sd', showlegend: false, xaxis: { title: `time (${tu})` }, yaxis: { title: `weighted residual${logY ? ' (log scale)' : ''}`, zeroline: true }, shapes: [-2, 2].map((y) => ({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: y, y1: y, line: { dash: 'dot', color: '#6b7280' } })) });
+  plot($('fit-plot'), traces, {
+    title: 'Data and fitted curves',
+    xaxis: { title: `time (${tu})` },
+    yaxis: { title: [...units].join(', '), type: logY ? 'log' : 'linear' },
+  });
+  plot(
+    $('fit-resid'),
+    [
+      {
+        x: res.residuals.map((r) => r.time),
+        y: res.residuals.map((r) => r.weightedResidual),
+        mode: 'markers',
+        text: res.residuals.map((r) => r.subject),
+        name: 'weighted residual',
+        marker: { color: COLORS[0] },
+      },
+    ],
+    {
+      title: 'Weighted residuals (observed − predicted) / sd',
+      showlegend: false,
+      xaxis: { title: `time (${tu})` },
+      yaxis: { title: `weighted residual${logY ? ' (log scale)' : ''}`, zeroline: true },
+      shapes: [-2, 2].map((y) => ({
+        type: 'line',
+        xref: 'paper',
+        x0: 0,
+        x1: 1,
+        y0: y,
+        y1: y,
+        line: { dash: 'dot', color: '#6b7280' },
+      })),
+    },
+  );
   $('fit-table').replaceChildren(
     h('caption', {}, 'Estimates'),
-    h('thead', {}, h('tr', {}, ...['parameter', 'estimate', 'SE', 'RSE %', '95% CI', 'CI method', 'initial'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...Object.entries(res.estimates).map(([k, e]) => h('tr', {},
-      h('td', {}, k), h('td', {}, fmt(e.value, 5)), h('td', {}, fmt(e.se)), h('td', {}, e.rse === null ? '–' : fmt(100 * e.rse)),
-      h('td', {}, `[${fmt(e.ci95[0])}, ${fmt(e.ci95[1])}]`), h('td', {}, e.ciMethod), h('td', {}, fmt(e.initial))))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...['parameter', 'estimate', 'SE', 'RSE %', '95% CI', 'CI method', 'initial'].map((t) =>
+          h('th', { scope: 'col' }, t),
+        ),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...Object.entries(res.estimates).map(([k, e]) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, k),
+          h('td', {}, fmt(e.value, 5)),
+          h('td', {}, fmt(e.se)),
+          h('td', {}, e.rse === null ? '–' : fmt(100 * e.rse)),
+          h('td', {}, `[${fmt(e.ci95[0])}, ${fmt(e.ci95[1])}]`),
+          h('td', {}, e.ciMethod),
+          h('td', {}, fmt(e.initial)),
+        ),
+      ),
+    ),
   );
 }
 
@@ -315,8 +459,18 @@ $('fit-run').addEventListener('click', async () => {
 // Optimize
 // ---------------------------------------------------------------------------------------------------------
 const OPT_EXAMPLE = {
-  model: 'immunotherapy', horizon: 365, step: 1,
-  drugs: [{ name: 'pembrolizumab', target: 'PEMc', amount: { min: 100, max: 400, step: 100 }, interval: { values: [14, 21, 28, 42] }, duration: 0.0208333 }],
+  model: 'immunotherapy',
+  horizon: 365,
+  step: 1,
+  drugs: [
+    {
+      name: 'pembrolizumab',
+      target: 'PEMc',
+      amount: { min: 100, max: 400, step: 100 },
+      interval: { values: [14, 21, 28, 42] },
+      duration: 0.0208333,
+    },
+  ],
   objective: { finalTumor: 1, tumorAUC: 0, timeToProgression: 0 },
   constraints: { cumulativeDose: { pembrolizumab: 3600 }, cmax: { pembrolizumab: 143 } },
   compare: ['pembrolizumab-200mg-q3w', 'pembrolizumab-400mg-q6w'],
@@ -332,7 +486,13 @@ function tumorOf(result) {
   return result.outputs.tumor ?? result.outputs.tumorVolume_mm3 ?? result.states.T ?? result.states.V;
 }
 
-const scheduleText = (/** @type {EvaluatedSchedule['schedule']} */ schedule) => schedule.map((s) => `${s.drug} ${fmt(s.amount, 4)}${s.perKg ? '/kg' : ''} × ${s.count}${s.interval !== undefined && s.count > 1 ? ` every ${fmt(s.interval, 4)} d` : ''}${s.start ? ` from day ${fmt(s.start, 4)}` : ''}`).join('; ');
+const scheduleText = (/** @type {EvaluatedSchedule['schedule']} */ schedule) =>
+  schedule
+    .map(
+      (s) =>
+        `${s.drug} ${fmt(s.amount, 4)}${s.perKg ? '/kg' : ''} × ${s.count}${s.interval !== undefined && s.count > 1 ? ` every ${fmt(s.interval, 4)} d` : ''}${s.start ? ` from day ${fmt(s.start, 4)}` : ''}`,
+    )
+    .join('; ');
 
 /**
  * What the objective is, from the request's weights (optimize schema: lower is better).
@@ -349,16 +509,34 @@ function objectiveText(weights) {
 /** @param {OptimizeAnswer} res */
 function summaryTable(res) {
   /** @type {[string, EvaluatedSchedule][]} */
-  const rows = [['Best schedule', res.best], ...res.baselines.map((b) => /** @type {[string, EvaluatedSchedule]} */ ([`Baseline ${b.therapy}`, b]))];
+  const rows = [
+    ['Best schedule', res.best],
+    ...res.baselines.map((b) => /** @type {[string, EvaluatedSchedule]} */ ([`Baseline ${b.therapy}`, b])),
+  ];
   const head = ['', 'schedule', 'objective', 'final tumor', 'best response', 'time to progression (day)', 'feasible'];
-  return h('table', { class: 'metrics', id: 'opt-summary' },
+  return h(
+    'table',
+    { class: 'metrics', id: 'opt-summary' },
     h('caption', {}, 'Best schedule against the baselines'),
     h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...rows.map(([label, e]) => h('tr', {},
-      h('th', { scope: 'row' }, label), h('td', { class: 'sched' }, scheduleText(e.schedule) || `preset ${e.therapy}`), h('td', {}, fmt(e.objective, 4)),
-      h('td', {}, fmt(e.summary?.final)), h('td', {}, e.summary?.bestOverallResponse ?? '–'),
-      h('td', {}, e.summary?.timeToProgression === null ? 'not reached' : fmt(e.summary?.timeToProgression)),
-      h('td', {}, e.feasible ? 'yes' : `no (${Object.keys(e.violations).join(', ')})`)))));
+    h(
+      'tbody',
+      {},
+      ...rows.map(([label, e]) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, label),
+          h('td', { class: 'sched' }, scheduleText(e.schedule) || `preset ${e.therapy}`),
+          h('td', {}, fmt(e.objective, 4)),
+          h('td', {}, fmt(e.summary?.final)),
+          h('td', {}, e.summary?.bestOverallResponse ?? '–'),
+          h('td', {}, e.summary?.timeToProgression === null ? 'not reached' : fmt(e.summary?.timeToProgression)),
+          h('td', {}, e.feasible ? 'yes' : `no (${Object.keys(e.violations).join(', ')})`),
+        ),
+      ),
+    ),
+  );
 }
 
 $('opt-run').addEventListener('click', async () => {
@@ -379,30 +557,99 @@ $('opt-run').addEventListener('click', async () => {
     showError(box, null);
     const b = res.best;
     $('opt-report').replaceChildren(
-      h('p', {}, `Best of ${res.candidates} candidate schedules (${res.evaluations} simulations, ${fmt(res.ms)} ms)${b.feasible ? '' : ' — no candidate met every constraint'}.`),
-      h('p', { class: 'hint', id: 'opt-objective' }, objectiveText({ finalTumor: 0, tumorAUC: 0, timeToProgression: 0, ...(req.objective ?? { finalTumor: 1 }) })),
+      h(
+        'p',
+        {},
+        `Best of ${res.candidates} candidate schedules (${res.evaluations} simulations, ${fmt(res.ms)} ms)${b.feasible ? '' : ' — no candidate met every constraint'}.`,
+      ),
+      h(
+        'p',
+        { class: 'hint', id: 'opt-objective' },
+        objectiveText({ finalTumor: 0, tumorAUC: 0, timeToProgression: 0, ...(req.objective ?? { finalTumor: 1 }) }),
+      ),
       summaryTable(res),
     );
     /** @type {(PlotlyObject & { y: (number | null)[] })[]} plotly traces */
-    const traces = [{ x: res.curves.times, y: tumorOf(res.curves), name: 'best schedule', line: { color: COLORS[0], width: 4 }, meta: { best: true } }];
+    const traces = [
+      {
+        x: res.curves.times,
+        y: tumorOf(res.curves),
+        name: 'best schedule',
+        line: { color: COLORS[0], width: 4 },
+        meta: { best: true },
+      },
+    ];
     if (res.baselines.length) {
       const { model: m, parameters, initial, preset, weight, solver, horizon, step, doses = [], therapies = [] } = req;
       /** @type {SimulationResult} */
-      const base = await api('/api/simulate', { body: { model: m ?? 'immunotherapy', parameters, initial, preset, weight, solver, times: { start: 0, end: horizon, step: step ?? horizon / 500 }, doses, therapies: [...therapies, res.baselines[0].therapy] } });
+      const base = await api('/api/simulate', {
+        body: {
+          model: m ?? 'immunotherapy',
+          parameters,
+          initial,
+          preset,
+          weight,
+          solver,
+          times: { start: 0, end: horizon, step: step ?? horizon / 500 },
+          doses,
+          therapies: [...therapies, res.baselines[0].therapy],
+        },
+      });
       const y = tumorOf(base);
       const best = traces[0].y;
-      const same = y.length === best.length && y.every((v, i) => v === best[i] || (v !== null && best[i] !== null && Math.abs(v - (best[i] ?? 0)) <= 1e-6 * Math.abs(best[i] ?? 0)));
+      const same =
+        y.length === best.length &&
+        y.every(
+          (v, i) =>
+            v === best[i] ||
+            (v !== null && best[i] !== null && Math.abs(v - (best[i] ?? 0)) <= 1e-6 * Math.abs(best[i] ?? 0)),
+        );
       // Drawn on top, thinner and dashed: visible even where it coincides with the best schedule.
-      traces.push({ x: base.times, y, name: `baseline ${res.baselines[0].therapy}${same ? ' (same curve as the best)' : ''}`, line: { color: COLORS[1], dash: 'dash', width: 2 }, meta: { baseline: true, same } });
+      traces.push({
+        x: base.times,
+        y,
+        name: `baseline ${res.baselines[0].therapy}${same ? ' (same curve as the best)' : ''}`,
+        line: { color: COLORS[1], dash: 'dash', width: 2 },
+        meta: { baseline: true, same },
+      });
     }
     const tumorUnit = seriesInfo('tumor').unit || 'cells';
-    plot($('opt-plot'), traces, { title: 'Tumor: best schedule against the baseline', xaxis: { title: 'time (day)' }, yaxis: { title: `tumor (${tumorUnit})`, type: 'log', dtick: 1 } });
+    plot($('opt-plot'), traces, {
+      title: 'Tumor: best schedule against the baseline',
+      xaxis: { title: 'time (day)' },
+      yaxis: { title: `tumor (${tumorUnit})`, type: 'log', dtick: 1 },
+    });
     $('opt-table').replaceChildren(
-      h('thead', {}, h('tr', {}, ...['rank', 'schedule', 'objective', 'feasible', 'violations'].map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, ...res.table.map((c) => h('tr', {}, h('td', {}, String(c.rank)),
-        h('td', { class: 'sched' }, scheduleText(c.schedule)),
-        h('td', {}, fmt(c.objective, 4)), h('td', {}, c.feasible ? 'yes' : 'no'),
-        h('td', {}, Object.entries(c.violations).map(([k, v]) => `${k} +${fmt(100 * v)}%`).join(', ') || '–')))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['rank', 'schedule', 'objective', 'feasible', 'violations'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        ...res.table.map((c) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, String(c.rank)),
+            h('td', { class: 'sched' }, scheduleText(c.schedule)),
+            h('td', {}, fmt(c.objective, 4)),
+            h('td', {}, c.feasible ? 'yes' : 'no'),
+            h(
+              'td',
+              {},
+              Object.entries(c.violations)
+                .map(([k, v]) => `${k} +${fmt(100 * v)}%`)
+                .join(', ') || '–',
+            ),
+          ),
+        ),
+      ),
     );
     status(`optimized in ${fmt(res.ms)} ms`);
   } catch (e) {

@@ -33,8 +33,18 @@ function showError(e) {
   }
   const issues = e instanceof ApiError ? e.issues.filter((i) => i.path?.length) : [];
   const message = e instanceof Error ? e.message : String(e);
-  box.replaceChildren(h('strong', {}, e instanceof ApiError && e.status ? `Error ${e.status}: ${message}` : `Error: ${message}`),
-    ...(issues.length ? [h('ul', {}, issues.slice(0, 12).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)))] : []));
+  box.replaceChildren(
+    h('strong', {}, e instanceof ApiError && e.status ? `Error ${e.status}: ${message}` : `Error: ${message}`),
+    ...(issues.length
+      ? [
+          h(
+            'ul',
+            {},
+            issues.slice(0, 12).map((i) => h('li', {}, h('code', {}, formatPath(i.path)), ' ', i.message)),
+          ),
+        ]
+      : []),
+  );
   box.hidden = false;
   box.scrollIntoView({ block: 'nearest' });
 }
@@ -49,7 +59,10 @@ function showError(e) {
 export function parseList(text, field, numeric = true) {
   /** @type {Record<string, number | string>} */
   const out = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const name = eq > 0 ? part.slice(0, eq).trim() : '';
     const value = eq > 0 ? part.slice(eq + 1).trim() : '';
@@ -70,27 +83,36 @@ export function parseList(text, field, numeric = true) {
  */
 const layout = (title, x, y, extra = {}) => ({
   title: { text: title, x: 0.015, xanchor: 'left', font: { size: 13 } },
-  margin: { l: 64, r: 12, t: 40, b: 44 }, height: 300, paper_bgcolor: '#fff', plot_bgcolor: '#fff',
+  margin: { l: 64, r: 12, t: 40, b: 44 },
+  height: 300,
+  paper_bgcolor: '#fff',
+  plot_bgcolor: '#fff',
   font: { family: 'system-ui, -apple-system, Segoe UI, Roboto, sans-serif', size: 11, color: '#1f2937' },
-  showlegend: false, hovermode: 'closest',
+  showlegend: false,
+  hovermode: 'closest',
   xaxis: { title: { text: x }, gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power' },
   yaxis: { title: { text: y }, gridcolor: '#eef0f3', zeroline: false, exponentformat: 'power' },
   ...extra,
 });
-const CONFIG = () => ({ displaylogo: false, responsive: true, displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover' });
+const CONFIG = () => ({
+  displaylogo: false,
+  responsive: true,
+  displayModeBar: window.matchMedia('(max-width: 700px)').matches ? false : 'hover',
+});
 
 async function pickModel() {
   /** @type {import('../types').ModelFile} */
   const m = await api(`/api/models/${encodeURIComponent($('pop-model').value)}`);
   model = m;
   const names = [...Object.keys(m.states ?? {}), ...Object.keys(m.outputs ?? {})];
-  $('pop-observables').textContent = `CMT may name: ${names.join(', ')}. Parameters: ${Object.keys(m.parameters ?? {}).join(', ')}.`;
+  $('pop-observables').textContent =
+    `CMT may name: ${names.join(', ')}. Parameters: ${Object.keys(m.parameters ?? {}).join(', ')}.`;
 }
 
 async function loadModels() {
   const list = await api('/api/models');
   /** @type {import('../types').ModelListEntry[]} */
-  const models = Array.isArray(list) ? list : list.models ?? [];
+  const models = Array.isArray(list) ? list : (list.models ?? []);
   $('pop-model').replaceChildren(...models.map((m) => h('option', { value: m.id }, m.id)));
   $('pop-model').value = models.some((m) => m.id === 'tgi-logistic') ? 'tgi-logistic' : models[0]?.id;
   await pickModel();
@@ -99,13 +121,17 @@ async function loadModels() {
 /** The example: a dataset simulated from tgi-logistic and a fit request whose fields fill the form. */
 async function loadExample() {
   const [csv, spec] = await Promise.all([
-    fetch(`${EXAMPLE}.csv`).then((r) => r.text()), fetch(`${EXAMPLE}.fit.json`).then((r) => r.json()),
+    fetch(`${EXAMPLE}.csv`).then((r) => r.text()),
+    fetch(`${EXAMPLE}.fit.json`).then((r) => r.json()),
   ]);
   $('pop-csv').value = csv;
   $('pop-model').value = spec.model;
   await pickModel();
   /** @type {(o: Record<string, any> | undefined, f?: (v: any) => unknown) => string} name=value pairs of the example's (JSON) fields */
-  const list = (o, f = (v) => v) => Object.entries(o ?? {}).map(([k, v]) => `${k}=${f(v)}`).join(', ');
+  const list = (o, f = (v) => v) =>
+    Object.entries(o ?? {})
+      .map(([k, v]) => `${k}=${f(v)}`)
+      .join(', ');
   $('pop-theta').value = list(spec.estimate, (e) => e.initial);
   $('pop-omega').value = list(spec.population.omega);
   $('pop-cov').value = list(spec.population.covariates);
@@ -125,10 +151,12 @@ function buildRequest() {
   if (!csv) return { error: 'Dataset: load a CSV file, paste one, or Load example', field: 'pop-csv' };
   const theta = parseList($('pop-theta').value, 'θ');
   if (theta.error !== undefined) return { error: theta.error, field: 'pop-theta' };
-  if (!Object.keys(theta.values).length) return { error: 'θ: name at least one parameter to estimate, e.g. r=0.1', field: 'pop-theta' };
+  if (!Object.keys(theta.values).length)
+    return { error: 'θ: name at least one parameter to estimate, e.g. r=0.1', field: 'pop-theta' };
   const omega = parseList($('pop-omega').value, 'Ω');
   if (omega.error !== undefined) return { error: omega.error, field: 'pop-omega' };
-  if (!Object.keys(omega.values).length) return { error: 'Ω: give at least one variance, e.g. r=0.1', field: 'pop-omega' };
+  if (!Object.keys(omega.values).length)
+    return { error: 'Ω: give at least one variance, e.g. r=0.1', field: 'pop-omega' };
   const cov = parseList($('pop-cov').value, 'Covariates', false);
   if (cov.error !== undefined) return { error: cov.error, field: 'pop-cov' };
   const fixed = parseList($('pop-fixed').value, 'Fixed parameters');
@@ -136,17 +164,24 @@ function buildRequest() {
   const estimate = Object.fromEntries(Object.entries(theta.values).map(([k, v]) => [k, { initial: v }]));
   return {
     request: {
-      model: $('pop-model').value, dataset: csv, estimate,
+      model: $('pop-model').value,
+      dataset: csv,
+      estimate,
       ...(Object.keys(fixed.values).length ? { parameters: fixed.values } : {}),
       error: { model: $('pop-error').value, transform: $('pop-transform').value },
-      population: { method: $('pop-method').value, omega: omega.values, ...(Object.keys(cov.values).length ? { covariates: cov.values } : {}) },
+      population: {
+        method: $('pop-method').value,
+        omega: omega.values,
+        ...(Object.keys(cov.values).length ? { covariates: cov.values } : {}),
+      },
     },
   };
 }
 
 async function runFit() {
   const built = buildRequest();
-  for (const id of ['pop-csv', 'pop-theta', 'pop-omega', 'pop-cov', 'pop-fixed']) $(id).toggleAttribute('aria-invalid', built.field === id);
+  for (const id of ['pop-csv', 'pop-theta', 'pop-omega', 'pop-cov', 'pop-fixed'])
+    $(id).toggleAttribute('aria-invalid', built.field === id);
   if (built.error !== undefined || !built.request) return showError(new Error(built.error ?? 'no request'));
   const request = built.request;
   fitCtl?.abort();
@@ -185,13 +220,23 @@ async function runFit() {
   }
 }
 
-const pct = (/** @type {number | null | undefined} */ x) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${fmt(100 * x)} %`);
+const pct = (/** @type {number | null | undefined} */ x) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : `${fmt(100 * x)} %`;
 
 /** @param {PopFitAnswer} r */
 function drawFit(r) {
   $('pop-report').replaceChildren(
-    h('p', {}, h('strong', {}, `${r.method === 'saem' ? 'SAEM' : 'FOCE-I'}: ${r.converged ? 'converged' : 'NOT converged'}`), ` (${r.reason}) · OFV ${fmt(r.ofv, 6)} (−2 log L ${fmt(r.minus2LogLikelihood, 6)}) · AIC ${fmt(r.aic, 5)} · BIC ${fmt(r.bic, 5)}`),
-    h('p', {}, `${r.subjects} subjects, ${r.observations} observations, ${r.parameters} population parameters · ${r.iterations} iterations, ${r.odeSolves} ODE solves, ${fmt(r.ms / 1000)} s · SEs: ${r.covariance?.method === 'R' ? 'R matrix' : 'none'}`),
+    h(
+      'p',
+      {},
+      h('strong', {}, `${r.method === 'saem' ? 'SAEM' : 'FOCE-I'}: ${r.converged ? 'converged' : 'NOT converged'}`),
+      ` (${r.reason}) · OFV ${fmt(r.ofv, 6)} (−2 log L ${fmt(r.minus2LogLikelihood, 6)}) · AIC ${fmt(r.aic, 5)} · BIC ${fmt(r.bic, 5)}`,
+    ),
+    h(
+      'p',
+      {},
+      `${r.subjects} subjects, ${r.observations} observations, ${r.parameters} population parameters · ${r.iterations} iterations, ${r.odeSolves} ODE solves, ${fmt(r.ms / 1000)} s · SEs: ${r.covariance?.method === 'R' ? 'R matrix' : 'none'}`,
+    ),
     ...(r.warnings ?? []).map((w) => h('p', { class: 'warn' }, `⚠ ${w}`)),
   );
   drawTable(r);
@@ -208,22 +253,50 @@ function drawTable(r) {
   const head = ['parameter', 'estimate', 'RSE', '95 % CI', 'CV (√ω²)', 'shrinkage'];
   /** @type {{ kind: string, cells: string[] }[]} */
   const rows = [];
-  const ci = (/** @type {[number | null, number | null] | undefined} */ c) => (c && c[0] !== null ? `${fmt(c[0])} – ${fmt(c[1])}` : '–');
-  for (const [k, t] of Object.entries(r.theta)) rows.push({ kind: 'theta', cells: [`θ ${k}${t.atBound ? ' (at bound)' : ''}`, fmt(t.value, 4), pct(t.rse), ci(t.ci95), '', ''] });
-  for (const [k, b] of Object.entries(r.beta ?? {})) rows.push({ kind: 'beta', cells: [`β ${k}`, fmt(b.value, 4), pct(b.rse), ci(b.ci95), '', ''] });
+  const ci = (/** @type {[number | null, number | null] | undefined} */ c) =>
+    c && c[0] !== null ? `${fmt(c[0])} – ${fmt(c[1])}` : '–';
+  for (const [k, t] of Object.entries(r.theta))
+    rows.push({
+      kind: 'theta',
+      cells: [`θ ${k}${t.atBound ? ' (at bound)' : ''}`, fmt(t.value, 4), pct(t.rse), ci(t.ci95), '', ''],
+    });
+  for (const [k, b] of Object.entries(r.beta ?? {}))
+    rows.push({ kind: 'beta', cells: [`β ${k}`, fmt(b.value, 4), pct(b.rse), ci(b.ci95), '', ''] });
   r.omega.names.forEach((k, i) => {
     const v = r.omega.matrix[i][i];
     const se = r.omega.se?.[i]?.[i];
-    rows.push({ kind: 'omega', cells: [`ω² ${k}`, fmt(v, 4), se === null || se === undefined ? '–' : pct(se / v), ci(r.omega.ci95?.[i]), pct(r.omega.cv[i]), pct(r.omega.shrinkage[i])] });
+    rows.push({
+      kind: 'omega',
+      cells: [
+        `ω² ${k}`,
+        fmt(v, 4),
+        se === null || se === undefined ? '–' : pct(se / v),
+        ci(r.omega.ci95?.[i]),
+        pct(r.omega.cv[i]),
+        pct(r.omega.shrinkage[i]),
+      ],
+    });
   });
   for (const key of /** @type {const} */ (['sigma', 'sigmaProp'])) {
     const s = r.sigma[key];
-    if (s) rows.push({ kind: 'sigma', cells: [`σ${key === 'sigmaProp' ? ' proportional' : ''}${r.sigma.transform === 'log' ? ' (log scale)' : ''}`, fmt(s.value, 4), pct(s.rse), ci(s.ci95), '', key === 'sigma' ? `ε ${pct(r.sigma.epsilonShrinkage)}` : ''] });
+    if (s)
+      rows.push({
+        kind: 'sigma',
+        cells: [
+          `σ${key === 'sigmaProp' ? ' proportional' : ''}${r.sigma.transform === 'log' ? ' (log scale)' : ''}`,
+          fmt(s.value, 4),
+          pct(s.rse),
+          ci(s.ci95),
+          '',
+          key === 'sigma' ? `ε ${pct(r.sigma.epsilonShrinkage)}` : '',
+        ],
+      });
   }
   $('pop-table').replaceChildren(
     h('caption', {}, 'Estimates (RSE = SE/estimate; Ω as variances of η, with CV = √ω² and η shrinkage 1 − SD(η̂)/ω)'),
     h('thead', {}, h('tr', {}, ...head.map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...rows.map((row) => h('tr', { 'data-kind': row.kind }, ...row.cells.map((c) => h('td', {}, c))))));
+    h('tbody', {}, ...rows.map((row) => h('tr', { 'data-kind': row.kind }, ...row.cells.map((c) => h('td', {}, c))))),
+  );
 }
 
 /** @param {PopFitAnswer} r */
@@ -233,30 +306,85 @@ function drawGof(r) {
   const axisType = logAxes ? 'log' : 'linear';
   const text = recs.map((x) => `ID ${x.subject}, t ${fmt(x.time)}`);
   /** @type {(x: (number | null)[], y: (number | null)[], name: string) => PlotlyObject} */
-  const points = (x, y, name) => ({ type: 'scatter', mode: 'markers', x, y, text, name, marker: { size: 6, color: '#2563eb', opacity: 0.7 }, hovertemplate: '%{text}: %{x:.3g}, %{y:.3g}<extra></extra>' });
+  const points = (x, y, name) => ({
+    type: 'scatter',
+    mode: 'markers',
+    x,
+    y,
+    text,
+    name,
+    marker: { size: 6, color: '#2563eb', opacity: 0.7 },
+    hovertemplate: '%{text}: %{x:.3g}, %{y:.3g}<extra></extra>',
+  });
   /** @type {(xs: (number | null)[], ys: (number | null)[]) => PlotlyObject} */
   const identity = (xs, ys) => {
     const all = [...xs, ...ys].filter((v) => v !== null && Number.isFinite(v) && (!logAxes || v > 0)).map(Number);
     const lo = Math.min(...all);
     const hi = Math.max(...all);
-    return { type: 'scatter', mode: 'lines', x: [lo, hi], y: [lo, hi], name: 'identity', line: { color: '#6b7280', dash: 'dash', width: 1 }, hoverinfo: 'skip', meta: { identity: true } };
+    return {
+      type: 'scatter',
+      mode: 'lines',
+      x: [lo, hi],
+      y: [lo, hi],
+      name: 'identity',
+      line: { color: '#6b7280', dash: 'dash', width: 1 },
+      hoverinfo: 'skip',
+      meta: { identity: true },
+    };
   };
   /** @type {(xs: number[]) => PlotlyObject} */
-  const zero = (xs) => ({ type: 'scatter', mode: 'lines', x: [Math.min(...xs), Math.max(...xs)], y: [0, 0], name: 'zero', line: { color: '#6b7280', dash: 'dash', width: 1 }, hoverinfo: 'skip', meta: { zero: true } });
+  const zero = (xs) => ({
+    type: 'scatter',
+    mode: 'lines',
+    x: [Math.min(...xs), Math.max(...xs)],
+    y: [0, 0],
+    name: 'zero',
+    line: { color: '#6b7280', dash: 'dash', width: 1 },
+    hoverinfo: 'skip',
+    meta: { zero: true },
+  });
   const DV = recs.map((x) => x.DV);
   const PRED = recs.map((x) => x.PRED);
   const IPRED = recs.map((x) => x.IPRED);
   const TIME = recs.map((x) => x.time);
   const CWRES = recs.map((x) => x.CWRES);
   const tu = model?.timeUnit ?? 'day';
-  const logXY = { xaxis: { title: { text: '' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' }, yaxis: { title: { text: 'DV (observed)' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' } };
-  Plotly.react($('pop-dv-pred'), [points(PRED, DV, 'DV vs PRED'), identity(PRED, DV)],
-    layout('DV vs PRED (population)', 'PRED', 'DV', { ...logXY, xaxis: { ...logXY.xaxis, title: { text: 'PRED (η = 0)' } } }), CONFIG());
-  Plotly.react($('pop-dv-ipred'), [points(IPRED, DV, 'DV vs IPRED'), identity(IPRED, DV)],
-    layout('DV vs IPRED (individual)', 'IPRED', 'DV', { ...logXY, xaxis: { ...logXY.xaxis, title: { text: 'IPRED (η = EBE)' } } }), CONFIG());
-  Plotly.react($('pop-cwres-time'), [points(TIME, CWRES, 'CWRES vs time'), zero(TIME)], layout('CWRES vs time', `time (${tu})`, 'CWRES'), CONFIG());
-  Plotly.react($('pop-cwres-pred'), [points(PRED, CWRES, 'CWRES vs PRED'), zero(PRED)],
-    layout('CWRES vs PRED', 'PRED', 'CWRES', { xaxis: { title: { text: 'PRED (η = 0)' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
+  const logXY = {
+    xaxis: { title: { text: '' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' },
+    yaxis: { title: { text: 'DV (observed)' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' },
+  };
+  Plotly.react(
+    $('pop-dv-pred'),
+    [points(PRED, DV, 'DV vs PRED'), identity(PRED, DV)],
+    layout('DV vs PRED (population)', 'PRED', 'DV', {
+      ...logXY,
+      xaxis: { ...logXY.xaxis, title: { text: 'PRED (η = 0)' } },
+    }),
+    CONFIG(),
+  );
+  Plotly.react(
+    $('pop-dv-ipred'),
+    [points(IPRED, DV, 'DV vs IPRED'), identity(IPRED, DV)],
+    layout('DV vs IPRED (individual)', 'IPRED', 'DV', {
+      ...logXY,
+      xaxis: { ...logXY.xaxis, title: { text: 'IPRED (η = EBE)' } },
+    }),
+    CONFIG(),
+  );
+  Plotly.react(
+    $('pop-cwres-time'),
+    [points(TIME, CWRES, 'CWRES vs time'), zero(TIME)],
+    layout('CWRES vs time', `time (${tu})`, 'CWRES'),
+    CONFIG(),
+  );
+  Plotly.react(
+    $('pop-cwres-pred'),
+    [points(PRED, CWRES, 'CWRES vs PRED'), zero(PRED)],
+    layout('CWRES vs PRED', 'PRED', 'CWRES', {
+      xaxis: { title: { text: 'PRED (η = 0)' }, type: axisType, gridcolor: '#eef0f3', exponentformat: 'power' },
+    }),
+    CONFIG(),
+  );
 }
 
 /**
@@ -269,13 +397,56 @@ function drawIndividual(r, id) {
   const log = r.sigma.transform === 'log';
   const tu = model?.timeUnit ?? 'day';
   const ebe = r.ebe.find((e) => e.subject === id);
-  const params = ebe ? Object.entries(ebe.parameters).map(([k, v]) => `${k} ${fmt(v)}`).join(', ') : '';
-  Plotly.react($('pop-indiv'), [
-    { type: 'scatter', mode: 'markers', x, y: recs.map((q) => q.DV), name: 'DV', marker: { size: 8, color: '#111827' }, meta: { series: 'DV' } },
-    { type: 'scatter', mode: 'lines+markers', x, y: recs.map((q) => q.IPRED), name: 'IPRED (individual)', line: { color: '#2563eb', width: 2 }, marker: { size: 4 }, meta: { series: 'IPRED' } },
-    { type: 'scatter', mode: 'lines', x, y: recs.map((q) => q.PRED), name: 'PRED (population)', line: { color: '#f59e0b', dash: 'dash', width: 2 }, meta: { series: 'PRED' } },
-  ], layout(`Subject ${id}${params ? ` · EBE ${params}` : ''}`, `time (${tu})`, `${recs[0]?.observable ?? 'DV'}`,
-    { showlegend: true, legend: { orientation: 'h', x: 0, y: -0.25 }, margin: { l: 64, r: 12, t: 40, b: 70 }, yaxis: { title: { text: recs[0]?.observable ?? 'DV' }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
+  const params = ebe
+    ? Object.entries(ebe.parameters)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(', ')
+    : '';
+  Plotly.react(
+    $('pop-indiv'),
+    [
+      {
+        type: 'scatter',
+        mode: 'markers',
+        x,
+        y: recs.map((q) => q.DV),
+        name: 'DV',
+        marker: { size: 8, color: '#111827' },
+        meta: { series: 'DV' },
+      },
+      {
+        type: 'scatter',
+        mode: 'lines+markers',
+        x,
+        y: recs.map((q) => q.IPRED),
+        name: 'IPRED (individual)',
+        line: { color: '#2563eb', width: 2 },
+        marker: { size: 4 },
+        meta: { series: 'IPRED' },
+      },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        x,
+        y: recs.map((q) => q.PRED),
+        name: 'PRED (population)',
+        line: { color: '#f59e0b', dash: 'dash', width: 2 },
+        meta: { series: 'PRED' },
+      },
+    ],
+    layout(`Subject ${id}${params ? ` · EBE ${params}` : ''}`, `time (${tu})`, `${recs[0]?.observable ?? 'DV'}`, {
+      showlegend: true,
+      legend: { orientation: 'h', x: 0, y: -0.25 },
+      margin: { l: 64, r: 12, t: 40, b: 70 },
+      yaxis: {
+        title: { text: recs[0]?.observable ?? 'DV' },
+        type: log ? 'log' : 'linear',
+        gridcolor: '#eef0f3',
+        exponentformat: 'power',
+      },
+    }),
+    CONFIG(),
+  );
 }
 
 async function runVpc() {
@@ -289,7 +460,13 @@ async function runVpc() {
   $('pop-vpc-status').textContent = `Simulating the dataset's design ${n} times…`;
   try {
     /** @type {import('../types').VpcAnswer} */
-    const v = await api('/api/vpc', { body: { ...last.request, result: last.result, vpc: { replicates: n, seed: 1, predictionCorrected: $('pop-vpc-pc').checked } } });
+    const v = await api('/api/vpc', {
+      body: {
+        ...last.request,
+        result: last.result,
+        vpc: { replicates: n, seed: 1, predictionCorrected: $('pop-vpc-pc').checked },
+      },
+    });
     showError(null);
     drawVpc(v);
     document.body.dataset.vpc = 'ok';
@@ -313,16 +490,73 @@ function drawVpc(v) {
   const x = bins.map((b) => b.time);
   keys.forEach((k, i) => {
     const color = k === 'p50' ? '#dc2626' : colors[i % colors.length];
-    traces.push({ type: 'scatter', mode: 'lines', x, y: bins.map((b) => b.simulated[k].lo), line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, meta: { percentile: k, band: 'lo' } });
-    traces.push({ type: 'scatter', mode: 'lines', x, y: bins.map((b) => b.simulated[k].hi), fill: 'tonexty', fillcolor: `${color}22`, line: { width: 0, color }, name: `simulated ${k.slice(1)}th: ${Math.round(100 * v.level)} % band`, meta: { percentile: k, band: 'hi' } });
-    traces.push({ type: 'scatter', mode: 'lines', x, y: bins.map((b) => b.simulated[k].median), line: { color, dash: 'dash', width: 1.5 }, name: `simulated ${k.slice(1)}th (median)`, meta: { percentile: k, simulated: true } });
-    traces.push({ type: 'scatter', mode: 'lines+markers', x, y: bins.map((b) => b.observed[k]), line: { color, width: 2.5 }, marker: { size: 6 }, name: `observed ${k.slice(1)}th`, meta: { percentile: k, observed: true } });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x,
+      y: bins.map((b) => b.simulated[k].lo),
+      line: { width: 0, color },
+      hoverinfo: 'skip',
+      showlegend: false,
+      meta: { percentile: k, band: 'lo' },
+    });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x,
+      y: bins.map((b) => b.simulated[k].hi),
+      fill: 'tonexty',
+      fillcolor: `${color}22`,
+      line: { width: 0, color },
+      name: `simulated ${k.slice(1)}th: ${Math.round(100 * v.level)} % band`,
+      meta: { percentile: k, band: 'hi' },
+    });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      x,
+      y: bins.map((b) => b.simulated[k].median),
+      line: { color, dash: 'dash', width: 1.5 },
+      name: `simulated ${k.slice(1)}th (median)`,
+      meta: { percentile: k, simulated: true },
+    });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      x,
+      y: bins.map((b) => b.observed[k]),
+      line: { color, width: 2.5 },
+      marker: { size: 6 },
+      name: `observed ${k.slice(1)}th`,
+      meta: { percentile: k, observed: true },
+    });
   });
   const log = last?.result.sigma.transform === 'log';
   const tu = model?.timeUnit ?? 'day';
-  Plotly.react($('pop-vpc-plot'), traces, layout(`${v.predictionCorrected ? 'Prediction-corrected VPC' : 'VPC'} of ${observable}: observed percentiles over the simulated ones`, `time (${tu})`, observable,
-    { height: 420, showlegend: true, legend: { orientation: 'h', x: 0, y: -0.2 }, margin: { l: 64, r: 12, t: 40, b: 110 }, yaxis: { title: { text: observable }, type: log ? 'log' : 'linear', gridcolor: '#eef0f3', exponentformat: 'power' } }), CONFIG());
-  $('pop-vpc-status').textContent = `${v.replicates} replicates (seed ${v.seed}), ${bins.length} time bins (${v.binning.method === 'edges' ? 'given edges' : 'equal-count'}), bands: ${Math.round(100 * v.level)} % of the simulated percentile${v.failedSimulations ? ` · ${v.failedSimulations} simulated subjects failed` : ''}`;
+  Plotly.react(
+    $('pop-vpc-plot'),
+    traces,
+    layout(
+      `${v.predictionCorrected ? 'Prediction-corrected VPC' : 'VPC'} of ${observable}: observed percentiles over the simulated ones`,
+      `time (${tu})`,
+      observable,
+      {
+        height: 420,
+        showlegend: true,
+        legend: { orientation: 'h', x: 0, y: -0.2 },
+        margin: { l: 64, r: 12, t: 40, b: 110 },
+        yaxis: {
+          title: { text: observable },
+          type: log ? 'log' : 'linear',
+          gridcolor: '#eef0f3',
+          exponentformat: 'power',
+        },
+      },
+    ),
+    CONFIG(),
+  );
+  $('pop-vpc-status').textContent =
+    `${v.replicates} replicates (seed ${v.seed}), ${bins.length} time bins (${v.binning.method === 'edges' ? 'given edges' : 'equal-count'}), bands: ${Math.round(100 * v.level)} % of the simulated percentile${v.failedSimulations ? ` · ${v.failedSimulations} simulated subjects failed` : ''}`;
 }
 
 $('pop-model').addEventListener('change', () => pickModel().catch(showError));

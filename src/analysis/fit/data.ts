@@ -14,7 +14,8 @@ const ObserveInput = FitRequest.shape.observe;
 const COLUMNS = ['time', 'observable', 'value', 'subject', 'weight'];
 
 /** Comma, semicolon or tab separated, as spreadsheets export. */
-const splitCsvLine = (line: string): string[] => splitQuoted(line, (ch) => ch === ',' || ch === ';' || ch === '\t').cells;
+const splitCsvLine = (line: string): string[] =>
+  splitQuoted(line, (ch) => ch === ',' || ch === ';' || ch === '\t').cells;
 
 /** CSV text → row objects (strings converted to numbers where the column is numeric). Errors name the line. */
 export function parseCsv(text: string, path: (string | number)[] = ['data']): unknown[] {
@@ -28,18 +29,31 @@ export function parseCsv(text: string, path: (string | number)[] = ['data']): un
     if (!line || line.startsWith('#')) return;
     const cells = splitCsvLine(line);
     if (!header) {
-      header = cells.map((c) => c.toLowerCase() === 'arm' || c.toLowerCase() === 'id' ? 'subject' : c.toLowerCase() === 'dv' ? 'value' : c);
+      header = cells.map((c) =>
+        c.toLowerCase() === 'arm' || c.toLowerCase() === 'id' ? 'subject' : c.toLowerCase() === 'dv' ? 'value' : c,
+      );
       headerLine = k + 1;
       for (const need of ['time', 'observable', 'value']) {
-        if (!header.includes(need)) issues.push({ path: [...path, `line ${headerLine}`], message: `the CSV header needs a '${need}' column (got: ${cells.join(', ')})` });
+        if (!header.includes(need))
+          issues.push({
+            path: [...path, `line ${headerLine}`],
+            message: `the CSV header needs a '${need}' column (got: ${cells.join(', ')})`,
+          });
       }
       header.forEach((h) => {
-        if (!COLUMNS.includes(h)) issues.push({ path: [...path, `line ${headerLine}`], message: `unknown column '${h}' (columns: ${COLUMNS.join(', ')}; 'arm' is read as subject)` });
+        if (!COLUMNS.includes(h))
+          issues.push({
+            path: [...path, `line ${headerLine}`],
+            message: `unknown column '${h}' (columns: ${COLUMNS.join(', ')}; 'arm' is read as subject)`,
+          });
       });
       return;
     }
     if (cells.length !== header.length) {
-      issues.push({ path: [...path, `line ${k + 1}`], message: `expected ${header.length} values, got ${cells.length}` });
+      issues.push({
+        path: [...path, `line ${k + 1}`],
+        message: `expected ${header.length} values, got ${cells.length}`,
+      });
       return;
     }
     const row: Record<string, unknown> = {};
@@ -52,7 +66,8 @@ export function parseCsv(text: string, path: (string | number)[] = ['data']): un
         // empty weight: default 1
       } else {
         const v = c === '' ? NaN : Number(c);
-        if (!Number.isFinite(v)) issues.push({ path: [...path, `line ${k + 1}`, h], message: `'${c}' is not a number` });
+        if (!Number.isFinite(v))
+          issues.push({ path: [...path, `line ${k + 1}`, h], message: `'${c}' is not a number` });
         row[h] = v;
       }
     });
@@ -89,11 +104,15 @@ export function fitRequestFromDataset(input: unknown): unknown {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
   const req = input as Record<string, unknown>;
   if (req.dataset === undefined) {
-    if (req.data === undefined) throw new InputError('give the observations: data (rows or CSV) or dataset (NONMEM-style)', ['data']);
+    if (req.data === undefined)
+      throw new InputError('give the observations: data (rows or CSV) or dataset (NONMEM-style)', ['data']);
     return input;
   }
   if (req.data !== undefined) throw new InputError('give data or dataset, not both', ['data']);
-  if (req.doses !== undefined || req.subjects !== undefined) throw new InputError('with a dataset, doses and subjects come from its records: leave doses and subjects out', [req.doses !== undefined ? 'doses' : 'subjects']);
+  if (req.doses !== undefined || req.subjects !== undefined)
+    throw new InputError('with a dataset, doses and subjects come from its records: leave doses and subjects out', [
+      req.doses !== undefined ? 'doses' : 'subjects',
+    ]);
   const ds = DatasetInput.safeParse(req.dataset);
   if (!ds.success) throw new InputError(fromZodIssues(ds.error.issues, ['dataset']));
   const obs = ObserveInput.safeParse(req.observe);
@@ -105,16 +124,25 @@ export function fitRequestFromDataset(input: unknown): unknown {
   for (const s of dataset.subjects) {
     for (const o of s.observations) {
       if (o.value === null || o.blq) continue;
-      if (o.time < 0) throw new InputError(`line ${o.line}: fits take observations at TIME >= 0`, ['dataset', `line ${o.line}`, 'TIME']);
+      if (o.time < 0)
+        throw new InputError(`line ${o.line}: fits take observations at TIME >= 0`, [
+          'dataset',
+          `line ${o.line}`,
+          'TIME',
+        ]);
       data.push({ time: o.time, observable: o.observable, value: o.value, subject: s.id });
     }
     const plan = outputPlan(s);
     subjects[s.id] = {
-      doses: subjectDoses(s), covariates: s.covariates, covariateChanges: s.covariateChanges, resets: s.resets,
+      doses: subjectDoses(s),
+      covariates: s.covariates,
+      covariateChanges: s.covariateChanges,
+      resets: s.resets,
       preDoseTimes: plan.times.filter((_, k) => plan.pre[k] === 1),
     };
   }
-  if (!data.length) throw new InputError('the dataset has no observation with a value (EVID 0, MDV 0, DV given)', ['dataset']);
+  if (!data.length)
+    throw new InputError('the dataset has no observation with a value (EVID 0, MDV 0, DV given)', ['dataset']);
   const { dataset: _d, observe: _o, ...rest } = req;
   return { ...rest, data, subjects };
 }

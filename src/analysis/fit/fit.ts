@@ -7,7 +7,17 @@ import { assertNoReservedKeys } from '../../keys.ts';
 import { checkBudget, BYTES_PER_OUTPUT_VALUE, BYTES_PER_TYPED_VALUE } from '../../limits.ts';
 import { FitRequest, type FitResult, type FitEstimate, type FitResidual } from './schema.ts';
 import { validateRows } from './data.ts';
-import { buildProblem, evaluate, natural, working, PredictionError, subjectParams, DEFAULT_SUBJECT, type Problem, type Evaluation } from './problem.ts';
+import {
+  buildProblem,
+  evaluate,
+  natural,
+  working,
+  PredictionError,
+  subjectParams,
+  DEFAULT_SUBJECT,
+  type Problem,
+  type Evaluation,
+} from './problem.ts';
 import { levenbergMarquardt, NonFiniteStartError, type LmResult } from '../../numerics/lm.ts';
 import { invertInformation, normalQuantile } from '../../numerics/linalg.ts';
 import { solveStates } from './sensitivity.ts';
@@ -23,7 +33,6 @@ export function parseFitRequest(input: unknown): FitRequest {
   if (!r.success) throw new InputError(fromZodIssues(r.error.issues));
   return r.data;
 }
-
 
 type Eval = Evaluation;
 
@@ -46,7 +55,8 @@ function startErrorParameters(pb: Problem, x: Float64Array): void {
   const nll = (a: number, b: number) => {
     let s = 0;
     for (let i = 0; i < n; i++) {
-      const v = ((model !== 'proportional' ? a * a : 0) + (model !== 'additive' ? b * b * mu[i] * mu[i] : 0)) / pb.weights[i];
+      const v =
+        ((model !== 'proportional' ? a * a : 0) + (model !== 'additive' ? b * b * mu[i] * mu[i] : 0)) / pb.weights[i];
       const r = pb.obs[i] - mu[i];
       s += (0.5 * r * r) / v + 0.5 * Math.log(v);
     }
@@ -65,11 +75,17 @@ function startErrorParameters(pb: Problem, x: Float64Array): void {
   const u0 = idx.map((j) => Math.log(natural(pb.theta[j], x[j])));
   // Within four decades of the given start: an error term the start's residuals make negligible is not
   // sent toward 0 (a log-scale parameter there could not come back).
-  const r = nelderMead((u) => {
-    if (u.some((v, q) => Math.abs(v - u0[q]) > 4 * Math.LN10)) return 1e300;
-    const [a, b] = toAB(u);
-    return nll(a, b);
-  }, u0, 200, 1, false);
+  const r = nelderMead(
+    (u) => {
+      if (u.some((v, q) => Math.abs(v - u0[q]) > 4 * Math.LN10)) return 1e300;
+      const [a, b] = toAB(u);
+      return nll(a, b);
+    },
+    u0,
+    200,
+    1,
+    false,
+  );
   const [a, b] = toAB(r.x);
   const set = (j: number, v: number) => {
     if (j < 0) return;
@@ -101,7 +117,9 @@ function minus2LogL(pb: Problem, ev: Eval): number {
 function runLm(pb: Problem, x0: Float64Array, lower = pb.lower, upper = pb.upper): LmResult & { evaluation: Eval } {
   const req = pb.request;
   return levenbergMarquardt(wrapEvaluate(pb), x0, lower, upper, {
-    maxIterations: req.maxIterations, ...req.tolerances, leastSquares: pb.profiled,
+    maxIterations: req.maxIterations,
+    ...req.tolerances,
+    leastSquares: pb.profiled,
   }) as LmResult & { evaluation: Eval };
 }
 
@@ -118,11 +136,15 @@ function checkFitBudget(pb: Problem, points: number, nRows: number): void {
     values += points * (new Set(s.rows.map((r) => r.state * 1000 + r.output)).size + 1);
     typed += points * s.prep.model.stateNames.length;
   }
-  checkBudget({
-    values,
-    bytes: typed * BYTES_PER_TYPED_VALUE + values * BYTES_PER_OUTPUT_VALUE,
-    detail: `${pb.subjects.length} subjects x ${points} fitted points (and ${nRows} residuals)`,
-  }, ['fitted', 'points'], 'use fewer fitted points');
+  checkBudget(
+    {
+      values,
+      bytes: typed * BYTES_PER_TYPED_VALUE + values * BYTES_PER_OUTPUT_VALUE,
+      detail: `${pb.subjects.length} subjects x ${points} fitted points (and ${nRows} residuals)`,
+    },
+    ['fitted', 'points'],
+    'use fewer fitted points',
+  );
 }
 
 type Best = LmResult & { evaluation: Eval };
@@ -152,16 +174,26 @@ type StartReport = NonNullable<FitResult['multistart']>['starts'][number];
 type StartError = { message: string; reason: SolveError['reason']; timeReached: number; timeStated?: boolean };
 
 /** One start, run to convergence (deterministic: the same start gives the same result anywhere). */
-function runStart(pb: Problem, start: Float64Array): { report: StartReport; result: Best | null; error: StartError | null } {
+function runStart(
+  pb: Problem,
+  start: Float64Array,
+): { report: StartReport; result: Best | null; error: StartError | null } {
   const s = Float64Array.from(start);
   const initial = Object.fromEntries(pb.theta.map((e, j) => [e.name, natural(e, s[j])]));
   try {
     startErrorParameters(pb, s);
     const r = runLm(pb, s);
-    return { report: { initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations }, result: r, error: null };
+    return {
+      report: { initial, objective: r.evaluation.phi, converged: r.converged, iterations: r.iterations },
+      result: r,
+      error: null,
+    };
   } catch (e) {
     if (!(e instanceof SolveError) && !(e instanceof NonFiniteStartError)) throw e;
-    const error = e instanceof SolveError ? { message: e.message, reason: e.reason, timeReached: e.timeReached, timeStated: e.timeStated } : { message: e.message, reason: 'other' as const, timeReached: 0 };
+    const error =
+      e instanceof SolveError
+        ? { message: e.message, reason: e.reason, timeReached: e.timeReached, timeStated: e.timeStated }
+        : { message: e.message, reason: 'other' as const, timeReached: 0 };
     return { report: { initial, objective: null, converged: false, iterations: 0 }, result: null, error };
   }
 }
@@ -218,8 +250,19 @@ function covarianceStage(pb: Problem, res: Best, n: number): Covariance {
     const hi = natural(e, x[j] + z * seW);
     const atBound = res.atBound[j];
     estimates[e.name] = {
-      value, se: fin(se), rse: fin(se / Math.abs(value)), ci95: [fin(lo), fin(hi)], ciMethod: 'wald', wald95: [fin(lo), fin(hi)],
-      scale: e.log ? 'log' : 'linear', initial: e.initial, lower: e.lower, upper: e.upper, atBound, kind: e.kind, parameter: e.parameter,
+      value,
+      se: fin(se),
+      rse: fin(se / Math.abs(value)),
+      ci95: [fin(lo), fin(hi)],
+      ciMethod: 'wald',
+      wald95: [fin(lo), fin(hi)],
+      scale: e.log ? 'log' : 'linear',
+      initial: e.initial,
+      lower: e.lower,
+      upper: e.upper,
+      atBound,
+      kind: e.kind,
+      parameter: e.parameter,
       ...(e.subject !== undefined ? { subject: e.subject } : {}),
     };
     if (!Number.isFinite(se)) {
@@ -227,10 +270,16 @@ function covarianceStage(pb: Problem, res: Best, n: number): Covariance {
       warnings.push(`'${e.name}' is not identifiable from these data (its standard error is unbounded)`);
     } else if (se / Math.abs(value) > 1) {
       identifiable = false;
-      warnings.push(`'${e.name}' is poorly identified: relative standard error ${(100 * se / Math.abs(value)).toFixed(0)} %`);
+      warnings.push(
+        `'${e.name}' is poorly identified: relative standard error ${((100 * se) / Math.abs(value)).toFixed(0)} %`,
+      );
     }
-    if (e.log && value < 1e-8 * e.initial) warnings.push(`'${e.name}' tends to 0 (${value.toPrecision(3)}, from ${e.initial}): the data do not support it; fix it or try multistart`);
-    if (atBound) warnings.push(`'${e.name}' is at a bound (${value}); its standard error and interval assume it is free`);
+    if (e.log && value < 1e-8 * e.initial)
+      warnings.push(
+        `'${e.name}' tends to 0 (${value.toPrecision(3)}, from ${e.initial}): the data do not support it; fix it or try multistart`,
+      );
+    if (atBound)
+      warnings.push(`'${e.name}' is at a bound (${value}); its standard error and interval assume it is free`);
   });
   const corr: (number | null)[][] = [];
   for (let i = 0; i < m; i++) {
@@ -240,14 +289,18 @@ function covarianceStage(pb: Problem, res: Best, n: number): Covariance {
       row.push(i === j ? 1 : fin(c));
       if (j > i && Number.isFinite(c) && Math.abs(c) > 0.99) {
         identifiable = false;
-        warnings.push(`'${pb.theta[i].name}' and '${pb.theta[j].name}' are almost perfectly correlated (r = ${c.toFixed(4)}): only a combination of them is identified`);
+        warnings.push(
+          `'${pb.theta[i].name}' and '${pb.theta[j].name}' are almost perfectly correlated (r = ${c.toFixed(4)}): only a combination of them is identified`,
+        );
       }
     }
     corr.push(row);
   }
   if (singular || condition > 1e10) {
     identifiable = false;
-    warnings.push(`the information matrix is ${singular ? 'singular' : 'ill-conditioned'} (condition number ${Number.isFinite(condition) ? condition.toExponential(2) : 'infinite'}): some parameters are not identifiable from these data`);
+    warnings.push(
+      `the information matrix is ${singular ? 'singular' : 'ill-conditioned'} (condition number ${Number.isFinite(condition) ? condition.toExponential(2) : 'infinite'}): some parameters are not identifiable from these data`,
+    );
   }
   return { cov, s2, condition, estimates, corr, warnings, identifiable };
 }
@@ -281,7 +334,12 @@ function profileBound(pb: Problem, j: number, dir: -1 | 1, x: Float64Array, seW:
   };
   let lo = 0;
   let dLo = 0;
-  let delta = Number.isFinite(seW) && seW > 0 ? Math.min(z * seW, e.log ? 3 : Infinity) : e.log ? 0.5 : 0.5 * Math.max(Math.abs(x[j]), 1);
+  let delta =
+    Number.isFinite(seW) && seW > 0
+      ? Math.min(z * seW, e.log ? 3 : Infinity)
+      : e.log
+        ? 0.5
+        : 0.5 * Math.max(Math.abs(x[j]), 1);
   let dHi = NaN;
   let hi = NaN;
   for (let it = 0; it < 12; it++) {
@@ -325,7 +383,13 @@ function profileBound(pb: Problem, j: number, dir: -1 | 1, x: Float64Array, seW:
 }
 
 /** Profile-likelihood intervals for the requested parameters; they replace the Wald intervals in `estimates`. */
-function profileStage(pb: Problem, names: string[], res: Best, cov: Float64Array, estimates: Record<string, FitEstimate>): void {
+function profileStage(
+  pb: Problem,
+  names: string[],
+  res: Best,
+  cov: Float64Array,
+  estimates: Record<string, FitEstimate>,
+): void {
   const m = pb.theta.length;
   const base2 = minus2LogL(pb, res.evaluation);
   for (const name of names) {
@@ -348,21 +412,34 @@ function residualsStage(pb: Problem, rows: ReturnType<typeof validateRows>, ev: 
     const residual = pb.obs[i] - ev.mu[i];
     const sd = pb.profiled ? Math.sqrt(s2) / Math.sqrt(pb.weights[i]) : ev.sd[i];
     return {
-      subject: r.subject ?? DEFAULT_SUBJECT, time: r.time, observable: r.observable, observed: r.value, predicted: ev.pred[i],
-      residual, weightedResidual: residual / sd,
+      subject: r.subject ?? DEFAULT_SUBJECT,
+      time: r.time,
+      observable: r.observable,
+      observed: r.value,
+      predicted: ev.pred[i],
+      residual,
+      weightedResidual: residual / sd,
     };
   });
 }
 
 /** The fitted curves of each subject's observables on a grid of `points` times (left out for a subject the solver cannot finish). */
-function fittedCurves(pb: Problem, rows: ReturnType<typeof validateRows>, x: Float64Array, points: number): FitResult['fitted'] {
+function fittedCurves(
+  pb: Problem,
+  rows: ReturnType<typeof validateRows>,
+  x: Float64Array,
+  points: number,
+): FitResult['fitted'] {
   const fitted: FitResult['fitted'] = {};
   for (const s of pb.subjects) {
     const prm = subjectParams(pb, s, x);
     const tEnd = s.times[s.times.length - 1];
     const t0 = s.prep.t0;
     const N = points;
-    const grid = tEnd > t0 ? Float64Array.from({ length: N }, (_, q) => (q === N - 1 ? tEnd : t0 + ((tEnd - t0) * q) / (N - 1))) : Float64Array.of(t0);
+    const grid =
+      tEnd > t0
+        ? Float64Array.from({ length: N }, (_, q) => (q === N - 1 ? tEnd : t0 + ((tEnd - t0) * q) / (N - 1)))
+        : Float64Array.of(t0);
     const model = s.prep.model;
     const nS = model.stateNames.length;
     const observables = [...new Set(s.rows.map((r) => rows[r.row].observable))];
@@ -412,12 +489,24 @@ export function fitStartCount(input: unknown): number {
 }
 
 /** Starts [from, to) of a fit: their reports (plain data), for mergeFitStarts. */
-export interface FitStartsPartial { from: number; reports: StartReport[]; firstError: StartError | null; counters: { odeSolves: number; rhsEvaluations: number }; ms: number }
+export interface FitStartsPartial {
+  from: number;
+  reports: StartReport[];
+  firstError: StartError | null;
+  counters: { odeSolves: number; rhsEvaluations: number };
+  ms: number;
+}
 
-export function fitStartsChunk(input: unknown, from: number, to: number, progress?: (done: number) => void): FitStartsPartial {
+export function fitStartsChunk(
+  input: unknown,
+  from: number,
+  to: number,
+  progress?: (done: number) => void,
+): FitStartsPartial {
   const started = performance.now();
   const { pb, starts } = prepareFit(input);
-  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= starts.length)) throw new InputError(`starts [${from}, ${to}) are not within the fit's ${starts.length} starts`, ['multistart']);
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= starts.length))
+    throw new InputError(`starts [${from}, ${to}) are not within the fit's ${starts.length} starts`, ['multistart']);
   const reports: StartReport[] = [];
   let firstError: StartError | null = null;
   const before = { ...pb.counters };
@@ -427,7 +516,10 @@ export function fitStartsChunk(input: unknown, from: number, to: number, progres
     firstError ??= r.error;
     progress?.(k + 1 - from);
   }
-  const counters = { odeSolves: pb.counters.odeSolves - before.odeSolves, rhsEvaluations: pb.counters.rhsEvaluations - before.rhsEvaluations };
+  const counters = {
+    odeSolves: pb.counters.odeSolves - before.odeSolves,
+    rhsEvaluations: pb.counters.rhsEvaluations - before.rhsEvaluations,
+  };
   return { from, reports, firstError, counters, ms: performance.now() - started };
 }
 
@@ -440,7 +532,8 @@ export function mergeFitStarts(input: unknown, partials: FitStartsPartial[]): Fi
   const { req, rows, pb, starts } = prepareFit(input);
   const parts = [...partials].sort((a, b) => a.from - b.from);
   const reports = parts.flatMap((p) => p.reports);
-  if (reports.length !== starts.length) throw new InputError(`the partials hold ${reports.length} starts of ${starts.length}`, ['multistart']);
+  if (reports.length !== starts.length)
+    throw new InputError(`the partials hold ${reports.length} starts of ${starts.length}`, ['multistart']);
   const k = bestOf(reports);
   const before = { ...pb.counters };
   const best = k >= 0 ? runStart(pb, starts[k]).result : null;
@@ -452,7 +545,15 @@ export function mergeFitStarts(input: unknown, partials: FitStartsPartial[]): Fi
 }
 
 /** The stages after the starts: covariance, likelihood, profiles, residuals, fitted curves, the result. */
-function finishFit(req: FitRequest, rows: ReturnType<typeof validateRows>, pb: Problem, best: Best | null, startReports: StartReport[], firstError: StartError | null, started: number): FitResult {
+function finishFit(
+  req: FitRequest,
+  rows: ReturnType<typeof validateRows>,
+  pb: Problem,
+  best: Best | null,
+  startReports: StartReport[],
+  firstError: StartError | null,
+  started: number,
+): FitResult {
   if (!best) {
     const e = firstError ?? { message: 'no start could be evaluated', reason: 'other' as const, timeReached: 0 };
     throw new SolveError(e.message, e.reason, e.timeReached, e.timeStated);
@@ -484,8 +585,14 @@ function finishFit(req: FitRequest, rows: ReturnType<typeof validateRows>, pb: P
 
   const covMatrix: (number | null)[][] = [];
   for (let i = 0; i < m; i++) covMatrix.push(Array.from({ length: m }, (_, j) => fin(cov[i * m + j])));
-  const sigmaOut = pb.iSigma >= 0 ? natural(pb.theta[pb.iSigma], x[pb.iSigma]) : Number.isFinite(pb.sigma) ? pb.sigma : undefined;
-  const sigmaPropOut = pb.iSigmaProp >= 0 ? natural(pb.theta[pb.iSigmaProp], x[pb.iSigmaProp]) : Number.isFinite(pb.sigmaProp) ? pb.sigmaProp : undefined;
+  const sigmaOut =
+    pb.iSigma >= 0 ? natural(pb.theta[pb.iSigma], x[pb.iSigma]) : Number.isFinite(pb.sigma) ? pb.sigma : undefined;
+  const sigmaPropOut =
+    pb.iSigmaProp >= 0
+      ? natural(pb.theta[pb.iSigmaProp], x[pb.iSigmaProp])
+      : Number.isFinite(pb.sigmaProp)
+        ? pb.sigmaProp
+        : undefined;
   return {
     estimates,
     objective: nll,
@@ -504,7 +611,9 @@ function finishFit(req: FitRequest, rows: ReturnType<typeof validateRows>, pb: P
     covariance: { names: pb.theta.map((e) => e.name), scale: 'working', matrix: covMatrix },
     identifiability: { identifiable, conditionNumber: fin(condition), warnings },
     error: {
-      model: req.error.model, transform: req.error.transform, profiled: pb.profiled,
+      model: req.error.model,
+      transform: req.error.transform,
+      profiled: pb.profiled,
       ...(pb.profiled ? { sigma: Math.sqrt(s2) } : sigmaOut !== undefined ? { sigma: sigmaOut } : {}),
       ...(sigmaPropOut !== undefined ? { sigmaProp: sigmaPropOut } : {}),
     },

@@ -1,7 +1,21 @@
 // Public API of the fitter: the request schema (for the HTTP route and the OpenAPI document) and fit().
-export { FitRequest, FIT_LIMITS, ERROR_PARAMETERS, type FitRequestInput, type FitResult, type FitEstimate, type FitResidual } from './schema.ts';
+export {
+  FitRequest,
+  FIT_LIMITS,
+  ERROR_PARAMETERS,
+  type FitRequestInput,
+  type FitResult,
+  type FitEstimate,
+  type FitResidual,
+} from './schema.ts';
 export { parseFitRequest } from './fit.ts';
-import { fit as fitRows, fitStartCount as startCount, fitStartsChunk as startsChunk, mergeFitStarts as mergeStarts, type FitStartsPartial } from './fit.ts';
+import {
+  fit as fitRows,
+  fitStartCount as startCount,
+  fitStartsChunk as startsChunk,
+  mergeFitStarts as mergeStarts,
+  type FitStartsPartial,
+} from './fit.ts';
 import { fitRequestFromDataset } from './data.ts';
 import type { FitResult } from './schema.ts';
 
@@ -13,7 +27,12 @@ export function fit(input: unknown, progress?: (done: number, total: number) => 
 export function fitStartCount(input: unknown): number {
   return startCount(fitRequestFromDataset(input));
 }
-export function fitStartsChunk(input: unknown, from: number, to: number, progress?: (done: number) => void): FitStartsPartial {
+export function fitStartsChunk(
+  input: unknown,
+  from: number,
+  to: number,
+  progress?: (done: number) => void,
+): FitStartsPartial {
   return startsChunk(fitRequestFromDataset(input), from, to, progress);
 }
 export function mergeFitStarts(input: unknown, partials: FitStartsPartial[]): FitResult {

@@ -78,12 +78,26 @@ export function buildProblem(req: FitRequest, rows: DataRow[]): Problem {
   const { iSig, iSigmaProp, profiled } = errorModelSlots(req, rows, theta);
   const { obs, weights, logTransform } = observations(req, rows, theta.length, profiled);
   const err = req.error;
-  for (const s of subjects) s.theta = theta.map((e, j) => (e.kind === 'model' && (e.subject === undefined || e.subject === s.id) ? j : -1)).filter((j) => j >= 0);
+  for (const s of subjects)
+    s.theta = theta
+      .map((e, j) => (e.kind === 'model' && (e.subject === undefined || e.subject === s.id) ? j : -1))
+      .filter((j) => j >= 0);
   return {
-    model: m, request: req, rows, obs, weights, subjects, theta,
+    model: m,
+    request: req,
+    rows,
+    obs,
+    weights,
+    subjects,
+    theta,
     lower: Float64Array.from(theta, (e) => (e.log ? (e.lower > 0 ? Math.log(e.lower) : -Infinity) : e.lower)),
     upper: Float64Array.from(theta, (e) => (e.log ? Math.log(e.upper) : e.upper)),
-    sigma: err.sigma ?? NaN, sigmaProp: err.sigmaProp ?? NaN, iSigma: iSig, iSigmaProp, profiled, logTransform,
+    sigma: err.sigma ?? NaN,
+    sigmaProp: err.sigmaProp ?? NaN,
+    iSigma: iSig,
+    iSigmaProp,
+    profiled,
+    logTransform,
     counters: { odeSolves: 0, rhsEvaluations: 0 },
   };
 }
@@ -97,7 +111,10 @@ function fitSubjects(req: FitRequest, rows: DataRow[]): { subjects: SubjectProbl
   rows.forEach((r, i) => {
     const id = r.subject ?? DEFAULT_SUBJECT;
     if (r.subject !== undefined && !Object.hasOwn(req.subjects, r.subject) && Object.keys(req.subjects).length > 0) {
-      issues.push({ path: ['data', i, 'subject'], message: `unknown subject '${r.subject}' (subjects: ${Object.keys(req.subjects).join(', ')})` });
+      issues.push({
+        path: ['data', i, 'subject'],
+        message: `unknown subject '${r.subject}' (subjects: ${Object.keys(req.subjects).join(', ')})`,
+      });
     }
     if (!seen.has(id)) {
       seen.add(id);
@@ -107,8 +124,15 @@ function fitSubjects(req: FitRequest, rows: DataRow[]): { subjects: SubjectProbl
   if (issues.length) throw new InputError(issues.slice(0, 20));
 
   const base = {
-    model: req.model, parameters: req.parameters, initial: req.initial, preset: req.preset, doses: req.doses,
-    therapies: req.therapies, weight: req.weight, solver: req.solver, metrics: false,
+    model: req.model,
+    parameters: req.parameters,
+    initial: req.initial,
+    preset: req.preset,
+    doses: req.doses,
+    therapies: req.therapies,
+    weight: req.weight,
+    solver: req.solver,
+    metrics: false,
   };
   const scenarioOf = (id: string, times: number[]) => {
     const s = Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined;
@@ -140,7 +164,8 @@ function fitSubjects(req: FitRequest, rows: DataRow[]): { subjects: SubjectProbl
     const path = id === DEFAULT_SUBJECT || !Object.hasOwn(req.subjects, id) ? [] : ['subjects', id];
     const pre = (Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined)?.preDoseTimes;
     const prep = prepareScenario(scenarioOf(id, times), path, {
-      resets: (Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined)?.resets, preDose: pre ? Uint8Array.from(times, (t) => (pre.includes(t) ? 1 : 0)) : undefined,
+      resets: (Object.hasOwn(req.subjects, id) ? req.subjects[id] : undefined)?.resets,
+      preDose: pre ? Uint8Array.from(times, (t) => (pre.includes(t) ? 1 : 0)) : undefined,
     });
     model = prep.model;
     const tIndex = new Map(times.map((t, k) => [t, k]));
@@ -160,7 +185,6 @@ function fitSubjects(req: FitRequest, rows: DataRow[]): { subjects: SubjectProbl
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
   return { subjects, model: model! };
-
 }
 
 /** The estimated quantities θ (model parameters, per subject where asked, and error-model terms) with their scales and bounds. */
@@ -175,54 +199,75 @@ function thetaEntries(req: FitRequest, subjects: SubjectProblem[], m: CompiledMo
     const isError = (ERROR_PARAMETERS as readonly string[]).includes(name) && !m.paramIndex.has(name);
     const index = m.paramIndex.get(name);
     if (!isError && index === undefined) {
-      issues.push({ path, message: `'${name}' is not a parameter of model '${m.id}' (nor an error-model parameter: ${ERROR_PARAMETERS.join(', ')})` });
+      issues.push({
+        path,
+        message: `'${name}' is not a parameter of model '${m.id}' (nor an error-model parameter: ${ERROR_PARAMETERS.join(', ')})`,
+      });
       continue;
     }
     if (isError) {
       const needs = name === 'sigma' ? req.error.model !== 'proportional' : req.error.model !== 'additive';
       if (!needs) issues.push({ path, message: `'${name}' is not part of the ${req.error.model} error model` });
-      if (spec.perSubject) issues.push({ path: [...path, 'perSubject'], message: 'error-model parameters are shared by all subjects' });
+      if (spec.perSubject)
+        issues.push({ path: [...path, 'perSubject'], message: 'error-model parameters are shared by all subjects' });
     }
     const current = isError
-      ? (name === 'sigma' ? req.error.sigma : req.error.sigmaProp) ?? (name === 'sigma' ? 1 : 0.1)
+      ? ((name === 'sigma' ? req.error.sigma : req.error.sigmaProp) ?? (name === 'sigma' ? 1 : 0.1))
       : subjects[0].prep.params[index!];
     const initial = spec.initial ?? current;
     const log = (spec.scale ?? (initial > 0 ? 'log' : 'linear')) === 'log';
     const lower = spec.lower ?? (log ? 0 : -Infinity);
     const upper = spec.upper ?? Infinity;
-    if (log && !(initial > 0)) issues.push({ path: [...path, 'initial'], message: `log scale needs a positive initial value (got ${initial})` });
+    if (log && !(initial > 0))
+      issues.push({ path: [...path, 'initial'], message: `log scale needs a positive initial value (got ${initial})` });
     if (log && lower < 0) issues.push({ path: [...path, 'lower'], message: 'log scale needs lower >= 0' });
     if (!(lower < upper)) issues.push({ path: [...path, 'upper'], message: 'upper must be greater than lower' });
-    if (initial < lower || initial > upper) issues.push({ path: [...path, 'initial'], message: `initial value ${initial} is outside [${lower}, ${upper}]` });
+    if (initial < lower || initial > upper)
+      issues.push({ path: [...path, 'initial'], message: `initial value ${initial} is outside [${lower}, ${upper}]` });
     if (isError && !(initial > 0)) issues.push({ path: [...path, 'initial'], message: `${name} must be > 0` });
     const ids = spec.perSubject ? subjects.map((s) => s.id) : [undefined];
     for (const sid of ids) {
       theta.push({
-        name: sid === undefined ? name : `${name}[${sid}]`, kind: isError ? 'error' : 'model', parameter: name, index: index ?? -1,
-        subject: sid, log, initial, lower, upper,
+        name: sid === undefined ? name : `${name}[${sid}]`,
+        kind: isError ? 'error' : 'model',
+        parameter: name,
+        index: index ?? -1,
+        subject: sid,
+        log,
+        initial,
+        lower,
+        upper,
       });
     }
   }
-  if (theta.length > 40) issues.push({ path: ['estimate'], message: `too many estimated quantities (${theta.length}; at most 40)` });
+  if (theta.length > 40)
+    issues.push({ path: ['estimate'], message: `too many estimated quantities (${theta.length}; at most 40)` });
   // A proportional term on the log scale would scale the sd by log(prediction): not a likelihood of the data
   // (it rewards predictions near 1, where that sd vanishes). On the log scale the additive error already is
   // the proportional (log-normal) error of the natural scale.
   if (req.error.transform === 'log' && req.error.model !== 'additive') {
-    issues.push({ path: ['error', 'model'], message: `a ${req.error.model} error model with transform 'log' is not a proper likelihood: use model 'additive' with transform 'log' (a proportional, log-normal error on the natural scale) or model '${req.error.model}' with transform 'none'` });
+    issues.push({
+      path: ['error', 'model'],
+      message: `a ${req.error.model} error model with transform 'log' is not a proper likelihood: use model 'additive' with transform 'log' (a proportional, log-normal error on the natural scale) or model '${req.error.model}' with transform 'none'`,
+    });
   }
   for (const [k, name] of req.profile.entries()) {
-    if (!theta.some((e) => e.name === name || e.parameter === name)) issues.push({ path: ['profile', k], message: `'${name}' is not estimated` });
+    if (!theta.some((e) => e.name === name || e.parameter === name))
+      issues.push({ path: ['profile', k], message: `'${name}' is not estimated` });
   }
   if (issues.length) throw new InputError(issues);
   return theta;
-
 }
 
 /**
  * The error model's terms: fixed, estimated (θ indices) or, for an additive σ neither fixed nor estimated,
  * profiled out. Proportional / combined terms that are neither fixed nor estimated are added to θ (ML).
  */
-function errorModelSlots(req: FitRequest, rows: DataRow[], theta: ThetaEntry[]): { iSig: number; iSigmaProp: number; profiled: boolean } {
+function errorModelSlots(
+  req: FitRequest,
+  rows: DataRow[],
+  theta: ThetaEntry[],
+): { iSig: number; iSigmaProp: number; profiled: boolean } {
   const err = req.error;
   const iSigma = theta.findIndex((e) => e.kind === 'error' && e.parameter === 'sigma');
   let iSigmaProp = theta.findIndex((e) => e.kind === 'error' && e.parameter === 'sigmaProp');
@@ -230,33 +275,65 @@ function errorModelSlots(req: FitRequest, rows: DataRow[], theta: ThetaEntry[]):
   if (err.model === 'additive' && iSigma < 0 && err.sigma === undefined) profiled = true;
   // Proportional / combined terms that are neither fixed nor estimated are estimated (ML).
   if (err.model !== 'additive' && iSigmaProp < 0 && err.sigmaProp === undefined) {
-    theta.push({ name: 'sigmaProp', kind: 'error', parameter: 'sigmaProp', index: -1, log: true, initial: 0.1, lower: 0, upper: Infinity });
+    theta.push({
+      name: 'sigmaProp',
+      kind: 'error',
+      parameter: 'sigmaProp',
+      index: -1,
+      log: true,
+      initial: 0.1,
+      lower: 0,
+      upper: Infinity,
+    });
     iSigmaProp = theta.length - 1;
   }
   let iSig = iSigma;
   if (err.model === 'combined' && iSig < 0 && err.sigma === undefined) {
-    const obsAbs = rows.map((r) => Math.abs(err.transform === 'log' ? Math.log(Math.abs(r.value) || 1) : r.value)).sort((a, b) => a - b);
+    const obsAbs = rows
+      .map((r) => Math.abs(err.transform === 'log' ? Math.log(Math.abs(r.value) || 1) : r.value))
+      .sort((a, b) => a - b);
     const med = obsAbs[obsAbs.length >> 1] || 1;
-    theta.push({ name: 'sigma', kind: 'error', parameter: 'sigma', index: -1, log: true, initial: 0.05 * med, lower: 0, upper: Infinity });
+    theta.push({
+      name: 'sigma',
+      kind: 'error',
+      parameter: 'sigma',
+      index: -1,
+      log: true,
+      initial: 0.05 * med,
+      lower: 0,
+      upper: Infinity,
+    });
     iSig = theta.length - 1;
   }
   return { iSig, iSigmaProp, profiled };
 }
 
 /** Observations on the residual scale and their weights; more observations than estimated quantities. */
-function observations(req: FitRequest, rows: DataRow[], nFree: number, profiled: boolean): { obs: Float64Array; weights: Float64Array; logTransform: boolean } {
+function observations(
+  req: FitRequest,
+  rows: DataRow[],
+  nFree: number,
+  profiled: boolean,
+): { obs: Float64Array; weights: Float64Array; logTransform: boolean } {
   const issues: Issue[] = [];
   const err = req.error;
   const logTransform = err.transform === 'log';
   const obs = new Float64Array(rows.length);
   const weights = new Float64Array(rows.length);
   rows.forEach((r, i) => {
-    if (logTransform && !(r.value > 0)) issues.push({ path: ['data', i, 'value'], message: `log-transformed residuals need positive observations (got ${r.value})` });
+    if (logTransform && !(r.value > 0))
+      issues.push({
+        path: ['data', i, 'value'],
+        message: `log-transformed residuals need positive observations (got ${r.value})`,
+      });
     obs[i] = logTransform ? Math.log(r.value) : r.value;
     weights[i] = r.weight ?? 1;
   });
   if (rows.length <= nFree) {
-    issues.push({ path: ['data'], message: `${rows.length} observation${rows.length === 1 ? '' : 's'} for ${nFree} estimated quantit${nFree === 1 ? 'y' : 'ies'}${profiled ? ' and the residual variance' : ''}: need more observations than parameters` });
+    issues.push({
+      path: ['data'],
+      message: `${rows.length} observation${rows.length === 1 ? '' : 's'} for ${nFree} estimated quantit${nFree === 1 ? 'y' : 'ies'}${profiled ? ' and the residual variance' : ''}: need more observations than parameters`,
+    });
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
   return { obs, weights, logTransform };
@@ -272,7 +349,11 @@ export function subjectParams(pb: Problem, s: SubjectProblem, x: Float64Array): 
 export class PredictionError extends Error {}
 
 /** Model predictions (untransformed) at every data row and, when asked, their gradients ∂/∂θ (rows × m). */
-export function predict(pb: Problem, x: Float64Array, withGradient: boolean): { pred: Float64Array; grad: Float64Array | null } {
+export function predict(
+  pb: Problem,
+  x: Float64Array,
+  withGradient: boolean,
+): { pred: Float64Array; grad: Float64Array | null } {
   const nRows = pb.rows.length;
   const m = x.length;
   const pred = new Float64Array(nRows);
@@ -309,7 +390,9 @@ export function predict(pb: Problem, x: Float64Array, withGradient: boolean): { 
         const rtol = s.prep.scenario.solver.rtol;
         for (const j of s.theta) {
           const e = pb.theta[j];
-          const h = Math.sqrt(Math.max(rtol, Number.EPSILON)) * Math.max(Math.abs(x[j]), e.log ? 1 : Math.abs(natural(e, x[j])) || 1);
+          const h =
+            Math.sqrt(Math.max(rtol, Number.EPSILON)) *
+            Math.max(Math.abs(x[j]), e.log ? 1 : Math.abs(natural(e, x[j])) || 1);
           const pv = Float64Array.from(p);
           pv[e.index] = natural(e, x[j] + h);
           const v1 = solveAt(pv);
@@ -377,7 +460,9 @@ function transformed(pb: Problem, pred: Float64Array, grad: Float64Array | null,
   for (let i = 0; i < pred.length; i++) {
     if (!(pred[i] > 0)) {
       const r = pb.rows[i];
-      throw new PredictionError(`the model predicts ${pred[i]} for '${r.observable}' at t = ${r.time}: log-transformed residuals need positive predictions`);
+      throw new PredictionError(
+        `the model predicts ${pred[i]} for '${r.observable}' at t = ${r.time}: log-transformed residuals need positive predictions`,
+      );
     }
     mu[i] = Math.log(pred[i]);
     if (grad) for (let j = 0; j < m; j++) grad[i * m + j] /= pred[i];
@@ -429,12 +514,15 @@ export function evaluate(pb: Problem, x: Float64Array): Evaluation {
     const va = useA ? a * a : 0;
     const vb = useB ? b * b * mu[i] * mu[i] : 0;
     const v = (va + vb) / w;
-    if (!(v > 0)) throw new PredictionError(`the error model's variance is zero at t = ${pb.rows[i].time} (a prediction of 0 with a proportional error)`);
+    if (!(v > 0))
+      throw new PredictionError(
+        `the error model's variance is zero at t = ${pb.rows[i].time} (a prediction of 0 with a proportional error)`,
+      );
     sd[i] = Math.sqrt(v);
     phi += (0.5 * res * res) / v + 0.5 * Math.log(v) + 0.5 * Math.log(2 * Math.PI);
     // ∇v: through μ (proportional part) and the error parameters.
     for (let j = 0; j < m; j++) dv[j] = useB ? (2 * b * b * mu[i] * gi[j]) / w : 0;
-    if (pb.iSigma >= 0) dv[pb.iSigma] = ((pb.theta[pb.iSigma].log ? 2 * a * a : 2 * a)) / w;
+    if (pb.iSigma >= 0) dv[pb.iSigma] = (pb.theta[pb.iSigma].log ? 2 * a * a : 2 * a) / w;
     if (pb.iSigmaProp >= 0) dv[pb.iSigmaProp] = ((pb.theta[pb.iSigmaProp].log ? 2 * b * b : 2 * b) * mu[i] * mu[i]) / w;
     const c1 = -res / v;
     const c2 = 0.5 * (1 / v - (res * res) / (v * v));

@@ -3,7 +3,15 @@
 // mean what they mean in Contract 2; `data` replaces the output times.
 import { z } from 'zod';
 import { userRecord, userKey } from '../../keys.ts';
-import { Dose, ModelSelectionFields, ParameterValues, SolverOptions, LIMITS, CovariateValues, DatasetRow } from '../../scenario/schema.ts';
+import {
+  Dose,
+  ModelSelectionFields,
+  ParameterValues,
+  SolverOptions,
+  LIMITS,
+  CovariateValues,
+  DatasetRow,
+} from '../../scenario/schema.ts';
 import { finiteNumber as num } from '../../zod-fields.ts';
 
 export const FIT_LIMITS = {
@@ -14,7 +22,6 @@ export const FIT_LIMITS = {
   maxIterations: 2_000,
   fittedPoints: 5_000,
 };
-
 
 /** Names of the error-model parameters (usable in `estimate`). */
 export const ERROR_PARAMETERS = ['sigma', 'sigmaProp'] as const;
@@ -31,12 +38,16 @@ export const EstimateSpec = z.strictObject({
 });
 
 export const DataRow = z.strictObject({
-  time: num('time').refine((v) => v >= 0, 'time must be >= 0').refine((v) => v <= LIMITS.maxTime, `time must be <= ${LIMITS.maxTime}`),
+  time: num('time')
+    .refine((v) => v >= 0, 'time must be >= 0')
+    .refine((v) => v <= LIMITS.maxTime, `time must be <= ${LIMITS.maxTime}`),
   observable: z.string({ error: 'observable must be a name' }).min(1, 'observable is empty').max(64).pipe(userKey),
   value: num('value'),
   subject: z.union([z.string().min(1).max(100).pipe(userKey), z.number().transform(String)]).optional(),
   /** Weight of the observation: its variance is divided by it (default 1). */
-  weight: num('weight').refine((v) => v > 0, 'weight must be > 0').optional(),
+  weight: num('weight')
+    .refine((v) => v > 0, 'weight must be > 0')
+    .optional(),
 });
 
 export const SubjectSpec = z.strictObject({
@@ -45,11 +56,16 @@ export const SubjectSpec = z.strictObject({
   /** The subject's doses; when given they replace the request's `doses`. */
   doses: z.array(Dose).max(LIMITS.doses).optional(),
   therapies: z.array(z.string().max(100)).max(50).optional(),
-  weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').optional(),
+  weight: num('weight')
+    .refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg')
+    .optional(),
   preset: userKey.max(100).optional(),
   /** Covariate values (the model's `covariates`) and their changes over time (last observation carried forward). */
   covariates: CovariateValues.optional(),
-  covariateChanges: z.array(z.strictObject({ time: num('time'), values: CovariateValues })).max(LIMITS.doses).optional(),
+  covariateChanges: z
+    .array(z.strictObject({ time: num('time'), values: CovariateValues }))
+    .max(LIMITS.doses)
+    .optional(),
   /** Times at which every state is reset to its initial value (dataset EVID 3/4). */
   resets: z.array(num('reset time')).max(LIMITS.doses).optional(),
   /** Observation times whose model value is taken just before the doses at that time (dataset file order). */
@@ -61,9 +77,13 @@ export const ErrorModel = z.strictObject({
   /** `log`: residual = log(observed) - log(model), the error model applies on the log scale. */
   transform: z.enum(['none', 'log']).default('none'),
   /** Additive standard deviation (on the transformed scale); fixed when given and not in `estimate`. */
-  sigma: num('sigma').refine((v) => v > 0, 'sigma must be > 0').optional(),
+  sigma: num('sigma')
+    .refine((v) => v > 0, 'sigma must be > 0')
+    .optional(),
   /** Proportional coefficient (sd = sigmaProp × prediction); fixed when given and not in `estimate`. */
-  sigmaProp: num('sigmaProp').refine((v) => v > 0, 'sigmaProp must be > 0').optional(),
+  sigmaProp: num('sigmaProp')
+    .refine((v) => v > 0, 'sigmaProp must be > 0')
+    .optional(),
 });
 
 /** The fields of a fit request, without the cross-field check (extended by the population fit's schema). */
@@ -71,9 +91,16 @@ export const FitRequestFields = z.strictObject({
   ...ModelSelectionFields,
   doses: z.array(Dose).max(LIMITS.doses).default([]),
   therapies: z.array(z.string().max(100)).max(50).default([]),
-  weight: num('weight').refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg').default(70),
+  weight: num('weight')
+    .refine((v) => v > 0 && v <= 1000, 'weight must be in (0, 1000] kg')
+    .default(70),
   /** Observations: rows, or CSV text with a header `time,observable,value[,subject][,weight]`. */
-  data: z.union([z.array(z.unknown()).max(FIT_LIMITS.dataRows, `at most ${FIT_LIMITS.dataRows} data rows`), z.string().max(5_000_000)]).optional(),
+  data: z
+    .union([
+      z.array(z.unknown()).max(FIT_LIMITS.dataRows, `at most ${FIT_LIMITS.dataRows} data rows`),
+      z.string().max(5_000_000),
+    ])
+    .optional(),
   /** A NONMEM-style dataset (docs/datasets.md) instead of `data`: subjects from ID, observations, doses and covariates from its records. */
   dataset: z.union([z.string().max(20_000_000), z.array(DatasetRow).max(200_000)]).optional(),
   /** What an observation record measures when its CMT names a state (an output, or per CMT). */
@@ -87,26 +114,45 @@ export const FitRequestFields = z.strictObject({
   /** Jacobian of the residuals: forward sensitivity equations (default) or finite differences of solutions. */
   sensitivities: z.enum(['forward', 'finite-difference']).default('forward'),
   maxIterations: z.number().int().min(1).max(FIT_LIMITS.maxIterations).default(200),
-  tolerances: z.strictObject({
-    ftol: num('ftol').refine((v) => v >= 0 && v < 1, 'ftol must be in [0, 1)').default(1e-10),
-    xtol: num('xtol').refine((v) => v >= 0 && v < 1, 'xtol must be in [0, 1)').default(1e-10),
-    gtol: num('gtol').refine((v) => v >= 0 && v < 1, 'gtol must be in [0, 1)').default(1e-10),
-  }).default({ ftol: 1e-10, xtol: 1e-10, gtol: 1e-10 }),
+  tolerances: z
+    .strictObject({
+      ftol: num('ftol')
+        .refine((v) => v >= 0 && v < 1, 'ftol must be in [0, 1)')
+        .default(1e-10),
+      xtol: num('xtol')
+        .refine((v) => v >= 0 && v < 1, 'xtol must be in [0, 1)')
+        .default(1e-10),
+      gtol: num('gtol')
+        .refine((v) => v >= 0 && v < 1, 'gtol must be in [0, 1)')
+        .default(1e-10),
+    })
+    .default({ ftol: 1e-10, xtol: 1e-10, gtol: 1e-10 }),
   /** Parameters (names from `estimate`) whose 95 % interval is also computed by profile likelihood. */
   profile: z.array(userKey).max(FIT_LIMITS.estimated).default([]),
   /** Extra starts from a seeded Latin hypercube over the bounds (the given initial values are start 1). */
-  multistart: z.strictObject({
-    count: z.number().int().min(1).max(FIT_LIMITS.multistart).default(1),
-    seed: z.number().int().default(1),
-  }).optional(),
+  multistart: z
+    .strictObject({
+      count: z.number().int().min(1).max(FIT_LIMITS.multistart).default(1),
+      seed: z.number().int().default(1),
+    })
+    .optional(),
   /** Fitted curves: points on a uniform grid from the start to the last observation (default 201). */
-  fitted: z.strictObject({ points: z.number().int().min(2).max(FIT_LIMITS.fittedPoints).default(201) }).default({ points: 201 }),
+  fitted: z
+    .strictObject({ points: z.number().int().min(2).max(FIT_LIMITS.fittedPoints).default(201) })
+    .default({ points: 201 }),
 });
 
 /** Exactly one source of observations: `data` rows (or CSV) or a NONMEM-style `dataset`. */
 export function dataOrDataset(r: { data?: unknown; dataset?: unknown }, ctx: z.RefinementCtx) {
   if ((r.data === undefined) === (r.dataset === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['data'], message: r.data === undefined ? 'give the observations: data (rows or CSV) or dataset (NONMEM-style)' : 'give data or dataset, not both' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['data'],
+      message:
+        r.data === undefined
+          ? 'give the observations: data (rows or CSV) or dataset (NONMEM-style)'
+          : 'give data or dataset, not both',
+    });
   }
 }
 
@@ -172,7 +218,10 @@ export interface FitResult {
   error: { model: string; transform: string; sigma?: number; sigmaProp?: number; profiled: boolean };
   residuals: FitResidual[];
   fitted: Record<string, { times: number[]; series: Record<string, number[]> }>;
-  multistart?: { starts: { initial: Record<string, number>; objective: number | null; converged: boolean; iterations: number }[]; best: number };
+  multistart?: {
+    starts: { initial: Record<string, number>; objective: number | null; converged: boolean; iterations: number }[];
+    best: number;
+  };
   odeSolves: number;
   rhsEvaluations: number;
   sensitivities: 'forward' | 'finite-difference';

@@ -56,7 +56,12 @@ function eventsFor(prep: PreparedScenario, p: Float64Array, n: number, m: number
 }
 
 /** Solve states and sensitivities for the given columns at `times` (increasing). */
-export function solveSensitivities(prep: PreparedScenario, p: Float64Array, cols: SensitivityColumn[], times: Float64Array): SensitivitySolution {
+export function solveSensitivities(
+  prep: PreparedScenario,
+  p: Float64Array,
+  cols: SensitivityColumn[],
+  times: Float64Array,
+): SensitivitySolution {
   const { model, scenario, t0 } = prep;
   const n = model.stateNames.length;
   const np = model.paramNames.length;
@@ -150,8 +155,16 @@ const SQRT_EPS = Math.sqrt(Number.EPSILON);
  * restored): M[i·stride + j] = (f(t, y, p)|v_j + h − fb)_i / h, with fb = f at the unperturbed point.
  */
 function forwardDifference(
-  f: RhsFn, t: number, y: Float64Array, p: Float64Array, v: Float64Array, j: number,
-  fb: Float64Array, scratch: Float64Array, M: Float64Array, stride: number,
+  f: RhsFn,
+  t: number,
+  y: Float64Array,
+  p: Float64Array,
+  v: Float64Array,
+  j: number,
+  fb: Float64Array,
+  scratch: Float64Array,
+  M: Float64Array,
+  stride: number,
 ): void {
   const vj = v[j];
   const h = SQRT_EPS * Math.max(Math.abs(vj), 1e-8);
@@ -197,7 +210,12 @@ function initialSensitivities(prep: PreparedScenario, p: Float64Array, cols: Sen
 }
 
 /** Tolerances of the augmented system: the states' own, and for each column the states' atol in its units. */
-function augmentedTolerances(prep: PreparedScenario, stateAtol: Float64Array, p: Float64Array, cols: SensitivityColumn[]) {
+function augmentedTolerances(
+  prep: PreparedScenario,
+  stateAtol: Float64Array,
+  p: Float64Array,
+  cols: SensitivityColumn[],
+) {
   const n = prep.model.stateNames.length;
   const m = cols.length;
   const N = n * (1 + m);

@@ -5,7 +5,11 @@
 // unit of the input's range (so inputs with different units compare).
 import { mulberry32 } from '../../numerics/random.ts';
 
-export interface MorrisOptions { trajectories: number; levels: number; seed: number }
+export interface MorrisOptions {
+  trajectories: number;
+  levels: number;
+  seed: number;
+}
 export interface MorrisIndices {
   mu: number[];
   muStar: number[];
@@ -15,7 +19,12 @@ export interface MorrisIndices {
   droppedTrajectories: number;
 }
 
-export function morrisIndices(f: (x: Float64Array) => number, d: number, opts: MorrisOptions, progress?: (done: number, total: number) => void): MorrisIndices {
+export function morrisIndices(
+  f: (x: Float64Array) => number,
+  d: number,
+  opts: MorrisOptions,
+  progress?: (done: number, total: number) => void,
+): MorrisIndices {
   const p = opts.levels;
   const delta = p / (2 * (p - 1));
   const rnd = mulberry32(opts.seed);
@@ -65,6 +74,8 @@ export function morrisIndices(f: (x: Float64Array) => number, d: number, opts: M
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
   const mu = ee.map(mean);
   const muStar = ee.map((xs) => mean(xs.map(Math.abs)));
-  const sigma = ee.map((xs, i) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mu[i]) ** 2, 0) / (xs.length - 1)) : NaN));
+  const sigma = ee.map((xs, i) =>
+    xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mu[i]) ** 2, 0) / (xs.length - 1)) : NaN,
+  );
   return { mu, muStar, sigma, evaluations: total, droppedTrajectories: dropped };
 }

@@ -54,7 +54,12 @@ export function kroneckerPoints(N: number, D: number, seed: number): Float64Arra
  * The design: A, B and every A_B^i (row-major, N·d values). A and B are the two halves of one point set in
  * [0,1)^{2d}: quasi-random (default; errors ~1/N instead of 1/√N) or independent seeded uniforms.
  */
-export function saltelliDesign(N: number, d: number, seed: number, sampling: 'qmc' | 'random' = 'qmc'): { A: Float64Array; B: Float64Array; AB: Float64Array[] } {
+export function saltelliDesign(
+  N: number,
+  d: number,
+  seed: number,
+  sampling: 'qmc' | 'random' = 'qmc',
+): { A: Float64Array; B: Float64Array; AB: Float64Array[] } {
   const D = 2 * d;
   let X: Float64Array;
   if (sampling === 'qmc') X = kroneckerPoints(N, D, seed);
@@ -114,7 +119,12 @@ function percentile(sorted: number[], q: number): number {
  * Sobol indices of `f` (a function of a point of the unit cube; it may throw or return a non-finite value,
  * and then that row is left out of every estimator). `progress` is called with the evaluations done.
  */
-export function sobolIndices(f: (x: Float64Array) => number, d: number, opts: SobolOptions, progress?: (done: number, total: number) => void): SobolIndices {
+export function sobolIndices(
+  f: (x: Float64Array) => number,
+  d: number,
+  opts: SobolOptions,
+  progress?: (done: number, total: number) => void,
+): SobolIndices {
   const N = opts.samples;
   const { A, B, AB } = saltelliDesign(N, d, opts.seed, opts.sampling);
   const total = N * (d + 2);
@@ -137,7 +147,8 @@ export function sobolIndices(f: (x: Float64Array) => number, d: number, opts: So
   const fB = evalAll(B);
   const fAB = AB.map(evalAll);
   const rows: number[] = [];
-  for (let j = 0; j < N; j++) if (Number.isFinite(fA[j]) && Number.isFinite(fB[j]) && fAB.every((x) => Number.isFinite(x[j]))) rows.push(j);
+  for (let j = 0; j < N; j++)
+    if (Number.isFinite(fA[j]) && Number.isFinite(fB[j]) && fAB.every((x) => Number.isFinite(x[j]))) rows.push(j);
   const est = estimate(fA, fB, fAB, rows);
   let S1ci: SobolIndices['S1ci'] = null;
   let STci: SobolIndices['STci'] = null;
@@ -162,5 +173,14 @@ export function sobolIndices(f: (x: Float64Array) => number, d: number, opts: So
     S1ci = s1.map(ci);
     STci = st.map(ci);
   }
-  return { S1: est.S1, ST: est.ST, S1ci, STci, variance: est.V, mean: est.mean, evaluations: total, droppedRows: N - rows.length };
+  return {
+    S1: est.S1,
+    ST: est.ST,
+    S1ci,
+    STci,
+    variance: est.V,
+    mean: est.mean,
+    evaluations: total,
+    droppedRows: N - rows.length,
+  };
 }

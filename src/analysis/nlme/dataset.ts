@@ -47,12 +47,27 @@ function readExtraColumns(table: Table, subjects: SubjectData[], names: string[]
     for (const { n, j } of cols) {
       const c = cells[j] ?? '';
       if (c === '.' || c === '') {
-        if (first) issues.push(cellIssue(line, j + 1, table.columns[j], `covariate ${n} (used in population.covariates) is missing on the subject's first record`));
+        if (first)
+          issues.push(
+            cellIssue(
+              line,
+              j + 1,
+              table.columns[j],
+              `covariate ${n} (used in population.covariates) is missing on the subject's first record`,
+            ),
+          );
         continue;
       }
       const v = Number(c);
       if (!Number.isFinite(v)) {
-        issues.push(cellIssue(line, j + 1, table.columns[j], `'${c}' is not a number (covariate ${n}, used in population.covariates)`));
+        issues.push(
+          cellIssue(
+            line,
+            j + 1,
+            table.columns[j],
+            `'${c}' is not a number (covariate ${n}, used in population.covariates)`,
+          ),
+        );
         continue;
       }
       if (first) s.covariates[n] = v;
@@ -72,7 +87,9 @@ function readExtraColumns(table: Table, subjects: SubjectData[], names: string[]
 /** The subjects of the request's dataset, with the columns the covariate effects need. */
 export function subjectsFromDataset(req: PopulationFitRequest): SubjectData[] {
   if (req.doses.length || Object.keys(req.subjects).length) {
-    throw new InputError('with a dataset, doses and subjects come from its records: leave doses and subjects out', [req.doses.length ? 'doses' : 'subjects']);
+    throw new InputError('with a dataset, doses and subjects come from its records: leave doses and subjects out', [
+      req.doses.length ? 'doses' : 'subjects',
+    ]);
   }
   const ds = DatasetInput.safeParse(req.dataset);
   if (!ds.success) throw new InputError(fromZodIssues(ds.error.issues, ['dataset']));

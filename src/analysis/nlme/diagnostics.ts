@@ -45,7 +45,12 @@ function whiten(C: Float64Array, n: number, r: Float64Array): Float64Array | nul
   return z;
 }
 
-export function recordDiagnostics(pb: PopProblem, x: Float64Array, omega: Float64Array, fits: SubjectFit[]): PopulationRecord[] {
+export function recordDiagnostics(
+  pb: PopProblem,
+  x: Float64Array,
+  omega: Float64Array,
+  fits: SubjectFit[],
+): PopulationRecord[] {
   const q = pb.etaNames.length;
   const out: PopulationRecord[] = [];
   pb.subjects.forEach((s, i) => {
@@ -62,7 +67,8 @@ export function recordDiagnostics(pb: PopProblem, x: Float64Array, omega: Float6
       r[j] = s.obs[j].y - E[j];
       for (let k = 0; k <= j; k++) {
         let v = 0;
-        for (let c = 0; c < q; c++) for (let d = 0; d < q; d++) v += fit.G[j * q + c] * omega[c * q + d] * fit.G[k * q + d];
+        for (let c = 0; c < q; c++)
+          for (let d = 0; d < q; d++) v += fit.G[j * q + c] * omega[c * q + d] * fit.G[k * q + d];
         C[j * n + k] = v;
         C[k * n + j] = v;
       }
@@ -71,8 +77,16 @@ export function recordDiagnostics(pb: PopProblem, x: Float64Array, omega: Float6
     const cw = whiten(C, n, r);
     s.obs.forEach((o, j) => {
       out.push({
-        subject: s.id, time: o.time, observable: o.observable, DV: o.raw, PRED: pred[j], IPRED: fit.f[j],
-        IWRES: (o.y - fit.mu[j]) / Math.sqrt(fit.V[j]), CWRES: cw ? cw[j] : null, NPDE: null, ...(o.line !== undefined ? { line: o.line } : {}),
+        subject: s.id,
+        time: o.time,
+        observable: o.observable,
+        DV: o.raw,
+        PRED: pred[j],
+        IPRED: fit.f[j],
+        IWRES: (o.y - fit.mu[j]) / Math.sqrt(fit.V[j]),
+        CWRES: cw ? cw[j] : null,
+        NPDE: null,
+        ...(o.line !== undefined ? { line: o.line } : {}),
       });
     });
   });
@@ -93,7 +107,13 @@ export function shrinkage(etas: Float64Array[], omega: Float64Array, q: number, 
 }
 
 /** One simulated observation vector of a subject (error model's scale) with η drawn from Ω. */
-export function simulateSubject(pb: PopProblem, x: Float64Array, s: PopSubject, Lomega: Float64Array, z: () => number): Float64Array | null {
+export function simulateSubject(
+  pb: PopProblem,
+  x: Float64Array,
+  s: PopSubject,
+  Lomega: Float64Array,
+  z: () => number,
+): Float64Array | null {
   const q = pb.etaNames.length;
   const u = Float64Array.from({ length: q }, () => z());
   const eta = new Float64Array(q);
@@ -115,7 +135,14 @@ export function simulateSubject(pb: PopProblem, x: Float64Array, s: PopSubject, 
 }
 
 /** NPDE of every record (in the order of recordDiagnostics), written into `records`. */
-export function addNpde(pb: PopProblem, x: Float64Array, omega: Float64Array, records: PopulationRecord[], K: number, seed: number): void {
+export function addNpde(
+  pb: PopProblem,
+  x: Float64Array,
+  omega: Float64Array,
+  records: PopulationRecord[],
+  K: number,
+  seed: number,
+): void {
   const q = pb.etaNames.length;
   const Lo = cholesky(omega, q);
   if (!Lo || K < 2) return;
@@ -131,11 +158,19 @@ export function addNpde(pb: PopProblem, x: Float64Array, omega: Float64Array, re
     const mean = new Float64Array(n);
     for (const y of sims) for (let j = 0; j < n; j++) mean[j] += y[j] / sims.length;
     const C = new Float64Array(n * n);
-    for (const y of sims) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) C[j * n + k] += ((y[j] - mean[j]) * (y[k] - mean[k])) / (sims.length - 1);
+    for (const y of sims)
+      for (let j = 0; j < n; j++)
+        for (let k = 0; k < n; k++) C[j * n + k] += ((y[j] - mean[j]) * (y[k] - mean[k])) / (sims.length - 1);
     const obs = Float64Array.from(s.obs, (o, j) => o.y - mean[j]);
     const wo = sims.length > n ? whiten(C, n, obs) : null;
     if (wo) {
-      const ws = sims.map((y) => whiten(C, n, Float64Array.from(y, (v, j) => v - mean[j]))!);
+      const ws = sims.map((y) =>
+        whiten(
+          C,
+          n,
+          Float64Array.from(y, (v, j) => v - mean[j]),
+        )!,
+      );
       for (let j = 0; j < n; j++) {
         let below = 0;
         for (const w of ws) if (w[j] < wo[j]) below++;

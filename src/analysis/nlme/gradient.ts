@@ -12,7 +12,10 @@ import { choleskySolve } from '../../numerics/linalg.ts';
 import { sigmasOf, type PopProblem, type PopSubject } from './problem.ts';
 import { evalPoint, type OmegaFactors, type SubjectFit } from './likelihood.ts';
 
-interface DataTerms { obj: number; grad: Float64Array }
+interface DataTerms {
+  obj: number;
+  grad: Float64Array;
+}
 
 /** Σ_j r²/V + log V and its gradient in φ (every fixed effect) at given transformed predictions. */
 function dataTerms(s: PopSubject, nf: number, mu: Float64Array, Gf: Float64Array, a: number, b: number): DataTerms {
@@ -30,13 +33,21 @@ function dataTerms(s: PopSubject, nf: number, mu: Float64Array, Gf: Float64Array
 }
 
 /** A = Ω⁻¹ + Σ_j g_j g_jᵀ / V_j (g_j the η columns). */
-function aMatrix(pb: PopProblem, mu: Float64Array, Gf: Float64Array, a: number, b: number, inv: Float64Array): Float64Array {
+function aMatrix(
+  pb: PopProblem,
+  mu: Float64Array,
+  Gf: Float64Array,
+  a: number,
+  b: number,
+  inv: Float64Array,
+): Float64Array {
   const q = pb.etaNames.length;
   const nf = pb.fixed.length;
   const A = Float64Array.from(inv);
   for (let j = 0; j < mu.length; j++) {
     const v = a * a + b * b * mu[j] * mu[j];
-    for (let c = 0; c < q; c++) for (let d = 0; d < q; d++) A[c * q + d] += (Gf[j * nf + pb.etaFe[c]] * Gf[j * nf + pb.etaFe[d]]) / v;
+    for (let c = 0; c < q; c++)
+      for (let d = 0; d < q; d++) A[c * q + d] += (Gf[j * nf + pb.etaFe[c]] * Gf[j * nf + pb.etaFe[d]]) / v;
   }
   return A;
 }
@@ -50,18 +61,23 @@ export function omegaDerivatives(pb: PopProblem, x: Float64Array): Float64Array[
     const dL = new Float64Array(q * q);
     dL[i * q + j] = i === j ? L[i * q + i] : 1;
     const D = new Float64Array(q * q);
-    for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) {
-      let v = 0;
-      for (let k = 0; k < q; k++) v += dL[r * q + k] * L[c * q + k] + L[r * q + k] * dL[c * q + k];
-      D[r * q + c] = v;
-    }
+    for (let r = 0; r < q; r++)
+      for (let c = 0; c < q; c++) {
+        let v = 0;
+        for (let k = 0; k < q; k++) v += dL[r * q + k] * L[c * q + k] + L[r * q + k] * dL[c * q + k];
+        D[r * q + c] = v;
+      }
     return D;
   });
 }
 
 const mul = (A: Float64Array, B: Float64Array, q: number) => {
   const C = new Float64Array(q * q);
-  for (let i = 0; i < q; i++) for (let k = 0; k < q; k++) { const v = A[i * q + k]; if (v) for (let j = 0; j < q; j++) C[i * q + j] += v * B[k * q + j]; }
+  for (let i = 0; i < q; i++)
+    for (let k = 0; k < q; k++) {
+      const v = A[i * q + k];
+      if (v) for (let j = 0; j < q; j++) C[i * q + j] += v * B[k * q + j];
+    }
   return C;
 };
 const trace = (A: Float64Array, B: Float64Array, q: number) => {
@@ -82,7 +98,12 @@ function typicalDirection(pb: PopProblem, x: Float64Array, s: PopSubject, k: num
   if (!c) return null;
   const dw = new Float64Array(nf);
   const v = s.covariates[c.covariate];
-  dw[c.fe] = c.form === 'power' ? Math.log(v / c.center) : c.form === 'exponential' ? v - c.center : (v - c.center) / (1 + x[k] * (v - c.center));
+  dw[c.fe] =
+    c.form === 'power'
+      ? Math.log(v / c.center)
+      : c.form === 'exponential'
+        ? v - c.center
+        : (v - c.center) / (1 + x[k] * (v - c.center));
   return dw;
 }
 
@@ -90,7 +111,14 @@ function typicalDirection(pb: PopProblem, x: Float64Array, s: PopSubject, k: num
  * Gradient of subject i's −2 log L_i in x; also the exact data Hessian in η (hessEta) and dη̂/dx (q × m,
  * row-major: the outer loop warm-starts η̂ at a new x from η̂ + dη̂/dx·Δx). null when a perturbed solve fails.
  */
-export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, fit: SubjectFit, om: OmegaFactors, dOmega: Float64Array[]): { g: Float64Array; hessEta: Float64Array; detaDx: Float64Array } | null {
+export function subjectGradient(
+  pb: PopProblem,
+  x: Float64Array,
+  s: PopSubject,
+  fit: SubjectFit,
+  om: OmegaFactors,
+  dOmega: Float64Array[],
+): { g: Float64Array; hessEta: Float64Array; detaDx: Float64Array } | null {
   const nf = pb.fixed.length;
   const q = om.q;
   const m = x.length;
@@ -111,7 +139,8 @@ export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, 
     const Au = aMatrix(pb, Pu.mu, Pu.Gf, a, b, om.inv);
     dAdphi.push(Float64Array.from(Au, (v, k) => (v - A0[k]) / delta));
   }
-  for (let r = 0; r < nf; r++) for (let l = 0; l < r; l++) Hd[r * nf + l] = Hd[l * nf + r] = 0.5 * (Hd[r * nf + l] + Hd[l * nf + r]);
+  for (let r = 0; r < nf; r++)
+    for (let l = 0; l < r; l++) Hd[r * nf + l] = Hd[l * nf + r] = 0.5 * (Hd[r * nf + l] + Hd[l * nf + r]);
   const hessEta = new Float64Array(q * q);
   for (let c = 0; c < q; c++) for (let d = 0; d < q; d++) hessEta[c * q + d] = Hd[pb.etaFe[c] * nf + pb.etaFe[d]];
   const Heta = Float64Array.from(hessEta, (v, k) => v + 2 * om.inv[k]);
@@ -154,10 +183,11 @@ export function subjectGradient(pb: PopProblem, x: Float64Array, s: PopSubject, 
     } else if (k >= pb.xOmega && k < pb.xOmega + pb.cholesky.length) {
       const dOm = dOmega[k - pb.xOmega];
       const W = mul(mul(om.inv, dOm, q), om.inv, q);
-      for (let c = 0; c < q; c++) for (let d = 0; d < q; d++) {
-        dO -= eta[c] * W[c * q + d] * eta[d];
-        rhs[c] -= 2 * W[c * q + d] * eta[d];
-      }
+      for (let c = 0; c < q; c++)
+        for (let d = 0; d < q; d++) {
+          dO -= eta[c] * W[c * q + d] * eta[d];
+          rhs[c] -= 2 * W[c * q + d] * eta[d];
+        }
       dO += trace(om.inv, dOm, q);
       dA = Float64Array.from(W, (v) => -v);
     } else if (k === pb.xSigma || k === pb.xSigmaProp) {

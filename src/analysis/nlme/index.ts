@@ -19,10 +19,16 @@ export { parsePopulationRequest } from './problem.ts';
  * with the fit's model) or its `data` rows with `subject` and its
  * `subjects` give the design (Contract 4 form).
  */
-export function fitPopulation(input: unknown, dataset?: SubjectData[], onProgress?: (it: number, ofv: number) => void): PopulationFitResult {
+export function fitPopulation(
+  input: unknown,
+  dataset?: SubjectData[],
+  onProgress?: (it: number, ofv: number) => void,
+): PopulationFitResult {
   const req = parsePopulationRequest(input);
   const pb = buildPopulationProblem(req, dataset);
-  return req.population.method === 'saem' ? fitSaem(pb, onProgress && ((it) => onProgress(it, NaN))) : fitFocei(pb, onProgress);
+  return req.population.method === 'saem'
+    ? fitSaem(pb, onProgress && ((it) => onProgress(it, NaN)))
+    : fitFocei(pb, onProgress);
 }
 
 /** Iterations a fit reports progress in (FOCE-I: at most maxIterations outer iterations; SAEM: burn + smooth). */
@@ -32,7 +38,12 @@ export function populationIterations(req: PopulationFitRequest): number {
 }
 
 /** VPC of a fitted population: the request (and dataset) of the fit, its result, and the VPC options. */
-export function vpcPopulation(input: unknown, result: PopulationFitResult, options: unknown = {}, dataset?: SubjectData[]): VpcResult {
+export function vpcPopulation(
+  input: unknown,
+  result: PopulationFitResult,
+  options: unknown = {},
+  dataset?: SubjectData[],
+): VpcResult {
   const pb = buildPopulationProblem(parsePopulationRequest(input), dataset);
   return runVpc(pb, xFromResult(pb, result), options);
 }

@@ -64,7 +64,14 @@ export interface Point {
  * The subject's transformed predictions and their derivatives at η (plus an optional shift of one φ_l by
  * δ, for second differences), and the conditional objective O(η).
  */
-export function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64Array, om: OmegaFactors, shift?: [number, number]): Point | null {
+export function evalPoint(
+  pb: PopProblem,
+  x: Float64Array,
+  s: PopSubject,
+  eta: Float64Array,
+  om: OmegaFactors,
+  shift?: [number, number],
+): Point | null {
   const q = om.q;
   const nf = pb.fixed.length;
   const p = individualParams(pb, x, s, eta);
@@ -106,7 +113,16 @@ export function evalPoint(pb: PopProblem, x: Float64Array, s: PopSubject, eta: F
 }
 
 /** η̂ of one subject by Fisher scoring from `eta0`; null when the model cannot be evaluated near it. */
-export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0: Float64Array, om: OmegaFactors, hint?: Float64Array | null, tol = 1e-11, maxIter = 60): SubjectFit | null {
+export function fitSubject(
+  pb: PopProblem,
+  x: Float64Array,
+  s: PopSubject,
+  eta0: Float64Array,
+  om: OmegaFactors,
+  hint?: Float64Array | null,
+  tol = 1e-11,
+  maxIter = 60,
+): SubjectFit | null {
   const q = om.q;
   let cur = evalPoint(pb, x, s, Float64Array.from(eta0), om);
   if (!cur && eta0.some((v) => v !== 0)) cur = evalPoint(pb, x, s, new Float64Array(q), om);
@@ -128,13 +144,15 @@ export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0:
         const gc = cur.G[j * q + c];
         const dc = cur.dV[j * q + c];
         g[c] += c1 * gc + c2 * dc;
-        for (let d = 0; d < q; d++) H[c * q + d] += (2 * gc * cur.G[j * q + d]) / v + (dc * cur.dV[j * q + d]) / (v * v);
+        for (let d = 0; d < q; d++)
+          H[c * q + d] += (2 * gc * cur.G[j * q + d]) / v + (dc * cur.dV[j * q + d]) / (v * v);
       }
     }
-    for (let c = 0; c < q; c++) for (let d = 0; d < q; d++) {
-      g[c] += 2 * om.inv[c * q + d] * cur.eta[d];
-      H[c * q + d] += 2 * om.inv[c * q + d];
-    }
+    for (let c = 0; c < q; c++)
+      for (let d = 0; d < q; d++) {
+        g[c] += 2 * om.inv[c * q + d] * cur.eta[d];
+        H[c * q + d] += 2 * om.inv[c * q + d];
+      }
     // Newton with the exact data Hessian of a nearby point when given (the last gradient step computed
     // it): superlinear where Fisher scoring is linear on problems with non-small residuals.
     let step: Float64Array | null = null;
@@ -174,7 +192,9 @@ export function fitSubject(pb: PopProblem, x: Float64Array, s: PopSubject, eta0:
   // Laplace term with the first-order Hessian Ω⁻¹ + Σ g gᵀ/V.
   const A = Float64Array.from(om.inv);
   const n = cur.f.length;
-  for (let j = 0; j < n; j++) for (let c = 0; c < q; c++) for (let d = 0; d < q; d++) A[c * q + d] += (cur.G[j * q + c] * cur.G[j * q + d]) / cur.V[j];
+  for (let j = 0; j < n; j++)
+    for (let c = 0; c < q; c++)
+      for (let d = 0; d < q; d++) A[c * q + d] += (cur.G[j * q + c] * cur.G[j * q + d]) / cur.V[j];
   const LA = cholesky(A, q);
   if (!LA) return null;
   let logDetA = 0;

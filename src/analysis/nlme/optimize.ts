@@ -13,7 +13,12 @@ export interface Objective {
 }
 
 /** Σ −2 log L_i at x, η̂ warm-started from `etas`; null when Ω is not positive definite or a subject fails. */
-export function populationM2ll(pb: PopProblem, x: Float64Array, etas: Float64Array[], hints?: (Float64Array | null)[]): Objective | null {
+export function populationM2ll(
+  pb: PopProblem,
+  x: Float64Array,
+  etas: Float64Array[],
+  hints?: (Float64Array | null)[],
+): Objective | null {
   const q = pb.etaNames.length;
   const om = omegaFactors(omegaOf(pb, x), q);
   if (!om) return null;
@@ -78,14 +83,21 @@ const scaledIdentity = (m: number, v: number) => {
 };
 const norm2 = (v: Float64Array) => Math.sqrt(v.reduce((a, w) => a + w * w, 0)) || 1;
 const dot = (a: Float64Array, b: Float64Array) => a.reduce((acc, v, k) => acc + v * b[k], 0);
-const scaledGradMax = (g: Float64Array, x: Float64Array) => Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k]))));
+const scaledGradMax = (g: Float64Array, x: Float64Array) =>
+  Math.max(...g.map((v, k) => Math.abs(v) * Math.max(1, Math.abs(x[k]))));
 
 /**
  * The objective evaluated along the outer path: each η̂ at a trial point y starts from η̂ + dη̂/dx·(y − x)
  * (dη̂/dx at the accepted point x, from the gradient), first-order accurate, which saves the inner
  * optimisation about a third of its iterations on the tail of the path.
  */
-function warmStartedObjective(pb: PopProblem, x: Float64Array, etas: Float64Array[], hints: (Float64Array | null)[], slopes: (Float64Array | null)[]) {
+function warmStartedObjective(
+  pb: PopProblem,
+  x: Float64Array,
+  etas: Float64Array[],
+  hints: (Float64Array | null)[],
+  slopes: (Float64Array | null)[],
+) {
   const m = x.length;
   const q = pb.etaNames.length;
   const counter = { evaluations: 0 };
@@ -104,7 +116,11 @@ function warmStartedObjective(pb: PopProblem, x: Float64Array, etas: Float64Arra
 }
 
 /** The quasi-Newton direction −H⁻¹g, steepest descent when that is not a descent direction, at most 2 working units long. */
-function searchDirection(Hi: Float64Array, g: Float64Array, gn: number): { d: Float64Array; slope: number; restarted: Float64Array | null } {
+function searchDirection(
+  Hi: Float64Array,
+  g: Float64Array,
+  gn: number,
+): { d: Float64Array; slope: number; restarted: Float64Array | null } {
   const m = g.length;
   const d = new Float64Array(m);
   for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) d[i] -= Hi[i * m + j] * g[j];
@@ -129,10 +145,20 @@ function searchDirection(Hi: Float64Array, g: Float64Array, gn: number): { d: Fl
  * Backtracking: halve until the Armijo condition holds, or until the first-order decrease t·|slope| is below
  * the 1e-6 the OFV is converged to.
  */
-function lineSearch(pb: PopProblem, F: (y: Float64Array) => Objective | null, x: Float64Array, d: Float64Array, slope: number, curValue: number) {
+function lineSearch(
+  pb: PopProblem,
+  F: (y: Float64Array) => Objective | null,
+  x: Float64Array,
+  d: Float64Array,
+  slope: number,
+  curValue: number,
+) {
   let t = 1;
   for (let ls = 0; ls < 30 && t * -slope > 1e-6; ls++, t /= 2) {
-    const xn = clamp(pb, Float64Array.from(x, (v, k) => v + t * d[k]));
+    const xn = clamp(
+      pb,
+      Float64Array.from(x, (v, k) => v + t * d[k]),
+    );
     const cand = F(xn);
     if (cand && cand.value <= curValue + 1e-4 * t * slope) return { next: cand, xn };
   }
@@ -146,11 +172,17 @@ function bfgsUpdate(Hi: Float64Array, s: Float64Array, yv: Float64Array, sy: num
   for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) Hy[i] += Hi[i * m + j] * yv[j];
   const yHy = dot(yv, Hy);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < m; j++) Hi[i * m + j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy) - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
+    for (let j = 0; j < m; j++)
+      Hi[i * m + j] += ((sy + yHy) * s[i] * s[j]) / (sy * sy) - (Hy[i] * s[j] + s[i] * Hy[j]) / sy;
   }
 }
 
-export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: number, onProgress?: (it: number, ofv: number) => void): OuterResult {
+export function minimizeOuter(
+  pb: PopProblem,
+  x0: Float64Array,
+  maxIterations: number,
+  onProgress?: (it: number, ofv: number) => void,
+): OuterResult {
   const m = x0.length;
   const x = clamp(pb, Float64Array.from(x0));
   const etas = pb.subjects.map(() => new Float64Array(pb.etaNames.length));
@@ -159,13 +191,23 @@ export function minimizeOuter(pb: PopProblem, x0: Float64Array, maxIterations: n
   const { F, counter } = warmStartedObjective(pb, x, etas, hints, slopes);
   let cur = F(x);
   if (cur) cur = refreshModes(pb, x, cur);
-  if (!cur) throw new SolveError('the population likelihood cannot be evaluated at the initial estimates (a subject\'s model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)', 'other', 0);
+  if (!cur)
+    throw new SolveError(
+      "the population likelihood cannot be evaluated at the initial estimates (a subject's model fails to solve, or predicts a value the error model cannot take, e.g. ≤ 0 with a log transform or 0 with a proportional error)",
+      'other',
+      0,
+    );
   const accept = (o: Objective) => o.fits.forEach((f, i) => etas[i].set(f.eta));
   accept(cur);
   // The gradient at an accepted point (gradient.ts), projected: a component pushing x out of its box is 0.
   const grad = (y: Float64Array, o: Objective) => {
     const g = populationGradient(pb, y, o, hints, slopes);
-    if (!g) throw new SolveError('the gradient of the population likelihood could not be computed (a perturbed model solve failed)', 'other', 0);
+    if (!g)
+      throw new SolveError(
+        'the gradient of the population likelihood could not be computed (a perturbed model solve failed)',
+        'other',
+        0,
+      );
     for (let k = 0; k < m; k++) if ((y[k] <= pb.lower[k] && g[k] > 0) || (y[k] >= pb.upper[k] && g[k] < 0)) g[k] = 0;
     return g;
   };
@@ -263,12 +305,19 @@ export function hessianAt(pb: PopProblem, x: Float64Array, best: Objective, h = 
     if (!up) return null;
     for (let l = 0; l < m; l++) H[l * m + k] = (up[l] - g0[l]) / hk;
   }
-  for (let k = 0; k < m; k++) for (let l = 0; l < k; l++) H[k * m + l] = H[l * m + k] = 0.5 * (H[k * m + l] + H[l * m + k]);
+  for (let k = 0; k < m; k++)
+    for (let l = 0; l < k; l++) H[k * m + l] = H[l * m + k] = 0.5 * (H[k * m + l] + H[l * m + k]);
   return H.every(Number.isFinite) ? H : null;
 }
 
 /** Analytic-in-η̂ gradient of the population −2 log L at x (gradient.ts); null when a solve fails. */
-export function populationGradient(pb: PopProblem, x: Float64Array, obj: Objective, hints?: (Float64Array | null)[], slopes?: (Float64Array | null)[]): Float64Array | null {
+export function populationGradient(
+  pb: PopProblem,
+  x: Float64Array,
+  obj: Objective,
+  hints?: (Float64Array | null)[],
+  slopes?: (Float64Array | null)[],
+): Float64Array | null {
   const om = omegaFactors(omegaOf(pb, x), pb.etaNames.length);
   if (!om) return null;
   const dOmega = omegaDerivatives(pb, x);

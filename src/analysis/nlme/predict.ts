@@ -57,7 +57,12 @@ function finiteDifferences(pb: PopProblem, s: PopSubject, p: Float64Array, f: Fl
   return { f, G };
 }
 
-export function predictSubject(pb: PopProblem, s: PopSubject, p: Float64Array, withGradient: boolean): SubjectPrediction {
+export function predictSubject(
+  pb: PopProblem,
+  s: PopSubject,
+  p: Float64Array,
+  withGradient: boolean,
+): SubjectPrediction {
   const model = s.prep.model;
   const n = model.stateNames.length;
   const out = new Float64Array(model.outputNames.length);

@@ -107,7 +107,8 @@ export function parsePopulationRequest(input: unknown): PopulationFitRequest {
 
 /** Contract 4 rows + `subjects` → SubjectData (a subject's `weight` becomes the covariate WT). */
 export function subjectsFromRows(req: PopulationFitRequest): SubjectData[] {
-  if (req.data === undefined) throw new InputError('a population fit needs data rows here (a dataset is read by the caller)', ['data']);
+  if (req.data === undefined)
+    throw new InputError('a population fit needs data rows here (a dataset is read by the caller)', ['data']);
   const rows = validateRows(req.data);
   const byId = new Map<string, SubjectData>();
   rows.forEach((r, i) => {
@@ -121,21 +122,40 @@ export function subjectsFromRows(req: PopulationFitRequest): SubjectData[] {
       s = { id, doses: spec?.doses ?? req.doses, covariates, covariateChanges: [], observations: [], resets: [] };
       byId.set(id, s);
     }
-    s.observations.push({ line: i, time: r.time, observable: r.observable, value: r.value, order: s.observations.length });
+    s.observations.push({
+      line: i,
+      time: r.time,
+      observable: r.observable,
+      value: r.value,
+      order: s.observations.length,
+    });
   });
   return [...byId.values()];
 }
 
 /** `"(WT/70)^0.75"` → a power effect with a fixed exponent; `"(WT/70)^beta"` → an estimated one. */
 function parseCovariateString(text: string, path: (string | number)[]): CovariateEffect {
-  const m = /^\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\/\s*([0-9.eE+-]+)\s*\)\s*\^\s*([0-9.eE+-]+|[A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(text);
-  if (!m || !(Number(m[2]) > 0)) throw new InputError([{ path, message: `covariate effect '${text}' is not of the form (COV/center)^exponent, e.g. (WT/70)^0.75 or (WT/70)^beta` }]);
+  const m =
+    /^\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\/\s*([0-9.eE+-]+)\s*\)\s*\^\s*([0-9.eE+-]+|[A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(
+      text,
+    );
+  if (!m || !(Number(m[2]) > 0))
+    throw new InputError([
+      {
+        path,
+        message: `covariate effect '${text}' is not of the form (COV/center)^exponent, e.g. (WT/70)^0.75 or (WT/70)^beta`,
+      },
+    ]);
   const num = Number(m[3]);
   const fixed = Number.isFinite(num);
   return { covariate: m[1], form: 'power', center: Number(m[2]), initial: fixed ? num : 0.75, fixed };
 }
 
-interface OmegaLayout { names: string[]; init: Float64Array; blockSize: number }
+interface OmegaLayout {
+  names: string[];
+  init: Float64Array;
+  blockSize: number;
+}
 
 function omegaLayout(req: PopulationFitRequest, issues: Issue[]): OmegaLayout {
   const spec = req.population.omega;
@@ -149,16 +169,21 @@ function omegaLayout(req: PopulationFitRequest, issues: Issue[]): OmegaLayout {
     names.push(...bn);
     blockSize = bn.length;
     blockM = bm;
-    if (bm.length !== bn.length || bm.some((r) => r.length !== bn.length)) issues.push({ path: [...path, 'block', 1], message: `the block matrix must be ${bn.length}×${bn.length}` });
+    if (bm.length !== bn.length || bm.some((r) => r.length !== bn.length))
+      issues.push({ path: [...path, 'block', 1], message: `the block matrix must be ${bn.length}×${bn.length}` });
     else {
-      for (let i = 0; i < bn.length; i++) for (let j = 0; j < i; j++) if (Math.abs(bm[i][j] - bm[j][i]) > 1e-12 * Math.max(1, Math.abs(bm[i][j]))) issues.push({ path: [...path, 'block', 1, i, j], message: 'the block matrix must be symmetric' });
+      for (let i = 0; i < bn.length; i++)
+        for (let j = 0; j < i; j++)
+          if (Math.abs(bm[i][j] - bm[j][i]) > 1e-12 * Math.max(1, Math.abs(bm[i][j])))
+            issues.push({ path: [...path, 'block', 1, i, j], message: 'the block matrix must be symmetric' });
     }
     diag = (spec as { diagonal?: Record<string, number> }).diagonal ?? {};
   } else diag = spec as Record<string, number>;
   for (const k of Object.keys(diag)) names.push(k);
   const q = names.length;
   if (!q) issues.push({ path, message: 'name at least one parameter with a random effect' });
-  if (q > NLME_LIMITS.randomEffects) issues.push({ path, message: `at most ${NLME_LIMITS.randomEffects} random effects (got ${q})` });
+  if (q > NLME_LIMITS.randomEffects)
+    issues.push({ path, message: `at most ${NLME_LIMITS.randomEffects} random effects (got ${q})` });
   if (new Set(names).size !== q) issues.push({ path, message: 'a parameter appears twice in Ω' });
   const init = new Float64Array(q * q);
   if (!issues.length) {
@@ -176,22 +201,45 @@ function modelPart(model: CompiledModel, values: Record<string, number>): Record
   return Object.fromEntries(Object.entries(values).filter(([k]) => model.covariateIndex.has(k)));
 }
 
-function prepareSubject(req: PopulationFitRequest, model: CompiledModel, s: SubjectData, fromDataset: boolean, logT: boolean, issues: Issue[]): PopSubject | null {
+function prepareSubject(
+  req: PopulationFitRequest,
+  model: CompiledModel,
+  s: SubjectData,
+  fromDataset: boolean,
+  logT: boolean,
+  issues: Issue[],
+): PopSubject | null {
   const plan = outputPlan(s);
   const keep = s.observations.map((o) => o.value !== null && !o.blq);
   if (!keep.some(Boolean)) return null;
   const spec = Object.hasOwn(req.subjects, s.id) ? req.subjects[s.id] : undefined;
-  const wt = Object.hasOwn(s.covariates, 'WT') && s.covariates.WT > 0 && s.covariates.WT <= 1000 ? s.covariates.WT : spec?.weight ?? req.weight;
+  const wt =
+    Object.hasOwn(s.covariates, 'WT') && s.covariates.WT > 0 && s.covariates.WT <= 1000
+      ? s.covariates.WT
+      : (spec?.weight ?? req.weight);
   // A dataset's subject: the model covariates of its records (and of the request for all subjects), its
   // covariate changes and resets, outputs before the doses at their time (file order) — as `simulate --dataset`.
   const path = fromDataset ? ['dataset', `ID ${s.id}`] : ['subjects', s.id];
-  const prep = prepareScenario({
-    model: req.model, parameters: { ...req.parameters, ...(spec?.parameters ?? {}) }, initial: { ...req.initial, ...(spec?.initial ?? {}) },
-    preset: req.preset, doses: subjectDoses(s), therapies: spec?.therapies ?? req.therapies, weight: wt,
-    solver: req.solver, times: plan.unique, metrics: false,
-    covariates: { ...req.covariates, ...modelPart(model, s.covariates) },
-    covariateChanges: s.covariateChanges.map((c) => ({ time: c.time, values: modelPart(model, c.values) })).filter((c) => Object.keys(c.values).length),
-  }, path, { resets: s.resets });
+  const prep = prepareScenario(
+    {
+      model: req.model,
+      parameters: { ...req.parameters, ...(spec?.parameters ?? {}) },
+      initial: { ...req.initial, ...(spec?.initial ?? {}) },
+      preset: req.preset,
+      doses: subjectDoses(s),
+      therapies: spec?.therapies ?? req.therapies,
+      weight: wt,
+      solver: req.solver,
+      times: plan.unique,
+      metrics: false,
+      covariates: { ...req.covariates, ...modelPart(model, s.covariates) },
+      covariateChanges: s.covariateChanges
+        .map((c) => ({ time: c.time, values: modelPart(model, c.values) }))
+        .filter((c) => Object.keys(c.values).length),
+    },
+    path,
+    { resets: s.resets },
+  );
   prep.times = Float64Array.from(plan.times);
   prep.preDose = plan.pre;
   const records: ObsRecord[] = [];
@@ -200,11 +248,32 @@ function prepareSubject(req: PopulationFitRequest, model: CompiledModel, s: Subj
     const state = prep.model.stateIndex.get(o.observable) ?? -1;
     const output = state >= 0 ? -1 : prep.model.outputNames.indexOf(o.observable);
     const where = fromDataset ? ['dataset', `line ${o.line}`] : ['data', o.line];
-    if (state < 0 && output < 0) issues.push({ path: [...where, 'observable'], message: `'${o.observable}' is neither a state nor an output of model '${prep.model.id}'` });
-    if (o.time < 0) issues.push({ path: [...where, fromDataset ? 'TIME' : 'time'], message: `population fits take observations at time >= 0 (got ${o.time})` });
+    if (state < 0 && output < 0)
+      issues.push({
+        path: [...where, 'observable'],
+        message: `'${o.observable}' is neither a state nor an output of model '${prep.model.id}'`,
+      });
+    if (o.time < 0)
+      issues.push({
+        path: [...where, fromDataset ? 'TIME' : 'time'],
+        message: `population fits take observations at time >= 0 (got ${o.time})`,
+      });
     const v = o.value as number;
-    if (logT && !(v > 0)) issues.push({ path: [...where, fromDataset ? 'DV' : 'value'], message: `log-transformed residuals need positive observations (subject ${s.id}, t = ${o.time}, value ${v})` });
-    records.push({ k: plan.row[q], state, output, time: o.time, observable: o.observable, raw: v, y: logT ? Math.log(v) : v, line: o.line });
+    if (logT && !(v > 0))
+      issues.push({
+        path: [...where, fromDataset ? 'DV' : 'value'],
+        message: `log-transformed residuals need positive observations (subject ${s.id}, t = ${o.time}, value ${v})`,
+      });
+    records.push({
+      k: plan.row[q],
+      state,
+      output,
+      time: o.time,
+      observable: o.observable,
+      raw: v,
+      y: logT ? Math.log(v) : v,
+      line: o.line,
+    });
   });
   // Covariates for the effects: the model's covariate values in force (its defaults, the request's, the
   // subject's first record), then any other dataset column read for an effect (dataset.ts).
@@ -213,7 +282,15 @@ function prepareSubject(req: PopulationFitRequest, model: CompiledModel, s: Subj
   Object.assign(covariates, s.covariates);
   if (!fromDataset) covariates.WT = wt;
   const varying = [...new Set(s.covariateChanges.flatMap((c) => Object.keys(c.values)))];
-  return { id: s.id, prep, times: prep.times, obs: records, covariates, varying, fd: prep.model.doseModifiers.size > 0 || preparedNeedsEpochs(prep) };
+  return {
+    id: s.id,
+    prep,
+    times: prep.times,
+    obs: records,
+    covariates,
+    varying,
+    fd: prep.model.doseModifiers.size > 0 || preparedNeedsEpochs(prep),
+  };
 }
 
 /** The request (and dataset) resolved into a PopProblem: subjects, θ, η, β, error model and the working vector x0; InputError naming the field otherwise. */
@@ -232,27 +309,63 @@ export function buildPopulationProblem(req: PopulationFitRequest, data?: Subject
   const useA = errorModel !== 'proportional';
   const useB = errorModel !== 'additive';
   for (const n of ['sigma', 'sigmaProp'] as const) {
-    if (Object.hasOwn(req.estimate, n) && !model.paramIndex.has(n) && !(n === 'sigma' ? useA : useB)) issues.push({ path: ['estimate', n], message: `'${n}' is not part of the ${errorModel} error model` });
+    if (Object.hasOwn(req.estimate, n) && !model.paramIndex.has(n) && !(n === 'sigma' ? useA : useB))
+      issues.push({ path: ['estimate', n], message: `'${n}' is not part of the ${errorModel} error model` });
   }
   if (issues.length) throw new InputError(issues.slice(0, 20));
   const w = workingVector(req, subjects, fixed, covariates, om, useA, useB, logT);
   const nObs = subjects.reduce((a, s) => a + s.obs.length, 0);
-  if (nObs <= w.x0.length) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `${nObs} observations for ${w.x0.length} population parameters` }]);
+  if (nObs <= w.x0.length)
+    throw new InputError([
+      {
+        path: [fromDataset ? 'dataset' : 'data'],
+        message: `${nObs} observations for ${w.x0.length} population parameters`,
+      },
+    ]);
   return {
-    request: req, model, subjects, fixed, covariates, etaNames: om.names, etaFe, cholesky: w.chol, xOmega: w.xOmega,
-    xSigma: w.xSigma, xSigmaProp: w.xSigmaProp, sigmaFixed: w.sigmaFixed, sigmaPropFixed: w.sigmaPropFixed, errorModel, logTransform: logT,
-    x0: Float64Array.from(w.x0), lower: Float64Array.from(w.lo), upper: Float64Array.from(w.hi), xNames: w.names, nObs,
-    counters: { odeSolves: 0 }, notes,
+    request: req,
+    model,
+    subjects,
+    fixed,
+    covariates,
+    etaNames: om.names,
+    etaFe,
+    cholesky: w.chol,
+    xOmega: w.xOmega,
+    xSigma: w.xSigma,
+    xSigmaProp: w.xSigmaProp,
+    sigmaFixed: w.sigmaFixed,
+    sigmaPropFixed: w.sigmaPropFixed,
+    errorModel,
+    logTransform: logT,
+    x0: Float64Array.from(w.x0),
+    lower: Float64Array.from(w.lo),
+    upper: Float64Array.from(w.hi),
+    xNames: w.names,
+    nObs,
+    counters: { odeSolves: 0 },
+    notes,
   };
 }
 
 /** The subjects (given, read from the request's dataset, or from its rows), each prepared; BLQ records counted in `notes`. */
-function populationSubjects(req: PopulationFitRequest, data: SubjectData[] | undefined, fromDataset: boolean, logT: boolean): { subjects: PopSubject[]; notes: string[] } {
+function populationSubjects(
+  req: PopulationFitRequest,
+  data: SubjectData[] | undefined,
+  fromDataset: boolean,
+  logT: boolean,
+): { subjects: PopSubject[]; notes: string[] } {
   const issues: Issue[] = [];
   const model0 = resolveModel(req.model as string | Record<string, unknown>, ['model']);
   const notes: string[] = [];
   const subjectData = data ?? (req.dataset !== undefined ? subjectsFromDataset(req) : subjectsFromRows(req));
-  if (subjectData.length > NLME_LIMITS.subjects) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `at most ${NLME_LIMITS.subjects} subjects (got ${subjectData.length})` }]);
+  if (subjectData.length > NLME_LIMITS.subjects)
+    throw new InputError([
+      {
+        path: [fromDataset ? 'dataset' : 'data'],
+        message: `at most ${NLME_LIMITS.subjects} subjects (got ${subjectData.length})`,
+      },
+    ]);
   const subjects: PopSubject[] = [];
   let blq = 0;
   for (const s of subjectData) {
@@ -261,31 +374,55 @@ function populationSubjects(req: PopulationFitRequest, data: SubjectData[] | und
     if (ps) subjects.push(ps);
     if (issues.length >= 20) break;
   }
-  if (blq) notes.push(`${blq} observation record(s) below the limit of quantification (BLQ = 1) left out of the likelihood (Beal's M1)`);
+  if (blq)
+    notes.push(
+      `${blq} observation record(s) below the limit of quantification (BLQ = 1) left out of the likelihood (Beal's M1)`,
+    );
   if (issues.length) throw new InputError(issues.slice(0, 20));
-  if (subjects.length < 2) throw new InputError([{ path: [fromDataset ? 'dataset' : 'data'], message: `a population fit needs at least 2 subjects with observations (got ${subjects.length})` }]);
+  if (subjects.length < 2)
+    throw new InputError([
+      {
+        path: [fromDataset ? 'dataset' : 'data'],
+        message: `a population fit needs at least 2 subjects with observations (got ${subjects.length})`,
+      },
+    ]);
   return { subjects, notes };
 }
 
 /** Fixed effects θ: the model parameters of `estimate` (error parameters skipped), with scale, bounds and initial value. */
-function fixedEffects(req: PopulationFitRequest, model: CompiledModel, subjects: PopSubject[], issues: Issue[]): FixedEffect[] {
+function fixedEffects(
+  req: PopulationFitRequest,
+  model: CompiledModel,
+  subjects: PopSubject[],
+  issues: Issue[],
+): FixedEffect[] {
   const fixed: FixedEffect[] = [];
   for (const [name, spec] of Object.entries(req.estimate)) {
     const path = ['estimate', name];
     if ((ERROR_PARAMETERS as readonly string[]).includes(name) && !model.paramIndex.has(name)) continue;
     const index = model.paramIndex.get(name);
     if (index === undefined) {
-      issues.push({ path, message: `'${name}' is not a parameter of model '${model.id}' (nor ${ERROR_PARAMETERS.join(', ')})` });
+      issues.push({
+        path,
+        message: `'${name}' is not a parameter of model '${model.id}' (nor ${ERROR_PARAMETERS.join(', ')})`,
+      });
       continue;
     }
-    if (spec.perSubject) issues.push({ path: [...path, 'perSubject'], message: 'a population fit has no per-subject parameters: give the parameter a random effect in population.omega' });
+    if (spec.perSubject)
+      issues.push({
+        path: [...path, 'perSubject'],
+        message:
+          'a population fit has no per-subject parameters: give the parameter a random effect in population.omega',
+      });
     const initial = spec.initial ?? subjects[0].prep.params[index];
     const log = (spec.scale ?? (initial > 0 ? 'log' : 'linear')) === 'log';
     const lower = spec.lower ?? (log ? 0 : -Infinity);
     const upper = spec.upper ?? Infinity;
-    if (log && !(initial > 0)) issues.push({ path: [...path, 'initial'], message: `log scale needs a positive initial value (got ${initial})` });
+    if (log && !(initial > 0))
+      issues.push({ path: [...path, 'initial'], message: `log scale needs a positive initial value (got ${initial})` });
     if (!(lower < upper)) issues.push({ path: [...path, 'upper'], message: 'upper must be greater than lower' });
-    if (initial < lower || initial > upper) issues.push({ path: [...path, 'initial'], message: `initial value ${initial} is outside [${lower}, ${upper}]` });
+    if (initial < lower || initial > upper)
+      issues.push({ path: [...path, 'initial'], message: `initial value ${initial} is outside [${lower}, ${upper}]` });
     fixed.push({ name, index, log, initial, lower, upper, eta: -1 });
   }
   return fixed;
@@ -296,8 +433,13 @@ function linkEtas(om: OmegaLayout, fixed: FixedEffect[], issues: Issue[]): numbe
   const etaFe: number[] = [];
   om.names.forEach((n, k) => {
     const fe = fixed.findIndex((f) => f.name === n);
-    if (fe < 0) issues.push({ path: ['population', 'omega', n], message: `'${n}' has a random effect but is not in estimate` });
-    else if (!fixed[fe].log) issues.push({ path: ['estimate', n, 'scale'], message: `'${n}' has a random effect θ·exp(η), which needs the log scale` });
+    if (fe < 0)
+      issues.push({ path: ['population', 'omega', n], message: `'${n}' has a random effect but is not in estimate` });
+    else if (!fixed[fe].log)
+      issues.push({
+        path: ['estimate', n, 'scale'],
+        message: `'${n}' has a random effect θ·exp(η), which needs the log scale`,
+      });
     else fixed[fe].eta = k;
     etaFe.push(fe);
   });
@@ -305,7 +447,14 @@ function linkEtas(om: OmegaLayout, fixed: FixedEffect[], issues: Issue[]): numbe
 }
 
 /** Covariate effects β on log-scale fixed effects, checked against every subject's (time-constant) covariates. */
-function covariateTerms(req: PopulationFitRequest, model: CompiledModel, subjects: PopSubject[], fixed: FixedEffect[], fromDataset: boolean, issues: Issue[]): CovariateTerm[] {
+function covariateTerms(
+  req: PopulationFitRequest,
+  model: CompiledModel,
+  subjects: PopSubject[],
+  fixed: FixedEffect[],
+  fromDataset: boolean,
+  issues: Issue[],
+): CovariateTerm[] {
   const covariates: CovariateTerm[] = [];
   for (const [param, spec] of Object.entries(req.population.covariates)) {
     const path = ['population', 'covariates', param];
@@ -314,7 +463,8 @@ function covariateTerms(req: PopulationFitRequest, model: CompiledModel, subject
       issues.push({ path, message: `'${param}' is not an estimated parameter` });
       continue;
     }
-    if (!fixed[fe].log) issues.push({ path, message: `covariate effects multiply θ and need '${param}' on the log scale` });
+    if (!fixed[fe].log)
+      issues.push({ path, message: `covariate effects multiply θ and need '${param}' on the log scale` });
     const list = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec : [spec];
     list.forEach((e, j) => {
       let eff: CovariateEffect;
@@ -324,11 +474,22 @@ function covariateTerms(req: PopulationFitRequest, model: CompiledModel, subject
         if (err instanceof InputError) issues.push(...err.issues);
         return;
       }
-      const missing = subjects.find((s) => !Object.hasOwn(s.covariates, eff.covariate) || !Number.isFinite(s.covariates[eff.covariate]));
+      const missing = subjects.find(
+        (s) => !Object.hasOwn(s.covariates, eff.covariate) || !Number.isFinite(s.covariates[eff.covariate]),
+      );
       const changing = subjects.find((s) => s.varying.includes(eff.covariate));
-      if (missing) issues.push({ path: Array.isArray(spec) ? [...path, j] : path, message: `covariate '${eff.covariate}' is missing for subject ${missing.id}${fromDataset ? ` (not a column of the dataset nor a covariate of model '${model.id}')` : ''}` });
-      else if (changing) issues.push({ path: Array.isArray(spec) ? [...path, j] : path, message: `covariate '${eff.covariate}' changes over time for subject ${changing.id}: a covariate effect on θ takes one value per subject (use a baseline column, e.g. ${eff.covariate}BL, or let the model file use ${eff.covariate} in its equations)` });
-      else if (eff.form === 'power' && subjects.some((s) => !(s.covariates[eff.covariate] > 0))) issues.push({ path, message: `a power effect needs ${eff.covariate} > 0 for every subject` });
+      if (missing)
+        issues.push({
+          path: Array.isArray(spec) ? [...path, j] : path,
+          message: `covariate '${eff.covariate}' is missing for subject ${missing.id}${fromDataset ? ` (not a column of the dataset nor a covariate of model '${model.id}')` : ''}`,
+        });
+      else if (changing)
+        issues.push({
+          path: Array.isArray(spec) ? [...path, j] : path,
+          message: `covariate '${eff.covariate}' changes over time for subject ${changing.id}: a covariate effect on θ takes one value per subject (use a baseline column, e.g. ${eff.covariate}BL, or let the model file use ${eff.covariate} in its equations)`,
+        });
+      else if (eff.form === 'power' && subjects.some((s) => !(s.covariates[eff.covariate] > 0)))
+        issues.push({ path, message: `a power effect needs ${eff.covariate} > 0 for every subject` });
       covariates.push({ ...eff, fe, parameter: param, x: -1 });
     });
   }
@@ -336,7 +497,16 @@ function covariateTerms(req: PopulationFitRequest, model: CompiledModel, subject
 }
 
 /** The working vector x: θ (log or linear), estimated β, the Cholesky entries of Ω, then σ and σp (log). */
-function workingVector(req: PopulationFitRequest, subjects: PopSubject[], fixed: FixedEffect[], covariates: CovariateTerm[], om: OmegaLayout, useA: boolean, useB: boolean, logT: boolean) {
+function workingVector(
+  req: PopulationFitRequest,
+  subjects: PopSubject[],
+  fixed: FixedEffect[],
+  covariates: CovariateTerm[],
+  om: OmegaLayout,
+  useA: boolean,
+  useB: boolean,
+  logT: boolean,
+) {
   const q = om.names.length;
   const x0: number[] = [];
   const lo: number[] = [];
@@ -394,11 +564,12 @@ export function omegaOf(pb: PopProblem, x: Float64Array): Float64Array {
   const L = new Float64Array(q * q);
   pb.cholesky.forEach(([i, j], k) => (L[i * q + j] = i === j ? Math.exp(x[pb.xOmega + k]) : x[pb.xOmega + k]));
   const O = new Float64Array(q * q);
-  for (let i = 0; i < q; i++) for (let j = 0; j < q; j++) {
-    let s = 0;
-    for (let k = 0; k < q; k++) s += L[i * q + k] * L[j * q + k];
-    O[i * q + j] = s;
-  }
+  for (let i = 0; i < q; i++)
+    for (let j = 0; j < q; j++) {
+      let s = 0;
+      for (let k = 0; k < q; k++) s += L[i * q + k] * L[j * q + k];
+      O[i * q + j] = s;
+    }
   return O;
 }
 
@@ -414,7 +585,12 @@ export function typicalWorking(pb: PopProblem, x: Float64Array, s: PopSubject): 
   for (const c of pb.covariates) {
     const beta = c.x >= 0 ? x[c.x] : c.initial;
     const v = s.covariates[c.covariate];
-    const g = c.form === 'power' ? beta * Math.log(v / c.center) : c.form === 'exponential' ? beta * (v - c.center) : Math.log(Math.max(1 + beta * (v - c.center), 1e-300));
+    const g =
+      c.form === 'power'
+        ? beta * Math.log(v / c.center)
+        : c.form === 'exponential'
+          ? beta * (v - c.center)
+          : Math.log(Math.max(1 + beta * (v - c.center), 1e-300));
     w[c.fe] += g;
   }
   return w;

@@ -13,13 +13,29 @@
 import { InputError } from '../../errors.ts';
 import { mulberry32, normalSampler } from '../../numerics/random.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
-import { cholesky, individualParams, omegaOf, typicalWorking, type CovariateTerm, type PopProblem, type PopSubject } from './problem.ts';
+import {
+  cholesky,
+  individualParams,
+  omegaOf,
+  typicalWorking,
+  type CovariateTerm,
+  type PopProblem,
+  type PopSubject,
+} from './problem.ts';
 import { predictSubject } from './predict.ts';
 import { populationM2ll } from './optimize.ts';
 import { assembleResult, covarianceFromR, type PopulationFitResult } from './focei.ts';
 
 /** Σ (r²/V + log V) of a subject at η (−2 log p(y|η) without 2π); Infinity when the model fails. */
-function dataM2(pb: PopProblem, x: Float64Array, s: PopSubject, eta: Float64Array, a: number, b: number, keep?: { mu: Float64Array }): number {
+function dataM2(
+  pb: PopProblem,
+  x: Float64Array,
+  s: PopSubject,
+  eta: Float64Array,
+  a: number,
+  b: number,
+  keep?: { mu: Float64Array },
+): number {
   let f: Float64Array;
   try {
     f = predictSubject(pb, s, individualParams(pb, x, s, eta), false).f;
@@ -122,7 +138,13 @@ function initSaem(pb: PopProblem): SaemState {
   const q = pb.etaNames.length;
   const nS = pb.subjects.length;
   const lacking = pb.fixed.filter((f) => f.eta < 0);
-  if (lacking.length) throw new InputError([{ path: ['population', 'method'], message: `SAEM needs a random effect on every estimated model parameter (${lacking.map((f) => f.name).join(', ')} ha${lacking.length > 1 ? 've' : 's'} none): use focei, or give them an η in population.omega` }]);
+  if (lacking.length)
+    throw new InputError([
+      {
+        path: ['population', 'method'],
+        message: `SAEM needs a random effect on every estimated model parameter (${lacking.map((f) => f.name).join(', ')} ha${lacking.length > 1 ? 've' : 's'} none): use focei, or give them an η in population.omega`,
+      },
+    ]);
   const x = Float64Array.from(pb.x0);
   const z = normalSampler(mulberry32(opt.seed));
   const u = mulberry32(opt.seed + 0x9e3779b9);
@@ -130,22 +152,44 @@ function initSaem(pb: PopProblem): SaemState {
   const design = pb.etaFe.map((fe) => ({ fe, betas: pb.covariates.filter((c) => c.fe === fe && c.x >= 0) }));
   const zOf = (s: PopSubject, k: number) => {
     const d = design[k];
-    return [1, ...d.betas.map((c) => {
-      const v = s.covariates[c.covariate];
-      return c.form === 'power' ? Math.log(v / c.center) : c.form === 'exponential' ? v - c.center : NaN;
-    })];
+    return [
+      1,
+      ...d.betas.map((c) => {
+        const v = s.covariates[c.covariate];
+        return c.form === 'power' ? Math.log(v / c.center) : c.form === 'exponential' ? v - c.center : NaN;
+      }),
+    ];
   };
-  if (pb.covariates.some((c) => c.x >= 0 && c.form === 'linear')) throw new InputError([{ path: ['population', 'covariates'], message: 'SAEM takes power and exponential covariate effects (linear in log P); a linear effect needs focei' }]);
+  if (pb.covariates.some((c) => c.x >= 0 && c.form === 'linear'))
+    throw new InputError([
+      {
+        path: ['population', 'covariates'],
+        message: 'SAEM takes power and exponential covariate effects (linear in log P); a linear effect needs focei',
+      },
+    ]);
   const Z = pb.subjects.map((s) => design.map((_, k) => zOf(s, k)));
   const ZZ = design.map((d, k) => {
     const m = 1 + d.betas.length;
     const M = new Float64Array(m * m);
-    Z.forEach((zi) => { for (let r = 0; r < m; r++) for (let c = 0; c < m; c++) M[r * m + c] += zi[k][r] * zi[k][c]; });
+    Z.forEach((zi) => {
+      for (let r = 0; r < m; r++) for (let c = 0; c < m; c++) M[r * m + c] += zi[k][r] * zi[k][c];
+    });
     return M;
   });
   const omega = omegaOf(pb, x);
   return {
-    pb, opt, q, nS, x, z, u, design, Z, ZZ, omega, inv: invert(omega, q)!,
+    pb,
+    opt,
+    q,
+    nS,
+    x,
+    z,
+    u,
+    design,
+    Z,
+    ZZ,
+    omega,
+    inv: invert(omega, q)!,
     a: pb.xSigma >= 0 ? Math.exp(x[pb.xSigma]) : pb.errorModel === 'proportional' ? 0 : pb.sigmaFixed,
     b: pb.xSigmaProp >= 0 ? Math.exp(x[pb.xSigmaProp]) : pb.errorModel === 'additive' ? 0 : pb.sigmaPropFixed,
     phi: pb.subjects.map((s) => Float64Array.from(design, (d) => typicalWorking(pb, x, s)[d.fe])),
@@ -172,7 +216,11 @@ function offset(st: SaemState, i: number, k: number): number {
 }
 
 /** A Metropolis-Hastings chain's current point: η, its data term and its −2 log posterior (up to constants). */
-interface Draw { eta: Float64Array; d: number; U: number }
+interface Draw {
+  eta: Float64Array;
+  d: number;
+  U: number;
+}
 
 /** K1: independent proposals from the prior N(0, Ω) (L its Cholesky factor); the ratio is the data term's. */
 function priorKernel(st: SaemState, i: number, L: Float64Array, cur: Draw): void {
@@ -182,7 +230,11 @@ function priorKernel(st: SaemState, i: number, L: Float64Array, cur: Draw): void
     const prop = new Float64Array(q);
     for (let r = 0; r < q; r++) for (let c = 0; c <= r; c++) prop[r] += L[r * q + c] * e[c];
     const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
-    if (Math.log(u()) < -0.5 * (dp - cur.d)) { cur.eta = prop; cur.d = dp; cur.U = cur.d + quad(cur.eta, st.inv, q); }
+    if (Math.log(u()) < -0.5 * (dp - cur.d)) {
+      cur.eta = prop;
+      cur.d = dp;
+      cur.U = cur.d + quad(cur.eta, st.inv, q);
+    }
   }
 }
 
@@ -194,7 +246,11 @@ function jointWalkKernel(st: SaemState, i: number, cur: Draw): void {
     const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
     const Up = dp + quad(prop, st.inv, q);
     const acc = Math.log(u()) < -0.5 * (Up - cur.U);
-    if (acc) { cur.eta = prop; cur.d = dp; cur.U = Up; }
+    if (acc) {
+      cur.eta = prop;
+      cur.d = dp;
+      cur.U = Up;
+    }
     scale2[i] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
   }
 }
@@ -209,7 +265,11 @@ function componentWalkKernel(st: SaemState, i: number, cur: Draw): void {
     const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
     const Up = dp + quad(prop, st.inv, q);
     const acc = Math.log(u()) < -0.5 * (Up - cur.U);
-    if (acc) { cur.eta = prop; cur.d = dp; cur.U = Up; }
+    if (acc) {
+      cur.eta = prop;
+      cur.d = dp;
+      cur.U = Up;
+    }
     scale3[c] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
   }
 }
@@ -251,17 +311,25 @@ function updateStatistics(st: SaemState, gamma: number): void {
   design.forEach((d, k) => {
     const m = 1 + d.betas.length;
     const cur = new Float64Array(m);
-    Z.forEach((zi, i) => { for (let r = 0; r < m; r++) cur[r] += zi[k][r] * phiT[i][k]; });
+    Z.forEach((zi, i) => {
+      for (let r = 0; r < m; r++) cur[r] += zi[k][r] * phiT[i][k];
+    });
     for (let r = 0; r < m; r++) S1[k][r] += gamma * (cur[r] - S1[k][r]);
   });
-  design.forEach((d, r) => design.forEach((_, c) => {
-    const m = 1 + d.betas.length;
-    const cur = new Float64Array(m);
-    Z.forEach((zi, i) => { for (let e = 0; e < m; e++) cur[e] += zi[r][e] * phiT[i][c]; });
-    for (let e = 0; e < m; e++) Sx[r][c][e] += gamma * (cur[e] - Sx[r][c][e]);
-  }));
+  design.forEach((d, r) =>
+    design.forEach((_, c) => {
+      const m = 1 + d.betas.length;
+      const cur = new Float64Array(m);
+      Z.forEach((zi, i) => {
+        for (let e = 0; e < m; e++) cur[e] += zi[r][e] * phiT[i][c];
+      });
+      for (let e = 0; e < m; e++) Sx[r][c][e] += gamma * (cur[e] - Sx[r][c][e]);
+    }),
+  );
   const cur2 = new Float64Array(q * q);
-  phiT.forEach((p) => { for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) cur2[r * q + c] += p[r] * p[c]; });
+  phiT.forEach((p) => {
+    for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) cur2[r * q + c] += p[r] * p[c];
+  });
   for (let k = 0; k < q * q; k++) S2[k] += gamma * (cur2[k] - S2[k]);
 }
 
@@ -271,8 +339,18 @@ function updateMu(st: SaemState): Float64Array[] {
   const coef = design.map((d, k) => {
     const m = 1 + d.betas.length;
     const Mi = invert(st.ZZ[k], m);
-    if (!Mi) throw new InputError([{ path: ['population', 'covariates'], message: `the covariate design of ${pb.etaNames[k]} is singular (a covariate constant over subjects?)` }]);
-    return Float64Array.from({ length: m }, (_, r) => { let v = 0; for (let c = 0; c < m; c++) v += Mi[r * m + c] * st.S1[k][c]; return v; });
+    if (!Mi)
+      throw new InputError([
+        {
+          path: ['population', 'covariates'],
+          message: `the covariate design of ${pb.etaNames[k]} is singular (a covariate constant over subjects?)`,
+        },
+      ]);
+    return Float64Array.from({ length: m }, (_, r) => {
+      let v = 0;
+      for (let c = 0; c < m; c++) v += Mi[r * m + c] * st.S1[k][c];
+      return v;
+    });
   });
   design.forEach((d, k) => {
     x[d.fe] = Math.min(pb.upper[d.fe], Math.max(pb.lower[d.fe], coef[k][0]));
@@ -287,16 +365,19 @@ function updateMu(st: SaemState): Float64Array[] {
  */
 function updateOmega(st: SaemState, coef: Float64Array[], it: number): void {
   const { pb, q, nS, design, Z, Sx, S2, omega } = st;
-  const fittedMean = pb.subjects.map((_, i) => Float64Array.from(design, (_, k) => Z[i][k].reduce((v, zz, r) => v + zz * coef[k][r], 0)));
+  const fittedMean = pb.subjects.map((_, i) =>
+    Float64Array.from(design, (_, k) => Z[i][k].reduce((v, zz, r) => v + zz * coef[k][r], 0)),
+  );
   const next = new Float64Array(q * q);
-  for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) {
-    let cross = 0;
-    let mm = 0;
-    coef[r].forEach((v, e) => (cross += v * Sx[r][c][e]));
-    coef[c].forEach((v, e) => (cross += v * Sx[c][r][e]));
-    pb.subjects.forEach((_, i) => (mm += fittedMean[i][r] * fittedMean[i][c]));
-    next[r * q + c] = (S2[r * q + c] - cross + mm) / nS;
-  }
+  for (let r = 0; r < q; r++)
+    for (let c = 0; c < q; c++) {
+      let cross = 0;
+      let mm = 0;
+      coef[r].forEach((v, e) => (cross += v * Sx[r][c][e]));
+      coef[c].forEach((v, e) => (cross += v * Sx[c][r][e]));
+      pb.subjects.forEach((_, i) => (mm += fittedMean[i][r] * fittedMean[i][c]));
+      next[r * q + c] = (S2[r * q + c] - cross + mm) / nS;
+    }
   const blockOf = new Set(pb.cholesky.filter(([i, j]) => i !== j).flatMap(([i, j]) => [`${i},${j}`, `${j},${i}`]));
   for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) if (r !== c && !blockOf.has(`${r},${c}`)) next[r * q + c] = 0;
   for (let r = 0; r < q; r++) {
@@ -304,7 +385,10 @@ function updateOmega(st: SaemState, coef: Float64Array[], it: number): void {
     if (!(next[r * q + r] >= floor)) next[r * q + r] = floor;
   }
   const nextInv = invert(next, q);
-  if (nextInv) { st.omega = next; st.inv = nextInv; }
+  if (nextInv) {
+    st.omega = next;
+    st.inv = nextInv;
+  }
 }
 
 /** M step for σ: the residual-likelihood maximum at the current draws, averaged by the SA step γ. */
@@ -313,13 +397,18 @@ function updateSigma(st: SaemState, gamma: number): void {
   const resid = pb.subjects.flatMap((s, i) => s.obs.map((o, j) => [o.y - mus[i][j], mus[i][j]] as const));
   let an = a;
   let bn = b;
-  if (pb.errorModel === 'additive' && pb.xSigma >= 0) an = Math.sqrt(resid.reduce((v, [r]) => v + r * r, 0) / resid.length);
-  else if (pb.errorModel === 'proportional' && pb.xSigmaProp >= 0) bn = Math.sqrt(resid.reduce((v, [r, m]) => v + (r * r) / (m * m), 0) / resid.length);
+  if (pb.errorModel === 'additive' && pb.xSigma >= 0)
+    an = Math.sqrt(resid.reduce((v, [r]) => v + r * r, 0) / resid.length);
+  else if (pb.errorModel === 'proportional' && pb.xSigmaProp >= 0)
+    bn = Math.sqrt(resid.reduce((v, [r, m]) => v + (r * r) / (m * m), 0) / resid.length);
   else if (pb.errorModel === 'combined') {
     const obj = (p: number[]) => {
       const aa = pb.xSigma >= 0 ? Math.exp(p[0]) : a;
       const bb = pb.xSigmaProp >= 0 ? Math.exp(p[1]) : b;
-      return resid.reduce((v, [r, m]) => { const V = aa * aa + bb * bb * m * m; return v + (r * r) / V + Math.log(V); }, 0);
+      return resid.reduce((v, [r, m]) => {
+        const V = aa * aa + bb * bb * m * m;
+        return v + (r * r) / V + Math.log(V);
+      }, 0);
     };
     const best = nelderMead(obj, [Math.log(Math.max(a, 1e-12)), Math.log(Math.max(b, 1e-12))], 200).x;
     if (pb.xSigma >= 0) an = Math.exp(best[0]);
@@ -337,17 +426,45 @@ function saemResult(st: SaemState, t0: number): PopulationFitResult {
   pb.cholesky.forEach(([i, j], k) => (x[pb.xOmega + k] = i === j ? Math.log(Lf[i * q + i]) : Lf[i * q + j]));
   if (pb.xSigma >= 0) x[pb.xSigma] = Math.log(st.a);
   if (pb.xSigmaProp >= 0) x[pb.xSigmaProp] = Math.log(st.b);
-  const m2ll = importanceSampling(pb, x, st.chainSum.map((s, i) => ({ sum: s, sq: st.chainSq[i] })), Math.max(1, st.chainN * opt.chains), opt.importanceSamples, opt.seed + 7);
-  const best = populationM2ll(pb, x, pb.subjects.map(() => new Float64Array(q)));
-  if (!best) throw new InputError([{ path: ['population'], message: 'the model cannot be evaluated at the SAEM estimates' }]);
+  const m2ll = importanceSampling(
+    pb,
+    x,
+    st.chainSum.map((s, i) => ({ sum: s, sq: st.chainSq[i] })),
+    Math.max(1, st.chainN * opt.chains),
+    opt.importanceSamples,
+    opt.seed + 7,
+  );
+  const best = populationM2ll(
+    pb,
+    x,
+    pb.subjects.map(() => new Float64Array(q)),
+  );
+  if (!best)
+    throw new InputError([{ path: ['population'], message: 'the model cannot be evaluated at the SAEM estimates' }]);
   const cov = pb.request.population.covariance === 'R' ? covarianceFromR(pb, x, best) : null;
-  const res = assembleResult(pb, x, best, cov, { method: 'saem', converged: true, reason: `${K} SAEM iterations (${opt.burn} exploratory, ${opt.smooth} smoothing)`, iterations: K, t0, m2ll });
-  res.warnings.push('SAEM: −2 log L by importance sampling; standard errors from the R matrix of the FOCE-I objective at the SAEM estimates; EBEs are the conditional modes');
+  const res = assembleResult(pb, x, best, cov, {
+    method: 'saem',
+    converged: true,
+    reason: `${K} SAEM iterations (${opt.burn} exploratory, ${opt.smooth} smoothing)`,
+    iterations: K,
+    t0,
+    m2ll,
+  });
+  res.warnings.push(
+    'SAEM: −2 log L by importance sampling; standard errors from the R matrix of the FOCE-I objective at the SAEM estimates; EBEs are the conditional modes',
+  );
   return res;
 }
 
 /** −2 log L by importance sampling: per subject a t₅ proposal from the mean and covariance (× 1.5) of its draws. */
-export function importanceSampling(pb: PopProblem, x: Float64Array, chains: { sum: Float64Array; sq: Float64Array }[], n: number, M: number, seed: number): number {
+export function importanceSampling(
+  pb: PopProblem,
+  x: Float64Array,
+  chains: { sum: Float64Array; sq: Float64Array }[],
+  n: number,
+  M: number,
+  seed: number,
+): number {
   const q = pb.etaNames.length;
   const omega = omegaOf(pb, x);
   const inv = invert(omega, q)!;
@@ -362,7 +479,9 @@ export function importanceSampling(pb: PopProblem, x: Float64Array, chains: { su
   pb.subjects.forEach((s, i) => {
     const mean = Float64Array.from(chains[i].sum, (v) => v / n);
     const C = new Float64Array(q * q);
-    for (let r = 0; r < q; r++) for (let c = 0; c < q; c++) C[r * q + c] = 1.5 * (chains[i].sq[r * q + c] / n - mean[r] * mean[c]) + (r === c ? 1e-10 : 0);
+    for (let r = 0; r < q; r++)
+      for (let c = 0; c < q; c++)
+        C[r * q + c] = 1.5 * (chains[i].sq[r * q + c] / n - mean[r] * mean[c]) + (r === c ? 1e-10 : 0);
     const L = cholesky(C, q) ?? Lo;
     const Cinv = invert(L === Lo ? omega : C, q)!;
     let logDetC = 0;
@@ -380,7 +499,12 @@ export function importanceSampling(pb: PopProblem, x: Float64Array, chains: { su
       const dev = Float64Array.from(eta, (v, r) => v - mean[r]);
       // log densities: prior N(0, Ω), proposal t_ν(mean, C).
       const logPrior = -0.5 * (quad(eta, inv, q) + logDetO + q * Math.log(2 * Math.PI));
-      const logT = lgamma((nu + q) / 2) - lgamma(nu / 2) - (q / 2) * Math.log(nu * Math.PI) - 0.5 * logDetC - ((nu + q) / 2) * Math.log(1 + quad(dev, Cinv, q) / nu);
+      const logT =
+        lgamma((nu + q) / 2) -
+        lgamma(nu / 2) -
+        (q / 2) * Math.log(nu * Math.PI) -
+        0.5 * logDetC -
+        ((nu + q) / 2) * Math.log(1 + quad(dev, Cinv, q) / nu);
       logs.push(-0.5 * (d + s.obs.length * Math.log(2 * Math.PI)) + logPrior - logT);
     }
     const mx = Math.max(...logs);
@@ -392,7 +516,10 @@ export function importanceSampling(pb: PopProblem, x: Float64Array, chains: { su
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7). */
 function lgamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - lgamma(1 - x);
   x -= 1;
   let a = c[0];

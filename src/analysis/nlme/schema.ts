@@ -17,7 +17,9 @@ export const NLME_LIMITS = {
 };
 
 const positive = (what: string) =>
-  z.number({ error: `${what} must be a number` }).refine((v) => Number.isFinite(v) && v > 0, `${what} must be a finite number > 0`);
+  z
+    .number({ error: `${what} must be a number` })
+    .refine((v) => Number.isFinite(v) && v > 0, `${what} must be a finite number > 0`);
 
 /** Ω: diagonal variances by parameter, or one block (names and a symmetric positive definite matrix). */
 export const OmegaSpec = z.union([
@@ -49,22 +51,34 @@ export const PopulationSpec = z.strictObject({
   method: z.enum(['focei', 'saem']).default('focei'),
   omega: OmegaSpec,
   /** Covariate effects: parameter → one effect (object or the string `(COV/center)^exponent`) or a list. */
-  covariates: z.record(z.string(), z.union([z.string().max(200), CovariateEffect, z.array(CovariateEffect).max(NLME_LIMITS.covariateEffects)])).default({}),
+  covariates: z
+    .record(
+      z.string(),
+      z.union([z.string().max(200), CovariateEffect, z.array(CovariateEffect).max(NLME_LIMITS.covariateEffects)]),
+    )
+    .default({}),
   /** Outer iterations (FOCE-I quasi-Newton); SAEM has its own counts. */
   maxIterations: z.number().int().min(1).max(NLME_LIMITS.outerIterations).default(200),
   /** Covariance step: the R matrix (Hessian of the OFV, NONMEM's MATRIX=R), or none. */
   covariance: z.enum(['R', 'none']).default('R'),
   /** NPDE: simulations per subject (0 = not computed). */
-  npde: z.strictObject({ replicates: z.number().int().min(0).max(NLME_LIMITS.npdeReplicates).default(0), seed: z.number().int().default(1) }).default({ replicates: 0, seed: 1 }),
-  saem: z.strictObject({
-    /** Exploration (step 1) and smoothing (step 1/k) iterations. */
-    burn: z.number().int().min(1).max(NLME_LIMITS.saemIterations).default(150),
-    smooth: z.number().int().min(1).max(NLME_LIMITS.saemIterations).default(100),
-    chains: z.number().int().min(1).max(20).default(1),
-    seed: z.number().int().default(1),
-    /** Importance samples per subject for the log-likelihood afterwards. */
-    importanceSamples: z.number().int().min(100).max(NLME_LIMITS.importanceSamples).default(2000),
-  }).default({ burn: 150, smooth: 100, chains: 1, seed: 1, importanceSamples: 2000 }),
+  npde: z
+    .strictObject({
+      replicates: z.number().int().min(0).max(NLME_LIMITS.npdeReplicates).default(0),
+      seed: z.number().int().default(1),
+    })
+    .default({ replicates: 0, seed: 1 }),
+  saem: z
+    .strictObject({
+      /** Exploration (step 1) and smoothing (step 1/k) iterations. */
+      burn: z.number().int().min(1).max(NLME_LIMITS.saemIterations).default(150),
+      smooth: z.number().int().min(1).max(NLME_LIMITS.saemIterations).default(100),
+      chains: z.number().int().min(1).max(20).default(1),
+      seed: z.number().int().default(1),
+      /** Importance samples per subject for the log-likelihood afterwards. */
+      importanceSamples: z.number().int().min(100).max(NLME_LIMITS.importanceSamples).default(2000),
+    })
+    .default({ burn: 150, smooth: 100, chains: 1, seed: 1, importanceSamples: 2000 }),
 });
 
 export const PopulationFitRequest = FitRequestFields.extend({ population: PopulationSpec }).superRefine(dataOrDataset);

@@ -33,7 +33,13 @@ export const PopulationEstimates = z.strictObject({
 export const VpcRequest = PopulationFitRequest.extend({
   result: FitResultEstimates.optional(),
   estimates: PopulationEstimates.optional(),
-  vpc: VpcOptions.default({ replicates: 500, seed: 1, predictionCorrected: false, percentiles: [5, 50, 95], level: 0.95 }),
+  vpc: VpcOptions.default({
+    replicates: 500,
+    seed: 1,
+    predictionCorrected: false,
+    percentiles: [5, 50, 95],
+    level: 0.95,
+  }),
 });
 export type VpcRequest = z.infer<typeof VpcRequest>;
 
@@ -42,16 +48,25 @@ type Estimates = z.infer<typeof FitResultEstimates>;
 /** Check that the estimates name every θ, β, the Ω entries and σ of the problem (errors name the field). */
 function checkEstimates(pb: ReturnType<typeof buildPopulationProblem>, e: Estimates, root: string): void {
   const issues: Issue[] = [];
-  for (const f of pb.fixed) if (!Object.hasOwn(e.theta, f.name)) issues.push({ path: [root, 'theta', f.name], message: `the estimate of θ ${f.name} is missing` });
+  for (const f of pb.fixed)
+    if (!Object.hasOwn(e.theta, f.name))
+      issues.push({ path: [root, 'theta', f.name], message: `the estimate of θ ${f.name} is missing` });
   for (const c of pb.covariates) {
     const key = `${c.parameter}~${c.covariate}`;
-    if (c.x >= 0 && !Object.hasOwn(e.beta, key)) issues.push({ path: [root, 'beta', key], message: `the estimate of the covariate effect ${key} is missing` });
+    if (c.x >= 0 && !Object.hasOwn(e.beta, key))
+      issues.push({ path: [root, 'beta', key], message: `the estimate of the covariate effect ${key} is missing` });
   }
   const q = pb.etaNames.length;
   const M = e.omega.matrix;
-  if (M.length !== q || M.some((r) => r.length !== q)) issues.push({ path: [root, 'omega'], message: `Ω must be ${q}×${q} (random effects ${pb.etaNames.join(', ')}, in this order)` });
-  if (pb.xSigma >= 0 && !(e.sigma.sigma && e.sigma.sigma.value > 0)) issues.push({ path: [root, 'sigma'], message: 'the estimate of sigma (> 0) is missing' });
-  if (pb.xSigmaProp >= 0 && !(e.sigma.sigmaProp && e.sigma.sigmaProp.value > 0)) issues.push({ path: [root, 'sigmaProp'], message: 'the estimate of sigmaProp (> 0) is missing' });
+  if (M.length !== q || M.some((r) => r.length !== q))
+    issues.push({
+      path: [root, 'omega'],
+      message: `Ω must be ${q}×${q} (random effects ${pb.etaNames.join(', ')}, in this order)`,
+    });
+  if (pb.xSigma >= 0 && !(e.sigma.sigma && e.sigma.sigma.value > 0))
+    issues.push({ path: [root, 'sigma'], message: 'the estimate of sigma (> 0) is missing' });
+  if (pb.xSigmaProp >= 0 && !(e.sigma.sigmaProp && e.sigma.sigmaProp.value > 0))
+    issues.push({ path: [root, 'sigmaProp'], message: 'the estimate of sigmaProp (> 0) is missing' });
   if (issues.length) throw new InputError(issues);
 }
 
@@ -61,7 +76,12 @@ export function vpcFromRequest(input: unknown, onProgress?: (replicate: number) 
   if (!parsed.success) throw new InputError(fromZodIssues(parsed.error.issues));
   const { result, estimates, vpc, ...fitPart } = parsed.data;
   if ((result === undefined) === (estimates === undefined)) {
-    throw new InputError(result === undefined ? 'give the estimates to simulate with: result (the fit\'s answer) or estimates' : 'give result or estimates, not both', ['result']);
+    throw new InputError(
+      result === undefined
+        ? "give the estimates to simulate with: result (the fit's answer) or estimates"
+        : 'give result or estimates, not both',
+      ['result'],
+    );
   }
   const pb = buildPopulationProblem(parsePopulationRequest(fitPart));
   const est: Estimates = result ?? {

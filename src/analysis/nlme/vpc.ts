@@ -17,9 +17,16 @@ import { NLME_LIMITS } from './schema.ts';
 import type { PopulationFitResult } from './focei.ts';
 
 export const VpcOptions = z.strictObject({
-  replicates: z.number().int().min(500, 'a VPC needs at least 500 replicates').max(NLME_LIMITS.vpcReplicates).default(500),
+  replicates: z
+    .number()
+    .int()
+    .min(500, 'a VPC needs at least 500 replicates')
+    .max(NLME_LIMITS.vpcReplicates)
+    .default(500),
   seed: z.number().int().default(1),
-  bins: z.union([z.number().int().min(1).max(50), z.array(z.number().refine(Number.isFinite)).min(2).max(51)]).optional(),
+  bins: z
+    .union([z.number().int().min(1).max(50), z.array(z.number().refine(Number.isFinite)).min(2).max(51)])
+    .optional(),
   predictionCorrected: z.boolean().default(false),
   /** Percentiles summarised (default 5, 50, 95) and the level of the band around the simulated ones. */
   percentiles: z.array(z.number().gt(0).lt(100)).min(1).max(9).default([5, 50, 95]),
@@ -61,7 +68,9 @@ export function quantileSorted(v: ArrayLike<number>, p: number): number {
 function edgesFor(times: number[], spec: VpcOptions['bins']): { method: 'quantiles' | 'edges'; edges: number[] } {
   const sorted = [...times].sort((a, b) => a - b);
   if (Array.isArray(spec)) {
-    for (let i = 1; i < spec.length; i++) if (!(spec[i] > spec[i - 1])) throw new InputError([{ path: ['vpc', 'bins', i], message: 'bin edges must increase' }]);
+    for (let i = 1; i < spec.length; i++)
+      if (!(spec[i] > spec[i - 1]))
+        throw new InputError([{ path: ['vpc', 'bins', i], message: 'bin edges must increase' }]);
     return { method: 'edges', edges: spec };
   }
   const distinct = [...new Set(sorted)];
@@ -95,9 +104,20 @@ export function xFromResult(pb: PopProblem, res: PopulationFitResult): Float64Ar
   return x;
 }
 
-export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}, onProgress?: (replicate: number) => void): VpcResult {
+export function runVpc(
+  pb: PopProblem,
+  x: Float64Array,
+  input: unknown = {},
+  onProgress?: (replicate: number) => void,
+): VpcResult {
   const parsed = VpcOptions.safeParse(input);
-  if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => ({ path: ['vpc', ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))], message: i.message })));
+  if (!parsed.success)
+    throw new InputError(
+      parsed.error.issues.map((i) => ({
+        path: ['vpc', ...i.path.map((p) => (typeof p === 'number' ? p : String(p)))],
+        message: i.message,
+      })),
+    );
   const opt = parsed.data;
   const q = pb.etaNames.length;
   const Lom = cholesky(omegaOf(pb, x), q);
@@ -105,14 +125,19 @@ export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}, onP
   const back = (v: number) => (pb.logTransform ? Math.exp(v) : v);
   // Records: observable, time, observed value, PRED (for the correction).
   const recs = pb.subjects.flatMap((s) => {
-    const pred = opt.predictionCorrected ? predictSubject(pb, s, individualParams(pb, x, s, new Float64Array(q)), false).f : null;
+    const pred = opt.predictionCorrected
+      ? predictSubject(pb, s, individualParams(pb, x, s, new Float64Array(q)), false).f
+      : null;
     return s.obs.map((o, j) => ({ observable: o.observable, time: o.time, dv: o.raw, pred: pred ? pred[j] : 1 }));
   });
   const observables = [...new Set(recs.map((r) => r.observable))];
   const edges: Record<string, number[]> = {};
   let method: 'quantiles' | 'edges' = 'quantiles';
   for (const ob of observables) {
-    const e = edgesFor(recs.filter((r) => r.observable === ob).map((r) => r.time), opt.bins);
+    const e = edgesFor(
+      recs.filter((r) => r.observable === ob).map((r) => r.time),
+      opt.bins,
+    );
     edges[ob] = e.edges;
     method = e.method;
   }
@@ -122,10 +147,14 @@ export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}, onP
   const keyOf = (i: number) => (binIdx[i] < 0 ? null : `${recs[i].observable}\u0000${binIdx[i]}`);
   const predBin = new Map<string, number>();
   for (const k of keys) {
-    const ps = recs.filter((_, i) => keyOf(i) === k).map((r) => r.pred).sort((a, b) => a - b);
+    const ps = recs
+      .filter((_, i) => keyOf(i) === k)
+      .map((r) => r.pred)
+      .sort((a, b) => a - b);
     predBin.set(k, quantileSorted(ps, 0.5));
   }
-  const correct = (i: number, v: number) => (opt.predictionCorrected && recs[i].pred !== 0 ? (v * predBin.get(keyOf(i)!)!) / recs[i].pred : v);
+  const correct = (i: number, v: number) =>
+    opt.predictionCorrected && recs[i].pred !== 0 ? (v * predBin.get(keyOf(i)!)!) / recs[i].pred : v;
   const ps = opt.percentiles.map((p) => p / 100);
   // Simulated percentiles: per replicate and bin.
   const simP = new Map<string, Float64Array[]>(keys.map((k) => [k, ps.map(() => new Float64Array(opt.replicates))]));
@@ -150,21 +179,40 @@ export function runVpc(pb: PopProblem, x: Float64Array, input: unknown = {}, onP
     onProgress?.(r + 1);
   }
   const a = (1 - opt.level) / 2;
-  const bins: VpcBin[] = keys.map((k) => {
-    const [ob, bs] = k.split('\u0000');
-    const b = Number(bs);
-    const idx = recs.map((_, i) => i).filter((i) => keyOf(i) === k);
-    const obs = idx.map((i) => correct(i, recs[i].dv)).sort((p, q2) => p - q2);
-    const times = idx.map((i) => recs[i].time).sort((p, q2) => p - q2);
-    const label = (p: number) => `p${p}`;
-    return {
-      observable: ob, lo: edges[ob][b], hi: edges[ob][b + 1], time: quantileSorted(times, 0.5), n: idx.length,
-      observed: Object.fromEntries(opt.percentiles.map((p, c) => [label(p), quantileSorted(obs, ps[c])])),
-      simulated: Object.fromEntries(opt.percentiles.map((p, c) => {
-        const v = Float64Array.from(simP.get(k)![c]).filter(Number.isFinite).sort();
-        return [label(p), { median: quantileSorted(v, 0.5), lo: quantileSorted(v, a), hi: quantileSorted(v, 1 - a) }];
-      })),
-    };
-  }).filter((b) => b.n > 0);
-  return { replicates: opt.replicates, seed: opt.seed, predictionCorrected: opt.predictionCorrected, binning: { method, edges }, level: opt.level, bins, failedSimulations: failed };
+  const bins: VpcBin[] = keys
+    .map((k) => {
+      const [ob, bs] = k.split('\u0000');
+      const b = Number(bs);
+      const idx = recs.map((_, i) => i).filter((i) => keyOf(i) === k);
+      const obs = idx.map((i) => correct(i, recs[i].dv)).sort((p, q2) => p - q2);
+      const times = idx.map((i) => recs[i].time).sort((p, q2) => p - q2);
+      const label = (p: number) => `p${p}`;
+      return {
+        observable: ob,
+        lo: edges[ob][b],
+        hi: edges[ob][b + 1],
+        time: quantileSorted(times, 0.5),
+        n: idx.length,
+        observed: Object.fromEntries(opt.percentiles.map((p, c) => [label(p), quantileSorted(obs, ps[c])])),
+        simulated: Object.fromEntries(
+          opt.percentiles.map((p, c) => {
+            const v = Float64Array.from(simP.get(k)![c]).filter(Number.isFinite).sort();
+            return [
+              label(p),
+              { median: quantileSorted(v, 0.5), lo: quantileSorted(v, a), hi: quantileSorted(v, 1 - a) },
+            ];
+          }),
+        ),
+      };
+    })
+    .filter((b) => b.n > 0);
+  return {
+    replicates: opt.replicates,
+    seed: opt.seed,
+    predictionCorrected: opt.predictionCorrected,
+    binning: { method, edges },
+    level: opt.level,
+    bins,
+    failedSimulations: failed,
+  };
 }

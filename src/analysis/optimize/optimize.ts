@@ -46,7 +46,14 @@ export interface Evaluated {
   /** Relative excess over each violated limit. */
   violations: Record<string, number>;
   violation: number;
-  summary: { final?: number; baseline?: number; tumorAUC?: number; timeToProgression?: number | null; bestOverallResponse?: string; exposure: Record<string, { Cmax: number; AUC: number; cumulativeDose: number; doses: number }> };
+  summary: {
+    final?: number;
+    baseline?: number;
+    tumorAUC?: number;
+    timeToProgression?: number | null;
+    bestOverallResponse?: string;
+    exposure: Record<string, { Cmax: number; AUC: number; cumulativeDose: number; doses: number }>;
+  };
   phase: 'global' | 'refine' | 'baseline';
   error?: string;
 }
@@ -69,12 +76,19 @@ export function parseOptimizeRequest(input: unknown): OptimizeRequest {
   return r.data;
 }
 
-function variableOf(c: Choice | undefined, drug: number, field: Field, path: (string | number)[], issues: Issue[]): Variable | number | undefined {
+function variableOf(
+  c: Choice | undefined,
+  drug: number,
+  field: Field,
+  path: (string | number)[],
+  issues: Issue[],
+): Variable | number | undefined {
   if (c === undefined) return undefined;
   if (typeof c === 'number') return c;
   if ('values' in c) {
     const vals = [...new Set(c.values)].sort((a, b) => a - b);
-    if (field === 'count' && vals.some((v) => !Number.isInteger(v) || v < 1)) issues.push({ path, message: 'counts must be integers >= 1' });
+    if (field === 'count' && vals.some((v) => !Number.isInteger(v) || v < 1))
+      issues.push({ path, message: 'counts must be integers >= 1' });
     return vals.length === 1 ? vals[0] : { drug, field, values: vals, min: vals[0], max: vals[vals.length - 1] };
   }
   if (!(c.max >= c.min)) {
@@ -107,7 +121,8 @@ interface SearchSpace {
 function searchSpace(req: OptimizeRequest): SearchSpace {
   const issues: Issue[] = [];
   const drugNames = req.drugs.map((d, i) => d.name ?? d.target ?? `drug${i + 1}`);
-  if (new Set(drugNames).size !== drugNames.length) issues.push({ path: ['drugs'], message: 'drug names must be unique (give `name`)' });
+  if (new Set(drugNames).size !== drugNames.length)
+    issues.push({ path: ['drugs'], message: 'drug names must be unique (give `name`)' });
   const fixed: Partial<Record<Field, number>>[] = req.drugs.map(() => ({}));
   const vars: Variable[] = [];
   req.drugs.forEach((d: DrugChoice, i) => {
@@ -117,23 +132,35 @@ function searchSpace(req: OptimizeRequest): SearchSpace {
       if (typeof v === 'number') fixed[i][f] = v;
       else vars.push(v);
       const lo = typeof v === 'number' ? v : v.min;
-      if ((f === 'amount' || f === 'start') && lo < 0) issues.push({ path: ['drugs', i, f], message: `${f} must be >= 0` });
+      if ((f === 'amount' || f === 'start') && lo < 0)
+        issues.push({ path: ['drugs', i, f], message: `${f} must be >= 0` });
       if (f === 'interval' && !(lo > 0)) issues.push({ path: ['drugs', i, f], message: 'interval must be > 0' });
     }
   });
   const model = resolveModel(req.model as string | Record<string, unknown>, ['model']);
   req.drugs.forEach((d, i) => {
-    if (!model.stateIndex.has(d.target)) issues.push({ path: ['drugs', i, 'target'], message: `'${d.target}' is not a state of model '${model.id}' (states: ${model.stateNames.join(', ')})` });
+    if (!model.stateIndex.has(d.target))
+      issues.push({
+        path: ['drugs', i, 'target'],
+        message: `'${d.target}' is not a state of model '${model.id}' (states: ${model.stateNames.join(', ')})`,
+      });
   });
   const known = new Set([...drugNames, 'total']);
   for (const k of ['cumulativeDose', 'maxDoses'] as const) {
-    for (const d of Object.keys(req.constraints[k])) if (!known.has(d) || (k === 'cumulativeDose' && d === 'total')) issues.push({ path: ['constraints', k, d], message: `'${d}' is not a scheduled drug (${drugNames.join(', ')})` });
+    for (const d of Object.keys(req.constraints[k]))
+      if (!known.has(d) || (k === 'cumulativeDose' && d === 'total'))
+        issues.push({
+          path: ['constraints', k, d],
+          message: `'${d}' is not a scheduled drug (${drugNames.join(', ')})`,
+        });
   }
   const o = req.objective;
-  if (o.finalTumor + o.tumorAUC + o.timeToProgression <= 0) issues.push({ path: ['objective'], message: 'give at least one positive objective weight' });
+  if (o.finalTumor + o.tumorAUC + o.timeToProgression <= 0)
+    issues.push({ path: ['objective'], message: 'give at least one positive objective weight' });
   if (issues.length) throw new InputError(issues);
   for (const [i, d] of req.drugs.entries()) {
-    if (d.interval === undefined && d.count !== undefined && (typeof d.count !== 'number' || d.count > 1)) issues.push({ path: ['drugs', i, 'interval'], message: 'repeated doses need an interval' });
+    if (d.interval === undefined && d.count !== undefined && (typeof d.count !== 'number' || d.count > 1))
+      issues.push({ path: ['drugs', i, 'interval'], message: 'repeated doses need an interval' });
   }
   if (issues.length) throw new InputError(issues);
   return { drugNames, fixed, vars };
@@ -150,20 +177,35 @@ function scheduleOf(req: OptimizeRequest, space: SearchSpace, vals: number[]): S
     const start = get('start') ?? 0;
     const interval = get('interval');
     let count = get('count');
-    if (count === undefined) count = interval !== undefined ? Math.max(1, Math.floor((H - start) / interval + 1e-9) + 1) : 1;
+    if (count === undefined)
+      count = interval !== undefined ? Math.max(1, Math.floor((H - start) / interval + 1e-9) + 1) : 1;
     count = Math.max(1, Math.round(count));
     return {
-      drug: space.drugNames[i], target: d.target, amount: get('amount') ?? 0, perKg: d.perKg, ...(count > 1 || interval !== undefined ? { interval } : {}),
-      count, start, ...(d.duration !== undefined ? { duration: d.duration } : {}),
+      drug: space.drugNames[i],
+      target: d.target,
+      amount: get('amount') ?? 0,
+      perKg: d.perKg,
+      ...(count > 1 || interval !== undefined ? { interval } : {}),
+      count,
+      start,
+      ...(d.duration !== undefined ? { duration: d.duration } : {}),
     };
   });
 }
 
 function dosesOf(sch: ScheduleEntry[]): Dose[] {
-  return sch.map((s) => ({
-    target: s.target, ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }), start: s.start, count: s.count,
-    ...(s.count > 1 ? { every: s.interval } : {}), ...(s.duration !== undefined ? { duration: s.duration } : {}), label: s.drug,
-  } as Dose));
+  return sch.map(
+    (s) =>
+      ({
+        target: s.target,
+        ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }),
+        start: s.start,
+        count: s.count,
+        ...(s.count > 1 ? { every: s.interval } : {}),
+        ...(s.duration !== undefined ? { duration: s.duration } : {}),
+        label: s.drug,
+      }) as Dose,
+  );
 }
 
 type DrugMetrics = Record<string, { Cmax: number; AUC: number; doseTargets: string[] }>;
@@ -173,14 +215,27 @@ class ScheduleEvaluator {
   evaluations = 0;
   private readonly base;
 
-  constructor(private readonly req: OptimizeRequest, private readonly drugNames: string[]) {
+  constructor(
+    private readonly req: OptimizeRequest,
+    private readonly drugNames: string[],
+  ) {
     this.base = {
-      model: req.model, parameters: req.parameters, initial: req.initial, preset: req.preset, weight: req.weight, solver: req.solver,
+      model: req.model,
+      parameters: req.parameters,
+      initial: req.initial,
+      preset: req.preset,
+      weight: req.weight,
+      solver: req.solver,
       times: { start: 0, end: req.horizon, step: req.step ?? req.horizon / 500 },
     };
   }
 
-  evaluate(doses: Dose[], therapies: string[], schedule: ScheduleEntry[], phase: Evaluated['phase']): { ev: Evaluated; result?: SimulationResult } {
+  evaluate(
+    doses: Dose[],
+    therapies: string[],
+    schedule: ScheduleEntry[],
+    phase: Evaluated['phase'],
+  ): { ev: Evaluated; result?: SimulationResult } {
     const req = this.req;
     this.evaluations++;
     let result: SimulationResult;
@@ -189,21 +244,51 @@ class ScheduleEvaluator {
     } catch (e) {
       if (e instanceof InputError) throw e;
       const msg = e instanceof SolveError ? e.message : String(e);
-      return { ev: { schedule, objective: Infinity, terms: { finalTumor: NaN, tumorAUC: NaN, timeToProgression: NaN }, feasible: false, violations: { solve: Infinity }, violation: Infinity, summary: { exposure: {} }, phase, error: msg } };
+      return {
+        ev: {
+          schedule,
+          objective: Infinity,
+          terms: { finalTumor: NaN, tumorAUC: NaN, timeToProgression: NaN },
+          feasible: false,
+          violations: { solve: Infinity },
+          violation: Infinity,
+          summary: { exposure: {} },
+          phase,
+          error: msg,
+        },
+      };
     }
     const m = result.metrics as Record<string, unknown> & { drugs?: DrugMetrics };
     const baseline = m.baseline as number | undefined;
     const final = m.final as number | undefined;
-    if (!(baseline! > 0) || final === undefined) throw new InputError('the model declares no tumor series to optimize (roles.tumor in the model file)', ['model', 'roles', 'tumor']);
+    if (!(baseline! > 0) || final === undefined)
+      throw new InputError('the model declares no tumor series to optimize (roles.tumor in the model file)', [
+        'model',
+        'roles',
+        'tumor',
+      ]);
     const terms = this.objectiveTerms(m, baseline!, final);
     const o = req.objective;
-    const objective = o.finalTumor * terms.finalTumor + o.tumorAUC * terms.tumorAUC + o.timeToProgression * terms.timeToProgression;
+    const objective =
+      o.finalTumor * terms.finalTumor + o.tumorAUC * terms.tumorAUC + o.timeToProgression * terms.timeToProgression;
     const { exposure, violations } = this.constraintViolations(result, m.drugs);
     const violation = Object.values(violations).reduce((s, v) => s + v, 0);
     return {
       ev: {
-        schedule, objective, terms, feasible: violation === 0, violations, violation,
-        summary: { final, baseline, tumorAUC: m.tumorAUC as number, timeToProgression: (m.timeToProgression as number | undefined) ?? null, bestOverallResponse: m.bestOverallResponse as string | undefined, exposure },
+        schedule,
+        objective,
+        terms,
+        feasible: violation === 0,
+        violations,
+        violation,
+        summary: {
+          final,
+          baseline,
+          tumorAUC: m.tumorAUC as number,
+          timeToProgression: (m.timeToProgression as number | undefined) ?? null,
+          bestOverallResponse: m.bestOverallResponse as string | undefined,
+          exposure,
+        },
         phase,
       },
       result,
@@ -234,14 +319,19 @@ class ScheduleEvaluator {
       const cum = ds.reduce((s, x) => s + x.amount, 0);
       totalDoses += ds.length;
       // The drug whose exposure this schedule drives: named, else the model role dosed into the same state.
-      const ex = d.exposure !== undefined ? ownValue(drugs, d.exposure) : Object.values(drugs ?? {}).find((x) => x.doseTargets.includes(d.target)) ?? ownValue(drugs, name);
+      const ex =
+        d.exposure !== undefined
+          ? ownValue(drugs, d.exposure)
+          : (Object.values(drugs ?? {}).find((x) => x.doseTargets.includes(d.target)) ?? ownValue(drugs, name));
       exposure[name] = { Cmax: ex?.Cmax ?? 0, AUC: ex?.AUC ?? 0, cumulativeDose: cum, doses: ds.length };
     });
     const over = (key: string, v: number, lim: number) => {
       if (v > lim * (1 + 1e-9) + 1e-12) violations[key] = lim > 0 ? v / lim - 1 : Infinity;
     };
-    for (const [k, lim] of Object.entries(req.constraints.cumulativeDose)) over(`cumulativeDose.${k}`, ownValue(exposure, k)!.cumulativeDose, lim);
-    for (const [k, lim] of Object.entries(req.constraints.maxDoses)) over(`maxDoses.${k}`, k === 'total' ? totalDoses : ownValue(exposure, k)!.doses, lim);
+    for (const [k, lim] of Object.entries(req.constraints.cumulativeDose))
+      over(`cumulativeDose.${k}`, ownValue(exposure, k)!.cumulativeDose, lim);
+    for (const [k, lim] of Object.entries(req.constraints.maxDoses))
+      over(`maxDoses.${k}`, k === 'total' ? totalDoses : ownValue(exposure, k)!.doses, lim);
     for (const [k, lim] of Object.entries(req.constraints.cmax)) over(`cmax.${k}`, ownValue(drugs, k)?.Cmax ?? 0, lim);
     for (const [k, lim] of Object.entries(req.constraints.auc)) over(`auc.${k}`, ownValue(drugs, k)?.AUC ?? 0, lim);
     return { exposure, violations };
@@ -249,7 +339,12 @@ class ScheduleEvaluator {
 }
 
 /** Feasible before infeasible; then by objective (feasible) or by violation, then objective (infeasible). */
-const better = (a: Evaluated, b: Evaluated) => (a.feasible !== b.feasible ? a.feasible : a.feasible ? a.objective < b.objective : a.violation < b.violation || (a.violation === b.violation && a.objective < b.objective));
+const better = (a: Evaluated, b: Evaluated) =>
+  a.feasible !== b.feasible
+    ? a.feasible
+    : a.feasible
+      ? a.objective < b.objective
+      : a.violation < b.violation || (a.violation === b.violation && a.objective < b.objective);
 const byRank = (a: Evaluated, b: Evaluated) => (better(a, b) ? -1 : better(b, a) ? 1 : 0);
 
 /**
@@ -295,7 +390,9 @@ function globalPoints(vars: Variable[], budget: number, seed: number): number[][
  * of the `refine` best distinct discrete combinations. New candidates are added to `pointOf`.
  */
 function refineStage(
-  vars: Variable[], search: OptimizeRequest['search'], pointOf: Map<Evaluated, number[]>,
+  vars: Variable[],
+  search: OptimizeRequest['search'],
+  pointOf: Map<Evaluated, number[]>,
   evalCandidate: (vals: number[], phase: Evaluated['phase']) => Evaluated,
 ): void {
   const discrete = vars.map((v, k) => (v.values ? k : -1)).filter((k) => k >= 0);
@@ -315,7 +412,9 @@ function refineStage(
   for (const p of tops) {
     const toVals = (u: number[]) => {
       const vals = [...p];
-      continuous.forEach((k, q) => (vals[k] = vars[k].min + Math.min(1, Math.max(0, u[q])) * (vars[k].max - vars[k].min)));
+      continuous.forEach(
+        (k, q) => (vals[k] = vars[k].min + Math.min(1, Math.max(0, u[q])) * (vars[k].max - vars[k].min)),
+      );
       return vals;
     };
     const score = (u: number[]) => {
@@ -337,7 +436,14 @@ export function optimizeSchedule(input: unknown, progress?: (done: number, total
   const started = performance.now();
   const req = parseOptimizeRequest(input);
   // The best schedule's curves are reported: the budget of one simulation of the horizon (src/limits.ts).
-  checkBudget(simulationCost(gridPoints({ start: 0, end: req.horizon, step: req.step ?? req.horizon / 500 }), modelColumns(req.model)), ['step'], 'use a larger step');
+  checkBudget(
+    simulationCost(
+      gridPoints({ start: 0, end: req.horizon, step: req.step ?? req.horizon / 500 }),
+      modelColumns(req.model),
+    ),
+    ['step'],
+    'use a larger step',
+  );
   const space = searchSpace(req);
   const evaluator = new ScheduleEvaluator(req, space.drugNames);
 
@@ -373,13 +479,15 @@ export function optimizeSchedule(input: unknown, progress?: (done: number, total
   const bestEv = all[0];
   const bestDoses = dosesOf(bestEv.schedule);
   const bestRun = evaluator.evaluate(bestDoses, [], bestEv.schedule, bestEv.phase);
-  if (!bestRun.result) throw new SolveError(`no candidate schedule could be simulated: ${bestEv.error ?? bestRun.ev.error}`, 'other', 0);
+  if (!bestRun.result)
+    throw new SolveError(`no candidate schedule could be simulated: ${bestEv.error ?? bestRun.ev.error}`, 'other', 0);
 
   const baselines = req.compare.map((id, k) => {
     try {
       return { therapy: id, ...evaluator.evaluate([], [id], [], 'baseline').ev };
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(e.issues.map((i) => ({ path: ['compare', k], message: i.message })));
+      if (e instanceof InputError)
+        throw new InputError(e.issues.map((i) => ({ path: ['compare', k], message: i.message })));
       throw e;
     }
   });

@@ -27,12 +27,28 @@ const percentileLimit = z.strictObject({
 });
 
 const base = OptimizeRequest.pick({
-  model: true, parameters: true, initial: true, preset: true, weight: true, solver: true, horizon: true, step: true, doses: true, therapies: true, drugs: true,
+  model: true,
+  parameters: true,
+  initial: true,
+  preset: true,
+  weight: true,
+  solver: true,
+  horizon: true,
+  step: true,
+  doses: true,
+  therapies: true,
+  drugs: true,
 });
 
 export const PopulationOptimizeRequest = base.extend({
   /** The virtual population every candidate is simulated on (the same subjects for all candidates). */
-  population: PopulationRequest.shape.population.pick({ n: true, seed: true, omega: true, distributions: true, covariates: true }),
+  population: PopulationRequest.shape.population.pick({
+    n: true,
+    seed: true,
+    omega: true,
+    distributions: true,
+    covariates: true,
+  }),
   objective: z.discriminatedUnion('kind', [
     /** Maximize P(confirmed CR or PR by RECIST 1.1). */
     z.strictObject({ kind: z.literal('responseProbability'), confirmed: z.boolean().default(true) }),
@@ -41,27 +57,45 @@ export const PopulationOptimizeRequest = base.extend({
     /** Minimize a percentile (0–100) of final / baseline (e.g. 90: the worst-off tenth of patients). */
     z.strictObject({ kind: z.literal('tumorPercentile'), percentile: z.number().min(0).max(100).default(90) }),
   ]),
-  constraints: z.strictObject({
-    /** Per drug (a key of the model's roles.drugs): a percentile of Cmax over the population at most `max`. */
-    cmax: z.record(z.string().max(64), percentileLimit).default({}),
-    /** Per drug (a key of the model's roles.drugs): a percentile of AUC over the population at most `max`. */
-    auc: z.record(z.string().max(64), percentileLimit).default({}),
-  }).default({ cmax: {}, auc: {} }),
-  search: z.strictObject({
-    seed: z.number().int().default(1),
-    candidates: z.number().int().min(1).max(500).default(16),
-    /** Nelder–Mead evaluations refining the best candidate's continuous choices. */
-    refineEvaluations: z.number().int().min(0).max(200).default(0),
-  }).default({ seed: 1, candidates: 16, refineEvaluations: 0 }),
+  constraints: z
+    .strictObject({
+      /** Per drug (a key of the model's roles.drugs): a percentile of Cmax over the population at most `max`. */
+      cmax: z.record(z.string().max(64), percentileLimit).default({}),
+      /** Per drug (a key of the model's roles.drugs): a percentile of AUC over the population at most `max`. */
+      auc: z.record(z.string().max(64), percentileLimit).default({}),
+    })
+    .default({ cmax: {}, auc: {} }),
+  search: z
+    .strictObject({
+      seed: z.number().int().default(1),
+      candidates: z.number().int().min(1).max(500).default(16),
+      /** Nelder–Mead evaluations refining the best candidate's continuous choices. */
+      refineEvaluations: z.number().int().min(0).max(200).default(0),
+    })
+    .default({ seed: 1, candidates: 16, refineEvaluations: 0 }),
   table: z.number().int().min(1).max(500).default(20),
 });
 export type PopulationOptimizeRequest = z.infer<typeof PopulationOptimizeRequest>;
 
 type Field = 'amount' | 'interval' | 'count' | 'start';
-interface Variable { drug: number; field: Field; values: number[] | null; min: number; max: number }
+interface Variable {
+  drug: number;
+  field: Field;
+  values: number[] | null;
+  min: number;
+  max: number;
+}
 
 export interface PopulationCandidate {
-  schedule: { drug: string; target: string; amount: number; perKg: boolean; interval?: number; count: number; start: number }[];
+  schedule: {
+    drug: string;
+    target: string;
+    amount: number;
+    perKg: boolean;
+    interval?: number;
+    count: number;
+    start: number;
+  }[];
   /** Minimized: −P(response) for responseProbability. */
   objective: number;
   /** The population quantity itself (a probability, a mean log ratio or a percentile) and its Monte Carlo SE where defined. */
@@ -83,14 +117,28 @@ function variables(req: PopulationOptimizeRequest, issues: Issue[]) {
       const c = d[f];
       if (c === undefined) continue;
       if (typeof c === 'number') fixed[i][f] = c;
-      else if ('values' in c) vars.push({ drug: i, field: f, values: [...new Set(c.values)].sort((a, b) => a - b), min: Math.min(...c.values), max: Math.max(...c.values) });
+      else if ('values' in c)
+        vars.push({
+          drug: i,
+          field: f,
+          values: [...new Set(c.values)].sort((a, b) => a - b),
+          min: Math.min(...c.values),
+          max: Math.max(...c.values),
+        });
       else if (!(c.max >= c.min)) issues.push({ path: ['drugs', i, f, 'max'], message: 'max must be >= min' });
       else if (c.step !== undefined || f === 'count') {
         const step = c.step ?? 1;
         const first = f === 'count' ? Math.max(1, Math.ceil(c.min)) : c.min;
         const n = Math.floor((c.max - first) / step + 1e-9) + 1;
         if (n > 500) issues.push({ path: ['drugs', i, f], message: `too many allowed values (${n}; at most 500)` });
-        else vars.push({ drug: i, field: f, values: Array.from({ length: n }, (_, k) => +(first + k * step).toPrecision(12)), min: first, max: first + (n - 1) * step });
+        else
+          vars.push({
+            drug: i,
+            field: f,
+            values: Array.from({ length: n }, (_, k) => +(first + k * step).toPrecision(12)),
+            min: first,
+            max: first + (n - 1) * step,
+          });
       } else vars.push({ drug: i, field: f, values: null, min: c.min, max: c.max });
     }
   });
@@ -133,7 +181,9 @@ function candidatePoints(vars: Variable[], search: { seed: number; candidates: n
  * of Cmax/AUC against their limits.
  */
 function scoreCandidate(
-  req: PopulationOptimizeRequest, schedule: PopulationCandidate['schedule'], metrics: Record<string, unknown>[],
+  req: PopulationOptimizeRequest,
+  schedule: PopulationCandidate['schedule'],
+  metrics: Record<string, unknown>[],
 ): PopulationCandidate {
   const { objective, constraints } = req;
   const n = metrics.length;
@@ -143,17 +193,37 @@ function scoreCandidate(
     // Subjects whose baseline is not measurable (RECIST NE) are not evaluable: left out of the denominator.
     const key = objective.confirmed ? 'confirmedBestOverallResponse' : 'bestOverallResponse';
     const ev = metrics.filter((m) => typeof m[key] === 'string' && m[key] !== 'NE');
-    if (!ev.length && n) throw new InputError('no subject is evaluable by RECIST 1.1 (every baseline diameter is below 10 mm, or not finite)', ['objective']);
+    if (!ev.length && n)
+      throw new InputError(
+        'no subject is evaluable by RECIST 1.1 (every baseline diameter is below 10 mm, or not finite)',
+        ['objective'],
+      );
     value = ev.filter((m) => m[key] === 'CR' || m[key] === 'PR').length / ev.length;
     se = Math.sqrt((value * (1 - value)) / ev.length);
   } else {
-    const ratios = metrics.map((m) => (typeof m.final === 'number' && typeof m.baseline === 'number' && m.baseline > 0 ? Math.max(m.final, 1e-12 * m.baseline) / m.baseline : NaN)).filter(Number.isFinite);
-    if (!ratios.length && n) throw new InputError('no subject has a positive, finite tumor baseline (roles.tumor series at time 0)', ['objective']);
+    const ratios = metrics
+      .map((m) =>
+        typeof m.final === 'number' && typeof m.baseline === 'number' && m.baseline > 0
+          ? Math.max(m.final, 1e-12 * m.baseline) / m.baseline
+          : NaN,
+      )
+      .filter(Number.isFinite);
+    if (!ratios.length && n)
+      throw new InputError('no subject has a positive, finite tumor baseline (roles.tumor series at time 0)', [
+        'objective',
+      ]);
     if (objective.kind === 'meanLogTumorRatio') {
       const logs = ratios.map(Math.log);
       value = logs.reduce((a, b) => a + b, 0) / logs.length;
-      se = logs.length > 1 ? Math.sqrt(logs.reduce((a, b) => a + (b - value) ** 2, 0) / (logs.length - 1) / logs.length) : null;
-    } else value = quantileSorted(ratios.sort((a, b) => a - b), objective.percentile / 100);
+      se =
+        logs.length > 1
+          ? Math.sqrt(logs.reduce((a, b) => a + (b - value) ** 2, 0) / (logs.length - 1) / logs.length)
+          : null;
+    } else
+      value = quantileSorted(
+        ratios.sort((a, b) => a - b),
+        objective.percentile / 100,
+      );
   }
   const violations: Record<string, number> = {};
   const exposure: Record<string, number> = {};
@@ -162,15 +232,23 @@ function scoreCandidate(
       const field = kind === 'cmax' ? 'Cmax' : 'AUC';
       // The drug is declared (checked above); metrics leave it out of a subject whose concentration never
       // rose above 0 (e.g. a zero amount), whose Cmax and AUC are therefore 0.
-      const xs = metrics.map((m) => (m.drugs as Record<string, Record<string, number>> | undefined)?.[drug]?.[field] ?? 0).sort((a, b) => a - b);
+      const xs = metrics
+        .map((m) => (m.drugs as Record<string, Record<string, number>> | undefined)?.[drug]?.[field] ?? 0)
+        .sort((a, b) => a - b);
       const v = quantileSorted(xs, lim.percentile / 100);
       exposure[`${kind}.${drug}.p${lim.percentile}`] = v;
       if (v > lim.max * (1 + 1e-9) + 1e-12) violations[`${kind}.${drug}`] = lim.max > 0 ? v / lim.max - 1 : Infinity;
     }
   }
   return {
-    schedule, objective: n ? (objective.kind === 'responseProbability' ? -value : value) : Infinity, value, se,
-    feasible: Object.keys(violations).length === 0 && n > 0, violations, exposure, solved: n,
+    schedule,
+    objective: n ? (objective.kind === 'responseProbability' ? -value : value) : Infinity,
+    value,
+    se,
+    feasible: Object.keys(violations).length === 0 && n > 0,
+    violations,
+    exposure,
+    solved: n,
   };
 }
 
@@ -183,19 +261,28 @@ function checkRequest(req: PopulationOptimizeRequest) {
   const { fixed, vars } = variables(req, issues);
   const maxCandidates = req.search.candidates + req.search.refineEvaluations + 1;
   if (req.population.n * maxCandidates > POPULATION_OPTIMIZE_LIMITS.solves) {
-    issues.push({ path: ['population', 'n'], message: `${req.population.n} subjects × up to ${maxCandidates} candidates = ${req.population.n * maxCandidates} solves (at most ${POPULATION_OPTIMIZE_LIMITS.solves})` });
+    issues.push({
+      path: ['population', 'n'],
+      message: `${req.population.n} subjects × up to ${maxCandidates} candidates = ${req.population.n * maxCandidates} solves (at most ${POPULATION_OPTIMIZE_LIMITS.solves})`,
+    });
   }
   // What the objective and constraints read comes from the model's roles (Contract 1), checked before any solve.
   const model = resolveModel(req.model as string | Record<string, unknown>, ['model']);
   const roles = model.spec.roles;
   if (!roles?.tumor) {
-    issues.push({ path: ['objective'], message: `the objective needs the model's tumor series, and model '${model.id}' declares none (roles.tumor)` });
+    issues.push({
+      path: ['objective'],
+      message: `the objective needs the model's tumor series, and model '${model.id}' declares none (roles.tumor)`,
+    });
   }
   const declared = Object.keys(roles?.drugs ?? {});
   for (const kind of ['cmax', 'auc'] as const) {
     for (const drug of Object.keys(req.constraints[kind])) {
       if (!declared.includes(drug)) {
-        issues.push({ path: ['constraints', kind, drug], message: `no exposure metrics for drug '${drug}': model '${model.id}' declares ${declared.length ? `roles.drugs ${declared.join(', ')}` : 'no roles.drugs'}` });
+        issues.push({
+          path: ['constraints', kind, drug],
+          message: `no exposure metrics for drug '${drug}': model '${model.id}' declares ${declared.length ? `roles.drugs ${declared.join(', ')}` : 'no roles.drugs'}`,
+        });
       }
     }
   }
@@ -204,24 +291,45 @@ function checkRequest(req: PopulationOptimizeRequest) {
 }
 
 /** Search points → schedules (one entry per drug: fixed values, else the point's) → the doses to simulate. */
-function scheduleBuilder(req: PopulationOptimizeRequest, fixed: ReturnType<typeof variables>['fixed'], vars: Variable[]) {
+function scheduleBuilder(
+  req: PopulationOptimizeRequest,
+  fixed: ReturnType<typeof variables>['fixed'],
+  vars: Variable[],
+) {
   const H = req.horizon;
   const names = req.drugs.map((d) => d.name ?? d.target);
-  const scheduleOf = (vals: number[]) => req.drugs.map((d, i) => {
-    const get = (f: Field) => {
-      const k = vars.findIndex((v) => v.drug === i && v.field === f);
-      return k >= 0 ? vals[k] : fixed[i][f];
-    };
-    const start = get('start') ?? 0;
-    const interval = get('interval');
-    let count = get('count') ?? (interval !== undefined ? Math.floor((H - start) / interval + 1e-9) + 1 : 1);
-    count = Math.max(1, Math.round(count));
-    return { drug: names[i], target: d.target, amount: get('amount') ?? 0, perKg: d.perKg, ...(interval !== undefined ? { interval } : {}), count, start };
-  });
-  const dosesOf = (sch: ReturnType<typeof scheduleOf>): Dose[] => sch.map((s) => ({
-    target: s.target, ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }), start: s.start, count: s.count,
-    ...(s.count > 1 ? { every: s.interval } : {}), label: s.drug,
-  } as Dose));
+  const scheduleOf = (vals: number[]) =>
+    req.drugs.map((d, i) => {
+      const get = (f: Field) => {
+        const k = vars.findIndex((v) => v.drug === i && v.field === f);
+        return k >= 0 ? vals[k] : fixed[i][f];
+      };
+      const start = get('start') ?? 0;
+      const interval = get('interval');
+      let count = get('count') ?? (interval !== undefined ? Math.floor((H - start) / interval + 1e-9) + 1 : 1);
+      count = Math.max(1, Math.round(count));
+      return {
+        drug: names[i],
+        target: d.target,
+        amount: get('amount') ?? 0,
+        perKg: d.perKg,
+        ...(interval !== undefined ? { interval } : {}),
+        count,
+        start,
+      };
+    });
+  const dosesOf = (sch: ReturnType<typeof scheduleOf>): Dose[] =>
+    sch.map(
+      (s) =>
+        ({
+          target: s.target,
+          ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }),
+          start: s.start,
+          count: s.count,
+          ...(s.count > 1 ? { every: s.interval } : {}),
+          label: s.drug,
+        }) as Dose,
+    );
   return { scheduleOf, dosesOf };
 }
 
@@ -236,7 +344,12 @@ export function optimizePopulationSchedule(input: unknown) {
 
   const { population } = req;
   const scenario = {
-    model: req.model, parameters: req.parameters, initial: req.initial, ...(req.preset !== undefined ? { preset: req.preset } : {}), weight: req.weight, solver: req.solver,
+    model: req.model,
+    parameters: req.parameters,
+    initial: req.initial,
+    ...(req.preset !== undefined ? { preset: req.preset } : {}),
+    weight: req.weight,
+    solver: req.solver,
     times: { start: 0, end: H, step: req.step ?? H / 100 },
   };
   let solves = 0;
@@ -247,7 +360,9 @@ export function optimizePopulationSchedule(input: unknown) {
     const hit = cache.get(key);
     if (hit) return hit;
     const request = parsePopulationRequest({
-      ...scenario, doses: [...req.doses, ...dosesOf(schedule)], therapies: req.therapies,
+      ...scenario,
+      doses: [...req.doses, ...dosesOf(schedule)],
+      therapies: req.therapies,
       population: { ...population, response: {} },
     });
     const part = populationChunk(resolvePopulation(request), 0, population.n);
@@ -258,7 +373,8 @@ export function optimizePopulationSchedule(input: unknown) {
     return ev;
   };
   const violation = (c: PopulationCandidate) => Object.values(c.violations).reduce((a, b) => a + b, 0);
-  const better = (a: PopulationCandidate, b: PopulationCandidate) => (a.feasible !== b.feasible ? a.feasible : a.feasible ? a.objective < b.objective : violation(a) < violation(b));
+  const better = (a: PopulationCandidate, b: PopulationCandidate) =>
+    a.feasible !== b.feasible ? a.feasible : a.feasible ? a.objective < b.objective : violation(a) < violation(b);
 
   const points = candidatePoints(vars, req.search);
   const continuous = vars.map((v, k) => (v.values ? -1 : k)).filter((k) => k >= 0);
@@ -273,15 +389,21 @@ export function optimizePopulationSchedule(input: unknown) {
     const p = evaluated.get(rank()[0])!;
     const toVals = (u: number[]) => {
       const vals = [...p];
-      continuous.forEach((k, q) => (vals[k] = vars[k].min + Math.min(1, Math.max(0, u[q])) * (vars[k].max - vars[k].min)));
+      continuous.forEach(
+        (k, q) => (vals[k] = vars[k].min + Math.min(1, Math.max(0, u[q])) * (vars[k].max - vars[k].min)),
+      );
       return vals;
     };
-    nelderMead((u) => {
-      const c = evaluate(toVals(u));
-      if (!evaluated.has(c)) evaluated.set(c, toVals(u));
-      const pen = u.reduce((s, v) => s + Math.max(0, -v, v - 1), 0);
-      return Number.isFinite(c.objective) ? c.objective + 1e3 * violation(c) + 1e3 * pen : 1e300;
-    }, continuous.map((k) => (p[k] - vars[k].min) / (vars[k].max - vars[k].min || 1)), req.search.refineEvaluations);
+    nelderMead(
+      (u) => {
+        const c = evaluate(toVals(u));
+        if (!evaluated.has(c)) evaluated.set(c, toVals(u));
+        const pen = u.reduce((s, v) => s + Math.max(0, -v, v - 1), 0);
+        return Number.isFinite(c.objective) ? c.objective + 1e3 * violation(c) + 1e3 * pen : 1e300;
+      },
+      continuous.map((k) => (p[k] - vars[k].min) / (vars[k].max - vars[k].min || 1)),
+      req.search.refineEvaluations,
+    );
   }
   const all = rank();
   return {

@@ -19,7 +19,9 @@ const isPopulation = (request: unknown) => isObject(request) && Object.hasOwn(re
 function startsAsked(request: unknown): number {
   const ms = isObject(request) && Object.hasOwn(request, 'multistart') ? request.multistart : undefined;
   const count = isObject(ms) && Object.hasOwn(ms, 'count') ? ms.count : 1;
-  return typeof count === 'number' && Number.isInteger(count) && count >= 1 && count <= FIT_LIMITS.multistart ? count : 1;
+  return typeof count === 'number' && Number.isInteger(count) && count >= 1 && count <= FIT_LIMITS.multistart
+    ? count
+    : 1;
 }
 
 export const fitKind: JobKind<unknown, FitChunk, unknown, unknown> = {
@@ -49,5 +51,6 @@ export const fitKind: JobKind<unknown, FitChunk, unknown, unknown> = {
       if (ctx.signal.aborted) throw new CancelledError();
     });
   },
-  merge: (request, partials) => (isPopulation(request) ? partials[0] : mergeFitStarts(request, partials as FitStartsPartial[])),
+  merge: (request, partials) =>
+    isPopulation(request) ? partials[0] : mergeFitStarts(request, partials as FitStartsPartial[]),
 };

@@ -5,7 +5,14 @@
 // output) gives the same numbers here, in the synchronous route and in runPopulation for the same seed.
 // Subject i's draws depend only on (seed, i) and the merge works in subject order, so the summary does not
 // depend on how the subjects were split or where they ran. The limits by backend are POPULATION_LIMITS.
-import { PopulationRequest, checkPopulationSize, simulatePopulationChunk, mergePopulationChunks, type PopulationPartial, type PopulationResponse } from '../../analysis/population-request.ts';
+import {
+  PopulationRequest,
+  checkPopulationSize,
+  simulatePopulationChunk,
+  mergePopulationChunks,
+  type PopulationPartial,
+  type PopulationResponse,
+} from '../../analysis/population-request.ts';
 import { CancelledError, type Backend, type ChunkContext, type JobKind } from '../kind.ts';
 import { createHash } from 'node:crypto';
 
@@ -38,7 +45,13 @@ function split(request: PopulationRequest, backend: Backend): PopulationChunk[] 
 
 /** The series as Float64Arrays (null → NaN): 8 bytes a value in the pool's messages and, base64, in Redis. */
 function compact(p: PopulationPartial): PopulationPartial {
-  return { ...p, arms: p.arms.map((a) => ({ ...a, series: a.series.map((s) => (s instanceof Float64Array ? s : Float64Array.from(s, (v) => v ?? NaN))) })) };
+  return {
+    ...p,
+    arms: p.arms.map((a) => ({
+      ...a,
+      series: a.series.map((s) => (s instanceof Float64Array ? s : Float64Array.from(s, (v) => v ?? NaN))),
+    })),
+  };
 }
 
 function runChunk(request: PopulationRequest, chunk: PopulationChunk, ctx: ChunkContext): PopulationPartial {

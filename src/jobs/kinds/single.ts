@@ -4,7 +4,10 @@
 import { z } from 'zod';
 import type { JobKind } from '../kind.ts';
 
-export function singleChunkKind<R>(kind: string, run: (request: unknown) => R): JobKind<unknown, Record<string, never>, R, R> {
+export function singleChunkKind<R>(
+  kind: string,
+  run: (request: unknown) => R,
+): JobKind<unknown, Record<string, never>, R, R> {
   return {
     kind,
     // Validated by the library function itself (its own zod schema), in the thread that runs it.

@@ -16,9 +16,10 @@ export const vpcKind: JobKind<unknown, { replicates: number }, unknown, unknown>
     return [{ replicates: r.data.vpc.replicates }];
   },
   size: (chunk) => chunk.replicates,
-  runChunk: (request, _chunk, ctx) => vpcFromRequest(request, (r) => {
-    if (ctx.signal.aborted) throw new CancelledError();
-    if ((r & 15) === 0) ctx.progress(r);
-  }),
+  runChunk: (request, _chunk, ctx) =>
+    vpcFromRequest(request, (r) => {
+      if (ctx.signal.aborted) throw new CancelledError();
+      if ((r & 15) === 0) ctx.progress(r);
+    }),
   merge: (_request, partials) => partials[0],
 };

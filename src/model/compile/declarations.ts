@@ -42,7 +42,10 @@ export function declareSymbols(spec: ModelSpec): SymbolTable {
   checkSizes(stateNames, paramNames, assignNames, outputNames);
   const issues = [
     ...nameIssues([
-      ['states', stateNames], ['parameters', paramNames], ['assignments', assignNames], ['outputs', outputNames],
+      ['states', stateNames],
+      ['parameters', paramNames],
+      ['assignments', assignNames],
+      ['outputs', outputNames],
       ['covariates', covariateNames],
     ]),
     ...crossReferenceIssues(spec, stateNames),
@@ -58,8 +61,16 @@ export function declareSymbols(spec: ModelSpec): SymbolTable {
   const covariateIndex = new Map(covariateNames.map((n, j) => [n, paramNames.length + j]));
   const pIndex = new Map([...paramIndex, ...covariateIndex]);
   return {
-    stateNames, paramNames, assignNames, outputNames, covariateNames,
-    stateIndex, paramIndex, assignIndex, covariateIndex, pIndex,
+    stateNames,
+    paramNames,
+    assignNames,
+    outputNames,
+    covariateNames,
+    stateIndex,
+    paramIndex,
+    assignIndex,
+    covariateIndex,
+    pIndex,
   };
 }
 
@@ -85,13 +96,19 @@ function nameIssues(groups: [string, string[]][]): Issue[] {
   for (const [field, names] of groups) {
     for (const name of names) {
       if (!NAME_RE.test(name) || name.length > MAX_NAME_LENGTH) {
-        issues.push({ path: [field, name], message: `'${name}' is not a valid name (letters, digits, _; not starting with a digit; at most ${MAX_NAME_LENGTH})` });
+        issues.push({
+          path: [field, name],
+          message: `'${name}' is not a valid name (letters, digits, _; not starting with a digit; at most ${MAX_NAME_LENGTH})`,
+        });
       } else if (isReservedKey(name)) {
         issues.push({ path: [field, name], message: reservedKeyMessage(name) });
       } else if (RESERVED_NAMES.has(name)) {
         issues.push({ path: [field, name], message: `'${name}' is reserved by the expression language` });
       } else if (kindOf.has(name)) {
-        issues.push({ path: [field, name], message: `duplicate name '${name}' (already declared in ${kindOf.get(name)})` });
+        issues.push({
+          path: [field, name],
+          message: `duplicate name '${name}' (already declared in ${kindOf.get(name)})`,
+        });
       } else kindOf.set(name, field);
     }
   }
@@ -101,16 +118,23 @@ function nameIssues(groups: [string, string[]][]): Issue[] {
 /** ODEs and dose modifiers name declared states; parameter bounds and scales are consistent. */
 function crossReferenceIssues(spec: ModelSpec, stateNames: string[]): Issue[] {
   const issues: Issue[] = [];
-  for (const s of stateNames) if (!Object.hasOwn(spec.odes, s)) issues.push({ path: ['odes'], message: `state '${s}' has no ODE` });
+  for (const s of stateNames)
+    if (!Object.hasOwn(spec.odes, s)) issues.push({ path: ['odes'], message: `state '${s}' has no ODE` });
   for (const s of Object.keys(spec.odes)) {
     if (!Object.hasOwn(spec.states, s)) issues.push({ path: ['odes', s], message: `ODE for unknown state '${s}'` });
   }
   for (const s of Object.keys(spec.dosing)) {
-    if (!Object.hasOwn(spec.states, s)) issues.push({ path: ['dosing', s], message: `dose modifiers for unknown state '${s}' (states: ${stateNames.join(', ')})` });
+    if (!Object.hasOwn(spec.states, s))
+      issues.push({
+        path: ['dosing', s],
+        message: `dose modifiers for unknown state '${s}' (states: ${stateNames.join(', ')})`,
+      });
   }
   for (const [name, p] of Object.entries(spec.parameters)) {
-    if (p.min !== undefined && p.max !== undefined && p.min > p.max) issues.push({ path: ['parameters', name, 'min'], message: 'min is greater than max' });
-    if (p.scale === 'log' && p.value <= 0) issues.push({ path: ['parameters', name, 'scale'], message: 'log scale needs a positive value' });
+    if (p.min !== undefined && p.max !== undefined && p.min > p.max)
+      issues.push({ path: ['parameters', name, 'min'], message: 'min is greater than max' });
+    if (p.scale === 'log' && p.value <= 0)
+      issues.push({ path: ['parameters', name, 'scale'], message: 'log scale needs a positive value' });
   }
   return issues;
 }

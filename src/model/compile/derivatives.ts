@@ -18,7 +18,11 @@ export interface LazyMatrix {
 
 /** df/dy (wrt = states) or df/dp (wrt = parameters), generated on first use. */
 export function lazyPartials(
-  table: SymbolTable, parsed: ParsedModel, resolve: Resolve, wrt: string[], index: Map<string, number>,
+  table: SymbolTable,
+  parsed: ParsedModel,
+  resolve: Resolve,
+  wrt: string[],
+  index: Map<string, number>,
 ): LazyMatrix {
   const make = (): string | null => {
     if (!wrt.length) return null;
@@ -47,7 +51,11 @@ export function lazyPartials(
  * once here. Only structurally non-zero entries are emitted. Null if any needed derivative is unavailable.
  */
 function generatePartials(
-  table: SymbolTable, parsed: ParsedModel, resolve: Resolve, wrt: string[], wrtIndex: (name: string) => number | undefined,
+  table: SymbolTable,
+  parsed: ParsedModel,
+  resolve: Resolve,
+  wrt: string[],
+  wrtIndex: (name: string) => number | undefined,
 ): string | null {
   const { stateNames, assignNames, assignIndex: assignIdx } = table;
   const { assignments: assignParsed, odes: odeParsed } = parsed;
@@ -101,7 +109,10 @@ function generatePartials(
       const m = assignIdx.get(sym);
       if (m !== undefined) depsOfAssign[m].forEach((j) => cols.add(j));
     }
-    const entries = chainRule(pe, [...cols].sort((x, y) => x - y));
+    const entries = chainRule(
+      pe,
+      [...cols].sort((x, y) => x - y),
+    );
     if (!entries) return null;
     for (const [j, js] of entries) lines.push(`M[${i * nW + j}] = ${js};`);
   }
@@ -130,7 +141,9 @@ function derivativeEmitter(resolve: Resolve): (pe: ParsedExpression, name: strin
 
 /** Which w each assignment depends on (transitively): keeps the emitted code sparse. Null over the entry budget. */
 function assignmentDependencies(
-  assignParsed: ParsedExpression[], assignIdx: Map<string, number>, directW: (pe: ParsedExpression) => number[],
+  assignParsed: ParsedExpression[],
+  assignIdx: Map<string, number>,
+  directW: (pe: ParsedExpression) => number[],
 ): Set<number>[] | null {
   const depsOfAssign: Set<number>[] = [];
   let entries = 0;

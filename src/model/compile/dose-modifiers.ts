@@ -9,7 +9,11 @@ const MODIFIER_KEYS = ['bioavailability', 'lag', 'rate', 'duration'] as const;
 
 /** Per dosed state index, its modifiers; unknown states are skipped (reported with the other cross-references). */
 export function compileDoseModifiers(
-  spec: ModelSpec, stateIndex: Map<string, number>, parseAt: ParseAt, emitAt: EmitAt, resolver: SymbolResolver,
+  spec: ModelSpec,
+  stateIndex: Map<string, number>,
+  parseAt: ParseAt,
+  emitAt: EmitAt,
+  resolver: SymbolResolver,
 ): Map<number, DoseModifiers> {
   const out = new Map<number, DoseModifiers>();
   for (const [state, mods] of Object.entries(spec.dosing)) {

@@ -26,7 +26,12 @@ export interface ModelJs {
 const COMPARISONS = ['smaller', 'larger', 'smallerEq', 'largerEq'];
 
 export function emitModel(
-  spec: ModelSpec, table: SymbolTable, parsed: ParsedModel, emitAt: EmitAt, resolver: SymbolResolver, issues: Issue[],
+  spec: ModelSpec,
+  table: SymbolTable,
+  parsed: ParsedModel,
+  emitAt: EmitAt,
+  resolver: SymbolResolver,
+  issues: Issue[],
 ): ModelJs {
   const { assignNames, stateNames, outputNames } = table;
   const assignments = assignNames.map((n, k) => emitAt(['assignments', n], parsed.assignments[k]));
@@ -41,12 +46,22 @@ export function emitModel(
 }
 
 /** An event's `when` must be one comparison: its root function is the difference of the two sides. */
-function emitEvent(when: string, k: number, parsed: ParsedEvent, table: SymbolTable, emitAt: EmitAt, issues: Issue[]): EventJs {
+function emitEvent(
+  when: string,
+  k: number,
+  parsed: ParsedEvent,
+  table: SymbolTable,
+  emitAt: EmitAt,
+  issues: Issue[],
+): EventJs {
   const w = parsed.when;
   const op = unwrapParentheses(w.node) as unknown as { type: string; fn?: string; args?: MathNode[] };
   let g = '0';
   if (op.type !== 'OperatorNode' || !op.fn || !COMPARISONS.includes(op.fn)) {
-    issues.push({ path: ['events', k, 'when'], message: `'when' must be one comparison such as "T < 1" (got '${when}')` });
+    issues.push({
+      path: ['events', k, 'when'],
+      message: `'when' must be one comparison such as "T < 1" (got '${when}')`,
+    });
   } else {
     const lhs = emitAt(['events', k, 'when'], { ...w, node: op.args![0] });
     const rhs = emitAt(['events', k, 'when'], { ...w, node: op.args![1] });
@@ -57,7 +72,10 @@ function emitEvent(when: string, k: number, parsed: ParsedEvent, table: SymbolTa
       issues.push({ path: ['events', k, 'set', s.target], message: `'${s.target}' is not a state` });
       return { index: -1, js: '0' };
     }
-    return { index: table.stateIndex.get(s.target)!, js: s.parsed ? emitAt(['events', k, 'set', s.target], s.parsed) : String(s.value) };
+    return {
+      index: table.stateIndex.get(s.target)!,
+      js: s.parsed ? emitAt(['events', k, 'set', s.target], s.parsed) : String(s.value),
+    };
   });
   return { g, sets };
 }

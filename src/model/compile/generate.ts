@@ -24,7 +24,12 @@ export interface GeneratedFunctions {
 }
 
 export function generateFunctions(
-  spec: ModelSpec, table: SymbolTable, parsed: ParsedModel, js: ModelJs, order: AssignmentOrder, resolver: SymbolResolver,
+  spec: ModelSpec,
+  table: SymbolTable,
+  parsed: ParsedModel,
+  js: ModelJs,
+  order: AssignmentOrder,
+  resolver: SymbolResolver,
 ): GeneratedFunctions {
   const prelude = (ks: number[]) => ks.map((k) => `const a${k} = ${js.assignments[k]};`).join('\n');
   const allOdeSymbols = parsed.odes.flatMap((pe) => [...pe.symbols]);
@@ -35,18 +40,27 @@ export function generateFunctions(
   const bindSrc = boundRhsSource(table, parsed, odeAssignments, resolver);
   const bindRhs = makeFunction<(p: Float64Array) => BoundRhsFn>(['p'], bindSrc);
   const outputs = makeFunction<OutputFn>(['t', 'y', 'p', 'out'], outSrc);
-  const initialFn = makeFunction<(p: Float64Array, y: Float64Array) => void>(['p', 'y'], js.initial.map((e, i) => `y[${i}] = ${e};`).join('\n'));
+  const initialFn = makeFunction<(p: Float64Array, y: Float64Array) => void>(
+    ['p', 'y'],
+    js.initial.map((e, i) => `y[${i}] = ${e};`).join('\n'),
+  );
   const nStates = table.stateNames.length;
   const readsTime = (s: string) => s === 't' || s.includes('$');
   return {
-    rhs, rhsSrc, bindRhs, bindSrc, outputs, outSrc,
+    rhs,
+    rhsSrc,
+    bindRhs,
+    bindSrc,
+    outputs,
+    outSrc,
     initial: (p) => {
       const y = new Float64Array(nStates);
       initialFn(p, y);
       return y;
     },
     events: generateEvents(spec, parsed, js, order, prelude),
-    autonomous: !odeAssignments.some((k) => [...parsed.assignments[k].symbols].some(readsTime)) && !allOdeSymbols.some(readsTime),
+    autonomous:
+      !odeAssignments.some((k) => [...parsed.assignments[k].symbols].some(readsTime)) && !allOdeSymbols.some(readsTime),
   };
 }
 
@@ -56,11 +70,17 @@ export function generateFunctions(
  * ModelingToolkit does: one call level less and fewer divisions in the solver's hot loop. All closures made
  * by one factory share their optimized code.
  */
-function boundRhsSource(table: SymbolTable, parsed: ParsedModel, odeAssignments: number[], resolver: SymbolResolver): string {
+function boundRhsSource(
+  table: SymbolTable,
+  parsed: ParsedModel,
+  odeAssignments: number[],
+  resolver: SymbolResolver,
+): string {
   const { pIndex, stateIndex, assignIndex } = table;
   const full = resolver.full;
   const hoisted = new Map<string, string>();
-  const paramOnly = (name: string) => pIndex.has(name) || (isConstant(name) && !stateIndex.has(name) && !assignIndex.has(name));
+  const paramOnly = (name: string) =>
+    pIndex.has(name) || (isConstant(name) && !stateIndex.has(name) && !assignIndex.has(name));
   const hook = (node: MathNode): string | undefined => {
     if (node.type === 'ConstantNode' || node.type === 'SymbolNode') return undefined;
     if (!readsOnly(node, paramOnly)) return undefined;
@@ -79,7 +99,11 @@ function boundRhsSource(table: SymbolTable, parsed: ParsedModel, odeAssignments:
 }
 
 function generateEvents(
-  spec: ModelSpec, parsed: ParsedModel, js: ModelJs, order: AssignmentOrder, prelude: (ks: number[]) => string,
+  spec: ModelSpec,
+  parsed: ParsedModel,
+  js: ModelJs,
+  order: AssignmentOrder,
+  prelude: (ks: number[]) => string,
 ): CompiledEvent[] {
   return spec.events.map((ev, k) => {
     const ep = parsed.events[k];

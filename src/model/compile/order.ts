@@ -25,13 +25,15 @@ export function orderAssignments(table: SymbolTable, assignments: ParsedExpressi
       if (m < k) continue;
       problems++;
       if (issues.length >= MAX_ISSUES) continue;
-      if (m === k) issues.push({ path: ['assignments', name], message: `'${name}' refers to itself (cyclic assignment)` });
+      if (m === k)
+        issues.push({ path: ['assignments', name], message: `'${name}' refers to itself (cyclic assignment)` });
       else {
         issues.push({
           path: ['assignments', name],
-          message: component[m] === component[k]
-            ? `cyclic assignments: '${name}' and '${d}' depend on each other`
-            : `'${name}' uses '${d}', which is assigned later (assignments are evaluated in order; move '${d}' up)`,
+          message:
+            component[m] === component[k]
+              ? `cyclic assignments: '${name}' and '${d}' depend on each other`
+              : `'${name}' uses '${d}', which is assigned later (assignments are evaluated in order; move '${d}' up)`,
         });
       }
     }

@@ -1,7 +1,14 @@
 // Name resolution for generated code: a model symbol → the JavaScript that reads it (y[i], p[j], a{k}, t,
 // Math constants, dose clocks), and the emitter that records what cannot be emitted with its JSON path.
 import type { MathNode } from 'mathjs';
-import { emit, ExpressionError, parseClockSymbol, RUNTIME_HELPER_NAMES, RUNTIME_HELPER_VALUES, type ParsedExpression } from '../expression.ts';
+import {
+  emit,
+  ExpressionError,
+  parseClockSymbol,
+  RUNTIME_HELPER_NAMES,
+  RUNTIME_HELPER_VALUES,
+  type ParsedExpression,
+} from '../expression.ts';
 import type { Issue } from '../../errors.ts';
 import type { SymbolTable } from './declarations.ts';
 import type { DoseClock } from './types.ts';
@@ -15,7 +22,10 @@ export const isConstant = (name: string) => Object.prototype.hasOwnProperty.call
 
 /** A function from generated source. The body is generated from whitelisted syntax trees only (see expression.ts). */
 export function makeFunction<T>(args: string[], body: string): T {
-  const factory = new Function(...RUNTIME_HELPER_NAMES, `"use strict"; return function (${args.join(', ')}) {\n${body}\n};`);
+  const factory = new Function(
+    ...RUNTIME_HELPER_NAMES,
+    `"use strict"; return function (${args.join(', ')}) {\n${body}\n};`,
+  );
   return factory(...RUNTIME_HELPER_VALUES) as T;
 }
 
@@ -41,7 +51,11 @@ export class SymbolResolver {
     if (!c || !stateIndex.has(c[1])) return undefined;
     let slot = this.clockSlots.get(name);
     if (!slot) {
-      slot = { kind: c[0], state: stateIndex.get(c[1])!, slot: paramNames.length + covariateNames.length + this.clockSlots.size };
+      slot = {
+        kind: c[0],
+        state: stateIndex.get(c[1])!,
+        slot: paramNames.length + covariateNames.length + this.clockSlots.size,
+      };
       this.clockSlots.set(name, slot);
     }
     return `(t > p[${slot.slot}] ? t - p[${slot.slot}] : 0)`;
@@ -70,7 +84,12 @@ export function emitterInto(issues: Issue[], resolver: SymbolResolver): EmitAt {
       return emit(pe.node, resolve, pe.source);
     } catch (e) {
       const what = e instanceof ExpressionError ? e.message : String(e);
-      const hint = resolve === resolver.full ? '' : path[0] === 'dosing' ? ' (dose modifiers may use parameters and covariates only)' : ' (initial values may use parameters only)';
+      const hint =
+        resolve === resolver.full
+          ? ''
+          : path[0] === 'dosing'
+            ? ' (dose modifiers may use parameters and covariates only)'
+            : ' (initial values may use parameters only)';
       issues.push({ path, message: what + hint });
       return '0';
     }
