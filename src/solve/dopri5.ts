@@ -157,21 +157,7 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
 
   step(): StepStatus {
     if (this.status !== 'running') return this.status;
-    const n = this.n;
-    const y = this.y,
-      yNew = this.yNew,
-      ySti = this.ySti;
-    const k1 = this.k1,
-      k2 = this.k2,
-      k3 = this.k3,
-      k4 = this.k4,
-      k5 = this.k5,
-      k6 = this.k6,
-      k7 = this.k7;
-    const rtol = this.rtol,
-      atol = this.atol;
-    const t = this.t;
-    const tBound = this.tBound;
+    const { n, y, yNew, ySti, k1, k2, k3, k4, k5, k6, k7, rtol, atol, t, tBound } = this;
     const hMax = Math.min(this.hMaxOpt, tBound - t);
     let h = Math.min(this.h, hMax);
     let nonFinite = false;
@@ -311,11 +297,7 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
       k4 = this.k4,
       k5 = this.k5,
       k6 = this.k6;
-    const r1 = this.r1,
-      r2 = this.r2,
-      r3 = this.r3,
-      r4 = this.r4,
-      r5 = this.r5;
+    const { r1, r2, r3, r4, r5 } = this;
     for (let i = 0; i < n; i++) {
       const yd = y1[i] - y0[i];
       const bspl = h * ka[i] - yd;
@@ -339,11 +321,7 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
     if (!this.denseValid) this.buildDense(this.yPrev, this.y, this.k7, this.k1, this.hOld);
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
-    const r1 = this.r1,
-      r2 = this.r2,
-      r3 = this.r3,
-      r4 = this.r4,
-      r5 = this.r5;
+    const { r1, r2, r3, r4, r5 } = this;
     for (let i = 0; i < n; i++) out[offset + i] = r1[i] + th * (r2[i] + th1 * (r3[i] + th * (r4[i] + th1 * r5[i])));
     // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
     // geometric path y0 (y1/y0)^theta instead (positive, and within the step's error there).

@@ -195,21 +195,7 @@ export class Rodas extends StepperBase {
 
   step(): StepStatus {
     if (this.status !== 'running') return this.status;
-    const n = this.n;
-    const y = this.y,
-      f0 = this.f0,
-      dT = this.dT,
-      k = this.k,
-      u = this.u,
-      du = this.du,
-      yNew = this.yNew;
-    const J = this.J,
-      E = this.E,
-      piv = this.piv;
-    const rtol = this.rtol,
-      atol = this.atol;
-    const t = this.t;
-    const tBound = this.tBound;
+    const { n, y, f0, dT, k, u, du, yNew, J, E, piv, rtol, atol, t, tBound } = this;
     if (this.nnIdx.length > 0) this.updateClamp();
     if (!this.f0Current) {
       this.rhs(t, y, f0);
@@ -383,11 +369,7 @@ export class Rodas extends StepperBase {
     }
     const th = (t - this.tOld) / this.hOld;
     const th1 = 1 - th;
-    const y0 = this.d0,
-      y1 = this.d1,
-      K1 = this.K1,
-      K2 = this.K2,
-      K3 = this.K3;
+    const { d0: y0, d1: y1, K1, K2, K3 } = this;
     for (let i = 0; i < n; i++)
       out[offset + i] = th1 * y0[i] + th * (y1[i] + th1 * (K1[i] + th * (K2[i] + th * K3[i])));
     // A non-negative component whose polynomial dips to or below zero between two positive ends follows the
