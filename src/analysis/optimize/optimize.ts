@@ -13,30 +13,11 @@ import { latinHypercube } from '../../numerics/sampling.ts';
 import { resolveModel } from '../../model/library.ts';
 import { checkBudget, gridPoints, modelColumns, simulationCost } from '../../limits.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
+import { dosesOf, type Field, type ScheduleEntry, type Variable } from './schedule.ts';
 
 export { nelderMead };
 
-type Field = 'amount' | 'interval' | 'count' | 'start';
-
-interface Variable {
-  drug: number;
-  field: Field;
-  /** Discrete allowed values, or null for a continuous range [min, max]. */
-  values: number[] | null;
-  min: number;
-  max: number;
-}
-
-export interface ScheduleEntry {
-  drug: string;
-  target: string;
-  amount: number;
-  perKg: boolean;
-  interval?: number;
-  count: number;
-  start: number;
-  duration?: number;
-}
+export type { ScheduleEntry };
 
 export interface Evaluated {
   schedule: ScheduleEntry[];
@@ -191,21 +172,6 @@ function scheduleOf(req: OptimizeRequest, space: SearchSpace, vals: number[]): S
       ...(d.duration !== undefined ? { duration: d.duration } : {}),
     };
   });
-}
-
-function dosesOf(sch: ScheduleEntry[]): Dose[] {
-  return sch.map(
-    (s) =>
-      ({
-        target: s.target,
-        ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }),
-        start: s.start,
-        count: s.count,
-        ...(s.count > 1 ? { every: s.interval } : {}),
-        ...(s.duration !== undefined ? { duration: s.duration } : {}),
-        label: s.drug,
-      }) as Dose,
-  );
 }
 
 type DrugMetrics = Record<string, { Cmax: number; AUC: number; doseTargets: string[] }>;

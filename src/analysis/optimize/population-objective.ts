@@ -10,10 +10,10 @@
 import { z } from 'zod';
 import { OptimizeRequest } from './schema.ts';
 import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
-import type { Dose } from '../../scenario/schema.ts';
 import { mulberry32 } from '../../numerics/random.ts';
 import { latinHypercube } from '../../numerics/sampling.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
+import { dosesOf, type Field, type Variable } from './schedule.ts';
 import { resolveModel } from '../../model/library.ts';
 import { PopulationRequest, parsePopulationRequest } from '../population-request.ts';
 import { resolvePopulation, populationChunk, quantileSorted } from '../population.ts';
@@ -76,15 +76,6 @@ export const PopulationOptimizeRequest = base.extend({
   table: z.number().int().min(1).max(500).default(20),
 });
 export type PopulationOptimizeRequest = z.infer<typeof PopulationOptimizeRequest>;
-
-type Field = 'amount' | 'interval' | 'count' | 'start';
-interface Variable {
-  drug: number;
-  field: Field;
-  values: number[] | null;
-  min: number;
-  max: number;
-}
 
 export interface PopulationCandidate {
   schedule: {
@@ -290,7 +281,7 @@ function checkRequest(req: PopulationOptimizeRequest) {
   return { fixed, vars };
 }
 
-/** Search points → schedules (one entry per drug: fixed values, else the point's) → the doses to simulate. */
+/** Search points → schedules (one entry per drug: fixed values, else the point's); schedule.ts dosesOf gives their doses. */
 function scheduleBuilder(
   req: PopulationOptimizeRequest,
   fixed: ReturnType<typeof variables>['fixed'],
@@ -318,19 +309,7 @@ function scheduleBuilder(
         start,
       };
     });
-  const dosesOf = (sch: ReturnType<typeof scheduleOf>): Dose[] =>
-    sch.map(
-      (s) =>
-        ({
-          target: s.target,
-          ...(s.perKg ? { amountPerKg: s.amount } : { amount: s.amount }),
-          start: s.start,
-          count: s.count,
-          ...(s.count > 1 ? { every: s.interval } : {}),
-          label: s.drug,
-        }) as Dose,
-    );
-  return { scheduleOf, dosesOf };
+  return scheduleOf;
 }
 
 export function optimizePopulationSchedule(input: unknown) {
@@ -340,7 +319,7 @@ export function optimizePopulationSchedule(input: unknown) {
   const req = parsed.data;
   const H = req.horizon;
   const { fixed, vars } = checkRequest(req);
-  const { scheduleOf, dosesOf } = scheduleBuilder(req, fixed, vars);
+  const scheduleOf = scheduleBuilder(req, fixed, vars);
 
   const { population } = req;
   const scenario = {
