@@ -4,6 +4,7 @@
 // mergePopulationChunks(request, partials) → the summary; runPopulation(request) is one chunk + merge.
 // Limits by backend (synchronous / embedded job / Redis job): POPULATION_LIMITS, checked before any solve.
 import { z } from 'zod';
+import { seedField } from '../zod-fields.ts';
 import { userKey, assertNoReservedKeys } from '../keys.ts';
 import { checkBudget, populationCost } from '../limits.ts';
 import { Scenario } from '../scenario/schema.ts';
@@ -120,12 +121,7 @@ export const PopulationRequest = Scenario.extend({
   population: z.strictObject({
     /** Subjects: see POPULATION_LIMITS (checked by backend before any work: checkPopulationSize). */
     n: z.number().int().min(1).max(MAX_SUBJECTS, `at most ${MAX_SUBJECTS} subjects (as a job with Redis workers)`),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(1),
+    seed: seedField(),
     /** Between-subject variability Ω: diagonal SDs, a block, or SDs plus a correlation matrix. */
     omega: Omega,
     /** How η enters each parameter (default log-normal): θ·exp(η), θ + η, or expit(logit θ + η). */

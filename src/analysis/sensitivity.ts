@@ -4,6 +4,7 @@
 // gsa/morris.ts). The response is a response metric of the result (e.g. tumorAUC, nadir, final) or a series
 // (state or output) at a time.
 import { z } from 'zod';
+import { seedField } from '../zod-fields.ts';
 import { userKey, ownValue, assertNoReservedKeys } from '../keys.ts';
 import { Scenario } from '../scenario/schema.ts';
 import { InputError, fromZodIssues } from '../errors.ts';
@@ -77,12 +78,7 @@ export const SensitivityRequest = Scenario.extend({
       ranges: z.record(z.string().max(64), ParameterRange).optional(),
       /** Sobol: base sample size N (N·(d + 2) solves); Morris: trajectories r (r·(d + 1) solves). */
       samples: z.number().int().min(2).max(SENSITIVITY_LIMITS.evaluations).optional(),
-      seed: z
-        .number()
-        .int()
-        .min(0)
-        .max(2 ** 31 - 1)
-        .default(1),
+      seed: seedField(),
       /** Sobol: bootstrap resamples for the confidence intervals, and their level. */
       bootstrap: z.number().int().min(0).max(SENSITIVITY_LIMITS.bootstrap).default(200),
       level: z.number().gt(0).lt(1).default(0.95),

@@ -238,38 +238,38 @@ function priorKernel(st: SaemState, i: number, L: Float64Array, cur: Draw): void
   }
 }
 
+/** Metropolis accept/reject of a proposed η for subject i (target: its conditional density); moves `cur` when accepted. */
+function metropolis(st: SaemState, i: number, cur: Draw, prop: Float64Array): boolean {
+  const { pb, x, q, u, a, b } = st;
+  const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
+  const Up = dp + quad(prop, st.inv, q);
+  const acc = Math.log(u()) < -0.5 * (Up - cur.U);
+  if (acc) {
+    cur.eta = prop;
+    cur.d = dp;
+    cur.U = Up;
+  }
+  return acc;
+}
+
 /** K2: a joint random walk, its step scaled by √ω and adapted toward 40 % acceptance. */
 function jointWalkKernel(st: SaemState, i: number, cur: Draw): void {
-  const { pb, x, q, z, u, a, b, omega, scale2 } = st;
+  const { q, z, omega, scale2 } = st;
   for (let k = 0; k < 2; k++) {
     const prop = Float64Array.from(cur.eta, (v, c) => v + scale2[i] * Math.sqrt(omega[c * q + c]) * z());
-    const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
-    const Up = dp + quad(prop, st.inv, q);
-    const acc = Math.log(u()) < -0.5 * (Up - cur.U);
-    if (acc) {
-      cur.eta = prop;
-      cur.d = dp;
-      cur.U = Up;
-    }
+    const acc = metropolis(st, i, cur, prop);
     scale2[i] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
   }
 }
 
 /** K3: a component-wise random walk, each component's step adapted like K2's. */
 function componentWalkKernel(st: SaemState, i: number, cur: Draw): void {
-  const { pb, x, q, z, u, a, b, omega } = st;
+  const { q, z, omega } = st;
   const scale3 = st.scale3[i];
   for (let c = 0; c < q; c++) {
     const prop = Float64Array.from(cur.eta);
     prop[c] += scale3[c] * Math.sqrt(omega[c * q + c]) * z();
-    const dp = dataM2(pb, x, pb.subjects[i], prop, a, b);
-    const Up = dp + quad(prop, st.inv, q);
-    const acc = Math.log(u()) < -0.5 * (Up - cur.U);
-    if (acc) {
-      cur.eta = prop;
-      cur.d = dp;
-      cur.U = Up;
-    }
+    const acc = metropolis(st, i, cur, prop);
     scale3[c] *= 1 + 0.4 * ((acc ? 1 : 0) - 0.4);
   }
 }
