@@ -10,21 +10,16 @@
 // ("scipy's integrate/_ivp/base.py") is not this repository's, and placeholder names (x.ts, module.ts) are
 // examples. It also flags what points outside the repository (the design notes file, the shared folder,
 // issue numbers): cite papers and labels directly. This file itself is not scanned (it names all of them).
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { repoRoot, walkFiles } from './repo-files.mjs';
 
-// The repository root; `--root DIR` checks another tree (the tests run the check on small fixtures).
-const rootArg = process.argv.indexOf('--root');
-const root =
-  rootArg > 0
-    ? path.resolve(process.argv[rootArg + 1])
-    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = repoRoot();
 
 const DOCS = ['README.md', 'CHANGELOG.md', 'server/README.md', 'bench/README.md'];
 const CODE_DIRS = ['src', 'server', 'tests', 'bench', 'scripts', 'web'];
-const SKIP_DIRS = new Set(['node_modules', 'dist', 'vendor', 'build', '.git']);
 // A cited path: folders and a file name with one of these extensions (a trailing `*` glob allowed).
 const EXT = 'ts|mts|js|mjs|cjs|json|md|css|html|csv|R|py|c|h|sh|txt|yml|yaml|png';
 const PATH_RE = new RegExp(`(?<![\\w./@-])(\\.{1,2}/)?((?:[\\w.*-]+/)+[\\w.*-]*\\.(?:${EXT}))(?![\\w/])`, 'g');
@@ -42,20 +37,9 @@ const OUTSIDE = [
   [/\bissues? #?\d+\b/gi, 'cites an issue number (say what and why instead)'],
 ];
 
-function walk(dir, test, out = []) {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    if (SKIP_DIRS.has(name)) continue;
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, test, out);
-    else if (test(name)) out.push(p);
-  }
-  return out;
-}
-
 let mdNames = null;
 function markdownNames() {
-  mdNames ??= new Set(walk(root, (n) => n.endsWith('.md')).map((p) => path.basename(p)));
+  mdNames ??= new Set(walkFiles(root, (n) => n.endsWith('.md')).map((p) => path.basename(p)));
   return mdNames;
 }
 
@@ -142,9 +126,12 @@ export function citationProblems(file, text, line = 1) {
 
 export function checkCitations() {
   const problems = [];
-  const docs = [...DOCS.map((d) => path.join(root, d)), ...walk(path.join(root, 'docs'), (n) => n.endsWith('.md'))];
+  const docs = [
+    ...DOCS.map((d) => path.join(root, d)),
+    ...walkFiles(path.join(root, 'docs'), (n) => n.endsWith('.md')),
+  ];
   for (const f of docs) if (existsSync(f)) problems.push(...citationProblems(f, readFileSync(f, 'utf8')));
-  const code = CODE_DIRS.flatMap((d) => walk(path.join(root, d), (n) => /\.(ts|mts|js|mjs)$/.test(n))).filter(
+  const code = CODE_DIRS.flatMap((d) => walkFiles(path.join(root, d), (n) => /\.(ts|mts|js|mjs)$/.test(n))).filter(
     (f) => f !== SELF,
   );
   for (const f of code) {

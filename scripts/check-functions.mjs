@@ -5,30 +5,16 @@
 // length counts its nested functions too (they are part of reading it). The steppers' step() methods are
 // allowed to be longer (ALLOWED): one step of a Runge–Kutta / Rosenbrock method is read against the
 // published tableau as one piece, and splitting it costs speed in the innermost loop.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { isSource, repoRoot, walkFiles } from './repo-files.mjs';
 
-// The repository root; `--root DIR` checks another tree (the tests run the check on small fixtures).
-const rootArg = process.argv.indexOf('--root');
-const root =
-  rootArg > 0
-    ? path.resolve(process.argv[rootArg + 1])
-    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = repoRoot();
 export const MAX_LINES = 120;
 /** file:function name allowed over MAX_LINES, and why (see the header). */
 export const ALLOWED = new Set(['src/solve/dopri5.ts:step', 'src/solve/rodas.ts:step']);
-
-function walk(dir, out) {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (/\.(ts|mts|mjs|js)$/.test(name) && !name.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
 
 function nameOf(node, sf) {
   if (node.name) return node.name.getText(sf);
@@ -59,7 +45,7 @@ export function longFunctions(file, text, max = MAX_LINES) {
 
 export function checkFunctions(dirs = ['src', 'server']) {
   const problems = [];
-  for (const file of dirs.flatMap((d) => walk(path.join(root, d), []))) {
+  for (const file of dirs.flatMap((d) => walkFiles(path.join(root, d), isSource))) {
     const rel = path.relative(root, file).split(path.sep).join('/');
     for (const f of longFunctions(file, readFileSync(file, 'utf8'))) {
       if (!ALLOWED.has(`${rel}:${f.name}`))

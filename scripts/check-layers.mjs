@@ -4,17 +4,13 @@
 // re-exports, and `new URL('./x.ts', import.meta.url)` module paths, which is how workers are started);
 // an import of a file in a higher layer is listed as file:line and the check fails. Imports within one
 // layer are allowed. Type-only imports count too: a type from a higher layer ties the code to it all the same.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { isSource, repoRoot, walkFiles } from './repo-files.mjs';
 
-// The repository root; `--root DIR` checks another tree (the tests run the check on small fixtures).
-const rootArg = process.argv.indexOf('--root');
-const root =
-  rootArg > 0
-    ? path.resolve(process.argv[rootArg + 1])
-    : path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = repoRoot();
 
 // [layer, path prefix relative to the root]; the longest matching prefix wins. Keep in step with
 // docs/architecture.md.
@@ -60,19 +56,6 @@ export function layerOf(rel) {
   return best ? best[0] : null;
 }
 
-const SOURCE = /\.(ts|mts|js|mjs)$/;
-
-function walk(dir, out) {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'vendor') continue;
-    const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (SOURCE.test(name) && !name.endsWith('.d.ts')) out.push(p);
-  }
-  return out;
-}
-
 /** Every relative module specifier in a file, with its line. */
 export function importsOf(file, text) {
   const sf = ts.createSourceFile(
@@ -115,7 +98,7 @@ export function importsOf(file, text) {
   return found;
 }
 
-export function checkLayers(files = ['src', 'server', 'web'].flatMap((d) => walk(path.join(root, d), []))) {
+export function checkLayers(files = ['src', 'server', 'web'].flatMap((d) => walkFiles(path.join(root, d), isSource))) {
   const problems = [];
   for (const file of files) {
     const rel = path.relative(root, file).split(path.sep).join('/');
