@@ -913,6 +913,14 @@ function baseline(): string {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+/** Runs one of the bench's own scripts (bench/<file>) under its heading, its output straight through; its exit status. */
+function runBenchScript(title: string, file: string, args: string[]): number | null {
+  console.log(`\n## ${title}\n`);
+  return spawnSync(process.execPath, [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, file), ...args], {
+    stdio: 'inherit',
+  }).status;
+}
+
 async function main() {
   const started = Date.now();
   console.error(
@@ -959,43 +967,24 @@ async function main() {
         ? ['scipy', 'r'].filter((p) => peers.includes(p === 'r' ? 'desolve' : p)).join(',') || 'none'
         : 'none',
     ];
-    console.log('\n## W5 fit\n');
-    const r = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'src', 'cli', 'run-ts.mjs'), path.join(HERE, 'fit.ts'), ...fitArgs],
-      { stdio: 'inherit' },
-    );
-    if (r.status !== 0) notes.push(`bench/fit.ts exited with ${r.status}`);
+    const status = runBenchScript('W5 fit', 'fit.ts', fitArgs);
+    if (status !== 0) notes.push(`bench/fit.ts exited with ${status}`);
   }
   // The population fit (FOCE-I on Theoph beside R's nlme) has its own script too (bench/nlme.ts); --no-nlme skips it.
   if (!flag('--no-nlme')) {
-    console.log('\n## Population fit (FOCE-I vs nlme)\n');
-    spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'src', 'cli', 'run-ts.mjs'),
-        path.join(HERE, 'nlme.ts'),
-        '--repeats',
-        quick ? '2' : '5',
-        '--peers',
-        peers.includes('desolve') ? 'r' : 'none',
-      ],
-      { stdio: 'inherit' },
-    );
+    runBenchScript('Population fit (FOCE-I vs nlme)', 'nlme.ts', [
+      '--repeats',
+      quick ? '2' : '5',
+      '--peers',
+      peers.includes('desolve') ? 'r' : 'none',
+    ]);
   }
   // A 100,000-subject population job through Redis with two local immunopd workers (bench/jobs-redis.ts).
   if (!flag('--no-redis')) {
-    console.log('\n## Population job on Redis, two immunopd workers\n');
-    spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'src', 'cli', 'run-ts.mjs'),
-        path.join(HERE, 'jobs-redis.ts'),
-        '--subjects',
-        quick ? '10000' : '100000',
-      ],
-      { stdio: 'inherit' },
-    );
+    runBenchScript('Population job on Redis, two immunopd workers', 'jobs-redis.ts', [
+      '--subjects',
+      quick ? '10000' : '100000',
+    ]);
   }
 }
 
