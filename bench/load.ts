@@ -84,14 +84,19 @@ async function inProcessRate(seconds: number): Promise<number> {
     resourceLimits: poolThreadLimits(),
   });
   try {
-    const ask = (msg: object) =>
+    // The thread's next message ({ started } after its warm-up, then { calls }, or { error }); its crash rejects.
+    const next = () =>
       new Promise<{ started?: boolean; calls?: number; error?: string }>((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-        worker.postMessage(msg);
+        const onError = (e: Error) => reject(e);
+        worker.once('error', onError);
+        worker.once('message', (m) => {
+          worker.off('error', onError);
+          resolve(m);
+        });
       });
-    const next = () => new Promise<{ calls?: number; error?: string }>((resolve) => worker.once('message', resolve));
-    const started = await ask({ task: typicalTask(), warm: 200, seconds });
+    const firstAnswer = next();
+    worker.postMessage({ task: typicalTask(), warm: 200, seconds });
+    const started = await firstAnswer;
     if (started.error) throw new Error(started.error);
     const cpu0 = threadCpuMs('self');
     const done = await next();
