@@ -161,14 +161,10 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
     const hMax = Math.min(this.hMaxOpt, tBound - t);
     let h = Math.min(this.h, hMax);
     let nonFinite = false;
-    // The RHS is called directly in the stages (no wrapper, counted in one go).
-    const f = this.f;
+    // The model's f with its stages fused (dopri5-stages.ts), when it has them.
+    const stages = this.f.dopri5Stages;
     const idx = this.nnIdx;
     const nnLen = idx.length;
-    const s2 = this.s2,
-      s3 = this.s3,
-      s4 = this.s4,
-      s5 = this.s5;
     // A non-negative component at zero: its derivative may not point down, in any stage of this step.
     const clampStages = this.atZero;
     for (;;) {
@@ -181,35 +177,13 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
       // at zero. Stages that dip below zero from a positive start are left alone: for a state passing through
       // 1e-15 cells those dips are noise well within atol, and bending the stage derivatives there would
       // perturb the step (and cost a loop per stage); the end of the step is checked and clipped below.
-      for (let i = 0; i < n; i++) s2[i] = y[i] + h * A21 * k1[i];
-      f(t + C2 * h, s2, k2);
-      if (clampStages) clampDerivative(idx, s2, k2);
-      for (let i = 0; i < n; i++) s3[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
-      f(t + C3 * h, s3, k3);
-      if (clampStages) clampDerivative(idx, s3, k3);
-      for (let i = 0; i < n; i++) s4[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
-      f(t + C4 * h, s4, k4);
-      if (clampStages) clampDerivative(idx, s4, k4);
-      for (let i = 0; i < n; i++) s5[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
-      f(t + C5 * h, s5, k5);
-      if (clampStages) clampDerivative(idx, s5, k5);
-      for (let i = 0; i < n; i++)
-        ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+      // The fused stages cannot apply the rule: a step starting at zero takes the loops.
       const tNew = last ? tBound : t + h;
-      f(tNew, ySti, k6);
-      if (clampStages) clampDerivative(idx, ySti, k6);
-      for (let i = 0; i < n; i++)
-        yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
-      f(tNew, yNew, k7);
-      if (clampStages) clampDerivative(idx, yNew, k7);
+      const e =
+        stages !== undefined && !clampStages
+          ? stages(t, h, tNew, y, k1, k2, k3, k4, k5, k6, k7, ySti, yNew, atol, rtol)
+          : this.genericStages(h, tNew, clampStages);
       this.counters.rhsEvaluations += 6;
-      // Error estimate (RMS norm, Hairer's scaling with max(|y|, |yNew|)).
-      let e = 0;
-      for (let i = 0; i < n; i++) {
-        const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yNew[i]));
-        const d = (h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])) / sk;
-        e += d * d;
-      }
       // ode45's NonNegative test: non-negative components ending more than atol below zero fail the step.
       const err = nonNegativeError(idx, yNew, atol, Math.sqrt(e / n));
       if (!Number.isFinite(err)) {
@@ -288,6 +262,43 @@ export class Dopri5 extends StepperBase implements Dopri5Extras {
       this.lastRejected = true;
       this.counters.rejected++;
     }
+  }
+
+  /**
+   * The six stages of an attempt of size h from (t, y) with k1 = f(t, y), through f (the RHS called
+   * directly, counted by the caller): k2..k7, ySti and yNew; returns the error's sum of squares (RMS norm,
+   * Hairer's scaling with max(|y|, |yNew|)). With `clamp`, the NonNegative derivative rule in every stage.
+   */
+  private genericStages(h: number, tNew: number, clamp: boolean): number {
+    const { n, y, yNew, ySti, k1, k2, k3, k4, k5, k6, k7, rtol, atol, t, f, s2, s3, s4, s5 } = this;
+    const idx = this.nnIdx;
+    for (let i = 0; i < n; i++) s2[i] = y[i] + h * A21 * k1[i];
+    f(t + C2 * h, s2, k2);
+    if (clamp) clampDerivative(idx, s2, k2);
+    for (let i = 0; i < n; i++) s3[i] = y[i] + h * (A31 * k1[i] + A32 * k2[i]);
+    f(t + C3 * h, s3, k3);
+    if (clamp) clampDerivative(idx, s3, k3);
+    for (let i = 0; i < n; i++) s4[i] = y[i] + h * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
+    f(t + C4 * h, s4, k4);
+    if (clamp) clampDerivative(idx, s4, k4);
+    for (let i = 0; i < n; i++) s5[i] = y[i] + h * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
+    f(t + C5 * h, s5, k5);
+    if (clamp) clampDerivative(idx, s5, k5);
+    for (let i = 0; i < n; i++)
+      ySti[i] = y[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+    f(tNew, ySti, k6);
+    if (clamp) clampDerivative(idx, ySti, k6);
+    for (let i = 0; i < n; i++)
+      yNew[i] = y[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+    f(tNew, yNew, k7);
+    if (clamp) clampDerivative(idx, yNew, k7);
+    let e = 0;
+    for (let i = 0; i < n; i++) {
+      const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yNew[i]));
+      const d = (h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i])) / sk;
+      e += d * d;
+    }
+    return e;
   }
 
   /** CONTD5 coefficients of the step from y0 (slope ka) to y1 (slope kb) of size h; k3..k6 are the step's stages. */

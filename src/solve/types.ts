@@ -1,8 +1,36 @@
 // The solver layer's shared vocabulary: the right-hand side, the stepper interface every method
 // implements (shaped like scipy's OdeSolver), and the counters reported in a result.
 
-/** Right-hand side dy/dt = f(t, y), written into `dydt`; must not allocate. */
-export type Rhs = (t: number, y: Float64Array, dydt: Float64Array) => void;
+/**
+ * Right-hand side dy/dt = f(t, y), written into `dydt`; must not allocate. A model's own f may carry its
+ * DOPRI5 stages fused with it (`dopri5Stages`, generated per model: src/solve/dopri5-stages.ts); a wrapper
+ * of f (infusion rates added, ...) has none, and DOPRI5 then runs its generic stage loops.
+ */
+export type Rhs = ((t: number, y: Float64Array, dydt: Float64Array) => void) & { dopri5Stages?: Dopri5Stages };
+
+/**
+ * One DOPRI5 step attempt of size h from (tA, y) with k1 = f(tA, y), tN the step's end: writes the stages
+ * k2..k7, the stage-6 argument ySti and the new state yNew, and returns the error's sum of squares
+ * (sum over i of (h·(E·k)_i / sk_i)², sk_i = atol_i + rtol_i·max(|y_i|, |yNew_i|)), bit-identical to the
+ * generic loops in dopri5.ts. Six evaluations of f, without its non-negative derivative rule.
+ */
+export type Dopri5Stages = (
+  tA: number,
+  h: number,
+  tN: number,
+  y: Float64Array,
+  k1: Float64Array,
+  k2: Float64Array,
+  k3: Float64Array,
+  k4: Float64Array,
+  k5: Float64Array,
+  k6: Float64Array,
+  k7: Float64Array,
+  ySti: Float64Array,
+  yNew: Float64Array,
+  atol: Float64Array,
+  rtol: Float64Array,
+) => number;
 
 /** Jacobian df/dy at (t, y), written row-major into `J` (J[i*n + j] = d f_i / d y_j). */
 export type JacobianFn = (t: number, y: Float64Array, J: Float64Array) => void;

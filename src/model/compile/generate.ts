@@ -9,6 +9,12 @@ import type { AssignmentOrder } from './order.ts';
 import type { ModelJs } from './emit.ts';
 import { isConstant, makeFunction, type SymbolResolver } from './resolve.ts';
 import type { BoundRhsFn, CompiledEvent, OutputFn, RhsFn } from './types.ts';
+import {
+  dopri5StagesBody,
+  DOPRI5_STAGE_PARAMS,
+  type Dopri5Stages,
+  type RhsStatements,
+} from '../../solve/dopri5-stages.ts';
 
 export interface GeneratedFunctions {
   rhs: RhsFn;
@@ -37,8 +43,19 @@ export function generateFunctions(
   const rhsSrc = `${prelude(odeAssignments)}\n${js.odes.map((e, i) => `dydt[${i}] = ${e};`).join('\n')}`;
   const outSrc = `${prelude(order.needed(parsed.outputs.flatMap((pe) => [...pe.symbols])))}\n${js.outputs.map((e, k) => `out[${k}] = ${e};`).join('\n')}`;
   const rhs = makeFunction<RhsFn>(['t', 'y', 'p', 'dydt'], rhsSrc);
-  const bindSrc = boundRhsSource(table, parsed, odeAssignments, resolver);
-  const bindRhs = makeFunction<(p: Float64Array) => BoundRhsFn>(['p'], bindSrc);
+  const { bindSrc, stagesSrc } = boundRhsSource(table, parsed, odeAssignments, resolver);
+  const bindPlain = makeFunction<(p: Float64Array) => BoundRhsFn>(['p'], bindSrc);
+  // DOPRI5's stages fused with f, generated on the first binding (most compiled models never solve).
+  let bindStages: ((p: Float64Array) => Dopri5Stages) | null | undefined;
+  const bindRhs = (p: Float64Array): BoundRhsFn => {
+    const f = bindPlain(p);
+    if (bindStages === undefined) {
+      const src = stagesSrc();
+      bindStages = src === null ? null : makeFunction<(p: Float64Array) => Dopri5Stages>(['p'], src);
+    }
+    if (bindStages !== null) f.dopri5Stages = bindStages(p);
+    return f;
+  };
   const outputs = makeFunction<OutputFn>(['t', 'y', 'p', 'out'], outSrc);
   const initialFn = makeFunction<(p: Float64Array, y: Float64Array) => void>(
     ['p', 'y'],
@@ -75,7 +92,7 @@ function boundRhsSource(
   parsed: ParsedModel,
   odeAssignments: number[],
   resolver: SymbolResolver,
-): string {
+): { bindSrc: string; stagesSrc: () => string | null } {
   const { pIndex, stateIndex, assignIndex } = table;
   const full = resolver.full;
   const hoisted = new Map<string, string>();
@@ -95,7 +112,23 @@ function boundRhsSource(
   const assignJsBound = parsed.assignments.map((pe) => emit(pe.node, full, '', hook));
   const odeJsBound = parsed.odes.map((pe) => emit(pe.node, full, '', hook));
   const boundPrelude = odeAssignments.map((k) => `const a${k} = ${assignJsBound[k]};`).join('\n');
-  return `${[...hoisted].map(([js, name]) => `const ${name} = ${js};`).join('\n')}\nreturn function (t, y, dydt) {\n${boundPrelude}\n${odeJsBound.map((js, i) => `dydt[${i}] = ${js};`).join('\n')}\n};`;
+  const hoistedSrc = [...hoisted].map(([js, name]) => `const ${name} = ${js};`).join('\n');
+  // The same statements with the state read from locals (every parameter-only subexpression is hoisted
+  // already: the hook finds each in `hoisted`), for DOPRI5's fused stages.
+  const statements: RhsStatements = (arg, out) => {
+    const resolve = (name: string) => (stateIndex.has(name) ? arg(stateIndex.get(name)!) : full(name));
+    const a = odeAssignments.map((k) => `const a${k} = ${emit(parsed.assignments[k].node, resolve, '', hook)};`);
+    const d = parsed.odes.map((pe, i) => `${out(i)} = ${emit(pe.node, resolve, '', hook)};`);
+    return [...a, ...d].join('\n');
+  };
+  const stagesSrc = () => {
+    const body = dopri5StagesBody(table.stateNames.length, statements);
+    return body === null ? null : `${hoistedSrc}\nreturn function (${DOPRI5_STAGE_PARAMS.join(', ')}) {\n${body}\n};`;
+  };
+  return {
+    bindSrc: `${hoistedSrc}\nreturn function (t, y, dydt) {\n${boundPrelude}\n${odeJsBound.map((js, i) => `dydt[${i}] = ${js};`).join('\n')}\n};`,
+    stagesSrc,
+  };
 }
 
 function generateEvents(
