@@ -363,7 +363,10 @@ type Cell = string | number | boolean | null;
 
 /** One arm of a partial, column by column (compact: a million subjects fit in a job's merge). */
 export interface PartialArm {
-  /** Per series: subject j of the chunk at output time k at [j·nT + k]; null (or NaN) where the subject failed or the value is not finite. */
+  /**
+   * Per series: subject j of the chunk at output time k at [k·count + j] (time-major: the merge reads each output
+   * time's values as one contiguous run per chunk); null (or NaN) where the subject failed or the value is not finite.
+   */
   series: ((number | null)[] | Float64Array)[];
   /** With population.response: per RESPONSE_FIELDS name, one value per subject of the chunk (null when missing or failed). */
   response?: Record<string, Cell[]>;
@@ -424,7 +427,7 @@ export function packChunk(R: ResolvedPopulation, chunk: SubjectChunk): Populatio
         const d = series[q];
         for (let k = 0; k < nT; k++) {
           const v = col[k];
-          if (Number.isFinite(v)) d[j * nT + k] = v;
+          if (Number.isFinite(v)) d[k * chunk.count + j] = v;
         }
       });
       if (response && x.metrics) {
@@ -490,10 +493,9 @@ export function packDirect(
       r.series.forEach((col, q) => {
         const d = arms[a].series[q];
         const e = residual[a][q];
-        const base = j * nT;
         for (let k = 0; k < nT; k++) {
           const v = e ? col[k] * (1 + (e.proportional ?? 0) * e.e[k]) + (e.additive ?? 0) * e.e[nT + k] : col[k];
-          if (Number.isFinite(v)) d[base + k] = v;
+          if (Number.isFinite(v)) d[k * count + j] = v;
         }
       });
     }
@@ -599,65 +601,50 @@ export function quantilesSelect(v: Float64Array, m: number, qs: readonly number[
 }
 
 /**
- * Values the merge gathers at once (output times × subjects, 8 bytes each: 32 MB): as many output times as
- * fit, at least 4, so that each subject's row is read in long runs (a run of 16 times left the merge bound by
- * cache misses: 10,000 subjects × 6 series × 366 times took 0.95 s, whole rows 0.66 s).
+ * The finite values of output time k of a partial's series d (its `count` subjects, one contiguous run: the
+ * layout is time-major) appended to col from m; returns the new m, their sum added to sums[0]. Subject order,
+ * so the mean adds in the same order however the population was chunked. A small function of its own, so
+ * that the JIT optimizes it after a few calls (the merge runs once per job, cold).
  */
-const MERGE_GATHER_VALUES = 4_000_000;
-
-/**
- * The finite values of output times k0..k0 + nb - 1 of a partial's series d (subject j's row at [j·nT,
- * (j + 1)·nT): contiguous, so each row's run is read once) appended to cols[b] (counts m, sums), in subject
- * order: the means add in the same order as one time at a time. A small function of its own, so that the
- * JIT optimizes it after a few calls (the merge runs once per job, cold).
- */
-function gatherBlock(
+function gatherTime(
   d: ArrayLike<number | null>,
   count: number,
-  nT: number,
-  k0: number,
-  nb: number,
-  cols: Float64Array[],
-  m: Int32Array,
+  k: number,
+  col: Float64Array,
+  m: number,
   sums: Float64Array,
-): void {
-  for (let j = 0; j < count; j++) {
-    const base = j * nT + k0;
-    for (let b = 0; b < nb; b++) {
-      const v = d[base + b] as number; // null (JSON partials) and NaN are skipped alike
-      if (Number.isFinite(v)) {
-        cols[b][m[b]++] = v;
-        sums[b] += v;
-      }
+): number {
+  let s = sums[0];
+  for (let j = k * count, end = j + count; j < end; j++) {
+    const v = d[j] as number; // null (JSON partials) and NaN are skipped alike
+    if (Number.isFinite(v)) {
+      col[m++] = v;
+      s += v;
     }
   }
+  sums[0] = s;
+  return m;
 }
 
 function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: number): ArmSummary {
   const pop = R.request.population;
   const nT = R.arms[0].prep.times.length;
   const summary: ArmSummary['summary'] = {};
-  // Per output time of a block: every solved subject's value (the quantiles' input, reordered by selection).
-  const B = Math.min(nT, Math.max(4, Math.floor(MERGE_GATHER_VALUES / Math.max(1, pop.n))));
-  const cols = Array.from({ length: B }, () => new Float64Array(pop.n));
-  const m = new Int32Array(B);
-  const sums = new Float64Array(B);
+  // Per output time: every solved subject's value (the quantiles' input, reordered by selection).
+  const col = new Float64Array(pop.n);
+  const sums = new Float64Array(1);
   const qv: (number | null)[] = pop.quantiles.map(() => null);
   R.series.forEach((name, q) => {
     const entry: Record<string, (number | null)[]> = {};
     const per = pop.quantiles.map(() => new Array<number | null>(nT));
     const mean = new Array<number | null>(nT);
-    for (let k0 = 0; k0 < nT; k0 += B) {
-      const nb = Math.min(B, nT - k0);
-      m.fill(0);
-      sums.fill(0);
-      for (const p of parts) gatherBlock(p.arms[a].series[q], p.count, nT, k0, nb, cols, m, sums);
-      for (let b = 0; b < nb; b++) {
-        const k = k0 + b;
-        quantilesSelect(cols[b], m[b], pop.quantiles, qv);
-        for (let r = 0; r < qv.length; r++) per[r][k] = qv[r];
-        mean[k] = m[b] ? sums[b] / m[b] : null;
-      }
+    for (let k = 0; k < nT; k++) {
+      let m = 0;
+      sums[0] = 0;
+      for (const p of parts) m = gatherTime(p.arms[a].series[q], p.count, k, col, m, sums);
+      quantilesSelect(col, m, pop.quantiles, qv);
+      for (let r = 0; r < qv.length; r++) per[r][k] = qv[r];
+      mean[k] = m ? sums[0] / m : null;
     }
     pop.quantiles.forEach((qq, r) => (entry[`q${qq}`] = per[r]));
     entry.mean = mean;

@@ -72,6 +72,7 @@ export class Rodas extends StepperBase {
   private readonly K2: Float64Array;
   private readonly K3: Float64Array;
   private readonly res: Float64Array; // residual of the dense output at mid-step
+  private readonly w2: Float64Array; // scratch of the fused stages' row swaps
   private f0Current = false;
   private clampNow = false;
   private jacCurrent = false;
@@ -93,7 +94,10 @@ export class Rodas extends StepperBase {
     this.f0 = new Float64Array(n);
     this.dT = new Float64Array(n);
     this.k = new Float64Array(S * n);
-    [this.u, this.du, this.yNew, this.w, this.d0, this.d1, this.K1, this.K2, this.K3, this.res] = vectors(n, 10);
+    [this.u, this.du, this.yNew, this.w, this.d0, this.d1, this.K1, this.K2, this.K3, this.res, this.w2] = vectors(
+      n,
+      11,
+    );
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
@@ -196,6 +200,7 @@ export class Rodas extends StepperBase {
   step(): StepStatus {
     if (this.status !== 'running') return this.status;
     const { n, y, f0, dT, k, u, du, yNew, J, E, piv, rtol, atol, t, tBound } = this;
+    const stages = this.f.rodasStages;
     if (this.nnIdx.length > 0) this.updateClamp();
     if (!this.f0Current) {
       this.rhs(t, y, f0);
@@ -230,43 +235,12 @@ export class Rodas extends StepperBase {
         continue;
       }
       const invH = 1 / h;
-      // Stage 1.
-      for (let i = 0; i < n; i++) k[i] = f0[i] + h * D[0] * dT[i];
-      luSolve(E, n, piv, k);
-      for (let s = 1; s < S; s++) {
-        // Stage argument: y + sum a_sj k_j for s <= 5 (0-based), then the previous argument + k_{s-1}.
-        if (s <= 5) {
-          const ra = s * S;
-          for (let i = 0; i < n; i++) {
-            let v = y[i];
-            for (let j = 0; j < s; j++) v += A[ra + j] * k[j * n + i];
-            u[i] = v;
-          }
-        } else {
-          const off = (s - 1) * n;
-          for (let i = 0; i < n; i++) u[i] += k[off + i];
-        }
-        this.rhs(s >= 5 ? tNew : t + CT[s] * h, u, du);
-        const ks = s * n,
-          rc = s * S,
-          ds = h * D[s];
-        for (let i = 0; i < n; i++) {
-          let c = 0;
-          for (let j = 0; j < s; j++) c += C[rc + j] * k[j * n + i];
-          k[ks + i] = du[i] + ds * dT[i] + c * invH;
-        }
-        luSolve(E, n, piv, k, ks);
-      }
-      // y1 = last argument + k8; the error estimate is k8.
-      const k8 = (S - 1) * n;
-      let e = 0;
-      for (let i = 0; i < n; i++) {
-        const yn = u[i] + k[k8 + i];
-        yNew[i] = yn;
-        const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yn));
-        const d = k[k8 + i] / sk;
-        e += d * d;
-      }
+      // The stages: fused with the model's f (rodas-stages.ts) unless the NonNegative rule applies now.
+      const e =
+        stages !== undefined && !this.clampNow
+          ? stages(t, h, tNew, y, f0, dT, E, piv, k, this.w2, yNew, atol, rtol)
+          : this.genericStages(h, tNew);
+      if (stages !== undefined && !this.clampNow) this.counters.rhsEvaluations += S - 1;
       let err = nonNegativeError(this.nnIdx, yNew, atol, Math.sqrt(e / n));
       if (!Number.isFinite(err)) {
         nonFinite = true;
@@ -358,6 +332,53 @@ export class Rodas extends StepperBase {
       this.lastRejected = true;
       h = hNew;
     }
+  }
+
+  /**
+   * The S stages of an attempt of size h through f (this.rhs: counted, NonNegative rule when it applies), with
+   * E factored: k, the last stage argument in u, y1 in yNew; returns the error's sum of squares.
+   */
+  private genericStages(h: number, tNew: number): number {
+    const { n, y, f0, dT, k, u, du, yNew, E, piv, rtol, atol, t } = this;
+    const invH = 1 / h;
+    // Stage 1.
+    for (let i = 0; i < n; i++) k[i] = f0[i] + h * D[0] * dT[i];
+    luSolve(E, n, piv, k);
+    for (let s = 1; s < S; s++) {
+      // Stage argument: y + sum a_sj k_j for s <= 5 (0-based), then the previous argument + k_{s-1}.
+      if (s <= 5) {
+        const ra = s * S;
+        for (let i = 0; i < n; i++) {
+          let v = y[i];
+          for (let j = 0; j < s; j++) v += A[ra + j] * k[j * n + i];
+          u[i] = v;
+        }
+      } else {
+        const off = (s - 1) * n;
+        for (let i = 0; i < n; i++) u[i] += k[off + i];
+      }
+      this.rhs(s >= 5 ? tNew : t + CT[s] * h, u, du);
+      const ks = s * n,
+        rc = s * S,
+        ds = h * D[s];
+      for (let i = 0; i < n; i++) {
+        let c = 0;
+        for (let j = 0; j < s; j++) c += C[rc + j] * k[j * n + i];
+        k[ks + i] = du[i] + ds * dT[i] + c * invH;
+      }
+      luSolve(E, n, piv, k, ks);
+    }
+    // y1 = last argument + k8; the error estimate is k8.
+    const k8 = (S - 1) * n;
+    let e = 0;
+    for (let i = 0; i < n; i++) {
+      const yn = u[i] + k[k8 + i];
+      yNew[i] = yn;
+      const sk = atol[i] + rtol[i] * Math.max(Math.abs(y[i]), Math.abs(yn));
+      const d = k[k8 + i] / sk;
+      e += d * d;
+    }
+    return e;
   }
 
   /** Dense output over the last accepted step (order 4), clipped at zero for non-negative components. */

@@ -6,7 +6,10 @@
  * DOPRI5 stages fused with it (`dopri5Stages`, generated per model: src/solve/dopri5-stages.ts); a wrapper
  * of f (infusion rates added, ...) has none, and DOPRI5 then runs its generic stage loops.
  */
-export type Rhs = ((t: number, y: Float64Array, dydt: Float64Array) => void) & { dopri5Stages?: Dopri5Stages };
+export type Rhs = ((t: number, y: Float64Array, dydt: Float64Array) => void) & {
+  dopri5Stages?: Dopri5Stages;
+  rodasStages?: RodasStages;
+};
 
 /**
  * One DOPRI5 step attempt of size h from (tA, y) with k1 = f(tA, y), tN the step's end: writes the stages
@@ -110,3 +113,26 @@ export type StepperFactory = (f: Rhs, t0: number, y0: Float64Array, tBound: numb
 
 /** The methods a scenario may ask for. */
 export type MethodName = 'auto' | 'nonstiff' | 'stiff' | 'odex' | 'dopri5' | 'rodas';
+
+/**
+ * One Rodas5P step attempt of size h from (tA, y) (tN the step's end), given f0 = f(tA, y), dT = df/dt and
+ * E = 1/(hγ) I − J factored by luFactor (pivots piv): writes the S stages into k (k[s·n + i]) and y1 into yNew,
+ * and returns the error's sum of squares (sum over i of (k_S,i / sk_i)², sk_i = atol_i + rtol_i·max(|y_i|,
+ * |y1_i|)), bit-identical to the generic loops in rodas.ts. `w` is n numbers of scratch. Seven evaluations of
+ * f, without its non-negative derivative rule.
+ */
+export type RodasStages = (
+  tA: number,
+  h: number,
+  tN: number,
+  y: Float64Array,
+  f0: Float64Array,
+  dT: Float64Array,
+  E: Float64Array,
+  piv: Int32Array,
+  k: Float64Array,
+  w: Float64Array,
+  yNew: Float64Array,
+  atol: Float64Array,
+  rtol: Float64Array,
+) => number;

@@ -9,6 +9,7 @@ import type { AssignmentOrder } from './order.ts';
 import type { ModelJs } from './emit.ts';
 import { isConstant, makeFunction, type SymbolResolver } from './resolve.ts';
 import type { BoundRhsFn, CompiledEvent, OutputFn, RhsFn } from './types.ts';
+import { rodasStagesBody, RODAS_STAGE_PARAMS, type RodasStages } from '../../solve/rodas-stages.ts';
 import {
   dopri5StagesBody,
   DOPRI5_STAGE_PARAMS,
@@ -45,15 +46,21 @@ export function generateFunctions(
   const rhs = makeFunction<RhsFn>(['t', 'y', 'p', 'dydt'], rhsSrc);
   const { bindSrc, stagesSrc } = boundRhsSource(table, parsed, odeAssignments, resolver);
   const bindPlain = makeFunction<(p: Float64Array) => BoundRhsFn>(['p'], bindSrc);
-  // DOPRI5's stages fused with f, generated on the first binding (most compiled models never solve).
-  let bindStages: ((p: Float64Array) => Dopri5Stages) | null | undefined;
+  // DOPRI5's and Rodas5P's stages fused with f, generated on the first binding (most compiled models never solve).
+  let fused:
+    | { dopri5: ((p: Float64Array) => Dopri5Stages) | null; rodas: ((p: Float64Array) => RodasStages) | null }
+    | undefined;
   const bindRhs = (p: Float64Array): BoundRhsFn => {
     const f = bindPlain(p);
-    if (bindStages === undefined) {
+    if (fused === undefined) {
       const src = stagesSrc();
-      bindStages = src === null ? null : makeFunction<(p: Float64Array) => Dopri5Stages>(['p'], src);
+      fused = {
+        dopri5: src.dopri5 === null ? null : makeFunction<(p: Float64Array) => Dopri5Stages>(['p'], src.dopri5),
+        rodas: src.rodas === null ? null : makeFunction<(p: Float64Array) => RodasStages>(['p'], src.rodas),
+      };
     }
-    if (bindStages !== null) f.dopri5Stages = bindStages(p);
+    if (fused.dopri5 !== null) f.dopri5Stages = fused.dopri5(p);
+    if (fused.rodas !== null) f.rodasStages = fused.rodas(p);
     return f;
   };
   const outputs = makeFunction<OutputFn>(['t', 'y', 'p', 'out'], outSrc);
@@ -92,7 +99,7 @@ function boundRhsSource(
   parsed: ParsedModel,
   odeAssignments: number[],
   resolver: SymbolResolver,
-): { bindSrc: string; stagesSrc: () => string | null } {
+): { bindSrc: string; stagesSrc: () => { dopri5: string | null; rodas: string | null } } {
   const { pIndex, stateIndex, assignIndex } = table;
   const full = resolver.full;
   const hoisted = new Map<string, string>();
@@ -121,10 +128,13 @@ function boundRhsSource(
     const d = parsed.odes.map((pe, i) => `${out(i)} = ${emit(pe.node, resolve, '', hook)};`);
     return [...a, ...d].join('\n');
   };
-  const stagesSrc = () => {
-    const body = dopri5StagesBody(table.stateNames.length, statements);
-    return body === null ? null : `${hoistedSrc}\nreturn function (${DOPRI5_STAGE_PARAMS.join(', ')}) {\n${body}\n};`;
-  };
+  const factory = (params: readonly string[], body: string | null) =>
+    body === null ? null : `${hoistedSrc}\nreturn function (${params.join(', ')}) {\n${body}\n};`;
+  const n = table.stateNames.length;
+  const stagesSrc = () => ({
+    dopri5: factory(DOPRI5_STAGE_PARAMS, dopri5StagesBody(n, statements)),
+    rodas: factory(RODAS_STAGE_PARAMS, rodasStagesBody(n, statements)),
+  });
   return {
     bindSrc: `${hoistedSrc}\nreturn function (t, y, dydt) {\n${boundPrelude}\n${odeJsBound.map((js, i) => `dydt[${i}] = ${js};`).join('\n')}\n};`,
     stagesSrc,

@@ -1,6 +1,7 @@
-// DOPRI5's stages fused with a model's right-hand side (src/solve/dopri5-stages.ts): the generated function
-// against the tableau applied step by step, and whole solves of every library model (and of models reading t
-// and dose clocks) bit-identical with and without it.
+// DOPRI5's and Rodas5P's stages fused with a model's right-hand side (src/solve/dopri5-stages.ts,
+// rodas-stages.ts): the generated DOPRI5 function against the tableau applied step by step, and whole solves
+// (dopri5, auto, rodas) of every library model and of models reading t and dose clocks bit-identical with and
+// without them.
 import { describe, it, expect } from 'vitest';
 import { compileModel } from '../src/model/compile.ts';
 import { getModel, listModels } from '../src/model/library.ts';
@@ -27,7 +28,7 @@ const timeModel = compileModel({
   odes: { u: '-k * u + sin(t) * v', v: 'u - v / (1 + t)' },
 });
 
-describe('DOPRI5 fused stages', () => {
+describe('fused stages', () => {
   it('compute the tableau: k2..k7, the stage-6 argument, y1 and the error sum, within 1e-15 of the formulas', () => {
     const p = Float64Array.from(timeModel.defaultParams);
     const f = timeModel.bindRhs(p);
@@ -70,7 +71,8 @@ describe('DOPRI5 fused stages', () => {
     expect(Math.abs(sum - err) / err).toBeLessThan(1e-12);
   });
 
-  const problem = (model: CompiledModel, f: Rhs, p: Float64Array, method: 'dopri5' | 'auto'): IvpProblem => {
+  type Method = 'dopri5' | 'auto' | 'rodas';
+  const problem = (model: CompiledModel, f: Rhs, p: Float64Array, method: Method): IvpProblem => {
     const n = model.stateNames.length;
     const y0 = model.initial(p);
     const tEnd = 60;
@@ -97,7 +99,7 @@ describe('DOPRI5 fused stages', () => {
   };
 
   /** Solve with and without the fused stages; both results (or both failures) must be identical. */
-  const compare = (model: CompiledModel, p: Float64Array, method: 'dopri5' | 'auto') => {
+  const compare = (model: CompiledModel, p: Float64Array, method: Method) => {
     const run = (fused: boolean) => {
       const f = model.bindRhs(p);
       try {
@@ -118,14 +120,18 @@ describe('DOPRI5 fused stages', () => {
   };
 
   const library = listModels().map((m) => m.id);
-  it.each(library)('library model %s: dopri5 and auto solves bit-identical with and without them', (id) => {
+  it.each(library)('library model %s: dopri5, auto and rodas solves bit-identical with and without them', (id) => {
     const model = getModel(id);
     expect(typeof model.bindRhs(model.defaultParams).dopri5Stages).toBe('function');
-    for (const method of ['dopri5', 'auto'] as const) compare(model, Float64Array.from(model.defaultParams), method);
+    // Rodas's fused stages hold an n×n solve per stage: generated up to a source size (8 states fit).
+    if (model.stateNames.length <= 8) expect(typeof model.bindRhs(model.defaultParams).rodasStages).toBe('function');
+    for (const method of ['dopri5', 'auto', 'rodas'] as const)
+      compare(model, Float64Array.from(model.defaultParams), method);
   });
 
   it('models reading t and dose clocks (tfd, tld): bit-identical solves', () => {
-    compare(timeModel, Float64Array.from(timeModel.defaultParams), 'dopri5');
+    for (const method of ['dopri5', 'rodas'] as const)
+      compare(timeModel, Float64Array.from(timeModel.defaultParams), method);
     const clocks = compileModel({
       id: 'stages-clocks',
       parameters: { k: { value: 0.3 } },
@@ -136,7 +142,7 @@ describe('DOPRI5 fused stages', () => {
     expect(clocks.doseClocks.length).toBe(2);
     // First dose into A on day 3, the last on day 7 (the clocks' slots, as the runner sets them).
     for (const c of clocks.doseClocks) p[c.slot] = c.kind === 'tfd' ? 3 : 7;
-    for (const method of ['dopri5', 'auto'] as const) compare(clocks, p, method);
+    for (const method of ['dopri5', 'auto', 'rodas'] as const) compare(clocks, p, method);
   });
 
   it('are left out above DOPRI5_STAGES_MAX_SOURCE characters (the generic loops serve such models)', () => {
@@ -158,6 +164,7 @@ describe('DOPRI5 fused stages', () => {
     const big = compileModel({ id: 'stages-big', parameters: { k: { value: 1 } }, states, odes });
     const f = big.bindRhs(Float64Array.from(big.defaultParams));
     expect(f.dopri5Stages).toBeUndefined();
+    expect(f.rodasStages).toBeUndefined();
     const sol = solveIvp(problem(big, f, Float64Array.from(big.defaultParams), 'dopri5'));
     expect(sol.counters.steps).toBeGreaterThan(0);
   });
