@@ -1,8 +1,12 @@
-// Pipelined simulates (src/jobs/pool.ts): a thread running a simulate is sent the next queued one ahead.
+// Pipelined simulates and job chunks (src/jobs/pool.ts): a thread running one is sent the next queued one ahead.
 // Every answer still goes to its own request, a task sent ahead can be cancelled or run out of budget alone,
-// and when its thread is stopped it goes back to the queue and is answered by the fresh thread.
+// and when its thread is stopped it goes back to the queue and is answered by the fresh thread. A job's
+// request goes to each thread once (later chunks name it by key), with the thread keeping four.
 import { describe, it, expect } from 'vitest';
 import { WorkerPool } from '../src/jobs/pool.ts';
+import { JobManager, MemoryStore } from '../src/jobs/manager.ts';
+import { embeddedBackend } from '../src/jobs/embedded.ts';
+import { runLocal } from '../src/jobs/local.ts';
 import type { Reply, Task } from '../src/jobs/tasks.ts';
 
 const sim = (end: number, step = 1): Task => ({
@@ -85,5 +89,71 @@ describe('simulates sent ahead to a busy thread', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('job chunks sent ahead; a job request sent to each thread once', () => {
+  const population = (n: number, seed: number) => ({
+    model: 'tgi-gompertz',
+    times: { start: 0, end: 60, step: 10 },
+    population: { n, seed, omega: { r: 0.3 }, quantiles: [0.05, 0.5, 0.95] },
+  });
+  const onOneThread = async (f: (jobs: JobManager, pool: WorkerPool) => Promise<void>) => {
+    const pool = new WorkerPool({ size: 1, heavySlots: 1, queueLength: 10, killGraceMs: 1000 });
+    const jobs = new JobManager({ pool, backend: embeddedBackend(pool), store: new MemoryStore() });
+    try {
+      await pool.ready();
+      await f(jobs, pool);
+    } finally {
+      await jobs.close();
+      await pool.close();
+    }
+  };
+
+  it('a population job on one thread: its chunks go ahead, the request once; the result is the local run', async () => {
+    await onOneThread(async (jobs, pool) => {
+      const request = population(2_000, 3);
+      const done = await jobs.wait(jobs.submit('population', request).id);
+      expect(done.status).toBe('succeeded');
+      const chunks = done.progress.chunks;
+      expect(chunks).toBeGreaterThan(20);
+      const result = JSON.parse(done.resultJson!);
+      const local = (await runLocal('population', request)) as typeof result;
+      expect(result.summary).toEqual(local.summary);
+      expect(result.stats.rhsEvaluations).toBe(local.stats.rhsEvaluations);
+      // Every chunk after the first named the request the thread kept; most went ahead of the one before.
+      expect(pool.stats().requestsByKey).toBe(chunks - 1);
+      expect(pool.stats().sentAhead).toBeGreaterThan(chunks / 2);
+    });
+  });
+
+  it('a thread keeps four requests: after five other jobs the first one is sent whole again, and right', async () => {
+    await onOneThread(async (jobs, pool) => {
+      // Six jobs of 2 chunks each, queued in order: A B C D E A (the sixth is A's request again: same key).
+      const requests = [1, 2, 3, 4, 5, 1].map((seed) => population(100, seed));
+      const ids = requests.map((r) => jobs.submit('population', r).id);
+      const done = await Promise.all(ids.map((id) => jobs.wait(id)));
+      expect(done.map((d) => d.status)).toEqual(Array(6).fill('succeeded'));
+      expect(done.map((d) => d.progress.chunks)).toEqual(Array(6).fill(2));
+      // Each job's second chunk named its request; A's second run found it forgotten (E made room) and sent it.
+      expect(pool.stats().requestsByKey).toBe(6);
+      for (const [i, d] of done.entries()) {
+        const local = (await runLocal('population', requests[i])) as { summary: unknown };
+        expect(JSON.parse(d.resultJson!).summary).toEqual(local.summary);
+      }
+    });
+  });
+
+  it('cancelling a job whose next chunk was sent ahead: cancelled, and the thread is free again', async () => {
+    await onOneThread(async (jobs, pool) => {
+      const rec = jobs.submit('population', { ...population(20_000, 9), times: { start: 0, end: 60, step: 1 } });
+      while (((await jobs.get(rec.id))?.progress.done ?? 0) === 0) await new Promise((r) => setTimeout(r, 10));
+      expect(pool.stats().sentAhead).toBeGreaterThan(0);
+      jobs.cancel(rec.id);
+      expect((await jobs.wait(rec.id)).status).toBe('cancelled');
+      expect(await pool.idle(5_000)).toBe(true);
+      // The thread answers the next request.
+      expect(lastTime(await pool.run(sim(15), { deadline: Date.now() + 60_000 }))).toBe(15);
+    });
   });
 });

@@ -6,10 +6,12 @@
 // A task still running after its deadline plus a grace period, or cancelled and not stopping by itself, is
 // stopped by terminating its thread (a fresh one replaces it). Threads have a heap limit: one that runs out
 // of memory dies alone and its task gets a `resources` error.
-// Cheap tasks are pipelined: a thread running a simulate is already sent the next queued simulate, so it
-// starts it without waiting for the main thread to receive its answer and send more (on a loaded machine the
-// main thread's turn can take milliseconds, as long as a solve). Only simulates (synchronous from start to
-// answer on the thread) are sent ahead; a task sent ahead counts as queued, not running.
+// Simulates and job chunks are pipelined: a thread running one is already sent the next queued one of the same
+// kind, so it starts it without waiting for the main thread to receive its answer and send more (on a loaded
+// machine the main thread's turn can take milliseconds, as long as a solve; a population job's chunks
+// waited 10–20 ms each). Only those (synchronous from start to answer on the thread) are sent ahead; a task
+// sent ahead counts as queued, not running. A job's request goes to a thread once: later chunks with the same
+// request key name it (Slot.requestKeys), so a 10,000-row request is not copied into every chunk.
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../workers/start.ts';
 import { setMaxListeners } from 'node:events';
@@ -76,8 +78,28 @@ interface Slot {
   /** The thread has loaded the library (tasks are only given to ready threads: a start-up is not a solve). */
   ready: boolean;
   current?: Running;
-  /** A simulate sent ahead while `current` (also a simulate) runs: the thread starts it when it answers. */
+  /** A simulate (or job chunk) sent ahead while `current` (the same) runs: the thread starts it when it answers. */
   next?: Running;
+  /**
+   * Request keys whose request this thread holds (oldest first, at most THREAD_REQUESTS): the pool decides what
+   * the thread forgets, in the same message, so both sides always agree.
+   */
+  requestKeys: string[];
+}
+
+/** Job requests a thread keeps by key (thread.ts). */
+const THREAD_REQUESTS = 4;
+
+/** The request key of a job chunk (its `key`: the population kind's content hash), if it has one. */
+function requestKey(task: Task): string | undefined {
+  if (task.type !== 'chunk') return undefined;
+  const key = (task.chunk as { key?: unknown } | null)?.key;
+  return typeof key === 'string' ? key : undefined;
+}
+
+/** Tasks that may be sent ahead to a thread running one of the same class and type (see the header). */
+function pipelined(p: Pending): boolean {
+  return (p.task.type === 'simulate' && p.opts.cls === 'cheap') || (p.task.type === 'chunk' && p.opts.cls === 'job');
 }
 
 interface Running {
@@ -112,7 +134,8 @@ export class WorkerPool {
   }
 
   private spawn(index: number): Slot {
-    const cancel = new SharedArrayBuffer(4);
+    // [0]: the id of the running task to stop; [1]: of the task sent ahead.
+    const cancel = new SharedArrayBuffer(8);
     const worker = startWorker(
       WORKER_URL,
       { cancel },
@@ -123,7 +146,7 @@ export class WorkerPool {
       },
     );
     worker.unref();
-    const slot: Slot = { worker, index, cancel: new Int32Array(cancel), ready: false };
+    const slot: Slot = { worker, index, cancel: new Int32Array(cancel), ready: false, requestKeys: [] };
     worker.on('message', (msg: { id?: number; reply?: Reply; progress?: number; ready?: boolean }) => {
       if (msg.ready) {
         slot.ready = true;
@@ -181,7 +204,7 @@ export class WorkerPool {
     slot.next = undefined;
     if (ahead) {
       clearTimeout(ahead.timer);
-      if (!ahead.p.done) this.queues.cheap.unshift(ahead.p);
+      if (!ahead.p.done) this.queues[ahead.p.opts.cls ?? 'cheap'].unshift(ahead.p);
     }
     const i = this.slots.indexOf(slot);
     if (i < 0) return;
@@ -243,8 +266,10 @@ export class WorkerPool {
   }
 
   private analyses = 0;
-  /** Simulates sent to a thread ahead, while it ran the one before (stats). */
+  /** Simulates and job chunks sent to a thread ahead, while it ran the one before (stats). */
   private sentAhead = 0;
+  /** Job chunks sent naming a request their thread already held, instead of carrying it (stats). */
+  private requestsByKey = 0;
 
   /**
    * Admit one synchronous analysis (all its chunks) or refuse it at once (PoolBusyError) when
@@ -300,7 +325,10 @@ export class WorkerPool {
       if (i >= 0) q.splice(i, 1);
     }
     this.finish(p, cancelledReply);
-    // Sent ahead and not started: the thread runs it (a few ms) and its answer is dropped.
+    // Sent ahead and not started: the thread starts it, sees it cancelled at once (a chunk) or runs it (a
+    // simulate, a few ms), and its answer is dropped.
+    const ahead = this.slots.find((s) => s.next?.p === p);
+    if (ahead) Atomics.store(ahead.cancel, 1, ahead.next!.id);
     const slot = this.slots.find((s) => s.current?.p === p);
     if (!slot) return;
     const id = slot.current!.id;
@@ -327,17 +355,26 @@ export class WorkerPool {
   private pump() {
     for (;;) {
       let slot = this.slots.find((s) => s.ready && !s.current);
-      let ahead = false;
-      if (!slot && this.queues.cheap.length && this.queues.cheap[0].task.type === 'simulate') {
-        slot = this.slots.find(
-          (s) =>
-            s.ready && s.current && !s.next && s.current.p.task.type === 'simulate' && s.current.p.opts.cls === 'cheap',
-        );
-        ahead = true;
+      let ahead: Pending[] | undefined;
+      if (!slot) {
+        // Cheap work first; a job chunk only goes ahead when no cheap or synchronous analysis task waits.
+        const q = this.queues.cheap.length || this.queues['sync-heavy'].length ? this.queues.cheap : this.queues.job;
+        if (q.length && pipelined(q[0])) {
+          const head = q[0];
+          slot = this.slots.find(
+            (s) =>
+              s.ready &&
+              s.current &&
+              !s.next &&
+              s.current.p.task.type === head.task.type &&
+              s.current.p.opts.cls === head.opts.cls,
+          );
+          ahead = q;
+        }
       }
       if (!slot) return;
       const target = slot;
-      const p = ahead ? this.queues.cheap.shift() : this.next();
+      const p = ahead ? ahead.shift() : this.next();
       if (!p) return;
       const now = Date.now();
       const { deadline } = p.opts;
@@ -396,8 +433,28 @@ export class WorkerPool {
         this.sentAhead++;
       } else target.current = run;
       p.opts.onStart?.(target.index);
-      target.worker.postMessage({ id, task: p.task });
+      target.worker.postMessage({ id, ...this.wire(target, p.task) });
     }
+  }
+
+  /**
+   * The message for a task: a job chunk whose request the thread already holds names it by key instead of
+   * carrying it; otherwise the thread is told to keep it (and which key to forget to make room).
+   */
+  private wire(slot: Slot, task: Task): { task: Task; requestKey?: string; forget?: string } {
+    const key = requestKey(task);
+    if (key === undefined || task.type !== 'chunk') return { task };
+    const keys = slot.requestKeys;
+    const at = keys.indexOf(key);
+    if (at >= 0) {
+      keys.splice(at, 1);
+      keys.push(key);
+      this.requestsByKey++;
+      return { task: { ...task, request: undefined }, requestKey: key };
+    }
+    keys.push(key);
+    const forget = keys.length > THREAD_REQUESTS ? keys.shift() : undefined;
+    return { task, requestKey: key, ...(forget !== undefined ? { forget } : {}) };
   }
 
   stats() {
@@ -411,6 +468,7 @@ export class WorkerPool {
       queuedCheap: this.queues.cheap.length,
       queuedJob: this.queues.job.length,
       sentAhead: this.sentAhead,
+      requestsByKey: this.requestsByKey,
     };
   }
 
