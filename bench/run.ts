@@ -319,7 +319,12 @@ function partialStates(p: PopulationPartial, times: number[]): Record<string, Fl
   const names = Object.keys(CHECKPOINT.states);
   const nT = times.length;
   return Array.from({ length: p.count }, (_, j) =>
-    Object.fromEntries(names.map((s, q) => [s, p.arms[0].series[q].slice(j * nT, (j + 1) * nT) as Float64Array])),
+    Object.fromEntries(
+      names.map((s, q) => {
+        const d = p.arms[0].series[q]; // time-major: subject j at time k at [k·count + j]
+        return [s, Float64Array.from({ length: nT }, (_, k) => d[k * p.count + j] ?? NaN)];
+      }),
+    ),
   );
 }
 

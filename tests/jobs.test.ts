@@ -94,10 +94,9 @@ describe('population chunks', () => {
     const inProcess = runPopulation(req);
     expect(inProcess.summary).toEqual(one.summary);
     expect(inProcess.stats.rhsEvaluations).toBe(one.stats.rhsEvaluations);
-    const last = (
-      // Time-major partials: time 6's values are one run per chunk.
-      parts.flatMap((p) => Array.from((p.arms[0].series[0] as Float64Array).slice(6 * p.count, 7 * p.count)))
-    ).sort((a, b) => a - b);
+    // Time-major partials: time 6's values are one run per chunk.
+    const at6 = (p: any) => Array.from((p.arms[0].series[0] as Float64Array).slice(6 * p.count, 7 * p.count));
+    const last = parts.flatMap(at6).sort((a, b) => a - b);
     const pos = (last.length - 1) * 0.5;
     expect(one.summary.tumor ?? one.summary[Object.keys(one.summary)[0]]).toBeDefined();
     const series = Object.values(one.summary)[0];

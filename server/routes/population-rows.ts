@@ -69,7 +69,7 @@ export async function streamPopulationRows(
       p.arms.forEach((arm, a) => {
         for (let k = 0; k < nT; k++) {
           out += `${p.start + j},${arms ? `${csvText(arms[a])},` : ''}${times[k]}`;
-          for (const d of arm.series) out += `,${num(d[j * nT + k])}`;
+          for (const d of arm.series) out += `,${num(d[k * p.count + j])}`;
           out += '\n';
         }
       });

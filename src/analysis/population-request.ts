@@ -205,6 +205,12 @@ function resolve(input: unknown, backend: PopulationBackend) {
   const request = parsePopulationRequest(input);
   checkPopulationSize(request, backend);
   const R = resolvePopulation(request);
+  checkResolvedLimits(R, backend);
+  return R;
+}
+
+/** The limits that need the model (output and memory budget, values kept), before any solve. */
+function checkResolvedLimits(R: ReturnType<typeof resolvePopulation>, backend: PopulationBackend): void {
   // The output and memory budget (src/limits.ts), before any solve.
   const p = R.request.population;
   checkBudget(
@@ -225,24 +231,25 @@ function resolve(input: unknown, backend: PopulationBackend) {
       ['population', 'n'],
     );
   }
-  return R;
 }
 
-/** Requests resolved in this thread, by content hash and backend (most recently used last). */
-const resolvedCache = new Map<string, ReturnType<typeof resolve>>();
+/** Requests resolved in this thread (parsed, model compiled, Ω factored), by content hash (most recently used last). */
+const resolvedCache = new Map<string, ReturnType<typeof resolvePopulation>>();
 const RESOLVED_CACHE_ENTRIES = 4;
 
+/** resolve(), reusing this thread's resolution of the same request (`key`): only the backend's limits are checked again. */
 function resolveCached(input: unknown, backend: PopulationBackend, key: string | undefined) {
   if (key === undefined) return resolve(input, backend);
-  const k = `${backend} ${key}`;
-  const hit = resolvedCache.get(k);
+  const hit = resolvedCache.get(key);
   if (hit) {
-    resolvedCache.delete(k);
-    resolvedCache.set(k, hit);
+    resolvedCache.delete(key);
+    resolvedCache.set(key, hit);
+    checkPopulationSize(hit.request, backend);
+    checkResolvedLimits(hit, backend);
     return hit;
   }
   const R = resolve(input, backend);
-  resolvedCache.set(k, R);
+  resolvedCache.set(key, R);
   if (resolvedCache.size > RESOLVED_CACHE_ENTRIES) resolvedCache.delete(resolvedCache.keys().next().value!);
   return R;
 }
@@ -284,14 +291,15 @@ export function simulatePopulationChunk(
 
 /**
  * The summary from partials covering every subject exactly once (any chunking gives the same numbers).
- * `ms`: the wall time to report in stats.
+ * `ms`: the wall time to report in stats; `key`: the request's content hash, as the chunks had it (a thread that
+ * ran chunks of the request reuses their resolution).
  */
 export function mergePopulationChunks(
   input: unknown,
   partials: PopulationPartial[],
-  opts: { backend?: PopulationBackend; ms?: number } = {},
+  opts: { backend?: PopulationBackend; ms?: number; key?: string } = {},
 ): PopulationResponse {
-  return mergeChunks(resolve(input, opts.backend ?? 'sync'), partials, opts.ms ?? 0);
+  return mergeChunks(resolveCached(input, opts.backend ?? 'sync', opts.key), partials, opts.ms ?? 0);
 }
 
 /**

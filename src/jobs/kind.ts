@@ -23,8 +23,11 @@ export interface JobKind<Request = unknown, Chunk = unknown, Partial = unknown, 
   /** Units of work in a chunk (subjects, starts...): progress is reported in these units. */
   size(chunk: Chunk): number;
   runChunk(request: Request, chunk: Chunk, ctx: ChunkContext): Partial | Promise<Partial>;
-  /** Partials in chunk order. */
-  merge(request: Request, partials: Partial[]): Result;
+  /**
+   * Partials in chunk order. `key`: the chunks' request key (a chunk's `key` field, when the kind sets one):
+   * the thread that merges may hold the request resolved under it.
+   */
+  merge(request: Request, partials: Partial[], key?: string): Result;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

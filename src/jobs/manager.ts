@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { InputError, fromZodIssues } from '../errors.ts';
 import { jobKind } from './kinds/index.ts';
 import type { AnyJobKind, Backend } from './kind.ts';
-import type { WorkerPool } from './pool.ts';
+import { chunkKey, type WorkerPool } from './pool.ts';
 import type { JobError, Reply } from './tasks.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -194,8 +194,9 @@ export class JobManager {
         },
       );
       if (live.abort.signal.aborted) throw new JobFailure({ type: 'cancelled', message: 'the job was cancelled' });
+      const key = chunkKey(chunks[0]);
       const merged = await this.opts.pool.run(
-        { type: 'merge', kind: kind.kind, request, partials },
+        { type: 'merge', kind: kind.kind, request, partials, ...(key !== undefined ? { key } : {}) },
         { cls: 'sync-heavy', signal: live.abort.signal },
       );
       if (!merged.ok) throw new JobFailure(merged.error);
@@ -303,7 +304,11 @@ export async function runSync(
     const failed = replies.find((r) => !r.ok);
     if (failed) return failed;
     const partials = replies.map((r) => (r as Extract<Reply, { ok: true }>).value);
-    return await pool.run({ type: 'merge', kind: kind.kind, request, partials }, opts);
+    const key = chunkKey(chunks[0]);
+    return await pool.run(
+      { type: 'merge', kind: kind.kind, request, partials, ...(key !== undefined ? { key } : {}) },
+      opts,
+    );
   } finally {
     release();
   }

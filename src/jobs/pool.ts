@@ -90,11 +90,15 @@ interface Slot {
 /** Job requests a thread keeps by key (thread.ts). */
 const THREAD_REQUESTS = 4;
 
-/** The request key of a job chunk (its `key`: the population kind's content hash), if it has one. */
-function requestKey(task: Task): string | undefined {
-  if (task.type !== 'chunk') return undefined;
-  const key = (task.chunk as { key?: unknown } | null)?.key;
+/** A chunk's request key: the `key` field a kind may set on its chunks (the population's content hash). */
+export function chunkKey(chunk: unknown): string | undefined {
+  const key = (chunk as { key?: unknown } | null | undefined)?.key;
   return typeof key === 'string' ? key : undefined;
+}
+
+/** The request key of a job chunk or merge, if it has one. */
+function requestKey(task: Task): string | undefined {
+  return task.type === 'merge' ? task.key : task.type === 'chunk' ? chunkKey(task.chunk) : undefined;
 }
 
 /** Tasks that may be sent ahead to a thread running one of the same class and type (see the header). */
@@ -443,7 +447,7 @@ export class WorkerPool {
    */
   private wire(slot: Slot, task: Task): { task: Task; requestKey?: string; forget?: string } {
     const key = requestKey(task);
-    if (key === undefined || task.type !== 'chunk') return { task };
+    if (key === undefined || (task.type !== 'chunk' && task.type !== 'merge')) return { task };
     const keys = slot.requestKeys;
     const at = keys.indexOf(key);
     if (at >= 0) {

@@ -27,6 +27,8 @@ export interface MergeTask {
   kind: string;
   request: unknown;
   partials: unknown[];
+  /** The chunks' request key (JobKind.merge), when they had one. */
+  key?: string;
 }
 /** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
 export interface SpinTask {

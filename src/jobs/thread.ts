@@ -32,7 +32,7 @@ const requests = new Map<string, unknown>();
 interface Message {
   id: number;
   task: Task;
-  /** The chunk's request key: with task.request, keep it; without, the request is the one kept. */
+  /** The chunk's (or merge's) request key: with task.request, keep it; without, the request is the one kept. */
   requestKey?: string;
   forget?: string;
 }
@@ -51,7 +51,7 @@ async function handle(msg: Message): Promise<void> {
   }
   let task = msg.task;
   if (msg.forget !== undefined) requests.delete(msg.forget);
-  if (task.type === 'chunk' && msg.requestKey !== undefined) {
+  if ((task.type === 'chunk' || task.type === 'merge') && msg.requestKey !== undefined) {
     if (task.request !== undefined) requests.set(msg.requestKey, task.request);
     else task = { ...task, request: requests.get(msg.requestKey) };
   }

@@ -69,10 +69,10 @@ function runChunk(request: PopulationRequest, chunk: PopulationChunk, ctx: Chunk
 }
 
 /** Partials carry their chunk's wall time (ms, summed into stats.ms: the work, not the elapsed time). */
-function merge(request: PopulationRequest, partials: PopulationPartial[]): PopulationResponse {
+function merge(request: PopulationRequest, partials: PopulationPartial[], key?: string): PopulationResponse {
   const ms = partials.reduce((s, p) => s + ((p as { ms?: number }).ms ?? 0), 0);
   // The chunks already checked the backend's limits: merge under the largest.
-  return mergePopulationChunks(request, partials, { backend: 'redis', ms });
+  return mergePopulationChunks(request, partials, { backend: 'redis', ms, key });
 }
 
 export const populationKind: JobKind<PopulationRequest, PopulationChunk, PopulationPartial, PopulationResponse> = {
