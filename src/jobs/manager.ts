@@ -197,7 +197,7 @@ export class JobManager {
       const key = chunkKey(chunks[0]);
       const merged = await this.opts.pool.run(
         { type: 'merge', kind: kind.kind, request, partials, ...(key !== undefined ? { key } : {}) },
-        { cls: 'sync-heavy', signal: live.abort.signal },
+        { cls: 'sync-heavy', signal: live.abort.signal, transfer: columnBuffers(partials) },
       );
       if (!merged.ok) throw new JobFailure(merged.error);
       record.resultJson = merged.body;
@@ -269,6 +269,26 @@ export class JobManager {
 }
 
 /**
+ * The whole buffers under the typed arrays in partials (a population's series columns), to move to the merging
+ * thread instead of copying them (176 MB for 10,000 subjects × 6 series × 366 times). Views of a shared or
+ * partly used buffer are left to be copied.
+ */
+export function columnBuffers(partials: unknown[]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const visit = (x: unknown, depth: number): void => {
+    if (depth > 4 || x === null || typeof x !== 'object') return;
+    if (ArrayBuffer.isView(x)) {
+      const b = x.buffer;
+      if (b instanceof ArrayBuffer && x.byteOffset === 0 && x.byteLength === b.byteLength) out.add(b);
+      return;
+    }
+    for (const v of Array.isArray(x) ? x : Object.values(x)) visit(v, depth + 1);
+  };
+  for (const p of partials) visit(p, 0);
+  return [...out];
+}
+
+/**
  * A synchronous analysis (POST /api/population...): the same kind, split with the synchronous limits, its
  * chunks on the pool as sync-heavy work (never every thread), merged there. Rejects PoolBusyError when too
  * many analyses already wait; `signal` cancels (the client went away).
@@ -307,7 +327,7 @@ export async function runSync(
     const key = chunkKey(chunks[0]);
     return await pool.run(
       { type: 'merge', kind: kind.kind, request, partials, ...(key !== undefined ? { key } : {}) },
-      opts,
+      { ...opts, transfer: columnBuffers(partials) },
     );
   } finally {
     release();

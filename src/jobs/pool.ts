@@ -48,6 +48,11 @@ export interface RunOptions {
   onStart?: (thread: number) => void;
   /** A chunk of a synchronous analysis already admitted as a whole (admitAnalysis): no per-chunk queue check. */
   admitted?: boolean;
+  /**
+   * Buffers moved to the thread with the task instead of copied (a merge's partial columns: the caller never
+   * reads them again). Only for tasks that are never sent ahead, so never sent twice.
+   */
+  transfer?: ArrayBuffer[];
 }
 
 /**
@@ -437,7 +442,7 @@ export class WorkerPool {
         this.sentAhead++;
       } else target.current = run;
       p.opts.onStart?.(target.index);
-      target.worker.postMessage({ id, ...this.wire(target, p.task) });
+      target.worker.postMessage({ id, ...this.wire(target, p.task) }, p.opts.transfer ?? []);
     }
   }
 
