@@ -447,6 +447,32 @@ describe('exact quantiles by selection', () => {
       }
     }
   });
+
+  it('large columns, sorted, reversed, tied, constant or adversarial: the quantiles of a sort, bit for bit', async () => {
+    const { quantilesSelect, quantileSorted } = await import('../src/analysis/population.ts');
+    const { mulberry32 } = await import('../src/numerics/random.ts');
+    const rnd = mulberry32(11);
+    const qs = [0.05, 0.5, 0.95, 0.001, 0.999, 0.25];
+    const kinds: Record<string, (i: number, m: number) => number> = {
+      lognormal: () => Math.exp(3 * (rnd() + rnd() + rnd() - 1.5)),
+      ties: () => Math.floor(rnd() * 7),
+      constant: () => 4.5,
+      ascending: (i) => i * 0.5,
+      descending: (i, m) => (m - i) * 0.25,
+      // Every 39th value far off the rest.
+      adversarial: (i) => (i % 39 === 0 ? 1e9 + i : rnd()),
+      negative: () => -Math.exp(5 * rnd()) * (rnd() < 0.5 ? 1 : 1e-6),
+    };
+    for (const m of [2_048, 10_000, 100_003]) {
+      for (const [kind, value] of Object.entries(kinds)) {
+        const v = Float64Array.from({ length: m }, (_, i) => value(i, m));
+        const sorted = Float64Array.from(v).sort();
+        const out: (number | null)[] = qs.map(() => null);
+        quantilesSelect(v, m, qs, out);
+        qs.forEach((q, r) => expect(out[r], `${kind}, m = ${m}, q = ${q}`).toBe(quantileSorted(sorted, q)));
+      }
+    }
+  });
 });
 
 describe('stored etas (population.etas)', () => {
