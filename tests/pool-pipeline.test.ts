@@ -1,12 +1,15 @@
 // Pipelined simulates and job chunks (src/jobs/pool.ts): a thread running one is sent the next queued one ahead.
 // Every answer still goes to its own request, a task sent ahead can be cancelled or run out of budget alone,
 // and when its thread is stopped it goes back to the queue and is answered by the fresh thread. A job's
-// request goes to each thread once (later chunks name it by key), with the thread keeping four.
-import { describe, it, expect } from 'vitest';
+// request goes to each thread once (later chunks name it by key), with the thread keeping four. A merge
+// split by series over the threads gives the whole merge's result.
+import { describe, it, expect, vi } from 'vitest';
 import { WorkerPool } from '../src/jobs/pool.ts';
 import { JobManager, MemoryStore } from '../src/jobs/manager.ts';
 import { embeddedBackend } from '../src/jobs/embedded.ts';
 import { runLocal } from '../src/jobs/local.ts';
+import { populationKind } from '../src/jobs/kinds/population.ts';
+import type { PopulationPartial } from '../src/analysis/population-request.ts';
 import type { Reply, Task } from '../src/jobs/tasks.ts';
 
 const sim = (end: number, step = 1): Task => ({
@@ -156,5 +159,54 @@ describe('job chunks sent ahead; a job request sent to each thread once', () => 
       // The thread answers the next request.
       expect(lastTime(await pool.run(sim(15), { deadline: Date.now() + 60_000 }))).toBe(15);
     });
+  });
+});
+
+describe('a merge split by series over the threads', () => {
+  // 3 series × 1,001 output times × 800 subjects: large enough to split (SPLIT_MERGE_VALUES).
+  const request = {
+    model: 'kirschner-panetta-1998',
+    times: { start: 0, end: 250, step: 0.25 },
+    population: { n: 800, seed: 5, omega: { c: 0.3, r2: 0.2 }, series: ['E', 'T', 'IL'], quantiles: [0.1, 0.5, 0.9] },
+  };
+
+  it('the pieces joined are the whole merge, key for key (kind level)', async () => {
+    const req = populationKind.schema.parse(request);
+    const ctx = { progress() {}, signal: { aborted: false } };
+    const partials = populationKind
+      .split(req, 'embedded')
+      .map((c) => populationKind.runChunk(req, c, ctx) as PopulationPartial);
+    const whole = JSON.stringify(populationKind.merge(req, partials));
+    const pieces = populationKind.splitMerge!(req, partials, 2);
+    expect(pieces.map((p) => (p.part as { series: number[] }).series)).toEqual([[0, 1], [2]]);
+    const joined = populationKind.joinMerge!(
+      req,
+      pieces.map((p) => populationKind.merge(req, p.partials, undefined, p.part)),
+    );
+    expect(JSON.stringify(joined)).toBe(whole);
+    // One series, or one thread: not split.
+    expect(populationKind.splitMerge!(req, partials, 1)).toEqual([]);
+  });
+
+  it('a job on a 2-thread pool merges in two pieces and answers the local run, byte for byte', async () => {
+    const pool = new WorkerPool({ size: 2, heavySlots: 2, queueLength: 10, killGraceMs: 1000 });
+    const jobs = new JobManager({ pool, backend: embeddedBackend(pool), store: new MemoryStore() });
+    const join = vi.spyOn(populationKind, 'joinMerge');
+    try {
+      await pool.ready();
+      const done = await jobs.wait(jobs.submit('population', request).id);
+      expect(done.status).toBe('succeeded');
+      expect(join).toHaveBeenCalledTimes(1);
+      const local = await runLocal('population', request);
+      const { ms: _a, ...stats } = JSON.parse(done.resultJson!).stats;
+      const { ms: _b, ...localStats } = (local as { stats: { ms: number } }).stats;
+      expect(stats).toEqual(localStats);
+      const noMs = (text: string) => text.replace(/"ms":[0-9.e+-]+/, '"ms":0');
+      expect(noMs(done.resultJson!)).toBe(noMs(JSON.stringify(local)));
+    } finally {
+      join.mockRestore();
+      await jobs.close();
+      await pool.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ import {
   packDirect,
   mergeChunks,
   type SubjectChunk,
+  type MergePart,
   type PopulationPartial,
   type PopulationResponse,
 } from './population.ts';
@@ -164,7 +165,7 @@ export const PopulationRequest = Scenario.extend({
   });
 });
 export type PopulationRequest = z.infer<typeof PopulationRequest>;
-export type { PopulationResponse, PopulationPartial };
+export type { PopulationResponse, PopulationPartial, MergePart };
 
 export function parsePopulationRequest(input: unknown): PopulationRequest {
   assertNoReservedKeys(input);
@@ -292,14 +293,14 @@ export function simulatePopulationChunk(
 /**
  * The summary from partials covering every subject exactly once (any chunking gives the same numbers).
  * `ms`: the wall time to report in stats; `key`: the request's content hash, as the chunks had it (a thread that
- * ran chunks of the request reuses their resolution).
+ * ran chunks of the request reuses their resolution); `part`: one piece of a merge split by series.
  */
 export function mergePopulationChunks(
   input: unknown,
   partials: PopulationPartial[],
-  opts: { backend?: PopulationBackend; ms?: number; key?: string } = {},
+  opts: { backend?: PopulationBackend; ms?: number; key?: string; part?: MergePart } = {},
 ): PopulationResponse {
-  return mergeChunks(resolveCached(input, opts.backend ?? 'sync', opts.key), partials, opts.ms ?? 0);
+  return mergeChunks(resolveCached(input, opts.backend ?? 'sync', opts.key), partials, opts.ms ?? 0, opts.part);
 }
 
 /**

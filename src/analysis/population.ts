@@ -561,7 +561,16 @@ function gatherTime(
   return m;
 }
 
-function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: number): ArmSummary {
+/**
+ * A piece of a merge split by series over threads (src/jobs/kinds/population.ts splitMerge): the series (indices
+ * into R.series) it summarises, and whether it also makes the response summaries and per-subject output.
+ */
+export interface MergePart {
+  series: number[];
+  rest: boolean;
+}
+
+function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: number, only?: MergePart): ArmSummary {
   const pop = R.request.population;
   const nT = R.arms[0].prep.times.length;
   const summary: ArmSummary['summary'] = {};
@@ -570,6 +579,7 @@ function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: numb
   const sums = new Float64Array(1);
   const qv: (number | null)[] = pop.quantiles.map(() => null);
   R.series.forEach((name, q) => {
+    if (only && !only.series.includes(q)) return;
     const entry: Record<string, (number | null)[]> = {};
     const per = pop.quantiles.map(() => new Array<number | null>(nT));
     const mean = new Array<number | null>(nT);
@@ -588,7 +598,7 @@ function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: numb
   const arm = R.arms[a];
   const times = arm.prep.times;
   let response: ResponseSummary | undefined;
-  if (pop.response) {
+  if (pop.response && (!only || only.rest)) {
     const metrics: Record<string, unknown>[] = [];
     for (const p of parts) {
       const cols = p.arms[a].response!;
@@ -606,7 +616,13 @@ function summariseArm(R: ResolvedPopulation, parts: PopulationPartial[], a: numb
   return { name: arm.name, summary, ...(response ? { response } : {}), solved: pop.n - failed, failed, failures };
 }
 
-export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[], ms = 0): PopulationResponse {
+/** The summary of partials covering every subject once; `only`: one piece of a merge split by series. */
+export function mergeChunks(
+  R: ResolvedPopulation,
+  partials: PopulationPartial[],
+  ms = 0,
+  only?: MergePart,
+): PopulationResponse {
   const pop = R.request.population;
   const parts = [...partials].sort((x, y) => x.start - y.start);
   let next = 0;
@@ -619,7 +635,7 @@ export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[]
     next += p.count;
   }
   if (next !== pop.n) throw new InputError(`the chunks hold ${next} subjects, the population ${pop.n}`, ['partials']);
-  const arms = R.arms.map((_, a) => summariseArm(R, parts, a));
+  const arms = R.arms.map((_, a) => summariseArm(R, parts, a, only));
   // A subject fails overall when it fails in any arm: the first failing arm's message.
   const firstFailure = new Map<number, string>();
   for (let a = 0; a < R.arms.length; a++)
@@ -629,7 +645,7 @@ export function mergeChunks(R: ResolvedPopulation, partials: PopulationPartial[]
     .sort((x, y) => x[0] - y[0])
     .slice(0, LISTED_FAILURES)
     .map(([index, message]) => ({ index, message }));
-  const subjects = pop.perSubject ? parts.flatMap((p) => p.subjects ?? []) : undefined;
+  const subjects = pop.perSubject && (!only || only.rest) ? parts.flatMap((p) => p.subjects ?? []) : undefined;
   return {
     model: R.arms[0].prep.model.id,
     times: Array.from(R.arms[0].prep.times),

@@ -27,7 +27,14 @@ export interface JobKind<Request = unknown, Chunk = unknown, Partial = unknown, 
    * Partials in chunk order. `key`: the chunks' request key (a chunk's `key` field, when the kind sets one):
    * the thread that merges may hold the request resolved under it.
    */
-  merge(request: Request, partials: Partial[], key?: string): Result;
+  merge(request: Request, partials: Partial[], key?: string, part?: unknown): Result;
+  /**
+   * Optional: the merge as up to `threads` independent pieces, each with the partials its thread needs and the
+   * `part` its merge gets; joinMerge makes them the result merge would give. Fewer than 2 pieces: one merge.
+   */
+  splitMerge?(request: Request, partials: Partial[], threads: number): { part: unknown; partials: Partial[] }[];
+  /** The pieces' results, in order, as one result. */
+  joinMerge?(request: Request, results: Result[]): Result;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { InputError, fromZodIssues } from '../errors.ts';
 import { jobKind } from './kinds/index.ts';
 import type { AnyJobKind, Backend } from './kind.ts';
-import { chunkKey, type WorkerPool } from './pool.ts';
-import type { JobError, Reply } from './tasks.ts';
+import { chunkKey, type RunOptions, type WorkerPool } from './pool.ts';
+import type { JobError, Reply, Task } from './tasks.ts';
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -194,11 +194,10 @@ export class JobManager {
         },
       );
       if (live.abort.signal.aborted) throw new JobFailure({ type: 'cancelled', message: 'the job was cancelled' });
-      const key = chunkKey(chunks[0]);
-      const merged = await this.opts.pool.run(
-        { type: 'merge', kind: kind.kind, request, partials, ...(key !== undefined ? { key } : {}) },
-        { cls: 'sync-heavy', signal: live.abort.signal, transfer: columnBuffers(partials) },
-      );
+      const merged = await mergeOnPool(this.opts.pool, kind, request, partials, chunkKey(chunks[0]), {
+        cls: 'sync-heavy',
+        signal: live.abort.signal,
+      });
       if (!merged.ok) throw new JobFailure(merged.error);
       record.resultJson = merged.body;
       record.status = 'succeeded';
@@ -289,6 +288,38 @@ export function columnBuffers(partials: unknown[]): ArrayBuffer[] {
 }
 
 /**
+ * A job's merge on the pool: in pieces on as many threads as heavy work may hold when the kind splits its
+ * merge (JobKind.splitMerge: a population's series), joined here; else one task. Partials' column buffers
+ * are moved to the merging threads.
+ */
+async function mergeOnPool(
+  pool: WorkerPool,
+  kind: AnyJobKind,
+  request: unknown,
+  partials: unknown[],
+  key: string | undefined,
+  opts: RunOptions,
+): Promise<Reply> {
+  const task = (ps: unknown[], part?: unknown): Task => ({
+    type: 'merge',
+    kind: kind.kind,
+    request,
+    partials: ps,
+    ...(key !== undefined ? { key } : {}),
+    ...(part !== undefined ? { part } : {}),
+  });
+  const pieces = kind.joinMerge ? (kind.splitMerge?.(request, partials, pool.heavySlots) ?? []) : [];
+  if (pieces.length < 2) return pool.run(task(partials), { ...opts, transfer: columnBuffers(partials) });
+  const replies = await Promise.all(
+    pieces.map((p) => pool.run(task(p.partials, p.part), { ...opts, transfer: columnBuffers(p.partials) })),
+  );
+  const failed = replies.find((r) => !r.ok);
+  if (failed) return failed;
+  const results = replies.map((r) => JSON.parse((r as Extract<Reply, { ok: true }>).body) as unknown);
+  return { ok: true, body: JSON.stringify(kind.joinMerge!(request, results)), metrics: {}, model: '' };
+}
+
+/**
  * A synchronous analysis (POST /api/population...): the same kind, split with the synchronous limits, its
  * chunks on the pool as sync-heavy work (never every thread), merged there. Rejects PoolBusyError when too
  * many analyses already wait; `signal` cancels (the client went away).
@@ -324,11 +355,7 @@ export async function runSync(
     const failed = replies.find((r) => !r.ok);
     if (failed) return failed;
     const partials = replies.map((r) => (r as Extract<Reply, { ok: true }>).value);
-    const key = chunkKey(chunks[0]);
-    return await pool.run(
-      { type: 'merge', kind: kind.kind, request, partials, ...(key !== undefined ? { key } : {}) },
-      { ...opts, transfer: columnBuffers(partials) },
-    );
+    return await mergeOnPool(pool, kind, request, partials, chunkKey(chunks[0]), opts);
   } finally {
     release();
   }

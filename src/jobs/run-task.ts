@@ -80,7 +80,7 @@ async function run(task: Task, ctx: ChunkContext): Promise<Reply> {
     case 'merge':
       return {
         ok: true,
-        body: JSON.stringify(kindOf(task.kind).merge(task.request, task.partials, task.key)),
+        body: JSON.stringify(kindOf(task.kind).merge(task.request, task.partials, task.key, task.part)),
         metrics: {},
         model: '',
       };

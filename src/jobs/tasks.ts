@@ -29,6 +29,8 @@ export interface MergeTask {
   partials: unknown[];
   /** The chunks' request key (JobKind.merge), when they had one. */
   key?: string;
+  /** One piece of a merge split over threads (JobKind.splitMerge). */
+  part?: unknown;
 }
 /** Test hook (pool option allowTestJobs): busy-wait, ignoring every deadline. */
 export interface SpinTask {

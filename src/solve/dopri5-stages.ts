@@ -7,7 +7,9 @@
 // the tableau's own doubles, written with String(), which round-trips exactly), so a step gives bit-identical
 // stages, state and error with or without the fused function (tests/fused-stages.test.ts checks this).
 // This module knows the method; the model compiler (src/model/compile/generate.ts) supplies the right-hand
-// side's statements, emitted from the model's whitelisted syntax trees with each state read from a local.
+// side's statements, emitted from the model's whitelisted syntax trees with each state read from a local. No
+// user text reaches the generated code: the emitted statements name only p[j], a{k}, q{k}, t, Math.* and the
+// $-helpers, and the locals here (y_i, s2_i, k2_i, A21, ...) are built from indices.
 import { DOPRI5_TABLEAU } from './tableaus.ts';
 import type { Dopri5Stages } from './types.ts';
 

@@ -55,7 +55,7 @@ export function rodasStagesBody(n: number, rhs: RhsStatements): string | null {
     L.push('{');
     each((i) => `w[${i}] = ${vec(i)};`);
     L.push(
-      `for (let q = 0; q < ${n}; q++) { const p = piv[q]; if (p !== q) { const tmp = w[q]; w[q] = w[p]; w[p] = tmp; } }`,
+      `for (let q = 0; q < ${n}; q++) { const pq = piv[q]; if (pq !== q) { const tmp = w[q]; w[q] = w[pq]; w[pq] = tmp; } }`,
     );
     each((i) => `let b_${i} = w[${i}];`);
     for (let i = 1; i < n; i++)

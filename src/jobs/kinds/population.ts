@@ -12,6 +12,7 @@ import {
   mergePopulationChunks,
   type PopulationPartial,
   type PopulationResponse,
+  type MergePart,
 } from '../../analysis/population-request.ts';
 import { CancelledError, type Backend, type ChunkContext, type JobKind } from '../kind.ts';
 import { createHash } from 'node:crypto';
@@ -69,10 +70,56 @@ function runChunk(request: PopulationRequest, chunk: PopulationChunk, ctx: Chunk
 }
 
 /** Partials carry their chunk's wall time (ms, summed into stats.ms: the work, not the elapsed time). */
-function merge(request: PopulationRequest, partials: PopulationPartial[], key?: string): PopulationResponse {
+function merge(
+  request: PopulationRequest,
+  partials: PopulationPartial[],
+  key?: string,
+  part?: MergePart,
+): PopulationResponse {
   const ms = partials.reduce((s, p) => s + ((p as { ms?: number }).ms ?? 0), 0);
   // The chunks already checked the backend's limits: merge under the largest.
-  return mergePopulationChunks(request, partials, { backend: 'redis', ms, key });
+  return mergePopulationChunks(request, partials, { backend: 'redis', ms, key, part });
+}
+
+/** Values (subjects × series × output times) below which a merge stays on one thread. */
+const SPLIT_MERGE_VALUES = 2_000_000;
+
+/**
+ * The merge split by series over threads (the quantiles of each series at each output time are independent):
+ * contiguous groups of series, so the joined summary lists them in order; the first piece also makes the
+ * response summaries. Not split: one series, per-subject output, or a small population.
+ */
+function splitMerge(request: PopulationRequest, partials: PopulationPartial[], threads: number) {
+  const first = partials[0]?.arms[0];
+  const S = first?.series.length ?? 0;
+  const nT = first && partials[0].count > 0 ? first.series[0].length / partials[0].count : 0;
+  if (threads < 2 || S < 2 || request.population.perSubject !== false) return [];
+  if (request.population.n * S * nT < SPLIT_MERGE_VALUES) return [];
+  const k = Math.min(threads, S);
+  return Array.from({ length: k }, (_, i) => {
+    const series = Array.from({ length: S }, (_, q) => q).filter((q) => Math.floor((q * k) / S) === i);
+    const part: MergePart = { series, rest: i === 0 };
+    const pieces = partials.map((p) => ({
+      ...p,
+      arms: p.arms.map(({ response, ...a }) => ({
+        ...a,
+        ...(i === 0 && response ? { response } : {}),
+        series: a.series.map((col, q) => (series.includes(q) ? col : [])),
+      })),
+    }));
+    return { part, partials: pieces };
+  });
+}
+
+/** The pieces' summaries joined into the first piece's result (series in order: the groups are contiguous). */
+function joinMerge(_request: PopulationRequest, results: PopulationResponse[]): PopulationResponse {
+  const out = results[0];
+  out.arms = out.arms.map((arm, a) => ({
+    ...arm,
+    summary: Object.assign({}, ...results.map((r) => r.arms[a].summary)),
+  }));
+  out.summary = out.arms[0].summary;
+  return out;
 }
 
 export const populationKind: JobKind<PopulationRequest, PopulationChunk, PopulationPartial, PopulationResponse> = {
@@ -82,4 +129,6 @@ export const populationKind: JobKind<PopulationRequest, PopulationChunk, Populat
   size: (c) => c.count,
   runChunk,
   merge,
+  splitMerge,
+  joinMerge,
 };
