@@ -53,7 +53,14 @@ async function handle(msg: Message): Promise<void> {
   if (msg.forget !== undefined) requests.delete(msg.forget);
   if ((task.type === 'chunk' || task.type === 'merge') && msg.requestKey !== undefined) {
     if (task.request !== undefined) requests.set(msg.requestKey, task.request);
-    else task = { ...task, request: requests.get(msg.requestKey) };
+    else if (requests.has(msg.requestKey)) task = { ...task, request: requests.get(msg.requestKey) };
+    else {
+      // Cannot happen while the pool and this thread agree on the kept requests (WorkerPool.wire); never a
+      // misleading validation error if it did.
+      const error = { type: 'internal' as const, message: 'the solver thread does not hold the job request' };
+      parentPort!.postMessage({ id: msg.id, reply: { ok: false, error } });
+      return;
+    }
   }
   const reply = await runTask(task, {
     progress: (done) => parentPort!.postMessage({ id: msg.id, progress: done }),
