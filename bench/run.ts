@@ -144,6 +144,10 @@ interface Row {
   failed?: string;
 }
 const rows: Row[] = [];
+/** The row of a run that failed: what was run, and why. */
+function failedRow(what: Pick<Row, 'workload' | 'case' | 'tool' | 'method' | 'subjects'>, why: string): Row {
+  return { ...what, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: why };
+}
 const notes: string[] = [];
 
 const median = (v: number[]) => {
@@ -200,16 +204,7 @@ function runScenarioWorkload(workload: string, kase: string, make: (m: Method) =
         maxError: maxError(Array.from(prep.times), states, ref, ref.benchTolerance),
       });
     } catch (e) {
-      rows.push({
-        workload,
-        case: kase,
-        tool: 'immunopd',
-        method: m,
-        medianMs: NaN,
-        rhsEvaluations: NaN,
-        maxError: NO_ERR,
-        failed: errMsg(e),
-      });
+      rows.push(failedRow({ workload, case: kase, tool: 'immunopd', method: m }, errMsg(e)));
     }
   }
 }
@@ -243,16 +238,9 @@ async function runYardstick() {
         maxError: maxError(ref.times, states, ref, ref.benchTolerance),
       });
     } catch (e) {
-      rows.push({
-        workload,
-        case: kase,
-        tool: 'hand-written',
-        method: 'dopri5 (plain JS yardstick)',
-        medianMs: NaN,
-        rhsEvaluations: NaN,
-        maxError: NO_ERR,
-        failed: errMsg(e),
-      });
+      rows.push(
+        failedRow({ workload, case: kase, tool: 'hand-written', method: 'dopri5 (plain JS yardstick)' }, errMsg(e)),
+      );
     }
   }
 }
@@ -284,16 +272,7 @@ function runStiff() {
           maxError: ref ? maxError(c.times, states, ref, { rtol: c.rtol, atol: c.atol }) : NO_ERR,
         });
       } catch (e) {
-        rows.push({
-          workload: 'W4',
-          case: c.id,
-          tool: 'immunopd',
-          method: m,
-          medianMs: NaN,
-          rhsEvaluations: NaN,
-          maxError: NO_ERR,
-          failed: errMsg(e),
-        });
+        rows.push(failedRow({ workload: 'W4', case: c.id, tool: 'immunopd', method: m }, errMsg(e)));
       }
     }
   }
@@ -474,17 +453,12 @@ async function runW3() {
     if (c.length)
       record('1 thread: ms per subject per thread (warm)', true, n1, mine, c, 'DOPRI5 (C yardstick), 1 thread');
   } catch (e) {
-    rows.push({
-      workload: 'W3',
-      case: 'population',
-      tool: 'immunopd',
-      method: `${method}, 1 thread`,
-      medianMs: NaN,
-      rhsEvaluations: NaN,
-      maxError: NO_ERR,
-      subjects: n1,
-      failed: errMsg(e),
-    });
+    rows.push(
+      failedRow(
+        { workload: 'W3', case: 'population', tool: 'immunopd', method: `${method}, 1 thread`, subjects: n1 },
+        errMsg(e),
+      ),
+    );
   }
   // The whole population as a job on the embedded job system.
   const threads = availableParallelism();
@@ -583,17 +557,12 @@ async function runW3() {
         });
       }
     } catch (e) {
-      rows.push({
-        workload: 'W3',
-        case: 'population',
-        tool: 'immunopd',
-        method: label,
-        medianMs: NaN,
-        rhsEvaluations: NaN,
-        maxError: NO_ERR,
-        subjects: w3Subjects,
-        failed: errMsg(e),
-      });
+      rows.push(
+        failedRow(
+          { workload: 'W3', case: 'population', tool: 'immunopd', method: label, subjects: w3Subjects },
+          errMsg(e),
+        ),
+      );
     }
   }
 }
@@ -640,7 +609,7 @@ function runPeer(tool: string, cmd: string, args: string[], keep: (r: PeerResult
   for (const res of doc.results.filter(keep)) {
     const base = { workload: res.workload, case: res.case, tool, method: res.method };
     if (res.failed && res.workload !== 'W3') {
-      rows.push({ ...base, medianMs: NaN, rhsEvaluations: NaN, maxError: NO_ERR, failed: res.failed });
+      rows.push(failedRow(base, res.failed));
       continue;
     }
     let err = NO_ERR;

@@ -29,42 +29,36 @@ const r = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.buil
 });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
-const slice = path.join(root, 'dist', 'src', 'model', 'mathjs-slice.js');
-try {
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [path.join(root, 'src', 'model', 'mathjs-slice.ts')],
-    outfile: slice,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    allowOverwrite: true,
-    logLevel: 'warning',
-  });
-} catch (e) {
-  console.warn(
-    `immunopd build: mathjs not bundled (${e instanceof Error ? e.message.split('\n')[0] : e}); start-up will be slower`,
-  );
-  if (!existsSync(slice)) process.exit(1);
+/**
+ * `entry` and everything it imports bundled by esbuild into `outfile` (ESM for Node 20); false, with a warning
+ * saying what is slower without it, when esbuild is missing or fails.
+ */
+async function bundle(entry, outfile, what) {
+  try {
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      allowOverwrite: true,
+      logLevel: 'warning',
+    });
+    return true;
+  } catch (e) {
+    console.warn(`immunopd build: ${what} (${e instanceof Error ? e.message.split('\n')[0] : e})`);
+    return false;
+  }
 }
+
+// 2. mathjs's slice as one file; without it the tsc output must exist (correct, slower to start).
+const slice = path.join(root, 'dist', 'src', 'model', 'mathjs-slice.js');
+const sliceSource = path.join(root, 'src', 'model', 'mathjs-slice.ts');
+if (!(await bundle(sliceSource, slice, 'mathjs not bundled; start-up will be slower')) && !existsSync(slice))
+  process.exit(1);
 
 // 3. The pool thread as one file (see above); on failure the tsc output stays.
 const thread = path.join(root, 'dist', 'src', 'jobs', 'thread.js');
-try {
-  const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: [thread],
-    outfile: thread,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    allowOverwrite: true,
-    logLevel: 'warning',
-  });
-} catch (e) {
-  console.warn(
-    `immunopd build: pool thread not bundled (${e instanceof Error ? e.message.split('\n')[0] : e}); its start will be slower`,
-  );
-}
+await bundle(thread, thread, 'pool thread not bundled; its start will be slower');

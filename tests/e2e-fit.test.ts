@@ -2,13 +2,11 @@
 // data over the fitted curve, the estimates table and the residual plot; then a bad CSV gives an inline
 // error. Skips, saying so, only when /usr/bin/chromium is absent.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../server/app.ts';
-import { axeViolations, traces } from './e2e/browser.ts';
+import { axeViolations, traces, launch, CHROMIUM, hasChromium } from './e2e/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(`tests/e2e-fit.test.ts: SKIPPED: ${CHROMIUM} is absent (install it with: apt-get install -y chromium)`);
 
@@ -21,19 +19,7 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   if (!hasChromium) return;
   srv = await startServer(0, '127.0.0.1', { workers: 1 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launch();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();

@@ -3,11 +3,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launch, CHROMIUM, hasChromium } from './e2e/browser.ts';
 import { startServer, type RunningServer } from '../server/app.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const OUT = fileURLToPath(new URL('../test-results/', import.meta.url));
 
 if (!hasChromium) {
@@ -45,19 +44,7 @@ describe.skipIf(!hasChromium)('web client in chromium', { timeout: 120_000 }, ()
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     srv = await startServer(0, '127.0.0.1', { workers: 2 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launch();
     page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {

@@ -72,7 +72,7 @@ export class Rodas extends StepperBase {
   private readonly K2: Float64Array;
   private readonly K3: Float64Array;
   private readonly res: Float64Array; // residual of the dense output at mid-step
-  private readonly w2: Float64Array; // scratch of the fused stages' row swaps
+  private readonly rowSwaps: Float64Array; // scratch of the fused stages' row swaps
   private f0Current = false;
   private clampNow = false;
   private jacCurrent = false;
@@ -94,10 +94,8 @@ export class Rodas extends StepperBase {
     this.f0 = new Float64Array(n);
     this.dT = new Float64Array(n);
     this.k = new Float64Array(S * n);
-    [this.u, this.du, this.yNew, this.w, this.d0, this.d1, this.K1, this.K2, this.K3, this.res, this.w2] = vectors(
-      n,
-      11,
-    );
+    [this.u, this.du, this.yNew, this.w, this.d0, this.d1, this.K1, this.K2, this.K3, this.res, this.rowSwaps] =
+      vectors(n, 11);
     this.restart(t0, y0, tBound, opts.firstStep);
   }
 
@@ -236,11 +234,11 @@ export class Rodas extends StepperBase {
       }
       const invH = 1 / h;
       // The stages: fused with the model's f (rodas-stages.ts) unless the NonNegative rule applies now.
-      const e =
-        stages !== undefined && !this.clampNow
-          ? stages(t, h, tNew, y, f0, dT, E, piv, k, this.w2, yNew, atol, rtol)
-          : this.genericStages(h, tNew);
-      if (stages !== undefined && !this.clampNow) this.counters.rhsEvaluations += S - 1;
+      let e: number;
+      if (stages !== undefined && !this.clampNow) {
+        e = stages(t, h, tNew, y, f0, dT, E, piv, k, this.rowSwaps, yNew, atol, rtol);
+        this.counters.rhsEvaluations += S - 1;
+      } else e = this.genericStages(h, tNew);
       let err = nonNegativeError(this.nnIdx, yNew, atol, Math.sqrt(e / n));
       if (!Number.isFinite(err)) {
         nonFinite = true;

@@ -2,9 +2,10 @@
 // implements (shaped like scipy's OdeSolver), and the counters reported in a result.
 
 /**
- * Right-hand side dy/dt = f(t, y), written into `dydt`; must not allocate. A model's own f may carry its
- * DOPRI5 stages fused with it (`dopri5Stages`, generated per model: src/solve/dopri5-stages.ts); a wrapper
- * of f (infusion rates added, ...) has none, and DOPRI5 then runs its generic stage loops.
+ * Right-hand side dy/dt = f(t, y), written into `dydt`; must not allocate. A model's own f may carry the
+ * DOPRI5 and Rodas5P stages fused with it (`dopri5Stages`, `rodasStages`, generated per model:
+ * src/solve/dopri5-stages.ts, rodas-stages.ts); a wrapper of f (infusion rates added, ...) has none, and the
+ * methods then run their generic stage loops.
  */
 export type Rhs = ((t: number, y: Float64Array, dydt: Float64Array) => void) & {
   dopri5Stages?: Dopri5Stages;

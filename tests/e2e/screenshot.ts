@@ -2,7 +2,7 @@
 // anti-CTLA-4 on the default model. Run: node src/cli/run-ts.mjs tests/e2e/screenshot.ts [OUT.png]
 // (needs /usr/bin/chromium). The view is opened from a link, as a user would share it.
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch } from './browser.ts';
 import { startServer } from '../../server/app.ts';
 
 const out = process.argv[2] ?? fileURLToPath(new URL('../../docs/screenshot-compare.png', import.meta.url));
@@ -21,19 +21,7 @@ const view = {
 };
 
 const srv = await startServer(0, '127.0.0.1', { workers: 2 });
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1080 }, deviceScaleFactor: 1 });
   await page.goto(`${srv.url}/#s=${encodeURIComponent(JSON.stringify(view))}`);

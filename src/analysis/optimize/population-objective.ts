@@ -13,7 +13,7 @@ import { InputError, fromZodIssues, type Issue } from '../../errors.ts';
 import { mulberry32 } from '../../numerics/random.ts';
 import { latinHypercube } from '../../numerics/sampling.ts';
 import { nelderMead } from '../../numerics/nelder-mead.ts';
-import { dosesOf, type Field, type Variable } from './schedule.ts';
+import { dosesOf, type Field, type ScheduleEntry, type Variable } from './schedule.ts';
 import { resolveModel } from '../../model/library.ts';
 import { PopulationRequest, parsePopulationRequest } from '../population-request.ts';
 import { resolvePopulation, populationChunk, quantileSorted } from '../population.ts';
@@ -78,15 +78,7 @@ export const PopulationOptimizeRequest = base.extend({
 export type PopulationOptimizeRequest = z.infer<typeof PopulationOptimizeRequest>;
 
 export interface PopulationCandidate {
-  schedule: {
-    drug: string;
-    target: string;
-    amount: number;
-    perKg: boolean;
-    interval?: number;
-    count: number;
-    start: number;
-  }[];
+  schedule: ScheduleEntry[];
   /** Minimized: −P(response) for responseProbability. */
   objective: number;
   /** The population quantity itself (a probability, a mean log ratio or a percentile) and its Monte Carlo SE where defined. */

@@ -6,7 +6,7 @@ import type { Rhs } from '../../solve/types.ts';
 export type RhsFn = (t: number, y: Float64Array, p: Float64Array, dydt: Float64Array) => void;
 export type OutputFn = (t: number, y: Float64Array, p: Float64Array, out: Float64Array) => void;
 export type MatrixFn = (t: number, y: Float64Array, p: Float64Array, M: Float64Array) => void;
-/** f with p bound; carries DOPRI5's fused stages (src/solve/dopri5-stages.ts) unless the model is too large for them. */
+/** f with p bound; carries the methods' fused stages (Rhs in src/solve/types.ts) unless the model is too large for them. */
 export type BoundRhsFn = Rhs;
 
 export interface CompiledEvent {
